@@ -1,0 +1,69 @@
+"""The ``runlab`` command: ``runlab info FILE``, ``runlab demo``, ``runlab ingest`` ...
+
+Each subcommand is a small function ``cmd_<name>(args) -> int`` registered in
+:func:`build_parser`; the work itself is done by library functions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from runlab.errors import ReadError
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    """Print sport, start, duration, distance and average running cadence of each file."""
+    from runlab.io import read_activity
+
+    status = 0
+    for path in args.files:
+        try:
+            act = read_activity(path)
+        except ReadError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            status = 1
+            continue
+        print(_describe(act))
+    return status
+
+
+def _describe(act) -> str:
+    import polars as pl
+
+    rec = act.records
+    start = rec["timestamp"].min() if rec.height else None
+    duration = (rec["timestamp"].max() - start).total_seconds() if rec.height else 0.0
+    distance = rec["distance_m"].drop_nulls()
+    running = rec.filter(pl.col("cadence_spm") >= 140)["cadence_spm"]  # SCIENCE.md threshold
+    lines = [
+        f"file:      {act.path}",
+        f"sport:     {act.sport or 'unknown'}" + (f" ({act.meta.get('sub_sport')})"
+                                                  if act.meta.get("sub_sport") else ""),
+        f"start:     {start:%Y-%m-%d %H:%M:%S} UTC" if start else "start:     -",
+        f"duration:  {int(duration // 3600)}:{int(duration % 3600 // 60):02d}:"
+        f"{int(duration % 60):02d}",
+        f"distance:  {distance.max() / 1000:.2f} km" if distance.len() else "distance:  -",
+        f"cadence:   {running.mean():.1f} steps/min (running samples)" if running.len()
+        else "cadence:   - (no running cadence)",
+        f"records:   {rec.height}" + (" (partial: file is damaged)" if act.partial else ""),
+    ]
+    return "\n".join(lines)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="runlab", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("info", help="describe activity files")
+    p.add_argument("files", nargs="+")
+    p.set_defaults(func=cmd_info)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

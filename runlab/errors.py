@@ -1,0 +1,84 @@
+"""Exceptions and warnings of runlab.
+
+Every problem with an input file ends in a :class:`ReadError` (a ``ValueError``) whose
+message names the file and says what is wrong, so a batch can record it and go on.
+"""
+
+from __future__ import annotations
+
+import os
+
+__all__ = [
+    "ReadError",
+    "CorruptFileError",
+    "TruncatedFileError",
+    "UnsupportedFormatError",
+    "NotAnActivityError",
+    "FileTooLargeError",
+    "UnsafeArchiveError",
+    "SchemaError",
+    "JournalError",
+    "ModelError",
+    "RunlabWarning",
+    "DataRepairWarning",
+]
+
+
+class ReadError(ValueError):
+    """A file could not be read. ``path`` is the file, ``reason`` what is wrong with it."""
+
+    def __init__(self, path: str | os.PathLike | None, reason: str):
+        self.path = os.fspath(path) if path is not None else "<bytes>"
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}")
+
+    def __reduce__(self):  # picklable across worker processes
+        return (self.__class__, (self.path, self.reason))
+
+
+class CorruptFileError(ReadError):
+    """The bytes are damaged: bad CRC, impossible structure, undecodable content."""
+
+
+class TruncatedFileError(CorruptFileError):
+    """The file ends before its declared end (``strict=False`` reads what came before)."""
+
+
+class UnsupportedFormatError(ReadError):
+    """Not a format runlab reads (or a variant of one it does not support)."""
+
+
+class NotAnActivityError(ReadError):
+    """A valid file of a known format that holds no activity (settings, workout, course...)."""
+
+
+class FileTooLargeError(ReadError):
+    """Larger than runlab's documented limits (bytes, records or decompressed size)."""
+
+
+class UnsafeArchiveError(ReadError):
+    """An archive member escapes the archive (zip-slip) or decompresses absurdly (zip bomb)."""
+
+
+class SchemaError(ValueError):
+    """A frame does not match a canonical schema; the message names the column."""
+
+
+class JournalError(ValueError):
+    """Journal rows that break the journal schema; ``problems`` lists (line, field, message)."""
+
+    def __init__(self, message: str, problems: list[tuple[int, str, str]] | None = None):
+        self.problems = problems or []
+        super().__init__(message)
+
+
+class ModelError(ValueError):
+    """A model cannot be fitted honestly: too little data, missing columns, no convergence."""
+
+
+class RunlabWarning(UserWarning):
+    """Base class of runlab's warnings."""
+
+
+class DataRepairWarning(RunlabWarning):
+    """runlab changed data it was given (units repaired, spikes removed, partial file read)."""

@@ -1,0 +1,66 @@
+"""Shared fixtures: the real-file corpus in ../shared/corpus and its MANIFEST facts."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = Path(os.environ.get("RUNLAB_CORPUS", ROOT.parent / "shared" / "corpus"))
+IN_CI = os.environ.get("CI", "").lower() in {"true", "1"}
+
+
+def unavailable(reason: str):
+    """Skip for ordinary users; under CI=true a missing piece fails the run instead."""
+    if IN_CI:
+        pytest.fail(f"cannot run under CI: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Path:
+    """The corpus folder (skips for users without it; fails under CI)."""
+    if not (CORPUS / "MANIFEST.tsv").exists():
+        unavailable(f"no corpus at {CORPUS}")
+    return CORPUS
+
+
+def manifest() -> pl.DataFrame:
+    """MANIFEST.tsv with an extra ``facts`` column: dict of key → value (flags map to True)."""
+    if not (CORPUS / "MANIFEST.tsv").exists():
+        return pl.DataFrame({"path": [], "format": [], "expect": [], "tricky": []},
+                            schema={c: pl.String for c in ("path", "format", "expect", "tricky")})
+    return pl.read_csv(CORPUS / "MANIFEST.tsv", separator="\t", quote_char=None,
+                       infer_schema=False)
+
+
+def facts(expect: str | None) -> dict[str, str | bool]:
+    """Parse a MANIFEST ``expect`` cell: ``a=1; flag`` → ``{"a": "1", "flag": True}``."""
+    out: dict[str, str | bool] = {}
+    for part in (expect or "").split(";"):
+        part = part.strip()
+        if not part:
+            continue
+        key, sep, value = part.partition("=")
+        out[key.strip()] = value.strip() if sep else True
+    return out
+
+
+def corpus_files(fmt: str) -> list[str]:
+    """Manifest paths of one format, for ``pytest.mark.parametrize`` (empty without corpus)."""
+    m = manifest()
+    return m.filter(pl.col("format") == fmt)["path"].to_list() if m.height else []
+
+
+def corpus_params(fmt: str):
+    """``pytest.param(path, facts)`` for each file of ``fmt``; a placeholder that fails
+    under CI (and skips for users) when the corpus is absent, so nothing passes silently."""
+    m = manifest()
+    if not m.height:
+        return [pytest.param(None, None, id="no-corpus")]
+    rows = m.filter(pl.col("format") == fmt).iter_rows(named=True)
+    return [pytest.param(r["path"], facts(r["expect"]) | {"_tricky": r["tricky"]}, id=r["path"])
+            for r in rows]
