@@ -1,0 +1,72 @@
+"""Distances on the Earth from GPS positions (numpy-vectorized).
+
+The Earth is a sphere of radius :data:`EARTH_RADIUS_M` (the IUGG mean radius, 6 371 008.8 m).
+The haversine formula is numerically well conditioned at the 1 m spacing of 1 Hz running
+samples; against the WGS-84 ellipsoid its error is below 0.5 % of the distance, well under
+the 2–5 m noise of a wrist GPS fix.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["EARTH_RADIUS_M", "haversine_m", "step_distances_m"]
+
+#: Mean Earth radius R1 = (2a + b) / 3 of WGS-84 [m] (Moritz 2000, Geodetic Reference System 1980).
+EARTH_RADIUS_M = 6_371_008.8
+
+ArrayLike = npt.ArrayLike
+
+
+def haversine_m(lat1_deg: ArrayLike, lon1_deg: ArrayLike, lat2_deg: ArrayLike,
+                lon2_deg: ArrayLike) -> np.ndarray:
+    """Great-circle distance between points [m]; arrays broadcast, NaN in → NaN out.
+
+    Parameters
+    ----------
+    lat1_deg, lon1_deg : array_like
+        Latitude and longitude of the first points [°].
+    lat2_deg, lon2_deg : array_like
+        Latitude and longitude of the second points [°].
+
+    Returns
+    -------
+    numpy.ndarray
+        Distance along a sphere of radius :data:`EARTH_RADIUS_M` [m] (float64; a 0-d array for
+        scalar input).
+    """
+    lat1 = np.radians(np.asarray(lat1_deg, dtype=np.float64))
+    lat2 = np.radians(np.asarray(lat2_deg, dtype=np.float64))
+    dlat = lat2 - lat1
+    dlon = np.radians(np.asarray(lon2_deg, dtype=np.float64)
+                      - np.asarray(lon1_deg, dtype=np.float64))
+    h = np.sin(dlat / 2.0) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin(dlon / 2.0) ** 2
+    # clip guards round-off (h a hair above 1 for antipodes) without hiding NaN
+    return 2.0 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+
+
+def step_distances_m(lat_deg: ArrayLike, lon_deg: ArrayLike) -> np.ndarray:
+    """Distance from each sample's position to the previous sample's [m].
+
+    The first sample gets 0. A step touching a missing position (NaN) gets NaN — callers
+    decide whether to bridge a gap (``np.nancumsum`` skips it) or leave it unknown.
+
+    Parameters
+    ----------
+    lat_deg, lon_deg : array_like
+        Latitude and longitude per sample [°], same length (NaN or None where missing).
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 array of the same length as the input [m].
+    """
+    lat = np.asarray(lat_deg, dtype=np.float64).ravel()
+    lon = np.asarray(lon_deg, dtype=np.float64).ravel()
+    if lat.shape != lon.shape:
+        raise ValueError(f"lat_deg has {lat.size} values but lon_deg has {lon.size}")
+    out = np.zeros(lat.size, dtype=np.float64)
+    if lat.size > 1:
+        out[1:] = haversine_m(lat[:-1], lon[:-1], lat[1:], lon[1:])
+    return out
