@@ -51,12 +51,30 @@ def _describe(act) -> str:
     return "\n".join(lines)
 
 
+def cmd_lab(args: argparse.Namespace) -> int:
+    """Open JupyterLab on the curated notebooks; jupytext ``.py`` files open as notebooks."""
+    import os
+    import subprocess
+
+    from runlab.lab import lab_command
+
+    cmd, env = lab_command(args.notebooks, port=args.port, open_browser=not args.no_browser,
+                           extra=args.extra)
+    return subprocess.call(cmd, env={**os.environ, **env})
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="runlab", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("info", help="describe activity files")
     p.add_argument("files", nargs="+")
     p.set_defaults(func=cmd_info)
+    p = sub.add_parser("lab", help="open JupyterLab on the runlab notebooks")
+    p.add_argument("--notebooks", default=None, help="folder to open (default: runlab's notebooks)")
+    p.add_argument("--port", type=int, default=None)
+    p.add_argument("--no-browser", action="store_true")
+    p.add_argument("extra", nargs=argparse.REMAINDER, help="more arguments for jupyter lab")
+    p.set_defaults(func=cmd_lab)
     return parser
 
 
