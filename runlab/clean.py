@@ -1,5 +1,520 @@
-"""Cleaning of records (being written: see issue 5)."""
+"""Cleaning of records: cadence units, pauses, spikes, derived speed, grade and gait.
+
+:func:`clean` turns canonical records (:data:`runlab.schema.RECORDS`) into cleaned records
+(:data:`runlab.schema.CLEANED`) in one pass of small, pure, vectorized steps:
+
+1. rows without a timestamp are dropped (with a warning) and the rest sorted by time;
+2. cadence unit repair — a file whose cadence is doubled (treadmills) or halved (wrist IMUs,
+   strides/min written as steps/min) is detected from the step length it implies at the
+   measured speed and fixed (``cadence_repaired``);
+3. speed from distance or from GPS positions when the device gave none (``speed_derived``),
+   distance from positions or speed when it is missing (``distance_derived``);
+4. spikes in speed, heart rate and cadence found with a Hampel filter and replaced by the
+   window median (``speed_spike``, ``heart_rate_spike``, ``cadence_spike`` keep the trace);
+5. optional resampling to a regular grid (``every="1s"``) for smart recording;
+6. pauses from timer events and time gaps, ``moving`` and ``sample_s`` (the seconds of
+   recording each sample closes; 0 after a pause or gap, so ``sample_s`` summed over moving
+   samples is the moving time);
+7. altitude smoothing and ``grade_pct``;
+8. ``gait`` run/walk/stop by cadence with hysteresis and a minimum segment duration.
+
+Every repair is flagged in a column, announced with a
+:class:`~runlab.errors.DataRepairWarning`, and listed by :func:`repair_notes`.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+
+import numpy as np
+import polars as pl
+
+from runlab import schema
+from runlab.errors import DataRepairWarning, SchemaError
+
+__all__ = ["clean", "repair_notes", "hampel", "cadence_unit_factor", "run_lengths", "FLAGS",
+           "RUN_ENTER_SPM", "RUN_LEAVE_SPM", "MIN_SEGMENT_S", "PAUSE_GAP_S",
+           "MOVING_SPEED_MPS"]
+
+#: Walk→run when cadence rises above this [steps/min] (SCIENCE.md: 135–140 spm separates
+#: walking from running for ~91 % of samples; hysteresis 140/130).
+RUN_ENTER_SPM = 140.0
+#: Run→walk when cadence falls below this [steps/min] (SCIENCE.md hysteresis).
+RUN_LEAVE_SPM = 130.0
+#: Fallback without cadence: walk→run above / run→walk below these speeds [m/s]. Beginners
+#: jog from ~2.0 m/s and walk briskly up to ~2.0 m/s, so speed alone is a rough guide.
+RUN_ENTER_MPS = 2.3
+RUN_LEAVE_MPS = 1.9
+#: A run or walk bout shorter than this [s] is merged into its neighbour.
+MIN_SEGMENT_S = 10.0
+#: A gap between samples longer than this [s] is a pause (smart recording spaces samples
+#: by up to ~8 s, so 10 s is the smallest safe gap).
+PAUSE_GAP_S = 10.0
+#: Slower than this [m/s] is standing still (GPS jitter at a stop reaches ~0.3–0.4 m/s).
+MOVING_SPEED_MPS = 0.5
+#: Cadence below this [steps/min] is no stepping at all (sensor zero or dropout).
+MIN_STEPPING_SPM = 40.0
+
+#: Flag columns :func:`clean` adds after the canonical ones.
+FLAGS = ("sample_s", "cadence_repaired", "speed_derived", "distance_derived",
+         "speed_spike", "heart_rate_spike", "cadence_spike")
+
+#: Hampel filter: column → (flag column, smallest deviation that counts as a spike).
+#: The absolute floor keeps flat stretches (MAD = 0) from flagging sensor quantisation.
+_SPIKES = {
+    "speed_mps": ("speed_spike", 1.0),
+    "heart_rate_bpm": ("heart_rate_spike", 15.0),
+    "cadence_spm": ("cadence_spike", 20.0),
+}
+
+_TIMER_STOP = {"stop", "stop_all", "stop_disable", "stop_disable_all"}
+_TIMER_START = {"start"}
 
 
-def clean(records, events=None, **kwargs):
-    raise NotImplementedError("runlab.clean is being written (issue 5)")
+def clean(records: pl.DataFrame, events: pl.DataFrame | None = None, *,
+          every: str | float | None = None, repair_cadence: bool = True,
+          pause_gap_s: float = PAUSE_GAP_S, moving_speed_mps: float = MOVING_SPEED_MPS,
+          hampel_half_window: int = 3, hampel_n_sigma: float = 3.0,
+          altitude_window: int = 9, grade_distance_m: float = 30.0,
+          min_segment_s: float = MIN_SEGMENT_S) -> pl.DataFrame:
+    """Cleaned records: repaired units, pauses, spikes, grade and gait, every change flagged.
+
+    Parameters
+    ----------
+    records : polars.DataFrame
+        Canonical records (:data:`runlab.schema.RECORDS`; missing columns are added as nulls).
+    events : polars.DataFrame, optional
+        Timer events (:data:`runlab.schema.EVENTS`); ``timer``/``stop*`` … ``timer``/``start``
+        intervals are pauses.
+    every : str or float, optional
+        Resample to a regular grid of this spacing (``"1s"``, ``"500ms"``, ``2.0`` [s]).
+        Values are interpolated linearly between neighbouring samples; no grid point is made
+        inside a gap longer than ``pause_gap_s``.
+    repair_cadence : bool
+        Detect and repair doubled/halved cadence (:func:`cadence_unit_factor`).
+    pause_gap_s : float
+        A gap between samples longer than this is a pause [s].
+    moving_speed_mps : float
+        Slower than this is standing still [m/s].
+    hampel_half_window : int
+        Half width of the Hampel window [samples] (7 samples at the default 3).
+    hampel_n_sigma : float
+        A sample is a spike when it deviates from the window median by more than this many
+        robust standard deviations (1.4826 × MAD) *and* by the column's floor (1 m/s,
+        15 beats/min, 20 steps/min).
+    altitude_window : int
+        Centred moving-average window for altitude [samples].
+    grade_distance_m : float
+        ``grade_pct`` is the altitude change over this distance centred on the sample [m].
+    min_segment_s : float
+        Run and walk bouts shorter than this are merged into a neighbour [s].
+
+    Returns
+    -------
+    polars.DataFrame
+        :data:`runlab.schema.CLEANED` columns, then the flag columns :data:`FLAGS`, then any
+        extra columns of ``records``. ``altitude_m`` is smoothed; spikes hold the window median.
+
+    Notes
+    -----
+    Walk/run thresholds follow SCIENCE.md (cadence threshold 135–140 spm, hysteresis enter
+    > 140, leave < 130, minimum segment duration). Repairs raise a
+    :class:`~runlab.errors.DataRepairWarning`; :func:`repair_notes` lists them afterwards.
+    """
+    frame = _prepare(records)
+    notes: list[str] = []
+    if repair_cadence:
+        frame = _repair_cadence(frame, notes)
+    else:
+        frame = frame.with_columns(cadence_repaired=pl.lit(False))
+    frame = _derive_motion(frame)
+    for column, (flag, floor) in _SPIKES.items():
+        values, spikes = hampel(frame[column].to_numpy().astype(np.float64),
+                                half_window=hampel_half_window, n_sigma=hampel_n_sigma,
+                                floor=floor)
+        frame = frame.with_columns(pl.Series(column, values).fill_nan(None),
+                                   pl.Series(flag, spikes))
+        if spikes.any():
+            notes.append(f"{int(spikes.sum())} {column} spike(s) replaced by the median of "
+                         f"{2 * hampel_half_window + 1} samples ({flag})")
+    if every is not None:
+        frame = _resample(frame, _seconds(every), pause_gap_s)
+    frame = _pauses(frame, events, pause_gap_s, moving_speed_mps)
+    frame = _grade(frame, altitude_window, grade_distance_m)
+    frame = frame.with_columns(gait=pl.Series(
+        "gait", _gait(frame, min_segment_s), dtype=pl.String))
+    for note in notes:
+        warnings.warn(note, DataRepairWarning, stacklevel=2)
+    out = schema.conform(frame, "cleaned")
+    flags = list(FLAGS)
+    extra = [c for c in out.columns if c not in schema.CLEANED and c not in FLAGS]
+    return out.select(*schema.CLEANED, *flags, *extra)
+
+
+def repair_notes(cleaned: pl.DataFrame) -> list[str]:
+    """Human-readable list of what :func:`clean` changed, read back from the flag columns."""
+    notes = []
+    n = cleaned.height
+    if "cadence_repaired" in cleaned.columns and cleaned["cadence_repaired"].any():
+        notes.append(f"cadence unit repaired on {int(cleaned['cadence_repaired'].sum())} "
+                     f"of {n} samples (doubled or halved by the device)")
+    for flag in ("speed_derived", "distance_derived"):
+        if flag in cleaned.columns and cleaned[flag].any():
+            notes.append(f"{flag.split('_')[0]} derived from positions/other channels")
+    for _, (flag, _floor) in _SPIKES.items():
+        if flag in cleaned.columns and cleaned[flag].any():
+            notes.append(f"{int(cleaned[flag].sum())} {flag.replace('_', ' ')}(s) replaced")
+    return notes
+
+
+# ---------------------------------------------------------------------------------------
+# steps
+
+
+def _prepare(records: pl.DataFrame) -> pl.DataFrame:
+    if not isinstance(records, pl.DataFrame):
+        raise SchemaError(f"clean() needs a polars DataFrame of records, got "
+                          f"{type(records).__name__}")
+    if "timestamp" not in records.columns:
+        raise SchemaError(f"records frame lacks column 'timestamp'; has {records.columns}")
+    try:
+        frame = schema.conform(records.drop([c for c in FLAGS + ("moving", "gait", "grade_pct")
+                                             if c in records.columns]), "records")
+    except pl.exceptions.PolarsError as exc:
+        raise SchemaError(f"records do not fit the canonical dtypes: {exc}") from exc
+    missing = frame["timestamp"].null_count()
+    if missing:
+        warnings.warn(f"{missing} record(s) without a timestamp dropped", DataRepairWarning,
+                      stacklevel=3)
+        frame = frame.filter(pl.col("timestamp").is_not_null())
+    if not frame["timestamp"].is_sorted():
+        frame = frame.sort("timestamp", maintain_order=True)
+    return frame
+
+
+def cadence_unit_factor(speed_mps: np.ndarray, cadence_spm: np.ndarray, *,
+                        min_samples: int = 20) -> float:
+    """Factor that puts a file's cadence in steps/min: 1, 2 (halved file) or 0.5 (doubled).
+
+    The step length a cadence implies at the measured speed, ``60 v / c``, is compared with
+    the expected one: running (v ≥ 2.2 m/s) ``60 v / (150.0 + 6.01 v)`` (van Oeveren et al.,
+    2019, SCIENCE.md), walking (1.0–2.2 m/s) ``0.40 + 0.25 v`` m (≈ 0.75 m, 112 steps/min
+    at 1.4 m/s). A median ratio above 1.6 means the cadence is half the truth (one arm's
+    swing, strides/min); below 0.65 it is double (treadmill files). Without enough speed,
+    cadence above 250 steps/min on the median moving sample means doubled.
+
+    Parameters
+    ----------
+    speed_mps, cadence_spm : numpy.ndarray
+        Per-sample speed [m/s] and cadence [steps/min] (NaN where missing).
+    min_samples : int
+        Fewest samples with both speed ≥ 1 m/s and cadence ≥ 20 steps/min needed to decide.
+    """
+    v = np.asarray(speed_mps, dtype=np.float64)
+    c = np.asarray(cadence_spm, dtype=np.float64)
+    ok = (v >= 1.0) & (c >= 20.0) & np.isfinite(v) & np.isfinite(c)
+    if ok.sum() >= min_samples:
+        v, c = v[ok], c[ok]
+        expected = np.where(v >= 2.2, 60.0 * v / (150.0 + 6.01 * v), 0.40 + 0.25 * v)
+        ratio = float(np.median(60.0 * v / c / expected))
+        if ratio > 1.6:
+            return 2.0
+        if ratio < 0.65:
+            return 0.5
+        return 1.0
+    moving = c[np.isfinite(c) & (c >= 20.0)]
+    if moving.size >= min_samples and np.median(moving) > 250.0:
+        return 0.5
+    return 1.0
+
+
+def _repair_cadence(frame: pl.DataFrame, notes: list[str]) -> pl.DataFrame:
+    factor = cadence_unit_factor(frame["speed_mps"].to_numpy().astype(np.float64),
+                                 frame["cadence_spm"].to_numpy().astype(np.float64))
+    if factor == 1.0:
+        return frame.with_columns(cadence_repaired=pl.lit(False))
+    word = "halved" if factor == 2.0 else "doubled"
+    notes.append(f"cadence_spm looked {word} for the measured speed (implied step length "
+                 f"implausible); multiplied by {factor:g} (cadence_repaired)")
+    return frame.with_columns(
+        cadence_repaired=pl.col("cadence_spm").is_not_null(),
+        cadence_spm=pl.col("cadence_spm") * factor,
+        step_length_m=pl.col("step_length_m") / factor,
+    )
+
+
+def _elapsed(frame: pl.DataFrame) -> np.ndarray:
+    ts = frame["timestamp"]
+    if ts.len() == 0:
+        return np.zeros(0)
+    return ((ts - ts[0]).dt.total_microseconds().to_numpy() / 1e6).astype(np.float64)
+
+
+def _derive_motion(frame: pl.DataFrame) -> pl.DataFrame:
+    """Speed from distance or positions, distance from positions or speed, where missing.
+
+    Derived channels are flagged (``speed_derived``, ``distance_derived``), not warned about:
+    they add what the device did not record and change nothing it did. ``elapsed_s`` is
+    filled from the timestamps where the file has none.
+    """
+    t = _elapsed(frame)
+    speed = frame["speed_mps"].to_numpy().astype(np.float64)
+    dist = frame["distance_m"].to_numpy().astype(np.float64)
+    lat = frame["lat_deg"].to_numpy().astype(np.float64)
+    lon = frame["lon_deg"].to_numpy().astype(np.float64)
+    have_pos = np.isfinite(lat) & np.isfinite(lon)
+    speed_derived = dist_derived = False
+    if not np.isfinite(dist).any() and have_pos.sum() >= 2:
+        from runlab.geo import step_distances_m
+
+        steps = np.zeros(len(t))
+        idx = np.flatnonzero(have_pos)
+        steps[idx] = step_distances_m(lat[idx], lon[idx])  # bridges missing fixes
+        dist = np.cumsum(steps)
+        dist[: idx[0]] = np.nan
+        dist_derived = True
+    if not np.isfinite(speed).any():
+        good = np.flatnonzero(np.isfinite(dist))
+        if good.size >= 2:
+            dt = np.diff(t[good])
+            dd = np.diff(dist[good])
+            with np.errstate(invalid="ignore", divide="ignore"):
+                raw = np.where(dt > 0, dd / dt, np.nan)
+            raw = np.concatenate([[raw[0]], raw])
+            speed = np.full(len(t), np.nan)
+            speed[good] = _centred_mean(raw, 1)  # 3-sample mean tames GPS jitter
+            speed_derived = True
+    if not np.isfinite(dist).any() and np.isfinite(speed).any():
+        dt = np.diff(t, prepend=t[:1])
+        dist = np.nancumsum(np.where(np.isfinite(speed), speed, 0.0) * dt)
+        dist_derived = True
+    return frame.with_columns(
+        pl.Series("speed_mps", speed).fill_nan(None),
+        pl.Series("distance_m", dist).fill_nan(None),
+        pl.col("elapsed_s").fill_null(pl.Series(t)),
+        speed_derived=pl.lit(speed_derived),
+        distance_derived=pl.lit(dist_derived),
+    )
+
+
+def hampel(values: np.ndarray, *, half_window: int = 3, n_sigma: float = 3.0,
+           floor: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """Hampel filter: replace outliers by the median of their centred window.
+
+    A sample is an outlier when ``|x - median| > max(n_sigma · 1.4826 · MAD, floor)`` in the
+    window of ``2·half_window + 1`` samples around it (Pearson 2002, "Outliers in process
+    modeling and identification"). Medians keep step changes (walk↔run) intact. NaN is
+    ignored in windows and stays NaN.
+
+    Returns
+    -------
+    (values, spikes) : (numpy.ndarray, numpy.ndarray of bool)
+        Filtered copy and the outlier mask.
+    """
+    x = np.asarray(values, dtype=np.float64)
+    n = x.size
+    if n == 0 or not np.isfinite(x).any():
+        return x.copy(), np.zeros(n, dtype=bool)
+    w = 2 * half_window + 1
+    padded = np.pad(x, half_window, constant_values=np.nan)
+    windows = np.lib.stride_tricks.sliding_window_view(padded, w)
+    med = _nanmedian_rows(windows)
+    mad = _nanmedian_rows(np.abs(windows - med[:, None]))
+    threshold = np.maximum(n_sigma * 1.4826 * mad, floor)
+    with np.errstate(invalid="ignore"):
+        spikes = np.abs(x - med) > threshold
+    spikes &= np.isfinite(x)
+    out = np.where(spikes, med, x)
+    return out, spikes
+
+
+def _nanmedian_rows(windows: np.ndarray) -> np.ndarray:
+    """Row medians ignoring NaN (sort-based; faster than ``np.nanmedian`` on short rows)."""
+    s = np.sort(windows, axis=1)  # NaN sorts last
+    count = np.isfinite(s).sum(axis=1)
+    lo = np.maximum((count - 1) // 2, 0)
+    hi = np.maximum(count // 2, 0)
+    rows = np.arange(s.shape[0])
+    med = 0.5 * (s[rows, lo] + s[rows, hi])
+    return np.where(count > 0, med, np.nan)
+
+
+def _seconds(every: str | float) -> float:
+    if isinstance(every, (int, float)):
+        step = float(every)
+    else:
+        m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min)?\s*", str(every))
+        if not m:
+            raise ValueError(f"every={every!r} is not a duration like '1s', '500ms' or 2.0")
+        step = float(m.group(1)) * {"ms": 1e-3, "s": 1.0, None: 1.0, "m": 60.0,
+                                    "min": 60.0}[m.group(2)]
+    if not step > 0:
+        raise ValueError(f"every={every!r} must be a positive duration")
+    return step
+
+
+def _resample(frame: pl.DataFrame, step_s: float, gap_s: float) -> pl.DataFrame:
+    """Linear interpolation onto a regular grid; no grid points inside gaps > ``gap_s``."""
+    if frame.height < 2:
+        return frame
+    t = _elapsed(frame)
+    grid = np.arange(0.0, t[-1] + 1e-9, step_s)
+    k = np.clip(np.searchsorted(t, grid, side="right") - 1, 0, len(t) - 1)
+    k1 = np.minimum(k + 1, len(t) - 1)
+    span = t[k1] - t[k]
+    exact = np.isclose(grid, t[k], atol=1e-6)
+    keep = exact | ((span > 0) & (span <= gap_s))
+    grid, k, k1, span, exact = grid[keep], k[keep], k1[keep], span[keep], exact[keep]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        frac = np.where(exact, 0.0, (grid - t[k]) / np.where(span > 0, span, 1.0))
+    nearest = np.where(frac < 0.5, k, k1)
+    start = frame["timestamp"][0]
+    cols = [pl.Series("timestamp", (grid * 1e6).round().astype(np.int64))
+            .cast(pl.Duration("us")).alias("timestamp")]
+    for name, dtype in frame.schema.items():
+        if name == "timestamp":
+            continue
+        if dtype == pl.Float64:
+            v = frame[name].to_numpy().astype(np.float64)
+            lo, hi = v[k], v[k1]
+            cols.append(pl.Series(name, np.where(exact, lo, lo + (hi - lo) * frac))
+                        .fill_nan(None))
+        else:
+            cols.append(frame[name].gather(nearest))
+    return pl.DataFrame(cols).with_columns(pl.col("timestamp") + pl.lit(start))
+
+
+def _pauses(frame: pl.DataFrame, events: pl.DataFrame | None, gap_s: float,
+            moving_speed_mps: float) -> pl.DataFrame:
+    """``moving`` and ``sample_s`` from timer events, time gaps and speed/cadence."""
+    t = _elapsed(frame)
+    n = len(t)
+    stopped_before = np.zeros(n, dtype=bool)  # last timer event before the sample is a stop
+    stopped_at = np.zeros(n, dtype=bool)  # ... and none restarted it at the sample's time
+    timer = _timer_events(events)
+    if timer.height and n:
+        ev_t = ((timer["timestamp"] - frame["timestamp"][0]).dt.total_microseconds()
+                .to_numpy() / 1e6)
+        ev_stop = timer["event_type"].is_in(list(_TIMER_STOP)).to_numpy()
+        before = np.searchsorted(ev_t, t, side="left") - 1
+        upto = np.searchsorted(ev_t, t, side="right") - 1
+        stopped_before = (before >= 0) & ev_stop[np.maximum(before, 0)]
+        stopped_at = (upto >= 0) & ev_stop[np.maximum(upto, 0)]
+    paused = stopped_before & stopped_at
+    dt = np.diff(t, prepend=t[:1]) if n else t
+    sample_s = np.where(stopped_before | (dt > gap_s), 0.0, dt)
+    speed = frame["speed_mps"].to_numpy().astype(np.float64)
+    cad = frame["cadence_spm"].to_numpy().astype(np.float64)
+    with np.errstate(invalid="ignore"):
+        by_speed = speed >= moving_speed_mps
+        by_cadence = cad >= MIN_STEPPING_SPM
+    moving = np.where(np.isfinite(speed), by_speed,
+                      np.where(np.isfinite(cad), by_cadence, True)) & ~paused
+    return frame.with_columns(pl.Series("moving", moving), pl.Series("sample_s", sample_s))
+
+
+def _timer_events(events: pl.DataFrame | None) -> pl.DataFrame:
+    if events is None or events.height == 0:
+        return schema.empty("events")
+    for col in ("timestamp", "event", "event_type"):
+        if col not in events.columns:
+            raise SchemaError(f"events frame lacks column {col!r}; has {events.columns}")
+    kinds = list(_TIMER_STOP | _TIMER_START)
+    return (schema.conform(events, "events")
+            .filter((pl.col("event") == "timer") & pl.col("event_type").is_in(kinds)
+                    & pl.col("timestamp").is_not_null())
+            .sort("timestamp", maintain_order=True))
+
+
+def _centred_mean(x: np.ndarray, half_window: int) -> np.ndarray:
+    """Centred moving average over ``2·half_window + 1`` samples, ignoring NaN."""
+    ok = np.isfinite(x)
+    c_sum = np.concatenate([[0.0], np.cumsum(np.where(ok, x, 0.0))])
+    c_cnt = np.concatenate([[0], np.cumsum(ok)])
+    n = x.size
+    i = np.arange(n)
+    lo = np.clip(i - half_window, 0, n)
+    hi = np.clip(i + half_window + 1, 0, n)
+    cnt = c_cnt[hi] - c_cnt[lo]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(cnt > 0, (c_sum[hi] - c_sum[lo]) / np.maximum(cnt, 1), np.nan)
+
+
+def _grade(frame: pl.DataFrame, window: int, distance_m: float) -> pl.DataFrame:
+    """Smoothed ``altitude_m`` and ``grade_pct`` over ``distance_m`` of travel."""
+    alt = frame["altitude_m"].to_numpy().astype(np.float64)
+    if not np.isfinite(alt).any():
+        return frame.with_columns(grade_pct=pl.lit(None, pl.Float64))
+    smooth = np.where(np.isfinite(alt), _centred_mean(alt, window // 2), np.nan)
+    dist = frame["distance_m"].fill_null(strategy="forward").fill_null(0.0) \
+        .to_numpy().astype(np.float64)
+    dist = np.maximum.accumulate(dist)  # a distance counter never runs backwards
+    lo = np.searchsorted(dist, dist - distance_m / 2, side="left")
+    hi = np.clip(np.searchsorted(dist, dist + distance_m / 2, side="right") - 1, 0,
+                 len(dist) - 1)
+    run = dist[hi] - dist[lo]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        grade = np.where(run >= distance_m / 3, 100.0 * (smooth[hi] - smooth[lo]) / run, np.nan)
+    grade = np.clip(grade, -45.0, 45.0)
+    return frame.with_columns(pl.Series("altitude_m", smooth).fill_nan(None),
+                              pl.Series("grade_pct", grade).fill_nan(None))
+
+
+def _hysteresis(x: np.ndarray, enter: float, leave: float) -> np.ndarray:
+    """1 above ``enter``, 0 below ``leave``, the previous state in between (vectorized)."""
+    state = np.full(x.size, np.nan)
+    with np.errstate(invalid="ignore"):
+        state[x > enter] = 1.0
+        state[x < leave] = 0.0
+    known = np.isfinite(state)
+    idx = np.where(known, np.arange(x.size), -1)
+    np.maximum.accumulate(idx, out=idx)
+    filled = np.where(idx >= 0, state[np.maximum(idx, 0)], np.nan)
+    with np.errstate(invalid="ignore"):
+        first = x >= (enter + leave) / 2  # before any decisive sample: the midpoint decides
+    return np.where(np.isfinite(filled), filled, first).astype(bool)
+
+
+def _gait(frame: pl.DataFrame, min_segment_s: float) -> np.ndarray:
+    n = frame.height
+    if n == 0:
+        return np.array([], dtype=object)
+    moving = frame["moving"].to_numpy()
+    cad = frame["cadence_spm"].to_numpy().astype(np.float64)
+    speed = frame["speed_mps"].to_numpy().astype(np.float64)
+    stepping = np.isfinite(cad) & (cad >= MIN_STEPPING_SPM)
+    cad_state = _hysteresis(np.where(stepping, cad, np.nan), RUN_ENTER_SPM, RUN_LEAVE_SPM)
+    speed_state = _hysteresis(speed, RUN_ENTER_MPS, RUN_LEAVE_MPS)
+    running = np.where(stepping, cad_state, speed_state)
+    label = np.where(~moving, "stop", np.where(running, "run", "walk")).astype(object)
+    return _merge_short(label, frame["sample_s"].to_numpy(), min_segment_s)
+
+
+def run_lengths(label: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start index and length of each run of equal values in ``label``."""
+    if label.size == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    change = np.flatnonzero(label[1:] != label[:-1]) + 1
+    starts = np.concatenate([[0], change])
+    lengths = np.diff(np.concatenate([starts, [label.size]]))
+    return starts, lengths
+
+
+def _merge_short(label: np.ndarray, sample_s: np.ndarray, min_s: float) -> np.ndarray:
+    """Merge run/walk bouts shorter than ``min_s`` into the previous (else next) bout."""
+    starts, lengths = run_lengths(label)
+    if starts.size <= 1:
+        return label
+    csum = np.concatenate([[0.0], np.cumsum(sample_s)])
+    dur = csum[starts + lengths] - csum[starts]
+    seg = label[starts].copy()
+    short = (dur < min_s) & (seg != "stop")
+    if not short.any():
+        return label
+    for i in np.flatnonzero(short):  # segments are few; order matters, so a plain loop
+        if i > 0 and seg[i - 1] != "stop":
+            seg[i] = seg[i - 1]
+        elif i + 1 < seg.size and seg[i + 1] != "stop" and not short[i + 1]:
+            seg[i] = seg[i + 1]
+    return np.repeat(seg, lengths)
