@@ -363,7 +363,7 @@ class FitWriter:
     >>> w.define(0, 0, [Field(0, "enum", name="type"), Field(1, "uint16")])  # doctest: +ELLIPSIS
     <...FitWriter...>
     >>> len(w.write(0, [4, 255]).to_bytes())
-    31
+    32
     """
 
     def __init__(self, *, profile_version: int = PROFILE_VERSION):
