@@ -63,6 +63,27 @@ def cmd_lab(args: argparse.Namespace) -> int:
     return subprocess.call(cmd, env={**os.environ, **env})
 
 
+def cmd_plan(args: argparse.Namespace) -> int:
+    """Write a clinic (or maintenance) plan as CSV, ICS, FIT workouts and metronome WAVs."""
+    from runlab import plan
+
+    try:
+        if args.maintenance:
+            frame = plan.maintenance(args.start, args.weeks, runner=args.runner,
+                                     days_per_week=args.days, target_cadence=args.cadence)
+        else:
+            frame = plan.clinic(args.start, args.weeks, runner=args.runner,
+                                days_per_week=args.days, technique_days=args.technique_days,
+                                habitual_cadence=args.cadence, boost=args.boost)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    files = plan.export(frame, args.out, metronome_s=args.metronome_s)
+    print(f"{frame.height} sessions over {args.weeks} weeks -> {args.out}: "
+          + ", ".join(f"{len(v)} {k.upper()}" for k, v in files.items()))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="runlab", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -75,6 +96,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-browser", action="store_true")
     p.add_argument("extra", nargs=argparse.REMAINDER, help="more arguments for jupyter lab")
     p.set_defaults(func=cmd_lab)
+    p = sub.add_parser("plan", help="write a clinic plan: CSV, ICS, FIT workouts, metronome WAVs")
+    p.add_argument("--start", required=True, help="first day, YYYY-MM-DD")
+    p.add_argument("--weeks", type=int, default=8)
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--runner", default="runner")
+    p.add_argument("--days", type=int, default=4, help="sessions per week (3-6)")
+    p.add_argument("--technique-days", type=int, default=1, choices=(1, 2))
+    p.add_argument("--cadence", type=float, default=160.0,
+                   help="habitual easy-run cadence [steps/min] (maintenance: the target)")
+    p.add_argument("--boost", type=float, default=0.05, help="target boost, 0-0.15")
+    p.add_argument("--maintenance", action="store_true", help="rotating maintenance plan")
+    p.add_argument("--metronome-s", type=float, default=120.0, help="WAV length [s]")
+    p.set_defaults(func=cmd_plan)
     return parser
 
 

@@ -259,3 +259,81 @@ def workout_steps(plan_day: dict) -> list[dict]:
     add("cool-down", "cooldown", seconds=day["cooldown_s"],
         notes=day.get("mobility"))
     return steps
+
+
+_STEP_FIELDS = ("message_index", "wkt_step_name", "duration_type", "duration_value",
+                "target_type", "target_value", "custom_target_value_low",
+                "custom_target_value_high", "intensity", "notes")
+_NAME_BYTES = 32
+_NOTES_BYTES = 128
+
+
+def _clip_utf8(text: str | None, size: int) -> str | None:
+    """``text`` cut to at most ``size - 1`` UTF-8 bytes, never inside a character."""
+    if text is None:
+        return None
+    return text.encode("utf-8")[: size - 1].decode("utf-8", errors="ignore")
+
+
+def _workout_name(day: dict) -> str:
+    kind = str(day.get("session_type", "session")).replace("_", " ")
+    when = day.get("date")
+    return f"{when:%m-%d} {kind}" if when else kind
+
+
+def fit_workout(plan_day, path: str | Path | None = None, *,
+                time_created=None) -> bytes | Path:
+    """Write one plan session as a FIT workout file (Garmin watches load it as a workout).
+
+    Messages: ``file_id`` (type workout), ``workout`` (sport running, name, step count) and
+    one ``workout_step`` per :func:`workout_steps` entry, encoded with
+    :class:`runlab.io.fit_write.FitWriter`.
+
+    Cadence targets are ``target_type=cadence`` with ``custom_target_value_low/high``; the
+    FIT profile's unit there is rpm, which for running is strides/min (one cycle = two
+    steps, as in ``record.cadence``), so the session's steps/min zone is halved and widened
+    to whole strides/min (e.g. 164–170 spm → 82–85).
+
+    Parameters
+    ----------
+    plan_day : dict or polars.DataFrame
+        One row of a :mod:`runlab.plan` frame (``plan.row(i, named=True)`` or a 1-row frame).
+    path : str or Path, optional
+        Where to write; without it the bytes are returned.
+    time_created : datetime, optional
+        ``file_id.time_created`` [UTC]; now by default.
+    """
+    import datetime as dt
+
+    import polars as pl
+
+    from runlab.io.fit_write import FitWriter
+
+    if isinstance(plan_day, pl.DataFrame):
+        if plan_day.height != 1:
+            raise ValueError(f"fit_workout needs one plan row, got {plan_day.height} rows")
+        plan_day = plan_day.row(0, named=True)
+    day = dict(plan_day)
+    steps = workout_steps(day)
+    created = time_created or dt.datetime.now(dt.UTC)
+    w = FitWriter()
+    w.define_message(0, "file_id", ["type", "manufacturer", "product", "serial_number",
+                                    "time_created"])
+    w.write(0, {"type": "workout", "manufacturer": "development", "product": 0,
+                "serial_number": 1, "time_created": created})
+    w.define_message(1, "workout", ["wkt_name", "sport", "sub_sport", "num_valid_steps"],
+                     string_sizes={"wkt_name": _NAME_BYTES})
+    w.write(1, {"wkt_name": _clip_utf8(_workout_name(day), _NAME_BYTES), "sport": "running",
+                "sub_sport": "generic", "num_valid_steps": len(steps)})
+    w.define_message(2, "workout_step", _STEP_FIELDS,
+                     string_sizes={"wkt_step_name": _NAME_BYTES, "notes": _NOTES_BYTES})
+    for i, step in enumerate(steps):
+        w.write(2, step | {"message_index": i,
+                           "wkt_step_name": _clip_utf8(step["wkt_step_name"], _NAME_BYTES),
+                           "notes": _clip_utf8(step["notes"], _NOTES_BYTES)})
+    data = w.to_bytes()
+    if path is None:
+        return data
+    path = Path(path)
+    path.write_bytes(data)
+    return path

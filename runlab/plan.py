@@ -29,7 +29,7 @@ import polars as pl
 
 from runlab.io.ics import to_ics
 
-__all__ = ["PLAN", "SESSION_TYPES", "PATTERNS", "PHASES", "clinic", "maintenance", "adapt",
+__all__ = ["PLAN", "SESSION_TYPES", "PATTERNS", "PHASES", "clinic", "maintenance", "adapt", "export",
            "decisions", "to_ics", "validate_plan"]
 
 #: One row per planned session. Durations in seconds; cadence in steps/min (both feet).
@@ -561,3 +561,37 @@ def adapt(plan: pl.DataFrame, runs: pl.DataFrame | None = None,
             row["reason"] = why[row["week"]] + f" (progression of week {src_week})"
         rows.append(row)
     return pl.DataFrame(rows, schema=out.schema)
+
+
+def export(plan: pl.DataFrame, folder, *, metronome_s: float = 120.0,
+           sample_rate: int = 22050, name: str = "plan") -> dict[str, list]:
+    """Write a plan for the runner: CSV, ICS, one FIT workout per session and one
+    metronome WAV per cadence target.
+
+    Files: ``<name>.csv``, ``<name>.ics``, ``workouts/<date>_<session_type>.fit``,
+    ``metronome/metronome_<spm>spm.wav`` (``metronome_s`` long; loop it on the run).
+
+    Returns
+    -------
+    dict
+        ``{"csv": [path], "ics": [path], "fit": [paths], "wav": [paths]}``.
+    """
+    from pathlib import Path
+
+    from runlab import cues
+    from runlab.io.ics import write_ics
+
+    validate_plan(plan)
+    folder = Path(folder)
+    (folder / "workouts").mkdir(parents=True, exist_ok=True)
+    (folder / "metronome").mkdir(parents=True, exist_ok=True)
+    csv = folder / f"{name}.csv"
+    plan.write_csv(csv)
+    out = {"csv": [csv], "ics": [write_ics(plan, folder / f"{name}.ics")], "fit": [], "wav": []}
+    for row in plan.iter_rows(named=True):
+        stem = f"{row['date']:%Y-%m-%d}_{row['session']}_{row['session_type']}"
+        out["fit"].append(cues.fit_workout(row, folder / "workouts" / f"{stem}.fit"))
+    for spm in plan["cadence_target_spm"].drop_nulls().unique().sort():
+        wav = folder / "metronome" / f"metronome_{spm:.1f}spm.wav"
+        out["wav"].append(cues.metronome(spm, metronome_s, sample_rate=sample_rate).save(wav))
+    return out

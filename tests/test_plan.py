@@ -199,3 +199,22 @@ def test_ics_folding_and_escaping():
     assert b"".join(p[1:] if i else p for i, p in enumerate(folded)).decode() == line
     with pytest.raises(ValueError, match="duration_s"):
         plan.to_ics(pl.DataFrame({"date": [START]}))
+
+
+def test_cli_plan_writes_every_file(tmp_path, capsys):
+    from runlab.cli import main
+
+    out = tmp_path / "plan"
+    assert main(["plan", "--start", "2026-03-02", "--weeks", "4", "--out", str(out),
+                 "--cadence", "156", "--metronome-s", "5"]) == 0
+    frame = pl.read_csv(out / "plan.csv", try_parse_dates=True)
+    assert frame.height == 16 and frame["date"].min() == START
+    assert len(icalendar.Calendar.from_ical((out / "plan.ics").read_bytes()).walk("VEVENT")) == 16
+    fits = sorted((out / "workouts").glob("*.fit"))
+    assert len(fits) == 16 and all(f.read_bytes()[8:12] == b".FIT" for f in fits)
+    wavs = sorted((out / "metronome").glob("*.wav"))
+    targets = frame["cadence_target_spm"].drop_nulls().unique().sort()
+    assert [w.name for w in wavs] == [f"metronome_{t:.1f}spm.wav" for t in targets]
+    assert "16 sessions" in capsys.readouterr().out
+    assert main(["plan", "--start", "2026-03-02", "--out", str(out), "--days", "9"]) == 2
+    assert "invalid days_per_week 9" in capsys.readouterr().err
