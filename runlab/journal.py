@@ -259,10 +259,7 @@ def _frame_as_text(frame: pl.DataFrame | Mapping[str, Any] | Sequence[Mapping[st
         frame = pl.DataFrame({n: [row.get(n) for row in rows] for n in names},
                              schema={n: pl.String for n in names})
     else:
-        frame = frame.rename({c: _header_name(c) for c in frame.columns})
-        frame = frame.with_columns(
-            pl.col(c).dt.strftime("%H:%M:%S") if frame.schema[c] == pl.Time
-            else pl.col(c).cast(pl.String) for c in frame.columns)
+        frame = _text_cells(frame.rename({c: _header_name(c) for c in frame.columns}))
     return frame.with_row_index(_LINE, offset=1).with_columns(pl.col(_LINE).cast(pl.Int64))
 
 
@@ -554,11 +551,7 @@ def write(path: str | os.PathLike, frame: pl.DataFrame) -> Path:
     path = Path(path)
     fmt = _writable_format(path)
     typed = validate(frame, "raise", source=str(path))
-    if fmt == "jsonl":
-        data = _encode(typed, "jsonl")
-    else:
-        data = _encode(typed, "csv")
-    _atomic_write(path, data)
+    _atomic_write(path, _encode(typed, fmt))
     return path
 
 
