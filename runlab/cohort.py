@@ -1,0 +1,902 @@
+"""Cohorts at scale: parallel, incremental ingest of activity files into a parquet store.
+
+:func:`ingest` reads, cleans and summarizes every activity file of a folder tree, a bulk
+export zip or a list of paths in worker processes (a local process pool, or a Dask cluster
+with ``client=``) and writes a :class:`Store`::
+
+    <store>/
+      records/runner_id=<id>/<sha256>.parquet   cleaned records of one run (hive layout)
+      runs/part-*.parquet                       one row per run, committed in batches
+      errors/part-*.parquet                     one row per file that could not be ingested
+      journal/part-*.parquet                    rows of the training journals found
+      .lock                                     held while an ingest writes
+
+Guarantees
+----------
+- Every input file ends in ``runs`` or in ``errors`` (type and message); a corrupt or
+  hostile file — or a worker process dying on one — never stops the batch.
+- Files are identified by content (SHA-256). A re-run skips what is stored, picks up new
+  files, and a file whose content changed replaces its old run. A second path with the
+  same content as a stored run is listed in ``errors`` as ``DuplicateFile``.
+- Crash safety: every file is written to a temporary name and renamed into place, so a
+  kill at any moment leaves no torn file visible; runs and errors are committed in
+  batches, and the state is derived from what is on disk, so an interrupted ingest resumes
+  where its last commit ended, without duplicates. Records of runs not yet committed are
+  never visible through :class:`Store` and are removed by the next ingest.
+- Memory stays bounded: workers write records themselves and return a one-row summary;
+  at most a few tasks per worker are in flight and results are committed in batches.
+
+Runner ids come from the folder layout ``<root>/<runner_id>/...`` or a mapping
+(``runners=``: a CSV or frame with columns ``path``, ``runner_id``, or a dict); with
+``pseudonymize_key=`` they — and the stored source paths — are keyed hashes
+(:func:`runlab.privacy.pseudonym`), the same in runs, records and journal.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fnmatch
+import hashlib
+import io
+import multiprocessing
+import os
+import stat
+import sys
+import time
+import uuid
+import warnings
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import polars as pl
+
+from runlab import schema
+from runlab.clean import FLAGS
+from runlab.errors import ReadError
+
+__all__ = ["ingest", "Store", "IngestReport", "JOURNAL_PATTERNS", "BATCH_FILES"]
+
+#: File names read as training journals (case-insensitive globs).
+JOURNAL_PATTERNS = ("journal*.csv", "journal*.tsv", "journal*.xlsx", "*.jsonl", "*.ndjson")
+#: Side files of a cohort folder that are neither activities nor journals (the simulator's
+#: roster); they are counted as ``ignored`` in the report.
+SIDE_FILES = ("runners.csv",)
+#: Results per committed batch of the runs/errors tables (also committed every
+#: :data:`BATCH_SECONDS`).
+BATCH_FILES = 500
+BATCH_SECONDS = 10.0
+#: Tasks in flight per worker (back-pressure: memory does not grow with the file count).
+IN_FLIGHT_PER_WORKER = 4
+#: Parts of a table above which an ingest compacts it into one file.
+COMPACT_PARTS = 32
+_NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"  # hive's name for a null partition value
+_HASH_CHUNK = 1 << 20
+
+#: Columns the store adds to :data:`runlab.schema.RUNS`.
+RUNS_EXTRA: dict[str, pl.DataType] = {
+    "source_path": pl.String,
+    "file_sha256": pl.String,
+    "sport": pl.String,
+    "sub_sport": pl.String,
+    "format": pl.String,
+    "creator": pl.String,
+    "partial": pl.Boolean,
+    "warnings": pl.String,
+    "end_time": schema.TIMESTAMP,
+    "ingested_at": schema.TIMESTAMP,
+}
+ERRORS: dict[str, pl.DataType] = {
+    "source_path": pl.String,
+    "file_sha256": pl.String,
+    "runner_id": pl.String,
+    "error_type": pl.String,
+    "message": pl.String,
+    "ingested_at": schema.TIMESTAMP,
+}
+#: Columns of every records file: cleaned records with :func:`runlab.clean`'s flags and the
+#: run id (``runner_id`` comes from the hive partition).
+RECORDS_STORED: dict[str, pl.DataType] = {
+    **schema.CLEANED,
+    **{flag: pl.Float64 if flag == "sample_s" else pl.Boolean for flag in FLAGS},
+    "run_id": pl.String,
+}
+
+
+# --------------------------------------------------------------------------- inputs
+
+@dataclass(frozen=True)
+class _Input:
+    """One file to ingest: where it is and what the store will call it."""
+
+    source_path: str  # as stored: relative to the source root, absolute, or pseudonymised
+    location: str  # the file on disk (the archive for a member)
+    member: str | None  # archive member name, or None
+    runner_id: str | None
+    kind: str  # "activity" | "journal"
+
+
+@dataclass(frozen=True)
+class _Task:
+    """What a worker needs to ingest one file (small and picklable)."""
+
+    source_path: str
+    location: str
+    member: str | None
+    runner_id: str | None
+    file_sha256: str
+    store: str
+
+
+def _storable(text: str) -> str:
+    """A path as valid UTF-8 (undecodable file-name bytes become ``\\xNN``), deterministic."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def _runner_lookup(runners: Any) -> Callable[[str, str], str | None]:
+    """``runners=`` (CSV path, frame or dict of path → runner_id) as a lookup by relative
+    path, absolute path or file name."""
+    if runners is None:
+        return lambda rel, absolute: None
+    if isinstance(runners, Mapping):
+        table = {str(k): (None if v is None else str(v)) for k, v in runners.items()}
+    else:
+        frame = runners if isinstance(runners, pl.DataFrame) else pl.read_csv(
+            runners, infer_schema=False)
+        if not {"path", "runner_id"} <= set(frame.columns):
+            raise ValueError(f"runners mapping needs columns 'path' and 'runner_id'; has "
+                             f"{frame.columns}")
+        table = dict(frame.select(pl.col("path").cast(pl.String),
+                                  pl.col("runner_id").cast(pl.String)).iter_rows())
+    table = {Path(k).as_posix(): v for k, v in table.items()}
+
+    def lookup(rel: str, absolute: str) -> str | None:
+        for key in (rel, absolute, Path(rel).name):
+            if key in table:
+                return table[key]
+        return None
+
+    return lookup
+
+
+def _is_journal(name: str) -> bool:
+    low = name.lower()
+    return any(fnmatch.fnmatch(low, pat) for pat in JOURNAL_PATTERNS)
+
+
+def _discover(source: Any, runners: Any, key: str | bytes | None, exclude: Path,
+              report: IngestReport) -> list[_Input]:
+    """Every input of ``source`` (folder, archive, path or list of paths), in a stable order."""
+    from runlab.privacy import pseudonym
+
+    lookup = _runner_lookup(runners)
+    mapping_file = (Path(runners).resolve() if isinstance(runners, (str, os.PathLike))
+                    else None)
+
+    def make(location: Path, rel: str, member: str | None = None) -> _Input:
+        rel = _storable(rel)
+        parts = Path(rel).parts
+        runner = lookup(rel, _storable(str(location))) or (parts[0] if len(parts) > 1 else None)
+        name = member or location.name
+        kind = "journal" if _is_journal(Path(name).name) else "activity"
+        if key is not None:
+            runner = pseudonym(runner, key) if runner is not None else None
+            rel = pseudonym(rel, key, length=32)
+        return _Input(rel, str(location), member, runner, kind)
+
+    if isinstance(source, (str, os.PathLike)) and Path(source).is_dir():
+        root = Path(source).resolve()
+        out = []
+        for folder, dirs, files in os.walk(root):
+            here = Path(folder)
+            dirs[:] = sorted(d for d in dirs if not d.startswith(".")
+                             and (here / d).resolve() != exclude)
+            for name in sorted(files):
+                path = here / name
+                if name.startswith(".") or path.resolve() == mapping_file or (
+                        here == root and name.lower() in SIDE_FILES):
+                    report.ignored += 1
+                    continue
+                out.append(make(path, path.relative_to(root).as_posix()))
+        return out
+    paths = [source] if isinstance(source, (str, os.PathLike)) else list(source)
+    if not paths:
+        return []
+    absolute = [Path(os.path.abspath(p)) for p in paths]
+    if len(absolute) == 1 and not absolute[0].is_dir():
+        root = absolute[0].parent
+    else:
+        root = Path(os.path.commonpath([p.parent for p in absolute]))
+    out = []
+    for path in absolute:
+        rel = path.relative_to(root).as_posix()
+        item = make(path, rel)
+        # a list keeps absolute source paths (stable whatever else is listed with it)
+        stored = _storable(str(path)) if key is None else pseudonym(_storable(str(path)), key,
+                                                                     length=32)
+        out.append(_Input(stored, item.location, None, item.runner_id, item.kind))
+    return out
+
+
+def _identify(item: _Input) -> tuple[str, str | None]:
+    """(sha256 of the content, None) — or (a stand-in identity, why it cannot be read).
+
+    Never opens anything but a regular file (a FIFO would block, a device never end) and
+    never hashes a file above :data:`runlab.io.MAX_FILE_BYTES`.
+    """
+    from runlab.io import MAX_FILE_BYTES
+
+    path = item.location
+    try:
+        st = os.lstat(path)
+    except OSError as exc:
+        return _stand_in(path, "gone"), f"cannot stat: {exc.strerror or exc}"
+    if stat.S_ISLNK(st.st_mode):
+        return _stand_in(path, os.readlink(path)), "a symbolic link (not followed)"
+    if not stat.S_ISREG(st.st_mode):
+        return _stand_in(path, oct(st.st_mode)), "not a regular file"
+    if st.st_size > MAX_FILE_BYTES:
+        return (_stand_in(path, f"{st.st_size}:{st.st_mtime_ns}"),
+                f"{st.st_size} bytes is over the {MAX_FILE_BYTES} limit")
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as fh:
+            while chunk := fh.read(_HASH_CHUNK):
+                digest.update(chunk)
+    except OSError as exc:
+        return _stand_in(path, "unreadable"), f"cannot open: {exc.strerror or exc}"
+    return digest.hexdigest(), None
+
+
+def _stand_in(path: str, detail: str) -> str:
+    """A deterministic identity for a file whose content is not read."""
+    return hashlib.sha256(f"{_storable(path)}\0{detail}".encode()).hexdigest()
+
+
+# --------------------------------------------------------------------------- the worker
+
+def _partition(runner_id: str | None) -> str:
+    """Hive folder of a runner (percent-encoded, so any id is one safe path component)."""
+    return "runner_id=" + (_NULL_PARTITION if runner_id is None else quote(runner_id, safe=""))
+
+
+def _records_path(store: str | Path, runner_id: str | None, file_sha256: str) -> Path:
+    return Path(store) / "records" / _partition(runner_id) / f"{file_sha256}.parquet"
+
+
+def _write_parquet(frame: pl.DataFrame, path: Path) -> None:
+    """Write ``frame`` atomically (temp file, fsync, rename): readers see all or nothing."""
+    from runlab.journal import _atomic_write
+
+    buf = io.BytesIO()
+    frame.write_parquet(buf, compression="zstd", statistics=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _atomic_write(path, buf.getvalue())
+
+
+def _read_task(task: _Task):
+    from runlab.io import read_activity
+
+    if task.member is None:
+        return read_activity(task.location)
+    from runlab.io.archive import read_member  # engineer B's safe archive access
+
+    return read_member(task.location, task.member)
+
+
+def _ingest_one(task: _Task) -> dict[str, Any]:
+    """Read, clean and summarize one file; write its records; return its runs row.
+
+    Runs in a worker process. Every failure comes back as ``{"ok": False, ...}`` so that
+    the batch goes on; the message never names the file (the store knows which it was,
+    and a pseudonymised store must not leak the path).
+    """
+    from runlab import clean, summarize
+    from runlab.errors import NotAnActivityError
+
+    try:
+        with warnings.catch_warnings():  # repairs are in the runs notes, reader warnings in meta
+            warnings.simplefilter("ignore")
+            act = _read_task(task)
+            if act.records.height == 0:
+                raise NotAnActivityError(task.location, "the file holds no records")
+            run_id = task.file_sha256[:16]
+            cleaned = clean(act.records, events=act.events)
+            summary = summarize(cleaned, run_id=run_id, runner_id=task.runner_id)
+        stored = cleaned.with_columns(pl.lit(run_id).alias("run_id")).select(
+            [pl.col(c).cast(t) for c, t in RECORDS_STORED.items()])
+        _write_parquet(stored, _records_path(task.store, task.runner_id, task.file_sha256))
+        meta = act.meta
+        row = summary.with_columns(
+            pl.lit(task.source_path).alias("source_path"),
+            pl.lit(task.file_sha256).alias("file_sha256"),
+            pl.lit(meta.get("sport"), pl.String).alias("sport"),
+            pl.lit(meta.get("sub_sport"), pl.String).alias("sub_sport"),
+            pl.lit(meta.get("format"), pl.String).alias("format"),
+            pl.lit(meta.get("creator"), pl.String).alias("creator"),
+            pl.lit(bool(meta.get("partial", False))).alias("partial"),
+            pl.lit("; ".join(map(str, meta.get("warnings") or [])) or None,
+                   pl.String).alias("warnings"),
+            pl.lit(stored["timestamp"].max(), schema.TIMESTAMP).alias("end_time"),
+        )
+        return {"ok": True, "row": row}
+    except Exception as exc:  # every failure, even a reader's bug, becomes an error row
+        return _error_result(task, exc)
+
+
+def _error_result(task: _Task, exc: BaseException) -> dict[str, Any]:
+    message = exc.reason if isinstance(exc, ReadError) else str(exc)
+    message = message.replace(task.location, "<file>") or repr(exc)
+    return {"ok": False, "source_path": task.source_path, "file_sha256": task.file_sha256,
+            "runner_id": task.runner_id, "error_type": type(exc).__name__,
+            "message": message[:2000]}
+
+
+# --------------------------------------------------------------------------- executors
+
+def _results_local(tasks: Iterator[_Task], workers: int) -> Iterator[dict[str, Any]]:
+    """Results of ``tasks`` from a process pool, in completion order, a few in flight.
+
+    When a worker process dies (a reader crashing the interpreter, the kernel's OOM killer)
+    the pool breaks and every task in flight fails with it. Those tasks are run again one
+    at a time in a fresh pool; the one that breaks it alone is reported as
+    ``WorkerCrashed`` and the batch goes on.
+    """
+    ctx = multiprocessing.get_context("spawn")  # fork after polars' threads can deadlock
+    limit = workers * IN_FLIGHT_PER_WORKER
+    suspects: deque[_Task] = deque()
+    pending: dict[Any, _Task] = {}
+    pool: ProcessPoolExecutor | None = None
+    solo = False
+    try:
+        while True:
+            if pool is None:
+                pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+            if suspects:
+                if not pending:
+                    task = suspects.popleft()
+                    pending[pool.submit(_ingest_one, task)] = task
+                    solo = True
+            else:
+                solo = False
+                while len(pending) < limit and (task := next(tasks, None)) is not None:
+                    pending[pool.submit(_ingest_one, task)] = task
+            if not pending:
+                return
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            crashed = []
+            for fut in done:
+                task = pending.pop(fut)
+                try:
+                    yield fut.result()
+                except BrokenProcessPool:
+                    crashed.append(task)
+            if crashed:
+                crashed += pending.values()  # they die with the pool
+                pending.clear()
+                pool.shutdown(wait=False, cancel_futures=True)
+                pool = None
+                if solo:
+                    yield _error_result(crashed[0], _WorkerCrashed(
+                        "the worker process died reading this file"))
+                else:
+                    suspects.extend(crashed)
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+class _WorkerCrashed(RuntimeError):
+    pass
+
+
+_WorkerCrashed.__name__ = "WorkerCrashed"
+
+
+def _results_dask(tasks: Iterator[_Task], client: Any) -> Iterator[dict[str, Any]]:
+    """Results of ``tasks`` from a Dask cluster (``client.submit`` + ``as_completed``).
+
+    Workers write records to the store path themselves, so it must be on a file system
+    they share (always true for a ``LocalCluster``; a cluster file system for SLURM/K8s).
+    A worker dying repeatedly on one file (Dask retries it elsewhere) yields an error row.
+    """
+    from distributed import as_completed
+
+    n_threads = max(1, sum(client.nthreads().values()))
+    submitted: dict[str, _Task] = {}
+    queue = as_completed()
+
+    def submit(task: _Task) -> None:
+        fut = client.submit(_ingest_one, task, pure=False)
+        submitted[fut.key] = task
+        queue.add(fut)
+
+    for _ in range(n_threads * IN_FLIGHT_PER_WORKER):
+        if (task := next(tasks, None)) is None:
+            break
+        submit(task)
+    for fut in queue:
+        task = submitted.pop(fut.key)
+        try:
+            result = fut.result()
+        except Exception as exc:  # KilledWorker and friends: the file made workers die
+            result = _error_result(task, exc)
+        fut.release()
+        yield result
+        if (task := next(tasks, None)) is not None:
+            submit(task)
+
+
+# --------------------------------------------------------------------------- reporting
+
+@dataclass
+class IngestReport:
+    """What one :func:`ingest` did: files found, read, skipped, failed, and why."""
+
+    files: int = 0  # activity files found
+    read: int = 0  # ingested into runs
+    skipped: int = 0  # already in the store, unchanged
+    failed: int = 0  # new rows in errors (duplicates included)
+    duplicates: int = 0  # of which: same content as another file
+    ignored: int = 0  # hidden and side files (not activities)
+    journals: int = 0  # journal files read
+    journal_rows: int = 0
+    seconds: float = 0.0
+    reasons: Counter = field(default_factory=Counter)
+
+    @property
+    def done(self) -> int:
+        return self.read + self.skipped + self.failed
+
+    def summary(self, top: int = 5) -> str:
+        """Closing summary for people: counts, rate and the most frequent error reasons."""
+        rate = self.read / self.seconds if self.seconds > 0 else 0.0
+        lines = [f"{self.files} files: {self.read} read, {self.skipped} skipped (already "
+                 f"stored), {self.failed} failed ({self.duplicates} duplicates) in "
+                 f"{self.seconds:.1f} s ({rate:.1f} files/s)"]
+        if self.journals:
+            lines.append(f"{self.journals} journal files, {self.journal_rows} rows")
+        if self.ignored:
+            lines.append(f"{self.ignored} hidden or side files ignored")
+        for reason, count in self.reasons.most_common(top):
+            lines.append(f"  {count:6d} × {reason}")
+        return "\n".join(lines)
+
+
+class _Progress:
+    """A one-line progress bar on stderr (rewritten in place on a terminal)."""
+
+    def __init__(self, report: IngestReport, enabled: bool, stream=None):
+        self.report, self.enabled = report, enabled
+        self.stream = stream or sys.stderr
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.start = self.last = time.monotonic()
+
+    def update(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if not self.enabled or (not force and now - self.last < (0.2 if self.tty else 5.0)):
+            return
+        self.last = now
+        r = self.report
+        share = r.done / r.files if r.files else 1.0
+        bar = "#" * int(share * 24)
+        rate = r.read / (now - self.start) if now > self.start else 0.0
+        line = (f"ingest [{bar:<24}] {r.done}/{r.files} files, {rate:.1f}/s, "
+                f"{r.skipped} skipped, {r.failed} failed")
+        self.stream.write(("\r" + line) if self.tty else line + "\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        self.update(force=True)
+        if self.enabled and self.tty:
+            self.stream.write("\n")
+
+
+# --------------------------------------------------------------------------- the store
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _part_name() -> str:
+    return f"part-{time.time_ns():020d}-{uuid.uuid4().hex[:8]}.parquet"
+
+
+def _read_parts(folder: Path) -> pl.DataFrame | None:
+    files = sorted(folder.glob("part-*.parquet")) if folder.is_dir() else []
+    if not files:
+        return None
+    return pl.concat([pl.read_parquet(f) for f in files], how="diagonal_relaxed")
+
+
+class Store:
+    """A cohort's parquet store (see the module docstring for the layout).
+
+    ``runs``, ``errors`` and ``journal`` are DataFrames of what is committed; ``records``
+    is a LazyFrame over the committed runs' records (hive-partitioned by ``runner_id``).
+    :meth:`scan_records` and :meth:`select_runs` filter by runner and time so that only the
+    matching files are opened.
+
+    Examples
+    --------
+    >>> store = Store("store/")                                       # doctest: +SKIP
+    >>> store.scan_records(runner_id="r01", start="2026-05-01").collect()  # doctest: +SKIP
+    """
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        self.last_report: IngestReport | None = None
+        self._cache: tuple[Any, dict[str, pl.DataFrame]] | None = None
+
+    def __repr__(self) -> str:
+        return f"Store({str(self.path)!r})"
+
+    # -- tables ------------------------------------------------------------------------
+    def _tables(self) -> dict[str, pl.DataFrame]:
+        """Committed rows of runs, errors and journal: for each source path only the rows
+        of its latest content (a changed file replaces its old run; no duplicates)."""
+        listing = tuple(tuple(sorted(os.listdir(self.path / t))) if (self.path / t).is_dir()
+                        else () for t in ("runs", "errors", "journal"))
+        if self._cache is not None and self._cache[0] == listing:
+            return self._cache[1]
+        raw = {t: _read_parts(self.path / t) for t in ("runs", "errors", "journal")}
+        keys = [f.select("source_path", "file_sha256", "ingested_at")
+                for f in raw.values() if f is not None]
+        latest = (pl.concat(keys).sort("ingested_at", maintain_order=True)
+                  .unique("source_path", keep="last", maintain_order=True)
+                  .select("source_path", "file_sha256") if keys else None)
+
+        def current(frame: pl.DataFrame | None, kind: dict[str, pl.DataType],
+                    unique: bool) -> pl.DataFrame:
+            if frame is None:
+                return pl.DataFrame(schema=kind)
+            frame = frame.join(latest, on=["source_path", "file_sha256"], how="semi")
+            if unique:
+                frame = frame.unique(["source_path", "file_sha256"], keep="last",
+                                     maintain_order=True)
+            return frame.select(*[pl.col(c).cast(t) if c in frame.columns
+                                  else pl.lit(None, t).alias(c) for c, t in kind.items()],
+                                *[c for c in frame.columns if c not in kind])
+
+        tables = {
+            "runs": current(raw["runs"], {**schema.RUNS, **RUNS_EXTRA}, True),
+            "errors": current(raw["errors"], ERRORS, True),
+            "journal": current(raw["journal"], {**schema.JOURNAL, "source_path": pl.String,
+                                                "file_sha256": pl.String,
+                                                "ingested_at": schema.TIMESTAMP}, False),
+        }
+        self._cache = (listing, tables)
+        return tables
+
+    @property
+    def runs(self) -> pl.DataFrame:
+        """One row per run: :data:`runlab.schema.RUNS` + :data:`RUNS_EXTRA` (+ summary extras)."""
+        return self._tables()["runs"]
+
+    @property
+    def errors(self) -> pl.DataFrame:
+        """One row per file that could not be ingested: :data:`ERRORS`."""
+        return self._tables()["errors"]
+
+    @property
+    def journal(self) -> pl.DataFrame:
+        """Rows of the training journals found in the sources (:data:`runlab.schema.JOURNAL`)."""
+        return self._tables()["journal"]
+
+    @property
+    def records(self) -> pl.LazyFrame:
+        """Cleaned records of every committed run (a LazyFrame; filter before collecting)."""
+        return self.scan_records()
+
+    def select_runs(self, runner_id: str | Iterable[str] | None = None, start: Any = None,
+                    end: Any = None) -> pl.DataFrame:
+        """Runs of some runners that overlap the time range [``start``, ``end``).
+
+        ``start``/``end`` are datetimes, dates or ISO strings (UTC); None is open-ended.
+        """
+        runs = self.runs
+        if runner_id is not None:
+            ids = [runner_id] if isinstance(runner_id, str) else list(runner_id)
+            runs = runs.filter(pl.col("runner_id").is_in(ids))
+        if start is not None:
+            runs = runs.filter(pl.coalesce("end_time", "start_time") >= _utc(start))
+        if end is not None:
+            runs = runs.filter(pl.col("start_time") < _utc(end))
+        return runs
+
+    def scan_records(self, runner_id: str | Iterable[str] | None = None, start: Any = None,
+                     end: Any = None) -> pl.LazyFrame:
+        """Records of the matching runs (:meth:`select_runs`), limited to [start, end).
+
+        Only the files of matching runs are scanned (the runner filter prunes hive
+        partitions, the time filter whole runs); the row-level time filter is pushed down
+        to parquet row groups.
+        """
+        runs = self.select_runs(runner_id, start, end)
+        files = [str(_records_path(self.path, r, s)) for r, s in
+                 runs.select("runner_id", "file_sha256").iter_rows()]
+        hive = {"runner_id": pl.String}
+        if not files:
+            return pl.LazyFrame(schema={**RECORDS_STORED, **hive})
+        lf = pl.scan_parquet(files, hive_partitioning=True, hive_schema=hive,
+                             missing_columns="insert", extra_columns="ignore")
+        if start is not None:
+            lf = lf.filter(pl.col("timestamp") >= _utc(start))
+        if end is not None:
+            lf = lf.filter(pl.col("timestamp") < _utc(end))
+        return lf
+
+    # -- writing (used by ingest, under the lock) ---------------------------------------
+    def _state(self) -> dict[str, tuple[str, bool]]:
+        """source_path → (sha256 of its latest content, whether that content is only in
+        errors) from what is committed."""
+        t = self._tables()
+        state = {p: (s, True) for p, s in t["errors"].select("source_path", "file_sha256")
+                 .iter_rows()}
+        for frame in (t["runs"], t["journal"]):
+            state.update((p, (s, False)) for p, s in
+                         frame.select("source_path", "file_sha256").unique().iter_rows())
+        return state
+
+    def _commit(self, table: str, frame: pl.DataFrame) -> None:
+        _write_parquet(frame, self.path / table / _part_name())
+
+    def _collect_garbage(self) -> int:
+        """Delete temporary files and records of runs that are not committed (an interrupted
+        ingest) or were replaced (a changed file). Returns how many files went."""
+        keep = {_records_path(self.path, r, s) for r, s in
+                self.runs.select("runner_id", "file_sha256").iter_rows()}
+        gone = 0
+        for folder in ("records", "runs", "errors", "journal"):
+            base = self.path / folder
+            if not base.is_dir():
+                continue
+            for path in base.rglob("*"):
+                stale = path.name.startswith(".") or (
+                    folder == "records" and path.suffix == ".parquet" and path not in keep)
+                if stale and path.is_file():
+                    path.unlink(missing_ok=True)
+                    gone += 1
+        return gone
+
+    def _compact(self) -> None:
+        """Merge many small parts of runs and errors into one (crash-safe: the merged part
+        is committed before the old ones go, and reading de-duplicates)."""
+        for table in ("runs", "errors"):
+            parts = sorted((self.path / table).glob("part-*.parquet"))
+            if len(parts) <= COMPACT_PARTS:
+                continue
+            merged = (pl.concat([pl.read_parquet(p) for p in parts], how="diagonal_relaxed")
+                      .unique(["source_path", "file_sha256"], keep="last", maintain_order=True))
+            self._commit(table, merged)
+            for p in parts:
+                p.unlink()
+
+
+def _utc(value: Any) -> datetime:
+    """A datetime (aware → UTC; naive taken as UTC), date or ISO string as a UTC datetime."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if not isinstance(value, datetime):  # a date
+        value = datetime(value.year, value.month, value.day)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """Exclusive lock of a store for one writer (released by the OS if the process dies)."""
+    import fcntl
+
+    path.mkdir(parents=True, exist_ok=True)
+    with open(path / ".lock", "a+") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RuntimeError(f"{path}: another ingest is writing this store") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+# --------------------------------------------------------------------------- ingest
+
+class _Committer:
+    """Collects results and commits them to the runs/errors tables in batches."""
+
+    def __init__(self, store: Store, report: IngestReport, progress: _Progress):
+        self.store, self.report, self.progress = store, report, progress
+        self.runs: list[pl.DataFrame] = []
+        self.errors: list[dict[str, Any]] = []
+        self.last = time.monotonic()
+
+    def add(self, result: dict[str, Any]) -> None:
+        if result["ok"]:
+            self.runs.append(result["row"])
+            self.report.read += 1
+        else:
+            row = {k: result[k] for k in ERRORS if k != "ingested_at"}
+            self.errors.append(row)
+            self.report.failed += 1
+            self.report.duplicates += row["error_type"] == "DuplicateFile"
+            self.report.reasons[f"{row['error_type']}: {_reason(row['message'])}"] += 1
+        if (len(self.runs) + len(self.errors) >= BATCH_FILES
+                or time.monotonic() - self.last >= BATCH_SECONDS):
+            self.flush()
+        self.progress.update()
+
+    def skip(self) -> None:
+        self.report.skipped += 1
+        self.progress.update()
+
+    def flush(self) -> None:
+        stamp = _now()
+        if self.runs:
+            runs = pl.concat(self.runs, how="diagonal_relaxed").with_columns(
+                pl.lit(stamp, schema.TIMESTAMP).alias("ingested_at"))
+            self.store._commit("runs", schema.conform(runs, "runs"))
+        if self.errors:
+            errors = pl.DataFrame(self.errors, schema={k: v for k, v in ERRORS.items()
+                                                       if k != "ingested_at"})
+            self.store._commit("errors", errors.with_columns(
+                pl.lit(stamp, schema.TIMESTAMP).alias("ingested_at")))
+        self.runs, self.errors, self.last = [], [], time.monotonic()
+
+
+def _reason(message: str) -> str:
+    """A message without its specifics (numbers, offsets) so that reasons can be counted."""
+    import re
+
+    return re.sub(r"\d+", "N", message.splitlines()[0] if message else "")[:120]
+
+
+def _plan(inputs: list[_Input], state: dict[str, tuple[str, bool]], store: Store,
+          committer: _Committer, retry_errors: bool) -> Iterator[_Task]:
+    """Tasks for the inputs that are new or changed; skips and unreadable files are
+    settled here, duplicates of stored or earlier content go to errors."""
+    by_content = {s: p for p, (s, only_error) in state.items() if not only_error}
+    for item in inputs:
+        sha, problem = _identify(item)
+        known = state.get(item.source_path)
+        if known is not None and known[0] == sha and not (retry_errors and known[1]):
+            committer.skip()
+            continue
+        task = _Task(item.source_path, item.location, item.member, item.runner_id, sha,
+                     str(store.path))
+        if problem is not None:
+            committer.add(_error_result(task, ReadError(item.location, problem)))
+            continue
+        first = by_content.get(sha)
+        if first is not None and first != item.source_path:
+            committer.add(_error_result(task, _Duplicate(f"same content as {first}")))
+            continue
+        by_content[sha] = item.source_path
+        yield task
+
+
+class _Duplicate(ValueError):
+    pass
+
+
+_Duplicate.__name__ = "DuplicateFile"
+
+
+def _ingest_journals(items: list[_Input], state: dict[str, tuple[str, bool]], store: Store,
+                     key: str | bytes | None, report: IngestReport) -> None:
+    """Read each new or changed journal into the journal table; bad rows and unreadable
+    journals go to errors (one row per journal file, listing the problems)."""
+    from runlab.journal import read_journal
+    from runlab.privacy import pseudonymize
+
+    for item in items:
+        sha, problem = _identify(item)
+        if state.get(item.source_path, (None,))[0] == sha:
+            continue
+        stamp = _now()
+        ident = {"source_path": item.source_path, "file_sha256": sha}
+        try:
+            if problem is not None:
+                raise ReadError(item.location, problem)
+            frame, problems = read_journal(item.location, errors="collect")
+        except Exception as exc:
+            store._commit("errors", pl.DataFrame([{**ident, "runner_id": item.runner_id,
+                                                   "error_type": type(exc).__name__,
+                                                   "message": _error_result(_Task(
+                                                       item.source_path, item.location, None,
+                                                       None, sha, ""), exc)["message"],
+                                                   "ingested_at": stamp}], schema=ERRORS))
+            report.reasons[f"journal: {type(exc).__name__}"] += 1
+            continue
+        if key is not None:
+            frame = pseudonymize(frame, key)
+        if item.runner_id is not None:  # a journal in a runner's folder belongs to them
+            frame = frame.with_columns(pl.col("runner_id").fill_null(item.runner_id))
+        frame = frame.with_columns(pl.lit(item.source_path).alias("source_path"),
+                                   pl.lit(sha).alias("file_sha256"),
+                                   pl.lit(stamp, schema.TIMESTAMP).alias("ingested_at"))
+        if problems:
+            text = "; ".join(f"line {n} {f}: {m}" for n, f, m in problems[:20])
+            store._commit("errors", pl.DataFrame([{
+                **ident, "runner_id": item.runner_id, "error_type": "JournalError",
+                "message": f"{len(problems)} bad cells, their rows left out: {text}"[:2000],
+                "ingested_at": stamp}], schema=ERRORS))
+            report.reasons["JournalError: bad journal rows left out"] += 1
+        # committed last: a kill before this line re-reads the journal next time
+        store._commit("journal", frame)
+        report.journals += 1
+        report.journal_rows += frame.height
+
+
+def ingest(source: str | os.PathLike | Iterable[str | os.PathLike], store: str | os.PathLike,
+           *, runners: Any = None, client: Any = None, workers: int | None = None,
+           progress: bool = True, pseudonymize_key: str | bytes | None = None,
+           retry_errors: bool = False) -> Store:
+    """Ingest activity files and journals into a parquet :class:`Store`, incrementally.
+
+    Parameters
+    ----------
+    source
+        A folder tree (runner ids from ``<root>/<runner_id>/...``), a bulk-export ``.zip``,
+        one file, or a list of files. Files named like :data:`JOURNAL_PATTERNS` are read
+        as journals; hidden files and :data:`SIDE_FILES` are ignored (and counted).
+    store
+        The store folder (created if needed). It may lie inside ``source``.
+    runners
+        Runner ids by file: a CSV path or frame with columns ``path``, ``runner_id`` (path
+        relative to the source root, absolute, or a bare file name), or a dict. Wins over
+        the folder layout.
+    client
+        A ``dask.distributed.Client``: run on its cluster instead of local processes.
+    workers
+        Local worker processes (default: the number of CPUs).
+    progress
+        Show a progress line on stderr.
+    pseudonymize_key
+        Store runner ids and source paths as keyed hashes (:func:`runlab.privacy.pseudonym`).
+        Use the same key on every run of the same store.
+    retry_errors
+        Read again the files that failed before (after a reader was fixed).
+
+    Returns
+    -------
+    Store
+        The store, with ``last_report`` (:class:`IngestReport`) of this run.
+    """
+    st = Store(store)
+    report = IngestReport()
+    t0 = time.monotonic()
+    st.path.mkdir(parents=True, exist_ok=True)
+    with _locked(st.path):
+        st._collect_garbage()
+        inputs = _discover(source, runners, pseudonymize_key, st.path.resolve(), report)
+        activities = [i for i in inputs if i.kind == "activity"]
+        report.files = len(activities)
+        state = st._state()
+        _ingest_journals([i for i in inputs if i.kind == "journal"], state, st,
+                         pseudonymize_key, report)
+        bar = _Progress(report, progress)
+        committer = _Committer(st, report, bar)
+        tasks = _plan(activities, state, st, committer, retry_errors)
+        if client is not None:
+            results = _results_dask(tasks, client)
+        else:
+            results = _results_local(tasks, workers or os.cpu_count() or 1)
+        try:
+            for result in results:
+                committer.add(result)
+        finally:
+            committer.flush()
+            report.seconds = time.monotonic() - t0
+            bar.close()
+        st._compact()
+        st._collect_garbage()
+    st.last_report = report
+    return st
