@@ -1,0 +1,356 @@
+"""Per-run and per-week summaries: easy-run cadence, step length, fatigue drift, baseline mile.
+
+:func:`summarize` turns one activity into one row of :data:`runlab.schema.RUNS` plus quality
+columns; :func:`weekly` turns many rows into the clinic's weekly progress table (average
+cadence on easy runs, volume, technique sessions); :func:`baseline_mile` finds the
+comfortable-mile baseline test in a session.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from runlab import gait, schema
+from runlab.activity import Activity
+from runlab.clean import FLAGS, clean, repair_notes
+from runlab.errors import SchemaError
+
+__all__ = ["summarize", "weekly", "baseline_mile", "easy_flags", "cadence_drift",
+           "QUALITY", "MILE_M", "EASY_HR_FRACTION", "SPM_PER_MPS"]
+
+#: One mile [m].
+MILE_M = 1609.344
+#: Easy when mean heart rate is below this fraction of the runner's maximum (≈ the top of
+#: the "easy"/zone-1 band of 70–80 % HRmax used in endurance coaching).
+EASY_HR_FRACTION = 0.75
+#: Cadence rises 6.01 steps/min per m/s overground (van Oeveren et al., 2019, SCIENCE.md);
+#: used to compare cadence at matched speed.
+SPM_PER_MPS = 6.01
+
+#: Quality and extra columns :func:`summarize` adds after the RUNS columns.
+QUALITY: dict[str, pl.DataType] = {
+    "step_length_drift_m": pl.Float64,
+    "walk_run_pattern": pl.String,
+    "heart_rate_bpm": pl.Float64,
+    "max_heart_rate_bpm": pl.Float64,
+    "run_s": pl.Float64,
+    "walk_s": pl.Float64,
+    "elapsed_s": pl.Float64,
+    "paused_s": pl.Float64,
+    "records": pl.Int64,
+    "cadence_repaired": pl.Boolean,
+    "spikes": pl.Int64,
+    "speed_derived": pl.Boolean,
+    "notes": pl.String,
+}
+
+
+def _cleaned(activity_or_records, events=None) -> tuple[pl.DataFrame, str | None]:
+    """Cleaned records and a default run id from an Activity, records or cleaned records."""
+    if isinstance(activity_or_records, Activity):
+        act = activity_or_records
+        return act.clean(), Path(act.path).name.split(".")[0] or None
+    if isinstance(activity_or_records, pl.DataFrame):
+        frame = activity_or_records
+        if all(c in frame.columns for c in ("gait", "moving", "sample_s")):
+            return frame, None
+        return clean(frame, events), None
+    if isinstance(activity_or_records, (str, os.PathLike)):
+        from runlab.io import read_activity
+
+        return _cleaned(read_activity(activity_or_records))
+    raise SchemaError(f"summarize() needs an Activity, records or cleaned records, got "
+                      f"{type(activity_or_records).__name__}")
+
+
+def _wmean(x: np.ndarray, w: np.ndarray) -> float | None:
+    ok = np.isfinite(x) & (w > 0)
+    return float(np.average(x[ok], weights=w[ok])) if ok.any() else None
+
+
+def summarize(activity_or_records, *, run_id: str | None = None,
+              runner_id: str | None = None, events: pl.DataFrame | None = None,
+              history: pl.DataFrame | None = None,
+              max_hr_bpm: float | None = None) -> pl.DataFrame:
+    """One-row run summary (:data:`runlab.schema.RUNS` + :data:`QUALITY` columns).
+
+    Parameters
+    ----------
+    activity_or_records : Activity, polars.DataFrame or path
+        An activity, its records (cleaned here with ``events``) or cleaned records.
+    run_id, runner_id : str, optional
+        Identifiers; ``run_id`` defaults to the file name without extensions.
+    history : polars.DataFrame, optional
+        The runner's other run summaries (RUNS + ``heart_rate_bpm``, ``max_heart_rate_bpm``),
+        the reference for the easy-run flag (:func:`easy_flags`).
+    max_hr_bpm : float, optional
+        The runner's known maximum heart rate [beats/min].
+
+    Returns
+    -------
+    polars.DataFrame
+        ``moving_s`` (samples moving, pauses and gaps excluded), ``distance_m``,
+        ``speed_mps`` (distance / moving time), ``cadence_spm`` and ``cadence_cv`` (running
+        samples only, time-weighted), ``step_length_m`` (running speed / (cadence / 60),
+        SCIENCE.md), ``run_walk_ratio`` (:func:`runlab.gait.walk_run_pattern`), ``easy``,
+        ``temperature_c``, ``strides``, ``hill_reps`` (climbs that repeat a hill),
+        ``cadence_drift_spm`` and ``step_length_drift_m`` (:func:`cadence_drift`), and
+        quality columns: elapsed and paused time, record count, repairs, ``notes``.
+    """
+    cleaned, default_id = _cleaned(activity_or_records, events)
+    w = cleaned["sample_s"].to_numpy().astype(np.float64)
+    moving = cleaned["moving"].to_numpy()
+    running = (cleaned["gait"] == "run").to_numpy()
+    cad = cleaned["cadence_spm"].to_numpy().astype(np.float64)
+    speed = cleaned["speed_mps"].to_numpy().astype(np.float64)
+    hr = cleaned["heart_rate_bpm"].to_numpy().astype(np.float64)
+    moving_s = float(w[moving].sum())
+    dist = cleaned["distance_m"].drop_nulls()
+    distance = float(dist.max() - dist.min()) if dist.len() else None
+    run_w = np.where(running, w, 0.0)
+    run_cad = _wmean(cad, run_w)
+    run_speed = _wmean(speed, run_w)
+    cv = None
+    if run_cad:
+        ok = np.isfinite(cad) & (run_w > 0)
+        cv = float(np.sqrt(np.average((cad[ok] - run_cad) ** 2, weights=run_w[ok])) / run_cad)
+    pattern = gait.walk_run_pattern(cleaned)
+    drift = cadence_drift(cleaned)
+    climbs = gait.hills(cleaned)
+    ts = cleaned["timestamp"]
+    elapsed = (ts.max() - ts.min()).total_seconds() if ts.len() else 0.0
+    spikes = sum(int(cleaned[c].sum()) for c in FLAGS if c.endswith("_spike"))
+    notes = repair_notes(cleaned)
+    row = {
+        "run_id": run_id or default_id,
+        "runner_id": runner_id,
+        "start_time": ts.min(),
+        "moving_s": moving_s,
+        "distance_m": distance,
+        "speed_mps": distance / moving_s if distance is not None and moving_s > 0 else None,
+        "cadence_spm": run_cad,
+        "cadence_cv": cv,
+        "step_length_m": run_speed / (run_cad / 60.0) if run_cad and run_speed else None,
+        "run_walk_ratio": pattern["run_walk_ratio"][0],
+        "easy": None,
+        "temperature_c": _wmean(cleaned["temperature_c"].to_numpy().astype(np.float64), w + 1e-9),
+        "strides": gait.strides(cleaned).height,
+        "hill_reps": int(climbs["repeat"].sum()) if climbs.height else 0,
+        "cadence_drift_spm": drift["cadence_drift_spm"][0],
+        "step_length_drift_m": drift["step_length_drift_m"][0],
+        "walk_run_pattern": pattern["pattern"][0],
+        "heart_rate_bpm": _wmean(hr, np.where(moving, w, 0.0)),
+        "max_heart_rate_bpm": float(np.nanmax(hr)) if np.isfinite(hr).any() else None,
+        "run_s": pattern["run_s"][0],
+        "walk_s": pattern["walk_s"][0],
+        "elapsed_s": elapsed,
+        "paused_s": max(elapsed - float(w.sum()), 0.0),
+        "records": cleaned.height,
+        "cadence_repaired": bool(cleaned["cadence_repaired"].any()),
+        "spikes": spikes,
+        "speed_derived": bool(cleaned["speed_derived"].any()),
+        "notes": "; ".join(notes) or None,
+    }
+    out = pl.DataFrame([row], schema={**schema.RUNS, **QUALITY})
+    # the easy flag compares this run with the runner's history (all rows: one runner)
+    cols = {"speed_mps": pl.Float64, "heart_rate_bpm": pl.Float64,
+            "max_heart_rate_bpm": pl.Float64}
+    frames = [out] if history is None else [history, out]
+    reference = pl.concat([f.select([pl.col(c).cast(t) if c in f.columns
+                                     else pl.lit(None, t).alias(c) for c, t in cols.items()])
+                           for f in frames]).with_columns(runner_id=pl.lit("runner"))
+    easy = easy_flags(reference, max_hr_bpm=max_hr_bpm)[-1]
+    return out.with_columns(easy=pl.lit(easy, pl.Boolean))
+
+
+def easy_flags(runs: pl.DataFrame, *, max_hr_bpm: float | None = None,
+               hr_fraction: float = EASY_HR_FRACTION, min_runs: int = 3) -> pl.Series:
+    """Easy-run flag of each run, relative to the same runner's own runs.
+
+    The rule, first that applies:
+
+    1. **Heart rate** — easy when the run's mean moving heart rate is below ``hr_fraction``
+       (75 %) of the runner's maximum: ``max_hr_bpm`` if given, else the highest
+       ``max_heart_rate_bpm`` over the runner's runs once there are at least ``min_runs``
+       runs with heart rate (one run's own maximum says nothing about effort).
+    2. **Pace** — otherwise, once the runner has ``min_runs`` runs with speed: easy when the
+       run's speed is at or below the runner's median speed (slower than their usual pace).
+    3. Otherwise unknown (null): a single run without a known maximum heart rate cannot be
+       judged against the runner's own effort.
+
+    Parameters
+    ----------
+    runs : polars.DataFrame
+        Run summaries with ``runner_id``, ``speed_mps`` and optionally ``heart_rate_bpm``,
+        ``max_heart_rate_bpm``.
+    """
+    if "speed_mps" not in runs.columns:
+        raise SchemaError(f"runs frame lacks column 'speed_mps'; has {runs.columns}")
+    frame = runs.with_columns(
+        [pl.lit(None, pl.Float64).alias(c) for c in ("heart_rate_bpm", "max_heart_rate_bpm")
+         if c not in runs.columns]
+        + ([pl.lit(None, pl.String).alias("runner_id")] if "runner_id" not in runs.columns
+           else []))
+    by = "runner_id"
+    n_hr = pl.col("max_heart_rate_bpm").count().over(by)
+    ref = (pl.lit(float(max_hr_bpm)) if max_hr_bpm is not None else
+           pl.when(n_hr >= min_runs).then(pl.col("max_heart_rate_bpm").max().over(by)))
+    hr_rule = pl.col("heart_rate_bpm") < hr_fraction * ref
+    pace_rule = (pl.when(pl.col("speed_mps").count().over(by) >= min_runs)
+                 .then(pl.col("speed_mps") <= pl.col("speed_mps").median().over(by)))
+    return frame.select(pl.coalesce(hr_rule, pace_rule).alias("easy")).to_series()
+
+
+def cadence_drift(cleaned: pl.DataFrame, *, min_s: float = 30.0) -> pl.DataFrame:
+    """Cadence and step-length change from the first to the last third of running.
+
+    Running samples are split into thirds of running time. Only speeds inside both thirds'
+    10–90 % ranges are compared (matched speed), and cadence is adjusted to their common
+    median speed with the overground slope :data:`SPM_PER_MPS` (van Oeveren et al., 2019).
+    A fatigue signal is falling cadence and lengthening steps at the same speed (CLINIC.md).
+
+    Returns
+    -------
+    polars.DataFrame
+        One row: ``cadence_drift_spm`` [steps/min] and ``step_length_drift_m`` [m] (last
+        third minus first third; null with less than ``min_s`` of matched running in either).
+    """
+    null = pl.DataFrame({"cadence_drift_spm": [None], "step_length_drift_m": [None]},
+                        schema={"cadence_drift_spm": pl.Float64,
+                                "step_length_drift_m": pl.Float64})
+    w = cleaned["sample_s"].to_numpy().astype(np.float64)
+    cad = cleaned["cadence_spm"].to_numpy().astype(np.float64)
+    v = cleaned["speed_mps"].to_numpy().astype(np.float64)
+    ok = (cleaned["gait"] == "run").to_numpy() & np.isfinite(cad) & np.isfinite(v) & (v > 0)
+    if not ok.any():
+        return null
+    w, cad, v = w[ok], cad[ok], v[ok]
+    clock = np.cumsum(w)
+    total = clock[-1]
+    first, last = clock <= total / 3, clock > 2 * total / 3
+    if w[first].sum() < min_s or w[last].sum() < min_s:
+        return null
+    lo = max(np.quantile(v[first], 0.1), np.quantile(v[last], 0.1))
+    hi = min(np.quantile(v[first], 0.9), np.quantile(v[last], 0.9))
+    matched = (v >= lo) & (v <= hi)
+    a, b = first & matched, last & matched
+    if w[a].sum() < min_s or w[b].sum() < min_s:
+        return null
+    v_ref = float(np.median(v[matched]))
+    adj = cad - SPM_PER_MPS * (v - v_ref)
+    step = v_ref / (adj / 60.0)
+    return pl.DataFrame({
+        "cadence_drift_spm": [float(np.average(adj[b], weights=w[b])
+                                    - np.average(adj[a], weights=w[a]))],
+        "step_length_drift_m": [float(np.average(step[b], weights=w[b])
+                                      - np.average(step[a], weights=w[a]))],
+    })
+
+
+def baseline_mile(cleaned: pl.DataFrame, *, distance_m: float = MILE_M,
+                  max_speed_cv: float = 0.10) -> pl.DataFrame:
+    """The comfortable-mile baseline test: the first continuous mile of steady running.
+
+    Searches uninterrupted running (``gait == "run"``, no pause) for the earliest stretch of
+    ``distance_m`` whose speed varies by at most ``max_speed_cv`` (coefficient of variation)
+    — the clinic's "comfortable mile with cadence data" (CLINIC.md).
+
+    Returns
+    -------
+    polars.DataFrame
+        One row (none when the session has no such mile): ``start``, ``end``, ``time_s``,
+        ``distance_m``, ``speed_mps``, ``speed_cv``, ``cadence_spm``, ``step_length_m``,
+        ``heart_rate_bpm``.
+    """
+    out_schema = {"start": schema.TIMESTAMP, "end": schema.TIMESTAMP, "time_s": pl.Float64,
+                  "distance_m": pl.Float64, "speed_mps": pl.Float64, "speed_cv": pl.Float64,
+                  "cadence_spm": pl.Float64, "step_length_m": pl.Float64,
+                  "heart_rate_bpm": pl.Float64}
+    n = cleaned.height
+    if n < 2 or cleaned["distance_m"].null_count() == n:
+        return pl.DataFrame(schema=out_schema)
+    t = (cleaned["timestamp"] - cleaned["timestamp"][0]).dt.total_microseconds() \
+        .to_numpy() / 1e6
+    d = np.maximum.accumulate(cleaned["distance_m"].fill_null(strategy="forward")
+                              .fill_null(0.0).to_numpy().astype(np.float64))
+    running = (cleaned["gait"] == "run").to_numpy()
+    breaks = ~running | (cleaned["sample_s"].to_numpy() <= 0)
+    stretch = np.cumsum(breaks)  # same id ⇔ no break in between
+    v = np.nan_to_num(cleaned["speed_mps"].to_numpy().astype(np.float64))
+    cs1 = np.concatenate([[0.0], np.cumsum(v)])
+    cs2 = np.concatenate([[0.0], np.cumsum(v * v)])
+    i = np.arange(n)
+    j = np.searchsorted(d, d + distance_m, side="left")
+    valid = running & (j < n)
+    jj = np.minimum(j, n - 1)
+    valid &= stretch[jj] == stretch
+    # the first sample of a stretch is the break itself (after a walk or pause); start after it
+    valid &= ~breaks
+    cnt = jj - i + 1
+    mean = (cs1[jj + 1] - cs1[i]) / cnt
+    var = np.maximum((cs2[jj + 1] - cs2[i]) / cnt - mean**2, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cv = np.sqrt(var) / mean
+    ok = np.flatnonzero(valid & (cv <= max_speed_cv))
+    if ok.size == 0:
+        return pl.DataFrame(schema=out_schema)
+    a = int(ok[0])
+    b = int(jj[a])
+    part = cleaned.slice(a, b - a + 1)
+    time_s = float(t[b] - t[a])
+    dist = float(d[b] - d[a])
+    cadence = part["cadence_spm"].mean()
+    speed = dist / time_s
+    return pl.DataFrame([{
+        "start": cleaned["timestamp"][a], "end": cleaned["timestamp"][b], "time_s": time_s,
+        "distance_m": dist, "speed_mps": speed, "speed_cv": float(cv[a]),
+        "cadence_spm": cadence,
+        "step_length_m": speed / (cadence / 60.0) if cadence else None,
+        "heart_rate_bpm": part["heart_rate_bpm"].mean(),
+    }], schema=out_schema)
+
+
+def weekly(runs: pl.DataFrame, *, max_hr_bpm: float | None = None) -> pl.DataFrame:
+    """Weekly progress per runner: easy-run cadence, volume and technique sessions.
+
+    Weeks start on Monday (UTC). Missing ``easy`` flags are filled with :func:`easy_flags`
+    over all of each runner's runs. A technique session is a run with strides or hill reps.
+
+    Returns
+    -------
+    polars.DataFrame
+        ``runner_id``, ``week`` (Monday's date), ``runs``, ``easy_runs``,
+        ``easy_cadence_spm`` (mean running cadence of easy runs weighted by moving time —
+        the clinic's progress metric), ``cadence_spm`` (all runs), ``distance_m``,
+        ``moving_s``, ``technique_sessions``, ``strides``, ``hill_reps``.
+    """
+    for col in ("start_time", "moving_s", "cadence_spm", "speed_mps"):
+        if col not in runs.columns:
+            raise SchemaError(f"runs frame lacks column {col!r}; has {runs.columns}")
+    frame = schema.conform(runs, "runs")
+    frame = frame.with_columns(easy=pl.coalesce(pl.col("easy"),
+                                                easy_flags(frame, max_hr_bpm=max_hr_bpm)))
+    w = pl.col("moving_s")
+    has_cad = pl.col("cadence_spm").is_not_null()
+    easy_cad = has_cad & pl.col("easy").fill_null(False)
+    return (frame.with_columns(week=pl.col("start_time").dt.truncate("1w").dt.date())
+            .group_by("runner_id", "week", maintain_order=True)
+            .agg(runs=pl.len(),
+                 easy_runs=pl.col("easy").fill_null(False).sum().cast(pl.Int64),
+                 easy_cadence_spm=(pl.col("cadence_spm") * w).filter(easy_cad).sum()
+                 / w.filter(easy_cad).sum(),
+                 cadence_spm=(pl.col("cadence_spm") * w).filter(has_cad).sum()
+                 / w.filter(has_cad).sum(),
+                 distance_m=pl.col("distance_m").sum(),
+                 moving_s=w.sum(),
+                 technique_sessions=((pl.col("strides").fill_null(0) > 0)
+                                     | (pl.col("hill_reps").fill_null(0) > 0)).sum()
+                 .cast(pl.Int64),
+                 strides=pl.col("strides").fill_null(0).sum(),
+                 hill_reps=pl.col("hill_reps").fill_null(0).sum())
+            .with_columns(pl.col("easy_cadence_spm", "cadence_spm").fill_nan(None))
+            .sort("runner_id", "week"))
