@@ -84,6 +84,64 @@ def cmd_plan(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_ingest(args: argparse.Namespace) -> int:
+    """Ingest a folder, export zip or files into a parquet store; print a closing summary."""
+    import os
+
+    from runlab.cohort import ingest
+
+    key = os.environ.get(args.key_env) if args.key_env else None
+    if args.key_env and not key:
+        print(f"error: environment variable {args.key_env} is empty or unset", file=sys.stderr)
+        return 2
+    client = None
+    if args.scheduler:
+        from distributed import Client
+
+        client = Client(args.scheduler)
+    try:
+        store = ingest(args.source if len(args.source) > 1 or not args.source else
+                       args.source[0], args.store, runners=args.runners, client=client,
+                       workers=args.workers, progress=not args.quiet,
+                       pseudonymize_key=key, retry_errors=args.retry_errors)
+    except (OSError, RuntimeError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        if client is not None:
+            client.close()
+    print(store.last_report.summary())
+    print(f"store {store.path}: {store.runs.height} runs, {store.errors.height} errors, "
+          f"{store.journal.height} journal rows")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Export a store for sharing: positions masked, ids pseudonymised, notes dropped."""
+    import os
+
+    from runlab.cohort import export
+    from runlab.privacy import zones_from_csv
+
+    try:
+        zones = zones_from_csv(args.zones) if args.zones else []
+        zones += [tuple(float(v) for v in z.split(",")) for z in args.zone]
+        key = os.environ.get(args.key_env) or None
+        out = export(args.store, args.out, zones=zones, radius_m=args.radius_m,
+                     trim_start_end_m=args.trim_m, key=key, mask=not args.no_mask,
+                     pseudonymize=not args.no_pseudonymize, include_notes=args.include_notes)
+    except (OSError, RuntimeError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if key is None and not args.no_pseudonymize:
+        print(f"note: ${args.key_env} not set; ids use a random key and cannot be linked back",
+              file=sys.stderr)
+    print(f"exported {out.runs.height} runs, {out.journal.height} journal rows to {out.path}"
+          f" ({len(zones)} private zones, start/end trimmed"
+          f"{'' if not args.no_mask else ': masking OFF'})")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="runlab", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -109,6 +167,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--maintenance", action="store_true", help="rotating maintenance plan")
     p.add_argument("--metronome-s", type=float, default=120.0, help="WAV length [s]")
     p.set_defaults(func=cmd_plan)
+    p = sub.add_parser("ingest", help="ingest activity files into a parquet store (incremental)")
+    p.add_argument("source", nargs="+", help="folder, bulk-export zip, or files")
+    p.add_argument("store", help="store folder (created if needed)")
+    p.add_argument("--runners", help="CSV with columns path,runner_id (else folder layout)")
+    p.add_argument("--workers", type=int, default=None, help="worker processes (default: CPUs)")
+    p.add_argument("--scheduler", help="Dask scheduler address: run on that cluster")
+    p.add_argument("--key-env", help="pseudonymise runner ids with the key in this env variable")
+    p.add_argument("--retry-errors", action="store_true", help="read failed files again")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_ingest)
+    p = sub.add_parser("export", help="copy a store for sharing: masked, pseudonymised")
+    p.add_argument("store")
+    p.add_argument("out", help="new or empty folder")
+    p.add_argument("--zones", help="CSV of private places: lat_deg,lon_deg[,radius_m]")
+    p.add_argument("--zone", action="append", default=[], metavar="LAT,LON[,RADIUS_M]",
+                   help="a private place (repeatable)")
+    p.add_argument("--radius-m", type=float, default=None, help="zone radius [m] (200)")
+    p.add_argument("--trim-m", type=float, default=None,
+                   help="positions removed at start and end of each run [m] (200)")
+    p.add_argument("--key-env", default="RUNLAB_KEY",
+                   help="env variable holding the pseudonym key (default RUNLAB_KEY)")
+    p.add_argument("--include-notes", action="store_true", help="keep journal notes/videos")
+    p.add_argument("--no-mask", action="store_true", help="do not mask positions")
+    p.add_argument("--no-pseudonymize", action="store_true", help="keep runner ids")
+    p.set_defaults(func=cmd_export)
     return parser
 
 
