@@ -1,0 +1,606 @@
+"""Progression outcomes of a cadence-retraining cohort.
+
+The core model (SCIENCE.md, "A model that fits the clinic")::
+
+    cadence_spm ~ speed_c + week * group + (1 + week | runner)
+
+with speed centred per runner, fitted with statsmodels MixedLM (:func:`cadence`). Around
+it: retention after retraining stops (:func:`retention`; Willy et al., 2016 report +8.6 %
+retained one month on), the share of runners reaching their target (:func:`target_attainment`),
+comfort and RPE as ordinal outcomes against week, temperature and humidity (:func:`comfort`,
+:func:`rpe`; statsmodels OrderedModel), walk–run ratio progression 1:1 → 2:1 → 3:1
+(:func:`walk_run`) and the baseline comfortable-mile change (:func:`baseline_mile`).
+
+Each returns a :class:`ModelResult`: tidy polars frames plus the fitted statsmodels object.
+A runs frame without a ``week`` column gets one from ``start_time`` (or journal ``date``):
+whole weeks since the runner's first run.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import polars as pl
+from scipy import stats
+
+from runlab.errors import ModelError, RunlabWarning
+from runlab.models._tidy import (
+    centre_within,
+    coef_frame,
+    fit_mixedlm,
+    fixed_frame,
+    ols_by,
+    params_frame,
+    random_frame,
+    random_frame_empty,
+    require,
+    to_pandas,
+    usable,
+)
+from runlab.models.cadence import running_rows
+
+__all__ = [
+    "ModelResult",
+    "cadence",
+    "retention",
+    "target_attainment",
+    "comfort",
+    "rpe",
+    "ordinal",
+    "walk_run",
+    "baseline_mile",
+    "add_week",
+]
+
+RUNNER = "runner_id"
+
+
+@dataclass(frozen=True)
+class ModelResult:
+    """Tidy results of a progression model.
+
+    Attributes
+    ----------
+    fixed : polars.DataFrame
+        ``term``, ``estimate``, ``std_error``, ``statistic``, ``p_value``, ``ci_low``,
+        ``ci_high``, ``n`` (plus extra columns documented per function).
+    model : statsmodels results (or a dict of them, :func:`baseline_mile`)
+    random : polars.DataFrame
+        ``term``, ``variance``, ``sd``, ``corr`` (empty without random effects).
+    per_runner : polars.DataFrame or None
+    summary : polars.DataFrame or None
+        Function-specific derived table (trend per week and group, shares, thresholds...).
+    """
+
+    fixed: pl.DataFrame
+    model: Any
+    random: pl.DataFrame = field(default_factory=random_frame_empty)
+    per_runner: pl.DataFrame | None = None
+    summary: pl.DataFrame | None = None
+
+
+# ---------------------------------------------------------------------------------------
+# shared pieces
+
+
+def add_week(frame: pl.DataFrame, week: str = "week") -> pl.DataFrame:
+    """``frame`` with a ``week`` column: kept if present, else whole weeks since each
+    runner's first ``start_time`` (or ``date``)."""
+    if week in frame.columns:
+        return frame
+    source = next((c for c in ("start_time", "date") if c in frame.columns), None)
+    if source is None or RUNNER not in frame.columns:
+        raise ModelError(f"data lacks a {week!r} column and has no start_time/date with "
+                         f"runner_id to derive it from; has {frame.columns}")
+    t = pl.col(source).cast(pl.Datetime("us"))
+    days = (t - t.min().over(RUNNER)).dt.total_seconds() / 86400.0
+    return frame.with_columns((days // 7).cast(pl.Float64).alias(week))
+
+
+def _levels(frame: pl.DataFrame, group: str | None, reference: str | None) -> list[str]:
+    """Group levels, reference first (default "control" when present, else the first)."""
+    if group is None or group not in frame.columns:
+        return []
+    levels = sorted(frame[group].cast(pl.String).drop_nulls().unique().to_list())
+    if len(levels) < 2:
+        return []
+    if reference is None:
+        reference = "control" if "control" in levels else levels[0]
+    if reference not in levels:
+        raise ModelError(f"reference group {reference!r} not among {levels}")
+    return [reference, *[g for g in levels if g != reference]]
+
+
+def _week_design(frame: pl.DataFrame, week: str, group: str, levels: list[str],
+                 covariates: Sequence[str] = ()) -> pl.DataFrame:
+    """Fixed-effect design: intercept, covariates, week, group[g], week:group[g]."""
+    cols = [pl.lit(1.0).alias("intercept"), *[pl.col(c).cast(pl.Float64) for c in covariates],
+            pl.col(week).cast(pl.Float64).alias("week")]
+    for g in levels[1:]:
+        cols.append((pl.col(group).cast(pl.String) == g).cast(pl.Float64).alias(f"group[{g}]"))
+    for g in levels[1:]:
+        cols.append(((pl.col(group).cast(pl.String) == g).cast(pl.Float64)
+                     * pl.col(week).cast(pl.Float64)).alias(f"week:group[{g}]"))
+    return frame.select(cols)
+
+
+def _trend(model, names: list[str], levels: list[str], weeks: np.ndarray, alpha: float,
+           value: str, transform=None) -> pl.DataFrame:
+    """Fixed-effect prediction per group and week (covariates at 0), with Wald intervals."""
+    beta = np.asarray(model.fe_params, dtype=float)
+    cov = np.asarray(model.cov_params(), dtype=float)[:beta.size, :beta.size]
+    groups = levels or [None]
+    rows = []
+    for g in groups:
+        for w in weeks:
+            x = dict.fromkeys(names, 0.0)
+            x["intercept"], x["week"] = 1.0, float(w)
+            if g is not None and g != levels[0]:
+                x[f"group[{g}]"], x[f"week:group[{g}]"] = 1.0, float(w)
+            rows.append((g, float(w), np.array([x[n] for n in names])))
+    xm = np.array([r[2] for r in rows])
+    est = xm @ beta
+    se = np.sqrt(np.einsum("ij,jk,ik->i", xm, cov, xm))
+    z = stats.norm.ppf(1 - alpha / 2)
+    lo, hi = est - z * se, est + z * se
+    if transform is not None:
+        est, lo, hi = transform(est), transform(lo), transform(hi)
+    return pl.DataFrame({"group": [r[0] for r in rows], "week": [r[1] for r in rows],
+                         value: est, "std_error": se, "ci_low": lo, "ci_high": hi},
+                        schema_overrides={"group": pl.String})
+
+
+def _weekly_mixed(frame: pl.DataFrame, y: str, week: str, group: str | None,
+                  reference: str | None, covariates: Sequence[str], random_week: bool,
+                  min_runners: int, what: str, alpha: float):
+    runners = frame[RUNNER].n_unique()
+    if runners < min_runners:
+        raise ModelError(f"{what}: {runners} runner(s) with usable runs; a cohort model needs "
+                         f"at least {min_runners} (use cadence_speed for one runner)")
+    if frame[week].n_unique() < 2:
+        raise ModelError(f"{what}: all runs are in the same week; nothing to progress over")
+    levels = _levels(frame, group, reference)
+    design = _week_design(frame, week, group, levels, covariates)
+    names = design.columns
+    pdf = to_pandas(pl.concat([frame.select(RUNNER, y), design], how="horizontal"),
+                    [RUNNER, y, *names])
+    re_cols = ["intercept", "week"] if random_week else ["intercept"]
+    model = fit_mixedlm(pdf[y], pdf[names], pdf[RUNNER], pdf[re_cols], what)
+    return model, list(names), levels
+
+
+# ---------------------------------------------------------------------------------------
+# cadence over weeks
+
+
+def cadence(runs: pl.DataFrame, *, group: str | None = "group", week: str = "week",
+            reference: str | None = None, random_week: bool = True, min_runners: int = 5,
+            alpha: float = 0.05) -> ModelResult:
+    """Cadence over weeks by group: ``cadence_spm ~ speed_c + week * group + (1 + week | runner)``.
+
+    ``speed_c`` is speed centred per runner, so ``intercept`` is the reference group's
+    cadence at week 0 and at each runner's usual pace.
+
+    Parameters
+    ----------
+    runs : polars.DataFrame
+        ``runner_id``, ``speed_mps``, ``cadence_spm``, ``week`` (or ``start_time``) and the
+        ``group`` column (optional: without it, or with one group, no group terms).
+    group, week : str
+        Column names. ``reference`` is the baseline group (default ``"control"`` if present,
+        else the alphabetically first).
+    random_week : bool
+        Random week slopes as well as intercepts.
+
+    Returns
+    -------
+    ModelResult
+        ``fixed`` terms ``intercept``, ``speed_c`` [spm per m/s], ``week`` [spm/week],
+        ``group[<g>]``, ``week:group[<g>]`` (the group × week effect, spm/week);
+        ``random`` (``intercept``, ``week``, ``intercept:week``, ``residual``);
+        ``summary`` = trend: ``group``, ``week``, ``cadence_spm``, ``std_error``,
+        ``ci_low``, ``ci_high`` (fixed effects at the runner's usual pace);
+        ``model`` the MixedLMResults.
+    """
+    frame = _prepared(runs, week, ("speed_mps", "cadence_spm"), "progression.cadence", group)
+    frame = running_rows(frame, (RUNNER, week, "speed_mps", "cadence_spm"), "progression.cadence")
+    frame = frame.with_columns(speed_c=centre_within("speed_mps", RUNNER))
+    model, names, levels = _weekly_mixed(frame, "cadence_spm", week, group, reference,
+                                         ["speed_c"], random_week, min_runners,
+                                         "progression.cadence", alpha)
+    fixed = fixed_frame(model, alpha=alpha)
+    weeks = np.sort(frame[week].unique().to_numpy())
+    trend = _trend(model, names, levels, weeks, alpha, "cadence_spm")
+    return ModelResult(fixed, model, random_frame(model), summary=trend)
+
+
+def _prepared(frame, week, needed, what, group=None) -> pl.DataFrame:
+    require(frame, (RUNNER, *needed), what)
+    frame = add_week(frame, week).with_columns(pl.col(RUNNER).cast(pl.String))
+    if group is not None and group in frame.columns:
+        frame = usable(frame.with_columns(pl.col(group).cast(pl.String)), (group,), what)
+    return frame
+
+
+# ---------------------------------------------------------------------------------------
+# retention
+
+
+def retention(runs: pl.DataFrame, *, baseline_weeks: Sequence[float],
+              end_weeks: Sequence[float], follow_up_weeks: Sequence[float],
+              week: str = "week", min_runners: int = 5, alpha: float = 0.05) -> ModelResult:
+    """How much of the cadence gain is kept after retraining stops.
+
+    Runs fall into three phases by week: baseline, end of retraining, follow-up (runs in no
+    phase are not used). Model: ``cadence_spm ~ speed_c + phase + (1 | runner)`` (MixedLM;
+    speed centred per runner).
+
+    Returns
+    -------
+    ModelResult
+        ``fixed`` terms ``intercept`` (baseline cadence at usual pace), ``speed_c``,
+        ``end_vs_baseline``, ``follow_up_vs_baseline`` [spm];
+        ``summary`` tidy terms ``end_change_pct``, ``follow_up_change_pct`` [% of baseline]
+        and ``retained_fraction`` (follow-up gain / end gain), delta-method intervals;
+        ``per_runner``: ``runner_id``, ``baseline_spm``, ``end_spm``, ``follow_up_spm``
+        (speed-adjusted means), ``n_baseline``, ``n_end``, ``n_follow_up``,
+        ``end_change_pct``, ``follow_up_change_pct``, ``retained_fraction``.
+    """
+    what = "progression.retention"
+    frame = _prepared(runs, week, ("speed_mps", "cadence_spm"), what)
+    phases = {"baseline": baseline_weeks, "end": end_weeks, "follow_up": follow_up_weeks}
+    for name, wk in phases.items():
+        if not len(wk):
+            raise ModelError(f"{what}: {name}_weeks is empty")
+    phase = pl.when(pl.col(week).is_in(list(map(float, baseline_weeks)))).then(pl.lit("baseline"))
+    phase = phase.when(pl.col(week).is_in(list(map(float, end_weeks)))).then(pl.lit("end"))
+    phase = phase.when(pl.col(week).is_in(list(map(float, follow_up_weeks)))).then(
+        pl.lit("follow_up"))
+    frame = frame.with_columns(pl.col(week).cast(pl.Float64)).with_columns(phase=phase)
+    frame = running_rows(frame.filter(pl.col("phase").is_not_null()),
+                         (RUNNER, "speed_mps", "cadence_spm"), what)
+    present = set(frame["phase"].unique().to_list())
+    if present != set(phases):
+        raise ModelError(f"{what}: no usable runs in phase(s) {sorted(set(phases) - present)}")
+    if frame[RUNNER].n_unique() < min_runners:
+        raise ModelError(f"{what}: {frame[RUNNER].n_unique()} runner(s); need {min_runners}")
+    frame = frame.with_columns(speed_c=centre_within("speed_mps", RUNNER))
+    design = frame.select(intercept=pl.lit(1.0), speed_c="speed_c",
+                          end_vs_baseline=(pl.col("phase") == "end").cast(pl.Float64),
+                          follow_up_vs_baseline=(pl.col("phase") == "follow_up").cast(pl.Float64))
+    names = design.columns
+    pdf = to_pandas(pl.concat([frame.select(RUNNER, "cadence_spm"), design], how="horizontal"),
+                    [RUNNER, "cadence_spm", *names])
+    model = fit_mixedlm(pdf["cadence_spm"], pdf[names], pdf[RUNNER], pdf[["intercept"]], what)
+    b = np.asarray(model.fe_params, dtype=float)
+    cov = np.asarray(model.cov_params(), dtype=float)[:4, :4][np.ix_([0, 2, 3], [0, 2, 3])]
+    b0, de, df = b[0], b[2], b[3]
+    values = np.array([100 * de / b0, 100 * df / b0, df / de])
+    grads = np.array([[-100 * de / b0**2, 100 / b0, 0.0],
+                      [-100 * df / b0**2, 0.0, 100 / b0],
+                      [0.0, -df / de**2, 1 / de]])
+    se = np.sqrt(np.einsum("ij,jk,ik->i", grads, cov, grads))
+    summary = coef_frame(["end_change_pct", "follow_up_change_pct", "retained_fraction"],
+                         values, se, alpha, int(model.nobs))
+    adjusted = frame.with_columns(
+        _adj=pl.col("cadence_spm") - float(b[1]) * pl.col("speed_c"))
+    per = adjusted.pivot(on="phase", index=RUNNER, values="_adj", aggregate_function="mean")
+    counts = adjusted.pivot(on="phase", index=RUNNER, values="_adj", aggregate_function="len")
+    per = per.rename({p: f"{p}_spm" for p in phases}).join(
+        counts.rename({p: f"n_{p}" for p in phases}).with_columns(
+            pl.col(f"n_{p}").cast(pl.Int64) for p in phases), on=RUNNER).with_columns(
+        end_change_pct=100 * (pl.col("end_spm") / pl.col("baseline_spm") - 1),
+        follow_up_change_pct=100 * (pl.col("follow_up_spm") / pl.col("baseline_spm") - 1))
+    per = per.with_columns(retained_fraction=pl.col("follow_up_change_pct")
+                           / pl.col("end_change_pct")).select(
+        RUNNER, "baseline_spm", "end_spm", "follow_up_spm", "n_baseline", "n_end",
+        "n_follow_up", "end_change_pct", "follow_up_change_pct", "retained_fraction").sort(RUNNER)
+    return ModelResult(fixed_frame(model, alpha=alpha), model, random_frame(model), per, summary)
+
+
+# ---------------------------------------------------------------------------------------
+# target attainment
+
+
+def target_attainment(runs: pl.DataFrame, targets: pl.DataFrame, *,
+                      weeks: Sequence[float] | None = None, tolerance_spm: float = 0.0,
+                      group: str | None = "group", week: str = "week", min_runs: int = 3,
+                      alpha: float = 0.05) -> ModelResult:
+    """Share of runners whose cadence reached their target.
+
+    A runner's achieved cadence is taken from their runs in ``weeks`` (all runs if None):
+    with a target pace (``targets.speed_mps``) and enough runs, their own cadence–speed line
+    at that pace (``method="line"``), else their mean cadence (``method="mean"``). Reached
+    means achieved ≥ target − ``tolerance_spm``.
+
+    Parameters
+    ----------
+    runs : polars.DataFrame
+        ``runner_id``, ``cadence_spm`` (``speed_mps`` for the line), ``week`` (or
+        ``start_time``) when ``weeks`` is given, optional ``group``.
+    targets : polars.DataFrame
+        ``runner_id``, ``target_spm`` and optionally ``speed_mps`` (the target's pace).
+
+    Returns
+    -------
+    ModelResult
+        ``per_runner``: ``runner_id``, ``group``, ``target_spm``, ``achieved_spm``,
+        ``gap_spm``, ``reached``, ``n_runs``, ``method``;
+        ``summary``: ``group``, ``n_runners``, ``n_reached``, ``share``, ``ci_low``,
+        ``ci_high`` (Wilson interval), one row per group and one for ``"all"``;
+        ``fixed`` the log-odds of reaching (``intercept`` and ``group[<g>]``) from a
+        binomial GLM, which is ``model``.
+    """
+    what = "progression.target_attainment"
+    require(runs, (RUNNER, "cadence_spm"), what)
+    require(targets, (RUNNER, "target_spm"), f"{what} (targets)")
+    frame = runs.with_columns(pl.col(RUNNER).cast(pl.String))
+    if weeks is not None:
+        frame = add_week(frame, week).filter(pl.col(week).is_in(list(map(float, weeks))))
+    use_line = "speed_mps" in targets.columns and "speed_mps" in frame.columns
+    needed = (RUNNER, "cadence_spm", "speed_mps") if use_line else (RUNNER, "cadence_spm")
+    frame = usable(frame, needed, what)
+    tg = usable(targets.with_columns(pl.col(RUNNER).cast(pl.String)),
+                (RUNNER, "target_spm"), f"{what} (targets)")
+    if tg[RUNNER].is_duplicated().any():
+        raise ModelError(f"{what}: targets has more than one row for some runner_id")
+    achieved = frame.group_by(RUNNER).agg(n_runs=pl.len().cast(pl.Int64),
+                                         mean_spm=pl.col("cadence_spm").mean())
+    if use_line:
+        lines = ols_by(frame, RUNNER, "speed_mps", "cadence_spm", min_n=min_runs).select(
+            RUNNER, "intercept", "slope")
+        achieved = achieved.join(lines, on=RUNNER, how="left")
+    per = tg.select(RUNNER, "target_spm", *(["speed_mps"] if use_line else [])).join(
+        achieved, on=RUNNER, how="left")
+    if use_line:
+        line = pl.col("intercept") + pl.col("slope") * pl.col("speed_mps")
+        per = per.with_columns(
+            achieved_spm=pl.coalesce(line, pl.col("mean_spm")),
+            method=pl.when(line.is_not_null()).then(pl.lit("line")).otherwise(pl.lit("mean")))
+    else:
+        per = per.with_columns(achieved_spm=pl.col("mean_spm"), method=pl.lit("mean"))
+    per = per.with_columns(pl.col("n_runs").fill_null(0),
+                           gap_spm=pl.col("achieved_spm") - pl.col("target_spm"))
+    per = per.with_columns(reached=pl.col("gap_spm") >= -tolerance_spm)
+    groups = _runner_groups(runs, group)
+    per = per.join(groups, on=RUNNER, how="left") if groups is not None else per.with_columns(
+        group=pl.lit(None, pl.String))
+    per = per.select(RUNNER, "group", "target_spm", "achieved_spm", "gap_spm", "reached",
+                     "n_runs", "method").sort(RUNNER)
+    missing = per.filter(pl.col("reached").is_null())[RUNNER].to_list()
+    if missing:
+        warnings.warn(f"{what}: {len(missing)} runner(s) with a target have no usable runs and "
+                      f"are left out of the share: {missing[:10]}", RunlabWarning, stacklevel=2)
+    scored = per.filter(pl.col("reached").is_not_null())
+    if scored.height == 0:
+        raise ModelError(f"{what}: no runner with a target has usable runs")
+    summary = _shares(scored, alpha)
+    model, fixed = _attainment_glm(scored, alpha)
+    return ModelResult(fixed, model, per_runner=per, summary=summary)
+
+
+def _runner_groups(runs: pl.DataFrame, group: str | None) -> pl.DataFrame | None:
+    if group is None or group not in runs.columns:
+        return None
+    g = runs.select(pl.col(RUNNER).cast(pl.String), pl.col(group).cast(pl.String).alias("group"))
+    g = g.drop_nulls().unique()
+    if g[RUNNER].is_duplicated().any():
+        raise ModelError(f"some runners belong to more than one {group!r}")
+    return g
+
+
+def _shares(scored: pl.DataFrame, alpha: float) -> pl.DataFrame:
+    from statsmodels.stats.proportion import proportion_confint
+
+    parts = [scored.with_columns(group=pl.lit("all"))]
+    if scored["group"].drop_nulls().n_unique() > 1:
+        parts.insert(0, scored.filter(pl.col("group").is_not_null()))
+    counts = pl.concat(parts).group_by("group", maintain_order=True).agg(
+        n_runners=pl.len().cast(pl.Int64), n_reached=pl.col("reached").sum().cast(pl.Int64))
+    lo, hi = proportion_confint(counts["n_reached"].to_numpy(), counts["n_runners"].to_numpy(),
+                                alpha=alpha, method="wilson")
+    return counts.with_columns(share=pl.col("n_reached") / pl.col("n_runners"),
+                               ci_low=pl.Series(lo), ci_high=pl.Series(hi)).sort(
+        pl.col("group") == "all", "group")
+
+
+def _attainment_glm(scored: pl.DataFrame, alpha: float):
+    import statsmodels.api as sm
+
+    levels = _levels(scored, "group", None)
+    design = scored.select(pl.lit(1.0).alias("intercept"), *[
+        (pl.col("group") == g).cast(pl.Float64).alias(f"group[{g}]") for g in levels[1:]])
+    y = scored["reached"].cast(pl.Float64).to_numpy()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = sm.GLM(y, design.to_pandas(), family=sm.families.Binomial()).fit()
+    for w in caught:
+        if "separation" in str(w.message).lower() or "overflow" in str(w.message).lower():
+            warnings.warn("progression.target_attainment: (quasi-)perfect separation, every "
+                          "runner of a group reached (or missed) the target; the log-odds and "
+                          "their intervals are not meaningful, use the shares", RunlabWarning,
+                          stacklevel=3)
+            break
+    return model, params_frame(model, alpha=alpha, dist="z")
+
+
+# ---------------------------------------------------------------------------------------
+# ordinal outcomes
+
+
+def ordinal(journal_runs: pl.DataFrame, outcome: str, *,
+            predictors: Sequence[str] = ("week", "temperature_c", "humidity_pct"),
+            distr: str = "logit", alpha: float = 0.05, min_rows: int = 20,
+            cluster_min_runners: int = 5) -> ModelResult:
+    """An ordinal outcome (comfort, RPE) against predictors: statsmodels OrderedModel.
+
+    With ``runner_id`` and at least ``cluster_min_runners`` runners the standard errors are
+    cluster-robust by runner (repeated sessions of one runner are not independent).
+
+    Returns
+    -------
+    ModelResult
+        ``fixed``: one row per predictor (log-odds per unit for ``distr="logit"``), tidy
+        columns plus ``odds_ratio``, ``odds_ratio_ci_low``, ``odds_ratio_ci_high`` (logit);
+        ``summary``: the thresholds between levels, ``term`` (e.g. ``"2|3"``) and
+        ``estimate`` on the latent scale; ``model`` the OrderedModel results.
+    """
+    from statsmodels.miscmodels.ordinal_model import OrderedModel
+
+    what = f"progression.{outcome}"
+    if distr not in {"logit", "probit"}:
+        raise ModelError(f"{what}: distr must be 'logit' or 'probit', got {distr!r}")
+    frame = journal_runs
+    if "week" in predictors:
+        frame = add_week(frame, "week")
+    frame = usable(frame, (outcome, *predictors), what)
+    if frame.height < min_rows:
+        raise ModelError(f"{what}: {frame.height} complete rows; need at least {min_rows}")
+    levels = sorted(frame[outcome].unique().to_list())
+    if len(levels) < 2:
+        raise ModelError(f"{what}: every row has {outcome}={levels}; nothing to model")
+    constant = [p for p in predictors if frame[p].cast(pl.Float64).std() <= 1e-12]
+    if constant:
+        raise ModelError(f"{what}: predictor(s) {constant} do not vary")
+    pdf = to_pandas(frame.with_columns(pl.col(predictors).cast(pl.Float64)),
+                    [outcome, *predictors])
+    endog = pdf[outcome].astype(int) if frame.schema[outcome].is_integer() else pdf[outcome]
+    model = OrderedModel(endog, pdf[list(predictors)], distr=distr)
+    fit_kw: dict[str, Any] = {"method": "bfgs", "disp": False, "maxiter": 500}
+    if RUNNER in frame.columns and frame[RUNNER].n_unique() >= cluster_min_runners:
+        codes = frame[RUNNER].cast(pl.String).cast(pl.Categorical).to_physical().to_numpy()
+        fit_kw |= {"cov_type": "cluster", "cov_kwds": {"groups": codes}}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = model.fit(**fit_kw)
+    if not result.mle_retvals.get("converged", False):
+        raise ModelError(f"{what}: the ordinal model did not converge ("
+                         + "; ".join(str(w.message) for w in caught)[:300] + ")")
+    for w in caught:
+        if "converge" in str(w.message).lower() or "hessian" in str(w.message).lower():
+            warnings.warn(f"{what}: {w.message}", RunlabWarning, stacklevel=3)
+    fixed = params_frame(result, alpha=alpha, names=list(predictors), dist="z")
+    if distr == "logit":
+        fixed = fixed.with_columns(odds_ratio=pl.col("estimate").exp(),
+                                   odds_ratio_ci_low=pl.col("ci_low").exp(),
+                                   odds_ratio_ci_high=pl.col("ci_high").exp())
+    cuts = model.transform_threshold_params(np.asarray(result.params))[1:-1]
+    labels = [f"{a}|{b}" for a, b in zip(levels[:-1], levels[1:], strict=True)]
+    summary = pl.DataFrame({"term": labels, "estimate": cuts})
+    return ModelResult(fixed, result, summary=summary)
+
+
+def comfort(journal_runs: pl.DataFrame, **kw) -> ModelResult:
+    """Comfort (ordinal journal score) against week, temperature and humidity; see :func:`ordinal`.
+
+    A positive ``week`` estimate means comfort improves over the weeks; the clinic's
+    progress metric includes perceived ease in heat and humidity (CLINIC.md).
+    """
+    return ordinal(journal_runs, "comfort", **kw)
+
+
+def rpe(journal_runs: pl.DataFrame, **kw) -> ModelResult:
+    """RPE (ordinal rating of perceived exertion) against week, temperature, humidity;
+    see :func:`ordinal`."""
+    return ordinal(journal_runs, "rpe", **kw)
+
+
+# ---------------------------------------------------------------------------------------
+# walk–run ratio
+
+
+def walk_run(runs: pl.DataFrame, *, group: str | None = "group", week: str = "week",
+             ratio: str = "run_walk_ratio", reference: str | None = None,
+             random_week: bool = True, min_runners: int = 5, alpha: float = 0.05
+             ) -> ModelResult:
+    """Walk–run ratio progression: ``log2(ratio) ~ week * group + (1 + week | runner)``.
+
+    On the log2 scale one unit is a doubling of run time per walk time (1:1 → 2:1). Runs
+    with no walking (infinite ratio: continuous running) or no ratio are left out, with a
+    warning that counts them.
+
+    Returns
+    -------
+    ModelResult
+        ``fixed`` on the log2 scale (``week`` = doublings per week); ``summary`` trend:
+        ``group``, ``week``, ``run_walk_ratio`` (back-transformed), ``std_error`` (log2
+        scale), ``ci_low``, ``ci_high``; ``model`` the MixedLMResults.
+    """
+    what = "progression.walk_run"
+    frame = _prepared(runs, week, (ratio,), what, group)
+    continuous = frame.filter(pl.col(ratio).is_infinite()).height
+    if continuous:
+        warnings.warn(f"{what}: {continuous} continuous run(s) (no walking, infinite "
+                      f"{ratio}) are left out of the ratio model", RunlabWarning, stacklevel=2)
+        frame = frame.filter(~pl.col(ratio).is_infinite())
+    frame = usable(frame, (RUNNER, week, ratio), what).filter(pl.col(ratio) > 0)
+    frame = frame.with_columns(log2_ratio=pl.col(ratio).cast(pl.Float64).log(2))
+    model, names, levels = _weekly_mixed(frame, "log2_ratio", week, group, reference, (),
+                                         random_week, min_runners, what, alpha)
+    weeks = np.sort(frame[week].unique().to_numpy())
+    trend = _trend(model, names, levels, weeks, alpha, "run_walk_ratio",
+                   transform=lambda x: np.exp2(x))
+    return ModelResult(fixed_frame(model, alpha=alpha), model, random_frame(model),
+                       summary=trend)
+
+
+# ---------------------------------------------------------------------------------------
+# baseline mile
+
+
+def baseline_mile(tests: pl.DataFrame, *, time: str = "week",
+                  outcomes: Sequence[str] | None = None, alpha: float = 0.05) -> ModelResult:
+    """Change from the first to the last baseline comfortable-mile test of each runner.
+
+    Parameters
+    ----------
+    tests : polars.DataFrame
+        One row per baseline-mile test: ``runner_id``, ``time`` (``week`` or ``start_time``)
+        and outcomes (default: those present of ``cadence_spm``, ``speed_mps``, ``rpe``,
+        ``moving_s``).
+
+    Returns
+    -------
+    ModelResult
+        ``per_runner``: ``runner_id``, ``first_<time>``, ``last_<time>``, ``n_tests`` and
+        ``<outcome>_first``, ``<outcome>_last``, ``<outcome>_change`` per outcome;
+        ``fixed``: mean change per outcome, ``term`` ``<outcome>_change`` (t interval from
+        an intercept-only OLS on the changes; ``n`` runners); ``model``: dict outcome → OLS.
+    """
+    import statsmodels.api as sm
+
+    what = "progression.baseline_mile"
+    frame = tests if time != "week" else add_week(tests, "week")
+    require(frame, (RUNNER, time), what)
+    if outcomes is None:
+        outcomes = [c for c in ("cadence_spm", "speed_mps", "rpe", "moving_s")
+                    if c in frame.columns and frame[c].null_count() < frame.height]
+        if not outcomes:
+            raise ModelError(f"{what}: no outcome columns (cadence_spm, speed_mps, rpe, "
+                             f"moving_s); has {frame.columns}")
+    frame = usable(frame, (RUNNER, time, *outcomes), what).with_columns(
+        pl.col(RUNNER).cast(pl.String)).sort(RUNNER, time)
+    per = frame.group_by(RUNNER, maintain_order=True).agg(
+        pl.col(time).first().alias(f"first_{time}"), pl.col(time).last().alias(f"last_{time}"),
+        pl.len().cast(pl.Int64).alias("n_tests"),
+        *[pl.col(o).cast(pl.Float64).first().alias(f"{o}_first") for o in outcomes],
+        *[pl.col(o).cast(pl.Float64).last().alias(f"{o}_last") for o in outcomes])
+    per = per.with_columns([(pl.col(f"{o}_last") - pl.col(f"{o}_first")).alias(f"{o}_change")
+                            for o in outcomes])
+    single = per.filter(pl.col("n_tests") < 2)[RUNNER].to_list()
+    if single:
+        warnings.warn(f"{what}: {len(single)} runner(s) with a single test have no change: "
+                      f"{single[:10]}", RunlabWarning, stacklevel=2)
+    paired = per.filter(pl.col("n_tests") >= 2)
+    if paired.height < 2:
+        raise ModelError(f"{what}: {paired.height} runner(s) with two or more tests; need 2")
+    models, rows = {}, []
+    for o in outcomes:
+        y = paired[f"{o}_change"].to_numpy()
+        models[o] = sm.OLS(y, np.ones((y.size, 1))).fit()
+        rows.append(params_frame(models[o], alpha=alpha).with_columns(term=pl.lit(f"{o}_change")))
+    return ModelResult(pl.concat(rows), models, per_runner=per)
