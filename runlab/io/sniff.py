@@ -6,7 +6,21 @@ __all__ = ["detect_bytes"]
 
 _GZIP = b"\x1f\x8b"
 _ZIP = b"PK\x03\x04"
-_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+#: Tags that make an XML document TCX or GPX (also when the root element is missing or
+#: damaged, so the right reader reports what is wrong with it).
+_TCX_TAGS = (b"<trainingcenterdatabase", b"<activities>", b"<trackpoint>")
+_GPX_TAGS = (b"<gpx", b"<trkpt ", b"<trkseg>")
+
+
+def _utf8_head(head: bytes) -> bytes:
+    """The head without BOM and leading whitespace, transcoded from UTF-16 if need be."""
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff") or (len(head) > 3 and head[1:4:2] == b"\x00\x00"
+                                                 and head[0:1] == b"<"):
+        enc = "utf-16" if head[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-16-le"
+        head = head[: len(head) // 2 * 2].decode(enc, errors="ignore").encode("utf-8")
+    if head.startswith(b"\xef\xbb\xbf"):
+        head = head[3:]
+    return head.lstrip()
 
 
 def detect_bytes(head: bytes) -> str | None:
@@ -21,17 +35,12 @@ def detect_bytes(head: bytes) -> str | None:
         return "gzip"
     if head.startswith(_ZIP):
         return "zip"
-    text = head
-    for bom in _BOMS:
-        if text.startswith(bom):
-            text = text[len(bom):]
-            break
-    text = text.lstrip()
+    text = _utf8_head(head)
     if text.startswith(b"<"):
         low = text.lower()
-        if b"<trainingcenterdatabase" in low:
+        if any(tag in low for tag in _TCX_TAGS):
             return "tcx"
-        if b"<gpx" in low:
+        if any(tag in low for tag in _GPX_TAGS):
             return "gpx"
         return "xml"
     if text[:1] in (b"{", b"["):
