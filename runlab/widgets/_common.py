@@ -1,0 +1,76 @@
+"""Helpers shared by the widgets: CSS hooks, timing, chart and table views."""
+
+from __future__ import annotations
+
+import functools
+import html
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import polars as pl
+
+__all__ = ["css", "timed", "chart_view", "set_chart", "frame_html", "enable_offline_charts",
+           "export_dir"]
+
+
+def css(widget, *names: str):
+    """Add stable ``runlab-*`` CSS classes (hooks for browser tests and styling)."""
+    for name in names:
+        widget.add_class(f"runlab-{name}")
+    return widget
+
+
+def timed(method: Callable) -> Callable:
+    """Record how long each call of an update method takes in ``self.timings_s``."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kw):
+        started = time.perf_counter()
+        try:
+            return method(self, *args, **kw)
+        finally:
+            self.timings_s.append(time.perf_counter() - started)
+
+    return wrapper
+
+
+def enable_offline_charts() -> None:
+    """Charts without internet: altair's ``jupyter`` renderer with vega from
+    vl-convert-python (DESIGN.md: a lab, a clinic, a plane)."""
+    import altair as alt
+
+    if alt.renderers.active != "jupyter" or not getattr(alt.JupyterChart, "_is_offline", False):
+        _ = alt.renderers.enable("jupyter", offline=True)
+
+
+def chart_view(chart):
+    """An ``alt.JupyterChart`` widget showing ``chart`` (updated by :func:`set_chart`)."""
+    import altair as alt
+
+    enable_offline_charts()
+    return css(alt.JupyterChart(chart), "chart")
+
+
+def set_chart(view, chart) -> None:
+    """Show a new chart spec in an existing :func:`chart_view`."""
+    view.chart = chart
+
+
+def frame_html(frame: pl.DataFrame, max_rows: int = 20, css_class: str = "runlab-table") -> str:
+    """A small HTML table of ``frame`` (first ``max_rows`` rows), floats rounded."""
+    shown = frame.head(max_rows).with_columns(pl.selectors.float().round(2))
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in shown.columns)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{'' if v is None else html.escape(str(v))}</td>" for v in row)
+        + "</tr>" for row in shown.iter_rows())
+    more = (f"<caption>{frame.height} rows, first {max_rows} shown</caption>"
+            if frame.height > max_rows else f"<caption>{frame.height} rows</caption>")
+    return f'<table class="{css_class}">{more}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def export_dir(path: str | Path | None) -> Path:
+    """Folder for exported files (created)."""
+    folder = Path(path or "runlab-exports")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

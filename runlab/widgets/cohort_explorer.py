@@ -1,0 +1,140 @@
+"""CohortExplorer: filter a cohort by group, week and runner; linked charts; runs table."""
+
+from __future__ import annotations
+
+import ipywidgets as w
+import polars as pl
+
+from runlab.errors import SchemaError
+from runlab.widgets._common import chart_view, css, frame_html, set_chart, timed
+
+__all__ = ["CohortExplorer", "cohort_runs"]
+
+ALL = "all"
+TABLE_COLUMNS = ("runner_id", "group", "week", "start_time", "distance_m", "speed_mps",
+                 "cadence_spm", "step_length_m", "run_walk_ratio", "easy")
+
+
+def cohort_runs(store_or_runs, runners: pl.DataFrame | None = None) -> pl.DataFrame:
+    """The runs of a Store (or a runs frame) with ``group`` and ``week`` columns.
+
+    ``group`` comes from the runs, else from ``runners`` (runner_id, group), else "all";
+    ``week`` (1-based) from the runs, else counted from each runner's first run.
+    """
+    runs = store_or_runs if isinstance(store_or_runs, pl.DataFrame) else store_or_runs.runs
+    for name in ("runner_id", "start_time", "speed_mps", "cadence_spm"):
+        if name not in runs.columns:
+            raise SchemaError(f"CohortExplorer: runs lack column {name!r}; has {runs.columns}")
+    if "group" not in runs.columns:
+        if runners is not None and "group" in runners.columns:
+            runs = runs.join(runners.select("runner_id", pl.col("group").cast(pl.String)),
+                             on="runner_id", how="left")
+        else:
+            runs = runs.with_columns(group=pl.lit(ALL))
+    if "week" not in runs.columns:
+        first = pl.col("start_time").min().over("runner_id")
+        runs = runs.with_columns(
+            week=((pl.col("start_time") - first).dt.total_days() // 7 + 1).cast(pl.Int64))
+    return runs.with_columns(pl.col("group").fill_null(ALL).cast(pl.String),
+                             pl.col("week").cast(pl.Int64))
+
+
+class CohortExplorer(w.VBox):
+    """Explore a cohort: filters (group, weeks, runner) drive two linked charts — cadence
+    against speed (aggregated per runner-week so no chart ships more than ~5,000 marks)
+    and weekly easy-run cadence by group — and the runs table. Brushing runners in the
+    scatter (an altair selection returned to Python) narrows the table to them.
+
+    Parameters
+    ----------
+    store : runlab.Store or polars.DataFrame
+        A cohort store (its ``.runs``) or a runs frame.
+    runners : polars.DataFrame, optional
+        ``runner_id``, ``group`` when the runs carry no group (e.g. ``runners.csv``).
+    """
+
+    def __init__(self, store, runners: pl.DataFrame | None = None):
+        self.runs = cohort_runs(store, runners)
+        self.timings_s: list[float] = []
+        groups = sorted(self.runs["group"].unique().to_list())
+        week_max = int(self.runs["week"].max() or 1)
+        self.group = css(w.Dropdown(options=[ALL, *[g for g in groups if g != ALL]], value=ALL,
+                                    description="group"), "cohort-group")
+        self.weeks = css(w.IntRangeSlider(value=(1, week_max), min=1, max=max(week_max, 2),
+                                          description="weeks", continuous_update=False),
+                         "cohort-weeks")
+        self.runner = css(w.Dropdown(options=[ALL], value=ALL, description="runner"),
+                          "cohort-runner")
+        self.summary = css(w.HTML(), "cohort-summary")
+        self.table = css(w.HTML(), "cohort-table")
+        self.selected: list[str] = []
+        self._refresh_runner_options()
+        filtered = self.filtered()
+        self.scatter = chart_view(self._scatter(filtered))
+        self.weekly = chart_view(self._weekly(filtered))
+        self._show(filtered)
+        for control in (self.group, self.weeks, self.runner):
+            control.observe(lambda _: self.update(), "value")
+        self._watch_selection()
+        super().__init__([w.HBox([self.group, self.weeks, self.runner]), self.summary,
+                          w.HBox([self.scatter, self.weekly]), self.table])
+        css(self, "cohort-explorer")
+
+    def filtered(self) -> pl.DataFrame:
+        """Runs passing the group, week and runner filters."""
+        lo, hi = self.weeks.value
+        runs = self.runs.filter(pl.col("week").is_between(lo, hi))
+        if self.group.value != ALL:
+            runs = runs.filter(pl.col("group") == self.group.value)
+        if self.runner.value != ALL:
+            runs = runs.filter(pl.col("runner_id") == self.runner.value)
+        return runs
+
+    def _refresh_runner_options(self) -> None:
+        runs = self.runs if self.group.value == ALL else self.runs.filter(
+            pl.col("group") == self.group.value)
+        options = [ALL, *sorted(runs["runner_id"].unique().to_list())]
+        if list(self.runner.options) != options:
+            keep = self.runner.value if self.runner.value in options else ALL
+            self.runner.options = options
+            self.runner.value = keep
+
+    @timed
+    def update(self) -> None:
+        """Re-filter and redraw after a control change."""
+        self._refresh_runner_options()
+        filtered = self.filtered()
+        set_chart(self.scatter, self._scatter(filtered))
+        set_chart(self.weekly, self._weekly(filtered))
+        self._watch_selection()
+        self._show(filtered)
+
+    def _show(self, filtered: pl.DataFrame) -> None:
+        rows = filtered
+        if self.selected:
+            rows = rows.filter(pl.col("runner_id").is_in(self.selected))
+        self.summary.value = (f"{filtered.height} runs of {filtered['runner_id'].n_unique()} "
+                              f"runners" + (f"; selected {len(self.selected)} runner(s)"
+                                            if self.selected else ""))
+        cols = [c for c in TABLE_COLUMNS if c in rows.columns]
+        self.table.value = frame_html(rows.sort("start_time").select(cols), max_rows=25)
+
+    def _watch_selection(self) -> None:
+        selections = getattr(self.scatter, "selections", None)
+        if selections is not None and "runners" in selections.trait_names():
+            selections.observe(self._on_select, "runners")
+
+    def _on_select(self, change) -> None:
+        value = getattr(change["new"], "value", None) or []
+        self.selected = sorted({row["runner_id"] for row in value if "runner_id" in row})
+        self._show(self.filtered())
+
+    def _scatter(self, runs: pl.DataFrame):
+        from runlab import charts
+
+        return charts.cohort_cadence_speed(runs, selection="runners")
+
+    def _weekly(self, runs: pl.DataFrame):
+        from runlab import charts
+
+        return charts.weekly_cadence(runs, by="group")
