@@ -79,7 +79,7 @@ def segments(cleaned: pl.DataFrame) -> pl.DataFrame:
     return _episode_frame(cleaned, ids).select(*_SEGMENT_SCHEMA)
 
 
-def walk_run_pattern(cleaned_or_segments: pl.DataFrame, *, tolerance: float = 0.25,
+def walk_run_pattern(cleaned_or_segments: pl.DataFrame, *, tolerance: float = 0.2,
                      continuous_walk_fraction: float = 0.05) -> pl.DataFrame:
     """Measured run:walk ratio and interval lengths, matched to the clinic's progressions.
 

@@ -1,0 +1,116 @@
+"""runlab.gait on constructed sessions with known bouts, strides and hill repeats."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import polars as pl
+import pytest
+from test_clean import session
+
+import runlab
+from runlab import gait
+from runlab.errors import DataRepairWarning, SchemaError
+
+
+def cleaned(plan, **kwargs):
+    rec, truth = session(plan, **kwargs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataRepairWarning)
+        return runlab.clean(rec), truth
+
+
+def test_segments_match_constructed_bouts():
+    out, _ = cleaned([("walk", 120), ("run", 300), ("stop", 30), ("walk", 90)], seed=1)
+    seg = gait.segments(out)
+    assert seg["gait"].to_list() == ["walk", "run", "stop", "walk"]
+    assert seg["duration_s"].to_list() == pytest.approx([119, 300, 30, 90], abs=3)
+    run = seg.row(1, named=True)
+    assert run["cadence_spm"] == pytest.approx(165, abs=1.5)
+    assert run["speed_mps"] == pytest.approx(2.8, abs=0.05)
+    assert run["step_length_m"] == pytest.approx(run["speed_mps"] / (run["cadence_spm"] / 60))
+    assert run["distance_m"] == pytest.approx(300 * 2.8, rel=0.03)
+    assert seg["start"].is_sorted() and (seg["end"] >= seg["start"]).all()
+
+
+def test_segments_of_empty_and_uncleaned():
+    assert gait.segments(runlab.clean(runlab.schema.empty("records"))).height == 0
+    rec, _ = session([("run", 30)])
+    with pytest.raises(SchemaError, match="runlab.clean"):
+        gait.segments(rec)
+
+
+@pytest.mark.parametrize(("run_s", "walk_s", "pattern"), [
+    (60, 60, "1:1"), (120, 60, "2:1"), (180, 60, "3:1"), (90, 60, "other"),
+    (300, 60, "other")])
+def test_walk_run_pattern_recognises_progressions(run_s, walk_s, pattern):
+    plan = [("walk", 300)] + [("run", run_s), ("walk", walk_s)] * 5 + [("run", run_s),
+                                                                       ("walk", 300)]
+    out, _ = cleaned(plan, seed=2)
+    row = gait.walk_run_pattern(out).row(0, named=True)
+    assert row["pattern"] == pattern
+    assert row["run_walk_ratio"] == pytest.approx(run_s / walk_s, rel=0.05)
+    assert row["run_intervals"] == 6 and row["walk_intervals"] == 5  # warm-up/cool-down out
+    assert row["run_interval_s"] == pytest.approx(run_s, abs=3)
+
+
+def test_walk_run_pattern_continuous_and_none():
+    out, _ = cleaned([("walk", 300), ("run", 1800), ("walk", 300)])
+    row = gait.walk_run_pattern(out).row(0, named=True)
+    assert row["pattern"] == "continuous" and row["run_walk_ratio"] is None
+    out, _ = cleaned([("walk", 600)])
+    assert gait.walk_run_pattern(out)["pattern"][0] == "none"
+    # a segments frame works as input too
+    assert gait.walk_run_pattern(gait.segments(out))["pattern"][0] == "none"
+
+
+def test_strides_found_with_cadence_and_step_length():
+    plan = [("run", 900)] + [("run", 30, 182.0, 3.9), ("walk", 60), ("run", 30)] * 5
+    out, _ = cleaned(plan, seed=4)
+    found = gait.strides(out)
+    assert found.height == 5
+    assert found["duration_s"].to_list() == pytest.approx([30] * 5, abs=4)
+    assert (found["cadence_spm"] - 182).abs().max() < 4
+    assert (found["speed_gain_pct"] > 25).all()
+    assert np.allclose(found["step_length_m"], found["speed_mps"] / (found["cadence_spm"] / 60))
+
+
+def test_strides_ignore_steady_and_tempo_running():
+    out, _ = cleaned([("run", 600), ("run", 600, 175.0, 3.6), ("run", 600)], seed=5)
+    assert gait.strides(out).height == 0  # 10 min faster is tempo, not strides
+
+
+def hill_session(reps=4, grade=0.06, seed=7):
+    plan = [("run", 600)]
+    for _ in range(reps):
+        plan += [("run", 60, 172.0, 2.4), ("run", 90, 160.0, 2.6)]
+    plan += [("run", 300)]
+    rec, _ = session(plan, seed=seed, speed_sd=0.03)
+    # altitude: +grade on each 60-s climb, -grade on the way back down, flat otherwise
+    t = rec["elapsed_s"].to_numpy()
+    phase = (t - 600) % 150
+    slope = np.where((t >= 600) & (t < 600 + 150 * reps),
+                     np.where(phase < 60, grade, -grade * 60 * 2.4 / (90 * 2.6)), 0.0)
+    step = np.diff(rec["distance_m"].to_numpy(), prepend=0.0)
+    alt = 200 + np.cumsum(slope * step)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataRepairWarning)
+        return runlab.clean(rec.with_columns(altitude_m=pl.Series(alt)))
+
+
+def test_hill_repeats_found_with_gain_cadence_and_step_length():
+    out = hill_session()
+    climbs = gait.hills(out)
+    assert climbs.height == 4 and climbs["repeat"].all()
+    assert climbs["gain_m"].to_list() == pytest.approx([60 * 2.4 * 0.06] * 4, rel=0.25)
+    assert climbs["grade_pct"].to_list() == pytest.approx([6.0] * 4, abs=1.5)
+    assert (climbs["cadence_spm"] - 172).abs().max() < 4
+    assert climbs["step_length_m"].to_list() == pytest.approx([2.4 / (172 / 60)] * 4, rel=0.05)
+
+
+def test_single_climb_is_not_a_repeat_and_flat_has_none():
+    climbs = gait.hills(hill_session(reps=1))
+    assert climbs.height == 1 and not climbs["repeat"].any()
+    out, _ = cleaned([("run", 600)])
+    assert gait.hills(out).height == 0  # no altitude at all

@@ -1,0 +1,154 @@
+"""runlab.summarize / runlab.metrics on constructed sessions with known answers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import warnings
+
+import polars as pl
+import pytest
+from test_clean import T0, session
+from test_gait import hill_session
+
+import runlab
+from runlab import metrics, schema
+from runlab.activity import Activity
+from runlab.errors import DataRepairWarning, SchemaError
+
+
+def summarize(*args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataRepairWarning)
+        return runlab.summarize(*args, **kwargs)
+
+
+def test_summary_row_of_a_walk_run_session():
+    plan = [("walk", 300)] + [("run", 120), ("walk", 60)] * 6 + [("run", 120), ("walk", 300)]
+    rec, truth = session(plan, seed=1)
+    out = summarize(rec, run_id="r1", runner_id="ann")
+    schema.validate(out, "runs")
+    assert out.columns == [*schema.RUNS, *metrics.QUALITY]
+    row = out.row(0, named=True)
+    assert row["run_id"] == "r1" and row["runner_id"] == "ann" and row["start_time"] == T0
+    assert row["moving_s"] == pytest.approx(len(truth) - 1)
+    assert row["distance_m"] == pytest.approx(rec["distance_m"][-1], rel=1e-9)
+    assert row["speed_mps"] == pytest.approx(row["distance_m"] / row["moving_s"])
+    assert row["cadence_spm"] == pytest.approx(165, abs=1)  # running samples only
+    assert row["cadence_cv"] < 0.04
+    assert row["step_length_m"] == pytest.approx(2.8 / (165 / 60), rel=0.02)
+    assert row["run_walk_ratio"] == pytest.approx(2.0, rel=0.05)
+    assert row["walk_run_pattern"] == "2:1"
+    assert row["run_s"] == pytest.approx(7 * 120, abs=10)
+    assert row["strides"] == 0 and row["hill_reps"] == 0
+    assert row["easy"] is None  # one run, no known maximum heart rate: cannot judge
+    assert row["records"] == len(truth) and row["notes"] is None
+
+
+def test_summary_counts_strides_hills_and_repairs():
+    row = summarize(hill_session()).row(0, named=True)
+    assert row["hill_reps"] == 4
+    plan = [("run", 900)] + [("run", 30, 182.0, 3.9), ("walk", 60), ("run", 30)] * 4
+    rec, _ = session(plan, seed=2)
+    row = summarize(rec.with_columns(pl.col("cadence_spm") / 2)).row(0, named=True)
+    assert row["strides"] == 4
+    assert row["cadence_repaired"] and "cadence unit repaired" in row["notes"]
+    assert row["cadence_spm"] == pytest.approx(165, abs=3)
+
+
+def test_summary_of_activity_with_timer_pause():
+    rec, _ = session([("run", 600), ("stop", 120), ("run", 600)], seed=3)
+    events = schema.conform(pl.DataFrame({
+        "timestamp": [T0 + dt.timedelta(seconds=s) for s in (0, 600, 720)],
+        "event": ["timer"] * 3, "event_type": ["start", "stop", "start"]}), "events")
+    act = Activity("runs/ann/2025-08-12-easy.fit", rec, events=events)
+    row = summarize(act).row(0, named=True)
+    assert row["run_id"] == "2025-08-12-easy"
+    assert row["moving_s"] == pytest.approx(1198, abs=1)
+    assert row["elapsed_s"] == pytest.approx(1319)
+    assert row["paused_s"] == pytest.approx(121, abs=1)
+    assert act.summarize().row(0, named=True)["moving_s"] == row["moving_s"]
+
+
+def test_cadence_drift_at_matched_speed():
+    rec, _ = session([("run", 600, 170.0, 2.8), ("run", 600, 167.0, 2.8),
+                      ("run", 600, 164.0, 2.8)], seed=4)
+    row = summarize(rec).row(0, named=True)
+    assert row["cadence_drift_spm"] == pytest.approx(-6.0, abs=0.8)
+    expected = 2.8 * 60 / 164 - 2.8 * 60 / 170
+    assert row["step_length_drift_m"] == pytest.approx(expected, abs=0.01)
+    # faster at the end with the cadence that speed brings (6.01 spm per m/s): no drift
+    rec, _ = session([("run", 600, 165.0, 2.8), ("run", 600, 165.0 + 6.01 * 0.1, 2.9),
+                      ("run", 600, 165.0 + 6.01 * 0.2, 3.0)], seed=5, speed_sd=0.15)
+    assert abs(summarize(rec)["cadence_drift_spm"][0]) < 1.0
+    rec, _ = session([("run", 60)])
+    assert summarize(rec)["cadence_drift_spm"][0] is None  # too short to compare thirds
+
+
+def test_easy_flags_rules():
+    runs = pl.DataFrame({
+        "runner_id": ["a"] * 4 + ["b"] * 4 + ["c"],
+        "speed_mps": [2.5, 2.6, 3.4, 2.4, 2.0, 2.2, 2.9, 3.0, 2.5],
+        "heart_rate_bpm": [130, 135, 165, 128, None, None, None, None, 140],
+        "max_heart_rate_bpm": [160, 165, 190, 150, None, None, None, None, 170],
+    })
+    easy = metrics.easy_flags(runs).to_list()
+    # a: max 190 → easy below 142.5 bpm; b: no heart rate → at or below median speed 2.55
+    assert easy == [True, True, False, True, True, True, False, False, None]
+    assert metrics.easy_flags(runs, max_hr_bpm=200).to_list()[-1] is True
+    with pytest.raises(SchemaError, match="speed_mps"):
+        metrics.easy_flags(runs.drop("speed_mps"))
+
+
+def test_summary_easy_flag_against_history():
+    rec, _ = session([("run", 900)], seed=6)
+    history = pl.DataFrame({"speed_mps": [3.1, 3.3, 3.2], "heart_rate_bpm": [None] * 3})
+    assert summarize(rec, history=history)["easy"][0] is True  # slower than usual
+    assert summarize(rec, max_hr_bpm=200)["easy"][0] is True  # ~140 bpm < 150
+    assert summarize(rec, max_hr_bpm=180)["easy"][0] is False
+
+
+def test_baseline_mile():
+    rec, _ = session([("walk", 300), ("run", 60, 175.0, 3.4), ("run", 800), ("walk", 300)],
+                     seed=7)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataRepairWarning)
+        cleaned = runlab.clean(rec)
+    mile = metrics.baseline_mile(cleaned).row(0, named=True)
+    assert mile["distance_m"] == pytest.approx(metrics.MILE_M, abs=5)
+    assert mile["time_s"] == pytest.approx(metrics.MILE_M / 2.8, rel=0.03)
+    assert mile["cadence_spm"] == pytest.approx(165, abs=1.5)
+    assert mile["step_length_m"] == pytest.approx(2.8 / (165 / 60), rel=0.03)
+    assert mile["start"] >= T0 + dt.timedelta(seconds=300)  # not during the warm-up walk
+    assert mile["speed_cv"] <= 0.10
+    # walk-run: never a continuous mile
+    rec, _ = session([("run", 300), ("walk", 60)] * 4, seed=8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataRepairWarning)
+        assert metrics.baseline_mile(runlab.clean(rec)).height == 0
+
+
+def test_weekly_progress_table():
+    monday = dt.datetime(2025, 8, 11, 7, tzinfo=dt.UTC)
+    runs = schema.conform(pl.DataFrame({
+        "runner_id": ["a", "a", "a", "a", "b"],
+        "start_time": [monday, monday + dt.timedelta(days=2), monday + dt.timedelta(days=4),
+                       monday + dt.timedelta(days=7), monday],
+        "moving_s": [1800.0, 1200.0, 1800.0, 1800.0, 1500.0],
+        "distance_m": [5000.0, 3500.0, 5200.0, 5100.0, 4000.0],
+        "speed_mps": [2.8, 2.9, 2.9, 2.8, 2.7],
+        "cadence_spm": [160.0, 172.0, 162.0, 164.0, 170.0],
+        "easy": [True, False, True, True, None],
+        "strides": [0, 6, 0, 0, 0],
+        "hill_reps": [0, 0, 0, 0, 0],
+    }), "runs")
+    week = metrics.weekly(runs)
+    a1 = week.row(0, named=True)
+    assert (a1["runner_id"], a1["week"]) == ("a", dt.date(2025, 8, 11))
+    assert a1["runs"] == 3 and a1["easy_runs"] == 2 and a1["technique_sessions"] == 1
+    assert a1["easy_cadence_spm"] == pytest.approx(161.0)
+    assert a1["distance_m"] == pytest.approx(13700)
+    assert week.row(1, named=True)["easy_cadence_spm"] == pytest.approx(164.0)
+    b = week.row(2, named=True)
+    assert b["easy_cadence_spm"] is None and b["cadence_spm"] == 170.0  # one run: unknown
+    with pytest.raises(SchemaError, match="moving_s"):
+        metrics.weekly(runs.drop("moving_s"))
