@@ -1,0 +1,205 @@
+"""Widgets driven from Python: set control values, check texts, charts and written files."""
+
+from __future__ import annotations
+
+import datetime as dt
+import wave
+
+import icalendar
+import numpy as np
+import polars as pl
+import pytest
+
+from runlab import journal, plan
+from runlab.widgets import CadenceTuner, CohortExplorer, JournalForm, PlanBuilder, RubricScorer
+
+
+def synthetic_runs(n_runners=6, weeks=6, seed=3) -> pl.DataFrame:
+    """Runs whose cadence follows 150 + 6·v + runner offset + 3-spm noise (SCIENCE.md)."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    start = dt.datetime(2026, 3, 2, 7, tzinfo=dt.UTC)
+    for r in range(n_runners):
+        offset = rng.normal(0, 8)
+        for k in range(weeks * 3):
+            v = rng.uniform(2.3, 3.6)
+            cad = 150 + 6.01 * v + offset + rng.normal(0, 3)
+            rows.append({"runner_id": f"r{r:02d}", "group": "metronome" if r % 2 else "control",
+                         "start_time": start + dt.timedelta(days=2.3 * k),
+                         "speed_mps": v, "cadence_spm": cad, "distance_m": 5000.0,
+                         "step_length_m": v / (cad / 60), "run_walk_ratio": 2.0,
+                         "easy": True})
+    return pl.DataFrame(rows)
+
+
+@pytest.fixture(scope="module")
+def runs():
+    return synthetic_runs()
+
+
+def spec(view) -> dict:
+    return view.chart.to_dict()
+
+
+def test_cadence_tuner_zone_step_length_and_chart(runs):
+    one = runs.filter(pl.col("runner_id") == "r01")
+    tuner = CadenceTuner(one, boost_pct=5)
+    tuner.pace.value = 5.5  # min/km → 3.03 m/s
+    v = 1000 / 330
+    habitual = tuner.zone.habitual_spm
+    # the runner's own OLS line at that speed
+    slope, intercept = np.polyfit(one["speed_mps"], one["cadence_spm"], 1)
+    assert habitual == pytest.approx(intercept + slope * v, rel=1e-9)
+    assert tuner.zone.source == "runner_line"
+    text0, chart0 = tuner.zone_text.value, spec(tuner.view)
+    tuner.boost.value = 10
+    assert tuner.target_spm == pytest.approx(habitual * 1.10)
+    lo, hi = tuner.zone_spm
+    assert f"target <b>{habitual * 1.1:.0f}</b>" in tuner.zone_text.value
+    assert f"zone {lo:.0f}–{hi:.0f}" in tuner.zone_text.value
+    assert tuner.zone_text.value != text0 and spec(tuner.view) != chart0
+    # +10 % cadence → −9.09 % step length at the same pace (SCIENCE.md)
+    assert "-9.1 %" in tuner.step_text.value
+    assert len(tuner.timings_s) == 2
+
+
+def test_cadence_tuner_metronome_and_exports(runs, tmp_path):
+    tuner = CadenceTuner(runs, runner="r02", out_dir=tmp_path, boost_pct=7)
+    track = tuner.metronome(seconds=5)
+    assert tuner.audio.value[:4] == b"RIFF" and track.spm == round(tuner.target_spm, 1)
+    gaps = np.diff(track.onsets) / track.sample_rate
+    assert gaps.mean() == pytest.approx(60 / tuner.target_spm, rel=1e-3)
+    fit = tuner.export("fit")
+    from garmin_fit_sdk import Decoder, Stream
+
+    messages, errors = Decoder(Stream.from_byte_array(bytearray(fit.read_bytes()))).read()
+    assert not errors
+    run = [s for s in messages["workout_step_mesgs"] if s.get("target_type") == "cadence"]
+    assert len(run) == 1 and run[0]["duration_time"] == 1800
+    lo, hi = tuner.zone_spm
+    assert 2 * run[0]["custom_target_cadence_low"] <= lo <= hi <= 2 * run[0][
+        "custom_target_cadence_high"]
+    with wave.open(str(tuner.export("wav"))) as wav:
+        assert wav.getnframes() == 300 * 22050
+    cal = icalendar.Calendar.from_ical(tuner.export("ics").read_bytes())
+    assert len(cal.walk("VEVENT")) == 32
+    assert "wrote" in tuner.status.value
+    with pytest.raises(ValueError, match="invalid export kind"):
+        tuner.export("pdf")
+
+
+def test_cadence_tuner_rejects_frames_without_cadence():
+    from runlab.errors import SchemaError
+
+    with pytest.raises(SchemaError, match="cadence_spm"):
+        CadenceTuner(pl.DataFrame({"speed_mps": [3.0]}))
+
+
+def test_cohort_explorer_filters_table_and_charts(runs):
+    ex = CohortExplorer(runs)
+    assert f"{runs.height} runs of 6 runners" in ex.summary.value
+    before = spec(ex.weekly)
+    ex.group.value = "metronome"
+    assert set(ex.filtered()["group"]) == {"metronome"}
+    assert ex.runner.options == ("all", "r01", "r03", "r05")
+    ex.runner.value = "r03"
+    ex.weeks.value = (2, 3)
+    shown = ex.filtered()
+    assert set(shown["runner_id"]) == {"r03"} and shown["week"].is_between(2, 3).all()
+    assert f"{shown.height} runs of 1 runners" in ex.summary.value
+    assert ex.table.value.count("<tr>") == shown.height + 1
+    assert spec(ex.weekly) != before
+    assert len(ex.timings_s) == 3
+
+
+def test_cohort_explorer_derives_week_and_group():
+    runs = synthetic_runs(3, 2).drop("group")
+    runners = pl.DataFrame({"runner_id": ["r00", "r01", "r02"], "group": ["a", "b", "a"]})
+    ex = CohortExplorer(runs, runners=runners)
+    assert ex.runs["week"].min() == 1 and ex.runs["week"].max() == 2
+    assert ex.group.options == ("all", "a", "b")
+
+
+def test_journal_form_appends_valid_entries_only(tmp_path):
+    path = tmp_path / "journal.csv"
+    form = JournalForm(path, "r07")
+    form.date.value = dt.date(2026, 3, 4)
+    form.controls["comfort"].value = 4
+    form.controls["rpe"].value = 3
+    form.controls["foot_strike"].value = "midfoot"
+    form.controls["surface"].value = "grass"
+    form.controls["humidity_pct"].value = "140"
+    assert not form.submit()
+    assert "humidity_pct" in form.status.value and not path.exists()
+    form.controls["humidity_pct"].value = "65"
+    form.controls["temperature_c"].value = "24.5"
+    form.controls["notes"].value = "quick, light; 'quiet feet' worked"
+    assert form.submit()
+    form.date.value = dt.date(2026, 3, 6)
+    assert form.submit()
+    got = journal.read_journal(path)
+    assert got.height == 2 and got["date"].to_list() == [dt.date(2026, 3, 4), dt.date(2026, 3, 6)]
+    row = got.row(0, named=True)
+    assert (row["runner_id"], row["comfort"], row["rpe"], row["foot_strike"], row["surface"],
+            row["temperature_c"], row["humidity_pct"]) == ("r07", 4, 3, "midfoot", "grass",
+                                                          24.5, 65.0)
+    assert row["notes"] == "quick, light; 'quiet feet' worked"
+    assert got["notes"][1] is None  # notes are cleared after a save
+
+
+@pytest.fixture
+def clip(tmp_path):
+    import imageio_ffmpeg
+
+    path = tmp_path / "clip.mp4"
+    frames = imageio_ffmpeg.write_frames(str(path), (64, 64), fps=10, codec="libx264",
+                                         pix_fmt_out="yuv420p", macro_block_size=16)
+    frames.send(None)
+    for i in range(10):
+        frames.send(np.full((64, 64, 3), i * 20, np.uint8).tobytes())
+    frames.close()
+    return path
+
+
+def test_rubric_scorer_saves_scores_and_video(clip, tmp_path):
+    path = tmp_path / "journal.csv"
+    scorer = RubricScorer(clip, path, runner="r07", run_id="run-3", date=dt.date(2026, 3, 5))
+    assert scorer.video.value == clip.read_bytes() and scorer.video.format == "mp4"
+    cues = " ".join(h.value for h in scorer.cues.values())
+    assert all(c in cues for c in ("quiet feet", "soft knees", "gentle arm swing"))
+    scorer.sliders["rubric_landing_quietness"].value = 4
+    scorer.sliders["rubric_upright_posture"].value = 5
+    scorer.sliders["rubric_cadence_consistency"].value = 2
+    assert scorer.submit()
+    row = journal.read_journal(path).row(0, named=True)
+    assert (row["rubric_landing_quietness"], row["rubric_upright_posture"],
+            row["rubric_cadence_consistency"]) == (4, 5, 2)
+    assert row["video"] == "clip.mp4" and row["run_id"] == "run-3"
+
+
+def test_rubric_scorer_rejects_non_videos(tmp_path):
+    from runlab.errors import ReadError
+
+    with pytest.raises(ReadError, match="notes.txt"):
+        RubricScorer(tmp_path / "notes.txt", tmp_path / "j.csv")
+    with pytest.raises(ReadError, match="no such video"):
+        RubricScorer(tmp_path / "missing.mp4", tmp_path / "j.csv")
+
+
+def test_plan_builder_rebuilds_and_exports(tmp_path):
+    pb = PlanBuilder(start_date=dt.date(2026, 3, 2), habitual_cadence=156, out_dir=tmp_path)
+    assert pb.plan.height == 32 and "32 sessions" in pb.summary.value
+    pb.controls["weeks"].value = 4
+    pb.controls["boost"].value = 10
+    assert pb.plan.height == 16
+    assert pb.plan["cadence_target_spm"].max() == pytest.approx(156 * 1.10, abs=0.05)
+    assert pb.table.value.count("<tr>") == 17
+    pb.controls["technique_days"].value = 2  # needs 5+ days a week
+    assert pb.plan is None and "invalid technique_days" in pb.summary.value
+    assert pb.export() is None
+    pb.controls["days_per_week"].value = 5
+    files = pb.export()
+    assert len(files["fit"]) == 20 and files["csv"][0].exists()
+    assert pl.read_csv(files["csv"][0]).height == 20
+    assert "wrote" in pb.status.value
+    assert plan.PLAN.keys() == set(pl.read_csv(files["csv"][0]).columns)
