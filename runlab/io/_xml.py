@@ -253,7 +253,8 @@ def finish_records(cols: dict[str, np.ndarray], times: pl.Series, path: str,
     of each column wins; TCX writers repeat the lap-boundary point), adds ``elapsed_s``,
     derives ``distance_m`` from positions (haversine, :mod:`runlab.geo`) and ``speed_mps``
     from distance (:func:`derive_speed_mps`) when the file has none, and conforms to
-    :data:`runlab.schema.RECORDS`. Points without a time keep their place with a null time.
+    :data:`runlab.schema.RECORDS`. When no point has a time, all are kept in file order with
+    null timestamps; when only some have one, those without are left out (with a warning).
     """
     frame = pl.DataFrame({"timestamp": times, **{k: pl.Series(k, v).fill_nan(None)
                                                  for k, v in cols.items()}})
@@ -263,19 +264,25 @@ def finish_records(cols: dict[str, np.ndarray], times: pl.Series, path: str,
     if not has_time.any():
         warnings.append("no point has a time; records keep file order with null timestamps")
     elif has_time.all():
-        if not frame["timestamp"].is_sorted():
-            warnings.append("points were not in time order; sorted")
-            frame = frame.sort("timestamp", maintain_order=True)
-        frame = _merge_repeats(frame, warnings)
+        frame = _sorted(frame, warnings)
     else:
-        warnings.append(f"{int((~has_time).sum())} points have no time; kept with null "
-                        "timestamps")
+        warnings.append(f"{int((~has_time).sum())} points without a time are left out "
+                        "(records are ordered by time)")
+        frame = frame.filter(has_time)
+        frame = _sorted(frame, warnings)
     t = frame["timestamp"]
     elapsed = ((t - t.drop_nulls().min()).dt.total_microseconds() / 1e6
                if has_time.any() else pl.Series([None] * frame.height, dtype=pl.Float64))
     frame = frame.with_columns(elapsed.alias("elapsed_s"))
     frame = _derive_motion(frame, warnings)
     return schema.conform(frame, "records")
+
+
+def _sorted(frame: pl.DataFrame, warnings: list[str]) -> pl.DataFrame:
+    if not frame["timestamp"].is_sorted():
+        warnings.append("points were not in time order; sorted")
+        frame = frame.sort("timestamp", maintain_order=True)
+    return _merge_repeats(frame, warnings)
 
 
 def _merge_repeats(frame: pl.DataFrame, warnings: list[str]) -> pl.DataFrame:

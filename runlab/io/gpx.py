@@ -6,7 +6,9 @@ Reading
 records are the ``trkpt`` of every track and segment, sorted by time:
 
 - position from ``lat``/``lon``, ``altitude_m`` from ``ele``, ``timestamp`` from ``time``
-  (UTC; a point without ``time`` keeps its place with a null timestamp and a warning);
+  (UTC). Points without ``time`` are left out when others have one (records are ordered by
+  time); when none has one (a drawn track) all are kept in file order with null timestamps;
+  both with a warning;
 - ``heart_rate_bpm`` from ``hr`` (TrackPointExtension) or ``gpxdata:hr``; ``temperature_c``
   from ``atemp`` or ``gpxdata:temp``; ``speed_mps`` from GPX 1.0 ``speed`` or TPX v2 ``speed``;
   ``power_w`` from the ``power`` extension (Garmin/Strava); ``distance_m`` from
