@@ -12,7 +12,8 @@
 4. spikes in speed, heart rate and cadence found with a Hampel filter and replaced by the
    window median (``speed_spike``, ``heart_rate_spike``, ``cadence_spike`` keep the trace);
 5. optional resampling to a regular grid (``every="1s"``) for smart recording;
-6. pauses from timer events and time gaps, ``moving`` and ``sample_s`` (the seconds of
+6. pauses from timer events and time gaps (a gap over ``pause_gap_s`` the distance shows
+   was not covered at walking speed), ``moving`` and ``sample_s`` (the seconds of
    recording each sample closes; 0 after a pause or gap, so ``sample_s`` summed over moving
    samples is the moving time);
 7. altitude smoothing and ``grade_pct``;
@@ -94,7 +95,8 @@ def clean(records: pl.DataFrame, events: pl.DataFrame | None = None, *,
     repair_cadence : bool
         Detect and repair doubled/halved cadence (:func:`cadence_unit_factor`).
     pause_gap_s : float
-        A gap between samples longer than this is a pause [s].
+        A gap between samples longer than this is a pause [s], unless the distance covered
+        across it implies at least ``moving_speed_mps``.
     moving_speed_mps : float
         Slower than this is standing still [m/s].
     hampel_half_window : int
@@ -403,7 +405,13 @@ def _pauses(frame: pl.DataFrame, events: pl.DataFrame | None, gap_s: float,
         stopped_at = (upto >= 0) & ev_stop[np.maximum(upto, 0)]
     paused = stopped_before & stopped_at
     dt = np.diff(t, prepend=t[:1]) if n else t
-    sample_s = np.where(stopped_before | (dt > gap_s), 0.0, dt)
+    # a long gap is a pause unless the distance covered across it says the runner kept going
+    # (smart recording spaces samples up to ~15 s on a straight, steady stretch)
+    dist = frame["distance_m"].to_numpy().astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        across = np.diff(dist, prepend=dist[:1]) / np.where(dt > 0, dt, np.nan)
+        kept_going = across >= moving_speed_mps
+    sample_s = np.where(stopped_before | ((dt > gap_s) & ~kept_going), 0.0, dt)
     speed = frame["speed_mps"].to_numpy().astype(np.float64)
     cad = frame["cadence_spm"].to_numpy().astype(np.float64)
     with np.errstate(invalid="ignore"):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from runlab import schema
+from runlab import geo, schema
 from runlab.clean import run_lengths
 from runlab.errors import SchemaError
 
@@ -80,16 +80,16 @@ def segments(cleaned: pl.DataFrame) -> pl.DataFrame:
 
 
 def walk_run_pattern(cleaned_or_segments: pl.DataFrame, *, tolerance: float = 0.2,
-                     continuous_walk_fraction: float = 0.05) -> pl.DataFrame:
+                     continuous_walk_fraction: float = 0.10) -> pl.DataFrame:
     """Measured run:walk ratio and interval lengths, matched to the clinic's progressions.
 
     Only the block from the first to the last run bout counts, so a warm-up and cool-down
     walk do not distort the ratio. ``run_walk_ratio`` is the median run interval over the
     median walk interval in that block (a 2:1 session of 2-min runs and 1-min walks gives 2.0
-    whatever the number of repeats); the pattern is ``"continuous"`` when walking is under
-    ``continuous_walk_fraction`` of the block, the nearest of :data:`PATTERNS` when the
-    ratio is within ``tolerance`` (relative) of it, else ``"other"``; ``"none"`` without
-    running.
+    whatever the number of repeats). The pattern is ``"continuous"`` when walking is under
+    ``continuous_walk_fraction`` (10 %) of the block (a 3:1 session walks 25 %), the nearest
+    of :data:`PATTERNS` when the ratio is within ``tolerance`` (relative) of it, else
+    ``"other"``; ``"none"`` without running.
 
     Parameters
     ----------
@@ -203,13 +203,15 @@ def strides(cleaned: pl.DataFrame, *, min_gain: float = 0.15, min_s: float = 15.
 
 
 def hills(cleaned: pl.DataFrame, *, min_grade_pct: float = 3.0, min_gain_m: float = 4.0,
-          min_s: float = 15.0, repeat_tolerance: float = 0.5) -> pl.DataFrame:
-    """Climbs of a session (hill repeats) with cadence and step length on each.
+          min_s: float = 15.0, same_start_m: float = 60.0, same_gain: float = 0.3
+          ) -> pl.DataFrame:
+    """Climbs of a session, and which of them repeat a hill (the clinic's hill reps).
 
     A climb is a moving stretch with ``grade_pct`` ≥ ``min_grade_pct`` (short dips up to
     5 s bridged) lasting ≥ ``min_s`` and gaining ≥ ``min_gain_m``. A climb is a ``repeat``
-    when at least two climbs of the session gain within ``repeat_tolerance`` (±50 %) of
-    their median gain — the same hill run again, as in the clinic's hill reps.
+    when another climb of the session gains within ``same_gain`` (±30 %) of it and starts
+    at the same place: within ``same_start_m`` with GPS positions, else within 3 m of the
+    same altitude. Rolling terrain climbs different hills, so it gives no repeats.
 
     Returns
     -------
@@ -221,7 +223,9 @@ def hills(cleaned: pl.DataFrame, *, min_grade_pct: float = 3.0, min_gain_m: floa
     _need_cleaned(cleaned, "grade_pct", "moving")
     grade = cleaned["grade_pct"].to_numpy().astype(np.float64)
     extra = {"gain_m": pl.col("altitude_m").max() - pl.col("altitude_m").min(),
-             "grade_pct": pl.col("grade_pct").mean()}
+             "grade_pct": pl.col("grade_pct").mean(),
+             "_alt": pl.col("altitude_m").first(), "_lat": pl.col("lat_deg").first(),
+             "_lon": pl.col("lon_deg").first()}
     if not np.isfinite(grade).any():
         return _empty_episodes({"gain_m": pl.Float64, "grade_pct": pl.Float64,
                                 "repeat": pl.Boolean})
@@ -229,12 +233,18 @@ def hills(cleaned: pl.DataFrame, *, min_grade_pct: float = 3.0, min_gain_m: floa
         up = cleaned["moving"].to_numpy() & (grade >= min_grade_pct)
     ids = _episodes(up, _elapsed(cleaned), bridge_s=5.0, min_s=min_s, max_s=None)
     out = _episode_frame(cleaned, ids, extra).filter(pl.col("gain_m") >= min_gain_m)
-    if out.height < 2:
-        return out.with_columns(repeat=pl.lit(False))
-    med = out["gain_m"].median()
-    similar = ((pl.col("gain_m") / med - 1.0).abs() <= repeat_tolerance)
-    n_similar = out.select(similar.sum()).item()
-    return out.with_columns(repeat=similar & (n_similar >= 2))
+    gain = out["gain_m"].to_numpy()
+    lat, lon = (out[c].cast(pl.Float64).to_numpy() for c in ("_lat", "_lon"))
+    if np.isfinite(lat).all() and np.isfinite(lon).all():
+        apart = geo.haversine_m(lat[:, None], lon[:, None], lat[None, :], lon[None, :])
+        same_place = apart <= same_start_m
+    else:
+        alt = out["_alt"].to_numpy()
+        same_place = np.abs(alt[:, None] - alt[None, :]) <= 3.0
+    similar = np.abs(gain[:, None] / gain[None, :] - 1.0) <= same_gain
+    pair = same_place & similar & ~np.eye(gain.size, dtype=bool)
+    return out.drop("_alt", "_lat", "_lon").with_columns(
+        repeat=pl.Series(pair.any(axis=1), dtype=pl.Boolean))
 
 
 def _empty_episodes(extra: dict) -> pl.DataFrame:

@@ -217,16 +217,21 @@ def test_resampling_smart_recording_to_one_second():
     gaps = rng.integers(1, 9, 200).astype(float)
     gaps[100] = 60.0  # a real gap
     t = np.concatenate([[0.0], np.cumsum(gaps)])
+    moved = np.where(t >= t[101], t - 60.0, t)  # standing still during the gap
     rec = schema.conform(pl.DataFrame({
         "timestamp": pl.Series([T0 + dt.timedelta(seconds=float(s)) for s in t])
-        .cast(schema.TIMESTAMP), "elapsed_s": t, "distance_m": 3.0 * t,
+        .cast(schema.TIMESTAMP), "elapsed_s": t, "distance_m": 3.0 * moved,
         "speed_mps": np.full(t.size, 3.0), "cadence_spm": np.full(t.size, 170.0)}), "records")
     out = quiet_clean(rec, every="1s")
     step = out["timestamp"].diff().dt.total_seconds().drop_nulls()
     assert step.max() > 10 and (step == 1).sum() == step.len() - 1  # one hole: the gap
     assert out.height == pytest.approx(t[-1] + 1 - 59, abs=1)
-    assert np.allclose(out["distance_m"].to_numpy(), 3.0 * out["elapsed_s"].to_numpy())
+    e = out["elapsed_s"].to_numpy()
+    assert np.allclose(out["distance_m"].to_numpy(), 3.0 * np.where(e >= t[101], e - 60, e))
     assert out["sample_s"].sum() == pytest.approx(t[-1] - 60, abs=1)
+    # the same gap while the distance kept growing (smart recording, GPS) is not a pause
+    kept = quiet_clean(rec.with_columns(distance_m=pl.Series(3.0 * t)))
+    assert kept["sample_s"].sum() == pytest.approx(t[-1])
 
 
 def test_bad_input_is_named():

@@ -81,7 +81,7 @@ def test_strides_ignore_steady_and_tempo_running():
     assert gait.strides(out).height == 0  # 10 min faster is tempo, not strides
 
 
-def hill_session(reps=4, grade=0.06, seed=7):
+def hill_session(reps=4, grade=0.06, seed=7, back_down=True):
     plan = [("run", 600)]
     for _ in range(reps):
         plan += [("run", 60, 172.0, 2.4), ("run", 90, 160.0, 2.6)]
@@ -91,7 +91,8 @@ def hill_session(reps=4, grade=0.06, seed=7):
     t = rec["elapsed_s"].to_numpy()
     phase = (t - 600) % 150
     slope = np.where((t >= 600) & (t < 600 + 150 * reps),
-                     np.where(phase < 60, grade, -grade * 60 * 2.4 / (90 * 2.6)), 0.0)
+                     np.where(phase < 60, grade,
+                              -grade * 60 * 2.4 / (90 * 2.6) if back_down else 0.0), 0.0)
     step = np.diff(rec["distance_m"].to_numpy(), prepend=0.0)
     alt = 200 + np.cumsum(slope * step)
     with warnings.catch_warnings():
@@ -114,3 +115,8 @@ def test_single_climb_is_not_a_repeat_and_flat_has_none():
     assert climbs.height == 1 and not climbs["repeat"].any()
     out, _ = cleaned([("run", 600)])
     assert gait.hills(out).height == 0  # no altitude at all
+
+
+def test_rolling_terrain_climbs_are_not_hill_repeats():
+    climbs = gait.hills(hill_session(back_down=False))  # a staircase: each climb starts higher
+    assert climbs.height == 4 and not climbs["repeat"].any()
