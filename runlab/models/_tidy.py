@@ -74,7 +74,7 @@ def usable(frame: pl.DataFrame, columns: Sequence[str], what: str) -> pl.DataFra
 
 def group_column(frame: pl.DataFrame, by: str) -> str:
     """``by="runner"`` means column ``runner_id``; any other value is a column name."""
-    return f"{by}_id" if f"{by}_id" in frame.columns and by not in frame.columns else by
+    return by if by in frame.columns or by.endswith("_id") else f"{by}_id"
 
 
 def centre_within(column: str, by: str) -> pl.Expr:

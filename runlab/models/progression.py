@@ -589,8 +589,9 @@ def baseline_mile(tests: pl.DataFrame, *, time: str = "week",
         pl.len().cast(pl.Int64).alias("n_tests"),
         *[pl.col(o).cast(pl.Float64).first().alias(f"{o}_first") for o in outcomes],
         *[pl.col(o).cast(pl.Float64).last().alias(f"{o}_last") for o in outcomes])
-    per = per.with_columns([(pl.col(f"{o}_last") - pl.col(f"{o}_first")).alias(f"{o}_change")
-                            for o in outcomes])
+    per = per.with_columns([
+        pl.when(pl.col("n_tests") >= 2).then(pl.col(f"{o}_last") - pl.col(f"{o}_first"))
+        .alias(f"{o}_change") for o in outcomes])
     single = per.filter(pl.col("n_tests") < 2)[RUNNER].to_list()
     if single:
         warnings.warn(f"{what}: {len(single)} runner(s) with a single test have no change: "
