@@ -38,7 +38,7 @@ def runs():
 
 
 def spec(view) -> dict:
-    return view.chart.to_dict()
+    return view.spec
 
 
 def test_cadence_tuner_zone_step_length_and_chart(runs):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import polars as pl
 
-__all__ = ["css", "timed", "chart_view", "set_chart", "frame_html", "enable_offline_charts",
+__all__ = ["css", "timed", "chart_view", "set_chart", "unvalidated", "frame_html", "enable_offline_charts",
            "export_dir"]
 
 
@@ -53,8 +53,25 @@ def chart_view(chart):
 
 
 def set_chart(view, chart) -> None:
-    """Show a new chart spec in an existing :func:`chart_view`."""
-    view.chart = chart
+    """Show a new chart in an existing :func:`chart_view`, fast.
+
+    The chart's Vega-Lite spec is sent without altair's JSON-schema validation (the chart
+    functions are validated in their tests; validation is most of an update's time). The
+    view keeps the selections it was created with, which must have the same names.
+    """
+    with unvalidated():
+        spec = chart.to_dict(validate=False)
+    with view.hold_sync():
+        view.spec = spec
+        view._vl_selections = {name: {"value": None, "store": []}
+                               for name in view._selection_types}
+
+
+def unvalidated():
+    """Context in which altair skips validating each chart object as it is built."""
+    from altair.utils.schemapi import debug_mode
+
+    return debug_mode(False)
 
 
 def frame_html(frame: pl.DataFrame, max_rows: int = 20, css_class: str = "runlab-table") -> str:

@@ -10,7 +10,7 @@ import ipywidgets as w
 import polars as pl
 
 from runlab.errors import RunlabWarning, SchemaError
-from runlab.widgets._common import chart_view, css, export_dir, set_chart, timed
+from runlab.widgets._common import chart_view, css, export_dir, set_chart, timed, unvalidated
 
 __all__ = ["CadenceTuner", "pace_label"]
 
@@ -85,6 +85,7 @@ class CadenceTuner(w.VBox):
             for kind in ("fit", "wav", "ics")}
         self.status = css(w.HTML(), "export-status")
         self.zone = None
+        self._base = None
         self._update()
         self.view = chart_view(self._chart())
         self.pace.observe(self._on_change, "value")
@@ -122,7 +123,8 @@ class CadenceTuner(w.VBox):
     def update(self) -> None:
         """Recompute zone, texts and chart after a control change."""
         self._update()
-        set_chart(self.view, self._chart())
+        with unvalidated():
+            set_chart(self.view, self._chart())
 
     def _update(self) -> None:
         from runlab.models.targets import cadence_zone
@@ -144,13 +146,32 @@ class CadenceTuner(w.VBox):
             f"({(target_step / z.step_length_m - 1) * 100:+.1f} % at the same pace)")
 
     def _chart(self):
-        from runlab import charts
+        """The runner's cadence–speed chart (runlab.charts, built once) with this pace's
+        habitual and target cadence and the ±3 spm zone drawn on top."""
+        import altair as alt
 
+        if self._base is None:
+            from runlab import charts
+
+            self._base = charts.cadence_speed(self.runs)
         lo, hi = self.zone_spm
-        return charts.cadence_speed(
-            self.runs, runner=self.runner,
-            zone={"speed_mps": self.speed_mps, "low_spm": lo, "high_spm": hi,
-                  "target_spm": self.target_spm, "habitual_spm": self.zone.habitual_spm})
+        v = self.speed_mps
+        marks = pl.DataFrame({
+            "speed_mps": [v, v], "cadence_spm": [self.zone.habitual_spm, self.target_spm],
+            "low_spm": [lo, lo], "high_spm": [hi, hi],
+            "label": [f"habitual {self.zone.habitual_spm:.0f}",
+                      f"target {self.target_spm:.0f}"]})
+        base = alt.Chart(marks).encode(x="speed_mps:Q")
+        zone = base.mark_rule(strokeWidth=8, opacity=0.5, color="#e45756").encode(
+            y="low_spm:Q", y2="high_spm:Q")
+        points = base.mark_point(filled=True, size=90).encode(
+            y="cadence_spm:Q",
+            color=alt.Color("label:N", legend=None,
+                            scale=alt.Scale(range=["#333333", "#e45756"])),
+            tooltip=["label", alt.Tooltip("speed_mps", format=".2f"),
+                     alt.Tooltip("low_spm", format=".0f"), alt.Tooltip("high_spm", format=".0f")])
+        text = base.mark_text(align="left", dx=8).encode(y="cadence_spm:Q", text="label:N")
+        return self._base + zone + points + text
 
     # --- actions -------------------------------------------------------------------------
     def metronome(self, seconds: float = 30.0):

@@ -6,11 +6,12 @@ import ipywidgets as w
 import polars as pl
 
 from runlab.errors import SchemaError
-from runlab.widgets._common import chart_view, css, frame_html, set_chart, timed
+from runlab.widgets._common import chart_view, css, frame_html, set_chart, timed, unvalidated
 
 __all__ = ["CohortExplorer", "cohort_runs"]
 
 ALL = "all"
+BRUSH = "speed_brush"
 TABLE_COLUMNS = ("runner_id", "group", "week", "start_time", "distance_m", "speed_mps",
                  "cadence_spm", "step_length_m", "run_walk_ratio", "easy")
 
@@ -42,8 +43,8 @@ def cohort_runs(store_or_runs, runners: pl.DataFrame | None = None) -> pl.DataFr
 class CohortExplorer(w.VBox):
     """Explore a cohort: filters (group, weeks, runner) drive two linked charts — cadence
     against speed (aggregated per runner-week so no chart ships more than ~5,000 marks)
-    and weekly easy-run cadence by group — and the runs table. Brushing runners in the
-    scatter (an altair selection returned to Python) narrows the table to them.
+    and weekly easy-run cadence — and the runs table. Brushing a speed range in the
+    scatter (an altair selection returned to Python) narrows the table to those runs.
 
     Parameters
     ----------
@@ -67,7 +68,7 @@ class CohortExplorer(w.VBox):
                           "cohort-runner")
         self.summary = css(w.HTML(), "cohort-summary")
         self.table = css(w.HTML(), "cohort-table")
-        self.selected: list[str] = []
+        self.speed_range: tuple[float, float] | None = None
         self._refresh_runner_options()
         filtered = self.filtered()
         self.scatter = chart_view(self._scatter(filtered))
@@ -104,37 +105,47 @@ class CohortExplorer(w.VBox):
         """Re-filter and redraw after a control change."""
         self._refresh_runner_options()
         filtered = self.filtered()
-        set_chart(self.scatter, self._scatter(filtered))
-        set_chart(self.weekly, self._weekly(filtered))
-        self._watch_selection()
+        with unvalidated():
+            set_chart(self.scatter, self._scatter(filtered))
+            set_chart(self.weekly, self._weekly(filtered))
+        self.speed_range = None  # the new chart starts without a brush
         self._show(filtered)
 
     def _show(self, filtered: pl.DataFrame) -> None:
         rows = filtered
-        if self.selected:
-            rows = rows.filter(pl.col("runner_id").is_in(self.selected))
-        self.summary.value = (f"{filtered.height} runs of {filtered['runner_id'].n_unique()} "
-                              f"runners" + (f"; selected {len(self.selected)} runner(s)"
-                                            if self.selected else ""))
+        if self.speed_range:
+            rows = rows.filter(pl.col("speed_mps").is_between(*self.speed_range))
+        self.summary.value = (
+            f"{filtered.height} runs of {filtered['runner_id'].n_unique()} runners"
+            + (f"; brushed {self.speed_range[0]:.2f}–{self.speed_range[1]:.2f} m/s: "
+               f"{rows.height} runs" if self.speed_range else ""))
         cols = [c for c in TABLE_COLUMNS if c in rows.columns]
         self.table.value = frame_html(rows.sort("start_time").select(cols), max_rows=25)
 
     def _watch_selection(self) -> None:
         selections = getattr(self.scatter, "selections", None)
-        if selections is not None and "runners" in selections.trait_names():
-            selections.observe(self._on_select, "runners")
+        if selections is not None and BRUSH in selections.trait_names():
+            selections.observe(self._on_select, BRUSH)
 
     def _on_select(self, change) -> None:
-        value = getattr(change["new"], "value", None) or []
-        self.selected = sorted({row["runner_id"] for row in value if "runner_id" in row})
+        """A speed range brushed in the scatter narrows the table to those runs."""
+        value = getattr(change["new"], "value", None) or {}
+        self.speed_range = tuple(value["speed_mps"]) if "speed_mps" in value else None
         self._show(self.filtered())
 
     def _scatter(self, runs: pl.DataFrame):
+        import altair as alt
+
         from runlab import charts
 
-        return charts.cohort_cadence_speed(runs, selection="runners")
+        runner = self.runner.value if self.runner.value != ALL else None
+        chart = charts.cadence_speed(runs, runner_id=runner)
+        return chart.add_params(alt.selection_interval(name=BRUSH, encodings=["x"]))
 
     def _weekly(self, runs: pl.DataFrame):
         from runlab import charts
 
-        return charts.weekly_cadence(runs, by="group")
+        easy = pl.col("easy").fill_null(True) if "easy" in runs.columns else pl.lit(True)
+        weekly = (runs.filter(easy).group_by("runner_id", "group", "week")
+                  .agg(easy_cadence_spm=pl.col("cadence_spm").mean()).sort("runner_id", "week"))
+        return charts.weekly_cadence(weekly)
