@@ -19,7 +19,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     status = 0
     for path in args.files:
         try:
-            act = read_activity(path)
+            act = read_activity(path, strict=not args.lenient)
         except ReadError as exc:
             print(f"error: {exc}", file=sys.stderr)
             status = 1
@@ -142,11 +142,27 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_coach(args: argparse.Namespace) -> int:
+    """Serve the coach dashboard with Voila on 127.0.0.1."""
+    import os
+    import subprocess
+
+    from runlab.widgets.coach import coach_command
+
+    cmd, env, cwd = coach_command(store=args.store, journal=args.journal,
+                                  exports=args.exports, runner=args.runner, port=args.port,
+                                  open_browser=not args.no_browser)
+    print(f"runlab coach: http://127.0.0.1:{args.port}/ (Ctrl-C stops)")
+    return subprocess.call(cmd, cwd=cwd, env={**os.environ, **env})
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="runlab", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("info", help="describe activity files")
     p.add_argument("files", nargs="+")
+    p.add_argument("--lenient", action="store_true",
+                   help="read the sound part of a truncated or damaged file (marked partial)")
     p.set_defaults(func=cmd_info)
     p = sub.add_parser("lab", help="open JupyterLab on the runlab notebooks")
     p.add_argument("--notebooks", default=None, help="folder to open (default: runlab's notebooks)")
@@ -192,6 +208,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-mask", action="store_true", help="do not mask positions")
     p.add_argument("--no-pseudonymize", action="store_true", help="keep runner ids")
     p.set_defaults(func=cmd_export)
+    p = sub.add_parser("coach", help="serve the coach dashboard (Voila) on 127.0.0.1")
+    p.add_argument("--store", help="cohort store from `runlab ingest` (default: demo cohort)")
+    p.add_argument("--journal", default="coach-journal.csv", help="journal file to append to")
+    p.add_argument("--exports", default="coach-exports", help="folder for exported files")
+    p.add_argument("--runner", help="runner_id to tune first")
+    p.add_argument("--port", type=int, default=8866)
+    p.add_argument("--no-browser", action="store_true")
+    p.set_defaults(func=cmd_coach)
     return parser
 
 
