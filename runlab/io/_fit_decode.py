@@ -252,6 +252,7 @@ def field_columns(rows: np.ndarray, defn: Definition, *, wanted=None,
     out: dict = {}
     order = ">" if defn.big_endian else "<"
     specs = defn.dev_fields if dev else defn.fields
+    scalars: list[tuple] = []
     for num, offset, size, extra in specs:
         key = (extra, num) if dev else num
         if wanted is not None and key not in wanted:
@@ -260,20 +261,28 @@ def field_columns(rows: np.ndarray, defn: Definition, *, wanted=None,
         if base not in BASE_TYPES or size == 0:
             continue
         kind, bsize, invalid = BASE_TYPES[base]
-        raw = rows[:, offset:offset + size]
         if kind == "S":
-            out[key] = [_text(r) for r in raw]
-            continue
-        if size % bsize:
+            out[key] = [_text(r) for r in rows[:, offset:offset + size]]
+        elif size % bsize:
             continue  # misaligned size: the field cannot be decoded as its type
-        arr = np.ascontiguousarray(raw).view(order + kind)
-        if size == bsize:
-            col = arr[:, 0].astype(np.float64)
-            if invalid is not None:
-                col[arr[:, 0] == invalid] = np.nan
-            out[key] = col
+        elif size == bsize:
+            scalars.append((key, offset, order + kind, invalid))
         else:
-            out[key] = arr
+            out[key] = np.ascontiguousarray(rows[:, offset:offset + size]).view(order + kind)
+    if scalars and rows.shape[0]:
+        # one structured view of the rows; each scalar field is a strided column of it
+        dtype = np.dtype({"names": [f"f{i}" for i in range(len(scalars))],
+                          "formats": [s[2] for s in scalars],
+                          "offsets": [s[1] for s in scalars], "itemsize": rows.shape[1]})
+        table = np.ascontiguousarray(rows).view(dtype)[:, 0]
+        for i, (key, _, _, invalid) in enumerate(scalars):
+            raw = table[f"f{i}"]
+            col = raw.astype(np.float64)
+            if invalid is not None:
+                col[raw == invalid] = np.nan
+            out[key] = col
+    elif scalars:
+        out.update({s[0]: np.zeros(0) for s in scalars})
     return out
 
 

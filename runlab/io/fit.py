@@ -161,6 +161,7 @@ class _Messages:
     def __init__(self, dec: Decoded, buf: np.ndarray, path: str):
         self.dec, self.buf, self.path = dec, buf, path
         self._rows: dict[int, np.ndarray] = {}
+        self._frames: dict[int, pl.DataFrame] = {}
         self.system_time = False
         self._compressed = self._compressed_timestamps() if dec.compressed else None
         self.dev_descriptions = self._dev_descriptions()
@@ -209,6 +210,11 @@ class _Messages:
     def frame(self, gnum: int) -> pl.DataFrame:
         """A message kind as a polars frame: profile names with unit suffixes, enums as
         names, date_time as UTC datetimes, semicircles as degrees."""
+        if gnum not in self._frames:
+            self._frames[gnum] = self._frame(gnum)
+        return self._frames[gnum]
+
+    def _frame(self, gnum: int) -> pl.DataFrame:
         if not self.dec.of(gnum):
             return pl.DataFrame()
         name, profile = MESSAGES[gnum]
@@ -221,10 +227,9 @@ class _Messages:
             col = fname if ftype in ("date_time", "local_date_time") else \
                 _column_name(fname, units)
             out[col] = self._convert(values, ftype, scale, offset, units)
-        frame = pl.DataFrame(out, nan_to_null=True)
         if gnum in (_LAP, _SESSION):
-            frame = _foot_cadence(frame)
-        return frame
+            out.update(_foot_cadence(out))
+        return _frame_of(out)
 
     def _convert(self, values, ftype: str, scale, offset, units: str):
         if isinstance(values, list):
@@ -242,6 +247,7 @@ class _Messages:
         if ftype.startswith(("uint", "sint", "message_index", "device_index")):
             return pl.Series(values, nan_to_null=True).cast(pl.Int64)
         return values
+
 
     def _timestamps(self, pos: np.ndarray, ts: np.ndarray | None) -> np.ndarray:
         ts = np.full(pos.size, np.nan) if ts is None else ts
@@ -313,6 +319,15 @@ class _Messages:
         return {k: v for k, v in found.items() if k in wanted}
 
 
+def _frame_of(columns: dict) -> pl.DataFrame:
+    """Frame of numpy/polars columns, NaN → null (per Series: far cheaper for small frames
+    than ``DataFrame(nan_to_null=True)`` or a ``fill_nan`` query)."""
+    return pl.DataFrame([
+        v.alias(k) if isinstance(v, pl.Series) else
+        pl.Series(k, v, nan_to_null=True) if isinstance(v, np.ndarray) and v.dtype.kind == "f"
+        else pl.Series(k, v) for k, v in columns.items()])
+
+
 def _empty_like(values, n: int):
     if isinstance(values, list):
         return [None] * n
@@ -335,12 +350,9 @@ def _take(values, order: np.ndarray):
 
 
 def _datetimes(values: np.ndarray) -> pl.Series:
-    us = np.where(np.isfinite(values), values, 0).astype(np.int64) * 1_000_000 + _FIT_EPOCH_US
-    series = pl.Series(us, dtype=pl.Int64).cast(pl.Datetime("us", "UTC"))
-    mask = ~np.isfinite(values)
-    if mask.any():
-        series = pl.select(pl.when(pl.Series(mask)).then(None).otherwise(series)).to_series()
-    return series
+    """FIT seconds (NaN = invalid) → UTC datetimes (µs; exact below 2**53 µs)."""
+    us = pl.Series(values * 1e6 + _FIT_EPOCH_US, nan_to_null=True)
+    return us.cast(pl.Int64).cast(pl.Datetime("us", "UTC"))
 
 
 def _column_name(name: str, units: str) -> str:
@@ -352,22 +364,21 @@ def _column_name(name: str, units: str) -> str:
     return name + suffix
 
 
-def _foot_cadence(frame: pl.DataFrame) -> pl.DataFrame:
-    """Add avg/max ``_cadence_spm`` (steps/min) for foot-sport laps and sessions."""
-    if "sport" not in frame.columns:
-        return frame
-    foot = pl.col("sport").is_in(list(FOOT_SPORTS))
-    if "sub_sport" in frame.columns:
-        foot = foot | pl.col("sub_sport").is_in(list(FOOT_SUB_SPORTS))
-    adds = []
+def _foot_cadence(columns: dict) -> dict[str, np.ndarray]:
+    """avg/max ``_cadence_spm`` (steps/min) of foot-sport laps and sessions (else null)."""
+    if "sport" not in columns:
+        return {}
+    sport = columns["sport"].to_list()
+    sub = columns["sub_sport"].to_list() if "sub_sport" in columns else [None] * len(sport)
+    foot = np.array([_is_foot(a, b) for a, b in zip(sport, sub, strict=True)], dtype=bool)
+    adds = {}
     for kind in ("avg", "max"):
-        raw = f"{kind}_cadence_rpm"
-        if raw in frame.columns:
-            frac = f"{kind}_fractional_cadence_rpm"
-            strides = pl.col(raw) + (pl.col(frac).fill_null(0) if frac in frame.columns else 0)
-            adds.append(pl.when(foot).then(2 * strides).otherwise(None)
-                        .alias(f"{kind}_cadence_spm"))
-    return frame.with_columns(adds) if adds else frame
+        raw = columns.get(f"{kind}_cadence_rpm")
+        if isinstance(raw, np.ndarray):
+            frac = columns.get(f"{kind}_fractional_cadence_rpm")
+            strides = raw + (np.nan_to_num(frac) if isinstance(frac, np.ndarray) else 0.0)
+            adds[f"{kind}_cadence_spm"] = np.where(foot, 2.0 * strides, np.nan)
+    return adds
 
 
 # --------------------------------------------------------------------------------------
@@ -384,8 +395,8 @@ def _check_activity(file_id: dict, n_records: int, sessions: pl.DataFrame, path:
                 "device": "a device description", "totals": "activity totals",
                 "goals": "goals", "schedules": "a schedule", "weight": "weight scale data",
                 "blood_pressure": "blood pressure data", "segment": "a segment",
-                "segment_list": "a segment list"}.get(kind, f"file type {kind!r}")
-        raise NotAnActivityError(path, f"a FIT file of {what}, not an activity")
+                "segment_list": "a segment list"}.get(kind, "not a recorded activity")
+        raise NotAnActivityError(path, f"FIT file type {kind!r} ({what}), not an activity")
     if kind is None and n_records == 0 and sessions.height == 0:
         raise NotAnActivityError(path, "a FIT file with no record or session messages")
 
@@ -452,17 +463,21 @@ def _records(msgs: _Messages, sessions: pl.DataFrame, sport, sub_sport,
         if not foot.all():
             out["cadence_rpm"] = np.where(foot, np.nan, strides)
     _developer_columns(msgs, cols, out)
-    frame = pl.DataFrame({"_ts": ts, **out}, nan_to_null=True)
-    frame = frame.filter(pl.col("_ts").is_not_null()) if not keep.all() else frame
-    stamp = (pl.col("_ts") * 1_000_000).cast(pl.Int64) + _FIT_EPOCH_US
-    frame = frame.with_columns(
-        stamp.cast(pl.Datetime("us", "UTC")).alias("timestamp"),
-        (pl.col("_ts") - pl.col("_ts").min()).alias("elapsed_s"),
-    ).drop("_ts")
-    if frame.height > 1 and not frame["timestamp"].is_sorted():
-        frame = frame.sort("timestamp", maintain_order=True)
+    if not keep.all():
+        ts = ts[keep]
+        out = {k: v[keep] for k, v in out.items()}
+    if ts.size > 1 and np.any(np.diff(ts) < 0):
+        order = np.argsort(ts, kind="stable")
+        ts = ts[order]
+        out = {k: v[order] for k, v in out.items()}
         notes.append("record messages were out of time order; sorted by timestamp")
-    return schema.conform(frame, "records")
+    columns: dict = {"timestamp": _datetimes(ts), "elapsed_s": ts - ts[0] if ts.size else ts}
+    null = np.full(ts.size, np.nan)
+    for name in schema.RECORDS:
+        if name not in columns:
+            columns[name] = out.pop(name, null)
+    columns.update(out)  # developer fields and other extras after the canonical columns
+    return _frame_of(columns)
 
 
 def _speed_distance(cols: dict, nan: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:

@@ -1,0 +1,108 @@
+"""FIT reading speed: runlab vs fitfast, fitdecode, fitparse and the Garmin FIT SDK.
+
+Writes 60-minute and 4-hour 1 Hz running activities with the official SDK ``Encoder``
+(``tests/fitgen.py``: GPS, heart rate, cadence, running dynamics, two developer fields,
+pauses and laps), then times, in the same run, each library going from bytes to a polars
+frame of the record messages (the peers converted the way a user would: fitfast's numpy
+columns directly, the others one dict per record). Prints best-of-N wall times, ratios
+to runlab and runlab's time per record (linear growth means a flat µs/record).
+
+Run: ``python benchmarks/read_fit.py`` (needs the ``test`` and ``bench`` extras).
+Targets (issue 3): runlab ≤ 1.5× fitfast; ≥ 25× faster than fitdecode and the SDK.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+import time
+from pathlib import Path
+
+import polars as pl
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+import fitgen
+
+from runlab.io import read_bytes_activity
+
+FIELDS = ("timestamp", "position_lat", "position_long", "distance", "enhanced_speed",
+          "enhanced_altitude", "heart_rate", "cadence", "fractional_cadence")
+
+
+def best_of(fn, repeat: int) -> float:
+    """Best wall time of ``repeat`` calls [s]."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def runlab_frame(data: bytes) -> pl.DataFrame:
+    return read_bytes_activity(data, "bench.fit").records
+
+
+def fitfast_frame(data: bytes) -> pl.DataFrame:
+    import fitfast
+
+    return pl.DataFrame(fitfast.records(data, degrees=True))
+
+
+def fitdecode_frame(data: bytes) -> pl.DataFrame:
+    import fitdecode
+
+    rows = []
+    with fitdecode.FitReader(io.BytesIO(data)) as fit:
+        for frame in fit:
+            if isinstance(frame, fitdecode.FitDataMessage) and frame.name == "record":
+                rows.append({f: frame.get_value(f, fallback=None) for f in FIELDS})
+    return pl.DataFrame(rows)
+
+
+def fitparse_frame(data: bytes) -> pl.DataFrame:
+    import fitparse
+
+    fit = fitparse.FitFile(data)
+    return pl.DataFrame([{f: m.get_value(f) for f in FIELDS}
+                         for m in fit.get_messages("record")])
+
+
+def sdk_frame(data: bytes) -> pl.DataFrame:
+    records = fitgen.sdk_messages(data)["record_mesgs"]
+    return pl.DataFrame([{f: r.get(f) for f in FIELDS} for r in records])
+
+
+PEERS = {"runlab": runlab_frame, "fitfast": fitfast_frame, "fitdecode": fitdecode_frame,
+         "fitparse": fitparse_frame, "garmin-fit-sdk": sdk_frame}
+
+
+def main() -> None:
+    files = {m: fitgen.activity(duration_s=m * 60, seed=m, pauses=3, laps=max(1, m // 10),
+                                dev_fields=True) for m in (60, 240)}
+    print(f"{'library':<16}{'60 min':>12}{'4 h':>12}{'×runlab 60':>12}{'×runlab 4h':>12}")
+    results: dict[str, dict[int, float]] = {}
+    for name, fn in PEERS.items():
+        slow = name in ("fitdecode", "fitparse", "garmin-fit-sdk")
+        results[name] = {m: best_of(lambda d=data, f=fn: f(d), 2 if slow else 15)
+                         for m, data in files.items()}
+    base = results["runlab"]
+    for name, t in results.items():
+        print(f"{name:<16}{t[60] * 1e3:>10.1f}ms{t[240] * 1e3:>10.1f}ms"
+              f"{t[60] / base[60]:>12.2f}{t[240] / base[240]:>12.2f}")
+    print()
+    print(f"runlab / fitfast: {base[60] / results['fitfast'][60]:.2f} (60 min), "
+          f"{base[240] / results['fitfast'][240]:.2f} (4 h)  [target ≤ 1.5]")
+    for peer in ("fitdecode", "garmin-fit-sdk", "fitparse"):
+        print(f"{peer} / runlab: {results[peer][60] / base[60]:.0f}× (60 min), "
+              f"{results[peer][240] / base[240]:.0f}× (4 h)  [target ≥ 25×]")
+    print("runlab µs per record (linear growth = flat):")
+    for minutes in (15, 60, 120, 240, 480):
+        data = fitgen.activity(duration_s=minutes * 60, seed=minutes)
+        t = best_of(lambda d=data: runlab_frame(d), 7)
+        print(f"  {minutes:>4} min: {t * 1e3:7.1f} ms  {t / (minutes * 60) * 1e6:6.2f} µs/record")
+
+
+if __name__ == "__main__":
+    main()
