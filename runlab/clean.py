@@ -125,33 +125,28 @@ def clean(records: pl.DataFrame, events: pl.DataFrame | None = None, *,
     :class:`~runlab.errors.DataRepairWarning`; :func:`repair_notes` lists them afterwards.
     """
     frame = _prepare(records)
+    a = _arrays(frame)
     notes: list[str] = []
-    if repair_cadence:
-        frame = _repair_cadence(frame, notes)
-    else:
-        frame = frame.with_columns(cadence_repaired=pl.lit(False))
-    frame = _derive_motion(frame)
+    a["cadence_repaired"] = (_repair_cadence(a, notes) if repair_cadence
+                             else np.zeros(frame.height, dtype=bool))
+    _derive_motion(a)
     for column, (flag, floor) in _SPIKES.items():
-        values, spikes = hampel(frame[column].to_numpy().astype(np.float64),
-                                half_window=hampel_half_window, n_sigma=hampel_n_sigma,
-                                floor=floor)
-        frame = frame.with_columns(pl.Series(column, values).fill_nan(None),
-                                   pl.Series(flag, spikes))
-        if spikes.any():
-            notes.append(f"{int(spikes.sum())} {column} spike(s) replaced by the median of "
+        a[column], a[flag] = hampel(a[column], half_window=hampel_half_window,
+                                    n_sigma=hampel_n_sigma, floor=floor)
+        if a[flag].any():
+            notes.append(f"{int(a[flag].sum())} {column} spike(s) replaced by the median of "
                          f"{2 * hampel_half_window + 1} samples ({flag})")
     if every is not None:
-        frame = _resample(frame, _seconds(every), pause_gap_s)
-    frame = _pauses(frame, events, pause_gap_s, moving_speed_mps)
-    frame = _grade(frame, altitude_window, grade_distance_m)
-    frame = frame.with_columns(gait=pl.Series(
-        "gait", _gait(frame, min_segment_s), dtype=pl.String))
+        frame = _resample(_assemble(frame, a), _seconds(every), pause_gap_s)
+        a = _arrays(frame)
+    a["moving"], a["sample_s"] = _pauses(a, frame["timestamp"], events, pause_gap_s,
+                                         moving_speed_mps)
+    a["altitude_m"], a["grade_pct"] = _grade(a, altitude_window, grade_distance_m)
+    a["gait"] = _gait(a, min_segment_s)
     for note in notes:
         warnings.warn(note, DataRepairWarning, stacklevel=2)
-    out = schema.conform(frame, "cleaned")
-    flags = list(FLAGS)
-    extra = [c for c in out.columns if c not in schema.CLEANED and c not in FLAGS]
-    return out.select(*schema.CLEANED, *flags, *extra)
+    extra = [c for c in frame.columns if c not in schema.CLEANED and c not in FLAGS]
+    return _assemble(frame, a, [*schema.CLEANED, *FLAGS, *extra])
 
 
 def repair_notes(cleaned: pl.DataFrame) -> list[str]:
@@ -180,17 +175,19 @@ def _prepare(records: pl.DataFrame) -> pl.DataFrame:
                           f"{type(records).__name__}")
     if "timestamp" not in records.columns:
         raise SchemaError(f"records frame lacks column 'timestamp'; has {records.columns}")
-    try:
-        frame = schema.conform(records.drop([c for c in FLAGS + ("moving", "gait", "grade_pct")
-                                             if c in records.columns]), "records")
-    except pl.exceptions.PolarsError as exc:
-        raise SchemaError(f"records do not fit the canonical dtypes: {exc}") from exc
+    derived = [c for c in (*FLAGS, "moving", "gait", "grade_pct") if c in records.columns]
+    frame = records.drop(derived) if derived else records
+    if any(frame.schema.get(c) != t for c, t in schema.RECORDS.items()):
+        try:
+            frame = schema.conform(frame, "records")
+        except pl.exceptions.PolarsError as exc:
+            raise SchemaError(f"records do not fit the canonical dtypes: {exc}") from exc
     missing = frame["timestamp"].null_count()
     if missing:
         warnings.warn(f"{missing} record(s) without a timestamp dropped", DataRepairWarning,
                       stacklevel=3)
         frame = frame.filter(pl.col("timestamp").is_not_null())
-    if not frame["timestamp"].is_sorted():
+    if (np.diff(frame["timestamp"].to_physical().to_numpy()) < 0).any():
         frame = frame.sort("timestamp", maintain_order=True)
     return frame
 
@@ -231,40 +228,62 @@ def cadence_unit_factor(speed_mps: np.ndarray, cadence_spm: np.ndarray, *,
     return 1.0
 
 
-def _repair_cadence(frame: pl.DataFrame, notes: list[str]) -> pl.DataFrame:
-    factor = cadence_unit_factor(frame["speed_mps"].to_numpy().astype(np.float64),
-                                 frame["cadence_spm"].to_numpy().astype(np.float64))
+_FLOATS = ("elapsed_s", "distance_m", "speed_mps", "cadence_spm", "heart_rate_bpm",
+           "altitude_m", "lat_deg", "lon_deg", "step_length_m")
+_BOOLS = ("cadence_repaired", "speed_derived", "distance_derived", "speed_spike",
+          "heart_rate_spike", "cadence_spike", "moving")
+
+
+def _arrays(frame: pl.DataFrame) -> dict[str, np.ndarray]:
+    """The columns :func:`clean` works on as float64 arrays (NaN for null), ``t`` = seconds
+    since the first sample, and flag columns already present (after resampling)."""
+    a = {c: frame[c].to_numpy().astype(np.float64) for c in _FLOATS}
+    a["t"] = _seconds_since(frame["timestamp"])
+    for c in _BOOLS:
+        if c in frame.columns:
+            a[c] = frame[c].to_numpy().astype(bool)
+    return a
+
+
+def _assemble(frame: pl.DataFrame, a: dict[str, np.ndarray], order: list[str] | None = None
+              ) -> pl.DataFrame:
+    """``frame`` with the arrays of ``a`` written back (NaN → null), columns in ``order``
+    (default: frame's, then new ones); built directly from Series, without a query."""
+    new: dict[str, pl.Series] = {}
+    for c in (*_FLOATS, "grade_pct", "sample_s"):
+        if c in a:
+            new[c] = pl.Series(c, a[c], nan_to_null=True)
+    for c in _BOOLS:
+        if c in a:
+            new[c] = pl.Series(c, a[c], dtype=pl.Boolean)
+    if "gait" in a:
+        new["gait"] = pl.Series("gait", a["gait"], dtype=pl.String)
+    names = order or [*frame.columns, *(c for c in new if c not in frame.columns)]
+    return pl.DataFrame([new[c] if c in new else frame.get_column(c) for c in names])
+
+
+def _repair_cadence(a: dict[str, np.ndarray], notes: list[str]) -> np.ndarray:
+    """Fix ``a["cadence_spm"]`` (and step length) in place; return the repaired-sample mask."""
+    factor = cadence_unit_factor(a["speed_mps"], a["cadence_spm"])
     if factor == 1.0:
-        return frame.with_columns(cadence_repaired=pl.lit(False))
+        return np.zeros(a["t"].size, dtype=bool)
     word = "halved" if factor == 2.0 else "doubled"
     notes.append(f"cadence_spm looked {word} for the measured speed (implied step length "
                  f"implausible); multiplied by {factor:g} (cadence_repaired)")
-    return frame.with_columns(
-        cadence_repaired=pl.col("cadence_spm").is_not_null(),
-        cadence_spm=pl.col("cadence_spm") * factor,
-        step_length_m=pl.col("step_length_m") / factor,
-    )
+    a["cadence_spm"] = a["cadence_spm"] * factor
+    a["step_length_m"] = a["step_length_m"] / factor
+    return np.isfinite(a["cadence_spm"])
 
 
-def _elapsed(frame: pl.DataFrame) -> np.ndarray:
-    ts = frame["timestamp"]
-    if ts.len() == 0:
-        return np.zeros(0)
-    return ((ts - ts[0]).dt.total_microseconds().to_numpy() / 1e6).astype(np.float64)
-
-
-def _derive_motion(frame: pl.DataFrame) -> pl.DataFrame:
+def _derive_motion(a: dict[str, np.ndarray]) -> None:
     """Speed from distance or positions, distance from positions or speed, where missing.
 
-    Derived channels are flagged (``speed_derived``, ``distance_derived``), not warned about:
-    they add what the device did not record and change nothing it did. ``elapsed_s`` is
-    filled from the timestamps where the file has none.
+    Updates ``a`` in place. Derived channels are flagged (``speed_derived``,
+    ``distance_derived``), not warned about: they add what the device did not record and
+    change nothing it did. ``elapsed_s`` is filled from the timestamps where missing.
     """
-    t = _elapsed(frame)
-    speed = frame["speed_mps"].to_numpy().astype(np.float64)
-    dist = frame["distance_m"].to_numpy().astype(np.float64)
-    lat = frame["lat_deg"].to_numpy().astype(np.float64)
-    lon = frame["lon_deg"].to_numpy().astype(np.float64)
+    t, speed, dist = a["t"], a["speed_mps"], a["distance_m"]
+    lat, lon = a["lat_deg"], a["lon_deg"]
     have_pos = np.isfinite(lat) & np.isfinite(lon)
     speed_derived = dist_derived = False
     if not np.isfinite(dist).any() and have_pos.sum() >= 2:
@@ -280,24 +299,19 @@ def _derive_motion(frame: pl.DataFrame) -> pl.DataFrame:
         good = np.flatnonzero(np.isfinite(dist))
         if good.size >= 2:
             dt = np.diff(t[good])
-            dd = np.diff(dist[good])
             with np.errstate(invalid="ignore", divide="ignore"):
-                raw = np.where(dt > 0, dd / dt, np.nan)
-            raw = np.concatenate([[raw[0]], raw])
+                raw = np.where(dt > 0, np.diff(dist[good]) / dt, np.nan)
             speed = np.full(len(t), np.nan)
-            speed[good] = _centred_mean(raw, 1)  # 3-sample mean tames GPS jitter
+            speed[good] = _centred_mean(np.concatenate([[raw[0]], raw]), 1)  # tames jitter
             speed_derived = True
     if not np.isfinite(dist).any() and np.isfinite(speed).any():
         dt = np.diff(t, prepend=t[:1])
         dist = np.nancumsum(np.where(np.isfinite(speed), speed, 0.0) * dt)
         dist_derived = True
-    return frame.with_columns(
-        pl.Series("speed_mps", speed).fill_nan(None),
-        pl.Series("distance_m", dist).fill_nan(None),
-        pl.col("elapsed_s").fill_null(pl.Series(t)),
-        speed_derived=pl.lit(speed_derived),
-        distance_derived=pl.lit(dist_derived),
-    )
+    a["speed_mps"], a["distance_m"] = speed, dist
+    a["elapsed_s"] = np.where(np.isfinite(a["elapsed_s"]), a["elapsed_s"], t)
+    a["speed_derived"] = np.full(t.size, speed_derived)
+    a["distance_derived"] = np.full(t.size, dist_derived)
 
 
 def hampel(values: np.ndarray, *, half_window: int = 3, n_sigma: float = 3.0,
@@ -360,7 +374,7 @@ def _resample(frame: pl.DataFrame, step_s: float, gap_s: float) -> pl.DataFrame:
     """Linear interpolation onto a regular grid; no grid points inside gaps > ``gap_s``."""
     if frame.height < 2:
         return frame
-    t = _elapsed(frame)
+    t = _seconds_since(frame["timestamp"])
     grid = np.arange(0.0, t[-1] + 1e-9, step_s)
     k = np.clip(np.searchsorted(t, grid, side="right") - 1, 0, len(t) - 1)
     k1 = np.minimum(k + 1, len(t) - 1)
@@ -387,18 +401,15 @@ def _resample(frame: pl.DataFrame, step_s: float, gap_s: float) -> pl.DataFrame:
     return pl.DataFrame(cols).with_columns(pl.col("timestamp") + pl.lit(start))
 
 
-def _pauses(frame: pl.DataFrame, events: pl.DataFrame | None, gap_s: float,
-            moving_speed_mps: float) -> pl.DataFrame:
+def _pauses(a: dict[str, np.ndarray], timestamp: pl.Series, events: pl.DataFrame | None,
+            gap_s: float, moving_speed_mps: float) -> tuple[np.ndarray, np.ndarray]:
     """``moving`` and ``sample_s`` from timer events, time gaps and speed/cadence."""
-    t = _elapsed(frame)
+    t = a["t"]
     n = len(t)
     stopped_before = np.zeros(n, dtype=bool)  # last timer event before the sample is a stop
     stopped_at = np.zeros(n, dtype=bool)  # ... and none restarted it at the sample's time
-    timer = _timer_events(events)
-    if timer.height and n:
-        ev_t = ((timer["timestamp"] - frame["timestamp"][0]).dt.total_microseconds()
-                .to_numpy() / 1e6)
-        ev_stop = timer["event_type"].is_in(list(_TIMER_STOP)).to_numpy()
+    ev_t, ev_stop = _timer_events(events, timestamp)
+    if ev_t.size and n:
         before = np.searchsorted(ev_t, t, side="left") - 1
         upto = np.searchsorted(ev_t, t, side="right") - 1
         stopped_before = (before >= 0) & ev_stop[np.maximum(before, 0)]
@@ -407,32 +418,45 @@ def _pauses(frame: pl.DataFrame, events: pl.DataFrame | None, gap_s: float,
     dt = np.diff(t, prepend=t[:1]) if n else t
     # a long gap is a pause unless the distance covered across it says the runner kept going
     # (smart recording spaces samples up to ~15 s on a straight, steady stretch)
-    dist = frame["distance_m"].to_numpy().astype(np.float64)
+    dist = a["distance_m"]
     with np.errstate(invalid="ignore", divide="ignore"):
         across = np.diff(dist, prepend=dist[:1]) / np.where(dt > 0, dt, np.nan)
         kept_going = across >= moving_speed_mps
     sample_s = np.where(stopped_before | ((dt > gap_s) & ~kept_going), 0.0, dt)
-    speed = frame["speed_mps"].to_numpy().astype(np.float64)
-    cad = frame["cadence_spm"].to_numpy().astype(np.float64)
+    speed, cad = a["speed_mps"], a["cadence_spm"]
     with np.errstate(invalid="ignore"):
         by_speed = speed >= moving_speed_mps
         by_cadence = cad >= MIN_STEPPING_SPM
     moving = np.where(np.isfinite(speed), by_speed,
                       np.where(np.isfinite(cad), by_cadence, True)) & ~paused
-    return frame.with_columns(pl.Series("moving", moving), pl.Series("sample_s", sample_s))
+    return moving, sample_s
 
 
-def _timer_events(events: pl.DataFrame | None) -> pl.DataFrame:
-    if events is None or events.height == 0:
-        return schema.empty("events")
+def _seconds_since(timestamp: pl.Series, origin: pl.Series | None = None) -> np.ndarray:
+    """Seconds from the first value of ``origin`` (default ``timestamp``) [s], float64."""
+    if timestamp.dtype != schema.TIMESTAMP:
+        timestamp = timestamp.cast(schema.TIMESTAMP)
+    us = timestamp.to_physical().to_numpy().astype(np.float64)
+    if us.size == 0:
+        return us
+    ref = us if origin is None else origin.to_physical().to_numpy().astype(np.float64)
+    return (us - ref[0]) / 1e6
+
+
+def _timer_events(events: pl.DataFrame | None, timestamp: pl.Series
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Times of timer start/stop events [s since the first record] and whether each stops."""
+    if events is None or events.height == 0 or timestamp.len() == 0:
+        return np.zeros(0), np.zeros(0, dtype=bool)
     for col in ("timestamp", "event", "event_type"):
         if col not in events.columns:
             raise SchemaError(f"events frame lacks column {col!r}; has {events.columns}")
-    kinds = list(_TIMER_STOP | _TIMER_START)
-    return (schema.conform(events, "events")
-            .filter((pl.col("event") == "timer") & pl.col("event_type").is_in(kinds)
-                    & pl.col("timestamp").is_not_null())
-            .sort("timestamp", maintain_order=True))
+    kind = events["event_type"].to_numpy().astype(str)
+    t = _seconds_since(events["timestamp"], timestamp)
+    keep = ((events["event"].to_numpy().astype(str) == "timer")
+            & np.isin(kind, list(_TIMER_STOP | _TIMER_START)) & np.isfinite(t))
+    order = np.argsort(t[keep], kind="stable")
+    return t[keep][order], np.isin(kind[keep][order], list(_TIMER_STOP))
 
 
 def _centred_mean(x: np.ndarray, half_window: int) -> np.ndarray:
@@ -449,24 +473,22 @@ def _centred_mean(x: np.ndarray, half_window: int) -> np.ndarray:
         return np.where(cnt > 0, (c_sum[hi] - c_sum[lo]) / np.maximum(cnt, 1), np.nan)
 
 
-def _grade(frame: pl.DataFrame, window: int, distance_m: float) -> pl.DataFrame:
+def _grade(a: dict[str, np.ndarray], window: int, distance_m: float
+           ) -> tuple[np.ndarray, np.ndarray]:
     """Smoothed ``altitude_m`` and ``grade_pct`` over ``distance_m`` of travel."""
-    alt = frame["altitude_m"].to_numpy().astype(np.float64)
+    alt = a["altitude_m"]
     if not np.isfinite(alt).any():
-        return frame.with_columns(grade_pct=pl.lit(None, pl.Float64))
+        return alt, np.full(alt.size, np.nan)
     smooth = np.where(np.isfinite(alt), _centred_mean(alt, window // 2), np.nan)
-    dist = frame["distance_m"].fill_null(strategy="forward").fill_null(0.0) \
-        .to_numpy().astype(np.float64)
-    dist = np.maximum.accumulate(dist)  # a distance counter never runs backwards
+    dist = np.fmax.accumulate(np.nan_to_num(a["distance_m"], nan=-np.inf))
+    dist = np.where(np.isfinite(dist), dist, 0.0)  # forward-filled, never runs backwards
     lo = np.searchsorted(dist, dist - distance_m / 2, side="left")
     hi = np.clip(np.searchsorted(dist, dist + distance_m / 2, side="right") - 1, 0,
                  len(dist) - 1)
     run = dist[hi] - dist[lo]
     with np.errstate(invalid="ignore", divide="ignore"):
         grade = np.where(run >= distance_m / 3, 100.0 * (smooth[hi] - smooth[lo]) / run, np.nan)
-    grade = np.clip(grade, -45.0, 45.0)
-    return frame.with_columns(pl.Series("altitude_m", smooth).fill_nan(None),
-                              pl.Series("grade_pct", grade).fill_nan(None))
+    return smooth, np.clip(grade, -45.0, 45.0)
 
 
 def _hysteresis(x: np.ndarray, enter: float, leave: float) -> np.ndarray:
@@ -484,19 +506,16 @@ def _hysteresis(x: np.ndarray, enter: float, leave: float) -> np.ndarray:
     return np.where(np.isfinite(filled), filled, first).astype(bool)
 
 
-def _gait(frame: pl.DataFrame, min_segment_s: float) -> np.ndarray:
-    n = frame.height
-    if n == 0:
+def _gait(a: dict[str, np.ndarray], min_segment_s: float) -> np.ndarray:
+    if a["t"].size == 0:
         return np.array([], dtype=object)
-    moving = frame["moving"].to_numpy()
-    cad = frame["cadence_spm"].to_numpy().astype(np.float64)
-    speed = frame["speed_mps"].to_numpy().astype(np.float64)
+    moving, cad, speed = a["moving"], a["cadence_spm"], a["speed_mps"]
     stepping = np.isfinite(cad) & (cad >= MIN_STEPPING_SPM)
     cad_state = _hysteresis(np.where(stepping, cad, np.nan), RUN_ENTER_SPM, RUN_LEAVE_SPM)
     speed_state = _hysteresis(speed, RUN_ENTER_MPS, RUN_LEAVE_MPS)
     running = np.where(stepping, cad_state, speed_state)
     label = np.where(~moving, "stop", np.where(running, "run", "walk")).astype(object)
-    return _merge_short(label, frame["sample_s"].to_numpy(), min_segment_s)
+    return _merge_short(label, a["sample_s"], min_segment_s)
 
 
 def run_lengths(label: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

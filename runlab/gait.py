@@ -18,6 +18,7 @@ __all__ = ["segments", "walk_run_pattern", "strides", "hills", "PATTERNS"]
 
 #: The clinic's walk–run progressions (run minutes : walk minutes), CLINIC.md / SCIENCE.md.
 PATTERNS = {"1:1": 1.0, "2:1": 2.0, "3:1": 3.0}
+_GAITS = ("run", "walk", "stop")
 
 _SEGMENT_SCHEMA = {
     "start": schema.TIMESTAMP, "end": schema.TIMESTAMP, "gait": pl.String,
@@ -33,31 +34,67 @@ def _need_cleaned(cleaned: pl.DataFrame, *columns: str) -> None:
                               f"has {cleaned.columns}")
 
 
-def _episode_frame(cleaned: pl.DataFrame, ids: np.ndarray, extra: dict | None = None
-                   ) -> pl.DataFrame:
-    """Aggregate samples grouped by episode id (-1 = none) into one row per episode.
+def _columns(cleaned: pl.DataFrame, *names: str) -> list[np.ndarray]:
+    """Float columns as float64 arrays (NaN for null)."""
+    return [cleaned[c].to_numpy().astype(np.float64) for c in names]
+
+
+def _episode_frame(cleaned: pl.DataFrame, starts: np.ndarray, ends: np.ndarray,
+                   extra: dict[str, tuple[str, np.ndarray]] | None = None) -> pl.DataFrame:
+    """One row per episode ``starts[i]..ends[i]`` (inclusive sample indexes).
 
     Cadence and speed are time-weighted means (weights ``sample_s``); step length is
-    ``speed / (cadence / 60)`` of those means (SCIENCE.md).
+    ``speed / (cadence / 60)`` of those means (SCIENCE.md); distance is the rise of
+    ``distance_m`` over the episode; ``gait`` the most frequent label. ``extra`` maps a
+    column name to ``("span" | "mean" | "given", values)``: range or time-weighted mean of
+    per-sample ``values`` over each episode, or one given value per episode.
     """
-    w = pl.col("sample_s")
-    frame = cleaned.with_columns(_id=pl.Series(ids)).filter(pl.col("_id") >= 0)
+    starts = np.asarray(starts, dtype=np.int64)
+    ends = np.asarray(ends, dtype=np.int64)
+    if starts.size == 0:
+        return pl.DataFrame(schema={**_SEGMENT_SCHEMA, **{
+            k: pl.Boolean if kind == "given" else pl.Float64
+            for k, (kind, _) in (extra or {}).items()}})
+    w, cad, speed, dist = _columns(cleaned, "sample_s", "cadence_spm", "speed_mps",
+                                   "distance_m")
+    edges = np.column_stack([starts, ends + 1]).ravel()
 
-    def wmean(col: str) -> pl.Expr:
-        ok = pl.col(col).is_not_null()
-        return ((pl.col(col) * w).filter(ok).sum() / w.filter(ok).sum()).alias(col)
+    def total(x: np.ndarray) -> np.ndarray:  # sums over episodes (NaN-free x)
+        return np.add.reduceat(np.append(x, 0.0), edges)[::2]
 
-    out = (frame.group_by("_id", maintain_order=True)
-           .agg(start=pl.col("timestamp").first(), end=pl.col("timestamp").last(),
-                gait=pl.col("gait").mode().first() if "gait" in frame.columns
-                else pl.lit(None, pl.String),
-                duration_s=w.sum(),
-                distance_m=pl.col("distance_m").max() - pl.col("distance_m").min(),
-                **{c: wmean(c) for c in ("cadence_spm", "speed_mps")},
-                **(extra or {}))
-           .with_columns(step_length_m=pl.col("speed_mps") / (pl.col("cadence_spm") / 60.0))
-           .drop("_id"))
-    return out.with_columns(pl.col(c).cast(t) for c, t in _SEGMENT_SCHEMA.items())
+    def wmean(x: np.ndarray) -> np.ndarray:
+        ok = np.isfinite(x)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return total(np.where(ok, x * w, 0.0)) / total(np.where(ok, w, 0.0))
+
+    def span(x: np.ndarray) -> np.ndarray:
+        padded = np.append(x, np.nan)
+        with np.errstate(invalid="ignore"):
+            return (np.fmax.reduceat(padded, edges)[::2] - np.fmin.reduceat(padded, edges)[::2])
+
+    label = cleaned["gait"].to_numpy() if "gait" in cleaned.columns else None
+    if label is not None:
+        counts = np.stack([total((label == g).astype(np.float64)) for g in _GAITS])
+        majority = np.array(_GAITS, dtype=object)[np.argmax(counts, axis=0)]
+    else:
+        majority = np.full(starts.size, None, dtype=object)
+    c, v = wmean(cad), wmean(speed)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        step = v / (c / 60.0)
+    ts = cleaned["timestamp"]
+    out = pl.DataFrame([
+        ts.gather(starts).alias("start"), ts.gather(ends).alias("end"),
+        pl.Series("gait", majority, dtype=pl.String),
+        pl.Series("duration_s", total(w)),
+        pl.Series("distance_m", span(dist), nan_to_null=True),
+        pl.Series("cadence_spm", c, nan_to_null=True),
+        pl.Series("speed_mps", v, nan_to_null=True),
+        pl.Series("step_length_m", step, nan_to_null=True),
+    ])
+    how = {"span": span, "mean": wmean, "given": lambda x: x}
+    out = out.with_columns(pl.Series(name, how[kind](x), nan_to_null=kind != "given")
+                           for name, (kind, x) in (extra or {}).items())
+    return out.cast({k: t for k, t in _SEGMENT_SCHEMA.items()})
 
 
 def segments(cleaned: pl.DataFrame) -> pl.DataFrame:
@@ -71,12 +108,8 @@ def segments(cleaned: pl.DataFrame) -> pl.DataFrame:
         [m/s] (time-weighted means) and ``step_length_m`` [m].
     """
     _need_cleaned(cleaned, "gait")
-    label = cleaned["gait"].to_numpy()
-    starts, lengths = run_lengths(label)
-    ids = np.repeat(np.arange(starts.size), lengths)
-    if ids.size == 0:
-        return pl.DataFrame(schema=_SEGMENT_SCHEMA)
-    return _episode_frame(cleaned, ids).select(*_SEGMENT_SCHEMA)
+    starts, lengths = run_lengths(cleaned["gait"].to_numpy())
+    return _episode_frame(cleaned, starts, starts + lengths - 1)
 
 
 def walk_run_pattern(cleaned_or_segments: pl.DataFrame, *, tolerance: float = 0.2,
@@ -103,30 +136,39 @@ def walk_run_pattern(cleaned_or_segments: pl.DataFrame, *, tolerance: float = 0.
         ``run_interval_s``, ``walk_interval_s`` (medians [s]), ``run_intervals``,
         ``walk_intervals`` (counts), ``run_s``, ``walk_s`` [s].
     """
-    seg = (cleaned_or_segments if "duration_s" in cleaned_or_segments.columns
-           else segments(cleaned_or_segments)).filter(pl.col("gait") != "stop")
-    # bouts split only by a stop are one interval: merge neighbours with the same gait
-    if seg.height:
-        seg = (seg.with_columns(_b=(pl.col("gait") != pl.col("gait").shift()).cum_sum())
-               .group_by("_b", maintain_order=True)
-               .agg(pl.col("gait").first(), pl.col("duration_s").sum()))
-    is_run = (seg["gait"] == "run").to_numpy() if seg.height else np.zeros(0, bool)
-    runs_at = np.flatnonzero(is_run)
+    frame = cleaned_or_segments
+    if "duration_s" in frame.columns:  # a segments frame
+        label = frame["gait"].to_numpy()
+        dur = frame["duration_s"].to_numpy().astype(np.float64)
+    else:
+        _need_cleaned(frame, "gait")
+        label = frame["gait"].to_numpy()
+        starts, lengths = run_lengths(label)
+        w = np.append(frame["sample_s"].to_numpy().astype(np.float64), 0.0)
+        dur = np.add.reduceat(w, starts) if starts.size else np.zeros(0)
+        label = label[starts]
+    # bouts split only by a stop are one interval: drop stops, merge equal neighbours
+    go = label != "stop"
+    label, dur = label[go], dur[go]
+    starts, lengths = run_lengths(label)
+    dur = np.add.reduceat(dur, starts) if starts.size else dur
+    label = label[starts]
+    runs_at = np.flatnonzero(label == "run")
     if runs_at.size == 0:
         return _pattern_row("none", None, None, None, 0, 0, 0.0, 0.0)
-    block = seg.slice(int(runs_at[0]), int(runs_at[-1] - runs_at[0] + 1))
-    run = block.filter(pl.col("gait") == "run")["duration_s"]
-    walk = block.filter(pl.col("gait") == "walk")["duration_s"]
+    block = slice(int(runs_at[0]), int(runs_at[-1]) + 1)
+    run = dur[block][label[block] == "run"]
+    walk = dur[block][label[block] == "walk"]
     run_s, walk_s = float(run.sum()), float(walk.sum())
-    run_med = float(run.median())
-    walk_med = float(walk.median()) if walk.len() else None
+    run_med = float(np.median(run))
+    walk_med = float(np.median(walk)) if walk.size else None
     if walk_s <= continuous_walk_fraction * (run_s + walk_s):
-        return _pattern_row("continuous", None, run_med, walk_med, run.len(), walk.len(),
+        return _pattern_row("continuous", None, run_med, walk_med, run.size, walk.size,
                             run_s, walk_s)
     ratio = run_med / walk_med
     name, target = min(PATTERNS.items(), key=lambda kv: abs(np.log(ratio / kv[1])))
     pattern = name if abs(ratio / target - 1.0) <= tolerance else "other"
-    return _pattern_row(pattern, ratio, run_med, walk_med, run.len(), walk.len(), run_s, walk_s)
+    return _pattern_row(pattern, ratio, run_med, walk_med, run.size, walk.size, run_s, walk_s)
 
 
 def _pattern_row(pattern, ratio, run_med, walk_med, n_run, n_walk, run_s, walk_s):
@@ -141,33 +183,25 @@ def _pattern_row(pattern, ratio, run_med, walk_med, n_run, n_walk, run_s, walk_s
 
 
 def _episodes(mask: np.ndarray, t: np.ndarray, *, bridge_s: float, min_s: float,
-              max_s: float | None) -> np.ndarray:
-    """Episode id per sample (-1 outside) for runs of ``mask`` joined across short gaps."""
-    ids = np.full(mask.size, -1)
+              max_s: float | None) -> tuple[np.ndarray, np.ndarray]:
+    """First and last sample of each run of ``mask`` (runs closer than ``bridge_s`` joined)
+    that lasts ``min_s``–``max_s`` seconds."""
     starts, lengths = run_lengths(mask)
     on = mask[starts] if starts.size else np.zeros(0, bool)
     s, e = starts[on], starts[on] + lengths[on] - 1
     if s.size == 0:
-        return ids
-    keep_s, keep_e = [s[0]], [e[0]]
-    for a, b in zip(s[1:], e[1:], strict=True):  # few episodes; join those close in time
-        if t[a] - t[keep_e[-1]] <= bridge_s:
-            keep_e[-1] = b
-        else:
-            keep_s.append(a)
-            keep_e.append(b)
-    n = 0
-    for a, b in zip(keep_s, keep_e, strict=True):
-        dur = t[b] - t[a]
-        if dur >= min_s and (max_s is None or dur <= max_s):
-            ids[a:b + 1] = n
-            n += 1
-    return ids
+        return s, e
+    join = t[s[1:]] - t[e[:-1]] <= bridge_s  # gap to the previous run is short
+    first = np.r_[True, ~join]
+    s, e = s[first], e[np.r_[~join, True]]
+    dur = t[e] - t[s]
+    keep = (dur >= min_s) & (dur <= (np.inf if max_s is None else max_s))
+    return s[keep], e[keep]
 
 
 def _elapsed(cleaned: pl.DataFrame) -> np.ndarray:
-    ts = cleaned["timestamp"]
-    return (ts - ts[0]).dt.total_microseconds().to_numpy() / 1e6 if ts.len() else np.zeros(0)
+    us = cleaned["timestamp"].to_physical().to_numpy().astype(np.float64)
+    return (us - us[0]) / 1e6 if us.size else us
 
 
 def strides(cleaned: pl.DataFrame, *, min_gain: float = 0.15, min_s: float = 15.0,
@@ -197,8 +231,8 @@ def strides(cleaned: pl.DataFrame, *, min_gain: float = 0.15, min_s: float = 15.
     filled = np.where(np.isfinite(speed), speed, base)
     smooth = np.convolve(filled, kernel, mode="same")
     fast = running & (smooth >= base * (1.0 + min_gain))
-    ids = _episodes(fast, _elapsed(cleaned), bridge_s=3.0, min_s=min_s, max_s=max_s)
-    out = _episode_frame(cleaned, ids)
+    starts, ends = _episodes(fast, _elapsed(cleaned), bridge_s=3.0, min_s=min_s, max_s=max_s)
+    out = _episode_frame(cleaned, starts, ends)
     return out.with_columns(speed_gain_pct=100.0 * (pl.col("speed_mps") / base - 1.0))
 
 
@@ -221,30 +255,29 @@ def hills(cleaned: pl.DataFrame, *, min_grade_pct: float = 3.0, min_gain_m: floa
         (mean over the climb [%]) and ``repeat`` (bool).
     """
     _need_cleaned(cleaned, "grade_pct", "moving")
-    grade = cleaned["grade_pct"].to_numpy().astype(np.float64)
-    extra = {"gain_m": pl.col("altitude_m").max() - pl.col("altitude_m").min(),
-             "grade_pct": pl.col("grade_pct").mean(),
-             "_alt": pl.col("altitude_m").first(), "_lat": pl.col("lat_deg").first(),
-             "_lon": pl.col("lon_deg").first()}
+    grade, alt, lat, lon = _columns(cleaned, "grade_pct", "altitude_m", "lat_deg", "lon_deg")
     if not np.isfinite(grade).any():
         return _empty_episodes({"gain_m": pl.Float64, "grade_pct": pl.Float64,
                                 "repeat": pl.Boolean})
     with np.errstate(invalid="ignore"):
         up = cleaned["moving"].to_numpy() & (grade >= min_grade_pct)
-    ids = _episodes(up, _elapsed(cleaned), bridge_s=5.0, min_s=min_s, max_s=None)
-    out = _episode_frame(cleaned, ids, extra).filter(pl.col("gain_m") >= min_gain_m)
-    gain = out["gain_m"].to_numpy()
-    lat, lon = (out[c].cast(pl.Float64).to_numpy() for c in ("_lat", "_lon"))
-    if np.isfinite(lat).all() and np.isfinite(lon).all():
-        apart = geo.haversine_m(lat[:, None], lon[:, None], lat[None, :], lon[None, :])
+    starts, ends = _episodes(up, _elapsed(cleaned), bridge_s=5.0, min_s=min_s, max_s=None)
+    with np.errstate(invalid="ignore"):
+        gain = np.array([np.nanmax(alt[a:b + 1]) - np.nanmin(alt[a:b + 1])
+                         for a, b in zip(starts, ends, strict=True)])  # few climbs
+        big = gain >= min_gain_m
+    starts, ends, gain = starts[big], ends[big], gain[big]
+    lat0, lon0, alt0 = lat[starts], lon[starts], alt[starts]
+    if np.isfinite(lat0).all() and np.isfinite(lon0).all():
+        apart = geo.haversine_m(lat0[:, None], lon0[:, None], lat0[None, :], lon0[None, :])
         same_place = apart <= same_start_m
     else:
-        alt = out["_alt"].to_numpy()
-        same_place = np.abs(alt[:, None] - alt[None, :]) <= 3.0
+        same_place = np.abs(alt0[:, None] - alt0[None, :]) <= 3.0
     similar = np.abs(gain[:, None] / gain[None, :] - 1.0) <= same_gain
-    pair = same_place & similar & ~np.eye(gain.size, dtype=bool)
-    return out.drop("_alt", "_lat", "_lon").with_columns(
-        repeat=pl.Series(pair.any(axis=1), dtype=pl.Boolean))
+    repeat = (same_place & similar & ~np.eye(gain.size, dtype=bool)).any(axis=1)
+    return _episode_frame(cleaned, starts, ends, {"gain_m": ("span", alt),
+                                                  "grade_pct": ("mean", grade),
+                                                  "repeat": ("given", repeat)})
 
 
 def _empty_episodes(extra: dict) -> pl.DataFrame:

@@ -102,15 +102,14 @@ def summarize(activity_or_records, *, run_id: str | None = None,
         quality columns: elapsed and paused time, record count, repairs, ``notes``.
     """
     cleaned, default_id = _cleaned(activity_or_records, events)
-    w = cleaned["sample_s"].to_numpy().astype(np.float64)
-    moving = cleaned["moving"].to_numpy()
-    running = (cleaned["gait"] == "run").to_numpy()
-    cad = cleaned["cadence_spm"].to_numpy().astype(np.float64)
-    speed = cleaned["speed_mps"].to_numpy().astype(np.float64)
-    hr = cleaned["heart_rate_bpm"].to_numpy().astype(np.float64)
+    w, cad, speed, hr, dist, temp = (
+        cleaned[c].to_numpy().astype(np.float64) for c in (
+            "sample_s", "cadence_spm", "speed_mps", "heart_rate_bpm", "distance_m",
+            "temperature_c"))
+    moving = cleaned["moving"].to_numpy().astype(bool)
+    running = cleaned["gait"].to_numpy() == "run"
     moving_s = float(w[moving].sum())
-    dist = cleaned["distance_m"].drop_nulls()
-    distance = float(dist.max() - dist.min()) if dist.len() else None
+    distance = float(np.nanmax(dist) - np.nanmin(dist)) if np.isfinite(dist).any() else None
     run_w = np.where(running, w, 0.0)
     run_cad = _wmean(cad, run_w)
     run_speed = _wmean(speed, run_w)
@@ -122,13 +121,14 @@ def summarize(activity_or_records, *, run_id: str | None = None,
     drift = cadence_drift(cleaned)
     climbs = gait.hills(cleaned)
     ts = cleaned["timestamp"]
-    elapsed = (ts.max() - ts.min()).total_seconds() if ts.len() else 0.0
+    us = ts.to_physical().to_numpy()
+    elapsed = float(us[-1] - us[0]) / 1e6 if us.size else 0.0
     spikes = sum(int(cleaned[c].sum()) for c in FLAGS if c.endswith("_spike"))
     notes = repair_notes(cleaned)
     row = {
         "run_id": run_id or default_id,
         "runner_id": runner_id,
-        "start_time": ts.min(),
+        "start_time": ts[0] if ts.len() else None,
         "moving_s": moving_s,
         "distance_m": distance,
         "speed_mps": distance / moving_s if distance is not None and moving_s > 0 else None,
@@ -137,7 +137,7 @@ def summarize(activity_or_records, *, run_id: str | None = None,
         "step_length_m": run_speed / (run_cad / 60.0) if run_cad and run_speed else None,
         "run_walk_ratio": pattern["run_walk_ratio"][0],
         "easy": None,
-        "temperature_c": _wmean(cleaned["temperature_c"].to_numpy().astype(np.float64), w + 1e-9),
+        "temperature_c": _wmean(temp, w + 1e-9),
         "strides": gait.strides(cleaned).height,
         "hill_reps": int(climbs["repeat"].sum()) if climbs.height else 0,
         "cadence_drift_spm": drift["cadence_drift_spm"][0],
@@ -156,6 +156,8 @@ def summarize(activity_or_records, *, run_id: str | None = None,
         "notes": "; ".join(notes) or None,
     }
     out = pl.DataFrame([row], schema={**schema.RUNS, **QUALITY})
+    if history is None and max_hr_bpm is None:
+        return out  # one run alone cannot be judged against the runner's own effort
     # the easy flag compares this run with the runner's history (all rows: one runner)
     cols = {"speed_mps": pl.Float64, "heart_rate_bpm": pl.Float64,
             "max_heart_rate_bpm": pl.Float64}
