@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import struct
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -209,3 +210,14 @@ def test_cadence_round_trip_property(spm):
     got = np.array([2 * (m["cadence"] + m["fractional_cadence"]) for m in r])
     np.testing.assert_allclose(got, spm, atol=1 / 128 + 1e-9)
 
+
+
+def test_float_fields_and_invalid_float():
+    w = FitWriter().define(0, 20, [Field(253, "uint32"), Field(114, "float32")])
+    w.write(0, [1_000_000, None]).write(0, [1_000_001, 1.5])
+    w.write_columns(0, [np.array([1_000_002.0, 1_000_003.0]), np.array([np.nan, 2.25])])
+    data = w.to_bytes()
+    got = [m.get("grit") for m in decode(data)["record_mesgs"]]
+    assert np.isnan(got[0]) and np.isnan(got[2]) and got[1::2] == [1.5, 2.25]
+    for ts in (1_000_000, 1_000_002):  # FIT's float invalid: all bits set
+        assert struct.pack("<BI", 0, ts) + b"\xff" * 4 in data

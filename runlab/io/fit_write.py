@@ -32,7 +32,7 @@ import struct
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -370,6 +370,7 @@ class FitWriter:
         self.profile_version = profile_version
         self._parts: list[bytes] = []
         self._defs: dict[int, tuple[int, tuple[Field, ...], np.dtype]] = {}
+        self._formats: dict[int, struct.Struct] = {}
 
     def define(self, local_num: int, global_num: int,
                fields: Sequence[Field | tuple]) -> FitWriter:
@@ -387,6 +388,9 @@ class FitWriter:
         body = b"".join(bytes((f.num, f.size, BASE_TYPES[f.base_type].code)) for f in fs)
         self._parts.append(header + body)
         self._defs[local_num] = (global_num, fs, dtype)
+        self._formats[local_num] = struct.Struct(
+            "<B" + "".join(f"{f.size}s" if f.base_type == "string" else _STRUCT[f.dtype]
+                           for f in fs))
         return self
 
     def define_message(self, local_num: int, message: str, field_names: Sequence[str], *,
@@ -420,8 +424,9 @@ class FitWriter:
             if len(row) != len(fields):
                 raise ValueError(f"local message {local_num} has {len(fields)} fields, "
                                  f"got {len(row)} values")
-        columns = [[_scalar(v, f)] for v, f in zip(row, fields, strict=True)]
-        return self.write_columns(local_num, columns)
+        raw = [_encode_one(_scalar(v, f), f) for v, f in zip(row, fields, strict=True)]
+        self._parts.append(self._formats[local_num].pack(local_num, *raw))
+        return self
 
     def write_columns(self, local_num: int, columns: Sequence[Any]) -> FitWriter:
         """Write many data messages at once from one array per field (physical values,
@@ -496,6 +501,46 @@ def _fit_seconds(value: datetime) -> int:
     return int(value.timestamp()) - FIT_EPOCH_S
 
 
+#: numpy dtype → struct code (floats are packed by their bit pattern, so that the FIT
+#: invalid value — all bits set — survives)
+_STRUCT = {"u1": "B", "i1": "b", "<u2": "H", "<i2": "h", "<u4": "I", "<i4": "i", "<u8": "Q",
+           "<i8": "q", "<f4": "I", "<f8": "Q"}
+
+
+@cache
+def _valid_range(base_type: str) -> tuple[int, int]:
+    """Smallest and largest valid stored value of an integer base type."""
+    bt = BASE_TYPES[base_type]
+    info = np.iinfo(np.dtype(bt.dtype))
+    lo = info.min + 1 if bt.invalid == info.min else info.min
+    hi = info.max - 1 if bt.invalid == info.max else info.max
+    return (max(lo, 1) if bt.invalid == 0 else lo), hi
+
+
+def _range_error(field: Field, value: float) -> ValueError:
+    return ValueError(f"field {field.name or field.num}: value {value!r} does not fit FIT "
+                      f"{field.base_type} (scale {field.scale}, offset {field.offset})")
+
+
+def _encode_one(value: Any, field: Field) -> int | float | bytes:
+    """One physical value → what :data:`_STRUCT` packs for ``field``."""
+    bt = BASE_TYPES[field.base_type]
+    if field.base_type == "string":
+        return b"" if value is None else str(value).encode("utf-8")[: field.size - 1]
+    floating = field.base_type.startswith("float")
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        return (1 << (8 * field.size)) - 1 if floating else bt.invalid
+    x = (float(value) + field.offset) * field.scale
+    if floating:
+        code = "<f" if field.size == 4 else "<d"
+        return int.from_bytes(struct.pack(code, x), "little")
+    raw = round(x)
+    lo, hi = _valid_range(field.base_type)
+    if not lo <= raw <= hi:
+        raise _range_error(field, value)
+    return raw
+
+
 def _encode(col: Any, field: Field) -> np.ndarray:
     """Physical values → stored values of ``field`` (invalid where null), vectorized."""
     bt = BASE_TYPES[field.base_type]
@@ -513,18 +558,15 @@ def _encode(col: Any, field: Field) -> np.ndarray:
     if field.scale != 1 or field.offset != 0:
         values = (values + field.offset) * field.scale
     if bt.dtype.endswith("f4") or bt.dtype.endswith("f8"):
-        return values.astype(bt.dtype)
+        out = values.astype(bt.dtype)
+        out.view(f"u{field.size}")[~np.isfinite(values)] = (1 << (8 * field.size)) - 1
+        return out
     raw = np.rint(values)
     valid = np.isfinite(raw)
-    info = np.iinfo(np.dtype(bt.dtype))
-    lo = info.min if bt.invalid != info.min else info.min + 1
-    hi = info.max - 1 if bt.invalid == info.max else info.max
-    lo = max(lo, 1) if bt.invalid == 0 else lo
+    lo, hi = _valid_range(field.base_type)
     bad = valid & ((raw < lo) | (raw > hi))
     if bad.any():
-        v = values[bad][0] / field.scale - field.offset
-        raise ValueError(f"field {field.name or field.num}: value {v!r} does not fit FIT "
-                         f"{field.base_type} (scale {field.scale}, offset {field.offset})")
+        raise _range_error(field, float(values[bad][0] / field.scale - field.offset))
     out = np.where(valid, raw, 0).astype(bt.dtype)
     out[~valid] = bt.invalid
     return out
@@ -690,7 +732,8 @@ def _prepare_records(records: pl.DataFrame) -> pl.DataFrame:
         raise TypeError(f"records must be a polars DataFrame, got {type(records).__name__}")
     if "timestamp" not in records.columns:
         raise schema.SchemaError("records frame lacks column 'timestamp'")
-    canonical = all(records.schema.get(k) == v for k, v in schema.RECORDS.items())
+    have = records.schema
+    canonical = all(have.get(k) == v for k, v in schema.RECORDS.items())
     rec = records if canonical else schema.conform(records, "records")
     if rec.height == 0:
         raise ValueError("cannot write a FIT activity without records")
