@@ -15,7 +15,6 @@ from runlab import charts as C
 from runlab import journal as J
 from runlab.errors import SchemaError
 
-
 # ----------------------------------------------------------------------------- synthetic data
 
 def _runs(n_runners: int, per_runner: int, weeks: int = 10, seed: int = 1) -> pl.DataFrame:
