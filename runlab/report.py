@@ -1,0 +1,89 @@
+"""Self-contained HTML reports of altair charts and tables, readable with no internet.
+
+The vega, vega-lite and vega-embed JavaScript comes from ``vl-convert-python`` and is
+inlined once per report, so a report opens offline (a lab, a clinic, a plane) and charts
+stay interactive (tooltips, selections).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import altair as alt
+import polars as pl
+
+__all__ = ["Section", "write_report", "table_html"]
+
+
+@dataclass
+class Section:
+    """One part of a report: a heading, a paragraph, charts and tables (in that order)."""
+
+    title: str
+    text: str = ""
+    charts: list[alt.TopLevelMixin] = field(default_factory=list)
+    tables: list[tuple[str, pl.DataFrame]] = field(default_factory=list)
+
+
+def table_html(frame: pl.DataFrame, *, max_rows: int = 30, digits: int = 2) -> str:
+    """An HTML table of ``frame`` (first ``max_rows`` rows, floats rounded to ``digits``)."""
+    shown = frame.head(max_rows).with_columns(
+        [pl.col(c).round(digits) for c, t in frame.schema.items() if t.is_float()])
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in shown.columns)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{'' if v is None else html.escape(str(v))}</td>" for v in row)
+        + "</tr>" for row in shown.iter_rows())
+    more = (f"<p class='more'>{frame.height - max_rows} more rows</p>"
+            if frame.height > max_rows else "")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{more}"
+
+
+_STYLE = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1100px;
+margin:2em auto;padding:0 1em;color:#222}
+h1{margin-bottom:.2em} h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:2em}
+.meta{color:#666} table{border-collapse:collapse;margin:1em 0;font-size:.9em}
+th,td{border:1px solid #ddd;padding:.25em .6em;text-align:right}
+th{background:#f4f4f4} .chart{margin:1em 0} .more{color:#666;font-size:.85em}
+"""
+
+
+def write_report(path: str | os.PathLike, title: str, sections: list[Section], *,
+                 intro: str = "") -> Path:
+    """Write ``sections`` as one offline HTML file at ``path``; return the path."""
+    import vl_convert as vlc
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    parts, embeds = [], []
+    for s_index, section in enumerate(sections):
+        parts.append(f"<h2>{html.escape(section.title)}</h2>")
+        if section.text:
+            parts.append(f"<p>{html.escape(section.text)}</p>")
+        for c_index, chart in enumerate(section.charts):
+            div = f"chart-{s_index}-{c_index}"
+            parts.append(f"<div class='chart' id='{div}'></div>")
+            embeds.append(f"vegaEmbed('#{div}', {json.dumps(chart.to_dict())}, "
+                          "{actions: false});")
+        for caption, frame in section.tables:
+            parts.append(f"<h3>{html.escape(caption)}</h3>{table_html(frame)}")
+    script = vlc.javascript_bundle("\n".join(embeds))
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    from runlab import __version__
+
+    page = (
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>"
+        f"<h1>{html.escape(title)}</h1><p class='meta'>runlab {__version__} · {stamp}</p>"
+        + (f"<p>{html.escape(intro)}</p>" if intro else "")
+        + "".join(parts)
+        + f"<script type='module'>{script}</script></body></html>")
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(page, encoding="utf-8")
+    tmp.replace(path)
+    return path
