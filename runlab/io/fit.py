@@ -191,6 +191,8 @@ class _Messages:
                 types = {k: v["base"] for k, v in self._dev_for(defn).items()}
                 cols.update(field_columns(rows, defn, wanted=types, dev=True))
             for key, values in cols.items():
+                if not _typed_as_profile(gnum, key, values):
+                    continue  # a damaged definition gave the field an impossible type
                 if key not in merged:
                     merged[key] = _empty_like(values, total)
                 _put(merged[key], values, start, size)
@@ -266,8 +268,9 @@ class _Messages:
         events: list[tuple[int, float]] = []
         for defn in self.dec.definitions:
             if defn.offsets and any(f[0] == 253 for f in defn.fields):
-                ts = field_columns(self.rows(defn), defn)[253]
-                events.extend(zip(defn.offsets, ts.tolist(), strict=True))
+                ts = field_columns(self.rows(defn), defn).get(253)
+                if isinstance(ts, np.ndarray) and ts.ndim == 1:
+                    events.extend(zip(defn.offsets, ts.tolist(), strict=True))
         comp = dict(self.dec.compressed)
         events.extend((p, -1.0 - off) for p, off in comp.items())
         events.sort()
@@ -291,22 +294,29 @@ class _Messages:
         if not self.dec.of(_FIELD_DESCRIPTION):
             return []
         pos, cols = self.columns(_FIELD_DESCRIPTION)
+        n = pos.size
+
+        def number(key: int) -> list[float]:
+            values = cols.get(key)
+            ok = isinstance(values, np.ndarray) and values.ndim == 1
+            return values.tolist() if ok else [np.nan] * n
+
+        def text(key: int) -> list[str | None]:
+            values = cols.get(key)
+            return values if isinstance(values, list) else [None] * n
+
         out = []
-        for i, p in enumerate(pos.tolist()):
-            index, num, base = (cols.get(k, np.full(pos.size, np.nan))[i] for k in (0, 1, 2))
+        rows = zip(pos.tolist(), number(0), number(1), number(2), text(3), text(8), number(6),
+                   number(7), number(14), number(15), strict=True)
+        for p, index, num, base, name, units, scale, offset, n_mesg, n_field in rows:
             if not (index == index and num == num and base == base):
                 continue
-            name = cols.get(3, [None] * pos.size)[i] or f"field_{int(index)}_{int(num)}"
-            units = cols.get(8, [None] * pos.size)[i] or ""
-            scale = cols.get(6, np.full(pos.size, np.nan))[i]
-            offset = cols.get(7, np.full(pos.size, np.nan))[i]
-            native = (cols.get(14, np.full(pos.size, np.nan))[i],
-                      cols.get(15, np.full(pos.size, np.nan))[i])
             out.append((p, (int(index), int(num)), {
-                "name": name, "units": units, "base": int(base) & 0x1F,
+                "name": name or f"field_{int(index)}_{int(num)}", "units": units or "",
+                "base": int(base) & 0x1F,
                 "scale": scale if scale == scale and scale else 1.0,
                 "offset": offset if offset == offset else 0.0,
-                "native": tuple(int(v) if v == v else None for v in native)}))
+                "native": tuple(int(v) if v == v else None for v in (n_mesg, n_field))}))
         return out
 
     def _dev_for(self, defn) -> dict[tuple[int, int], dict]:
@@ -328,6 +338,22 @@ def _frame_of(columns: dict) -> pl.DataFrame:
         else pl.Series(k, v) for k, v in columns.items()])
 
 
+def _typed_as_profile(gnum: int, key, values) -> bool:
+    """Is a decoded field shaped as its profile type says (text, scalar or byte array)?"""
+    is_text = isinstance(values, list)
+    scalar = isinstance(values, np.ndarray) and values.ndim == 1
+    if isinstance(key, tuple):  # developer field: numbers only
+        return scalar
+    field = MESSAGES.get(gnum, ("", {}))[1].get(key)
+    if field is None:
+        return scalar
+    if field[1] == "string":
+        return is_text
+    if field[1] == "byte":
+        return isinstance(values, np.ndarray) and values.ndim == 2
+    return scalar or (isinstance(values, np.ndarray) and values.ndim == 2 and key != 253)
+
+
 def _empty_like(values, n: int):
     if isinstance(values, list):
         return [None] * n
@@ -338,7 +364,8 @@ def _empty_like(values, n: int):
 
 def _put(target, values, start: int, size: int) -> None:
     if isinstance(target, list):
-        target[start:start + size] = values if isinstance(values, list) else [None] * size
+        if isinstance(values, list):
+            target[start:start + size] = values
     elif isinstance(values, np.ndarray) and values.shape[1:] == target.shape[1:]:
         target[start:start + size] = values
 
@@ -426,6 +453,7 @@ def _is_foot(sport: str | None, sub_sport: str | None) -> bool:
 def _records(msgs: _Messages, sessions: pl.DataFrame, sport, sub_sport,
              notes: list[str]) -> pl.DataFrame:
     pos, cols = msgs.columns(_RECORD, dev=True)
+    cols = {k: v for k, v in cols.items() if k == 8 or v.ndim == 1}  # scalars (+ packed)
     n = pos.size
     nan = np.full(n, np.nan)
     out: dict[str, np.ndarray] = {}
