@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import io
 import sys
-import time
+import timeit
 from pathlib import Path
 
 import polars as pl
@@ -32,12 +32,7 @@ FIELDS = ("timestamp", "position_lat", "position_long", "distance", "enhanced_sp
 
 def best_of(fn, repeat: int) -> float:
     """Best wall time of ``repeat`` calls [s]."""
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+    return min(timeit.repeat(fn, number=1, repeat=repeat))
 
 
 def runlab_frame(data: bytes) -> pl.DataFrame:
