@@ -324,15 +324,15 @@ def test_progression_cadence_terms_and_trend():
     runs = clinic_cohort(13)
     fit = progression.cadence(runs)
     assert fit.fixed.columns == TIDY_COLUMNS
-    assert fit.fixed["term"].to_list() == ["intercept", "speed_c", "week", "group[clinic]",
-                                           "week:group[clinic]"]
+    assert fit.fixed["term"].to_list() == ["intercept", "speed_c", "week", "group[T.clinic]",
+                                           "week:group[T.clinic]"]
     est = dict(zip(fit.fixed["term"], fit.fixed["estimate"], strict=True))
-    assert est["week:group[clinic]"] == pytest.approx(1.2, abs=0.4)
+    assert est["week:group[T.clinic]"] == pytest.approx(1.2, abs=0.4)
     assert est["speed_c"] == pytest.approx(6.0, abs=1.0)
     trend = fit.summary
     assert trend.columns == ["group", "week", "cadence_spm", "std_error", "ci_low", "ci_high"]
     clinic = trend.filter(pl.col("group") == "clinic").sort("week")["cadence_spm"].to_numpy()
-    assert np.diff(clinic) == pytest.approx(est["week"] + est["week:group[clinic]"])
+    assert np.diff(clinic) == pytest.approx(est["week"] + est["week:group[T.clinic]"])
     assert fit.model.converged
 
 

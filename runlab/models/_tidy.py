@@ -40,7 +40,10 @@ __all__ = [
 #: Columns of every tidy coefficient frame (``.fixed`` of the model results).
 TIDY_COLUMNS = ["term", "estimate", "std_error", "statistic", "p_value", "ci_low", "ci_high", "n"]
 
-_MIXEDLM_METHODS = ("bfgs", "lbfgs", "cg", "powell")
+#: MixedLM optimizers in the order tried. Powell (derivative-free) first: on cohorts with a
+#: small random week-slope variance next to a large intercept variance the gradient
+#: methods often stop early, or report convergence at a worse likelihood.
+_MIXEDLM_METHODS = ("powell", "lbfgs", "bfgs", "cg")
 
 
 def require(frame: pl.DataFrame, columns: Iterable[str], what: str) -> None:

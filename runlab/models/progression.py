@@ -117,14 +117,14 @@ def _levels(frame: pl.DataFrame, group: str | None, reference: str | None) -> li
 
 def _week_design(frame: pl.DataFrame, week: str, group: str, levels: list[str],
                  covariates: Sequence[str] = ()) -> pl.DataFrame:
-    """Fixed-effect design: intercept, covariates, week, group[g], week:group[g]."""
+    """Fixed-effect design: intercept, covariates, week, group[T.g], week:group[T.g]."""
     cols = [pl.lit(1.0).alias("intercept"), *[pl.col(c).cast(pl.Float64) for c in covariates],
             pl.col(week).cast(pl.Float64).alias("week")]
     for g in levels[1:]:
-        cols.append((pl.col(group).cast(pl.String) == g).cast(pl.Float64).alias(f"group[{g}]"))
+        cols.append((pl.col(group).cast(pl.String) == g).cast(pl.Float64).alias(f"group[T.{g}]"))
     for g in levels[1:]:
         cols.append(((pl.col(group).cast(pl.String) == g).cast(pl.Float64)
-                     * pl.col(week).cast(pl.Float64)).alias(f"week:group[{g}]"))
+                     * pl.col(week).cast(pl.Float64)).alias(f"week:group[T.{g}]"))
     return frame.select(cols)
 
 
@@ -140,7 +140,7 @@ def _trend(model, names: list[str], levels: list[str], weeks: np.ndarray, alpha:
             x = dict.fromkeys(names, 0.0)
             x["intercept"], x["week"] = 1.0, float(w)
             if g is not None and g != levels[0]:
-                x[f"group[{g}]"], x[f"week:group[{g}]"] = 1.0, float(w)
+                x[f"group[T.{g}]"], x[f"week:group[T.{g}]"] = 1.0, float(w)
             rows.append((g, float(w), np.array([x[n] for n in names])))
     xm = np.array([r[2] for r in rows])
     est = xm @ beta
@@ -200,7 +200,7 @@ def cadence(runs: pl.DataFrame, *, group: str | None = "group", week: str = "wee
     -------
     ModelResult
         ``fixed`` terms ``intercept``, ``speed_c`` [spm per m/s], ``week`` [spm/week],
-        ``group[<g>]``, ``week:group[<g>]`` (the group × week effect, spm/week);
+        ``group[T.<g>]``, ``week:group[T.<g>]`` (the group × week effect, spm/week);
         ``random`` (``intercept``, ``week``, ``intercept:week``, ``residual``);
         ``summary`` = trend: ``group``, ``week``, ``cadence_spm``, ``std_error``,
         ``ci_low``, ``ci_high`` (fixed effects at the runner's usual pace);
@@ -332,7 +332,7 @@ def target_attainment(runs: pl.DataFrame, targets: pl.DataFrame, *,
         ``gap_spm``, ``reached``, ``n_runs``, ``method``;
         ``summary``: ``group``, ``n_runners``, ``n_reached``, ``share``, ``ci_low``,
         ``ci_high`` (Wilson interval), one row per group and one for ``"all"``;
-        ``fixed`` the log-odds of reaching (``intercept`` and ``group[<g>]``) from a
+        ``fixed`` the log-odds of reaching (``intercept`` and ``group[T.<g>]``) from a
         binomial GLM, which is ``model``.
     """
     what = "progression.target_attainment"
@@ -413,7 +413,7 @@ def _attainment_glm(scored: pl.DataFrame, alpha: float):
 
     levels = _levels(scored, "group", None)
     design = scored.select(pl.lit(1.0).alias("intercept"), *[
-        (pl.col("group") == g).cast(pl.Float64).alias(f"group[{g}]") for g in levels[1:]])
+        (pl.col("group") == g).cast(pl.Float64).alias(f"group[T.{g}]") for g in levels[1:]])
     y = scored["reached"].cast(pl.Float64).to_numpy()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
