@@ -95,7 +95,6 @@ RATES: dict[str, float] = {
     "gpx_runner": 0.07,  # runners whose app exports GPX
     "other_format_run": 0.04,  # FIT runners' runs exported in TCX/GPX once in a while
     "no_journal": 0.10,  # completed runs without a journal entry
-    "journal_without_run_id": 0.05,  # entries linked by date/time only
 }
 
 #: A group name: ``"control"`` or ``"cadence+<percent>%"`` (target boost above habitual).
@@ -114,7 +113,8 @@ class Cohort:
     Attributes
     ----------
     runners : polars.DataFrame
-        One row per runner: ``runner_id``, ``group``, ``target_boost``, ``height_m``,
+        One row per runner: ``runner_id``, ``group`` (a polars Enum in the order of
+        ``groups``, so pandas/statsmodels take the first group as reference), ``target_boost``, ``height_m``,
         ``intercept_spm`` (cadence at 0 m/s) and ``slope_spm_per_mps`` of the cadence–speed
         line, ``cadence_at_ref_spm`` (at 2.5 m/s), ``habitual_cadence_spm`` (at the runner's
         easy speed ``easy_speed_mps``), ``achieved_boost``, ``retention``, ``dropout_week``,
@@ -127,7 +127,10 @@ class Cohort:
         ``week``, ``group``, ``session_type``, quirks, ``format`` and, once written, ``path``
         (relative to the folder).
     journal : polars.DataFrame
-        Journal rows (:data:`runlab.journal.SCHEMA` plus ``time``).
+        Journal rows (:data:`runlab.journal.SCHEMA` plus the local start ``time``). As in a
+        real journal, ``run_id`` is empty: :func:`runlab.journal.attach` links entries to
+        runs by local date and time (``tz``); ``true_run_id`` (not written to files) is the
+        run each entry really belongs to.
     truth_effects : dict
         The parameters the data were drawn from (see :func:`cohort`).
     """
@@ -299,7 +302,7 @@ def cohort(n_runners: int, weeks: int, groups: Sequence[str] = ("control", "cade
     for i, runner in enumerate(runners.iter_rows(named=True)):
         rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(1, i)))
         p = _runner_plan(runner, weeks, clinic_weeks, model)
-        p = _outcomes(p, runner, weeks, clinic_weeks, rng, rates, quirks, weather, tz, model,
+        p = _outcomes(p, runner, groups, clinic_weeks, rng, rates, quirks, weather, tz, model,
                       mixed, seed, i)
         plans.append(p)
         done = p.filter(pl.col("status") == "done")
@@ -344,7 +347,7 @@ def _draw_runners(n: int, weeks: int, groups, boosts, rng, rates, quirks, start,
         fmt = np.full(n, "fit")
     return pl.DataFrame({
         "runner_id": ids,
-        "group": group.tolist(),
+        "group": pl.Series(group.tolist(), dtype=pl.Enum(list(groups))),
         "target_boost": target,
         "height_m": height.round(3),
         "mass_kg": (22.5 * height**2 * rng.lognormal(0.05, 0.1, n)).round(1),
@@ -436,8 +439,8 @@ def _boost_fraction(runner: dict, week: np.ndarray, clinic_weeks: int) -> np.nda
     return runner["achieved_boost"] * ramp * kept
 
 
-def _outcomes(p: pl.DataFrame, runner: dict, weeks: int, clinic_weeks: int, rng, rates,
-              quirks: bool, weather, tz: str, model: str, mixed, seed: int,
+def _outcomes(p: pl.DataFrame, runner: dict, groups: tuple[str, ...], clinic_weeks: int, rng,
+              rates, quirks: bool, weather, tz: str, model: str, mixed, seed: int,
               index: int) -> pl.DataFrame:
     """What happened at each planned session: status, weather, pace, cadence, quirks."""
     n = p.height
@@ -505,7 +508,7 @@ def _outcomes(p: pl.DataFrame, runner: dict, weeks: int, clinic_weeks: int, rng,
     seeds = np.random.SeedSequence(seed, spawn_key=(2, index)).generate_state(n, np.uint64)
     return p.with_columns(
         status=pl.Series(status.tolist(), dtype=pl.String),
-        group=pl.lit(runner["group"]),
+        group=pl.lit(runner["group"], dtype=pl.Enum(list(groups))),
         start_time=pl.Series(start_utc, dtype=schema.TIMESTAMP),
         local_time_offset_s=pl.Series(offset_s, dtype=pl.Int64),
         local_time=pl.Series([t.time() for t in local], dtype=pl.Time),
@@ -636,7 +639,9 @@ def _truth(run: dict) -> dict:
         "cadence_spm": float(cad[running].mean()) if running.any() else None,
         "run_speed_mps": float(speed[running].mean()) if running.any() else None,
         "running_s": run_s, "walking_s": walk_s,
-        "run_walk_ratio": run_s / walk_s if walk_s > 0 else None,
+        # the walk–run block's ratio, as runlab.gait.walk_run_pattern measures it
+        "run_walk_ratio": (run["run_s"] / run["walk_s"]
+                           if run.get("walk_s") and not run.get("test_distance_m") else None),
         "cadence_drift_spm": (float(fat[first].mean() - fat[last].mean())
                               if first.any() and last.any() else None),
     }
@@ -840,12 +845,10 @@ def _journal_rows(done: pl.DataFrame, runner: dict, clinic_weeks: int, rng,
 
     notes = [str(rng.choice(_NOTES)) if x < 0.15 else None for x in rng.uniform(size=n)]
     keep = rng.uniform(size=n) >= rates["no_journal"]
-    no_id = rng.uniform(size=n) < rates["journal_without_run_id"]
-    run_id = done["run_id"].to_list()
     frame = pl.DataFrame({
         "date": done["date"], "runner_id": done["runner_id"],
-        "run_id": pl.Series([None if m else r for r, m in zip(run_id, no_id, strict=True)],
-                            dtype=pl.String),
+        # runners note the day and time, not a file's id: link with journal.attach
+        "run_id": pl.Series([None] * n, dtype=pl.String),
         "perceived_tempo": tempo.astype(np.int64), "foot_strike": foot.tolist(),
         "comfort": comfort.astype(np.int64), "rpe": rpe.astype(np.int64),
         "surface": surface.tolist(), "temperature_c": done["temperature_c"],

@@ -1,0 +1,150 @@
+"""The embedded sample and the demo cohort: data on a fresh machine, with no account anywhere.
+
+:func:`sample` is the repository's ``data/`` folder — one simulated runner's full 10-week
+clinic (FIT files, a couple of TCX/GPX exports, the journal) plus baseline-mile sessions of a
+handful of other runners — regenerated deterministically into the cache when runlab is
+installed without it. :func:`demo_cohort` simulates a 24-runner × 12-week cohort on first use
+and reuses it afterwards. Both are made by :mod:`runlab.simulate`, so the truth is known
+(``runners.csv`` and ``runs_truth.csv`` beside the files).
+
+The cache is ``~/.cache/runlab`` (``$XDG_CACHE_HOME/runlab`` when set); the ``RUNLAB_CACHE``
+environment variable overrides it.
+
+Example
+-------
+>>> import runlab
+>>> folder = runlab.datasets.sample()          # doctest: +SKIP
+>>> runlab.read(next(folder.glob("R*/*.fit")))  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import polars as pl
+
+__all__ = ["sample", "demo_cohort", "make_sample", "cache_dir", "SAMPLE", "DEMO"]
+
+#: The simulate call behind the sample (``data/README.md`` repeats it).
+SAMPLE = {"n_runners": 8, "weeks": 10, "groups": ["control", "cadence+7.5%"], "seed": 7}
+#: How many other runners contribute their baseline-mile sessions to the sample.
+SAMPLE_BASELINE_RUNNERS = 5
+#: The simulate call behind the demo cohort.
+DEMO = {"n_runners": 24, "weeks": 12, "groups": ["control", "cadence+7.5%"], "seed": 2026}
+_MARKER = ".runlab-complete.json"
+_REPO_DATA = Path(__file__).resolve().parent.parent / "data"
+
+
+def cache_dir() -> Path:
+    """runlab's cache folder: ``$RUNLAB_CACHE``, else ``$XDG_CACHE_HOME/runlab``, else
+    ``~/.cache/runlab``."""
+    env = os.environ.get("RUNLAB_CACHE")
+    if env:
+        return Path(env).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "runlab"
+
+
+def sample_runner(runs: pl.DataFrame, runners: pl.DataFrame) -> str:
+    """The runner whose whole clinic the sample keeps: the first retrained runner who
+    completed the clinic (no drop-out) on a FIT device with a couple of TCX/GPX exports."""
+    other = (runs.group_by("runner_id")
+             .agg((pl.col("format") != "fit").sum().alias("exports"), pl.len().alias("runs")))
+    ok = (runners.join(other, on="runner_id")
+          .filter(pl.col("group") != "control", pl.col("dropout_week").is_null(),
+                  pl.col("format") == "fit", pl.col("exports").is_between(1, 3))
+          .sort("exports", "runs", "runner_id", descending=[True, True, False]))
+    if ok.height == 0:
+        raise RuntimeError("no runner fits the sample's description; change SAMPLE['seed']")
+    return ok["runner_id"][0]
+
+
+def make_sample(folder: str | os.PathLike, *, workers: int | None = 1) -> Path:
+    """Write the sample into ``folder`` (what ``data/make_sample.py`` runs): the cohort of
+    :data:`SAMPLE`, restricted to one runner's full clinic and the baseline-mile sessions
+    of :data:`SAMPLE_BASELINE_RUNNERS` others."""
+    from runlab import simulate
+
+    c = simulate.cohort(SAMPLE["n_runners"], SAMPLE["weeks"], tuple(SAMPLE["groups"]),
+                        seed=SAMPLE["seed"])
+    keep = sample_runner(c.runs, c.runners)
+    others = [r for r in c.runners["runner_id"].to_list() if r != keep]
+    baseline = others[:SAMPLE_BASELINE_RUNNERS]
+    sub = c.filter((pl.col("runner_id") == keep)
+                   | (pl.col("runner_id").is_in(baseline)
+                      & (pl.col("session_type") == "baseline_test")))
+    return sub.write(folder, workers=workers)
+
+
+def sample() -> Path:
+    """The sample data folder.
+
+    In a source checkout (editable install) this is the repository's ``data/``; otherwise
+    the same files are generated once, deterministically, into ``<cache>/sample``.
+    """
+    if (_REPO_DATA / "README.md").exists() and (_REPO_DATA / "journal.csv").exists():
+        return _REPO_DATA
+    return _cached("sample", {"sample": SAMPLE}, lambda tmp: make_sample(tmp))
+
+
+def demo_cohort(path: str | os.PathLike | None = None, *, workers: int | None = None) -> Path:
+    """A simulated 24-runner × 12-week cohort (:data:`DEMO`), written on first use.
+
+    Parameters
+    ----------
+    path : path, optional
+        Where to keep it (default ``<cache>/demo-cohort``). An existing complete copy made
+        by the same call is reused; generation writes to a temporary folder and renames it,
+        so an interrupted run never leaves half a cohort behind.
+    workers : int, optional
+        Processes for writing the files (see :meth:`runlab.simulate.Cohort.write`).
+
+    Returns
+    -------
+    pathlib.Path
+        ``<path>/<runner_id>/<date>_<session>.fit`` (and some ``.tcx``/``.gpx``),
+        ``journal.csv``, ``runners.csv`` and ``runs_truth.csv``.
+    """
+    from runlab import simulate
+
+    def make(tmp: Path) -> Path:
+        c = simulate.cohort(DEMO["n_runners"], DEMO["weeks"], tuple(DEMO["groups"]),
+                            seed=DEMO["seed"])
+        return c.write(tmp, workers=workers)
+
+    target = Path(path) if path is not None else None
+    return _cached("demo-cohort", {"demo": DEMO}, make, target)
+
+
+def _cached(name: str, recipe: dict, make, target: Path | None = None) -> Path:
+    """``target`` (default ``<cache>/<name>``) made by ``make(tmp)`` unless a complete copy
+    with the same recipe is there already."""
+    target = target or cache_dir() / name
+    from runlab import __version__
+
+    stamp = {**recipe, "runlab": __version__}
+    marker = target / _MARKER
+    if marker.exists():
+        try:
+            if json.loads(marker.read_text()) == stamp:
+                return target
+        except (OSError, ValueError):
+            pass
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        make(tmp)
+        (tmp / _MARKER).write_text(json.dumps(stamp))
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if (target / _MARKER).exists():  # another process finished first
+            return target
+        raise
+    return target
