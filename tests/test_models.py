@@ -141,6 +141,16 @@ def test_predict_known_runner_uses_blup_and_is_tighter():
         fit.predict("r007", -1.0)
 
 
+def test_random_intercept_only_model_predicts():
+    runs = van_oeveren_cohort(15, n_runners=12, runs=10)
+    fit = cadence_speed(runs, random_slopes=False)
+    assert fit.random["term"].to_list() == ["intercept", "residual"]
+    known, pop = fit.predict("r001", 3.2), fit.predict(None, 3.2)
+    assert known["std_error"][0] < pop["std_error"][0]
+    blup = fit.per_runner.filter(pl.col("runner_id") == "r001")["blup_slope"][0]
+    assert blup == pytest.approx(fit.fixed["estimate"][1])
+
+
 def test_cadence_speed_running_segments_and_bad_rows():
     runs = van_oeveren_cohort(5, n_runners=6, runs=8)
     segs = runs.with_columns(gait=pl.lit("run"))
@@ -431,6 +441,8 @@ def test_comfort_errors():
         comfort(journal)
     with pytest.raises(ModelError, match="humidity_pct"):
         comfort(_journal(19).drop("humidity_pct"))
+    with pytest.raises(ModelError, match="numeric"):
+        comfort(_journal(19).with_columns(pl.col("comfort").cast(pl.String)))
     with pytest.raises(ModelError, match="do not vary"):
         comfort(_journal(19).with_columns(temperature_c=pl.lit(20.0)))
 
@@ -466,3 +478,50 @@ def test_baseline_mile_change_equals_paired_mean():
     assert row["n"] == 12
     assert fit.fixed.filter(pl.col("term") == "rpe_change")["estimate"][0] == pytest.approx(-1)
     assert set(fit.model) == {"cadence_spm", "rpe"}
+
+
+# --------------------------------------------------------------------------- real files
+
+REAL_RUNS = [
+    "files/fit/fitparse__compressed-speed-distance.fit",
+    "files/fit/fitparse__activity-small-fenix2-run.fit",
+    "files/fit/fitparse__developer-types-sample.fit",
+    "files/fit/runpandas__run.fit",
+    "files/tcx/runpandas__stopped_example.tcx",
+    "files/tcx/runpandas__2020-12-08T06_36_12-300_Running.tcx",
+    "files/gpx/runpandas__stopped_example.gpx",
+]
+
+
+def _minute_segments(path) -> pl.DataFrame:
+    """Running samples of a real file as one-minute segments (mean speed and cadence)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RunlabWarning)
+        cleaned = runlab.clean(runlab.read(path))
+    running = cleaned.filter(pl.col("gait") == "run").drop_nulls(["speed_mps", "cadence_spm"])
+    return (running.group_by_dynamic("timestamp", every="1m")
+            .agg(pl.len().alias("samples"), pl.col("speed_mps", "cadence_spm").mean())
+            .filter(pl.col("samples") >= 5)
+            .with_columns(runner_id=pl.lit(path.name), gait=pl.lit("run")))
+
+
+def test_models_on_real_files(corpus):
+    segs = pl.concat([_minute_segments(corpus / p) for p in REAL_RUNS])
+    assert segs["runner_id"].n_unique() == len(REAL_RUNS)
+    fit = cadence_speed(segs)
+    assert fit.mixed and fit.model.converged
+    for row in fit.per_runner.iter_rows(named=True):
+        sub = segs.filter(pl.col("runner_id") == row["runner_id"])
+        ref = sm.OLS(sub["cadence_spm"].to_numpy(),
+                     sm.add_constant(sub["speed_mps"].to_numpy())).fit()
+        assert [row["intercept"], row["slope"]] == pytest.approx(list(ref.params), abs=1e-9)
+        assert row["slope_se"] == pytest.approx(ref.bse[1], rel=1e-9)
+        # the runner's habitual cadence at their own mean pace lies in their observed range
+        pred = fit.predict(row["runner_id"], row["speed_mean_mps"])["cadence_spm"][0]
+        assert sub["cadence_spm"].min() <= pred <= sub["cadence_spm"].max()
+    elastic = stride(segs).elasticities["estimate"]
+    assert elastic.sum() == pytest.approx(1.0, abs=1e-12)
+    one = segs.filter(pl.col("runner_id") == "fitparse__activity-small-fenix2-run.fit")
+    zone = cadence_zone(one, float(one["speed_mps"].median()))
+    assert zone.source == "runner_line"
+    assert one["cadence_spm"].min() <= zone.habitual_spm <= one["cadence_spm"].max()

@@ -164,12 +164,13 @@ class CadenceSpeed:
         cov_fe = np.asarray(res.cov_params(), dtype=float)[:k, :k]
         mean = x @ beta
         var = np.einsum("ij,jk,ik->i", x, cov_fe, x)
+        g = np.asarray(res.cov_re, dtype=float)
+        z = x[:, :g.shape[0]]  # random intercept (and slope) columns
         if self._known(runner):
             u = np.asarray(res.random_effects[runner], dtype=float)
             cond = np.asarray(res.random_effects_cov[runner], dtype=float)
-            return mean + x @ u, var + np.einsum("ij,jk,ik->i", x, cond, x), "runner"
-        g = np.asarray(res.cov_re, dtype=float)
-        return mean, var + np.einsum("ij,jk,ik->i", x, g, x), "population"
+            return mean + z @ u, var + np.einsum("ij,jk,ik->i", z, cond, z), "runner"
+        return mean, var + np.einsum("ij,jk,ik->i", z, g, z), "population"
 
     def _predict_ols(self, runner, v):
         if self._known(runner):

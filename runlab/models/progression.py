@@ -457,6 +457,11 @@ def ordinal(journal_runs: pl.DataFrame, outcome: str, *,
     frame = journal_runs
     if "week" in predictors:
         frame = add_week(frame, "week")
+    require(frame, (outcome, *predictors), what)
+    not_numeric = [c for c in (outcome, *predictors) if not frame.schema[c].is_numeric()]
+    if not_numeric:
+        raise ModelError(f"{what}: column(s) {not_numeric} must be numeric (ordinal scores "
+                         "as integers, predictors in their units)")
     frame = usable(frame, (outcome, *predictors), what)
     if frame.height < min_rows:
         raise ModelError(f"{what}: {frame.height} complete rows; need at least {min_rows}")
