@@ -381,7 +381,8 @@ def _cohort_summary(frame: pl.DataFrame, value: str, by: Sequence[str]) -> pl.Da
 
 def weekly_cadence(runs_or_weekly: pl.DataFrame, *,
                    target_spm: float | tuple[float, float] | None = None,
-                   runner_id: str | None = None) -> alt.LayerChart:
+                   runner_id: str | None = None,
+                   trend: pl.DataFrame | None = None) -> alt.LayerChart:
     """Weekly easy-run cadence — the clinic's progress metric — with the target.
 
     Parameters
@@ -392,6 +393,11 @@ def weekly_cadence(runs_or_weekly: pl.DataFrame, *,
         ``easy_cadence_spm``; a ``group`` column splits the cohort summary.
     target_spm : float or (low, high), optional
         Target cadence [steps/min]: a line, or a zone band.
+    trend : polars.DataFrame, optional
+        A fitted trend to overlay as dashed lines with 95 % bands, e.g.
+        ``runlab.models.progression.cadence(runs).summary`` (``week``, ``cadence_spm``,
+        ``ci_low``, ``ci_high``, optional ``group``); needs integer programme weeks. That
+        trend is at each runner's usual pace, so slower easy runs sit a little below it.
 
     Up to :data:`MAX_SERIES` runners are drawn one line each; larger cohorts as the weekly
     mean with a 95 % interval (per ``group`` when present).
@@ -400,7 +406,10 @@ def weekly_cadence(runs_or_weekly: pl.DataFrame, *,
 
     frame = _pick_runner(runs_or_weekly, runner_id, "weekly_cadence")
     if "easy_cadence_spm" not in frame.columns:
-        frame = metrics.weekly(frame)
+        if "week" in frame.columns and frame.schema["week"].is_integer():
+            frame = _programme_weeks(frame)
+        else:
+            frame = metrics.weekly(frame)
     _need(frame, "weekly_cadence", "runner_id", "week", "easy_cadence_spm")
     frame = frame.filter(pl.col("easy_cadence_spm").is_finite())
     x = _week_axis(frame)
@@ -413,8 +422,8 @@ def weekly_cadence(runs_or_weekly: pl.DataFrame, *,
         if hi > lo:
             layers.append(alt.Chart(band).mark_rect(opacity=0.2, color="#54a24b").encode(
                 y="low:Q", y2="high:Q"))
-        layers.append(alt.Chart(band).mark_rule(color="#54a24b", strokeDash=[6, 4],
-                                                strokeWidth=2).encode(y="low:Q"))
+        rule = alt.Chart(band).mark_rule(color="#54a24b", strokeDash=[6, 4], strokeWidth=2)
+        layers += [rule.encode(y="low:Q")] + ([rule.encode(y="high:Q")] if hi > lo else [])
     if n_runners <= MAX_SERIES:
         data = frame.select("runner_id", "week", "easy_cadence_spm").sort("runner_id", "week")
         layers.append(alt.Chart(data).mark_line(point=True).encode(
@@ -435,10 +444,52 @@ def weekly_cadence(runs_or_weekly: pl.DataFrame, *,
                 tooltip=[*by, alt.Tooltip("mean", format=".1f"), "n"]),
         ]
         sub = f"{n_runners} runners: weekly mean with 95 % interval"
+    if trend is not None:
+        layers += _trend_layers(trend, frame, x, y_title, by_group=n_runners > MAX_SERIES)
+        sub += "; dashed: model trend with 95 % interval"
     if target_spm is not None:
         sub += "; green: target"
     return _titled(alt.layer(*layers).properties(width=_WIDTH, height=_HEIGHT),
                    "Weekly easy-run cadence", sub)
+
+
+def _programme_weeks(runs: pl.DataFrame) -> pl.DataFrame:
+    """Easy-run cadence per runner and programme ``week`` (integer weeks since the start),
+    weighted by moving time like :func:`runlab.metrics.weekly`'s calendar weeks."""
+    from runlab import metrics
+
+    _need(runs, "weekly_cadence", "runner_id", "cadence_spm", "speed_mps")
+    easy = runs["easy"] if "easy" in runs.columns else pl.Series("easy", [None] * runs.height,
+                                                                  pl.Boolean)
+    frame = runs.with_columns(easy=pl.coalesce(easy, metrics.easy_flags(runs)).fill_null(False))
+    w = pl.col("moving_s") if "moving_s" in frame.columns else pl.lit(1.0)
+    use = pl.col("easy") & pl.col("cadence_spm").is_not_null()
+    by = [c for c in ("runner_id", "group", "week") if c in frame.columns]
+    return (frame.group_by(*by).agg(
+        ((pl.col("cadence_spm") * w).filter(use).sum() / w.filter(use).sum())
+        .alias("easy_cadence_spm")).sort(*by))
+
+
+def _trend_layers(trend: pl.DataFrame, frame: pl.DataFrame, x: alt.X, y_title: str, *,
+                  by_group: bool) -> list:
+    """Dashed trend lines with interval bands: coloured by group over a cohort summary,
+    black (one line per group) over individual runners' coloured lines."""
+    _need(trend, "weekly_cadence trend", "week", "cadence_spm", "ci_low", "ci_high")
+    if frame.schema["week"].is_temporal():
+        raise SchemaError("weekly_cadence: a model trend is indexed by programme week; pass "
+                          "runs with an integer 'week' column, not calendar weeks")
+    by = ["group"] if "group" in trend.columns and trend["group"].null_count() == 0 else []
+    data = trend.select(*by, "week", "cadence_spm", "ci_low", "ci_high").sort(*by, "week")
+    color = ({"color": alt.Color("group:N", title="Group")} if by and by_group
+             else {"color": alt.value("black")})
+    detail = {"detail": "group:N"} if by else {}
+    base = alt.Chart(data)
+    return [base.mark_area(opacity=0.12).encode(x=x, y=alt.Y("ci_low:Q", title=y_title),
+                                                y2="ci_high:Q", **detail, **color),
+            base.mark_line(strokeDash=[6, 3], strokeWidth=2).encode(**detail,
+                x=x, y=alt.Y("cadence_spm:Q", title=y_title), **color,
+                tooltip=[*by, "week", alt.Tooltip("cadence_spm", format=".1f"),
+                         alt.Tooltip("ci_low", format=".1f"), alt.Tooltip("ci_high", format=".1f")])]
 
 
 def walk_run_progression(runs: pl.DataFrame, *, runner_id: str | None = None

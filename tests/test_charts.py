@@ -230,7 +230,7 @@ def test_weekly_cadence_from_runs_with_target_band():
     assert _title(spec) == "Weekly easy-run cadence"
     assert "Easy-run cadence [steps/min]" in _axis_titles(spec)
     views = list(_views(spec))
-    assert _marks(spec) == ["rect", "rule", "line"]
+    assert _marks(spec) == ["rect", "rule", "rule", "line"]
     assert _data(spec, views[0]) == [{"low": 170.0, "high": 178.0}]
     weekly = runlab.metrics.weekly(SMALL.drop("week"))
     assert len(_data(spec, views[-1])) == weekly.filter(
@@ -252,6 +252,34 @@ def test_weekly_cadence_cohort_summary_is_small_and_correct():
     want = weekly.group_by("group", "week").agg(pl.col("easy_cadence_spm").mean())
     for g, w, m in want.iter_rows():
         assert got[g, w] == pytest.approx(m)
+
+
+def test_weekly_cadence_programme_weeks_with_model_trend():
+    runs = BIG.with_columns(group=pl.when(pl.col("runner_id").str.slice(-1).cast(pl.Int64) % 2
+                                          == 0).then(pl.lit("metronome")).otherwise(pl.lit("control")))
+    weeks = np.arange(10.0)
+    trend = pl.DataFrame({"group": np.repeat(["control", "metronome"], 10),
+                          "week": np.tile(weeks, 2),
+                          "cadence_spm": np.r_[165 + 0.3 * weeks, 165 + 0.9 * weeks]}
+                         ).with_columns(ci_low=pl.col("cadence_spm") - 1,
+                                        ci_high=pl.col("cadence_spm") + 1)
+    spec = _spec(C.weekly_cadence(runs, trend=trend))
+    assert _rows(spec) <= 2 * 10 + 2 * 10
+    assert "model trend" in spec["title"]["subtitle"]
+    dashed = [v for v in _views(spec) if v["mark"].get("strokeDash")]
+    assert len(dashed) == 1 and len(_data(spec, dashed[0])) == 20
+    titles = {v["encoding"]["color"].get("title") for v in _views(spec) if "color" in v["encoding"]}
+    assert titles == {"Group"}  # one legend, not "Group, Group"
+    # the weekly means are easy-run cadences weighted by moving time, per programme week
+    summary = next(v for v in _views(spec) if v["mark"]["type"] == "line"
+                   and not v["mark"].get("strokeDash"))
+    got = {(d["group"], d["week"]): d["mean"] for d in _data(spec, summary)}
+    per_runner = (runs.filter(pl.col("easy")).group_by("runner_id", "group", "week")
+                  .agg(pl.col("cadence_spm").mean()))
+    want = per_runner.filter((pl.col("group") == "control") & (pl.col("week") == 3))
+    assert got["control", 3] == pytest.approx(want["cadence_spm"].mean())
+    with pytest.raises(SchemaError, match="programme week"):
+        C.weekly_cadence(SMALL.drop("week"), trend=trend)
 
 
 def test_walk_run_progression_reference_patterns():
