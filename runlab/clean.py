@@ -10,7 +10,8 @@
 3. speed from distance or from GPS positions when the device gave none (``speed_derived``),
    distance from positions or speed when it is missing (``distance_derived``);
 4. spikes in speed, heart rate and cadence found with a Hampel filter and replaced by the
-   window median (``speed_spike``, ``heart_rate_spike``, ``cadence_spike`` keep the trace);
+   window median (``speed_spike``, ``heart_rate_spike``, ``cadence_spike`` keep the trace),
+   and jumps in distance (GPS spikes) replaced by speed × time (``distance_spike``);
 5. optional resampling to a regular grid (``every="1s"``) for smart recording;
 6. pauses from timer events and time gaps (a gap over ``pause_gap_s`` the distance shows
    was not covered at walking speed), ``moving`` and ``sample_s`` (the seconds of
@@ -59,7 +60,7 @@ MIN_STEPPING_SPM = 40.0
 
 #: Flag columns :func:`clean` adds after the canonical ones.
 FLAGS = ("sample_s", "cadence_repaired", "speed_derived", "distance_derived",
-         "speed_spike", "heart_rate_spike", "cadence_spike")
+         "speed_spike", "heart_rate_spike", "cadence_spike", "distance_spike")
 
 #: Hampel filter: column → (flag column, smallest deviation that counts as a spike).
 #: The absolute floor keeps flat stretches (MAD = 0) from flagging sensor quantisation.
@@ -77,7 +78,7 @@ def clean(records: pl.DataFrame, events: pl.DataFrame | None = None, *,
           every: str | float | None = None, repair_cadence: bool = True,
           pause_gap_s: float = PAUSE_GAP_S, moving_speed_mps: float = MOVING_SPEED_MPS,
           hampel_half_window: int = 3, hampel_n_sigma: float = 3.0,
-          altitude_window: int = 9, grade_distance_m: float = 30.0,
+          altitude_window_s: float = 9.0, grade_distance_m: float = 30.0,
           min_segment_s: float = MIN_SEGMENT_S) -> pl.DataFrame:
     """Cleaned records: repaired units, pauses, spikes, grade and gait, every change flagged.
 
@@ -105,8 +106,9 @@ def clean(records: pl.DataFrame, events: pl.DataFrame | None = None, *,
         A sample is a spike when it deviates from the window median by more than this many
         robust standard deviations (1.4826 × MAD) *and* by the column's floor (1 m/s,
         15 beats/min, 20 steps/min).
-    altitude_window : int
-        Centred moving-average window for altitude [samples].
+    altitude_window_s : float
+        Centred moving-average window for altitude [s] (time-based, so smart recording
+        is smoothed as much as 1 Hz recording).
     grade_distance_m : float
         ``grade_pct`` is the altitude change over this distance centred on the sample [m].
     min_segment_s : float
@@ -136,12 +138,16 @@ def clean(records: pl.DataFrame, events: pl.DataFrame | None = None, *,
         if a[flag].any():
             notes.append(f"{int(a[flag].sum())} {column} spike(s) replaced by the median of "
                          f"{2 * hampel_half_window + 1} samples ({flag})")
+    a["distance_m"], a["distance_spike"] = _repair_distance(a)
+    if a["distance_spike"].any():
+        notes.append(f"{int(a['distance_spike'].sum())} distance_m jump(s) (GPS spikes) "
+                     f"replaced by speed × time (distance_spike)")
     if every is not None:
         frame = _resample(_assemble(frame, a), _seconds(every), pause_gap_s)
         a = _arrays(frame)
     a["moving"], a["sample_s"] = _pauses(a, frame["timestamp"], events, pause_gap_s,
                                          moving_speed_mps)
-    a["altitude_m"], a["grade_pct"] = _grade(a, altitude_window, grade_distance_m)
+    a["altitude_m"], a["grade_pct"] = _grade(a, altitude_window_s, grade_distance_m)
     a["gait"] = _gait(a, min_segment_s)
     for note in notes:
         warnings.warn(note, DataRepairWarning, stacklevel=2)
@@ -159,7 +165,7 @@ def repair_notes(cleaned: pl.DataFrame) -> list[str]:
     for flag in ("speed_derived", "distance_derived"):
         if flag in cleaned.columns and cleaned[flag].any():
             notes.append(f"{flag.split('_')[0]} derived from positions/other channels")
-    for _, (flag, _floor) in _SPIKES.items():
+    for flag in (f for f in FLAGS if f.endswith("_spike")):
         if flag in cleaned.columns and cleaned[flag].any():
             notes.append(f"{int(cleaned[flag].sum())} {flag.replace('_', ' ')}(s) replaced")
     return notes
@@ -231,7 +237,7 @@ def cadence_unit_factor(speed_mps: np.ndarray, cadence_spm: np.ndarray, *,
 _FLOATS = ("elapsed_s", "distance_m", "speed_mps", "cadence_spm", "heart_rate_bpm",
            "altitude_m", "lat_deg", "lon_deg", "step_length_m")
 _BOOLS = ("cadence_repaired", "speed_derived", "distance_derived", "speed_spike",
-          "heart_rate_spike", "cadence_spike", "moving")
+          "heart_rate_spike", "cadence_spike", "distance_spike", "moving")
 
 
 def _arrays(frame: pl.DataFrame) -> dict[str, np.ndarray]:
@@ -312,6 +318,29 @@ def _derive_motion(a: dict[str, np.ndarray]) -> None:
     a["elapsed_s"] = np.where(np.isfinite(a["elapsed_s"]), a["elapsed_s"], t)
     a["speed_derived"] = np.full(t.size, speed_derived)
     a["distance_derived"] = np.full(t.size, dist_derived)
+
+
+def _repair_distance(a: dict[str, np.ndarray], *, factor: float = 3.0,
+                     margin_mps: float = 2.0) -> tuple[np.ndarray, np.ndarray]:
+    """Distance with GPS-spike jumps removed, and the mask of repaired samples.
+
+    An increment is a jump when it implies more than ``factor`` × the (spike-filtered)
+    speed + ``margin_mps``; it is replaced by speed × time, and later samples shift with it.
+    """
+    dist, t, speed = a["distance_m"], a["t"], a["speed_mps"]
+    n = dist.size
+    if n < 2 or not np.isfinite(dist).any() or not np.isfinite(speed).any():
+        return dist, np.zeros(n, dtype=bool)
+    step = np.diff(dist, prepend=dist[:1])
+    dt = np.diff(t, prepend=t[:1])
+    with np.errstate(invalid="ignore"):
+        jump = (step > (factor * speed + margin_mps) * dt) & np.isfinite(speed)
+    if not jump.any():
+        return dist, jump
+    fixed = np.where(jump, speed * dt, step)
+    first = np.flatnonzero(np.isfinite(dist))[0]
+    out = dist[first] + np.nancumsum(np.where(np.arange(n) > first, fixed, 0.0))
+    return np.where(np.isfinite(dist), out, np.nan), jump
 
 
 def hampel(values: np.ndarray, *, half_window: int = 3, n_sigma: float = 3.0,
@@ -459,27 +488,33 @@ def _timer_events(events: pl.DataFrame | None, timestamp: pl.Series
     return t[keep][order], np.isin(kind[keep][order], list(_TIMER_STOP))
 
 
-def _centred_mean(x: np.ndarray, half_window: int) -> np.ndarray:
-    """Centred moving average over ``2·half_window + 1`` samples, ignoring NaN."""
+def _centred_mean(x: np.ndarray, half_window: float, t: np.ndarray | None = None
+                  ) -> np.ndarray:
+    """Centred moving average ignoring NaN: ``half_window`` samples either side, or, with
+    sample times ``t`` [s], all samples within ``half_window`` seconds (smart recording)."""
     ok = np.isfinite(x)
     c_sum = np.concatenate([[0.0], np.cumsum(np.where(ok, x, 0.0))])
     c_cnt = np.concatenate([[0], np.cumsum(ok)])
     n = x.size
-    i = np.arange(n)
-    lo = np.clip(i - half_window, 0, n)
-    hi = np.clip(i + half_window + 1, 0, n)
+    if t is None:
+        i = np.arange(n)
+        lo = np.clip(i - int(half_window), 0, n)
+        hi = np.clip(i + int(half_window) + 1, 0, n)
+    else:
+        lo = np.searchsorted(t, t - half_window, side="left")
+        hi = np.searchsorted(t, t + half_window, side="right")
     cnt = c_cnt[hi] - c_cnt[lo]
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(cnt > 0, (c_sum[hi] - c_sum[lo]) / np.maximum(cnt, 1), np.nan)
 
 
-def _grade(a: dict[str, np.ndarray], window: int, distance_m: float
+def _grade(a: dict[str, np.ndarray], window_s: float, distance_m: float
            ) -> tuple[np.ndarray, np.ndarray]:
     """Smoothed ``altitude_m`` and ``grade_pct`` over ``distance_m`` of travel."""
     alt = a["altitude_m"]
     if not np.isfinite(alt).any():
         return alt, np.full(alt.size, np.nan)
-    smooth = np.where(np.isfinite(alt), _centred_mean(alt, window // 2), np.nan)
+    smooth = np.where(np.isfinite(alt), _centred_mean(alt, window_s / 2, a["t"]), np.nan)
     dist = np.fmax.accumulate(np.nan_to_num(a["distance_m"], nan=-np.inf))
     dist = np.where(np.isfinite(dist), dist, 0.0)  # forward-filled, never runs backwards
     lo = np.searchsorted(dist, dist - distance_m / 2, side="left")

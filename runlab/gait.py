@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from runlab import geo, schema
-from runlab.clean import run_lengths
+from runlab import schema
+from runlab.clean import _centred_mean, run_lengths
 from runlab.errors import SchemaError
 
 __all__ = ["segments", "walk_run_pattern", "strides", "hills", "PATTERNS"]
@@ -113,11 +113,14 @@ def segments(cleaned: pl.DataFrame) -> pl.DataFrame:
 
 
 def walk_run_pattern(cleaned_or_segments: pl.DataFrame, *, tolerance: float = 0.2,
-                     continuous_walk_fraction: float = 0.10) -> pl.DataFrame:
+                     continuous_walk_fraction: float = 0.10,
+                     min_interval_s: float = 45.0) -> pl.DataFrame:
     """Measured run:walk ratio and interval lengths, matched to the clinic's progressions.
 
-    Only the block from the first to the last run bout counts, so a warm-up and cool-down
-    walk do not distort the ratio. ``run_walk_ratio`` is the median run interval over the
+    Only the block from the first to the last run interval counts, so a warm-up and
+    cool-down walk do not distort the ratio; run bouts shorter than ``min_interval_s`` are
+    drills (30-s strides, hill reps), not intervals, and are left out with the walks
+    around them. ``run_walk_ratio`` is the median run interval over the
     median walk interval in that block (a 2:1 session of 2-min runs and 1-min walks gives 2.0
     whatever the number of repeats). The pattern is ``"continuous"`` when walking is under
     ``continuous_walk_fraction`` (10 %) of the block (a 3:1 session walks 25 %), the nearest
@@ -153,12 +156,19 @@ def walk_run_pattern(cleaned_or_segments: pl.DataFrame, *, tolerance: float = 0.
     starts, lengths = run_lengths(label)
     dur = np.add.reduceat(dur, starts) if starts.size else dur
     label = label[starts]
-    runs_at = np.flatnonzero(label == "run")
+    runs_at = np.flatnonzero((label == "run") & (dur >= min_interval_s))
+    if runs_at.size == 0:
+        runs_at = np.flatnonzero(label == "run")  # only drills: judge those
     if runs_at.size == 0:
         return _pattern_row("none", None, None, None, 0, 0, 0.0, 0.0)
     block = slice(int(runs_at[0]), int(runs_at[-1]) + 1)
-    run = dur[block][label[block] == "run"]
-    walk = dur[block][label[block] == "walk"]
+    lab, d = label[block], dur[block]
+    interval = (lab == "run") & (d >= min(min_interval_s, d[lab == "run"].max()))
+    # a walk counts when it separates two intervals (not the recovery after a drill)
+    after_interval = np.r_[False, interval[:-1]]
+    before_interval = np.r_[interval[1:], False]
+    run = d[interval]
+    walk = d[(lab == "walk") & after_interval & before_interval]
     run_s, walk_s = float(run.sum()), float(walk.sum())
     run_med = float(np.median(run))
     walk_med = float(np.median(walk)) if walk.size else None
@@ -205,13 +215,13 @@ def _elapsed(cleaned: pl.DataFrame) -> np.ndarray:
 
 
 def strides(cleaned: pl.DataFrame, *, min_gain: float = 0.15, min_s: float = 15.0,
-            max_s: float = 60.0, smooth_s: int = 5) -> pl.DataFrame:
+            max_s: float = 60.0, smooth_n: int = 5) -> pl.DataFrame:
     """Short fast efforts (the clinic's 30-second strides) with cadence and step length.
 
-    A stride is a running stretch whose speed (``smooth_s``-sample centred mean) is at least
-    ``min_gain`` (15 %) above the session's median running speed for ``min_s``–``max_s``
-    seconds (dips under 3 s are bridged). Longer fast stretches are tempo or progression
-    running, not strides.
+    A stride is a running stretch whose speed (centred mean of ``smooth_n`` running samples)
+    is at least ``min_gain`` (15 %) above the session's median running speed for
+    ``min_s``–``max_s`` seconds (dips under 3 s are bridged). Longer fast stretches are
+    tempo or progression running, not strides.
 
     Returns
     -------
@@ -227,25 +237,24 @@ def strides(cleaned: pl.DataFrame, *, min_gain: float = 0.15, min_s: float = 15.
     if run_speed.size < 10:
         return _empty_episodes({"speed_gain_pct": pl.Float64})
     base = float(np.median(run_speed))
-    kernel = np.ones(smooth_s) / smooth_s
-    filled = np.where(np.isfinite(speed), speed, base)
-    smooth = np.convolve(filled, kernel, mode="same")
-    fast = running & (smooth >= base * (1.0 + min_gain))
+    smooth = _centred_mean(np.where(running, speed, np.nan), smooth_n // 2)  # running only
+    with np.errstate(invalid="ignore"):
+        fast = running & (smooth >= base * (1.0 + min_gain))
     starts, ends = _episodes(fast, _elapsed(cleaned), bridge_s=3.0, min_s=min_s, max_s=max_s)
     out = _episode_frame(cleaned, starts, ends)
     return out.with_columns(speed_gain_pct=100.0 * (pl.col("speed_mps") / base - 1.0))
 
 
-def hills(cleaned: pl.DataFrame, *, min_grade_pct: float = 3.0, min_gain_m: float = 4.0,
-          min_s: float = 15.0, same_start_m: float = 60.0, same_gain: float = 0.3
-          ) -> pl.DataFrame:
+def hills(cleaned: pl.DataFrame, *, min_grade_pct: float = 3.0, min_gain_m: float = 1.0,
+          min_s: float = 15.0, gain_ratio: float = 2.0) -> pl.DataFrame:
     """Climbs of a session, and which of them repeat a hill (the clinic's hill reps).
 
-    A climb is a moving stretch with ``grade_pct`` ≥ ``min_grade_pct`` (short dips up to
-    5 s bridged) lasting ≥ ``min_s`` and gaining ≥ ``min_gain_m``. A climb is a ``repeat``
-    when another climb of the session gains within ``same_gain`` (±30 %) of it and starts
-    at the same place: within ``same_start_m`` with GPS positions, else within 3 m of the
-    same altitude. Rolling terrain climbs different hills, so it gives no repeats.
+    A climb is a moving stretch with ``grade_pct`` ≥ ``min_grade_pct`` (dips up to 10 s
+    bridged) lasting ≥ ``min_s`` and gaining ≥ ``min_gain_m`` (a 30-s rep at 1.3 m/s up
+    6 % gains ~2 m). A climb is a ``repeat`` when another climb of the session gains
+    within a factor ``gain_ratio`` of it from the same foot of the hill: a start altitude
+    within max(3 m, half the gain). Altitude, not GPS, decides, so treadmill inclines and
+    imprecise fixes work; a climb staircase (each climb starting higher) gives no repeats.
 
     Returns
     -------
@@ -255,25 +264,23 @@ def hills(cleaned: pl.DataFrame, *, min_grade_pct: float = 3.0, min_gain_m: floa
         (mean over the climb [%]) and ``repeat`` (bool).
     """
     _need_cleaned(cleaned, "grade_pct", "moving")
-    grade, alt, lat, lon = _columns(cleaned, "grade_pct", "altitude_m", "lat_deg", "lon_deg")
+    grade, alt = _columns(cleaned, "grade_pct", "altitude_m")
     if not np.isfinite(grade).any():
         return _empty_episodes({"gain_m": pl.Float64, "grade_pct": pl.Float64,
                                 "repeat": pl.Boolean})
     with np.errstate(invalid="ignore"):
         up = cleaned["moving"].to_numpy() & (grade >= min_grade_pct)
-    starts, ends = _episodes(up, _elapsed(cleaned), bridge_s=5.0, min_s=min_s, max_s=None)
+    starts, ends = _episodes(up, _elapsed(cleaned), bridge_s=10.0, min_s=min_s, max_s=None)
     with np.errstate(invalid="ignore"):
         gain = np.array([np.nanmax(alt[a:b + 1]) - np.nanmin(alt[a:b + 1])
                          for a, b in zip(starts, ends, strict=True)])  # few climbs
         big = gain >= min_gain_m
     starts, ends, gain = starts[big], ends[big], gain[big]
-    lat0, lon0, alt0 = lat[starts], lon[starts], alt[starts]
-    if np.isfinite(lat0).all() and np.isfinite(lon0).all():
-        apart = geo.haversine_m(lat0[:, None], lon0[:, None], lat0[None, :], lon0[None, :])
-        same_place = apart <= same_start_m
-    else:
-        same_place = np.abs(alt0[:, None] - alt0[None, :]) <= 3.0
-    similar = np.abs(gain[:, None] / gain[None, :] - 1.0) <= same_gain
+    alt0 = alt[starts]
+    foot = np.maximum(3.0, 0.5 * np.minimum(gain[:, None], gain[None, :]))
+    same_place = np.abs(alt0[:, None] - alt0[None, :]) <= foot
+    similar = (np.maximum(gain[:, None], gain[None, :])
+               <= gain_ratio * np.minimum(gain[:, None], gain[None, :]))
     repeat = (same_place & similar & ~np.eye(gain.size, dtype=bool)).any(axis=1)
     return _episode_frame(cleaned, starts, ends, {"gain_m": ("span", alt),
                                                   "grade_pct": ("mean", grade),

@@ -254,54 +254,60 @@ def cadence_drift(cleaned: pl.DataFrame, *, min_s: float = 30.0) -> pl.DataFrame
 
 
 def baseline_mile(cleaned: pl.DataFrame, *, distance_m: float = MILE_M,
-                  max_speed_cv: float = 0.10) -> pl.DataFrame:
+                  max_speed_cv: float = 0.10, min_fraction: float = 0.98) -> pl.DataFrame:
     """The comfortable-mile baseline test: the first continuous mile of steady running.
 
-    Searches uninterrupted running (``gait == "run"``, no pause) for the earliest stretch of
-    ``distance_m`` whose speed varies by at most ``max_speed_cv`` (coefficient of variation)
-    — the clinic's "comfortable mile with cadence data" (CLINIC.md).
+    Searches uninterrupted running (``gait == "run"`` throughout; a timer pause such as a
+    traffic light does not break it, and its time is not counted) for the earliest stretch
+    of ``distance_m`` whose speed varies by at most ``max_speed_cv`` (coefficient of
+    variation) — the clinic's "comfortable mile with cadence data" (CLINIC.md). A stretch that ends
+    a little short (≥ ``min_fraction`` of the distance: the walk→run transitions at either
+    end eat a few metres of a test run to the exact mile) counts, and ``mile_time_s`` scales
+    its time to the full distance.
 
     Returns
     -------
     polars.DataFrame
         One row (none when the session has no such mile): ``start``, ``end``, ``time_s``,
-        ``distance_m``, ``speed_mps``, ``speed_cv``, ``cadence_spm``, ``step_length_m``,
-        ``heart_rate_bpm``.
+        ``distance_m``, ``mile_time_s``, ``speed_mps``, ``speed_cv``, ``cadence_spm``,
+        ``step_length_m``, ``heart_rate_bpm``.
     """
     out_schema = {"start": schema.TIMESTAMP, "end": schema.TIMESTAMP, "time_s": pl.Float64,
-                  "distance_m": pl.Float64, "speed_mps": pl.Float64, "speed_cv": pl.Float64,
+                  "distance_m": pl.Float64, "mile_time_s": pl.Float64,
+                  "speed_mps": pl.Float64, "speed_cv": pl.Float64,
                   "cadence_spm": pl.Float64, "step_length_m": pl.Float64,
                   "heart_rate_bpm": pl.Float64}
     n = cleaned.height
     if n < 2 or cleaned["distance_m"].null_count() == n:
         return pl.DataFrame(schema=out_schema)
-    t = (cleaned["timestamp"] - cleaned["timestamp"][0]).dt.total_microseconds() \
-        .to_numpy() / 1e6
-    d = np.maximum.accumulate(cleaned["distance_m"].fill_null(strategy="forward")
-                              .fill_null(0.0).to_numpy().astype(np.float64))
-    running = (cleaned["gait"] == "run").to_numpy()
-    breaks = ~running | (cleaned["sample_s"].to_numpy() <= 0)
-    stretch = np.cumsum(breaks)  # same id ⇔ no break in between
+    t = np.cumsum(cleaned["sample_s"].to_numpy().astype(np.float64))  # moving clock [s]
+    d = np.fmax.accumulate(np.nan_to_num(cleaned["distance_m"].to_numpy().astype(np.float64),
+                                         nan=-np.inf))
+    d = np.where(np.isfinite(d), d, 0.0)
+    running = cleaned["gait"].to_numpy() == "run"
+    breaks = ~running
+    stretch = np.cumsum(breaks)  # same id ⇔ no walk or stop in between
+    last = np.searchsorted(stretch, stretch, side="right") - 1  # last sample of the stretch
     v = np.nan_to_num(cleaned["speed_mps"].to_numpy().astype(np.float64))
     cs1 = np.concatenate([[0.0], np.cumsum(v)])
     cs2 = np.concatenate([[0.0], np.cumsum(v * v)])
     i = np.arange(n)
-    j = np.searchsorted(d, d + distance_m, side="left")
-    valid = running & (j < n)
-    jj = np.minimum(j, n - 1)
-    valid &= stretch[jj] == stretch
-    # the first sample of a stretch is the break itself (after a walk or pause); start after it
-    valid &= ~breaks
-    cnt = jj - i + 1
-    mean = (cs1[jj + 1] - cs1[i]) / cnt
-    var = np.maximum((cs2[jj + 1] - cs2[i]) / cnt - mean**2, 0.0)
+    j_full = np.searchsorted(d, d + distance_m, side="left")
+    j_min = np.minimum(np.searchsorted(d, d + min_fraction * distance_m, side="left"), n - 1)
+    valid = running & (stretch[j_min] == stretch) & (d[j_min] - d >= min_fraction
+                                                                * distance_m)
+    end = np.where((j_full < n) & (stretch[np.minimum(j_full, n - 1)] == stretch),
+                   np.minimum(j_full, n - 1), last)
+    cnt = end - i + 1
+    mean = (cs1[end + 1] - cs1[i]) / cnt
+    var = np.maximum((cs2[end + 1] - cs2[i]) / cnt - mean**2, 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         cv = np.sqrt(var) / mean
     ok = np.flatnonzero(valid & (cv <= max_speed_cv))
     if ok.size == 0:
         return pl.DataFrame(schema=out_schema)
     a = int(ok[0])
-    b = int(jj[a])
+    b = int(end[a])
     part = cleaned.slice(a, b - a + 1)
     time_s = float(t[b] - t[a])
     dist = float(d[b] - d[a])
@@ -309,8 +315,8 @@ def baseline_mile(cleaned: pl.DataFrame, *, distance_m: float = MILE_M,
     speed = dist / time_s
     return pl.DataFrame([{
         "start": cleaned["timestamp"][a], "end": cleaned["timestamp"][b], "time_s": time_s,
-        "distance_m": dist, "speed_mps": speed, "speed_cv": float(cv[a]),
-        "cadence_spm": cadence,
+        "distance_m": dist, "mile_time_s": time_s * distance_m / dist, "speed_mps": speed,
+        "speed_cv": float(cv[a]), "cadence_spm": cadence,
         "step_length_m": speed / (cadence / 60.0) if cadence else None,
         "heart_rate_bpm": part["heart_rate_bpm"].mean(),
     }], schema=out_schema)
