@@ -156,6 +156,33 @@ def cmd_coach(args: argparse.Namespace) -> int:
     return subprocess.call(cmd, cwd=cwd, env={**os.environ, **env})
 
 
+def cmd_zone(args: argparse.Namespace) -> int:
+    """Print a personal target cadence zone at a pace (runlab.models.targets.cadence_zone)."""
+    import warnings
+
+    import polars as pl
+
+    from runlab.errors import ModelError, RunlabWarning
+    from runlab.models import cadence_zone
+
+    history = None
+    if args.runs:
+        path = str(args.runs)
+        history = pl.read_parquet(path) if path.endswith(".parquet") else pl.read_csv(path)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", RunlabWarning)
+            zone = cadence_zone(history, args.speed, boost=tuple(args.boost),
+                                height_m=args.height, runner=args.runner)
+    except ModelError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for w in caught:
+        print(f"note: {w.message}", file=sys.stderr)
+    print(zone.explanation)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="runlab", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -208,6 +235,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-mask", action="store_true", help="do not mask positions")
     p.add_argument("--no-pseudonymize", action="store_true", help="keep runner ids")
     p.set_defaults(func=cmd_export)
+    p = sub.add_parser("zone", help="target cadence zone at a pace, from a runner's runs")
+    p.add_argument("--speed", type=float, required=True, help="pace of the zone [m/s]")
+    p.add_argument("--runs", help="run summaries (CSV or parquet): speed_mps, cadence_spm")
+    p.add_argument("--runner", help="runner_id within --runs")
+    p.add_argument("--height", type=float, default=None, help="stature [m]")
+    p.add_argument("--boost", type=float, nargs=2, default=(0.05, 0.10), metavar=("LOW", "HIGH"),
+                   help="step-up above habitual cadence [fraction] (0.05 0.10)")
+    p.set_defaults(func=cmd_zone)
     p = sub.add_parser("coach", help="serve the coach dashboard (Voila) on 127.0.0.1")
     p.add_argument("--store", help="cohort store from `runlab ingest` (default: demo cohort)")
     p.add_argument("--journal", default="coach-journal.csv", help="journal file to append to")

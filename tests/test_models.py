@@ -109,6 +109,7 @@ def test_cadence_speed_per_runner_matches_ols_and_keeps_thin_runners():
                                             "residual"]
 
 
+@pytest.mark.slow
 def test_cohort_model_predicts_van_oeveren_171_at_3_5():
     runs = van_oeveren_cohort(3, n_runners=400, runs=10, slope_sd=1.0)
     fit = cadence_speed(runs)
@@ -525,3 +526,18 @@ def test_models_on_real_files(corpus):
     zone = cadence_zone(one, float(one["speed_mps"].median()))
     assert zone.source == "runner_line"
     assert one["cadence_spm"].min() <= zone.habitual_spm <= one["cadence_spm"].max()
+
+
+def test_cli_zone(tmp_path, capsys):
+    from runlab.cli import main
+
+    rng = np.random.default_rng(22)
+    v = rng.uniform(2.6, 3.4, 10)
+    pl.DataFrame({"runner_id": "a", "speed_mps": v, "cadence_spm": 160 + 5 * (v - 3)}).write_csv(
+        tmp_path / "runs.csv")
+    assert main(["zone", "--speed", "3.0", "--runs", str(tmp_path / "runs.csv")]) == 0
+    assert "habitual cadence is about 160 steps/min" in capsys.readouterr().out
+    assert main(["zone", "--speed", "3.5", "--height", "1.8"]) == 0
+    captured = capsys.readouterr()
+    assert "population" in captured.out and "note:" in captured.err
+    assert main(["zone", "--speed", "3.0", "--boost", "0.1", "0.05"]) == 2
