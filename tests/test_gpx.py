@@ -298,3 +298,75 @@ def test_not_gpx_root_and_empty_track():
         check_root(parse_root, ["gpx"], "a.kml", "GPX")
     with pytest.raises(NotAnActivityError, match="no track points"):
         read_bytes_activity(f'<gpx xmlns="{GPX11}"><trk><trkseg/></trk></gpx>'.encode(), "e.gpx")
+
+
+# ------------------------------------------------------------------ fast scanner = full parser
+
+SPECS = {
+    "tcx": dict(point="Trackpoint", texts=("Time",), attrs=(), containers=("Activity", "Lap")),
+    "gpx": dict(point="trkpt", texts=("time",), attrs=("lat", "lon"), containers=("trk", "trkseg")),
+}
+
+
+def _both(data: bytes, fmt: str):
+    from runlab.io import _xml, gpx, tcx
+
+    names = (tcx if fmt == "tcx" else gpx).POINT_NAMES
+    spec = SPECS[fmt]
+    prepared = _xml._prepare(data, "x")
+    fast = _xml._scan(prepared, spec["point"], names, spec["texts"], spec["attrs"],
+                      spec["containers"])
+    tree = _xml._tree_doc(_xml._et_parse(prepared, "x"), spec["point"], names, spec["texts"],
+                          spec["attrs"], spec["containers"])
+    return fast, tree
+
+
+def _assert_same(fast, tree):
+    assert fast.n == tree.n and fast.cols.keys() == tree.cols.keys()
+    for k in fast.cols:
+        np.testing.assert_array_equal(fast.cols[k], tree.cols[k], err_msg=k)
+    for k in fast.texts:
+        assert fast.texts[k].to_list() == tree.texts[k].to_list(), k
+    for k in fast.attrs:
+        assert fast.attrs[k].to_list() == tree.attrs[k].to_list(), k
+    for k in fast.within:
+        np.testing.assert_array_equal(fast.within[k], tree.within[k], err_msg=k)
+
+
+@pytest.mark.parametrize(("rel", "fact"), corpus_params("tcx") + corpus_params("gpx"))
+def test_fast_scanner_equals_full_parser_on_corpus(corpus, rel, fact):
+    data = (corpus / rel).read_bytes()
+    if fact.get("error"):
+        from runlab.io import _xml
+
+        assert _xml._scan(_xml._prepare(data, "x"), "Trackpoint", {}, (), (), ()) is None
+        return
+    fast, tree = _both(data, rel.rsplit(".", 1)[-1])
+    if fast is not None:  # documents the scanner does not vouch for go to the full parser
+        _assert_same(fast, tree)
+
+
+def test_fast_scanner_is_used_for_device_files(corpus):
+    for rel, fmt in (("files/tcx/runpandas__run_garmin.tcx", "tcx"),
+                     ("files/gpx/runpandas__stopped_example.gpx", "gpx")):
+        fast, tree = _both((corpus / rel).read_bytes(), fmt)
+        assert fast is not None and fast.fast and not tree.fast
+
+
+@pytest.mark.parametrize("doc", [
+    # each of these must make the scanner step aside (the full parser decides)
+    '<gpx xmlns="{ns}"><trk><trkseg><trkpt lat="1" lon="2"><!-- c --></trkpt></trkseg></trk></gpx>',
+    '<gpx xmlns="{ns}"><trk><trkseg><trkpt lat="1>" lon="2"></trkpt></trkseg></trk></gpx>',
+    '<gpx xmlns="{ns}"><trk><trkseg><trkpt lat="1" lon="2"><ele>1&amp;</ele></trkpt></trkseg></trk></gpx>',
+    '<gpx xmlns="{ns}"><trk><trkseg><trkpt lat="1" lon="2"><ele >1</ele ></trkpt></trkseg></trk></gpx>',
+    '<gpx xmlns="{ns}"><trk><trkseg><trkpt lat="1" lon="2"><x:ele>1</x:ele></trkpt></trkseg></trk></gpx>',
+    '<gpx xmlns="{ns}"><trk><trkseg><trkpt lat="1" lon="2"><ele>1</time></trkpt></trkseg></trk></gpx>',
+    '<gpx xmlns="{ns}"><trk><trkseg><trkpt lat=1 lon="2"></trkpt></trkseg></trk></gpx>',
+    '<gpx xmlns="{ns}"><trk><trkseg><trkpt lat="1" lon="2"></trkpt></trkseg></trk></gpx><gpx/>',
+    '<gpx xmlns="{ns}"><trk><trkseg><trkpt lat="1" lon="2" xmlns:y="u"></trkpt></trkseg></trk></gpx>',
+])
+def test_fast_scanner_steps_aside(doc):
+    from runlab.io import _xml
+
+    data = doc.format(ns=GPX11).encode()
+    assert _xml._scan(data, "trkpt", {"ele": "altitude_m"}, ("time",), ("lat",), ("trk",)) is None

@@ -19,9 +19,11 @@ column with polars/numpy, never per element in Python.
 
 from __future__ import annotations
 
+import functools
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -31,7 +33,7 @@ from runlab import schema
 from runlab.errors import CorruptFileError, FileTooLargeError, NotAnActivityError, ReadError
 from runlab.geo import step_distances_m
 
-__all__ = ["MAX_XML_BYTES", "parse", "local", "namespace", "point_columns", "parse_times",
+__all__ = ["MAX_XML_BYTES", "parse", "load", "Doc", "local", "namespace", "parse_times",
            "utc_offset_s", "finish_records", "derive_speed_mps", "cadence_to_spm",
            "SPEED_HALF_WINDOW", "PER_LEG_MEDIAN_MAX", "lower_sport", "check_root",
            "prepare_records", "time_strings", "elem"]
@@ -57,6 +59,11 @@ def parse(data: bytes, path: str, *, max_bytes: int = MAX_XML_BYTES) -> ET.Eleme
     CorruptFileError
         Not well-formed XML or not valid in its encoding; the message gives line and column.
     """
+    return _et_parse(_prepare(data, path, max_bytes), path)
+
+
+def _prepare(data: bytes, path: str, max_bytes: int = MAX_XML_BYTES) -> bytes:
+    """Size limit, UTF-16 → UTF-8, BOM and leading whitespace off, DTDs refused."""
     from runlab.errors import UnsupportedFormatError
 
     if len(data) > max_bytes:
@@ -75,6 +82,10 @@ def parse(data: bytes, path: str, *, max_bytes: int = MAX_XML_BYTES) -> ET.Eleme
         raise UnsupportedFormatError(
             path, "XML with a document type declaration (<!DOCTYPE>) is refused: its entities "
                   "could expand without bound or load external files")
+    return data
+
+
+def _et_parse(data: bytes, path: str) -> ET.Element:
     parser = ET.XMLParser()
     try:
         parser.feed(data)
@@ -116,42 +127,354 @@ def local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-def point_columns(points: Sequence[ET.Element], names: dict[str, str]) -> dict[str, np.ndarray]:
-    """Numeric columns of ``points`` from their descendants' text, by local tag name.
+@dataclass
+class Doc:
+    """An XML document split into its points and the rest.
+
+    ``root`` is the document without its point elements (fast path) or the whole tree (full
+    parse); readers take laps, tracks and metadata from it, never points. Per point (in
+    document order): ``cols`` numeric columns, ``texts`` text fields, ``attrs`` attributes,
+    ``within[name]`` the 0-based document-order number of the enclosing ``name`` element
+    (-1 outside any). ``fast`` tells which path read it.
+    """
+
+    root: ET.Element
+    n: int
+    cols: dict[str, np.ndarray]
+    texts: dict[str, pl.Series]
+    attrs: dict[str, pl.Series]
+    within: dict[str, np.ndarray]
+    fast: bool
+
+
+def load(data: bytes, path: str, *, point: str, names: dict[str, str],
+         texts: Sequence[str] = (), attrs: Sequence[str] = (),
+         containers: Sequence[str] = ()) -> Doc:
+    """Parse ``data`` safely into a :class:`Doc` of ``point`` elements.
 
     Parameters
     ----------
-    points
-        The point elements, one output row each.
+    point
+        Local name of the point element (``"Trackpoint"``, ``"trkpt"``).
     names
-        Tag → output column, by full ``"{ns}name"`` (checked first) or by local name. The
-        first numeric text of a tag within a point wins; text that is not a number (or blank)
-        is missing.
+        Descendant tag of a point → numeric column: full ``"{uri}local"`` keys win over
+        local-name keys. The first numeric text of a tag within a point is used.
+    texts
+        Local names of point children whose text is wanted as strings (``"Time"``).
+    attrs
+        Attributes of the point element wanted as strings (``"lat"``).
+    containers
+        Local names of elements whose ordinal each point should carry (``"Lap"``).
 
-    Returns
-    -------
-    dict
-        Column → float64 array of ``len(points)`` (NaN where a point lacks the tag); only
-        columns present in at least one point.
+    Notes
+    -----
+    Well-formed documents in the shape devices write (UTF-8, no comments, CDATA, entity
+    references or processing instructions after the declaration, namespaces declared on the
+    root) are read by a vectorized scanner: numpy finds the markup, checks that every end
+    tag closes the element it should (names compared by hash of their bytes), that quotes
+    balance inside tags, that there is one root and that every prefix is declared, and
+    converts the text of the wanted tags with polars. Anything else goes to the C expat
+    parser (``xml.etree``), which gives the same result, and the authoritative error.
     """
+    data = _prepare(data, path)
+    spec = (point, names, tuple(texts), tuple(attrs), tuple(containers))
+    fast = _scan(data, *spec)
+    if fast is not None:
+        return fast
+    return _tree_doc(_et_parse(data, path), *spec)
+
+
+def _tree_doc(root: ET.Element, point: str, names: dict[str, str], texts: tuple[str, ...],
+              attrs: tuple[str, ...], containers: tuple[str, ...]) -> Doc:
+    """:class:`Doc` from a parsed tree (the general path)."""
+    ns = namespace(root.tag)
+    tag = f"{ns}{point}"
+    points = list(root.iter(tag))
     triples = [(i, e.tag, e.text) for i, p in enumerate(points) for e in p.iter()]
-    if not triples:
-        return {}
-    idx, tags, texts = zip(*triples, strict=True)
-    tag_col = {t: names.get(t, names.get(local(t))) for t in set(tags)}
-    frame = pl.DataFrame({"i": np.fromiter(idx, np.int64, len(idx)),
-                          "col": [tag_col[t] for t in tags], "text": list(texts)},
-                         schema={"i": pl.Int64, "col": pl.String, "text": pl.String})
-    frame = (frame.filter(pl.col("col").is_not_null())
-             .with_columns(pl.col("text").str.strip_chars().cast(pl.Float64, strict=False))
-             .drop_nulls("text")
-             .unique(["i", "col"], keep="first", maintain_order=True))
-    out: dict[str, np.ndarray] = {}
-    for (col,), part in frame.group_by("col", maintain_order=True):
-        arr = np.full(len(points), np.nan)
-        arr[part["i"].to_numpy()] = part["text"].to_numpy()
-        out[col] = arr
-    return out
+    pid, keys, text = zip(*triples, strict=True) if triples else ((), (), ())
+    labels, code = _labels(names, texts)
+    key_code = {}
+    for k in set(keys):
+        label = f"\0{local(k)}" if local(k) in texts else names.get(k, names.get(local(k)))
+        key_code[k] = code.get(label, -1) if label else -1
+    cols, txt = _columns(len(points), np.fromiter(pid, np.int64, len(pid)),
+                         np.fromiter((key_code[k] for k in keys), np.int64, len(keys)),
+                         labels, pl.Series(list(text), dtype=pl.String), texts)
+    within = {}
+    for name in containers:
+        order = {id(p): k for k, c in enumerate(root.iter(f"{ns}{name}")) for p in c.iter(tag)}
+        within[name] = np.array([order.get(id(p), -1) for p in points], dtype=np.int64)
+    got = {a: pl.Series(a, [p.get(a) for p in points], dtype=pl.String) for a in attrs}
+    return Doc(root, len(points), cols, txt, got, within, fast=False)
+
+
+def _columns(n: int, pid: np.ndarray, cid: np.ndarray, labels: list[str], text: pl.Series,
+             texts: tuple[str, ...]) -> tuple[dict[str, np.ndarray], dict[str, pl.Series]]:
+    """Scatter (point, label code, text) rows, in document order, into columns of length n.
+
+    ``labels[code]`` is a numeric column, or ``"\0<local>"`` for a text field. The first
+    numeric (for text fields: non-blank) value of a label within a point wins.
+    """
+    cols: dict[str, np.ndarray] = {}
+    txt: dict[str, pl.Series] = {name: pl.Series(name, [None] * n, dtype=pl.String)
+                                 for name in texts}
+    text = text.str.strip_chars()
+    number = text.cast(pl.Float64, strict=False).to_numpy()
+    blank = (text.str.len_bytes() == 0).fill_null(True).to_numpy()
+    for code, label in enumerate(labels):
+        sel = np.flatnonzero(cid == code)
+        is_text = label.startswith("\0")
+        sel = sel[~blank[sel]] if is_text else sel[np.isfinite(number[sel])]
+        if not sel.size:
+            continue
+        where = pid[sel]
+        first = np.r_[True, where[1:] != where[:-1]]
+        where, sel = where[first], sel[first]
+        if is_text:
+            txt[label[1:]] = txt[label[1:]].scatter(where, text.gather(sel))
+        else:
+            arr = np.full(n, np.nan)
+            arr[where] = number[sel]
+            cols[label] = arr
+    return cols, txt
+
+
+def _labels(names: dict[str, str], texts: tuple[str, ...]) -> tuple[list[str], dict]:
+    """Unique labels (columns, then ``"\0<text>"``) and a key → label-code function's table."""
+    labels = list(dict.fromkeys([*names.values(), *(f"\0{t}" for t in texts)]))
+    return labels, {lab: i for i, lab in enumerate(labels)}
+
+
+# ----------------------------------------------------------------- the vectorized scanner
+
+_WS = np.zeros(256, dtype=bool)
+_WS[[9, 10, 13, 32]] = True
+_MULT = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9,
+                  0x27D4EB2F165667C5], dtype=np.uint64)
+_MAX_NAME = 32
+_PAD = 256
+_ATTR = re.compile(r"""\s+([^\s=/>"']+)\s*=\s*("[^"]*"|'[^']*')""")
+_XMLNS = re.compile(r"""^xmlns(?::(.+))?$""")
+_ATTRS_RE = r"""^(\s+[^\s=/>"']+\s*=\s*("[^"]*"|'[^']*'))*\s*$"""
+#: A qualified name as the scanner accepts it (at most one ':'; no markup characters).
+_QNAME = re.compile(r"""^[^\s"'=<>/&:!?]+(:[^\s"'=<>/&:]+)?$""")
+
+
+#: MASKS[k] keeps the first k bytes of a little-endian 8-byte word.
+_MASKS = np.array([(1 << (8 * k)) - 1 for k in range(9)], dtype=np.uint64)
+
+
+def _hash_names(u64: np.ndarray, start: np.ndarray, length: np.ndarray) -> np.ndarray:
+    """64-bit hash of the names ``bytes[start:start+length]`` (each ≤ 32 bytes)."""
+    h = length.astype(np.uint64) * np.uint64(0x100000001B3)
+    with np.errstate(over="ignore"):
+        for j in range(_MAX_NAME // 8):
+            sel = np.flatnonzero(length > 8 * j) if j else slice(None)
+            keep = np.minimum(length[sel] - 8 * j, 8)
+            word = (u64[start[sel] + 8 * j] & _MASKS[keep]) * _MULT[j]
+            h[sel] ^= (word << np.uint64(7 * j)) | (word >> np.uint64(64 - 7 * j)) if j else word
+    return h
+
+
+@functools.lru_cache(maxsize=1024)
+def _name_hash(name: str) -> int:
+    raw = name.encode("utf-8")
+    buf = np.frombuffer(raw + b"\0" * 40, np.uint8)
+    u64 = np.ndarray((len(buf) - 7,), dtype="<u8", buffer=buf, strides=(1,))
+    return int(_hash_names(u64, np.array([0]), np.array([len(raw)]))[0])
+
+
+def _scan(data: bytes, point: str, names: dict[str, str], texts: tuple[str, ...],
+          attrs: tuple[str, ...], containers: tuple[str, ...]) -> Doc | None:
+    """The vectorized fast path; None when the document needs the full parser."""
+    size = len(data)
+    pad = data + b"\0" * _PAD
+    arr = np.frombuffer(pad, np.uint8)
+    body = arr[:size]
+    ctrl = np.count_nonzero(body < 32) - sum(np.count_nonzero(body == c) for c in (9, 10, 13))
+    if ctrl or data.find(b"&") >= 0:  # control characters; entity/character references
+        return None
+    head = data[:200]
+    if head.startswith(b"<?xml"):
+        m = re.match(rb"<\?xml[^>]*encoding\s*=\s*[\"']([^\"']+)", head)
+        if m and m.group(1).lower() not in (b"utf-8", b"utf8", b"us-ascii", b"ascii"):
+            return None
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    lt = np.flatnonzero(body == 60)
+    gt = np.flatnonzero(body == 62)
+    if lt.size < 2 or gt.size < lt.size:
+        return None
+    if gt.size == lt.size and (gt > lt).all() and (gt[:-1] < lt[1:]).all():
+        te = gt  # the usual case: no '>' in any text
+    else:
+        k = np.searchsorted(gt, lt)
+        if k[-1] >= gt.size:
+            return None
+        te = gt[k]
+        if (te[:-1] > lt[1:]).any():  # a '<' inside a tag
+            return None
+    c1 = arr[lt + 1]
+    is_end = c1 == 47
+    is_pi = c1 == 63
+    if (c1 == 33).any() or is_pi[1:].any() or (is_pi[0] and data[:5] != b"<?xml"):
+        return None  # comments, CDATA, processing instructions: full parser
+    is_self = (arr[te - 1] == 47) & ~is_end
+    delta = np.where(is_end, -1, np.where(is_self | is_pi, 0, 1)).astype(np.int16)
+    depth = np.cumsum(delta, dtype=np.int32)
+    if depth[-1] != 0 or depth.min() < 0:
+        return None
+    roots = ~is_end & ~is_pi & (depth - delta == 0)
+    if roots.sum() != 1:
+        return None
+    for i in np.flatnonzero(depth == 0).tolist():  # text outside the root must be blank
+        stop = lt[i + 1] if i + 1 < lt.size else size
+        if data[te[i] + 1: stop].strip():
+            return None
+    # names: end at the tag's end, or (tags with attributes) at the first blank
+    st = lt + 1 + is_end
+    ne = te - is_self
+    eq = np.flatnonzero(body == 61)
+    tag_eq = np.searchsorted(lt, eq, side="right") - 1
+    atag = np.unique(tag_eq[(tag_eq >= 0) & (eq < te[np.maximum(tag_eq, 0)])])
+    atag = atag[~is_pi[atag]]
+    if atag.size:
+        width = _MAX_NAME + 1
+        win = np.lib.stride_tricks.as_strided(arr, shape=(arr.size - width, width),
+                                              strides=(1, 1))[st[atag]]
+        stop = (win == 32) | (win == 9) | (win == 10) | (win == 13) | (win == 47)
+        if not stop.any(axis=1).all():
+            return None
+        ne[atag] = st[atag] + stop.argmax(axis=1)
+    ne[is_pi] = st[is_pi] + 1  # the declaration has no name to check
+    length = ne - st
+    if (length <= 0).any() or (length > _MAX_NAME).any():
+        return None
+    u64 = np.ndarray((size + _PAD - 8 + 1,), dtype="<u8", buffer=pad, strides=(1,))
+    h = _hash_names(u64, st, length)
+    h[is_pi] = 0
+    # every distinct name, decoded once, must be a plain XML name
+    first = pl.Series(h).arg_unique().to_numpy()
+    qnames = {int(h[i]): data[st[i]: ne[i]].decode("utf-8") for i in first.tolist()
+              if not is_pi[i]}
+    if not all(_QNAME.match(q) for q in qnames.values()):
+        return None
+    # every end tag closes the last open element of its depth: equal name hashes
+    nest = np.flatnonzero(~is_self & ~is_pi)
+    level = (depth[nest] + is_end[nest]).astype(np.int16)
+    order = nest[np.argsort(level, kind="stable")]
+    closes = is_end[order][1:]
+    if not (h[order][1:][closes] == h[order][:-1][closes]).all():
+        return None
+    close_of = np.arange(lt.size)  # index of the tag that closes each element
+    close_of[order[:-1][closes]] = order[1:][closes]
+    # attributes: strict syntax (a '>' inside a value breaks it), namespaces on the root only
+    astr = _slices(arr, ne[atag], te[atag] - ne[atag] - is_self[atag])
+    if not astr.str.contains(_ATTRS_RE).all():
+        return None
+    r = int(np.flatnonzero(roots)[0])
+    decl = {"xml": "http://www.w3.org/XML/1998/namespace"}
+    for m in _ATTR.finditer(data[ne[r]: te[r] - is_self[r]].decode("utf-8")):
+        x = _XMLNS.match(m.group(1))
+        if x:
+            decl[x.group(1) or ""] = m.group(2)[1:-1]
+    below = atag != r
+    if astr.filter(pl.Series(below)).str.contains("xmlns", literal=True).any():
+        return None
+    attr_names = set(astr.str.extract_all(r"""[^\s="']+\s*=""").explode().drop_nulls()
+                     .str.strip_chars_end("= \t\r\n").unique().to_list())
+    used = {q.split(":", 1)[0] for q in [*qnames.values(), *attr_names] if ":" in q}
+    if used - set(decl) - {"xmlns"}:
+        return None  # an undeclared prefix: the full parser names it
+    # names → (namespace URI, local name)
+    resolved = {}
+    for hv, q in qnames.items():
+        prefix, _, loc = q.rpartition(":")
+        resolved[hv] = (decl.get(prefix, "") or "", loc)
+
+    def hashes(local_name: str) -> np.ndarray:
+        return np.array([hv for hv, (_, loc) in resolved.items() if loc == local_name],
+                        dtype=np.uint64)
+
+    def is_named(local_name: str) -> np.ndarray:
+        return np.isin(h, hashes(local_name)) & ~is_end
+
+    p_open = is_named(point)
+    p_close = (is_end | is_self) & np.isin(h, hashes(point))
+    n = int(p_open.sum())
+    if n == 0:
+        return None
+    opened = np.cumsum(p_open)
+    inside = (opened - (np.cumsum(p_close) - p_close)) == 1
+    # columns: tags inside points whose name maps to a column or a wanted text
+    labels, code = _labels(names, texts)
+    key_code = {}
+    for hv, (uri, loc) in resolved.items():
+        label = f"\0{loc}" if loc in texts else names.get(f"{{{uri}}}{loc}", names.get(loc))
+        if label is not None:
+            key_code[hv] = code[label]
+    known = np.array(sorted(key_code), dtype=np.uint64)
+    known_code = np.array([key_code[k] for k in known.tolist()], dtype=np.int64)
+    hit = np.flatnonzero(inside & ~is_end & ~is_self & np.isin(h, known))
+    t0 = te[hit] + 1
+    text = _slices(arr, t0, np.append(lt, size)[hit + 1] - t0)
+    cid = known_code[np.searchsorted(known, h[hit])]
+    cols, txt = _columns(n, opened[hit] - 1, cid, labels, text, texts)
+    # attributes of the point elements
+    got = {}
+    if attrs:
+        po = np.flatnonzero(p_open)
+        raw = _slices(arr, ne[po], te[po] - ne[po] - is_self[po])
+        for a in attrs:
+            got[a] = raw.str.extract(rf"""(?:^|\s){re.escape(a)}\s*=\s*["']([^"']*)["']""", 1
+                                     ).alias(a)
+    within = {}
+    idx = np.arange(lt.size)
+    for name in containers:
+        opens = is_named(name)
+        ordinal = np.cumsum(opens) - 1
+        last = np.maximum.accumulate(np.where(opens, idx, -1))
+        enclosed = (last >= 0) & (idx <= close_of[np.maximum(last, 0)])
+        within[name] = np.where(enclosed, ordinal, -1)[p_open].astype(np.int64)
+    root = _et_parse(_skeleton(data, arr, lt, te, p_open, p_close), "<skeleton>")
+    return Doc(root, n, cols, txt, got, within, fast=True)
+
+
+def _slices(arr: np.ndarray, start: np.ndarray, length: np.ndarray) -> pl.Series:
+    """Byte ranges of ``arr`` (valid UTF-8) as a polars String series, gathered with numpy
+    into one Arrow buffer."""
+    import pyarrow as pa
+
+    length = length.astype(np.int64)
+    offsets = np.zeros(start.size + 1, dtype=np.int64)
+    np.cumsum(length, out=offsets[1:])
+    idx = np.repeat(start - offsets[:-1], length) + np.arange(offsets[-1])
+    strings = pa.LargeStringArray.from_buffers(
+        start.size, pa.py_buffer(offsets), pa.py_buffer(arr[idx].tobytes()))
+    return pl.from_arrow(strings)
+
+
+def _skeleton(data: bytes, arr: np.ndarray, lt, te, p_open, p_close) -> bytes:
+    """The document with every point element cut out (runs of adjacent points at once)."""
+    o_idx, c_idx = np.flatnonzero(p_open), np.flatnonzero(p_close)
+    opens, closes = lt[o_idx], te[c_idx] + 1
+    # a run of points goes on while only whitespace lies between one's end and the next start
+    gap = lt[o_idx[1:]] - closes[:-1]
+    width = 64
+    win = np.lib.stride_tricks.as_strided(arr, shape=(arr.size - width, width),
+                                          strides=(1, 1))[closes[:-1]].copy()
+    win[np.arange(width)[None, :] >= gap[:, None]] = 32
+    blank = (o_idx[1:] == c_idx[:-1] + 1) & (gap <= width) & _WS[win].all(axis=1)
+    new_run = np.r_[True, ~blank]
+    starts, stops = opens[new_run], closes[np.r_[new_run[1:], True]]
+    pieces, pos = [], 0
+    for a, b in zip(starts.tolist(), stops.tolist(), strict=True):
+        pieces.append(data[pos:a])
+        pos = b
+    pieces.append(data[pos:])
+    return b"".join(pieces)
 
 
 _OFFSET = r"[+-]\d\d:?\d\d$"

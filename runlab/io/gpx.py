@@ -105,28 +105,26 @@ def cadence_per_leg(creator: str | None) -> bool | None:
 
 def read_activity_bytes(data: bytes, path: str, **_: object) -> Activity:
     """The recorded track(s) of GPX bytes as one activity."""
-    root = _xml.parse(data, path)
+    doc = _xml.load(data, path, point="trkpt", names=POINT_NAMES, texts=("time",),
+                    attrs=("lat", "lon"), containers=("trk", "trkseg"))
+    root = doc.root
     _xml.check_root(root, ["gpx"], path, "GPX")
     ns = _xml.namespace(root.tag)
-    segments = [seg.findall(f"{ns}trkpt") for trk in root.findall(f"{ns}trk")
-                for seg in trk.findall(f"{ns}trkseg")]
-    points = [p for seg in segments for p in seg]
-    if not points:
+    if not doc.n:
         has = {what for what in ("rte", "wpt") if root.find(f"{ns}{what}") is not None}
         kind = ("a route (planned course)" if "rte" in has else
                 "waypoints only" if has else "no track points")
         raise NotAnActivityError(path, f"GPX with {kind}, not a recorded activity")
     warnings: list[str] = []
-    time_texts = [p.findtext(f"{ns}time") for p in points]
+    time_texts = doc.texts["time"]
     times, w = _xml.parse_times(time_texts, path)
     warnings += w
-    cols = _xml.point_columns(points, POINT_NAMES)
-    latlon = pl.DataFrame([(p.get("lat"), p.get("lon")) for p in points],
-                          schema={"lat": pl.String, "lon": pl.String}, orient="row")
+    cols = dict(doc.cols)
     for src, col in (("lat", "lat_deg"), ("lon", "lon_deg")):
-        values = latlon[src].str.strip_chars().cast(pl.Float64, strict=False)
-        if values.null_count() > latlon[src].null_count():
-            bad = latlon[src].filter(values.is_null() & latlon[src].is_not_null())[0]
+        raw = doc.attrs[src].str.strip_chars()
+        values = raw.cast(pl.Float64, strict=False)
+        if values.null_count() > raw.null_count():
+            bad = raw.filter(values.is_null() & raw.is_not_null())[0]
             raise CorruptFileError(path, f"trkpt has {src}={bad!r}, not a number")
         cols[col] = values.to_numpy().astype(np.float64)
     creator = root.get("creator")
@@ -136,13 +134,14 @@ def read_activity_bytes(data: bytes, path: str, **_: object) -> Activity:
                                                         per_leg=cadence_per_leg(creator))
     records = _xml.finish_records(cols, times, path, warnings)
 
-    starts = np.cumsum([0] + [len(s) for s in segments if s])[1:-1]
-    seg_times = times.gather(starts.tolist()) if len(starts) else times.clear()
+    seg = doc.within["trkseg"]
+    starts = np.flatnonzero(np.r_[False, seg[1:] != seg[:-1]])
+    seg_times = times.gather(starts.tolist())
     events = schema.conform(pl.DataFrame({
         "timestamp": seg_times, "event": ["segment"] * len(seg_times),
         "event_type": ["marker"] * len(seg_times)}), "events").drop_nulls("timestamp")
     sport = _xml.lower_sport(root.findtext(f"{ns}trk/{ns}type"), SPORTS)
-    first_time = next((t for t in time_texts if t), None)
+    first_time = next(iter(time_texts.drop_nulls()), None)
     meta = {
         "format": "gpx",
         "sport": sport,
@@ -153,7 +152,7 @@ def read_activity_bytes(data: bytes, path: str, **_: object) -> Activity:
         "gpx_version": root.get("version"),
         "name": root.findtext(f"{ns}trk/{ns}name"),
         "tracks": len(root.findall(f"{ns}trk")),
-        "segments": sum(1 for s in segments if s),
+        "segments": len(np.unique(seg)),
         "cadence_unit": unit,
         "partial": False,
         "warnings": warnings,

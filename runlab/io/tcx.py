@@ -79,7 +79,9 @@ def read_tcx(path: str | os.PathLike, **kwargs) -> Activity:
 def read_activity_bytes(data: bytes, path: str, *, activity: int | None = None,
                         **_: object) -> Activity:
     """The activity in TCX bytes; ``activity`` picks one of several (0-based)."""
-    root = _xml.parse(data, path)
+    doc = _xml.load(data, path, point="Trackpoint", names=POINT_NAMES, texts=("Time",),
+                    containers=("Activity", "Run"))
+    root = doc.root
     _xml.check_root(root, ["TrainingCenterDatabase"], path, "TCX")
     ns = _xml.namespace(root.tag)
     acts = _activities(root, ns)
@@ -93,18 +95,18 @@ def read_activity_bytes(data: bytes, path: str, *, activity: int | None = None,
         activity = 0
     if not -len(acts) <= activity < len(acts):
         raise ReadError(path, f"activity={activity} but the file has {len(acts)}")
-    act, sport_label = acts[activity]
-
-    laps = act.findall(f"{ns}Lap")
-    lap_points = [(li, tp) for li, lap in enumerate(laps) for tp in lap.iter(f"{ns}Trackpoint")]
-    if not lap_points:
+    act, sport_label = acts[activity % len(acts)]
+    kind = _xml.local(act.tag)
+    same_kind = [a for a, _ in acts if _xml.local(a.tag) == kind]
+    mine = doc.within[kind] == next(i for i, a in enumerate(same_kind) if a is act)
+    if not mine.any():
         raise NotAnActivityError(path, "the TCX activity has no trackpoints (laps only)")
-    points = [tp for _, tp in lap_points]
+    laps = act.findall(f"{ns}Lap")
     warnings: list[str] = []
-    time_texts = [tp.findtext(f"{ns}Time") for tp in points]
+    time_texts = doc.texts["Time"].filter(pl.Series(mine))
     times, w = _xml.parse_times(time_texts, path)
     warnings += w
-    cols = _xml.point_columns(points, POINT_NAMES)
+    cols = {k: v[mine] for k, v in doc.cols.items()}
     sport = _xml.lower_sport(sport_label, SPORTS)
     _cadence(cols, sport, warnings)
     records = _xml.finish_records(cols, times, path, warnings)
@@ -115,7 +117,7 @@ def read_activity_bytes(data: bytes, path: str, *, activity: int | None = None,
         "event": ["lap"] * lap_frame.height, "event_type": ["marker"] * lap_frame.height,
     }, schema={"timestamp": schema.TIMESTAMP, "event": pl.String, "event_type": pl.String}),
         "events").drop_nulls("timestamp")
-    first_time = next((t for t in time_texts if t), None)
+    first_time = next(iter(time_texts.drop_nulls()), None)
     meta = {
         "format": "tcx",
         "sport": sport,
