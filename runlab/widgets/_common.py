@@ -37,11 +37,17 @@ def timed(method: Callable) -> Callable:
 
 def enable_offline_charts() -> None:
     """Charts without internet: altair's ``jupyter`` renderer with vega from
-    vl-convert-python (DESIGN.md: a lab, a clinic, a plane)."""
+    vl-convert-python (DESIGN.md: a lab, a clinic, a plane).
+
+    ``alt.renderers.enable("jupyter", offline=True)`` only switches a chart to offline
+    when the renderer displays it; widgets build ``alt.JupyterChart`` themselves, so the
+    class is switched here too.
+    """
     import altair as alt
 
-    if alt.renderers.active != "jupyter" or not getattr(alt.JupyterChart, "_is_offline", False):
+    if alt.renderers.active != "jupyter" or not alt.renderers.options.get("offline"):
         _ = alt.renderers.enable("jupyter", offline=True)
+    alt.JupyterChart.enable_offline()
 
 
 def chart_view(chart):

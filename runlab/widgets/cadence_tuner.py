@@ -70,9 +70,11 @@ class CadenceTuner(w.VBox):
 
         self.pace = css(w.FloatSlider(value=round(1000 / v0 / 60, 2), min=3.5, max=9.0,
                                       step=0.05, description="pace [min/km]",
-                                      continuous_update=False, readout_format=".2f"), "pace")
+                                      continuous_update=False, readout_format=".2f",
+                                      style={"description_width": "100px"}), "pace")
         self.boost = css(w.IntSlider(value=int(round(boost_pct)), min=0, max=15, step=1,
-                                     description="boost [%]", continuous_update=False), "boost")
+                                     description="boost [%]", continuous_update=False,
+                                     style={"description_width": "70px"}), "boost")
         self.zone_text = css(w.HTML(), "zone")
         self.step_text = css(w.HTML(), "step-length")
         self.audio = css(w.Audio(value=b"", format="wav", autoplay=False, loop=True,

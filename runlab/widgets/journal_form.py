@@ -19,17 +19,20 @@ FORM_FIELDS = ("run_id", "perceived_tempo", "foot_strike", "comfort", "rpe", "su
 
 def _control(spec):
     """An input widget for one :data:`runlab.journal.FIELDS` entry (empty = not given)."""
-    label = spec.name.replace("_", " ")
+    from runlab.schema import axis_title
+
+    label = {"rpe": "RPE (0-10)", "run_id": "Run id"}.get(spec.name, axis_title(spec.name))
+    style = {"description_width": "150px"}
     if spec.kind == "int":
         options = [("", None)] + [(f"{v} {spec.labels.get(v, '')}".strip(), v)
                                   for v in range(int(spec.lo), int(spec.hi) + 1)]
-        return w.Dropdown(options=options, value=None, description=label)
+        return w.Dropdown(options=options, value=None, description=label, style=style)
     if spec.kind == "choice":
         return w.Dropdown(options=[("", None)] + [(c, c) for c in spec.choices], value=None,
-                          description=label)
+                          description=label, style=style)
     if spec.kind == "text":
-        return w.Textarea(description=label, placeholder="how did cadence feel?")
-    return w.Text(description=label, placeholder=spec.allowed)
+        return w.Textarea(description=label, placeholder="how did cadence feel?", style=style)
+    return w.Text(description=label, placeholder=spec.allowed, style=style)
 
 
 class JournalForm(w.VBox):
@@ -55,7 +58,8 @@ class JournalForm(w.VBox):
         self.path = Path(path)
         self.runner = runner
         self.timings_s: list[float] = []
-        self.date = css(w.DatePicker(value=dt.date.today(), description="date"), "journal-date")
+        self.date = css(w.DatePicker(value=dt.date.today(), description="Date",
+                                     style={"description_width": "150px"}), "journal-date")
         self.controls = {name: css(_control(FIELDS[name]), f"journal-{name.replace('_', '-')}")
                          for name in FORM_FIELDS}
         self.save = css(w.Button(description="Save entry", button_style="primary",
