@@ -541,3 +541,18 @@ def test_cli_zone(tmp_path, capsys):
     captured = capsys.readouterr()
     assert "population" in captured.out and "note:" in captured.err
     assert main(["zone", "--speed", "3.0", "--boost", "0.1", "0.05"]) == 2
+
+
+def test_baseline_mile_from_metrics_rows_and_date_weeks():
+    rows = pl.DataFrame({
+        "runner_id": ["a", "a", "b", "b"],
+        "start": pl.Series([f"2026-03-0{d}T07:00:00" for d in (2, 9)] * 2).str.to_datetime(
+            time_zone="UTC"),
+        "mile_time_s": [600.0, 570.0, 660.0, 650.0], "cadence_spm": [158.0, 166.0, 150.0, 160.0]})
+    fit = baseline_mile(rows)
+    est = dict(zip(fit.fixed["term"], fit.fixed["estimate"], strict=True))
+    assert est == pytest.approx({"cadence_spm_change": 9.0, "mile_time_s_change": -20.0})
+    assert fit.per_runner["last_week"].to_list() == [1.0, 1.0]
+    weekly = clinic_cohort(23, n_runners=6, weeks=3).with_columns(
+        week=pl.date(2026, 3, 2) + pl.duration(weeks=pl.col("week")))
+    assert progression.cadence(weekly).summary["week"].unique().sort().to_list() == [0, 1, 2]

@@ -57,6 +57,8 @@ __all__ = [
 ]
 
 RUNNER = "runner_id"
+_MILE_OUTCOMES = ("cadence_spm", "speed_mps", "mile_time_s", "step_length_m", "heart_rate_bpm",
+                  "rpe")
 
 
 @dataclass(frozen=True)
@@ -88,13 +90,15 @@ class ModelResult:
 
 
 def add_week(frame: pl.DataFrame, week: str = "week") -> pl.DataFrame:
-    """``frame`` with a ``week`` column: kept if present, else whole weeks since each
-    runner's first ``start_time`` (or ``date``)."""
-    if week in frame.columns:
+    """``frame`` with a numeric ``week`` column: kept if present and numeric; a date column
+    ``week`` (e.g. the Monday of :func:`runlab.metrics.weekly`), or else ``start_time``,
+    ``date`` or ``start``, becomes whole weeks since each runner's first."""
+    if week in frame.columns and not frame.schema[week].is_temporal():
         return frame
-    source = next((c for c in ("start_time", "date") if c in frame.columns), None)
+    source = week if week in frame.columns else next(
+        (c for c in ("start_time", "date", "start") if c in frame.columns), None)
     if source is None or RUNNER not in frame.columns:
-        raise ModelError(f"data lacks a {week!r} column and has no start_time/date with "
+        raise ModelError(f"data lacks a {week!r} column and has no start_time/date/start with "
                          f"runner_id to derive it from; has {frame.columns}")
     t = pl.col(source).cast(pl.Datetime("us"))
     days = (t - t.min().over(RUNNER)).dt.total_seconds() / 86400.0
@@ -564,9 +568,11 @@ def baseline_mile(tests: pl.DataFrame, *, time: str = "week",
     Parameters
     ----------
     tests : polars.DataFrame
-        One row per baseline-mile test: ``runner_id``, ``time`` (``week`` or ``start_time``)
-        and outcomes (default: those present of ``cadence_spm``, ``speed_mps``, ``rpe``,
-        ``moving_s``).
+        One row per baseline-mile test (e.g. :func:`runlab.metrics.baseline_mile` rows with
+        ``runner_id`` added, journal ``rpe`` joined): ``runner_id``, ``time`` (``week``, or
+        derived from ``start_time``/``date``/``start``) and outcomes (default: those present
+        of ``cadence_spm``, ``speed_mps``, ``mile_time_s``, ``step_length_m``,
+        ``heart_rate_bpm``, ``rpe``).
 
     Returns
     -------
@@ -582,11 +588,11 @@ def baseline_mile(tests: pl.DataFrame, *, time: str = "week",
     frame = tests if time != "week" else add_week(tests, "week")
     require(frame, (RUNNER, time), what)
     if outcomes is None:
-        outcomes = [c for c in ("cadence_spm", "speed_mps", "rpe", "moving_s")
+        outcomes = [c for c in _MILE_OUTCOMES
                     if c in frame.columns and frame[c].null_count() < frame.height]
         if not outcomes:
-            raise ModelError(f"{what}: no outcome columns (cadence_spm, speed_mps, rpe, "
-                             f"moving_s); has {frame.columns}")
+            raise ModelError(f"{what}: no outcome columns {list(_MILE_OUTCOMES)}; "
+                             f"has {frame.columns}")
     frame = usable(frame, (RUNNER, time, *outcomes), what).with_columns(
         pl.col(RUNNER).cast(pl.String)).sort(RUNNER, time)
     per = frame.group_by(RUNNER, maintain_order=True).agg(
