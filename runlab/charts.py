@@ -628,13 +628,16 @@ def journal_calendar(journal: pl.DataFrame, value: str | None = "comfort", *,
     from runlab.journal import FIELDS
 
     spec = FIELDS.get(shown)
-    legend = axis_title(shown) if spec is None or spec.kind != "int" else \
-        f"{axis_title(shown)} ({int(spec.lo)}–{int(spec.hi)})"
+    scaled = spec is not None and spec.kind == "int"
+    legend = f"{axis_title(shown)} ({int(spec.lo)}–{int(spec.hi)})" if scaled else \
+        axis_title(shown)
+    # a journal scale keeps its full range, so calendars of different runners compare
+    domain = {"domain": [spec.lo, spec.hi]} if scaled else {}
     chart = alt.Chart(data).mark_rect(stroke="white", strokeWidth=1).encode(
         x=alt.X("week:O", title="Week starting", timeUnit="yearmonthdate",
                 axis=alt.Axis(format="%d %b", labelAngle=-45)),
-        y=alt.Y("weekday:N", title="Day", sort=days),
-        color=alt.Color(f"{shown}:Q", title=legend, scale=alt.Scale(scheme="viridis")),
+        y=alt.Y("weekday:N", title="Day", sort=days, scale=alt.Scale(domain=days)),
+        color=alt.Color(f"{shown}:Q", title=legend, scale=alt.Scale(scheme="viridis", **domain)),
         tooltip=[alt.Tooltip("date:T", format="%a %d %b %Y"), "entries",
                  *([alt.Tooltip(value, format=".1f")] if value else [])],
     ).properties(width=max(_WIDTH // 2, 14 * data["week"].n_unique()), height=160)

@@ -371,3 +371,35 @@ def test_every_chart_renders_offline_with_vl_convert():
     for chart in charts:
         svg = vlc.vegalite_to_svg(chart.to_json())
         assert svg.startswith("<svg") and _title(chart.to_dict()).split(":")[0] in svg
+
+
+# ----------------------------------------------------------------------------- the sample data
+
+def test_sample_hill_session_timeline():
+    sample = runlab.datasets.sample()
+    act = runlab.read_activity(sample / "R04" / "2026-06-05_2.fit")  # hill reps, doubled cadence
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cleaned = runlab.clean(act.records, act.events)
+    spec = _spec(C.run_timeline(cleaned, title="Hill reps"))
+    views = list(_views(spec))
+    kinds = [e["kind"] for e in _data(spec, views[-1])]
+    truth = pl.read_csv(sample / "runs_truth.csv").filter(pl.col("run_id") == "R04/2026-06-05_2")
+    assert kinds.count("hill") == truth["hill_reps"].item() == 6 and "stride" not in kinds
+    cadence = [d["cadence_spm"] for d in _data(spec, views[1]) if d["cadence_spm"] is not None]
+    assert max(cadence) < 200  # the device's doubled cadence is repaired by clean
+    assert {b["gait"] for b in _data(spec, views[0])} >= {"run", "walk"}
+
+
+def test_sample_journal_calendar_and_comfort():
+    jr = runlab.read_journal(runlab.datasets.sample() / "journal.csv")
+    spec = _spec(C.journal_calendar(jr, "comfort", runner_id="R04"))
+    view = next(_views(spec))
+    assert len(_data(spec, view)) == jr.filter(pl.col("runner_id") == "R04")["date"].n_unique()
+    assert view["encoding"]["y"]["scale"]["domain"] == ["Mon", "Tue", "Wed", "Thu", "Fri",
+                                                        "Sat", "Sun"]
+    assert view["encoding"]["color"]["scale"]["domain"] == [1, 5]
+    comfort = _spec(C.comfort_heat(jr))
+    entries = sum(d["entries"] for d in _data(comfort, next(_views(comfort))))
+    assert entries == jr.filter(pl.col("temperature_c").is_not_null()
+                                & pl.col("comfort").is_not_null()).height

@@ -502,3 +502,44 @@ def test_weekly_ease_accounts_for_every_simulated_entry(cohort):
     assert weekly["week"].dt.weekday().unique().to_list() == [1]  # Mondays
     assert weekly.height == cohort.journal.select(
         "runner_id", pl.col("date").dt.truncate("1w")).unique().height
+
+
+# ----------------------------------------------------------------------------- the sample data
+
+@pytest.fixture(scope="module")
+def sample():
+    return runlab.datasets.sample()
+
+
+def test_sample_journal_is_valid(sample):
+    jr, problems = runlab.read_journal(sample / "journal.csv", errors="collect")
+    assert problems == []
+    runners = pl.read_csv(sample / "runners.csv")["runner_id"].to_list()
+    assert jr.height == 47 and set(jr["runner_id"]) <= set(runners)
+    assert jr["run_id"].null_count() == jr.height  # linked by date and time, as documented
+    assert jr["time"].null_count() == 0
+    assert set(jr["foot_strike"].drop_nulls()) <= set(J.FOOT_STRIKES)
+    exported = J.for_export(jr)
+    assert "notes" not in exported.columns and exported.height == jr.height
+
+
+@pytest.mark.slow
+def test_sample_journal_attaches_to_the_sample_files(sample):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        runs = pl.concat([
+            runlab.summarize(runlab.read_activity(p), run_id=f"{p.parent.name}/{p.stem}",
+                             runner_id=p.parent.name)
+            for p in sorted(sample.glob("R*/*")) if p.suffix in {".fit", ".gpx", ".tcx"}],
+            how="diagonal_relaxed")
+    jr = runlab.read_journal(sample / "journal.csv")
+    linked = J.attach(runs, jr, tz="Europe/Amsterdam")
+    assert linked["link"].to_list() == ["date_time"] * jr.height
+    # each entry is linked to the run the simulator wrote it for (same local date and time)
+    truth = pl.read_csv(sample / "runs_truth.csv", try_parse_dates=True).select(
+        "run_id", pl.col("date").cast(pl.Date), pl.col("local_time").cast(pl.String).str.slice(0, 8))
+    got = linked.select("run_id", "date", pl.col("time").cast(pl.String)).join(
+        truth, on="run_id", how="left")
+    assert (got["date"] == got["date_right"]).all() and (got["time"] == got["local_time"]).all()
+    ease = J.weekly_ease(linked)
+    assert ease["entries"].sum() == jr.height
