@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 import runlab
 from runlab import cohort
@@ -330,11 +331,13 @@ def test_dask_local_cluster_gives_the_same_store(many, tmp_path):
             distributed.Client(cluster) as client:
         remote = ingest(many, tmp_path / "dask", client=client, progress=False)
     drop = ["ingested_at"]
-    assert remote.runs.drop(drop).sort("source_path").equals(
-        local.runs.drop(drop).sort("source_path"))
-    assert remote.errors.drop(drop).equals(local.errors.drop(drop))
+    # same values; floats to 1e-9 (polars may sum in another order in threads)
+    assert_frame_equal(remote.runs.drop(drop).sort("source_path"),
+                       local.runs.drop(drop).sort("source_path"), rel_tol=1e-9)
+    assert_frame_equal(remote.errors.drop(drop), local.errors.drop(drop))
     sort = ["run_id", "timestamp"]
-    assert remote.records.collect().sort(sort).equals(local.records.collect().sort(sort))
+    assert_frame_equal(remote.records.collect().sort(sort), local.records.collect().sort(sort),
+                       rel_tol=1e-9)
 
 
 def test_export_masks_pseudonymises_and_drops_notes(mixed, tmp_path):
