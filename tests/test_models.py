@@ -556,3 +556,17 @@ def test_baseline_mile_from_metrics_rows_and_date_weeks():
     weekly = clinic_cohort(23, n_runners=6, weeks=3).with_columns(
         week=pl.date(2026, 3, 2) + pl.duration(weeks=pl.col("week")))
     assert progression.cadence(weekly).summary["week"].unique().sort().to_list() == [0, 1, 2]
+
+
+def test_running_only_speed_is_preferred():
+    runs = van_oeveren_cohort(24, n_runners=8, runs=10)
+    # walk breaks lower the overall speed at random; cadence belongs to the running speed
+    rng = np.random.default_rng(24)
+    mixed = runs.rename({"speed_mps": "run_speed_mps"}).with_columns(
+        speed_mps=pl.col("run_speed_mps") * rng.uniform(0.5, 1.0, runs.height))
+    a, b = cadence_speed(mixed), cadence_speed(runs)
+    assert a.fixed["estimate"].to_list() == pytest.approx(b.fixed["estimate"].to_list())
+    flat = cadence_speed(mixed, speed="speed_mps").fixed["estimate"][1]
+    assert flat < b.fixed["estimate"][1]
+    with pytest.raises(ModelError, match="pace_mps"):
+        cadence_speed(runs, speed="pace_mps")

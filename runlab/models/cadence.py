@@ -39,6 +39,7 @@ __all__ = [
     "cadence_speed",
     "population_cadence",
     "running_rows",
+    "running_speed",
 ]
 
 #: Overground cadence at 0 m/s of the population line [steps/min] (van Oeveren et al., 2019).
@@ -61,6 +62,28 @@ def population_cadence(speed_mps) -> np.ndarray:
     """
     return POPULATION_INTERCEPT_SPM + POPULATION_SLOPE_SPM_PER_MPS * np.asarray(
         speed_mps, dtype=float)
+
+
+#: Running-only speed of a run summary, preferred over ``speed_mps`` when present.
+RUN_SPEED = "run_speed_mps"
+
+
+def running_speed(data: pl.DataFrame, speed: str | None = None) -> pl.DataFrame:
+    """``data`` with ``speed_mps`` holding the speed that goes with ``cadence_spm``.
+
+    Run summaries give ``cadence_spm`` over running only but ``speed_mps`` over all moving
+    time, walk breaks included; pairing the two flattens the cadence–speed line of walk–run
+    sessions. So by default (``speed=None``) a running-only ``run_speed_mps`` column is used
+    when it has values, else ``speed_mps``; ``speed`` names another column explicitly.
+    """
+    if speed is None:
+        speed = RUN_SPEED if RUN_SPEED in data.columns and (
+            data[RUN_SPEED].null_count() < data.height) else "speed_mps"
+    if speed == "speed_mps":
+        return data
+    if speed not in data.columns:
+        raise ModelError(f"speed column {speed!r} not in data; has {data.columns}")
+    return data.with_columns(pl.col(speed).alias("speed_mps"))
 
 
 def running_rows(data: pl.DataFrame, columns, what: str) -> pl.DataFrame:
@@ -189,8 +212,8 @@ class CadenceSpeed:
         return mean, var + float(res.scale), "population"
 
 
-def cadence_speed(data: pl.DataFrame, by: str = "runner", *, alpha: float = 0.05,
-                  min_runs: int = 3, min_runners: int = 5,
+def cadence_speed(data: pl.DataFrame, by: str = "runner", *, speed: str | None = None,
+                  alpha: float = 0.05, min_runs: int = 3, min_runners: int = 5,
                   random_slopes: bool = True) -> CadenceSpeed:
     """Fit cadence [steps/min] on speed [m/s]: one OLS line per runner and a cohort model.
 
@@ -207,6 +230,9 @@ def cadence_speed(data: pl.DataFrame, by: str = "runner", *, alpha: float = 0.05
         (when present) and incomplete rows are left out, with a warning.
     by : str
         Grouping: ``"runner"`` (column ``runner_id``) or any column name.
+    speed : str, optional
+        Speed column; default ``run_speed_mps`` when present, else ``speed_mps``
+        (:func:`running_speed`).
     alpha : float
         1 − confidence level of the intervals.
     min_runs : int
@@ -225,7 +251,7 @@ def cadence_speed(data: pl.DataFrame, by: str = "runner", *, alpha: float = 0.05
     if not isinstance(data, pl.DataFrame):
         raise ModelError(f"cadence_speed: expected a polars DataFrame, got {type(data).__name__}")
     col = group_column(data, by)
-    frame = running_rows(data, (col, *_NEEDED), "cadence_speed")
+    frame = running_rows(running_speed(data, speed), (col, *_NEEDED), "cadence_speed")
     frame = frame.with_columns(pl.col(col).cast(pl.String), pl.col(_NEEDED).cast(pl.Float64))
     if frame.height < min_runs:
         raise ModelError(f"cadence_speed: {frame.height} usable runs; need at least {min_runs}")

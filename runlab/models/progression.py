@@ -41,7 +41,7 @@ from runlab.models._tidy import (
     to_pandas,
     usable,
 )
-from runlab.models.cadence import running_rows
+from runlab.models.cadence import running_rows, running_speed
 
 __all__ = [
     "ModelResult",
@@ -182,8 +182,8 @@ def _weekly_mixed(frame: pl.DataFrame, y: str, week: str, group: str | None,
 
 
 def cadence(runs: pl.DataFrame, *, group: str | None = "group", week: str = "week",
-            reference: str | None = None, random_week: bool = True, min_runners: int = 5,
-            alpha: float = 0.05) -> ModelResult:
+            reference: str | None = None, speed: str | None = None, random_week: bool = True,
+            min_runners: int = 5, alpha: float = 0.05) -> ModelResult:
     """Cadence over weeks by group: ``cadence_spm ~ speed_c + week * group + (1 + week | runner)``.
 
     ``speed_c`` is speed centred per runner, so ``intercept`` is the reference group's
@@ -197,6 +197,9 @@ def cadence(runs: pl.DataFrame, *, group: str | None = "group", week: str = "wee
     group, week : str
         Column names. ``reference`` is the baseline group (default ``"control"`` if present,
         else the alphabetically first).
+    speed : str, optional
+        Speed column; default ``run_speed_mps`` (running only) when present, else
+        ``speed_mps`` (see :func:`runlab.models.cadence.running_speed`).
     random_week : bool
         Random week slopes as well as intercepts.
 
@@ -210,7 +213,8 @@ def cadence(runs: pl.DataFrame, *, group: str | None = "group", week: str = "wee
         ``ci_low``, ``ci_high`` (fixed effects at the runner's usual pace);
         ``model`` the MixedLMResults.
     """
-    frame = _prepared(runs, week, ("speed_mps", "cadence_spm"), "progression.cadence", group)
+    frame = _prepared(running_speed(runs, speed), week, ("speed_mps", "cadence_spm"),
+                      "progression.cadence", group)
     frame = running_rows(frame, (RUNNER, week, "speed_mps", "cadence_spm"), "progression.cadence")
     frame = frame.with_columns(speed_c=centre_within("speed_mps", RUNNER))
     model, names, levels = _weekly_mixed(frame, "cadence_spm", week, group, reference,
@@ -236,7 +240,8 @@ def _prepared(frame, week, needed, what, group=None) -> pl.DataFrame:
 
 def retention(runs: pl.DataFrame, *, baseline_weeks: Sequence[float],
               end_weeks: Sequence[float], follow_up_weeks: Sequence[float],
-              week: str = "week", min_runners: int = 5, alpha: float = 0.05) -> ModelResult:
+              week: str = "week", speed: str | None = None, min_runners: int = 5,
+              alpha: float = 0.05) -> ModelResult:
     """How much of the cadence gain is kept after retraining stops.
 
     Runs fall into three phases by week: baseline, end of retraining, follow-up (runs in no
@@ -255,7 +260,7 @@ def retention(runs: pl.DataFrame, *, baseline_weeks: Sequence[float],
         ``end_change_pct``, ``follow_up_change_pct``, ``retained_fraction``.
     """
     what = "progression.retention"
-    frame = _prepared(runs, week, ("speed_mps", "cadence_spm"), what)
+    frame = _prepared(running_speed(runs, speed), week, ("speed_mps", "cadence_spm"), what)
     phases = {"baseline": baseline_weeks, "end": end_weeks, "follow_up": follow_up_weeks}
     for name, wk in phases.items():
         if not len(wk):
@@ -312,8 +317,9 @@ def retention(runs: pl.DataFrame, *, baseline_weeks: Sequence[float],
 
 def target_attainment(runs: pl.DataFrame, targets: pl.DataFrame, *,
                       weeks: Sequence[float] | None = None, tolerance_spm: float = 0.0,
-                      group: str | None = "group", week: str = "week", min_runs: int = 3,
-                      alpha: float = 0.05) -> ModelResult:
+                      group: str | None = "group", week: str = "week",
+                      speed: str | None = None, min_runs: int = 3, alpha: float = 0.05
+                      ) -> ModelResult:
     """Share of runners whose cadence reached their target.
 
     A runner's achieved cadence is taken from their runs in ``weeks`` (all runs if None):
@@ -342,7 +348,7 @@ def target_attainment(runs: pl.DataFrame, targets: pl.DataFrame, *,
     what = "progression.target_attainment"
     require(runs, (RUNNER, "cadence_spm"), what)
     require(targets, (RUNNER, "target_spm"), f"{what} (targets)")
-    frame = runs.with_columns(pl.col(RUNNER).cast(pl.String))
+    frame = running_speed(runs, speed).with_columns(pl.col(RUNNER).cast(pl.String))
     if weeks is not None:
         frame = add_week(frame, week).filter(pl.col(week).is_in(list(map(float, weeks))))
     use_line = "speed_mps" in targets.columns and "speed_mps" in frame.columns

@@ -29,7 +29,7 @@ from runlab.models._tidy import (
     random_frame_empty,
     to_pandas,
 )
-from runlab.models.cadence import running_rows
+from runlab.models.cadence import running_rows, running_speed
 
 __all__ = ["Stride", "stride", "step_length_m"]
 
@@ -156,8 +156,8 @@ def _with_step_length(data: pl.DataFrame, what: str) -> pl.DataFrame:
     return data.with_columns(step_length_m=pl.col("speed_mps") / (pl.col("cadence_spm") / 60.0))
 
 
-def stride(data: pl.DataFrame, by: str = "runner", *, alpha: float = 0.05, min_runs: int = 3,
-           min_runners: int = 5) -> Stride:
+def stride(data: pl.DataFrame, by: str = "runner", *, speed: str | None = None,
+           alpha: float = 0.05, min_runs: int = 3, min_runners: int = 5) -> Stride:
     """Fit step length [m] against speed [m/s] (and height/leg length when known).
 
     - Step-length model: ``step_length_m ~ speed + height + leg_length + (1 + speed | runner)``
@@ -172,8 +172,8 @@ def stride(data: pl.DataFrame, by: str = "runner", *, alpha: float = 0.05, min_r
     data : polars.DataFrame
         Run summaries or running segments with ``speed_mps``, ``cadence_spm`` (and
         optionally ``step_length_m``, ``height_m``, ``leg_length_m``) and the ``by`` column.
-    by, alpha, min_runs, min_runners
-        As in :func:`runlab.models.cadence_speed`.
+    by, speed, alpha, min_runs, min_runners
+        As in :func:`runlab.models.cadence_speed` (running-only speed preferred).
 
     Raises
     ------
@@ -183,6 +183,7 @@ def stride(data: pl.DataFrame, by: str = "runner", *, alpha: float = 0.05, min_r
     if not isinstance(data, pl.DataFrame):
         raise ModelError(f"stride: expected a polars DataFrame, got {type(data).__name__}")
     col = group_column(data, by)
+    data = running_speed(data, speed)
     body = [c for c in _BODY if c in data.columns and data[c].null_count() < data.height]
     frame = running_rows(data, (col, "speed_mps", "cadence_spm"), "stride")
     frame = _with_step_length(frame, "stride").with_columns(pl.col(col).cast(pl.String))

@@ -22,6 +22,7 @@ from runlab.models.cadence import (
     WITHIN_RUNNER_SD_SPM,
     population_cadence,
     running_rows,
+    running_speed,
 )
 
 __all__ = [
@@ -118,8 +119,9 @@ def cadence_zone(runner_history: pl.DataFrame | None, speed: float,
     Parameters
     ----------
     runner_history : polars.DataFrame or None
-        The runner's run summaries or running segments: ``speed_mps``, ``cadence_spm``
-        (and ``runner_id`` if several runners are present).
+        The runner's run summaries or running segments: ``speed_mps`` (a running-only
+        ``run_speed_mps`` is preferred when present), ``cadence_spm`` (and ``runner_id`` if
+        several runners are present).
     speed : float
         Pace of the zone [m/s].
     boost : float or (float, float)
@@ -212,7 +214,7 @@ def _history(frame: pl.DataFrame | None, runner: str | None) -> pl.DataFrame:
                          "pass runner=... to choose one")
     if frame.height == 0:
         return empty
-    rows = running_rows(frame, ("speed_mps", "cadence_spm"), "cadence_zone")
+    rows = running_rows(running_speed(frame), ("speed_mps", "cadence_spm"), "cadence_zone")
     return rows.select(pl.col("speed_mps", "cadence_spm").cast(pl.Float64))
 
 
