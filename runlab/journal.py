@@ -308,7 +308,13 @@ def problems_frame(problems: Sequence[Problem]) -> pl.DataFrame:
 
 @dataclass
 class _Raw:
-    """A journal file as written: header, rows of text, the line each row starts on."""
+    """A journal file as written: header, rows of text, the line each row starts on.
+
+    ``records`` keeps every non-blank record in file order, so a rewrite loses nothing: an
+    ``int`` is an index into ``rows`` (a well-formed row), anything else is carried over
+    verbatim (a CSV record with the wrong number of fields as its cells, a JSON line that
+    is not an object as its text). For JSON Lines ``objects`` holds each row as parsed.
+    """
 
     fmt: Literal["csv", "jsonl", "sheet"]
     header: list[str]
@@ -316,7 +322,8 @@ class _Raw:
     lines: list[int]
     problems: list[Problem]
     delimiter: str = ","
-    source_lines: list[str] = field(default_factory=list)  # jsonl: each row's line verbatim
+    records: list[int | list[str] | str] = field(default_factory=list)
+    objects: list[dict[str, Any]] = field(default_factory=list)
 
     def text_frame(self) -> pl.DataFrame:
         names = list(dict.fromkeys(_header_name(h) for h in self.header))
@@ -363,7 +370,7 @@ def _read_csv_raw(path: Path, text: str) -> _Raw:
     delim = _delimiter(first, path)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
     header: list[str] | None = None
-    rows, lines, problems = [], [], []
+    rows, lines, problems, records = [], [], [], []
     while True:
         start = reader.line_num + 1
         try:
@@ -381,10 +388,12 @@ def _read_csv_raw(path: Path, text: str) -> _Raw:
         if len(cells) != len(header):
             problems.append((start, "<row>", f"has {len(cells)} fields, the header has "
                                              f"{len(header)}"))
+            records.append(cells)
             continue
+        records.append(len(rows))
         rows.append(dict(zip(header, cells, strict=True)))
         lines.append(start)
-    return _Raw("csv", header or [], rows, lines, problems, delimiter=delim)
+    return _Raw("csv", header or [], rows, lines, problems, delimiter=delim, records=records)
 
 
 def _read_jsonl_raw(path: Path, text: str) -> _Raw:
@@ -392,7 +401,7 @@ def _read_jsonl_raw(path: Path, text: str) -> _Raw:
         raise JournalError(f"{path}: a JSON array; write the journal as JSON Lines "
                            "(one object per line)")
     header: dict[str, None] = {}
-    rows, lines, problems, verbatim = [], [], [], []
+    rows, lines, problems, records, objects = [], [], [], [], []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
@@ -400,15 +409,18 @@ def _read_jsonl_raw(path: Path, text: str) -> _Raw:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
             problems.append((number, "<row>", f"not valid JSON: {exc.msg}"))
+            records.append(line)
             continue
         if not isinstance(obj, dict):
             problems.append((number, "<row>", "not a JSON object"))
+            records.append(line)
             continue
         header.update(dict.fromkeys(obj))
+        records.append(len(rows))
         rows.append({k: _text(v) for k, v in obj.items()})
         lines.append(number)
-        verbatim.append(line)
-    return _Raw("jsonl", list(header), rows, lines, problems, source_lines=verbatim)
+        objects.append(obj)
+    return _Raw("jsonl", list(header), rows, lines, problems, records=records, objects=objects)
 
 
 def _read_sheet_raw(path: Path, sheet: int | str) -> _Raw:
@@ -562,14 +574,19 @@ def _lock(path: Path):
 
 
 def _raw_bytes(raw: _Raw) -> bytes:
-    """Re-encode a raw file (all rows, valid or not) as text."""
+    """Re-encode a raw file as text: every record, well-formed or not, in file order."""
     if raw.fmt == "jsonl":
-        return "".join(line + "\n" for line in raw.source_lines).encode()
+        return "".join((json.dumps(raw.objects[r], ensure_ascii=False) if isinstance(r, int)
+                        else r) + "\n" for r in raw.records).encode()
     out = io.StringIO()
     writer = csv.writer(out, delimiter=raw.delimiter, lineterminator="\n")
     writer.writerow(raw.header)
-    for row in raw.rows:
-        writer.writerow(["" if row.get(h) is None else row[h] for h in raw.header])
+    for r in raw.records:
+        if isinstance(r, int):
+            row = raw.rows[r]
+            writer.writerow(["" if row.get(h) is None else row[h] for h in raw.header])
+        else:
+            writer.writerow(r)
     return out.getvalue().encode()
 
 
@@ -627,30 +644,39 @@ def update(path: str | os.PathLike, match: Mapping[str, Any], changes: Mapping[s
             name = _header_name(key)
             if name not in good.columns:
                 raise JournalError(f"{path}: cannot match on {key!r}; no such column")
-            target = validate({"date": "2000-01-01", "runner_id": "x", name: value},
-                              source=f"{path} (match)")[name][0] if name in FIELDS else value
-            cond = cond & (pl.col(name) == target)
+            cond = cond & (pl.col(name) == _typed_value(name, value, path))
         lines = set(good.filter(cond)[_LINE].to_list())
         if not lines:
             raise JournalError(f"{path}: no entry matches {dict(match)}")
-        texts = {_header_name(k): _text(v) for k, v in changes.items()}
+        changes = {_header_name(k): v for k, v in changes.items()}
         by_norm = {_header_name(h): h for h in raw.header}
-        raw.header += [k for k in texts if k not in by_norm]
-        by_norm.update({k: k for k in texts if k not in by_norm})
-        changed = []
-        for i, line in enumerate(raw.lines):
-            if line in lines:
-                raw.rows[i].update({by_norm[k]: v for k, v in texts.items()})
-                changed.append(raw.rows[i])
-        validate(changed, "raise", source=str(path))
-        if raw.fmt == "jsonl":
-            for i, line in enumerate(raw.lines):
-                if line in lines:
-                    raw.source_lines[i] = json.dumps(
-                        {k: v for k, v in raw.rows[i].items() if v is not None},
-                        ensure_ascii=False)
+        raw.header += [k for k in changes if k not in by_norm]
+        by_norm.update({k: k for k in changes if k not in by_norm})
+        hits = [i for i, line in enumerate(raw.lines) if line in lines]
+        for i in hits:
+            raw.rows[i].update({by_norm[k]: _text(v) for k, v in changes.items()})
+        validate([raw.rows[i] for i in hits], "raise", source=str(path))
+        if raw.fmt == "jsonl":  # keep JSON types: numbers stay numbers
+            for i in hits:
+                keys = {_header_name(k): k for k in raw.objects[i]}
+                raw.objects[i].update({keys.get(k, k): _json_value(v)
+                                       for k, v in changes.items()})
         _atomic_write(path, _raw_bytes(raw))
     return len(lines)
+
+
+def _typed_value(name: str, value: Any, path: Path) -> Any:
+    """``value`` as the journal stores column ``name`` (``"Trail"`` → ``"trail"``, a date
+    string → a date); a value the column cannot hold raises :class:`JournalError`."""
+    spec = FIELDS.get(name)
+    if spec is None:
+        return _text(value)
+    typed, ok = _parsed(spec)
+    got = pl.DataFrame({name: [_text(value)]}, schema={name: pl.String}).select(
+        typed.alias("value"), ok.alias("ok"))
+    if not got.row(0)[1]:
+        raise JournalError(f"{path}: cannot match {name}={value!r}; expected {spec.allowed}")
+    return got.row(0)[0]
 
 
 # --------------------------------------------------------------------------- joining

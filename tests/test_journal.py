@@ -344,10 +344,29 @@ def test_update_changes_matching_rows_only(tmp_path):
     assert path.read_bytes() == before
 
 
-def test_update_jsonl(tmp_path):
+def test_update_jsonl_keeps_types_and_bad_lines(tmp_path):
     path = J.write(tmp_path / "j.jsonl", pl.DataFrame([_entry(i) for i in range(3)]))
-    J.update(path, {"run_id": "ana-0"}, {"surface": "Trail"})
-    assert runlab.read_journal(path)["surface"].to_list() == ["trail", "road", "road"]
+    path.write_text(path.read_text() + "{torn line\n")
+    J.update(path, {"run_id": "ana-0", "surface": "ROAD"}, {"surface": "Trail", "rpe": 7})
+    frame, problems = runlab.read_journal(path, errors="collect")
+    assert frame["surface"].to_list() == ["trail", "road", "road"]
+    assert problems[0][:2] == (4, "<row>")  # the unreadable line is still there
+    first = json.loads(path.read_text().splitlines()[0])
+    assert first["rpe"] == 7 and first["comfort"] == 1  # numbers stay JSON numbers
+    with pytest.raises(JournalError, match="cannot match rpe"):
+        J.update(path, {"rpe": "eleven"}, {"comfort": 2})
+
+
+def test_rewrites_keep_malformed_csv_rows(tmp_path):
+    path = tmp_path / "j.csv"
+    path.write_text("date,runner_id,comfort\n2025-06-01,ana,3\n2025-06-02,ana\n"
+                    "2025-06-03,ana,4\n")
+    J.append(path, {"date": "2025-06-04", "runner_id": "ana", "video": "v.mp4"})  # new column
+    J.update(path, {"date": "2025-06-03"}, {"comfort": 5})
+    frame, problems = runlab.read_journal(path, errors="collect")
+    assert frame["comfort"].to_list() == [3, 5, None]
+    assert [p[:2] for p in problems] == [(3, "<row>")]
+    assert path.read_text().splitlines()[2] == "2025-06-02,ana"
 
 
 # ----------------------------------------------------------------------------- joining
