@@ -27,7 +27,8 @@ from pathlib import Path
 
 import polars as pl
 
-__all__ = ["sample", "demo_cohort", "make_sample", "cache_dir", "SAMPLE", "DEMO"]
+__all__ = ["sample", "demo_cohort", "demo_store", "demo_runs", "demo_targets",
+           "demo_journal_runs", "make_sample", "cache_dir", "SAMPLE", "DEMO"]
 
 #: The simulate call behind the sample (``data/README.md`` repeats it).
 SAMPLE = {"n_runners": 8, "weeks": 10, "groups": ["control", "cadence+7.5%"], "seed": 7}
@@ -148,3 +149,64 @@ def _cached(name: str, recipe: dict, make, target: Path | None = None) -> Path:
             return target
         raise
     return target
+
+
+def demo_store(path: str | os.PathLike | None = None, *, workers: int | None = None):
+    """The demo cohort ingested into a parquet :class:`~runlab.cohort.Store` (default
+    ``<cache>/demo-store``); the ingest is incremental, so later calls only open it."""
+    from runlab.cohort import ingest
+
+    source = demo_cohort(workers=workers)
+    store = Path(path) if path is not None else cache_dir() / "demo-store"
+    return ingest(source, store, workers=workers, progress=False)
+
+
+def _truth(folder: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
+    runs = pl.read_csv(folder / "runs_truth.csv", columns=["path", "week", "session_type"])
+    runners = pl.read_csv(folder / "runners.csv",
+                          columns=["runner_id", "group", "height_m", "target_boost"])
+    groups = DEMO["groups"] + sorted(set(runners["group"]) - set(DEMO["groups"]))
+    return runs, runners.with_columns(pl.col("group").cast(pl.Enum(groups)))
+
+
+def demo_runs(store=None) -> pl.DataFrame:
+    """The demo store's runs (:data:`runlab.schema.RUNS` as summarized from the files)
+    with ``week`` and ``session_type`` of the plan and the runner's ``group`` (an Enum,
+    control first), ``height_m`` and ``target_boost`` from the simulation's truth."""
+    st = store if store is not None else demo_store()
+    truth, runners = _truth(demo_cohort())
+    return (st.runs.join(truth.rename({"path": "source_path"}), on="source_path", how="left")
+            .join(runners, on="runner_id", how="left"))
+
+
+def demo_targets(runs: pl.DataFrame | None = None, *, baseline_weeks: int = 2) -> pl.DataFrame:
+    """Each demo runner's cadence target: habitual cadence at their own pace in the first
+    ``baseline_weeks`` weeks (mean of their easy runs) × (1 + their group's boost).
+
+    Returns ``runner_id``, ``group``, ``habitual_spm``, ``speed_mps`` (the pace of the
+    target) and ``target_spm`` [steps/min].
+    """
+    runs = runs if runs is not None else demo_runs()
+    base = runs.filter(pl.col("week") <= baseline_weeks, pl.col("cadence_spm").is_not_null(),
+                       pl.col("session_type").is_in(["easy", "baseline_test"]))
+    return (base.group_by("runner_id", "group", "target_boost")
+            .agg(pl.col("cadence_spm").mean().alias("habitual_spm"),
+                 pl.col("speed_mps").mean())
+            .with_columns((pl.col("habitual_spm") * (1 + pl.col("target_boost")))
+                          .alias("target_spm"))
+            .select("runner_id", "group", "habitual_spm", "speed_mps", "target_spm")
+            .sort("runner_id"))
+
+
+def demo_journal_runs(store=None) -> pl.DataFrame:
+    """The demo journal linked to its runs (:func:`runlab.journal.attach` by local date),
+    with each run's ``week``, ``group``, ``session_type``, ``cadence_spm`` and
+    ``speed_mps``; entries that link to no run are dropped."""
+    from runlab import journal
+    from runlab.simulate import DEFAULT_TZ
+
+    st = store if store is not None else demo_store()
+    runs = demo_runs(st)
+    linked = journal.attach(runs, st.journal, tz=DEFAULT_TZ)
+    cols = runs.select("run_id", "week", "group", "session_type", "cadence_spm", "speed_mps")
+    return linked.filter(pl.col("run_id").is_not_null()).join(cols, on="run_id", how="inner")

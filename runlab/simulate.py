@@ -64,6 +64,7 @@ from runlab.journal import heat_index_c
 
 __all__ = ["Cohort", "cohort", "RATES", "GROUP_PATTERN", "run_records"]
 
+DEFAULT_TZ = "Europe/Amsterdam"  # the simulated runners' time zone
 V_REF_MPS = 2.5  # reference speed of the per-runner cadence line [m/s]
 CADENCE_AT_REF_SPM = 157.0  # novices at easy pace: 154–160 spm (SCIENCE.md)
 BETWEEN_RUNNER_SD_SPM = 8.0  # SD of cadence between runners at a given speed
@@ -224,7 +225,7 @@ def _boost_of(group: str) -> float:
 
 def cohort(n_runners: int, weeks: int, groups: Sequence[str] = ("control", "cadence+7.5%"),
            seed: int = 0, *, model: str = "clinic", clinic_weeks: int | None = None,
-           start_date: dt.date | str = "2026-05-04", tz: str = "Europe/Amsterdam",
+           start_date: dt.date | str = "2026-05-04", tz: str = DEFAULT_TZ,
            quirks: bool | None = None, rates: dict[str, float] | None = None,
            effects: dict[str, float] | None = None) -> Cohort:
     """Simulate a cohort with known truth.
