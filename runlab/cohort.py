@@ -355,7 +355,9 @@ def _error_result(task: _Task, exc: BaseException) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------- executors
 
-def _results_local(tasks: Iterator[_Task], workers: int) -> Iterator[dict[str, Any]]:
+def _results_local(tasks: Iterator[_Task], workers: int,
+                   work: Callable[[_Task], dict[str, Any]] | None = None
+                   ) -> Iterator[dict[str, Any]]:
     """Results of ``tasks`` from a process pool, in completion order, a few in flight.
 
     When a worker process dies (a reader crashing the interpreter, the kernel's OOM killer)
@@ -363,6 +365,7 @@ def _results_local(tasks: Iterator[_Task], workers: int) -> Iterator[dict[str, A
     at a time in a fresh pool; the one that breaks it alone is reported as
     ``WorkerCrashed`` and the batch goes on.
     """
+    work = work or _ingest_one
     ctx = multiprocessing.get_context("spawn")  # fork after polars' threads can deadlock
     limit = workers * IN_FLIGHT_PER_WORKER
     suspects: deque[_Task] = deque()
@@ -376,12 +379,12 @@ def _results_local(tasks: Iterator[_Task], workers: int) -> Iterator[dict[str, A
             if suspects:
                 if not pending:
                     task = suspects.popleft()
-                    pending[pool.submit(_ingest_one, task)] = task
+                    pending[pool.submit(work, task)] = task
                     solo = True
             else:
                 solo = False
                 while len(pending) < limit and (task := next(tasks, None)) is not None:
-                    pending[pool.submit(_ingest_one, task)] = task
+                    pending[pool.submit(work, task)] = task
             if not pending:
                 return
             done, _ = wait(pending, return_when=FIRST_COMPLETED)

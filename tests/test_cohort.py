@@ -381,3 +381,35 @@ def test_cli_ingest_and_export(tmp_path):
                           capture_output=True, text=True, env=env, check=True)
     assert "exported 1 runs" in done.stdout
     assert Store(tmp_path / "out").runs["runner_id"][0] == runlab.privacy.pseudonym("r01", "k")
+
+
+def _crash_on_poison(task: cohort._Task) -> dict:
+    """Worker stand-in: dies (like a reader crashing the interpreter) on 'poison' files."""
+    if "poison" in task.source_path:
+        os._exit(70)
+    return {"ok": True, "source_path": task.source_path}
+
+
+def test_a_file_that_kills_its_worker_is_isolated_and_the_batch_goes_on():
+    names = [f"f{i}" for i in range(10)] + ["poison"] + [f"g{i}" for i in range(5)]
+    tasks = iter([cohort._Task(n, n, None, None, f"{i:064d}", "") for i, n in enumerate(names)])
+    results = list(cohort._results_local(tasks, 2, _crash_on_poison))
+    assert len(results) == len(names)
+    bad = [r for r in results if not r["ok"]]
+    assert [(r["source_path"], r["error_type"]) for r in bad] == [("poison", "WorkerCrashed")]
+    assert {r["source_path"] for r in results if r["ok"]} == set(names) - {"poison"}
+
+
+def test_many_small_commits_are_compacted_without_change(tmp_path, monkeypatch):
+    src = tmp_path / "src"
+    for i in range(9):
+        fit_run(src / "r01" / f"run{i}.fit", seed=i, seconds=60)
+    (src / "r01" / "bad.fit").write_bytes(b"x")
+    monkeypatch.setattr(cohort, "BATCH_FILES", 1)  # a part per file
+    monkeypatch.setattr(cohort, "COMPACT_PARTS", 4)
+    store = ingest(src, tmp_path / "store", workers=1, progress=False)
+    assert len(list((tmp_path / "store/runs").glob("part-*.parquet"))) == 1
+    assert len(list((tmp_path / "store/errors").glob("part-*.parquet"))) == 1
+    assert store.runs.height == 9 and store.errors.height == 1
+    again = ingest(src, tmp_path / "store", workers=1, progress=False)
+    assert again.last_report.skipped == 10
