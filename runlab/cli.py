@@ -183,6 +183,40 @@ def cmd_zone(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_journal(args: argparse.Namespace) -> int:
+    """Check a training journal: every bad row with its line, field and what is allowed."""
+    from runlab.errors import JournalError
+    from runlab.journal import for_export, read_journal, write
+
+    try:
+        frame, problems = read_journal(args.file, errors="collect")
+    except (OSError, JournalError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for line, field, message in problems:
+        print(f"{args.file}:{line}: {field}: {message}")
+    print(f"{args.file}: {frame.height} good entries, {len(problems)} problem(s) in "
+          f"{len({p[0] for p in problems})} row(s)", file=sys.stderr)
+    if args.export:
+        write(args.export, for_export(frame, include_notes=args.include_notes))
+        print(f"wrote {frame.height} entries to {args.export}"
+              f"{'' if args.include_notes else ' (notes and video paths left out)'}",
+              file=sys.stderr)
+    return 1 if problems else 0
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    """Simulate a cohort with known truth and write it as FIT/TCX/GPX files + journal."""
+    from runlab import simulate
+
+    c = simulate.cohort(args.runners, args.weeks, tuple(args.groups), seed=args.seed,
+                        model=args.model)
+    folder = c.write(args.out, workers=args.workers)
+    print(f"wrote {c.runs.height} runs of {c.runners.height} runners to {folder} "
+          "(truth: runners.csv, runs_truth.csv)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="runlab", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -251,6 +285,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8866)
     p.add_argument("--no-browser", action="store_true")
     p.set_defaults(func=cmd_coach)
+    p = sub.add_parser("simulate", help="write a simulated cohort with known truth")
+    p.add_argument("out", help="output folder: <out>/<runner_id>/<date>_<session>.fit ...")
+    p.add_argument("--runners", type=int, default=40)
+    p.add_argument("--weeks", type=int, default=12)
+    p.add_argument("--groups", nargs="+", default=["control", "cadence+7.5%"])
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--model", choices=("clinic", "mixed"), default="clinic")
+    p.add_argument("--workers", type=int, default=None, help="writer processes")
+    p.set_defaults(func=cmd_simulate)
+    p = sub.add_parser("journal", help="check a training journal (CSV, JSON Lines, xlsx)")
+    p.add_argument("file")
+    p.add_argument("--export", help="write the good entries here (.csv or .jsonl)")
+    p.add_argument("--include-notes", action="store_true",
+                   help="keep free-text notes and video paths in --export")
+    p.set_defaults(func=cmd_journal)
     return parser
 
 

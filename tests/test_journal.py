@@ -562,3 +562,21 @@ def test_sample_journal_attaches_to_the_sample_files(sample):
     assert (got["date"] == got["date_right"]).all() and (got["time"] == got["local_time"]).all()
     ease = J.weekly_ease(linked)
     assert ease["entries"].sum() == jr.height
+
+
+def test_cli_journal_check_and_private_export(tmp_path, capsys):
+    from runlab.cli import main
+
+    path = tmp_path / "j.csv"
+    path.write_text(f"{HEADER}\n2025-06-02,ana,,3,heel,4,3,road,22,50,secret note\n"
+                    "2025-06-03,ana,,3,heel,4,12,road,22,50,\n")
+    out = tmp_path / "shared.csv"
+    assert main(["journal", str(path), "--export", str(out)]) == 1
+    printed = capsys.readouterr()
+    assert f"{path}:3: rpe: '12' is not allowed" in printed.out
+    assert "1 good entries, 1 problem(s)" in printed.err
+    shared = runlab.read_journal(out)
+    assert shared.height == 1 and shared["notes"].to_list() == [None]
+    assert "secret" not in out.read_text()
+    good = J.write(tmp_path / "good.csv", shared)
+    assert main(["journal", str(good)]) == 0
