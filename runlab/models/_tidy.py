@@ -31,7 +31,6 @@ __all__ = [
     "fixed_frame",
     "random_frame",
     "params_frame",
-    "normal_interval",
     "combination_frame",
     "coef_frame",
     "random_frame_empty",
@@ -182,12 +181,6 @@ def fit_mixedlm(endog: pd.Series, exog: pd.DataFrame, groups: pd.Series,
         failures.append(f"{method}: " + "; ".join(str(w.message) for w in caught)[:200])
     raise ModelError(f"{what}: the mixed model did not converge with any optimizer "
                      f"({' | '.join(failures)}); simplify it or add data")
-
-
-def normal_interval(estimate: np.ndarray, se: np.ndarray, alpha: float):
-    """``estimate ∓ z · se`` with ``z`` the normal ``1 - alpha/2`` quantile."""
-    z = stats.norm.ppf(1 - alpha / 2)
-    return estimate - z * se, estimate + z * se
 
 
 def fixed_frame(result, *, alpha: float = 0.05) -> pl.DataFrame:
