@@ -18,7 +18,8 @@
    recording each sample closes; 0 after a pause or gap, so ``sample_s`` summed over moving
    samples is the moving time);
 7. altitude smoothing and ``grade_pct``;
-8. ``gait`` run/walk/stop by cadence with hysteresis and a minimum segment duration.
+8. ``gait`` run/walk/stop by cadence with hysteresis (140/130 spm, or adapted to a
+   clearly bimodal session: :func:`run_thresholds`) and a minimum segment duration.
 
 Every repair is flagged in a column, announced with a
 :class:`~runlab.errors.DataRepairWarning`, and listed by :func:`repair_notes`.
@@ -35,7 +36,8 @@ import polars as pl
 from runlab import schema
 from runlab.errors import DataRepairWarning, SchemaError
 
-__all__ = ["clean", "repair_notes", "hampel", "cadence_unit_factor", "run_lengths", "FLAGS",
+__all__ = ["clean", "repair_notes", "hampel", "cadence_unit_factor", "run_lengths",
+           "run_thresholds", "FLAGS",
            "RUN_ENTER_SPM", "RUN_LEAVE_SPM", "MIN_SEGMENT_S", "PAUSE_GAP_S",
            "MOVING_SPEED_MPS"]
 
@@ -546,11 +548,47 @@ def _gait(a: dict[str, np.ndarray], min_segment_s: float) -> np.ndarray:
         return np.array([], dtype=object)
     moving, cad, speed = a["moving"], a["cadence_spm"], a["speed_mps"]
     stepping = np.isfinite(cad) & (cad >= MIN_STEPPING_SPM)
-    cad_state = _hysteresis(np.where(stepping, cad, np.nan), RUN_ENTER_SPM, RUN_LEAVE_SPM)
+    enter, leave = run_thresholds(cad[stepping & moving])
+    cad_state = _hysteresis(np.where(stepping, cad, np.nan), enter, leave)
     speed_state = _hysteresis(speed, RUN_ENTER_MPS, RUN_LEAVE_MPS)
     running = np.where(stepping, cad_state, speed_state)
     label = np.where(~moving, "stop", np.where(running, "run", "walk")).astype(object)
     return _merge_short(label, a["sample_s"], min_segment_s)
+
+
+def run_thresholds(cadence_spm: np.ndarray, *, min_samples: int = 60,
+                   min_gap_spm: float = 15.0, band_spm: tuple[float, float] = (115.0, 140.0)
+                   ) -> tuple[float, float]:
+    """Walk→run and run→walk cadence thresholds for one session [steps/min].
+
+    The SCIENCE.md default is enter > 140, leave < 130. A runner whose running cadence sits
+    near or below 140 (slow, short-legged or very relaxed joggers: between-runner SD is
+    ~8 spm) would flicker between walk and run, so when the session's moving cadence is
+    clearly bimodal — Otsu's threshold (Otsu, 1979) splits it into a walking and a running
+    mode at least ``min_gap_spm`` apart, each ≥ 5 % of samples, and the split lies in
+    ``band_spm`` — the thresholds are the split ± 5 spm instead.
+    """
+    c = np.asarray(cadence_spm, dtype=np.float64)
+    c = c[np.isfinite(c)]
+    if c.size < min_samples:
+        return RUN_ENTER_SPM, RUN_LEAVE_SPM
+    hist, edges = np.histogram(np.clip(c, 40.0, 240.0), bins=200, range=(40.0, 240.0))
+    centre = (edges[:-1] + edges[1:]) / 2
+    w0 = np.cumsum(hist)
+    w1 = c.size - w0
+    s0 = np.cumsum(hist * centre)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        m0 = s0 / w0
+        m1 = (s0[-1] - s0) / w1
+        between = w0 * w1 * (m0 - m1) ** 2
+    k = int(np.nanargmax(np.where((w0 > 0) & (w1 > 0), between, np.nan))) \
+        if ((w0 > 0) & (w1 > 0)).any() else None
+    if k is None:
+        return RUN_ENTER_SPM, RUN_LEAVE_SPM
+    split = float(edges[k + 1])
+    bimodal = (min(w0[k], w1[k]) >= 0.05 * c.size and m1[k] - m0[k] >= min_gap_spm
+               and band_spm[0] <= split <= band_spm[1])
+    return (split + 5.0, split - 5.0) if bimodal else (RUN_ENTER_SPM, RUN_LEAVE_SPM)
 
 
 def run_lengths(label: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

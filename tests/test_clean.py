@@ -254,3 +254,56 @@ def test_empty_and_unsorted_records():
     with pytest.warns(DataRepairWarning, match="without a timestamp"):
         runlab.clean(pl.concat([rec, rec.head(1).with_columns(
             pl.lit(None, schema.TIMESTAMP).alias("timestamp"))]))
+
+
+# --- the real corpus (MANIFEST facts) ---------------------------------------------------------
+
+
+def corpus_activity(corpus, path):
+    from conftest import facts, manifest
+
+    row = manifest().filter(pl.col("path") == path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataRepairWarning)
+        act = runlab.read_activity(corpus / path)
+        return act, act.clean(), facts(row["expect"][0]) | {"_tricky": row["tricky"][0]}
+
+
+@pytest.mark.parametrize("path", [
+    "files/fit/fitparse__2015-10-13-08-43-15.fit",  # 6 timer pauses
+    "files/fit/fitparse__sample-activity.fit",  # pauses, no-fix positions
+    "files/fit/fitparse__2019-02-17-062644-ELEMNT-297E-195-0.fit",  # 57 stop events, 6.5 h
+    "files/fit/hns__B47I2852.FIT",  # tiny, paused
+    "files/fit/runpandas__run.fit",
+    "files/fit/fitparse__activity-small-fenix2-run.fit",
+])
+def test_recorded_time_matches_device_timer_on_corpus(corpus, path):
+    act, out, fact = corpus_activity(corpus, path)
+    assert "pauses" in fact["_tricky"] or act.events.filter(
+        pl.col("event_type") == "stop_all").height == 1
+    timer_s = act.sessions["total_timer_time_s"].sum()
+    # sample_s sums the time the device's timer ran (pauses excluded), to within 1 %
+    assert out["sample_s"].sum() == pytest.approx(timer_s, rel=0.01, abs=2.0)
+    schema.validate(out, "cleaned")
+
+
+def test_corpus_run_moving_time_and_no_false_repairs(corpus):
+    _, out, fact = corpus_activity(corpus, "files/fit/fitparse__garmin-fenix-5-run.fit")
+    assert out.filter(pl.col("moving"))["sample_s"].sum() == float(fact["moving_time_s"])
+    assert not out["cadence_repaired"].any()
+    assert (out.filter(pl.col("moving"))["gait"] == "run").all()  # 176–180 steps/min
+    _, out, fact = corpus_activity(corpus, "files/fit/runpandas__run.fit")
+    assert not out["cadence_repaired"].any()  # strides/min in the file, steps/min here
+    # mean cadence over all samples is twice the raw FIT strides/min mean (spikes aside)
+    assert out["cadence_spm"].mean() == pytest.approx(2 * float(fact["mean_raw_cadence"]),
+                                                      rel=0.02)
+    assert {"run", "walk"} <= set(out["gait"])  # a run with walk breaks
+
+
+def test_corpus_walk_is_walking(corpus):
+    act, out, fact = corpus_activity(corpus, "files/fit/fitparse__garmin-fenix-5-walk.fit")
+    assert "walk-cadence" in fact["_tricky"] and act.sport == "walking"
+    assert (out["gait"] == "walk").all()
+    assert not out["cadence_repaired"].any()
+    # a 14-s smart-recording gap covered at walking pace is not a pause
+    assert out["sample_s"].sum() == pytest.approx(46.0)

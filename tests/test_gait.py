@@ -120,3 +120,55 @@ def test_single_climb_is_not_a_repeat_and_flat_has_none():
 def test_rolling_terrain_climbs_are_not_hill_repeats():
     climbs = gait.hills(hill_session(back_down=False))  # a staircase: each climb starts higher
     assert climbs.height == 4 and not climbs["repeat"].any()
+
+
+# --- simulated walk–run sessions (runlab.simulate): seconds labelled correctly -------------
+
+
+def planned_gait(run: dict) -> np.ndarray:
+    """True gait per planned second of a walk–run or continuous session: warm-up walk,
+    ``repeats`` × (run ``run_s``, walk ``walk_s``), cool-down walk (runlab.plan's layout)."""
+    parts = [("walk", run["warmup_s"])]
+    for _ in range(run["repeats"] or 0):
+        parts += [("run", run["run_s"]), ("walk", run["walk_s"])]
+    parts.append(("walk", run["cooldown_s"]))
+    return np.concatenate([np.repeat(g, max(1, round(s))) for g, s in parts if s])
+
+
+def plan_second(cleaned: pl.DataFrame, events: pl.DataFrame) -> np.ndarray:
+    """Planned second of each sample: time since the start minus timer pauses before it."""
+    t = cleaned["timestamp"].to_physical().to_numpy() / 1e6
+    ev = events.sort("timestamp")
+    ev_t = ev["timestamp"].to_physical().to_numpy() / 1e6
+    kind = ev["event_type"].to_numpy()
+    shift = np.zeros(t.size)
+    for stop, start in zip(ev_t[kind == "stop"], ev_t[kind == "start"], strict=True):
+        shift += np.where(t >= start, start - stop, 0.0)
+    return np.round(t - t[0] - shift).astype(np.int64)
+
+
+@pytest.mark.slow
+def test_segmentation_accuracy_on_simulated_walk_run_sessions():
+    from runlab import simulate
+
+    cohort = simulate.cohort(8, 6, seed=21)
+    runs = cohort.runs.filter((pl.col("strides") == 0) & (pl.col("hill_reps") == 0)
+                              & pl.col("test_distance_m").is_null())
+    assert set(runs["run_walk_pattern"]) >= {"1:1", "2:1", "3:1", "continuous"}
+    right = total = 0.0
+    for run in runs.iter_rows(named=True):
+        truth = planned_gait(run)
+        assert truth.size == run["moving_s"]  # the plan layout still matches the simulator
+        events = cohort.events(run["run_id"])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DataRepairWarning)
+            out = runlab.clean(cohort.records(run["run_id"]), events)
+        sec = np.clip(plan_second(out, events), 0, truth.size - 1)
+        weight = out["sample_s"].to_numpy()  # seconds each sample stands for
+        hit = weight * (out["gait"].to_numpy() == truth[sec])
+        assert hit.sum() / weight.sum() >= 0.95, run["run_id"]
+        assert gait.walk_run_pattern(out)["pattern"][0] == run["run_walk_pattern"]
+        right += hit.sum()
+        total += weight.sum()
+    print(f"segmentation: {right / total:.2%} of {total:.0f} s in {runs.height} sessions")
+    assert right / total >= 0.97

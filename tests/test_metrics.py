@@ -152,3 +152,41 @@ def test_weekly_progress_table():
     assert b["easy_cadence_spm"] is None and b["cadence_spm"] == 170.0  # one run: unknown
     with pytest.raises(SchemaError, match="moving_s"):
         metrics.weekly(runs.drop("moving_s"))
+
+
+# --- simulated cohort (runlab.simulate): summaries against the known truth -----------------
+
+
+@pytest.mark.slow
+def test_summaries_recover_simulated_truth():
+    from runlab import simulate
+
+    cohort = simulate.cohort(6, 8, seed=3)
+    rows = []
+    for run in cohort.runs.iter_rows(named=True):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DataRepairWarning)
+            cleaned = runlab.clean(cohort.records(run["run_id"]), cohort.events(run["run_id"]))
+        row = runlab.summarize(cleaned, run_id=run["run_id"]).row(0, named=True)
+        mile = metrics.baseline_mile(cleaned)
+        rows.append({
+            "moving": row["moving_s"] / run["moving_s"] - 1,
+            # treadmill distance is the pod's (calibrated ±4 %), not the plan's
+            "distance": None if run["treadmill"] else row["distance_m"] / run["distance_m"] - 1,
+            "cadence": row["cadence_spm"] - run["cadence_spm"],
+            "repaired_ok": row["cadence_repaired"] == run["doubled_cadence"],
+            "strides_ok": row["strides"] == run["strides"],
+            "hills_ok": row["hill_reps"] == run["hill_reps"] or run["smart_recording"],
+            "pattern_ok": row["walk_run_pattern"] == run["run_walk_pattern"].replace(
+                "test", "continuous"),
+            "mile": (mile["mile_time_s"][0] * run["target_speed_mps"] / metrics.MILE_M - 1
+                     if mile.height else None) if run["session_type"] == "baseline_test"
+            else 0.0,
+        })
+    got = pl.DataFrame(rows)
+    assert got["moving"].abs().max() < 0.01
+    assert got["distance"].drop_nulls().abs().max() < 0.01  # GPS spikes repaired
+    assert got["cadence"].abs().mean() < 1.0 and got["cadence"].abs().max() < 4.0
+    assert got["repaired_ok"].all()  # doubled files repaired, no other file touched
+    assert got["strides_ok"].all() and got["hills_ok"].all() and got["pattern_ok"].all()
+    assert got["mile"].null_count() == 0 and got["mile"].abs().max() < 0.01
