@@ -256,3 +256,13 @@ def test_bad_arguments_raise():
         simulate.cohort(4, 2, model="bayes")
     with pytest.raises(KeyError, match="no run"):
         simulate.cohort(2, 1).records("nope")
+
+
+def test_cli_simulate(tmp_path, capsys):
+    from runlab.cli import main
+
+    assert main(["simulate", str(tmp_path / "out"), "--runners", "2", "--weeks", "1",
+                 "--seed", "3", "--workers", "1"]) == 0
+    assert "runs of 2 runners" in capsys.readouterr().out
+    truth = pl.read_csv(tmp_path / "out" / "runs_truth.csv")
+    assert all((tmp_path / "out" / p).exists() for p in truth["path"])
