@@ -10,8 +10,8 @@ from pathlib import Path
 
 import polars as pl
 
-__all__ = ["css", "timed", "chart_view", "set_chart", "unvalidated", "frame_html", "enable_offline_charts",
-           "export_dir"]
+__all__ = ["css", "timed", "chart_view", "chart_spec", "set_spec", "set_chart", "unvalidated",
+           "frame_html", "enable_offline_charts", "export_dir"]
 
 
 def css(widget, *names: str):
@@ -58,19 +58,27 @@ def chart_view(chart):
     return css(alt.JupyterChart(chart), "chart")
 
 
-def set_chart(view, chart) -> None:
-    """Show a new chart in an existing :func:`chart_view`, fast.
-
-    The chart's Vega-Lite spec is sent without altair's JSON-schema validation (the chart
-    functions are validated in their tests; validation is most of an update's time). The
-    view keeps the selections it was created with, which must have the same names.
-    """
+def chart_spec(chart) -> dict:
+    """The chart's Vega-Lite spec, built and serialized without altair's JSON-schema
+    validation (the chart functions are validated in their tests; validation is most of
+    an update's time)."""
     with unvalidated():
-        spec = chart.to_dict(validate=False)
+        return chart.to_dict(validate=False)
+
+
+def set_spec(view, spec: dict) -> None:
+    """Show a spec (:func:`chart_spec`) in an existing :func:`chart_view`. The view keeps
+    the selections it was created with, which must have the same names; they restart
+    empty."""
     with view.hold_sync():
         view.spec = spec
         view._vl_selections = {name: {"value": None, "store": []}
                                for name in view._selection_types}
+
+
+def set_chart(view, chart) -> None:
+    """Show a new chart in an existing :func:`chart_view`, fast (see :func:`chart_spec`)."""
+    set_spec(view, chart_spec(chart))
 
 
 def unvalidated():

@@ -6,12 +6,21 @@ import ipywidgets as w
 import polars as pl
 
 from runlab.errors import SchemaError
-from runlab.widgets._common import chart_view, css, frame_html, set_chart, timed, unvalidated
+from runlab.widgets._common import (
+    chart_spec,
+    chart_view,
+    css,
+    frame_html,
+    set_spec,
+    timed,
+    unvalidated,
+)
 
 __all__ = ["CohortExplorer", "cohort_runs"]
 
 ALL = "all"
 BRUSH = "speed_brush"
+SPEC_CACHE = 64  # filter states whose chart specs are kept
 TABLE_COLUMNS = ("runner_id", "group", "week", "start_time", "distance_m", "speed_mps",
                  "cadence_spm", "step_length_m", "run_walk_ratio", "easy")
 
@@ -45,6 +54,7 @@ class CohortExplorer(w.VBox):
     against speed (aggregated per runner-week so no chart ships more than ~5,000 marks)
     and weekly easy-run cadence — and the runs table. Brushing a speed range in the
     scatter (an altair selection returned to Python) narrows the table to those runs.
+    The chart specs of the last 64 filter states are kept, so going back is instant.
 
     Parameters
     ----------
@@ -69,6 +79,7 @@ class CohortExplorer(w.VBox):
         self.summary = css(w.HTML(), "cohort-summary")
         self.table = css(w.HTML(), "cohort-table")
         self.speed_range: tuple[float, float] | None = None
+        self._specs: dict[tuple, tuple[dict, dict]] = {}
         self._refresh_runner_options()
         filtered = self.filtered()
         self.scatter = chart_view(self._scatter(filtered))
@@ -105,9 +116,16 @@ class CohortExplorer(w.VBox):
         """Re-filter and redraw after a control change."""
         self._refresh_runner_options()
         filtered = self.filtered()
-        with unvalidated():
-            set_chart(self.scatter, self._scatter(filtered))
-            set_chart(self.weekly, self._weekly(filtered))
+        key = (self.group.value, self.weeks.value, self.runner.value)
+        specs = self._specs.pop(key, None)
+        if specs is None:
+            with unvalidated():
+                specs = (chart_spec(self._scatter(filtered)), chart_spec(self._weekly(filtered)))
+        self._specs[key] = specs  # most recently used last
+        while len(self._specs) > SPEC_CACHE:
+            self._specs.pop(next(iter(self._specs)))
+        set_spec(self.scatter, specs[0])
+        set_spec(self.weekly, specs[1])
         self.speed_range = None  # the new chart starts without a brush
         self._show(filtered)
 
