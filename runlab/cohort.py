@@ -38,6 +38,7 @@ import contextlib
 import fnmatch
 import hashlib
 import io
+import itertools
 import multiprocessing
 import os
 import stat
@@ -195,7 +196,11 @@ def _discover(source: Any, runners: Any, key: str | bytes | None, exclude: Path,
         out = []
         for folder, dirs, files in os.walk(root):
             here = Path(folder)
+            for d in dirs:  # a linked folder is not followed, and listed as such
+                if (here / d).is_symlink() and not d.startswith("."):
+                    out.append(make(here / d, (here / d).relative_to(root).as_posix()))
             dirs[:] = sorted(d for d in dirs if not d.startswith(".")
+                             and not (here / d).is_symlink()
                              and (here / d).resolve() != exclude)
             for name in sorted(files):
                 path = here / name
@@ -366,6 +371,10 @@ def _results_local(tasks: Iterator[_Task], workers: int,
     ``WorkerCrashed`` and the batch goes on.
     """
     work = work or _ingest_one
+    first = next(tasks, None)
+    if first is None:  # nothing new: start no processes
+        return
+    tasks = itertools.chain([first], tasks)
     ctx = multiprocessing.get_context("spawn")  # fork after polars' threads can deadlock
     limit = workers * IN_FLIGHT_PER_WORKER
     suspects: deque[_Task] = deque()

@@ -97,6 +97,7 @@ def mixed(tmp_path_factory, corpus):
     (bad / "noise.fit.gz").write_bytes(gzip.compress(np.random.default_rng(1).bytes(3000)))
     os.mkfifo(bad / "fifo.fit")  # opening it would block for ever
     (bad / "passwd.fit").symlink_to("/etc/passwd")
+    (bad / "etc").symlink_to("/etc", target_is_directory=True)  # not followed
     fit_run(Path(os.fsdecode(bytes(bad) + b"/caf\xe9 run\n.fit")), seed=30)  # odd name
     (root / ".DS_Store").write_bytes(b"\0" * 10)  # hidden: ignored
     (root / "journal.csv").write_text(
@@ -149,6 +150,7 @@ def test_bad_files_are_errors_with_types_and_messages(mixed):
     messages = dict(zip(store.errors["source_path"], store.errors["message"], strict=True))
     assert "symbolic link" in messages["r03/passwd.fit"]
     assert "not a regular file" in messages["r03/fifo.fit"]
+    assert "symbolic link" in messages["r03/etc"]
     # a truncated file is refused, or read as far as it is sound and flagged partial
     if got["r03/truncated.fit"] == "run":
         assert store.runs.filter(pl.col("source_path") == "r03/truncated.fit")["partial"][0]
