@@ -326,14 +326,13 @@ class _Raw:
     objects: list[dict[str, Any]] = field(default_factory=list)
 
     def text_frame(self) -> pl.DataFrame:
-        names = list(dict.fromkeys(_header_name(h) for h in self.header))
-        data = {n: [] for n in names}
-        for row in self.rows:
-            for n in names:
-                data[n].append(None)
-            for k, v in row.items():
-                data[_header_name(k)][-1] = v
-        frame = pl.DataFrame(data, schema={n: pl.String for n in names})
+        data: dict[str, list[str | None]] = {}
+        for key in self.header:  # column by column; headers equal once normalised merge
+            name, col = _header_name(key), [row.get(key) for row in self.rows]
+            old = data.get(name)
+            data[name] = col if old is None else [a if b is None else b
+                                                  for a, b in zip(old, col, strict=True)]
+        frame = pl.DataFrame(data, schema=dict.fromkeys(data, pl.String))
         return frame.with_columns(pl.Series(_LINE, self.lines, pl.Int64))
 
 
