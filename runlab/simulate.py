@@ -267,7 +267,9 @@ def cohort(n_runners: int, weeks: int, groups: Sequence[str] = ("control", "cade
         ``truth_effects`` holds, for ``"mixed"``, the fixed effects under statsmodels
         formula names (``Intercept``, ``speed_c``, ``week``, ``group[T.<g>]``,
         ``week:group[T.<g>]``; ``week`` counts from 1, so the intercept is the cadence at
-        week 0 and the runner's mean speed) plus ``sd_intercept``, ``sd_week``,
+        week 0 and the runner's mean speed; ``week:group[T.<g>]`` is the group's boost over
+        the reference × ``Intercept`` / 10, the change reached over a ten-week clinic) plus
+        ``sd_intercept``, ``sd_week``,
         ``corr_intercept_week`` and ``residual_sd``; for ``"clinic"``, the population values
         of the generative model.
     """
@@ -623,7 +625,8 @@ def _fatigue(kind: np.ndarray, drop: float) -> np.ndarray:
 def _truth(run: dict) -> dict:
     """True per-run values from the noise-free series (what summarize should recover)."""
     kind, speed, cad, _ = _segments(run)
-    cad = cad - _fatigue(kind, run["fatigue_drop_spm"])
+    fat = _fatigue(kind, run["fatigue_drop_spm"])
+    cad = cad - fat
     running = np.isin(kind, _RUNNING_KINDS)
     walking = ~running
     run_s, walk_s = float(running.sum()), float(walking.sum())
@@ -631,7 +634,6 @@ def _truth(run: dict) -> dict:
     total = running.sum()
     first = running & (third <= total / 3)
     last = running & (third > 2 * total / 3)
-    fat = _fatigue(kind, run["fatigue_drop_spm"])
     return {
         "moving_s": float(len(kind)),
         "elapsed_s": float(len(kind)) + float(run["paused_s"]),
@@ -683,12 +685,11 @@ def run_records(run: dict) -> tuple[pl.DataFrame, pl.DataFrame]:
     pace = lfilter([0.05], [1, -0.95], rng.normal(0, 1, n)) * 0.6  # AR(1) ±~3 %
     speed = np.convolve(np.r_[np.repeat(v_target[0], 3), v_target], smooth, "valid")
     speed = speed * (1 + 0.03 * pace)
+    fatigue = _fatigue(kind, run["fatigue_drop_spm"])
     cad_clean = np.convolve(np.r_[np.repeat(c_target[0], 3), c_target], smooth, "valid")
-    cad_clean = cad_clean - _fatigue(kind, run["fatigue_drop_spm"])
     noise_sd = np.where(running, SAMPLE_NOISE_SD_SPM, 3.0)
-    cadence = cad_clean + rng.normal(0, 1, n) * noise_sd
-    speed = speed * (1 - 0.01 * _fatigue(kind, run["fatigue_drop_spm"])
-                     / max(run["fatigue_drop_spm"], 1e-9))
+    cadence = cad_clean - fatigue + rng.normal(0, 1, n) * noise_sd
+    speed = speed * (1 - 0.01 * fatigue / max(run["fatigue_drop_spm"], 1e-9))  # −1 % at the end
     heat = max(0.0, (run["heat_index_c"] or 15.0) - 15.0)
     hr_target = 62 + 26 * speed + 0.9 * heat + 12 * (grade > 0)
     hr = lfilter([1 / 25], [1, -(1 - 1 / 25)], hr_target - hr_target[0]) + hr_target[0]
