@@ -177,8 +177,9 @@ class Cohort:
 
         Layout: ``folder/<runner_id>/<date>_<session>.fit`` (``.tcx``/``.gpx`` for runners
         whose app exports those). ``workers`` processes render files in parallel (default:
-        up to 4 CPUs; 1 renders in this process). Deterministic: the same cohort writes
-        the same bytes.
+        up to 4 CPUs; 1 renders in this process). The workers are *spawned*, so a script
+        calling this needs the usual ``if __name__ == "__main__":`` guard (notebooks do
+        not). Deterministic: the same cohort writes the same bytes.
         """
         from runlab import journal as _journal
 
