@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 import tempfile
-import time
+import timeit
 import warnings
 from pathlib import Path
 
@@ -63,12 +63,7 @@ def walk_run_session(minutes: int, seed: int = 0) -> tuple[pl.DataFrame, pl.Data
 
 def best_of(fn, repeat: int) -> float:
     """Best wall time of ``repeat`` calls [s]."""
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+    return min(timeit.repeat(fn, number=1, repeat=repeat))
 
 
 def main(minutes: int = 60, repeat: int = 7) -> float:

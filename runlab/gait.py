@@ -82,19 +82,20 @@ def _episode_frame(cleaned: pl.DataFrame, starts: np.ndarray, ends: np.ndarray,
     with np.errstate(invalid="ignore", divide="ignore"):
         step = v / (c / 60.0)
     ts = cleaned["timestamp"]
-    out = pl.DataFrame([
+    if ts.dtype != schema.TIMESTAMP:
+        ts = ts.cast(schema.TIMESTAMP)
+    how = {"span": span, "mean": wmean, "given": lambda x: x}
+    return pl.DataFrame([
         ts.gather(starts).alias("start"), ts.gather(ends).alias("end"),
         pl.Series("gait", majority, dtype=pl.String),
-        pl.Series("duration_s", total(w)),
+        pl.Series("duration_s", total(w), dtype=pl.Float64),
         pl.Series("distance_m", span(dist), nan_to_null=True),
         pl.Series("cadence_spm", c, nan_to_null=True),
         pl.Series("speed_mps", v, nan_to_null=True),
         pl.Series("step_length_m", step, nan_to_null=True),
+        *(pl.Series(name, how[kind](x), nan_to_null=kind != "given")
+          for name, (kind, x) in (extra or {}).items()),
     ])
-    how = {"span": span, "mean": wmean, "given": lambda x: x}
-    out = out.with_columns(pl.Series(name, how[kind](x), nan_to_null=kind != "given")
-                           for name, (kind, x) in (extra or {}).items())
-    return out.cast({k: t for k, t in _SEGMENT_SCHEMA.items()})
 
 
 def segments(cleaned: pl.DataFrame) -> pl.DataFrame:
@@ -242,7 +243,8 @@ def strides(cleaned: pl.DataFrame, *, min_gain: float = 0.15, min_s: float = 15.
         fast = running & (smooth >= base * (1.0 + min_gain))
     starts, ends = _episodes(fast, _elapsed(cleaned), bridge_s=3.0, min_s=min_s, max_s=max_s)
     out = _episode_frame(cleaned, starts, ends)
-    return out.with_columns(speed_gain_pct=100.0 * (pl.col("speed_mps") / base - 1.0))
+    gain = 100.0 * (out["speed_mps"].to_numpy().astype(np.float64) / base - 1.0)
+    return out.hstack([pl.Series("speed_gain_pct", gain, dtype=pl.Float64)])
 
 
 def hills(cleaned: pl.DataFrame, *, min_grade_pct: float = 3.0, min_gain_m: float = 1.0,

@@ -123,7 +123,8 @@ def summarize(activity_or_records, *, run_id: str | None = None,
     ts = cleaned["timestamp"]
     us = ts.to_physical().to_numpy()
     elapsed = float(us[-1] - us[0]) / 1e6 if us.size else 0.0
-    spikes = sum(int(cleaned[c].sum()) for c in FLAGS if c.endswith("_spike"))
+    spikes = sum(int(np.count_nonzero(cleaned[c].to_numpy())) for c in FLAGS
+                 if c.endswith("_spike"))
     notes = repair_notes(cleaned)
     row = {
         "run_id": run_id or default_id,
@@ -150,9 +151,9 @@ def summarize(activity_or_records, *, run_id: str | None = None,
         "elapsed_s": elapsed,
         "paused_s": max(elapsed - float(w.sum()), 0.0),
         "records": cleaned.height,
-        "cadence_repaired": bool(cleaned["cadence_repaired"].any()),
+        "cadence_repaired": bool(np.any(cleaned["cadence_repaired"].to_numpy())),
         "spikes": spikes,
-        "speed_derived": bool(cleaned["speed_derived"].any()),
+        "speed_derived": bool(np.any(cleaned["speed_derived"].to_numpy())),
         "notes": "; ".join(notes) or None,
     }
     out = pl.DataFrame([row], schema={**schema.RUNS, **QUALITY})
