@@ -403,3 +403,21 @@ def test_sample_journal_calendar_and_comfort():
     entries = sum(d["entries"] for d in _data(comfort, next(_views(comfort))))
     assert entries == jr.filter(pl.col("temperature_c").is_not_null()
                                 & pl.col("comfort").is_not_null()).height
+
+
+def test_weekly_cadence_with_progression_model_on_simulated_cohort():
+    from runlab import simulate
+    from runlab.models import progression
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cohort = simulate.cohort(20, 8, seed=4, model="mixed")
+        fit = progression.cadence(cohort.runs)
+    spec = _spec(C.weekly_cadence(cohort.runs, trend=fit.summary))
+    assert _rows(spec) <= 2 * 8 * 2
+    dashed = next(v for v in _views(spec) if v["mark"].get("strokeDash"))
+    trend = {(d["group"], d["week"]): d["cadence_spm"] for d in _data(spec, dashed)}
+    for row in fit.summary.iter_rows(named=True):
+        assert trend[row["group"], row["week"]] == pytest.approx(row["cadence_spm"])
+    groups = {d["group"] for d in _data(spec, dashed)}
+    assert groups == set(cohort.runs["group"].cast(pl.String).unique())
