@@ -1,4 +1,5 @@
-"""Shared, safe and fast helpers of the XML readers (TCX, GPX).
+"""Shared, safe and fast helpers of the XML readers (TCX, GPX); the record finishing
+(:func:`finish_records`, :func:`cadence_to_spm`, :func:`parse_times`) serves every text reader.
 
 Safety
 ------
@@ -594,8 +595,12 @@ def finish_records(cols: dict[str, np.ndarray], times: pl.Series, path: str,
         frame = frame.filter(has_time)
         frame = _sorted(frame, warnings)
     t = frame["timestamp"]
-    elapsed = ((t - t.drop_nulls().min()).dt.total_microseconds() / 1e6
-               if has_time.any() else pl.Series([None] * frame.height, dtype=pl.Float64))
+    if has_time.any():
+        elapsed = (t - t.drop_nulls().min()).dt.total_microseconds() / 1e6
+    elif "elapsed_s" in frame.columns:  # a source with only relative time (Strava streams)
+        elapsed = frame["elapsed_s"]
+    else:
+        elapsed = pl.Series([None] * frame.height, dtype=pl.Float64)
     frame = frame.with_columns(elapsed.alias("elapsed_s"))
     frame = _derive_motion(frame, warnings)
     return schema.conform(frame, "records")

@@ -1,0 +1,240 @@
+"""Bulk exports (Strava, Garmin) read straight from the ``.zip``, never unpacked to disk.
+
+``runlab.read_archive(path)`` yields ``(source_name, result)`` for every activity file in the
+archive, in archive order: ``result`` is an :class:`~runlab.activity.Activity`, or — with
+``errors="collect"`` (the default) — the :class:`~runlab.errors.ReadError` that member raised,
+so one bad file never stops a bulk import (``errors="raise"`` raises it instead).
+
+- Activity files: ``.fit``, ``.tcx``, ``.gpx`` and their ``.gz`` forms (case-insensitive),
+  also inside zips nested one level deep (Garmin's export keeps uploads in inner zips).
+  Everything else (media, JSON profiles) is skipped.
+- Names and types: Strava's ``activities.csv`` (``Filename``, ``Activity Name``, ``Activity
+  Type``) fills ``meta["name"]``, ``meta["activity_type"]`` and, where the file had none,
+  ``meta["sport"]``. Garmin's ``*summarizedActivities*.json`` does the same for files whose
+  name contains the ``activityId``.
+- ``source_name`` is the member's path in the archive (``inner.zip!member`` when nested);
+  ``Activity.path`` and error messages use ``<archive>!<member>``.
+
+Safety: before anything is decompressed the whole central directory is checked. A member
+whose name is absolute, contains ``..`` or a drive letter, or is a symbolic link raises
+:class:`~runlab.errors.UnsafeArchiveError` (zip-slip), as does a member that claims to
+expand more than :data:`MAX_RATIO` times (zip bomb) or an archive with more than
+:data:`MAX_MEMBERS` members. Members over ``max_member_bytes`` or archives over
+``max_total_bytes`` (uncompressed) raise :class:`~runlab.errors.FileTooLargeError`. Reads are
+capped at the declared size, so a lying header cannot inflate memory either.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import os
+import posixpath
+import stat
+import zipfile
+from collections.abc import Iterator
+
+import polars as pl
+
+from runlab.activity import Activity
+from runlab.errors import CorruptFileError, FileTooLargeError, ReadError, UnsafeArchiveError
+
+__all__ = ["read_archive", "MAX_RATIO", "MAX_MEMBERS", "MAX_TOTAL_BYTES"]
+
+#: Largest believable compression ratio of one member: FIT compresses ~3×, XML ~10–25×.
+MAX_RATIO = 200.0
+#: Members below this size [bytes] are not ratio-checked (tiny files compress absurdly).
+_RATIO_FLOOR_BYTES = 1 << 20
+#: Most members an export may have (a decade of daily runs with photos is ~20 000).
+MAX_MEMBERS = 100_000
+#: Largest total uncompressed size [bytes] of one archive: 16 GiB.
+MAX_TOTAL_BYTES = 16 * 2**30
+
+_ACTIVITY_SUFFIXES = (".fit", ".tcx", ".gpx", ".fit.gz", ".tcx.gz", ".gpx.gz")
+_STRAVA_SPORTS = {"run": "running", "virtual run": "running", "trail run": "running",
+                  "walk": "walking", "hike": "hiking", "ride": "cycling",
+                  "virtual ride": "cycling", "swim": "swimming"}
+
+
+def read_archive(path: str | os.PathLike, *, errors: str = "collect",
+                 max_member_bytes: int | None = None,
+                 max_total_bytes: int = MAX_TOTAL_BYTES) -> Iterator[tuple[str, Activity | ReadError]]:
+    """Yield ``(source_name, Activity or ReadError)`` for each activity file in a zip export.
+
+    Parameters
+    ----------
+    path
+        The ``.zip`` file.
+    errors
+        ``"collect"``: a member that cannot be read is yielded with its ReadError;
+        ``"raise"``: raise it. Problems of the archive itself always raise.
+    max_member_bytes
+        Largest uncompressed member [bytes] (default :data:`runlab.io.MAX_FILE_BYTES`).
+    max_total_bytes
+        Largest total uncompressed size of the archive [bytes].
+
+    Examples
+    --------
+    >>> for name, act in runlab.read_archive("export_12345.zip"):  # doctest: +SKIP
+    ...     if isinstance(act, runlab.errors.ReadError): print("skip", act)
+    """
+    from runlab.io import MAX_FILE_BYTES
+
+    if errors not in ("collect", "raise"):
+        raise ValueError(f"errors must be 'collect' or 'raise', not {errors!r}")
+    name = os.fspath(path)
+    limit = MAX_FILE_BYTES if max_member_bytes is None else max_member_bytes
+    try:
+        zf = zipfile.ZipFile(name)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise CorruptFileError(name, f"not a readable zip archive: {exc}") from exc
+    with zf:
+        yield from _members(zf, name, "", errors, limit, max_total_bytes, depth=0)
+
+
+def _members(zf: zipfile.ZipFile, archive: str, prefix: str, errors: str, limit: int,
+             total_limit: int, depth: int, outer: dict[str, dict] | None = None,
+             ) -> Iterator[tuple[str, Activity | ReadError]]:
+    infos = _checked(zf, archive, prefix, limit, total_limit)
+    names = {**(outer or {}), **_names_and_types(zf, infos, archive, limit)}
+    for info in infos:
+        member = info.filename
+        low = member.lower()
+        source = f"{prefix}{member}"
+        where = f"{archive}!{source}"
+        if low.endswith(".zip") and depth == 0:
+            inner = _read(zf, info, archive, limit)
+            try:
+                nested = zipfile.ZipFile(io.BytesIO(inner))
+            except zipfile.BadZipFile as exc:
+                err = CorruptFileError(where, f"nested zip is unreadable: {exc}")
+                if errors == "raise":
+                    raise err from exc
+                yield source, err
+                continue
+            with nested:
+                yield from _members(nested, archive, f"{source}!", errors, limit, total_limit,
+                                    depth + 1, names)
+            continue
+        if not low.endswith(_ACTIVITY_SUFFIXES):
+            continue
+        try:
+            act = _activity(zf, info, where, limit)
+        except ReadError as exc:
+            if errors == "raise":
+                raise
+            yield source, exc
+            continue
+        stem = _stem(member)  # Garmin uploads: "<account>_<activityId>.fit"
+        extra = names.get(member) or names.get(stem) or names.get(stem.rsplit("_", 1)[-1]) or {}
+        act.meta.update({"archive": archive, "member": source, **extra})
+        if act.meta.get("sport") is None and extra.get("activity_type"):
+            act.meta["sport"] = _STRAVA_SPORTS.get(extra["activity_type"].lower(),
+                                                   extra["activity_type"].lower())
+        yield source, act
+
+
+def _checked(zf: zipfile.ZipFile, archive: str, prefix: str, limit: int,
+             total_limit: int) -> list[zipfile.ZipInfo]:
+    """All file members, after refusing unsafe names, links, bombs and oversize members."""
+    infos = zf.infolist()
+    if len(infos) > MAX_MEMBERS:
+        raise UnsafeArchiveError(archive, f"{len(infos)} members (more than {MAX_MEMBERS})")
+    total = 0
+    for info in infos:
+        member = info.filename
+        norm = posixpath.normpath(member.replace("\\", "/"))
+        if (member.startswith(("/", "\\")) or norm.startswith("..") or "/../" in f"/{norm}/"
+                or (len(member) > 1 and member[1] == ":") or "\0" in member):
+            raise UnsafeArchiveError(archive, f"member {prefix}{member!r} points outside the "
+                                              "archive (zip-slip)")
+        if stat.S_ISLNK(info.external_attr >> 16):
+            raise UnsafeArchiveError(archive, f"member {prefix}{member!r} is a symbolic link")
+        if info.file_size > limit:
+            raise FileTooLargeError(archive, f"member {prefix}{member!r} expands to "
+                                             f"{info.file_size} bytes (limit {limit})")
+        if (info.file_size > _RATIO_FLOOR_BYTES
+                and info.file_size > MAX_RATIO * max(info.compress_size, 1)):
+            raise UnsafeArchiveError(
+                archive, f"member {prefix}{member!r} claims a compression ratio of "
+                         f"{info.file_size / max(info.compress_size, 1):.0f}:1 (zip bomb?)")
+        total += info.file_size
+        if total > total_limit:
+            raise FileTooLargeError(archive, f"more than {total_limit} bytes uncompressed")
+    return [i for i in infos if not i.is_dir()]
+
+
+def _read(zf: zipfile.ZipFile, info: zipfile.ZipInfo, archive: str, limit: int) -> bytes:
+    where = f"{archive}!{info.filename}"
+    try:
+        with zf.open(info) as f:
+            data = f.read(limit + 1)
+    except RuntimeError as exc:  # encrypted
+        raise ReadError(where, f"cannot read the member: {exc}") from exc
+    except (zipfile.BadZipFile, EOFError, OSError, gzip.zlib.error) as exc:
+        raise CorruptFileError(where, f"damaged member: {exc}") from exc
+    if len(data) > limit:
+        raise FileTooLargeError(where, f"more than {limit} bytes")
+    return data
+
+
+def _activity(zf: zipfile.ZipFile, info: zipfile.ZipInfo, where: str, limit: int) -> Activity:
+    from runlab.io import read_bytes_activity
+
+    return read_bytes_activity(_read(zf, info, where.rsplit("!", 1)[0], limit), where)
+
+
+def _stem(member: str) -> str:
+    base = posixpath.basename(member)
+    for suffix in (".gz", ".fit", ".tcx", ".gpx"):
+        if base.lower().endswith(suffix):
+            base = base[: -len(suffix)]
+    return base
+
+
+def _names_and_types(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], archive: str,
+                     limit: int) -> dict[str, dict]:
+    """member path (Strava) or file stem (Garmin id) → {"name", "activity_type", ...}."""
+    out: dict[str, dict] = {}
+    for info in infos:
+        base = posixpath.basename(info.filename).lower()
+        if base == "activities.csv":
+            out.update(_strava_csv(_read(zf, info, archive, limit), archive))
+        elif "summarizedactivities" in base and base.endswith(".json"):
+            out.update(_garmin_summaries(_read(zf, info, archive, limit)))
+    return out
+
+
+def _strava_csv(data: bytes, archive: str) -> dict[str, dict]:
+    try:
+        frame = pl.read_csv(io.BytesIO(data), infer_schema=False, truncate_ragged_lines=True)
+    except pl.exceptions.PolarsError as exc:
+        raise CorruptFileError(f"{archive}!activities.csv", f"unreadable: {exc}") from exc
+    if "Filename" not in frame.columns:
+        return {}
+    cols = {"Activity Name": "name", "Activity Type": "activity_type",
+            "Activity Date": "activity_date", "Activity ID": "activity_id"}
+    out = {}
+    for row in frame.iter_rows(named=True):
+        if row["Filename"]:
+            out[row["Filename"]] = {v: row.get(k) for k, v in cols.items() if k in frame.columns}
+    return out
+
+
+def _garmin_summaries(data: bytes) -> dict[str, dict]:
+    try:
+        doc = json.loads(data)
+    except (ValueError, RecursionError):
+        return {}
+    acts = []
+    for block in doc if isinstance(doc, list) else [doc]:
+        if isinstance(block, dict):
+            acts += block.get("summarizedActivitiesExport", [])
+    out = {}
+    for a in acts:
+        if isinstance(a, dict) and a.get("activityId") is not None:
+            out[str(a["activityId"])] = {"name": a.get("name"),
+                                         "activity_type": a.get("activityType"),
+                                         "activity_id": str(a["activityId"])}
+    return out
