@@ -37,7 +37,7 @@ from runlab import schema
 from runlab.errors import DataRepairWarning, SchemaError
 
 __all__ = ["clean", "repair_notes", "hampel", "cadence_unit_factor", "run_lengths",
-           "run_thresholds", "FLAGS",
+           "run_thresholds", "epoch_us", "timestamps", "FLAGS",
            "RUN_ENTER_SPM", "RUN_LEAVE_SPM", "MIN_SEGMENT_S", "PAUSE_GAP_S",
            "MOVING_SPEED_MPS"]
 
@@ -162,7 +162,7 @@ def repair_notes(cleaned: pl.DataFrame) -> list[str]:
     def count(flag: str) -> int:
         if flag not in cleaned.columns:
             return 0
-        return int(np.count_nonzero(cleaned[flag].fill_null(False).to_numpy()))
+        return int(np.count_nonzero(cleaned[flag].to_numpy()))  # None counts as False
 
     notes = []
     if count("cadence_repaired"):
@@ -200,7 +200,7 @@ def _prepare(records: pl.DataFrame) -> pl.DataFrame:
         warnings.warn(f"{missing} record(s) without a timestamp dropped", DataRepairWarning,
                       stacklevel=3)
         frame = frame.filter(pl.col("timestamp").is_not_null())
-    if (np.diff(frame["timestamp"].to_physical().to_numpy()) < 0).any():
+    if (np.diff(epoch_us(frame["timestamp"])) < 0).any():
         frame = frame.sort("timestamp", maintain_order=True)
     return frame
 
@@ -477,14 +477,26 @@ def _pauses(a: dict[str, np.ndarray], timestamp: pl.Series, events: pl.DataFrame
     return moving, sample_s
 
 
+def epoch_us(timestamp: pl.Series) -> np.ndarray:
+    """Microseconds since 1970 (UTC) of a datetime Series, as int64, without a query."""
+    a = timestamp.to_numpy()
+    if a.dtype.kind != "M":
+        a = timestamp.cast(schema.TIMESTAMP).to_numpy()
+    return a.astype("datetime64[us]").view(np.int64)
+
+
+def timestamps(name: str, us: np.ndarray) -> pl.Series:
+    """A UTC ``Datetime("us")`` Series from microseconds since 1970 (inverse of
+    :func:`epoch_us`)."""
+    return pl.Series(name, np.asarray(us, dtype=np.int64)).cast(schema.TIMESTAMP)
+
+
 def _seconds_since(timestamp: pl.Series, origin: pl.Series | None = None) -> np.ndarray:
     """Seconds from the first value of ``origin`` (default ``timestamp``) [s], float64."""
-    if timestamp.dtype != schema.TIMESTAMP:
-        timestamp = timestamp.cast(schema.TIMESTAMP)
-    us = timestamp.to_physical().to_numpy().astype(np.float64)
+    us = epoch_us(timestamp).astype(np.float64)
     if us.size == 0:
         return us
-    ref = us if origin is None else origin.to_physical().to_numpy().astype(np.float64)
+    ref = us if origin is None else epoch_us(origin).astype(np.float64)
     return (us - ref[0]) / 1e6
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import polars as pl
 
 from runlab import schema
-from runlab.clean import _centred_mean, run_lengths
+from runlab.clean import _centred_mean, epoch_us, run_lengths, timestamps
 from runlab.errors import SchemaError
 
 __all__ = ["segments", "walk_run_pattern", "strides", "hills", "PATTERNS"]
@@ -81,12 +81,10 @@ def _episode_frame(cleaned: pl.DataFrame, starts: np.ndarray, ends: np.ndarray,
     c, v = wmean(cad), wmean(speed)
     with np.errstate(invalid="ignore", divide="ignore"):
         step = v / (c / 60.0)
-    ts = cleaned["timestamp"]
-    if ts.dtype != schema.TIMESTAMP:
-        ts = ts.cast(schema.TIMESTAMP)
+    us = epoch_us(cleaned["timestamp"])
     how = {"span": span, "mean": wmean, "given": lambda x: x}
     return pl.DataFrame([
-        ts.gather(starts).alias("start"), ts.gather(ends).alias("end"),
+        timestamps("start", us[starts]), timestamps("end", us[ends]),
         pl.Series("gait", majority, dtype=pl.String),
         pl.Series("duration_s", total(w), dtype=pl.Float64),
         pl.Series("distance_m", span(dist), nan_to_null=True),
@@ -211,7 +209,7 @@ def _episodes(mask: np.ndarray, t: np.ndarray, *, bridge_s: float, min_s: float,
 
 
 def _elapsed(cleaned: pl.DataFrame) -> np.ndarray:
-    us = cleaned["timestamp"].to_physical().to_numpy().astype(np.float64)
+    us = epoch_us(cleaned["timestamp"]).astype(np.float64)
     return (us - us[0]) / 1e6 if us.size else us
 
 

@@ -16,7 +16,7 @@ import polars as pl
 
 from runlab import gait, schema
 from runlab.activity import Activity
-from runlab.clean import FLAGS, clean, repair_notes
+from runlab.clean import FLAGS, clean, epoch_us, repair_notes
 from runlab.errors import SchemaError
 
 __all__ = ["summarize", "weekly", "baseline_mile", "easy_flags", "cadence_drift",
@@ -121,7 +121,7 @@ def summarize(activity_or_records, *, run_id: str | None = None,
     drift = cadence_drift(cleaned)
     climbs = gait.hills(cleaned)
     ts = cleaned["timestamp"]
-    us = ts.to_physical().to_numpy()
+    us = epoch_us(ts)
     elapsed = float(us[-1] - us[0]) / 1e6 if us.size else 0.0
     spikes = sum(int(np.count_nonzero(cleaned[c].to_numpy())) for c in FLAGS
                  if c.endswith("_spike"))
