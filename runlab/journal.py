@@ -213,11 +213,10 @@ def _check(text: pl.DataFrame) -> tuple[pl.DataFrame, list[Problem]]:
         spec = FIELDS.get(name)
         if name == _LINE or spec is None:
             continue
-        value, ok = _parsed(spec)
+        _, ok = _parsed(spec)
         present = pl.col(name).is_not_null()
-        bad = (present & ~ok) | (~present if spec.required else pl.lit(False))
-        typed.append(pl.when(present & ok).then(value).otherwise(None).cast(spec.dtype)
-                     .alias(name))
+        bad = (present & ~ok.fill_null(False)) | (~present if spec.required else pl.lit(False))
+        typed.append(_typed_column(name))
         flags.append(bad.alias(f"__bad_{name}"))
     checked = text.with_columns(*flags)
     for name in (c for c in text.columns if c in FIELDS):
@@ -664,6 +663,13 @@ def update(path: str | os.PathLike, match: Mapping[str, Any], changes: Mapping[s
     return len(lines)
 
 
+def _typed_column(name: str) -> pl.Expr:
+    """Column ``name`` parsed as :data:`FIELDS` defines it (unparseable → null)."""
+    typed, ok = _parsed(FIELDS[name])
+    return (pl.when(pl.col(name).is_not_null() & ok).then(typed).otherwise(None)
+            .cast(FIELDS[name].dtype).alias(name))
+
+
 def _typed_value(name: str, value: Any, path: Path) -> Any:
     """``value`` as the journal stores column ``name`` (``"Trail"`` → ``"trail"``, a date
     string → a date); a value the column cannot hold raises :class:`JournalError`."""
@@ -700,14 +706,21 @@ def attach(runs: pl.DataFrame, journal: pl.DataFrame, *, tz: str = "UTC",
     for name in ("run_id", "runner_id", "start_time"):
         if name not in runs.columns:
             raise JournalError(f"runs frame lacks {name!r}; has {runs.columns}")
-    for name in ("date", "runner_id", "run_id"):
+    for name in ("date", "runner_id"):
         if name not in journal.columns:
             raise JournalError(f"journal lacks {name!r}; has {journal.columns}")
+    if "run_id" not in journal.columns:
+        journal = journal.with_columns(run_id=pl.lit(None, pl.String))
+    has_time = "time" in journal.columns
+    if has_time and journal.schema["time"] != pl.Time:  # a hand-made frame: "07:30" text
+        journal = journal.with_columns(_typed_column("time"))
+    start = pl.col("start_time")
+    if runs.schema["start_time"].time_zone is None:  # naive times are UTC in runlab
+        start = start.dt.replace_time_zone("UTC")
     local = runs.select(
         pl.col("run_id").alias("__cand"), pl.col("runner_id"),
-        pl.col("start_time").dt.convert_time_zone(tz).alias("__local"),
+        start.dt.convert_time_zone(tz).alias("__local"),
     ).with_columns(pl.col("__local").dt.date().alias("date"))
-    has_time = "time" in journal.columns
     jr = journal.with_row_index("__row")
     by_day = (jr.filter(pl.col("run_id").is_null())
               .select("__row", "runner_id", "date", *(["time"] if has_time else []))

@@ -580,3 +580,10 @@ def test_cli_journal_check_and_private_export(tmp_path, capsys):
     assert "secret" not in out.read_text()
     good = J.write(tmp_path / "good.csv", shared)
     assert main(["journal", str(good)]) == 0
+
+
+def test_attach_accepts_hand_made_frames():
+    runs = _runs().with_columns(pl.col("start_time").dt.replace_time_zone(None))  # naive = UTC
+    jr = pl.DataFrame({"date": [date(2025, 6, 3)], "runner_id": ["ana"], "time": ["17:10"]})
+    out = J.attach(runs, jr)
+    assert out["run_id"].to_list() == ["a3"] and out["link"].to_list() == ["date_time"]
