@@ -235,9 +235,7 @@ def _check(text: pl.DataFrame) -> tuple[pl.DataFrame, list[Problem]]:
 
 def _typed(checked: pl.DataFrame) -> pl.DataFrame:
     """Good rows of a checked frame, conformed to :data:`SCHEMA` (``time`` kept if present)."""
-    good = checked.filter(~pl.col("__bad")).drop("__bad", _LINE)
-    frame = _conform(good)
-    return frame
+    return _conform(checked.filter(~pl.col("__bad")).drop("__bad", _LINE))
 
 
 def _conform(frame: pl.DataFrame) -> pl.DataFrame:
@@ -258,7 +256,10 @@ def _frame_as_text(frame: pl.DataFrame | Mapping[str, Any] | Sequence[Mapping[st
         frame = pl.DataFrame({n: [row.get(n) for row in rows] for n in names},
                              schema={n: pl.String for n in names})
     else:
-        frame = _text_cells(frame.rename({c: _header_name(c) for c in frame.columns}))
+        frame = frame.rename({c: _header_name(c) for c in frame.columns})
+        if "date" in frame.columns and isinstance(frame.schema["date"], pl.Datetime):
+            frame = frame.with_columns(pl.col("date").dt.date())  # a timestamp's day
+        frame = _text_cells(frame)
     return frame.with_row_index(_LINE, offset=1).with_columns(pl.col(_LINE).cast(pl.Int64))
 
 
