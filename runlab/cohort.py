@@ -46,6 +46,7 @@ import sys
 import time
 import uuid
 import warnings
+import zipfile
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -60,7 +61,7 @@ import polars as pl
 
 from runlab import schema
 from runlab.clean import FLAGS
-from runlab.errors import ReadError
+from runlab.errors import CorruptFileError, ReadError
 
 __all__ = ["ingest", "Store", "IngestReport", "JOURNAL_PATTERNS", "BATCH_FILES"]
 
@@ -121,6 +122,7 @@ class _Input:
     member: str | None  # archive member name, or None
     runner_id: str | None
     kind: str  # "activity" | "journal"
+    problem: ReadError | None = None  # known unreadable (an archive refused as a whole)
 
 
 @dataclass(frozen=True)
@@ -133,6 +135,7 @@ class _Task:
     runner_id: str | None
     file_sha256: str
     store: str
+    data: bytes | None = None  # an archive member's bytes (read once, by the planner)
 
 
 def _storable(text: str) -> str:
@@ -173,60 +176,133 @@ def _is_journal(name: str) -> bool:
 
 def _discover(source: Any, runners: Any, key: str | bytes | None, exclude: Path,
               report: IngestReport) -> list[_Input]:
-    """Every input of ``source`` (folder, archive, path or list of paths), in a stable order."""
+    """Every input of ``source`` (folder, archive, path or list of paths), in a stable order;
+    the activity files inside ``.zip`` exports are inputs of their own."""
     from runlab.privacy import pseudonym
 
     lookup = _runner_lookup(runners)
     mapping_file = (Path(runners).resolve() if isinstance(runners, (str, os.PathLike))
                     else None)
 
-    def make(location: Path, rel: str, member: str | None = None) -> _Input:
-        rel = _storable(rel)
+    def make(location: Path, rel: str, stored: str, member: str | None = None,
+             problem: ReadError | None = None) -> _Input:
         parts = Path(rel).parts
         runner = lookup(rel, _storable(str(location))) or (parts[0] if len(parts) > 1 else None)
-        name = member or location.name
-        kind = "journal" if _is_journal(Path(name).name) else "activity"
+        if location.suffix.lower() == ".zip":  # a member: by its name, else the export's
+            runner = (lookup(member, "") if member else None) or runner or location.stem
+        name = Path(member or location.name).name
+        kind = "journal" if member is None and _is_journal(name) else "activity"
+        if member is not None:
+            stored = f"{stored}!{_storable(member)}"
         if key is not None:
             runner = pseudonym(runner, key) if runner is not None else None
-            rel = pseudonym(rel, key, length=32)
-        return _Input(rel, str(location), member, runner, kind)
+            stored = pseudonym(stored, key, length=32)
+        return _Input(stored, str(location), member, runner, kind, problem)
 
+    entries: list[tuple[Path, str, str]] = []  # (file, path relative to root, stored name)
     if isinstance(source, (str, os.PathLike)) and Path(source).is_dir():
         root = Path(source).resolve()
-        out = []
         for folder, dirs, files in os.walk(root):
             here = Path(folder)
-            for d in dirs:  # a linked folder is not followed, and listed as such
-                if (here / d).is_symlink() and not d.startswith("."):
-                    out.append(make(here / d, (here / d).relative_to(root).as_posix()))
+            linked = [d for d in dirs if (here / d).is_symlink() and not d.startswith(".")]
             dirs[:] = sorted(d for d in dirs if not d.startswith(".")
                              and not (here / d).is_symlink()
                              and (here / d).resolve() != exclude)
-            for name in sorted(files):
+            for name in sorted([*files, *linked]):  # a linked folder is listed, not followed
                 path = here / name
                 if name.startswith(".") or path.resolve() == mapping_file or (
                         here == root and name.lower() in SIDE_FILES):
                     report.ignored += 1
                     continue
-                out.append(make(path, path.relative_to(root).as_posix()))
-        return out
-    paths = [source] if isinstance(source, (str, os.PathLike)) else list(source)
-    if not paths:
-        return []
-    absolute = [Path(os.path.abspath(p)) for p in paths]
-    if len(absolute) == 1 and not absolute[0].is_dir():
-        root = absolute[0].parent
+                rel = _storable(path.relative_to(root).as_posix())
+                entries.append((path, rel, rel))
     else:
-        root = Path(os.path.commonpath([p.parent for p in absolute]))
+        paths = [source] if isinstance(source, (str, os.PathLike)) else list(source)
+        absolute = [Path(os.path.abspath(p)) for p in paths]
+        if absolute:
+            root = Path(os.path.commonpath([p.parent for p in absolute]))
+            # a list keeps absolute source paths (stable whatever else is listed with it)
+            entries = [(p, _storable(p.relative_to(root).as_posix()), _storable(str(p)))
+                       for p in absolute]
     out = []
-    for path in absolute:
-        rel = path.relative_to(root).as_posix()
-        item = make(path, rel)
-        # a list keeps absolute source paths (stable whatever else is listed with it)
-        stored = _storable(str(path)) if key is None else pseudonym(_storable(str(path)), key,
-                                                                     length=32)
-        out.append(_Input(stored, item.location, None, item.runner_id, item.kind))
+    for path, rel, stored in entries:
+        if path.suffix.lower() == ".zip" and path.is_file() and not path.is_symlink():
+            members, skipped, problem = _archive_members(path)
+            report.ignored += skipped
+            if problem is not None:
+                out.append(make(path, rel, stored, problem=problem))
+            out += [make(path, rel, stored, member=m) for m in members]
+        else:
+            out.append(make(path, rel, stored))
     return out
+
+
+def _archive_members(path: Path) -> tuple[list[str], int, ReadError | None]:
+    """(activity members, number of other members, why the archive is refused) of a zip.
+
+    Uses :mod:`runlab.io.archive`'s checks (zip-slip, zip bombs, sizes) before anything is
+    decompressed; a nested zip (Garmin's export) contributes ``inner.zip!member`` names.
+    """
+    from runlab.io import MAX_FILE_BYTES
+    from runlab.io import archive as arc
+
+    members: list[str] = []
+    skipped = 0
+    try:
+        with zipfile.ZipFile(path) as zf:
+            for info in arc._checked(zf, str(path), "", MAX_FILE_BYTES, arc.MAX_TOTAL_BYTES):
+                low = info.filename.lower()
+                if low.endswith(".zip"):
+                    inner = zipfile.ZipFile(io.BytesIO(arc._read(zf, info, str(path),
+                                                                 MAX_FILE_BYTES)))
+                    with inner:
+                        for sub in arc._checked(inner, str(path), f"{info.filename}!",
+                                                MAX_FILE_BYTES, arc.MAX_TOTAL_BYTES):
+                            if sub.filename.lower().endswith(arc._ACTIVITY_SUFFIXES):
+                                members.append(f"{info.filename}!{sub.filename}")
+                            else:
+                                skipped += 1
+                elif low.endswith(arc._ACTIVITY_SUFFIXES):
+                    members.append(info.filename)
+                else:
+                    skipped += 1
+    except ReadError as exc:
+        return [], 0, exc
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        return [], 0, CorruptFileError(str(path), f"not a readable zip archive: {exc}")
+    return members, skipped, None
+
+
+class _ArchiveBytes:
+    """Reads archive members in archive order, keeping the current (inner) zip open."""
+
+    def __init__(self):
+        self._outer: tuple[str, zipfile.ZipFile] | None = None
+        self._inner: tuple[str, zipfile.ZipFile] | None = None
+
+    def read(self, location: str, member: str) -> bytes:
+        from runlab.io import MAX_FILE_BYTES
+        from runlab.io import archive as arc
+
+        if self._outer is None or self._outer[0] != location:
+            self.close()
+            self._outer = (location, zipfile.ZipFile(location))
+        zf = self._outer[1]
+        if "!" in member:
+            inner_name, member = member.split("!", 1)
+            if self._inner is None or self._inner[0] != inner_name:
+                if self._inner is not None:
+                    self._inner[1].close()
+                data = arc._read(zf, zf.getinfo(inner_name), location, MAX_FILE_BYTES)
+                self._inner = (inner_name, zipfile.ZipFile(io.BytesIO(data)))
+            zf = self._inner[1]
+        return arc._read(zf, zf.getinfo(member), location, MAX_FILE_BYTES)
+
+    def close(self) -> None:
+        for held in (self._inner, self._outer):
+            if held is not None:
+                held[1].close()
+        self._outer = self._inner = None
 
 
 def _identify(item: _Input) -> tuple[str, str | None]:
@@ -300,13 +376,13 @@ def _write_parquet(frame: pl.DataFrame, path: Path, *, durable: bool = True) -> 
 
 
 def _read_task(task: _Task):
-    from runlab.io import read_activity
+    from runlab.io import read_activity, read_bytes_activity
 
-    if task.member is None:
+    if task.data is None:
         return read_activity(task.location)
-    from runlab.io.archive import read_member  # engineer B's safe archive access
-
-    return read_member(task.location, task.member)
+    act = read_bytes_activity(task.data, f"{task.location}!{task.member}")
+    act.meta.update(archive=task.location, member=task.member)
+    return act
 
 
 def _ingest_one(task: _Task) -> dict[str, Any]:
@@ -816,23 +892,43 @@ def _plan(inputs: list[_Input], state: dict[str, tuple[str, bool]], store: Store
     """Tasks for the inputs that are new or changed; skips and unreadable files are
     settled here, duplicates of stored or earlier content go to errors."""
     by_content = {s: p for p, (s, only_error) in state.items() if not only_error}
-    for item in inputs:
-        sha, problem = _identify(item)
-        known = state.get(item.source_path)
-        if known is not None and known[0] == sha and not (retry_errors and known[1]):
-            committer.skip()
-            continue
-        task = _Task(item.source_path, item.location, item.member, item.runner_id, sha,
-                     str(store.path))
-        if problem is not None:
-            committer.add(_error_result(task, ReadError(item.location, problem)))
-            continue
-        first = by_content.get(sha)
-        if first is not None and first != item.source_path:
-            committer.add(_error_result(task, _Duplicate(f"same content as {first}")))
-            continue
-        by_content[sha] = item.source_path
-        yield task
+    archives = _ArchiveBytes()
+    try:
+        for item in inputs:
+            sha, data, problem = _content(item, archives)
+            known = state.get(item.source_path)
+            if known is not None and known[0] == sha and not (retry_errors and known[1]):
+                committer.skip()
+                continue
+            task = _Task(item.source_path, item.location, item.member, item.runner_id, sha,
+                         str(store.path), data)
+            if problem is not None:
+                committer.add(_error_result(task, problem))
+                continue
+            first = by_content.get(sha)
+            if first is not None and first != item.source_path:
+                committer.add(_error_result(task, _Duplicate(f"same content as {first}")))
+                continue
+            by_content[sha] = item.source_path
+            yield task
+    finally:
+        archives.close()
+
+
+def _content(item: _Input, archives: _ArchiveBytes
+             ) -> tuple[str, bytes | None, ReadError | None]:
+    """(sha256, an archive member's bytes, why it cannot be read) of one input."""
+    if item.member is None:
+        sha, reason = _identify(item)
+        return sha, None, item.problem or (ReadError(item.location, reason) if reason else None)
+    try:
+        data = archives.read(item.location, item.member)
+    except ReadError as exc:
+        return _stand_in(item.location, item.member), None, exc
+    except (zipfile.BadZipFile, KeyError, OSError, EOFError) as exc:
+        return (_stand_in(item.location, item.member), None,
+                CorruptFileError(item.location, f"damaged member {item.member!r}: {exc}"))
+    return hashlib.sha256(data).hexdigest(), data, None
 
 
 class _Duplicate(ValueError):
