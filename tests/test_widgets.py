@@ -203,3 +203,36 @@ def test_plan_builder_rebuilds_and_exports(tmp_path):
     assert pl.read_csv(files["csv"][0]).height == 20
     assert "wrote" in pb.status.value
     assert plan.PLAN.keys() == set(pl.read_csv(files["csv"][0]).columns)
+
+
+def test_cohort_explorer_brush_narrows_the_table(runs):
+    ex = CohortExplorer(runs)
+    assert ex.scatter.selections.trait_names() == ["speed_brush"]
+    # what the browser sends when a speed range is brushed in the scatter
+    ex.scatter._vl_selections = {"speed_brush": {"value": {"speed_mps": [2.5, 3.0]},
+                                                 "store": []}}
+    inside = runs.filter(pl.col("speed_mps").is_between(2.5, 3.0)).height
+    assert ex.speed_range == (2.5, 3.0)
+    assert f"brushed 2.50–3.00 m/s: {inside} runs" in ex.summary.value
+    ex.group.value = "control"  # a new chart starts without a brush
+    assert ex.speed_range is None and "brushed" not in ex.summary.value
+    ex.group.value = "all"  # back to a cached state: same spec as before
+    assert ex.scatter.spec == ex._specs[("all", ex.weeks.value, "all")][0]
+
+
+def test_coach_command_serves_the_dashboard_on_localhost(tmp_path):
+    import jupytext
+
+    from runlab.widgets.coach import coach_command
+
+    cmd, env, cwd = coach_command(journal=tmp_path / "j.csv", store=tmp_path / "store",
+                                  port=8899, open_browser=False, notebook_dir=tmp_path / "nb")
+    assert cmd[1:3] == ["-m", "voila"] and "--Voila.ip=127.0.0.1" in cmd
+    assert "--port=8899" in cmd and "--Voila.port_retries=0" in cmd and "--no-browser" in cmd
+    nb = jupytext.read(cmd[3])
+    assert nb.metadata["kernelspec"]["name"] == "python3"
+    assert any("CadenceTuner(" in c.source for c in nb.cells)
+    assert env["RUNLAB_COACH_JOURNAL"] == str(tmp_path / "j.csv")
+    assert env["RUNLAB_COACH_STORE"] == str(tmp_path / "store") and cwd == tmp_path / "nb"
+    with pytest.raises(ValueError, match="invalid port"):
+        coach_command(port=0, notebook_dir=tmp_path / "nb")

@@ -25,7 +25,7 @@ from pathlib import Path
 import altair as alt
 import polars as pl
 
-from runlab import simulate
+from runlab import datasets, simulate
 from runlab.widgets import CadenceTuner, CohortExplorer, JournalForm, PlanBuilder
 
 _ = alt.renderers.enable("jupyter", offline=True)  # vega from vl-convert-python, no CDN
@@ -39,8 +39,9 @@ if STORE:
 
     runs = Store(STORE).runs
 else:
-    demo = simulate.cohort(12, 8, seed=11)
-    runs = demo.runs
+    demo = datasets.DEMO  # the demo cohort's simulation, held in memory (no files written)
+    runs = simulate.cohort(demo["n_runners"], demo["weeks"], tuple(demo["groups"]),
+                           seed=demo["seed"]).runs
 runner = os.environ.get("RUNLAB_COACH_RUNNER") or runs["runner_id"].sort()[0]
 print(f"{runs.height} runs of {runs['runner_id'].n_unique()} runners; tuning {runner}")
 

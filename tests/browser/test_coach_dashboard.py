@@ -12,6 +12,7 @@ def assert_no_offsite_scripts(offsite_requests):
 
 def test_coach_dashboard(page, expect, voila_url, coach_files, offsite_requests,
                          artifacts_dir):
+    expect.set_options(timeout=30_000)  # each step waits on the kernel; CI machines are busy
     page.goto(voila_url)
     zone = page.locator(".runlab-zone")
     expect(zone).to_contain_text("habitual", timeout=120_000)  # kernel start + notebook run
