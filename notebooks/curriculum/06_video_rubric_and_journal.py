@@ -1,0 +1,57 @@
+# %% [markdown]
+# # 06 · Video rubric and journal
+#
+# *"Record short clips after warm-up, focusing on foot strike, knee alignment and hip
+# extension. Provide a simple rubric: cadence consistency, landing quietness, and upright
+# posture."* Score each 1–5, with the clinic's cues in mind: **quiet feet**, **soft knees**,
+# **gentle arm swing**. Scores go into the same journal as your sessions, so they can be
+# charted against cadence.
+
+# %%
+import shutil
+import tempfile
+from pathlib import Path
+
+import altair as alt
+import polars as pl
+
+import runlab
+from runlab import charts, datasets, widgets
+
+_ = alt.renderers.enable("jupyter", offline=True)
+sample = datasets.sample()
+journal = runlab.read_journal(sample / "journal.csv").filter(pl.col("runner_id") == "R04")
+scored = journal.drop_nulls("rubric_landing_quietness")
+scored.select("date", "rubric_cadence_consistency", "rubric_landing_quietness",
+              "rubric_upright_posture", "foot_strike")
+
+# %%
+charts.journal_calendar(journal, "rubric_landing_quietness")
+
+# %% [markdown]
+# ## Journal a session
+# The form validates every field and appends atomically: a crash or a second writer at the
+# same moment never corrupts earlier entries. (Here it writes to a scratch copy of the
+# sample journal.)
+
+# %%
+scratch = Path(tempfile.mkdtemp()) / "journal.csv"
+shutil.copy(sample / "journal.csv", scratch)
+form = widgets.JournalForm(scratch, runner="R04")
+form
+
+# %% [markdown]
+# ## Score a clip
+# `RubricScorer` plays the clip and saves the three scores to the journal. Point it at your
+# own video (mp4/webm); with no clip it still records the scores.
+
+# %%
+scorer = widgets.RubricScorer(scratch.with_name("clip.mp4"), scratch, runner="R04")
+scorer
+
+# %% [markdown]
+# ## Your data
+# ```python
+# runlab.widgets.JournalForm("my_journal.csv", runner="me")
+# runlab.widgets.RubricScorer("after_warmup.mp4", "my_journal.csv", runner="me")
+# ```

@@ -1,0 +1,43 @@
+# %% [markdown]
+# # 08 · Weekly reflective review
+#
+# *"Track progress with a simple metric: average cadence during easy runs and perceived
+# ease in moisture-bearing conditions like heat or humidity."* Each week ends with a light
+# jog, focused breathing, a recap of the cues and a short mobility sequence — and this
+# review.
+
+# %%
+import altair as alt
+import polars as pl
+
+import runlab
+from runlab import charts, datasets, metrics
+
+_ = alt.renderers.enable("jupyter", offline=True)
+sample = datasets.sample()
+store = runlab.ingest(sample, datasets.cache_dir() / "sample-store", progress=False)
+runs = store.select_runs("R04")
+weekly = metrics.weekly(runs)
+weekly
+
+# %% [markdown]
+# Progress metric 1 — average cadence on easy runs, against the target zone:
+
+# %%
+habitual = weekly["easy_cadence_spm"].drop_nulls()[0]
+charts.weekly_cadence(weekly, target_spm=(habitual * 1.05, habitual * 1.10))
+
+# %% [markdown]
+# Progress metric 2 — perceived ease in heat and humidity (comfort and RPE against the
+# heat index, from the journal):
+
+# %%
+journal = runlab.read_journal(sample / "journal.csv").filter(pl.col("runner_id") == "R04")
+runlab.journal.weekly_ease(journal)
+
+# %%
+charts.comfort_heat(journal)
+
+# %% [markdown]
+# ## Your data
+# `runlab.metrics.weekly(store.runs)` and `runlab.journal.weekly_ease(journal)`.
