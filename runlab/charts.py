@@ -540,7 +540,9 @@ def walk_run_progression(runs: pl.DataFrame, *, runner_id: str | None = None
                 x=x, y=alt.Y("median:Q", title=y_title),
                 tooltip=["week", alt.Tooltip("median", format=".2f"), "n"]),
         ]
-    sub = f"{n_runners} runner(s); dashed: the clinic's 1:1, 2:1 and 3:1 patterns"
+    sub = (f"{n_runners} runner(s)" + ("" if n_runners <= MAX_SERIES else
+                                        ": weekly median, band = interquartile range")
+           + "; dashed: the clinic's 1:1, 2:1 and 3:1 patterns")
     return _titled(alt.layer(*layers).properties(width=_WIDTH, height=_HEIGHT),
                    "Walk–run ratio progression", sub)
 
