@@ -51,6 +51,17 @@ def _describe(act) -> str:
     return "\n".join(lines)
 
 
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Run the whole pipeline on the embedded sample and demo cohort; write the report."""
+    from runlab.demo import run_demo
+
+    print("runlab demo: reading the sample runner and the demo cohort "
+          "(the first run simulates and ingests them, about a minute)...", flush=True)
+    result = run_demo(args.out, workers=args.workers, progress=args.progress)
+    print(result.summary())
+    return 0
+
+
 def cmd_lab(args: argparse.Namespace) -> int:
     """Open JupyterLab on the curated notebooks; jupytext ``.py`` files open as notebooks."""
     import os
@@ -145,6 +156,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_coach(args: argparse.Namespace) -> int:
     """Serve the coach dashboard with Voila on 127.0.0.1."""
     import os
+    import signal
     import subprocess
 
     from runlab.widgets.coach import coach_command
@@ -153,7 +165,13 @@ def cmd_coach(args: argparse.Namespace) -> int:
                                   exports=args.exports, runner=args.runner, port=args.port,
                                   open_browser=not args.no_browser)
     print(f"runlab coach: http://127.0.0.1:{args.port}/ (Ctrl-C stops)")
-    return subprocess.call(cmd, cwd=cwd, env={**os.environ, **env})
+    proc = subprocess.Popen(cmd, cwd=cwd, env={**os.environ, **env})
+    # pass a SIGTERM on, so Voila stops its kernels and nothing is left running
+    signal.signal(signal.SIGTERM, lambda *_: proc.send_signal(signal.SIGTERM))
+    try:
+        return proc.wait()
+    except KeyboardInterrupt:  # Voila got the Ctrl-C too and is shutting down
+        return proc.wait()
 
 
 def cmd_zone(args: argparse.Namespace) -> int:
@@ -225,6 +243,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lenient", action="store_true",
                    help="read the sound part of a truncated or damaged file (marked partial)")
     p.set_defaults(func=cmd_info)
+    p = sub.add_parser("demo", help="run the pipeline on the sample data; write a report")
+    p.add_argument("--out", default="runlab-report", help="report folder (default: %(default)s)")
+    p.add_argument("--workers", type=int, default=None, help="worker processes for ingest")
+    p.add_argument("--progress", action="store_true", help="show ingest progress")
+    p.set_defaults(func=cmd_demo)
     p = sub.add_parser("lab", help="open JupyterLab on the runlab notebooks")
     p.add_argument("--notebooks", default=None, help="folder to open (default: runlab's notebooks)")
     p.add_argument("--port", type=int, default=None)
