@@ -67,9 +67,9 @@ __all__ = ["ingest", "Store", "IngestReport", "JOURNAL_PATTERNS", "BATCH_FILES"]
 
 #: File names read as training journals (case-insensitive globs).
 JOURNAL_PATTERNS = ("journal*.csv", "journal*.tsv", "journal*.xlsx", "*.jsonl", "*.ndjson")
-#: Side files of a cohort folder that are neither activities nor journals (the simulator's
-#: roster); they are counted as ``ignored`` in the report.
-SIDE_FILES = ("runners.csv",)
+#: Side files at the root of a cohort folder that are neither activities nor journals (the
+#: simulator's roster and truth tables); they are counted as ``ignored`` in the report.
+SIDE_FILES = ("runners.csv", "runs_truth.csv")
 #: Results per committed batch of the runs/errors tables (also committed every
 #: :data:`BATCH_SECONDS`).
 BATCH_FILES = 500
@@ -664,6 +664,8 @@ class Store:
     def _tables(self) -> dict[str, pl.DataFrame]:
         """Committed rows of runs, errors and journal: for each source path only the rows
         of its latest content (a changed file replaces its old run; no duplicates)."""
+        if not self.path.is_dir():
+            raise FileNotFoundError(f"{self.path}: no runlab store here (runlab.ingest makes one)")
         listing = tuple(tuple(sorted(os.listdir(self.path / t))) if (self.path / t).is_dir()
                         else () for t in ("runs", "errors", "journal"))
         if self._cache is not None and self._cache[0] == listing:

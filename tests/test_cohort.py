@@ -215,17 +215,21 @@ def test_runner_mapping_csv_and_pseudonyms(tmp_path):
     src = tmp_path / "flat"
     for i in range(3):
         fit_run(src / f"a{i}.fit", seed=i)
-    (tmp_path / "map.csv").write_text("path,runner_id\na0.fit,alice\na1.fit,alice\na2.fit,bob\n")
+    (tmp_path / "map.csv").write_text("path,runner_id\na0.fit,alice\na1.fit,alice\n"
+                                      "a2.fit,b/o=b %2F\n")  # any id is one safe folder
     (src / "journal.jsonl").write_text('{"date": "2026-05-04", "runner_id": "alice", '
                                        '"rpe": 3}\n')
     store = ingest(src, tmp_path / "plain", runners=tmp_path / "map.csv", workers=1,
                    progress=False)
     assert dict(store.runs.select("source_path", "runner_id").iter_rows()) == {
-        "a0.fit": "alice", "a1.fit": "alice", "a2.fit": "bob"}
+        "a0.fit": "alice", "a1.fit": "alice", "a2.fit": "b/o=b %2F"}
+    assert set(store.records.collect()["runner_id"]) == {"alice", "b/o=b %2F"}
+    assert store.scan_records(runner_id="b/o=b %2F").collect().height == store.runs.filter(
+        pl.col("source_path") == "a2.fit")["records"][0]
     hidden = ingest(src, tmp_path / "pseudo", runners=tmp_path / "map.csv", workers=1,
                     progress=False, pseudonymize_key="k3y")
     ids = set(hidden.runs["runner_id"])
-    assert len(ids) == 2 and not ids & {"alice", "bob"}
+    assert len(ids) == 2 and not ids & {"alice", "b/o=b %2F"}
     assert all(len(i) == 16 for i in ids)
     assert hidden.journal["runner_id"][0] == runlab.privacy.pseudonym("alice", "k3y")
     assert not hidden.runs["source_path"].str.contains(".fit", literal=True).any()
@@ -234,6 +238,11 @@ def test_runner_mapping_csv_and_pseudonyms(tmp_path):
     again = ingest(src, tmp_path / "pseudo", runners=tmp_path / "map.csv", workers=1,
                    progress=False, pseudonymize_key="k3y")
     assert again.last_report.read == 0 and again.last_report.skipped == 3
+
+
+def test_a_missing_store_is_an_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no runlab store"):
+        _ = Store(tmp_path / "nope").runs
 
 
 def test_list_of_paths_and_lock(tmp_path):
