@@ -266,3 +266,27 @@ def test_cli_simulate(tmp_path, capsys):
     assert "runs of 2 runners" in capsys.readouterr().out
     truth = pl.read_csv(tmp_path / "out" / "runs_truth.csv")
     assert all((tmp_path / "out" / p).exists() for p in truth["path"])
+
+
+@pytest.mark.slow
+def test_mixed_model_recovered_from_the_files(tmp_path):
+    """The issue's proof: the cadence–speed slope and the group × week effect estimated
+    (runlab.models.progression) from the written files cover the truth."""
+    from runlab.models import progression
+
+    c = simulate.cohort(10, 6, seed=21, model="mixed")
+    c.write(tmp_path, workers=1)
+    rows = []
+    for row in c.runs.iter_rows(named=True):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            s = runlab.summarize(runlab.read_activity(tmp_path / row["path"]))
+        rows.append(s.with_columns(runner_id=pl.lit(row["runner_id"]), week=pl.lit(row["week"]),
+                                   group=pl.lit(row["group"])))
+    runs = pl.concat(rows)
+    with warnings.catch_warnings():  # a near-zero week-slope variance is expected here
+        warnings.simplefilter("ignore", runlab.errors.RunlabWarning)
+        fixed = progression.cadence(runs).fixed
+    for term in ("speed_c", "week:group[T.cadence+7.5%]"):
+        est = fixed.filter(pl.col("term") == term).row(0, named=True)
+        assert est["ci_low"] <= c.truth_effects[term] <= est["ci_high"], (term, est)
