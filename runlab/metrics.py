@@ -33,6 +33,7 @@ SPM_PER_MPS = 6.01
 
 #: Quality and extra columns :func:`summarize` adds after the RUNS columns.
 QUALITY: dict[str, pl.DataType] = {
+    "run_speed_mps": pl.Float64,
     "step_length_drift_m": pl.Float64,
     "walk_run_pattern": pl.String,
     "heart_rate_bpm": pl.Float64,
@@ -94,7 +95,9 @@ def summarize(activity_or_records, *, run_id: str | None = None,
     -------
     polars.DataFrame
         ``moving_s`` (samples moving, pauses and gaps excluded), ``distance_m``,
-        ``speed_mps`` (distance / moving time), ``cadence_spm`` and ``cadence_cv`` (running
+        ``speed_mps`` (distance / moving time, walk breaks included), ``run_speed_mps``
+        (mean speed while running: the speed that goes with ``cadence_spm`` in cadence–speed
+        models), ``cadence_spm`` and ``cadence_cv`` (running
         samples only, time-weighted), ``step_length_m`` (running speed / (cadence / 60),
         SCIENCE.md), ``run_walk_ratio`` (:func:`runlab.gait.walk_run_pattern`), ``easy``,
         ``temperature_c``, ``strides``, ``hill_reps`` (climbs that repeat a hill),
@@ -142,6 +145,7 @@ def summarize(activity_or_records, *, run_id: str | None = None,
         "strides": gait.strides(cleaned).height,
         "hill_reps": int(climbs["repeat"].sum()) if climbs.height else 0,
         "cadence_drift_spm": drift["cadence_drift_spm"][0],
+        "run_speed_mps": run_speed,
         "step_length_drift_m": drift["step_length_drift_m"][0],
         "walk_run_pattern": pattern["pattern"][0],
         "heart_rate_bpm": _wmean(hr, np.where(moving, w, 0.0)),
@@ -171,41 +175,51 @@ def summarize(activity_or_records, *, run_id: str | None = None,
 
 
 def easy_flags(runs: pl.DataFrame, *, max_hr_bpm: float | None = None,
-               hr_fraction: float = EASY_HR_FRACTION, min_runs: int = 3) -> pl.Series:
+               hr_fraction: float = EASY_HR_FRACTION, usual_margin: float = 0.05,
+               min_runs: int = 3) -> pl.Series:
     """Easy-run flag of each run, relative to the same runner's own runs.
 
-    The rule, first that applies:
+    A run with 30-s strides or hill reps is a technique session, never easy (CLINIC.md:
+    "most days easy runs ... one or two days for targeted technique work"). Otherwise the
+    first rule that applies:
 
-    1. **Heart rate** — easy when the run's mean moving heart rate is below ``hr_fraction``
-       (75 %) of the runner's maximum: ``max_hr_bpm`` if given, else the highest
-       ``max_heart_rate_bpm`` over the runner's runs once there are at least ``min_runs``
-       runs with heart rate (one run's own maximum says nothing about effort).
-    2. **Pace** — otherwise, once the runner has ``min_runs`` runs with speed: easy when the
+    1. **Heart rate, known maximum** — with ``max_hr_bpm``: easy when the run's mean moving
+       heart rate is below ``hr_fraction`` (75 %) of it.
+    2. **Heart rate, the runner's usual** — once the runner has ``min_runs`` runs with heart
+       rate: easy when the run's mean heart rate is at most ``usual_margin`` (5 %) above the
+       runner's median run. (The highest heart rate seen is no stand-in for a maximum: a
+       beginner's clinic may never include a maximal effort.)
+    3. **Pace** — otherwise, once the runner has ``min_runs`` runs with speed: easy when the
        run's speed is at or below the runner's median speed (slower than their usual pace).
-    3. Otherwise unknown (null): a single run without a known maximum heart rate cannot be
+    4. Otherwise unknown (null): a single run without a known maximum heart rate cannot be
        judged against the runner's own effort.
 
     Parameters
     ----------
     runs : polars.DataFrame
         Run summaries with ``runner_id``, ``speed_mps`` and optionally ``heart_rate_bpm``,
-        ``max_heart_rate_bpm``.
+        ``strides``, ``hill_reps``.
     """
     if "speed_mps" not in runs.columns:
         raise SchemaError(f"runs frame lacks column 'speed_mps'; has {runs.columns}")
     frame = runs.with_columns(
-        [pl.lit(None, pl.Float64).alias(c) for c in ("heart_rate_bpm", "max_heart_rate_bpm")
-         if c not in runs.columns]
+        [pl.lit(None, pl.Float64).alias("heart_rate_bpm")] if "heart_rate_bpm" not in runs.columns
+        else []).with_columns(
+        [pl.lit(0, pl.Int64).alias(c) for c in ("strides", "hill_reps") if c not in runs.columns]
         + ([pl.lit(None, pl.String).alias("runner_id")] if "runner_id" not in runs.columns
            else []))
     by = "runner_id"
-    n_hr = pl.col("max_heart_rate_bpm").count().over(by)
-    ref = (pl.lit(float(max_hr_bpm)) if max_hr_bpm is not None else
-           pl.when(n_hr >= min_runs).then(pl.col("max_heart_rate_bpm").max().over(by)))
-    hr_rule = pl.col("heart_rate_bpm") < hr_fraction * ref
+    hr = pl.col("heart_rate_bpm")
+    if max_hr_bpm is not None:
+        hr_rule = hr < hr_fraction * float(max_hr_bpm)
+    else:
+        hr_rule = pl.when(hr.count().over(by) >= min_runs).then(
+            hr <= (1.0 + usual_margin) * hr.median().over(by))
     pace_rule = (pl.when(pl.col("speed_mps").count().over(by) >= min_runs)
                  .then(pl.col("speed_mps") <= pl.col("speed_mps").median().over(by)))
-    return frame.select(pl.coalesce(hr_rule, pace_rule).alias("easy")).to_series()
+    technique = (pl.col("strides").fill_null(0) > 0) | (pl.col("hill_reps").fill_null(0) > 0)
+    return frame.select(pl.when(technique).then(False)
+                        .otherwise(pl.coalesce(hr_rule, pace_rule)).alias("easy")).to_series()
 
 
 def cadence_drift(cleaned: pl.DataFrame, *, min_s: float = 30.0) -> pl.DataFrame:

@@ -99,6 +99,28 @@ def test_easy_flags_rules():
         metrics.easy_flags(runs.drop("speed_mps"))
 
 
+def test_easy_flags_technique_sessions_and_usual_heart_rate():
+    runs = pl.DataFrame({
+        "runner_id": ["a"] * 5,
+        "speed_mps": [2.5, 2.6, 2.4, 2.5, 2.5],
+        # a beginner who never goes hard: the highest HR seen is no maximum
+        "heart_rate_bpm": [110.0, 112.0, 109.0, 125.0, 111.0],
+        "max_heart_rate_bpm": [130.0, 135.0, 128.0, 150.0, 140.0],
+        "strides": [0, 0, 0, 0, 6],
+        "hill_reps": [0, 0, 0, 0, 0],
+    })
+    # usual (median) 111 bpm: easy up to 116.55; the strides day is technique, not easy
+    assert metrics.easy_flags(runs).to_list() == [True, True, True, False, False]
+
+
+def test_summary_reports_running_speed():
+    rec, _ = session([("run", 300, 170.0, 3.0), ("walk", 300, 110.0, 1.5)], seed=8)
+    row = summarize(rec).row(0, named=True)
+    assert row["run_speed_mps"] == pytest.approx(3.0, abs=0.1)
+    assert row["speed_mps"] < 2.6  # the walk breaks slow the whole session down
+    assert row["step_length_m"] == pytest.approx(row["run_speed_mps"] * 60 / row["cadence_spm"])
+
+
 def test_summary_easy_flag_against_history():
     rec, _ = session([("run", 900)], seed=6)
     history = pl.DataFrame({"speed_mps": [3.1, 3.3, 3.2], "heart_rate_bpm": [None] * 3})
