@@ -198,9 +198,12 @@ def _tree_doc(root: ET.Element, point: str, names: dict[str, str], texts: tuple[
     for k in set(keys):
         label = f"\0{local(k)}" if local(k) in texts else names.get(k, names.get(local(k)))
         key_code[k] = code.get(label, -1) if label else -1
+    text_s = pl.Series(list(text), dtype=pl.String)
+    padded = (text_s.str.strip_chars().str.len_bytes() != text_s.str.len_bytes()).fill_null(
+        True) | (text_s.str.len_bytes() == 0)
     cols, txt = _columns(len(points), np.fromiter(pid, np.int64, len(pid)),
                          np.fromiter((key_code[k] for k in keys), np.int64, len(keys)),
-                         labels, pl.Series(list(text), dtype=pl.String), texts)
+                         labels, text_s, texts, padded.to_numpy())
     within = {}
     for name in containers:
         order = {id(p): k for k, c in enumerate(root.iter(f"{ns}{name}")) for p in c.iter(tag)}
@@ -210,18 +213,26 @@ def _tree_doc(root: ET.Element, point: str, names: dict[str, str], texts: tuple[
 
 
 def _columns(n: int, pid: np.ndarray, cid: np.ndarray, labels: list[str], text: pl.Series,
-             texts: tuple[str, ...]) -> tuple[dict[str, np.ndarray], dict[str, pl.Series]]:
+             texts: tuple[str, ...], padded: np.ndarray
+             ) -> tuple[dict[str, np.ndarray], dict[str, pl.Series]]:
     """Scatter (point, label code, text) rows, in document order, into columns of length n.
 
-    ``labels[code]`` is a numeric column, or ``"\0<local>"`` for a text field. The first
-    numeric (for text fields: non-blank) value of a label within a point wins.
+    ``labels[code]`` is a numeric column, or ``"\0<local>"`` for a text field; ``padded``
+    marks rows whose text is empty or starts or ends with whitespace. The first numeric (for
+    text fields: non-blank) value of a label within a point wins. Few polars calls: under
+    load each one costs a thread-pool round trip.
     """
     cols: dict[str, np.ndarray] = {}
-    txt: dict[str, pl.Series] = {name: pl.Series(name, [None] * n, dtype=pl.String)
-                                 for name in texts}
-    text = text.str.strip_chars()
-    number = text.cast(pl.Float64, strict=False).to_numpy()
-    blank = (text.str.len_bytes() == 0).fill_null(True).to_numpy()
+    txt: dict[str, pl.Series] = {}
+    number = text.cast(pl.Float64, strict=False).to_numpy().copy()
+    retry = np.flatnonzero(padded & np.isnan(number))
+    if retry.size:  # padded numbers (" 12.5 "), blank text
+        stripped = text.gather(retry).str.strip_chars()
+        number[retry] = stripped.cast(pl.Float64, strict=False).to_numpy()
+        blank = np.zeros(len(text), dtype=bool)
+        blank[retry] = (stripped.str.len_bytes() == 0).fill_null(True).to_numpy()
+    else:
+        blank = np.zeros(len(text), dtype=bool)
     for code, label in enumerate(labels):
         sel = np.flatnonzero(cid == code)
         is_text = label.startswith("\0")
@@ -231,12 +242,22 @@ def _columns(n: int, pid: np.ndarray, cid: np.ndarray, labels: list[str], text: 
         where = pid[sel]
         first = np.r_[True, where[1:] != where[:-1]]
         where, sel = where[first], sel[first]
-        if is_text:
-            txt[label[1:]] = txt[label[1:]].scatter(where, text.gather(sel))
-        else:
+        if not is_text:
             arr = np.full(n, np.nan)
             arr[where] = number[sel]
             cols[label] = arr
+            continue
+        values = text.gather(sel)
+        if padded[sel].any():
+            values = values.str.strip_chars()
+        if where.size == n:  # every point has one (where is increasing, so it is 0..n-1)
+            txt[label[1:]] = values.alias(label[1:])
+        else:
+            txt[label[1:]] = (pl.Series(label[1:], dtype=pl.String).extend_constant(None, n)
+                              .scatter(where, values))
+    for name in texts:
+        if name not in txt:
+            txt[name] = pl.Series(name, dtype=pl.String).extend_constant(None, n)
     return cols, txt
 
 
@@ -257,6 +278,7 @@ _PAD = 256
 _ATTR = re.compile(r"""\s+([^\s=/>"']+)\s*=\s*("[^"]*"|'[^']*')""")
 _XMLNS = re.compile(r"""^xmlns(?::(.+))?$""")
 _ATTRS_RE = r"""^(\s+[^\s=/>"']+\s*=\s*("[^"]*"|'[^']*'))*\s*$"""
+_ATTRS_PY = re.compile(_ATTRS_RE.replace("$", "\\Z"))
 #: A qualified name as the scanner accepts it (at most one ':'; no markup characters).
 _QNAME = re.compile(r"""^[^\s"'=<>/&:!?]+(:[^\s"'=<>/&:]+)?$""")
 
@@ -267,13 +289,17 @@ _MASKS = np.array([(1 << (8 * k)) - 1 for k in range(9)], dtype=np.uint64)
 
 def _hash_names(u64: np.ndarray, start: np.ndarray, length: np.ndarray) -> np.ndarray:
     """64-bit hash of the names ``bytes[start:start+length]`` (each ≤ 32 bytes)."""
-    h = length.astype(np.uint64) * np.uint64(0x100000001B3)
     with np.errstate(over="ignore"):
-        for j in range(_MAX_NAME // 8):
-            sel = np.flatnonzero(length > 8 * j) if j else slice(None)
-            keep = np.minimum(length[sel] - 8 * j, 8)
-            word = (u64[start[sel] + 8 * j] & _MASKS[keep]) * _MULT[j]
-            h[sel] ^= (word << np.uint64(7 * j)) | (word >> np.uint64(64 - 7 * j)) if j else word
+        h = length.astype(np.uint64) * np.uint64(0x100000001B3)
+        h ^= (u64[start] & _MASKS[np.minimum(length, 8)]) * _MULT[0]
+        word = (u64[start + 8] & _MASKS[np.clip(length - 8, 0, 8)]) * _MULT[1]
+        h ^= (word << np.uint64(7)) | (word >> np.uint64(57))
+        for j in range(2, _MAX_NAME // 8):  # long names are few
+            sel = np.flatnonzero(length > 8 * j)
+            if sel.size:
+                word = (u64[start[sel] + 8 * j] & _MASKS[np.minimum(length[sel] - 8 * j, 8)]
+                        ) * _MULT[j]
+                h[sel] ^= (word << np.uint64(7 * j)) | (word >> np.uint64(64 - 7 * j))
     return h
 
 
@@ -369,11 +395,12 @@ def _scan(data: bytes, point: str, names: dict[str, str], texts: tuple[str, ...]
     closes = is_end[order][1:]
     if not (h[order][1:][closes] == h[order][:-1][closes]).all():
         return None
-    close_of = np.arange(lt.size)  # index of the tag that closes each element
-    close_of[order[:-1][closes]] = order[1:][closes]
     # attributes: strict syntax (a '>' inside a value breaks it), namespaces on the root only
-    astr = _slices(arr, ne[atag], te[atag] - ne[atag] - is_self[atag])
-    if not astr.str.contains(_ATTRS_RE).all():
+    astr = _slices(data, ne[atag], te[atag] - ne[atag] - is_self[atag])
+    if atag.size <= 64:
+        if not all(_ATTRS_PY.match(a) for a in astr.to_list()):
+            return None  # attribute syntax the scanner does not vouch for
+    elif not astr.str.contains(_ATTRS_RE).all():
         return None
     r = int(np.flatnonzero(roots)[0])
     decl = {"xml": "http://www.w3.org/XML/1998/namespace"}
@@ -381,11 +408,16 @@ def _scan(data: bytes, point: str, names: dict[str, str], texts: tuple[str, ...]
         x = _XMLNS.match(m.group(1))
         if x:
             decl[x.group(1) or ""] = m.group(2)[1:-1]
-    below = atag != r
-    if astr.filter(pl.Series(below)).str.contains("xmlns", literal=True).any():
-        return None
-    attr_names = set(astr.str.extract_all(r"""[^\s="']+\s*=""").explode().drop_nulls()
-                     .str.strip_chars_end("= \t\r\n").unique().to_list())
+    if atag.size <= 64:
+        strings = astr.to_list()
+        if any("xmlns" in a for a, t in zip(strings, atag.tolist(), strict=True) if t != r):
+            return None
+        attr_names = {m.group(1) for a in strings for m in _ATTR.finditer(a)}
+    else:
+        if astr.filter(pl.Series(atag != r)).str.contains("xmlns", literal=True).any():
+            return None
+        attr_names = set(astr.str.extract_all(r"""[^\s="']+\s*=""").explode().drop_nulls()
+                         .str.strip_chars_end("= \t\r\n").unique().to_list())
     used = {q.split(":", 1)[0] for q in [*qnames.values(), *attr_names] if ":" in q}
     if used - set(decl) - {"xmlns"}:
         return None  # an undeclared prefix: the full parser names it
@@ -418,58 +450,61 @@ def _scan(data: bytes, point: str, names: dict[str, str], texts: tuple[str, ...]
             key_code[hv] = code[label]
     known = np.array(sorted(key_code), dtype=np.uint64)
     known_code = np.array([key_code[k] for k in known.tolist()], dtype=np.int64)
-    hit = np.flatnonzero(inside & ~is_end & ~is_self & np.isin(h, known))
+    leaf = np.r_[is_end[1:], False]  # the next tag closes it: no child elements
+    hit = np.flatnonzero(inside & leaf & ~is_end & ~is_self & np.isin(h, known))
     t0 = te[hit] + 1
-    text = _slices(arr, t0, np.append(lt, size)[hit + 1] - t0)
+    tlen = np.append(lt, size)[hit + 1] - t0
+    text = _slices(data, t0, tlen)
     cid = known_code[np.searchsorted(known, h[hit])]
-    cols, txt = _columns(n, opened[hit] - 1, cid, labels, text, texts)
+    padded = (tlen == 0) | _WS[arr[t0]] | _WS[arr[t0 + tlen - 1]]
+    cols, txt = _columns(n, opened[hit] - 1, cid, labels, text, texts, padded)
     # attributes of the point elements
     got = {}
     if attrs:
         po = np.flatnonzero(p_open)
-        raw = _slices(arr, ne[po], te[po] - ne[po] - is_self[po])
+        raw = _slices(data, ne[po], te[po] - ne[po] - is_self[po])
         for a in attrs:
             got[a] = raw.str.extract(rf"""(?:^|\s){re.escape(a)}\s*=\s*["']([^"']*)["']""", 1
                                      ).alias(a)
     within = {}
-    idx = np.arange(lt.size)
-    for name in containers:
-        opens = is_named(name)
-        ordinal = np.cumsum(opens) - 1
-        last = np.maximum.accumulate(np.where(opens, idx, -1))
-        enclosed = (last >= 0) & (idx <= close_of[np.maximum(last, 0)])
-        within[name] = np.where(enclosed, ordinal, -1)[p_open].astype(np.int64)
-    root = _et_parse(_skeleton(data, arr, lt, te, p_open, p_close), "<skeleton>")
+    points = np.flatnonzero(p_open)
+    for name in containers:  # elements of one container name do not nest in TCX/GPX
+        c_open = np.flatnonzero(is_named(name))
+        if not c_open.size:
+            within[name] = np.full(n, -1, dtype=np.int64)
+            continue
+        closed = np.cumsum((is_end | is_self) & np.isin(h, hashes(name)))
+        k = np.searchsorted(c_open, points) - 1  # the last container opened before the point
+        kk = np.maximum(k, 0)
+        inside_c = (k >= 0) & (closed[points] == closed[c_open[kk]] - is_self[c_open[kk]])
+        within[name] = np.where(inside_c, k, -1).astype(np.int64)
+    root = _et_parse(_skeleton(data, lt, te, p_open, p_close), "<skeleton>")
     return Doc(root, n, cols, txt, got, within, fast=True)
 
 
-def _slices(arr: np.ndarray, start: np.ndarray, length: np.ndarray) -> pl.Series:
-    """Byte ranges of ``arr`` (valid UTF-8) as a polars String series, gathered with numpy
-    into one Arrow buffer."""
+def _slices(data: bytes, start: np.ndarray, length: np.ndarray) -> pl.Series:
+    """Disjoint, ordered byte ranges of ``data`` (valid UTF-8) as a polars String series.
+
+    No copy on the numpy side: an Arrow string array over the whole document whose offsets
+    alternate range start/end (the odd entries are the gaps between ranges, dropped)."""
     import pyarrow as pa
 
-    length = length.astype(np.int64)
-    offsets = np.zeros(start.size + 1, dtype=np.int64)
-    np.cumsum(length, out=offsets[1:])
-    idx = np.repeat(start - offsets[:-1], length) + np.arange(offsets[-1])
-    strings = pa.LargeStringArray.from_buffers(
-        start.size, pa.py_buffer(offsets), pa.py_buffer(arr[idx].tobytes()))
-    return pl.from_arrow(strings)
+    if start.size == 0:
+        return pl.Series([], dtype=pl.String)
+    offsets = np.empty(2 * start.size, dtype=np.int64)
+    offsets[0::2] = start
+    offsets[1::2] = start + length
+    strings = pa.LargeStringArray.from_buffers(2 * start.size - 1, pa.py_buffer(offsets),
+                                               pa.py_buffer(data))
+    return pl.from_arrow(strings).gather_every(2)
 
 
-def _skeleton(data: bytes, arr: np.ndarray, lt, te, p_open, p_close) -> bytes:
-    """The document with every point element cut out (runs of adjacent points at once)."""
+def _skeleton(data: bytes, lt, te, p_open, p_close) -> bytes:
+    """The document with every point element cut out: a run of sibling points (no other tag
+    between them) goes at once, with the blank text between them."""
     o_idx, c_idx = np.flatnonzero(p_open), np.flatnonzero(p_close)
-    opens, closes = lt[o_idx], te[c_idx] + 1
-    # a run of points goes on while only whitespace lies between one's end and the next start
-    gap = lt[o_idx[1:]] - closes[:-1]
-    width = 64
-    win = np.lib.stride_tricks.as_strided(arr, shape=(arr.size - width, width),
-                                          strides=(1, 1))[closes[:-1]].copy()
-    win[np.arange(width)[None, :] >= gap[:, None]] = 32
-    blank = (o_idx[1:] == c_idx[:-1] + 1) & (gap <= width) & _WS[win].all(axis=1)
-    new_run = np.r_[True, ~blank]
-    starts, stops = opens[new_run], closes[np.r_[new_run[1:], True]]
+    new_run = np.r_[True, o_idx[1:] != c_idx[:-1] + 1]
+    starts, stops = lt[o_idx[new_run]], te[c_idx[np.r_[new_run[1:], True]]] + 1
     pieces, pos = [], 0
     for a, b in zip(starts.tolist(), stops.tolist(), strict=True):
         pieces.append(data[pos:a])
@@ -481,32 +516,40 @@ def _skeleton(data: bytes, arr: np.ndarray, lt, te, p_open, p_close) -> bytes:
 _OFFSET = r"[+-]\d\d:?\d\d$"
 
 
-def parse_times(texts: Iterable[str | None], path: str) -> tuple[pl.Series, list[str]]:
+def parse_times(texts: Iterable[str | None] | pl.Series, path: str) -> tuple[pl.Series, list[str]]:
     """ISO-8601 times (``Z``, ``±hh:mm`` or no offset; up to 9 fractional digits) → UTC µs.
 
     Returns the series and warnings (times without an offset are taken as UTC, as the
     GPX and TCX schemas intend). A time that is present but unreadable raises a
     :class:`~runlab.errors.CorruptFileError` naming it.
     """
-    orig = pl.Series("t", list(texts), dtype=pl.String).str.strip_chars()
-    s = orig.str.replace(r"(?i)z$", "+00:00")
-    has_offset = s.str.contains(_OFFSET)
+    orig = texts if isinstance(texts, pl.Series) else pl.Series("t", list(texts),
+                                                                dtype=pl.String)
     warnings = []
-    naive = (~has_offset & s.is_not_null()).sum()
-    if naive:
-        warnings.append(f"{naive} times have no UTC offset; taken as UTC")
-        s = pl.select(pl.when(has_offset).then(s).otherwise(s + "+00:00")).to_series()
-    # %.f takes 1-9 fractional digits; %z takes "+hh:mm" and "+hhmm"
-    out = s.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f%z", time_unit="us", time_zone="UTC",
-                            strict=False)
-    bad = out.is_null() & s.is_not_null()
-    if bad.any():
-        raise CorruptFileError(path, f"unreadable time {orig.filter(bad)[0]!r}")
-    unknown = (out >= _UNKNOWN_TIME) & (out < _UNKNOWN_TIME + timedelta(seconds=1))
-    if unknown.any():
-        warnings.append(f"{int(unknown.sum())} times are 1901-12-13T20:45:52 (a 32-bit time_t "
-                        "of -2**31, GPSBabel's 'no time'); taken as missing")
-        out = pl.select(pl.when(unknown).then(None).otherwise(out)).to_series()
+    # device files: "...Z" with or without fractional seconds, parsed in one pass
+    out = orig.str.to_datetime("%Y-%m-%dT%H:%M:%S%.fZ", time_unit="us", time_zone="UTC",
+                               strict=False)
+    if out.null_count() != orig.null_count():
+        orig = orig.str.strip_chars()
+        s = orig.str.replace(r"(?i)z$", "+00:00")
+        has_offset = s.str.contains(_OFFSET)
+        naive = (~has_offset & s.is_not_null()).sum()
+        if naive:
+            warnings.append(f"{naive} times have no UTC offset; taken as UTC")
+            s = pl.select(pl.when(has_offset).then(s).otherwise(s + "+00:00")).to_series()
+        # %.f takes 1-9 fractional digits; %z takes "+hh:mm" and "+hhmm"
+        out = s.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f%z", time_unit="us", time_zone="UTC",
+                                strict=False)
+        bad = out.is_null() & s.is_not_null()
+        if bad.any():
+            raise CorruptFileError(path, f"unreadable time {orig.filter(bad)[0]!r}")
+    first = out.min()
+    if first is not None and first < _UNKNOWN_TIME + timedelta(seconds=1):
+        unknown = (out >= _UNKNOWN_TIME) & (out < _UNKNOWN_TIME + timedelta(seconds=1))
+        if unknown.any():
+            warnings.append(f"{int(unknown.sum())} times are 1901-12-13T20:45:52 (a 32-bit "
+                            "time_t of -2**31, GPSBabel's 'no time'); taken as missing")
+            out = pl.select(pl.when(unknown).then(None).otherwise(out)).to_series()
     return out.alias("timestamp"), warnings
 
 
@@ -580,37 +623,40 @@ def finish_records(cols: dict[str, np.ndarray], times: pl.Series, path: str,
     :data:`runlab.schema.RECORDS`. When no point has a time, all are kept in file order with
     null timestamps; when only some have one, those without are left out (with a warning).
     """
-    frame = pl.DataFrame({"timestamp": times, **{k: pl.Series(k, v).fill_nan(None)
-                                                 for k, v in cols.items()}})
-    if frame.height == 0:
+    n = len(times)
+    if n == 0:
         raise NotAnActivityError(path, "no track points")
-    has_time = frame["timestamp"].is_not_null()
+    micros = times.to_physical().to_numpy()  # float with NaN where missing (else int64)
+    has_time = ~np.isnan(micros) if micros.dtype.kind == "f" else np.ones(n, dtype=bool)
+    order = None
     if not has_time.any():
         warnings.append("no point has a time; records keep file order with null timestamps")
-    elif has_time.all():
-        frame = _sorted(frame, warnings)
     else:
-        warnings.append(f"{int((~has_time).sum())} points without a time are left out "
-                        "(records are ordered by time)")
-        frame = frame.filter(has_time)
-        frame = _sorted(frame, warnings)
-    t = frame["timestamp"]
+        if not has_time.all():
+            warnings.append(f"{int((~has_time).sum())} points without a time are left out "
+                            "(records are ordered by time)")
+        keep = np.flatnonzero(has_time)
+        t = micros[keep].astype(np.int64)
+        if (np.diff(t) < 0).any():
+            warnings.append("points were not in time order; sorted")
+            keep = keep[np.argsort(t, kind="stable")]
+        order = keep if keep.size < n or (np.diff(keep) != 1).any() else None
+    frame = pl.DataFrame({"timestamp": times, **cols})
+    if order is not None:
+        frame = frame[order]
+    floats = [c for c in cols if frame.schema[c] == pl.Float64 and c != "elapsed_s"]
     if has_time.any():
-        elapsed = (t - t.drop_nulls().min()).dt.total_microseconds() / 1e6
+        first = frame["timestamp"][0]
+        elapsed = ((pl.col("timestamp") - first).dt.total_microseconds() / 1e6).alias("elapsed_s")
     elif "elapsed_s" in frame.columns:  # a source with only relative time (Strava streams)
-        elapsed = frame["elapsed_s"]
+        elapsed = pl.col("elapsed_s").cast(pl.Float64).fill_nan(None)
     else:
-        elapsed = pl.Series([None] * frame.height, dtype=pl.Float64)
-    frame = frame.with_columns(elapsed.alias("elapsed_s"))
+        elapsed = pl.lit(None, pl.Float64).alias("elapsed_s")
+    frame = frame.with_columns(pl.col(floats).fill_nan(None), elapsed)
+    if has_time.any():
+        frame = _merge_repeats(frame, warnings)
     frame = _derive_motion(frame, warnings)
     return schema.conform(frame, "records")
-
-
-def _sorted(frame: pl.DataFrame, warnings: list[str]) -> pl.DataFrame:
-    if not frame["timestamp"].is_sorted():
-        warnings.append("points were not in time order; sorted")
-        frame = frame.sort("timestamp", maintain_order=True)
-    return _merge_repeats(frame, warnings)
 
 
 def _merge_repeats(frame: pl.DataFrame, warnings: list[str]) -> pl.DataFrame:
@@ -620,9 +666,11 @@ def _merge_repeats(frame: pl.DataFrame, warnings: list[str]) -> pl.DataFrame:
     or complementary values) becomes one record. Points sharing a time but disagreeing are
     all kept, with a warning.
     """
-    same = (frame["timestamp"] == frame["timestamp"].shift(1)).fill_null(False)
-    if not same.any():
+    t = frame["timestamp"].to_physical().to_numpy()
+    same_np = np.r_[False, t[1:] == t[:-1]]
+    if not same_np.any():
         return frame
+    same = pl.Series(same_np)
     values = [c for c in frame.columns if c != "timestamp"]
     conflict = pl.any_horizontal([
         pl.col(c).is_not_null() & pl.col(c).shift(1).is_not_null()
