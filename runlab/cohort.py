@@ -529,7 +529,7 @@ def _results_dask(tasks: Iterator[_Task], client: Any) -> Iterator[dict[str, Any
     they share (always true for a ``LocalCluster``; a cluster file system for SLURM/K8s).
     A worker dying repeatedly on one file (Dask retries it elsewhere) yields an error row.
     """
-    from distributed import as_completed
+    from distributed import KilledWorker, as_completed
 
     n_threads = max(1, sum(client.nthreads().values()))
     submitted: dict[str, _Task] = {}
@@ -548,8 +548,8 @@ def _results_dask(tasks: Iterator[_Task], client: Any) -> Iterator[dict[str, Any
         task = submitted.pop(fut.key)
         try:
             result = fut.result()
-        except Exception as exc:  # KilledWorker and friends: the file made workers die
-            result = _error_result(task, exc)
+        except KilledWorker as exc:  # the file made workers die (Dask retried it elsewhere)
+            result = _error_result(task, _WorkerCrashed(f"workers died reading this file: {exc}"))
         fut.release()
         yield result
         if (task := next(tasks, None)) is not None:
