@@ -33,7 +33,7 @@ def written(small, tmp_path_factory):
 @pytest.fixture(scope="module")
 def big():
     """A large cohort (truth only, no files) for rates and population values."""
-    return simulate.cohort(300, 12, seed=3)
+    return simulate.cohort(200, 12, seed=3)
 
 
 def _read(folder, path):
