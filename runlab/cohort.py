@@ -63,7 +63,8 @@ from runlab import schema
 from runlab.clean import FLAGS
 from runlab.errors import CorruptFileError, ReadError
 
-__all__ = ["ingest", "Store", "IngestReport", "JOURNAL_PATTERNS", "BATCH_FILES"]
+__all__ = ["ingest", "export", "Store", "IngestReport", "RUNS_EXTRA", "ERRORS", "RECORDS_STORED",
+           "JOURNAL_PATTERNS", "SIDE_FILES", "BATCH_FILES", "BATCH_SECONDS"]
 
 #: File names read as training journals (case-insensitive globs).
 JOURNAL_PATTERNS = ("journal*.csv", "journal*.tsv", "journal*.xlsx", "*.jsonl", "*.ndjson")
@@ -94,6 +95,7 @@ RUNS_EXTRA: dict[str, pl.DataType] = {
     "end_time": schema.TIMESTAMP,
     "ingested_at": schema.TIMESTAMP,
 }
+#: The errors table: one row per input that could not be ingested.
 ERRORS: dict[str, pl.DataType] = {
     "source_path": pl.String,
     "file_sha256": pl.String,
