@@ -428,12 +428,16 @@ def _ingest_one(task: _Task) -> dict[str, Any]:
         return _error_result(task, exc)
 
 
-def _error_result(task: _Task, exc: BaseException) -> dict[str, Any]:
+def _message(exc: BaseException, location: str) -> str:
+    """What went wrong, without the file's own path (the store names the file)."""
     message = exc.reason if isinstance(exc, ReadError) else str(exc)
-    message = message.replace(task.location, "<file>") or repr(exc)
+    return (message.replace(location, "<file>") or repr(exc))[:2000]
+
+
+def _error_result(task: _Task, exc: BaseException) -> dict[str, Any]:
     return {"ok": False, "source_path": task.source_path, "file_sha256": task.file_sha256,
             "runner_id": task.runner_id, "error_type": type(exc).__name__,
-            "message": message[:2000]}
+            "message": _message(exc, task.location)}
 
 
 # --------------------------------------------------------------------------- executors
@@ -942,48 +946,48 @@ class _Duplicate(ValueError):
 _Duplicate.__name__ = "DuplicateFile"
 
 
-def _ingest_journals(items: list[_Input], state: dict[str, tuple[str, bool]], store: Store,
-                     key: str | bytes | None, report: IngestReport) -> None:
+def _ingest_journals(items: list[_Input], store: Store, key: str | bytes | None,
+                     report: IngestReport) -> None:
     """Read each new or changed journal into the journal table; bad rows and unreadable
-    journals go to errors (one row per journal file, listing the problems)."""
+    journals go to errors (one row per journal file, listing the problems).
+
+    A journal counts as stored once its rows are committed, and they are committed last:
+    a kill before that re-reads it next time (an unreadable journal is re-read every time).
+    """
     from runlab.journal import read_journal
     from runlab.privacy import pseudonymize
 
+    stored = set(store.journal.select("source_path", "file_sha256").iter_rows())
     for item in items:
         sha, problem = _identify(item)
-        if state.get(item.source_path, (None,))[0] == sha:
+        if (item.source_path, sha) in stored:
             continue
         stamp = _now()
-        ident = {"source_path": item.source_path, "file_sha256": sha}
+
+        def error(error_type: str, message: str, sha=sha, stamp=stamp, item=item) -> None:
+            store._commit("errors", pl.DataFrame([{
+                "source_path": item.source_path, "file_sha256": sha,
+                "runner_id": item.runner_id, "error_type": error_type, "message": message,
+                "ingested_at": stamp}], schema=ERRORS))
+            report.reasons[f"{error_type}: journal {_reason(message)}"] += 1
+
         try:
             if problem is not None:
                 raise ReadError(item.location, problem)
             frame, problems = read_journal(item.location, errors="collect")
-        except Exception as exc:
-            store._commit("errors", pl.DataFrame([{**ident, "runner_id": item.runner_id,
-                                                   "error_type": type(exc).__name__,
-                                                   "message": _error_result(_Task(
-                                                       item.source_path, item.location, None,
-                                                       None, sha, ""), exc)["message"],
-                                                   "ingested_at": stamp}], schema=ERRORS))
-            report.reasons[f"journal: {type(exc).__name__}"] += 1
+        except Exception as exc:  # a journal that cannot be read at all
+            error(type(exc).__name__, _message(exc, item.location))
             continue
         if key is not None:
             frame = pseudonymize(frame, key)
         if item.runner_id is not None:  # a journal in a runner's folder belongs to them
             frame = frame.with_columns(pl.col("runner_id").fill_null(item.runner_id))
-        frame = frame.with_columns(pl.lit(item.source_path).alias("source_path"),
-                                   pl.lit(sha).alias("file_sha256"),
-                                   pl.lit(stamp, schema.TIMESTAMP).alias("ingested_at"))
         if problems:
             text = "; ".join(f"line {n} {f}: {m}" for n, f, m in problems[:20])
-            store._commit("errors", pl.DataFrame([{
-                **ident, "runner_id": item.runner_id, "error_type": "JournalError",
-                "message": f"{len(problems)} bad cells, their rows left out: {text}"[:2000],
-                "ingested_at": stamp}], schema=ERRORS))
-            report.reasons["JournalError: bad journal rows left out"] += 1
-        # committed last: a kill before this line re-reads the journal next time
-        store._commit("journal", frame)
+            error("JournalError", f"{len(problems)} bad cells, their rows left out: {text}"[:2000])
+        store._commit("journal", frame.with_columns(
+            pl.lit(item.source_path).alias("source_path"), pl.lit(sha).alias("file_sha256"),
+            pl.lit(stamp, schema.TIMESTAMP).alias("ingested_at")))
         report.journals += 1
         report.journal_rows += frame.height
 
@@ -1032,9 +1036,9 @@ def ingest(source: str | os.PathLike | Iterable[str | os.PathLike], store: str |
         inputs = _discover(source, runners, pseudonymize_key, st.path.resolve(), report)
         activities = [i for i in inputs if i.kind == "activity"]
         report.files = len(activities)
+        _ingest_journals([i for i in inputs if i.kind == "journal"], st, pseudonymize_key,
+                         report)
         state = st._state()
-        _ingest_journals([i for i in inputs if i.kind == "journal"], state, st,
-                         pseudonymize_key, report)
         bar = _Progress(report, progress)
         committer = _Committer(st, report, bar)
         tasks = _plan(activities, state, st, committer, retry_errors)
