@@ -41,6 +41,7 @@ def spec(view) -> dict:
     return view.spec
 
 
+@pytest.mark.slow  # first widget test: pays for importing statsmodels and the vega bundle
 def test_cadence_tuner_zone_step_length_and_chart(runs):
     one = runs.filter(pl.col("runner_id") == "r01")
     tuner = CadenceTuner(one, boost_pct=5)

@@ -77,7 +77,8 @@ class CohortExplorer(w.VBox):
         self.runner = css(w.Dropdown(options=[ALL], value=ALL, description="runner"),
                           "cohort-runner")
         self.summary = css(w.HTML(), "cohort-summary")
-        self.table = css(w.HTML(), "cohort-table")
+        self.table = css(w.HTML(layout=w.Layout(max_height="420px", overflow="auto")),
+                         "cohort-table")
         self.speed_range: tuple[float, float] | None = None
         self._specs: dict[tuple, tuple[dict, dict]] = {}
         self._refresh_runner_options()
@@ -89,7 +90,7 @@ class CohortExplorer(w.VBox):
             control.observe(lambda _: self.update(), "value")
         self._watch_selection()
         super().__init__([w.HBox([self.group, self.weeks, self.runner]), self.summary,
-                          w.HBox([self.scatter, self.weekly]), self.table])
+                          self.scatter, self.weekly, self.table])
         css(self, "cohort-explorer")
 
     def filtered(self) -> pl.DataFrame:

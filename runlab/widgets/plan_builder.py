@@ -42,10 +42,12 @@ class PlanBuilder(w.VBox):
             "boost": w.IntSlider(value=5, min=0, max=15, description="boost [%]"),
         }
         for name, control in self.controls.items():
+            control.style.description_width = "120px"
             css(control, f"plan-{name.replace('_', '-')}")
             control.observe(lambda _: self.update(), "value")
         self.summary = css(w.HTML(), "plan-summary")
-        self.table = css(w.HTML(), "plan-table")
+        self.table = css(w.HTML(layout=w.Layout(max_height="420px", overflow="auto")),
+                         "plan-table")
         self.export_button = css(w.Button(description="Export plan", icon="download"),
                                  "plan-export")
         self.status = css(w.HTML(), "plan-status")
@@ -83,8 +85,8 @@ class PlanBuilder(w.VBox):
             f"{targets.max():.0f} steps/min; "
             + ", ".join(f"{n} {t.replace('_', ' ')}" for t, n in counts.iter_rows()))
         self.table.value = frame_html(
-            p.select(TABLE_COLUMNS).with_columns((pl.col("duration_s") / 60).round(0)
-                                                 .alias("duration_s")), max_rows=200)
+            p.select(TABLE_COLUMNS).with_columns((pl.col("duration_s") / 60).round(0))
+            .rename({"duration_s": "duration_min"}), max_rows=200)
 
     def export(self) -> dict | None:
         """Write the plan's files into ``out_dir``; returns :func:`runlab.plan.export`'s dict."""

@@ -57,5 +57,13 @@ def test_coach_dashboard(page, expect, voila_url, coach_files, offsite_requests,
     assert (row["comfort"], row["rpe"], row["foot_strike"], row["humidity_pct"]) == (
         4, 3, "midfoot", 62.0)
 
+    explorer = page.locator(".runlab-cohort-explorer")
+    expect(explorer.locator(".vega-embed .marks")).to_have_count(2)
+    explorer.scroll_into_view_if_needed()
+    page.screenshot(path=artifacts_dir / "coach_cohort.png")
+    builder = page.locator(".runlab-plan-builder")
+    expect(builder.locator(".runlab-plan-summary")).to_contain_text("sessions")
+    builder.scroll_into_view_if_needed()
+    page.screenshot(path=artifacts_dir / "coach_plan.png")
     page.screenshot(path=artifacts_dir / "coach_dashboard.png", full_page=True)
     assert_no_offsite_scripts(offsite_requests)
