@@ -35,7 +35,7 @@ from runlab.errors import CorruptFileError, FileTooLargeError, NotAnActivityErro
 from runlab.geo import step_distances_m
 
 __all__ = ["MAX_XML_BYTES", "parse", "load", "Doc", "local", "namespace", "parse_times",
-           "utc_offset_s", "finish_records", "derive_speed_mps", "cadence_to_spm",
+           "utc_offset_s", "first_text", "meta", "finish_records", "derive_speed_mps", "cadence_to_spm",
            "SPEED_HALF_WINDOW", "PER_LEG_MEDIAN_MAX", "lower_sport", "check_root",
            "prepare_records", "time_strings", "elem"]
 
@@ -397,12 +397,18 @@ def _scan(data: bytes, point: str, names: dict[str, str], texts: tuple[str, ...]
         return None
     # attributes: strict syntax (a '>' inside a value breaks it), namespaces on the root only
     astr = _slices(data, ne[atag], te[atag] - ne[atag] - is_self[atag])
+    r = int(np.flatnonzero(roots)[0])
     if atag.size <= 64:
         if not all(_ATTRS_PY.match(a) for a in astr.to_list()):
             return None  # attribute syntax the scanner does not vouch for
-    elif not astr.str.contains(_ATTRS_RE).all():
-        return None
-    r = int(np.flatnonzero(roots)[0])
+    else:  # one polars pass: syntax, and no namespace business below the root
+        a = pl.col("a")
+        ok, odd = pl.DataFrame({"a": astr, "below": atag != r}).select(
+            a.str.contains(_ATTRS_RE).all(),
+            (pl.col("below") & a.str.contains(r"""xmlns|\s[^\s="']+:[^\s="']*\s*=""")).any(),
+        ).row(0)
+        if not ok or odd:
+            return None
     decl = {"xml": "http://www.w3.org/XML/1998/namespace"}
     for m in _ATTR.finditer(data[ne[r]: te[r] - is_self[r]].decode("utf-8")):
         x = _XMLNS.match(m.group(1))
@@ -413,11 +419,8 @@ def _scan(data: bytes, point: str, names: dict[str, str], texts: tuple[str, ...]
         if any("xmlns" in a for a, t in zip(strings, atag.tolist(), strict=True) if t != r):
             return None
         attr_names = {m.group(1) for a in strings for m in _ATTR.finditer(a)}
-    else:
-        if astr.filter(pl.Series(atag != r)).str.contains("xmlns", literal=True).any():
-            return None
-        attr_names = set(astr.str.extract_all(r"""[^\s="']+\s*=""").explode().drop_nulls()
-                         .str.strip_chars_end("= \t\r\n").unique().to_list())
+    else:  # only the root's attributes can have prefixes (checked above)
+        attr_names = {m.group(1) for m in _ATTR.finditer(astr[int(np.searchsorted(atag, r))])}
     used = {q.split(":", 1)[0] for q in [*qnames.values(), *attr_names] if ":" in q}
     if used - set(decl) - {"xmlns"}:
         return None  # an undeclared prefix: the full parser names it
@@ -463,9 +466,9 @@ def _scan(data: bytes, point: str, names: dict[str, str], texts: tuple[str, ...]
     if attrs:
         po = np.flatnonzero(p_open)
         raw = _slices(data, ne[po], te[po] - ne[po] - is_self[po])
-        for a in attrs:
-            got[a] = raw.str.extract(rf"""(?:^|\s){re.escape(a)}\s*=\s*["']([^"']*)["']""", 1
-                                     ).alias(a)
+        got = pl.DataFrame({"raw": raw}).select(
+            pl.col("raw").str.extract(rf"""(?:^|\s){re.escape(a)}\s*=\s*["']([^"']*)["']""", 1)
+            .alias(a) for a in attrs).to_dict()
     within = {}
     points = np.flatnonzero(p_open)
     for name in containers:  # elements of one container name do not nest in TCX/GPX
@@ -555,6 +558,23 @@ def parse_times(texts: Iterable[str | None] | pl.Series, path: str) -> tuple[pl.
 
 #: -2**31 s from the Unix epoch: what a signed 32-bit ``time_t`` "unknown" prints as.
 _UNKNOWN_TIME = datetime(1901, 12, 13, 20, 45, 52, tzinfo=UTC)
+
+
+def meta(fmt: str, records: pl.DataFrame, warnings: list[str], *, sport: str | None = None,
+         creator: str | None = None, offset_s: int | None = None, **extra) -> dict:
+    """``Activity.meta`` with the keys every reader sets (INTERFACES.md), plus ``extra``."""
+    return {"format": fmt, "sport": sport, "sub_sport": None,
+            "start_time": records["timestamp"].drop_nulls().min(),
+            "local_time_offset_s": offset_s, "creator": creator, "partial": False,
+            "warnings": warnings, **extra}
+
+
+def first_text(texts: pl.Series) -> str | None:
+    """The first non-null string of ``texts`` (None if there is none)."""
+    if texts.null_count() == 0:
+        return texts[0] if len(texts) else None
+    rest = texts.drop_nulls()
+    return rest[0] if len(rest) else None
 
 
 def utc_offset_s(text: str | None) -> int | None:

@@ -210,9 +210,7 @@ def read_activity_bytes(data: bytes, path: str, *, columns: dict[str, str] | Non
         if "elapsed_s" in cols:
             warnings.append("no absolute time in the file; pass start_time= for timestamps")
     records = _xml.finish_records(cols, times, path, warnings)
-    meta = {"format": "csv", "profile": profile, "sport": None, "sub_sport": None,
-            "start_time": records["timestamp"].drop_nulls().min(), "local_time_offset_s": None,
-            "creator": profile, "partial": False, "warnings": warnings}
+    meta = _xml.meta("csv", records, warnings, creator=profile, profile=profile)
     return Activity(path=path, records=records, meta=meta)
 
 
@@ -375,7 +373,5 @@ def _fit_csv(text: str, path: str) -> Activity:
         pl.Datetime("us", "UTC")).alias("timestamp")
     warnings: list[str] = []
     records = _xml.finish_records(cols, times, path, warnings)
-    meta = {"format": "csv", "profile": "garmin_fit_csv", "sport": None, "sub_sport": None,
-            "start_time": records["timestamp"].drop_nulls().min(), "local_time_offset_s": None,
-            "creator": "FitCSVTool", "partial": False, "warnings": warnings}
+    meta = _xml.meta("csv", records, warnings, creator="FitCSVTool", profile="garmin_fit_csv")
     return Activity(path=path, records=records, meta=meta)

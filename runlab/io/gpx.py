@@ -141,22 +141,12 @@ def read_activity_bytes(data: bytes, path: str, **_: object) -> Activity:
         "timestamp": seg_times, "event": ["segment"] * len(seg_times),
         "event_type": ["marker"] * len(seg_times)}), "events").drop_nulls("timestamp")
     sport = _xml.lower_sport(root.findtext(f"{ns}trk/{ns}type"), SPORTS)
-    first_time = next(iter(time_texts.drop_nulls()), None)
-    meta = {
-        "format": "gpx",
-        "sport": sport,
-        "sub_sport": None,
-        "start_time": records["timestamp"].drop_nulls().min(),
-        "local_time_offset_s": _xml.utc_offset_s(first_time) or None,
-        "creator": creator,
-        "gpx_version": root.get("version"),
-        "name": root.findtext(f"{ns}trk/{ns}name"),
-        "tracks": len(root.findall(f"{ns}trk")),
-        "segments": len(np.unique(seg)),
-        "cadence_unit": unit,
-        "partial": False,
-        "warnings": warnings,
-    }
+    first_time = _xml.first_text(time_texts)
+    meta = _xml.meta("gpx", records, warnings, sport=sport, creator=creator,
+                     offset_s=_xml.utc_offset_s(first_time) or None,
+                     gpx_version=root.get("version"), name=root.findtext(f"{ns}trk/{ns}name"),
+                     tracks=len(root.findall(f"{ns}trk")), segments=len(np.unique(seg)),
+                     cadence_unit=unit)
     return Activity(path=path, records=records, events=events, meta=meta)
 
 

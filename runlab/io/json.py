@@ -91,10 +91,8 @@ def strava_streams(streams: dict[str, list], path: str, *,
         times = pl.Series("timestamp", [None] * n, dtype=pl.Datetime("us", "UTC"))
         warnings.append("Strava streams have no start time; pass start_time= for timestamps")
     records = _xml.finish_records(cols, times, path, warnings)
-    meta = {"format": "json", "profile": "strava_streams", "sport": None, "sub_sport": None,
-            "start_time": records["timestamp"].drop_nulls().min(), "local_time_offset_s": None,
-            "creator": "Strava API", "partial": False, "warnings": warnings,
-            "moving": streams.get("moving")}
+    meta = _xml.meta("json", records, warnings, creator="Strava API", profile="strava_streams",
+                     moving=streams.get("moving"))
     return Activity(path=path, records=records, meta=meta)
 
 
@@ -125,10 +123,9 @@ def nike_run(doc: dict, path: str) -> Activity:
     warnings: list[str] = []
     records = _xml.finish_records(cols, times, path, warnings)
     sport = {"run": "running", "walk": "walking"}.get(str(doc.get("type", "")).lower())
-    meta = {"format": "json", "profile": "nike_run", "sport": sport, "sub_sport": None,
-            "start_time": records["timestamp"].drop_nulls().min(), "local_time_offset_s": None,
-            "creator": doc.get("app_id"), "partial": False, "warnings": warnings,
-            "active_duration_s": (doc.get("active_duration_ms") or 0) / 1000 or None}
+    meta = _xml.meta("json", records, warnings, sport=sport, creator=doc.get("app_id"),
+                     profile="nike_run",
+                     active_duration_s=(doc.get("active_duration_ms") or 0) / 1000 or None)
     return Activity(path=path, records=records, meta=meta)
 
 

@@ -117,23 +117,13 @@ def read_activity_bytes(data: bytes, path: str, *, activity: int | None = None,
         "event": ["lap"] * lap_frame.height, "event_type": ["marker"] * lap_frame.height,
     }, schema={"timestamp": schema.TIMESTAMP, "event": pl.String, "event_type": pl.String}),
         "events").drop_nulls("timestamp")
-    first_time = next(iter(time_texts.drop_nulls()), None)
-    meta = {
-        "format": "tcx",
-        "sport": sport,
-        "sub_sport": None,
-        "start_time": records["timestamp"].drop_nulls().min(),
-        "local_time_offset_s": None,
-        "creator": _creator(act, ns),
-        "author": root.findtext(f"{ns}Author/{ns}Name"),
-        "tcx_version": "v1" if ns.endswith("v1}") else "v2",
-        "activities_in_file": len(acts),
-        "partial": False,
-        "warnings": warnings,
-    }
-    offset = _xml.utc_offset_s(first_time)
-    if offset:  # TCX times are UTC by schema; a writer that used local time says so
-        meta["local_time_offset_s"] = offset
+    first_time = _xml.first_text(time_texts)
+    # TCX times are UTC by schema; a writer that used local time with an offset says so
+    meta = _xml.meta("tcx", records, warnings, sport=sport, creator=_creator(act, ns),
+                     offset_s=_xml.utc_offset_s(first_time) or None,
+                     author=root.findtext(f"{ns}Author/{ns}Name"),
+                     tcx_version="v1" if ns.endswith("v1}") else "v2",
+                     activities_in_file=len(acts))
     return Activity(path=path, records=records, events=events, laps=lap_frame, meta=meta)
 
 
