@@ -7,6 +7,8 @@ import datetime as dt
 import icalendar
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from runlab import plan
 from runlab.io.ics import escape_text, fold_line
@@ -218,3 +220,18 @@ def test_cli_plan_writes_every_file(tmp_path, capsys):
     assert "16 sessions" in capsys.readouterr().out
     assert main(["plan", "--start", "2026-03-02", "--out", str(out), "--days", "9"]) == 2
     assert "invalid days_per_week 9" in capsys.readouterr().err
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.text(min_size=0, max_size=400))
+def test_ics_text_survives_escaping_and_folding(value):
+    """Any text: folded lines ≤ 75 octets, and icalendar reads back exactly the value."""
+    value = value.replace("\r", "")  # a bare CR is not representable; escape_text maps it to \n
+    line = "DESCRIPTION:" + escape_text(value)
+    folded = fold_line(line)
+    assert all(len(p.encode()) <= 75 for p in folded.split("\r\n"))
+    cal = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\n"
+           "UID:x\r\nDTSTAMP:20260101T000000Z\r\n" + folded + "\r\nEND:VEVENT\r\n"
+           "END:VCALENDAR\r\n")
+    event = icalendar.Calendar.from_ical(cal).walk("VEVENT")[0]
+    assert str(event["DESCRIPTION"]) == value
