@@ -32,7 +32,6 @@ import json
 import os
 import re
 from datetime import datetime
-from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -100,12 +99,12 @@ def read_imu(path: str | os.PathLike, *, time_unit: str | None = None,
     """
     name = os.fspath(path)
     try:
-        size = Path(name).stat().st_size
-        if size > MAX_IMU_BYTES:
-            raise FileTooLargeError(name, f"{size} bytes is over the {MAX_IMU_BYTES} limit")
-        data = Path(name).read_bytes()
+        with open(name, "rb") as fh:
+            data = fh.read(MAX_IMU_BYTES + 1)  # bounded: never more than the limit in memory
     except OSError as exc:
         raise ReadError(name, f"cannot open: {exc.strerror or exc}") from exc
+    if len(data) > MAX_IMU_BYTES:
+        raise FileTooLargeError(name, f"larger than the {MAX_IMU_BYTES}-byte limit")
     return read_imu_bytes(data, name, time_unit=time_unit, start_time=start_time,
                           columns=columns, rate_hz=rate_hz, sensor=sensor)
 
