@@ -23,6 +23,7 @@ _API = {
     "read_csv": "runlab.io.csv",
     "read_archive": "runlab.io.archive",
     "read_imu": "runlab.io.imu",
+    "read_audio": "runlab.io.audio",
     "read_journal": "runlab.journal",
     "summarize": "runlab.metrics",
     "ingest": "runlab.cohort",
