@@ -1027,6 +1027,8 @@ def ingest(source: str | os.PathLike | Iterable[str | os.PathLike], store: str |
     Store
         The store, with ``last_report`` (:class:`IngestReport`) of this run.
     """
+    if isinstance(source, (str, os.PathLike)) and not os.path.lexists(source):
+        raise FileNotFoundError(f"{os.fspath(source)}: no such folder, archive or file")
     st = Store(store)
     report = IngestReport()
     t0 = time.monotonic()

@@ -240,9 +240,11 @@ def test_runner_mapping_csv_and_pseudonyms(tmp_path):
     assert again.last_report.read == 0 and again.last_report.skipped == 3
 
 
-def test_a_missing_store_is_an_error(tmp_path):
+def test_a_missing_store_or_source_is_an_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="no runlab store"):
         _ = Store(tmp_path / "nope").runs
+    with pytest.raises(FileNotFoundError, match="typo"):
+        ingest(tmp_path / "typo", tmp_path / "store", progress=False)
 
 
 def test_list_of_paths_and_lock(tmp_path):
