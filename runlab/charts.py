@@ -175,16 +175,18 @@ def cadence_speed(runs: pl.DataFrame, runner_id: str | None = None, *,
     ----------
     runs : polars.DataFrame
         ``speed_mps`` [m/s], ``cadence_spm`` [steps/min], optionally ``runner_id``,
-        ``run_id``, ``gait`` (only ``"run"`` rows are used).
+        ``run_id``, ``gait`` (only ``"run"`` rows are used). Run summaries' running-only
+        ``run_speed_mps`` replaces ``speed_mps`` when present (walk breaks excluded).
     runner_id : str, optional
         Show only this runner.
     boost : (float, float)
         Target zone as fractions above habitual cadence.
     """
-    from runlab.models.cadence import population_cadence
+    from runlab.models.cadence import population_cadence, running_speed
 
     _need(runs, "cadence_speed", "speed_mps", "cadence_spm")
-    data = _running(_pick_runner(runs, runner_id, "cadence_speed"), "speed_mps", "cadence_spm")
+    data = _running(_pick_runner(running_speed(runs), runner_id, "cadence_speed"),
+                    "speed_mps", "cadence_spm")
     grid = _speed_grid(data)
     n_runners = _n_runners(data)
     few = n_runners <= MAX_SERIES
@@ -238,11 +240,11 @@ def step_length_speed(runs: pl.DataFrame, runner_id: str | None = None, *,
     (van Oeveren et al., 2019). Faster running with longer steps is expected; a runner far
     above the line at a given speed is a candidate for overstriding.
     """
-    from runlab.models.cadence import population_cadence
+    from runlab.models.cadence import population_cadence, running_speed
     from runlab.models.stride import step_length_m
 
     _need(runs, "step_length_speed", "speed_mps")
-    data = _pick_runner(runs, runner_id, "step_length_speed")
+    data = _pick_runner(running_speed(runs), runner_id, "step_length_speed")
     if "step_length_m" not in data.columns or data["step_length_m"].null_count() == data.height:
         _need(data, "step_length_speed", "cadence_spm")
         data = data.with_columns(step_length_m=pl.Series(step_length_m(

@@ -181,14 +181,18 @@ def demo_runs(store=None) -> pl.DataFrame:
 
 def demo_targets(runs: pl.DataFrame | None = None, *, baseline_weeks: int = 2) -> pl.DataFrame:
     """Each demo runner's cadence target: habitual cadence at their own pace in the first
-    ``baseline_weeks`` weeks (mean of their easy runs) × (1 + their group's boost).
+    ``baseline_weeks`` weeks (mean of their easy runs) × (1 + their group's boost). The
+    target's pace is their mean running speed (``run_speed_mps``: walk breaks excluded).
 
     Returns ``runner_id``, ``group``, ``habitual_spm``, ``speed_mps`` (the pace of the
     target) and ``target_spm`` [steps/min].
     """
     runs = runs if runs is not None else demo_runs()
-    base = runs.filter(pl.col("week") <= baseline_weeks, pl.col("cadence_spm").is_not_null(),
-                       pl.col("session_type").is_in(["easy", "baseline_test"]))
+    from runlab.models.cadence import running_speed
+
+    base = running_speed(runs).filter(
+        pl.col("week") <= baseline_weeks, pl.col("cadence_spm").is_not_null(),
+        pl.col("session_type").is_in(["easy", "baseline_test"]))
     return (base.group_by("runner_id", "group", "target_boost")
             .agg(pl.col("cadence_spm").mean().alias("habitual_spm"),
                  pl.col("speed_mps").mean())

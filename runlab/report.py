@@ -40,7 +40,8 @@ def table_html(frame: pl.DataFrame, *, max_rows: int = 30, digits: int = 2) -> s
         + "</tr>" for row in shown.iter_rows())
     more = (f"<p class='more'>{frame.height - max_rows} more rows</p>"
             if frame.height > max_rows else "")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{more}"
+    return (f"<div class='table'><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody>"
+            f"</table></div>{more}")
 
 
 _STYLE = """
@@ -49,7 +50,7 @@ margin:2em auto;padding:0 1em;color:#222}
 h1{margin-bottom:.2em} h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:2em}
 .meta{color:#666} table{border-collapse:collapse;margin:1em 0;font-size:.9em}
 th,td{border:1px solid #ddd;padding:.25em .6em;text-align:right}
-th{background:#f4f4f4} .chart{margin:1em 0} .more{color:#666;font-size:.85em}
+th{background:#f4f4f4} .table{overflow-x:auto} .chart{margin:1em 0} .more{color:#666;font-size:.85em}
 """
 
 
@@ -71,7 +72,7 @@ def write_report(path: str | os.PathLike, title: str, sections: list[Section], *
             embeds.append(f"vegaEmbed('#{div}', {json.dumps(chart.to_dict())}, "
                           "{actions: false});")
         for caption, frame in section.tables:
-            parts.append(f"<h3>{html.escape(caption)}</h3>{table_html(frame)}")
+            parts.append(f"<h4>{html.escape(caption)}</h4>{table_html(frame)}")
     script = vlc.javascript_bundle("\n".join(embeds))
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     from runlab import __version__

@@ -265,9 +265,9 @@ def retention(runs: pl.DataFrame, *, baseline_weeks: Sequence[float],
     for name, wk in phases.items():
         if not len(wk):
             raise ModelError(f"{what}: {name}_weeks is empty")
-    phase = pl.when(pl.col(week).is_in(list(map(float, baseline_weeks)))).then(pl.lit("baseline"))
-    phase = phase.when(pl.col(week).is_in(list(map(float, end_weeks)))).then(pl.lit("end"))
-    phase = phase.when(pl.col(week).is_in(list(map(float, follow_up_weeks)))).then(
+    phase = pl.when(pl.col(week).cast(pl.Float64).is_in(list(map(float, baseline_weeks)))).then(pl.lit("baseline"))
+    phase = phase.when(pl.col(week).cast(pl.Float64).is_in(list(map(float, end_weeks)))).then(pl.lit("end"))
+    phase = phase.when(pl.col(week).cast(pl.Float64).is_in(list(map(float, follow_up_weeks)))).then(
         pl.lit("follow_up"))
     frame = frame.with_columns(pl.col(week).cast(pl.Float64)).with_columns(phase=phase)
     frame = running_rows(frame.filter(pl.col("phase").is_not_null()),
@@ -350,7 +350,7 @@ def target_attainment(runs: pl.DataFrame, targets: pl.DataFrame, *,
     require(targets, (RUNNER, "target_spm"), f"{what} (targets)")
     frame = running_speed(runs, speed).with_columns(pl.col(RUNNER).cast(pl.String))
     if weeks is not None:
-        frame = add_week(frame, week).filter(pl.col(week).is_in(list(map(float, weeks))))
+        frame = add_week(frame, week).filter(pl.col(week).cast(pl.Float64).is_in(list(map(float, weeks))))
     use_line = "speed_mps" in targets.columns and "speed_mps" in frame.columns
     needed = (RUNNER, "cadence_spm", "speed_mps") if use_line else (RUNNER, "cadence_spm")
     frame = usable(frame, needed, what)
