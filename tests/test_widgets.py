@@ -110,7 +110,10 @@ def test_cohort_explorer_filters_table_and_charts(runs):
     assert f"{shown.height} runs of 1 runners" in ex.summary.value
     assert ex.table.value.count("<tr>") == shown.height + 1
     assert spec(ex.weekly) != before
-    assert len(ex.timings_s) == 3
+    weekly = spec(ex.weekly)
+    ex.weeks.value = (1, 2)  # the weekly chart shows all weeks: unchanged
+    assert spec(ex.weekly) == weekly and ex.filtered()["week"].max() == 2
+    assert len(ex.timings_s) == 4
 
 
 def test_cohort_explorer_derives_week_and_group():
@@ -218,7 +221,7 @@ def test_cohort_explorer_brush_narrows_the_table(runs):
     ex.group.value = "control"  # a new chart starts without a brush
     assert ex.speed_range is None and "brushed" not in ex.summary.value
     ex.group.value = "all"  # back to a cached state: same spec as before
-    assert ex.scatter.spec == ex._specs[("all", ex.weeks.value, "all")][0]
+    assert ex.scatter.spec == ex._specs[("scatter", "all", ex.weeks.value, "all")]
 
 
 def test_coach_command_serves_the_dashboard_on_localhost(tmp_path):

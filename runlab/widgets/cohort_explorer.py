@@ -20,7 +20,7 @@ __all__ = ["CohortExplorer", "cohort_runs"]
 
 ALL = "all"
 BRUSH = "speed_brush"
-SPEC_CACHE = 64  # filter states whose chart specs are kept
+SPEC_CACHE = 128  # chart specs of recent filter states kept for instant revisits
 TABLE_COLUMNS = ("runner_id", "group", "week", "start_time", "distance_m", "speed_mps",
                  "cadence_spm", "step_length_m", "run_walk_ratio", "easy")
 
@@ -50,11 +50,12 @@ def cohort_runs(store_or_runs, runners: pl.DataFrame | None = None) -> pl.DataFr
 
 
 class CohortExplorer(w.VBox):
-    """Explore a cohort: filters (group, weeks, runner) drive two linked charts — cadence
-    against speed (aggregated per runner-week so no chart ships more than ~5,000 marks)
-    and weekly easy-run cadence — and the runs table. Brushing a speed range in the
-    scatter (an altair selection returned to Python) narrows the table to those runs.
-    The chart specs of the last 64 filter states are kept, so going back is instant.
+    """Explore a cohort: group and runner filters drive two linked charts — cadence
+    against speed (:func:`runlab.charts.cadence_speed`, aggregated for big cohorts) and
+    weekly easy-run cadence by group over the whole programme — while the weeks filter
+    narrows the scatter and the runs table. Brushing a speed range in the scatter (an
+    altair selection returned to Python) narrows the table to those runs. Chart specs of
+    recent filter states are kept, so going back is instant.
 
     Parameters
     ----------
@@ -80,11 +81,11 @@ class CohortExplorer(w.VBox):
         self.table = css(w.HTML(layout=w.Layout(max_height="420px", overflow="auto")),
                          "cohort-table")
         self.speed_range: tuple[float, float] | None = None
-        self._specs: dict[tuple, tuple[dict, dict]] = {}
+        self._specs: dict[tuple, dict] = {}
         self._refresh_runner_options()
         filtered = self.filtered()
         self.scatter = chart_view(self._scatter(filtered))
-        self.weekly = chart_view(self._weekly(filtered))
+        self.weekly = chart_view(self._weekly(self.filtered(all_weeks=True)))
         self._show(filtered)
         for control in (self.group, self.weeks, self.runner):
             control.observe(lambda _: self.update(), "value")
@@ -93,10 +94,11 @@ class CohortExplorer(w.VBox):
                           self.scatter, self.weekly, self.table])
         css(self, "cohort-explorer")
 
-    def filtered(self) -> pl.DataFrame:
-        """Runs passing the group, week and runner filters."""
-        lo, hi = self.weeks.value
-        runs = self.runs.filter(pl.col("week").is_between(lo, hi))
+    def filtered(self, all_weeks: bool = False) -> pl.DataFrame:
+        """Runs passing the group, week (unless ``all_weeks``) and runner filters."""
+        runs = self.runs
+        if not all_weeks:
+            runs = runs.filter(pl.col("week").is_between(*self.weeks.value))
         if self.group.value != ALL:
             runs = runs.filter(pl.col("group") == self.group.value)
         if self.runner.value != ALL:
@@ -117,18 +119,27 @@ class CohortExplorer(w.VBox):
         """Re-filter and redraw after a control change."""
         self._refresh_runner_options()
         filtered = self.filtered()
-        key = (self.group.value, self.weeks.value, self.runner.value)
-        specs = self._specs.pop(key, None)
-        if specs is None:
-            with unvalidated():
-                specs = (chart_spec(self._scatter(filtered)), chart_spec(self._weekly(filtered)))
-        self._specs[key] = specs  # most recently used last
-        while len(self._specs) > SPEC_CACHE:
-            self._specs.pop(next(iter(self._specs)))
-        set_spec(self.scatter, specs[0])
-        set_spec(self.weekly, specs[1])
+        group, weeks, runner = self.group.value, self.weeks.value, self.runner.value
+        set_spec(self.scatter, self._spec(("scatter", group, weeks, runner),
+                                          lambda: self._scatter(filtered)))
+        # the weekly chart shows every week of the group/runner (the weeks filter is the
+        # window the scatter and table look through), so a weeks change leaves it alone
+        set_spec(self.weekly, self._spec(("weekly", group, runner),
+                                         lambda: self._weekly(self.filtered(all_weeks=True))))
         self.speed_range = None  # the new chart starts without a brush
         self._show(filtered)
+
+    def _spec(self, key: tuple, build) -> dict:
+        """The chart spec for a filter state: from the cache, else built (least recently
+        used states are dropped beyond :data:`SPEC_CACHE`)."""
+        spec = self._specs.pop(key, None)
+        if spec is None:
+            with unvalidated():
+                spec = chart_spec(build())
+        self._specs[key] = spec
+        while len(self._specs) > SPEC_CACHE:
+            self._specs.pop(next(iter(self._specs)))
+        return spec
 
     def _show(self, filtered: pl.DataFrame) -> None:
         rows = filtered
