@@ -27,6 +27,6 @@ def test_demo_writes_an_offline_report(tmp_path, capsys):
     assert all(re.search(f"[\"']#{c}[\"']", page) for c in charts)  # each one embedded
     assert not re.search(r"<script[^>]+src=", page)
     assert "cdn.jsdelivr" not in page
-    for heading in ("One runner's clinic", "Walk–run progression", "Demo cohort: cadence",
+    for heading in ("One runner&#x27;s clinic", "Walk–run progression", "Demo cohort: cadence",
                     "progression of a cadence-retraining intervention"):
         assert heading in page
