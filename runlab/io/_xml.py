@@ -91,6 +91,8 @@ def _et_parse(data: bytes, path: str) -> ET.Element:
     try:
         parser.feed(data)
         return parser.close()
+    except LookupError as exc:  # an encoding Python does not know
+        raise CorruptFileError(path, f"unknown character encoding: {exc}") from exc
     except ET.ParseError as exc:
         line, col = exc.position
         reason = str(exc).split(":")[0]
@@ -466,6 +468,11 @@ def _scan(data: bytes, point: str, names: dict[str, str], texts: tuple[str, ...]
     if attrs:
         po = np.flatnonzero(p_open)
         raw = _slices(data, ne[po], te[po] - ne[po] - is_self[po])
+        once = pl.DataFrame({"raw": raw}).select(pl.all_horizontal(
+            pl.col("raw").str.count_matches(rf"""(?:^|\s){re.escape(a)}\s*=""") <= 1
+            for a in attrs).all()).item()
+        if not once:
+            return None  # a repeated attribute: the full parser rejects the document
         got = pl.DataFrame({"raw": raw}).select(
             pl.col("raw").str.extract(rf"""(?:^|\s){re.escape(a)}\s*=\s*["']([^"']*)["']""", 1)
             .alias(a) for a in attrs).to_dict()
@@ -481,7 +488,10 @@ def _scan(data: bytes, point: str, names: dict[str, str], texts: tuple[str, ...]
         kk = np.maximum(k, 0)
         inside_c = (k >= 0) & (closed[points] == closed[c_open[kk]] - is_self[c_open[kk]])
         within[name] = np.where(inside_c, k, -1).astype(np.int64)
-    root = _et_parse(_skeleton(data, lt, te, p_open, p_close), "<skeleton>")
+    try:  # the rest of the document, parsed by expat: its verdict is final
+        root = _et_parse(_skeleton(data, lt, te, p_open, p_close), "<skeleton>")
+    except ReadError:
+        return None  # let the full parse report it, naming the file
     return Doc(root, n, cols, txt, got, within, fast=True)
 
 

@@ -32,13 +32,20 @@ import json
 import os
 import posixpath
 import stat
+import struct
 import zipfile
 from collections.abc import Iterator
 
 import polars as pl
 
 from runlab.activity import Activity
-from runlab.errors import CorruptFileError, FileTooLargeError, ReadError, UnsafeArchiveError
+from runlab.errors import (
+    CorruptFileError,
+    FileTooLargeError,
+    ReadError,
+    UnsafeArchiveError,
+    UnsupportedFormatError,
+)
 
 __all__ = ["read_archive", "MAX_RATIO", "MAX_MEMBERS", "MAX_TOTAL_BYTES"]
 
@@ -50,6 +57,10 @@ _RATIO_FLOOR_BYTES = 1 << 20
 MAX_MEMBERS = 100_000
 #: Largest total uncompressed size [bytes] of one archive: 16 GiB.
 MAX_TOTAL_BYTES = 16 * 2**30
+
+#: What zipfile raises for damaged archives besides BadZipFile.
+_ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError,
+               NotImplementedError, struct.error, gzip.zlib.error, UnicodeDecodeError)
 
 _ACTIVITY_SUFFIXES = (".fit", ".tcx", ".gpx", ".fit.gz", ".tcx.gz", ".gpx.gz")
 _STRAVA_SPORTS = {"run": "running", "virtual run": "running", "trail run": "running",
@@ -87,7 +98,7 @@ def read_archive(path: str | os.PathLike, *, errors: str = "collect",
     limit = MAX_FILE_BYTES if max_member_bytes is None else max_member_bytes
     try:
         zf = zipfile.ZipFile(name)
-    except (zipfile.BadZipFile, OSError) as exc:
+    except _ZIP_ERRORS as exc:
         raise CorruptFileError(name, f"not a readable zip archive: {exc}") from exc
     with zf:
         yield from _members(zf, name, "", errors, limit, max_total_bytes, depth=0)
@@ -107,7 +118,7 @@ def _members(zf: zipfile.ZipFile, archive: str, prefix: str, errors: str, limit:
             inner = _read(zf, info, archive, limit)
             try:
                 nested = zipfile.ZipFile(io.BytesIO(inner))
-            except zipfile.BadZipFile as exc:
+            except _ZIP_ERRORS as exc:
                 err = CorruptFileError(where, f"nested zip is unreadable: {exc}")
                 if errors == "raise":
                     raise err from exc
@@ -170,9 +181,11 @@ def _read(zf: zipfile.ZipFile, info: zipfile.ZipInfo, archive: str, limit: int) 
     try:
         with zf.open(info) as f:
             data = f.read(limit + 1)
+    except NotImplementedError as exc:  # a compression method or zip version zipfile lacks
+        raise UnsupportedFormatError(where, f"cannot decompress the member: {exc}") from exc
     except RuntimeError as exc:  # encrypted
         raise ReadError(where, f"cannot read the member: {exc}") from exc
-    except (zipfile.BadZipFile, EOFError, OSError, gzip.zlib.error) as exc:
+    except _ZIP_ERRORS as exc:
         raise CorruptFileError(where, f"damaged member: {exc}") from exc
     if len(data) > limit:
         raise FileTooLargeError(where, f"more than {limit} bytes")

@@ -248,7 +248,8 @@ def _auto_mapping(header: list[str], path: str) -> tuple[dict[str, str], str]:
             mapping.pop(next(s for s, t in mapping.items() if UNIT_TARGETS[t][0] == canonical))
         mapping[h], taken[canonical] = target, h
     if not mapping:
-        raise ReadError(path, f"no known columns in the header {header}; pass columns={{...}}")
+        raise ReadError(path, f"no known columns in the header {header[:8]}; pass columns="
+                              "{...} (an accelerometer log? use runlab.read_imu)")
     stryd = any("stryd" in h.lower() or "form power" in h.lower() for h in header)
     return mapping, "stryd" if stryd else "unit_header"
 
