@@ -370,3 +370,19 @@ def test_fast_scanner_steps_aside(doc):
 
     data = doc.format(ns=GPX11).encode()
     assert _xml._scan(data, "trkpt", {"ele": "altitude_m"}, ("time",), ("lat",), ("trk",)) is None
+
+
+@pytest.mark.parametrize(("doc", "reason"), [
+    ('<?xml version="1.0" encoding="UTFs8"?><gpx xmlns="{ns}"><trk><trkseg><trkpt lat="1" '
+     'lon="2"/></trkseg></trk></gpx>', "unknown character encoding"),
+    ('<gpx xmlns="{ns}" version="1.1" version="1.0"><trk><trkseg><trkpt lat="1" lon="2">'
+     "</trkpt></trkseg></trk></gpx>", "duplicate attribute"),
+    ('<gpx xmlns="{ns}"><trk><trkseg><trkpt lat="1" lat="2" lon="2"></trkpt></trkseg></trk>'
+     "</gpx>", "duplicate attribute"),
+    ('<?xml version="1.0" encoding="UTF-8" standalone="maybe"?><gpx xmlns="{ns}"><trk><trkseg>'
+     '<trkpt lat="1" lon="2"></trkpt></trkseg></trk></gpx>', "declaration"),
+])
+def test_errors_found_by_fuzzing_name_the_file(doc, reason):
+    # regressions from tests/test_fuzz.py: the scanner must never report "<skeleton>"
+    with pytest.raises(CorruptFileError, match=f"fuzzed.gpx: .*{reason}"):
+        read_bytes_activity(doc.format(ns=GPX11).encode(), "fuzzed.gpx")
