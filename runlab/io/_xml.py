@@ -400,17 +400,29 @@ def _scan(data: bytes, point: str, names: dict[str, str], texts: tuple[str, ...]
     # attributes: strict syntax (a '>' inside a value breaks it), namespaces on the root only
     astr = _slices(data, ne[atag], te[atag] - ne[atag] - is_self[atag])
     r = int(np.flatnonzero(roots)[0])
+    # wanted attribute values, read from every attribute-bearing tag (points picked later)
+    value_re = {x: rf"""(?:^|\s){re.escape(x)}\s*=\s*["']([^"']*)["']""" for x in attrs}
+    name_re = {x: rf"""(?:^|\s){re.escape(x)}\s*=""" for x in attrs}
     if atag.size <= 64:
-        if not all(_ATTRS_PY.match(a) for a in astr.to_list()):
+        strings = astr.to_list()
+        if not all(_ATTRS_PY.match(a) for a in strings):
             return None  # attribute syntax the scanner does not vouch for
-    else:  # one polars pass: syntax, and no namespace business below the root
+        if any(len(re.findall(name_re[x], a)) > 1 for a in strings for x in attrs):
+            return None  # a repeated attribute: the full parser rejects the document
+        values = {x: pl.Series(x, [(m.group(1) if (m := re.search(value_re[x], a)) else None)
+                                   for a in strings], dtype=pl.String) for x in attrs}
+    else:  # one polars pass: syntax, no namespace business below the root, the values
         a = pl.col("a")
-        ok, odd = pl.DataFrame({"a": astr, "below": atag != r}).select(
-            a.str.contains(_ATTRS_RE).all(),
-            (pl.col("below") & a.str.contains(r"""xmlns|\s[^\s="']+:[^\s="']*\s*=""")).any(),
-        ).row(0)
-        if not ok or odd:
+        res = pl.DataFrame({"a": astr, "below": atag != r}).select(
+            a.str.contains(_ATTRS_RE).all().alias("\0ok"),
+            (pl.col("below") & a.str.contains(r"""xmlns|\s[^\s="']+:[^\s="']*\s*=""")).any()
+            .alias("\0odd"),
+            pl.all_horizontal([a.str.count_matches(name_re[x]) <= 1 for x in attrs]
+                              or [pl.lit(True)]).all().alias("\0once"),
+            *(a.str.extract(value_re[x], 1).alias(x) for x in attrs))
+        if not res["\0ok"][0] or res["\0odd"][0] or not res["\0once"][0]:
             return None
+        values = {x: res[x] for x in attrs}
     decl = {"xml": "http://www.w3.org/XML/1998/namespace"}
     for m in _ATTR.finditer(data[ne[r]: te[r] - is_self[r]].decode("utf-8")):
         x = _XMLNS.match(m.group(1))
@@ -467,15 +479,12 @@ def _scan(data: bytes, point: str, names: dict[str, str], texts: tuple[str, ...]
     got = {}
     if attrs:
         po = np.flatnonzero(p_open)
-        raw = _slices(data, ne[po], te[po] - ne[po] - is_self[po])
-        once = pl.DataFrame({"raw": raw}).select(pl.all_horizontal(
-            pl.col("raw").str.count_matches(rf"""(?:^|\s){re.escape(a)}\s*=""") <= 1
-            for a in attrs).all()).item()
-        if not once:
-            return None  # a repeated attribute: the full parser rejects the document
-        got = pl.DataFrame({"raw": raw}).select(
-            pl.col("raw").str.extract(rf"""(?:^|\s){re.escape(a)}\s*=\s*["']([^"']*)["']""", 1)
-            .alias(a) for a in attrs).to_dict()
+        k = np.minimum(np.searchsorted(atag, po), max(atag.size - 1, 0))
+        has = (atag[k] == po) if atag.size else np.zeros(n, dtype=bool)
+        for x in attrs:
+            got[x] = (values[x].gather(k) if has.all() else
+                      pl.Series(x, dtype=pl.String).extend_constant(None, n)
+                      .scatter(np.flatnonzero(has), values[x].gather(k[has])))
     within = {}
     points = np.flatnonzero(p_open)
     for name in containers:  # elements of one container name do not nest in TCX/GPX

@@ -106,7 +106,7 @@ def cadence_per_leg(creator: str | None) -> bool | None:
 def read_activity_bytes(data: bytes, path: str, **_: object) -> Activity:
     """The recorded track(s) of GPX bytes as one activity."""
     doc = _xml.load(data, path, point="trkpt", names=POINT_NAMES, texts=("time",),
-                    attrs=("lat", "lon"), containers=("trk", "trkseg"))
+                    attrs=("lat", "lon"), containers=("trkseg",))
     root = doc.root
     _xml.check_root(root, ["gpx"], path, "GPX")
     ns = _xml.namespace(root.tag)
