@@ -7,35 +7,12 @@ import subprocess
 import numpy as np
 import pytest
 from scipy.io import wavfile
-from scipy.signal import lfilter
 
 from runlab import gait
 from runlab.errors import ReadError, UnsupportedFormatError
 from runlab.io.audio import Audio, read_audio, write_wav
-
-LEVELS = (0.05, 0.1, 0.2, 0.4)  # footfall amplitudes, 6 dB apart
-
-
-def footfall_audio(seconds=30.0, cadence_spm=170.0, rate_hz=22_050, *, seed=0,
-                   levels=LEVELS, noise=0.003):
-    """Synthetic run soundtrack: a thud per footfall (2-ms attack, 20-ms decay, low-passed
-    noise plus a 150 Hz body) at a known onset and amplitude, over hiss and 30 Hz wind."""
-    rng = np.random.default_rng(seed)
-    period = 60.0 / cadence_spm
-    onsets = 0.5 + np.cumsum(period * (1 + rng.normal(0, 0.03, int(seconds / period))))
-    onsets = onsets[onsets < seconds - 0.3]
-    amp = rng.choice(levels, onsets.size)
-    n = int(seconds * rate_hz)
-    t = np.arange(n) / rate_hz
-    x = rng.normal(0, noise, n) + 0.01 * np.sin(2 * np.pi * 30 * t)
-    k = np.arange(int(0.08 * rate_hz)) / rate_hz
-    envelope = (1 - np.exp(-k / 0.002)) * np.exp(-k / 0.02)
-    for onset, a in zip(onsets, amp, strict=True):
-        i = int(round(onset * rate_hz))
-        thud = lfilter([0.15], [1, -0.85], rng.normal(0, 1, k.size)) \
-            + 0.5 * np.sin(2 * np.pi * 150 * k)
-        x[i:i + k.size] += a * envelope * thud / np.abs(thud).max()
-    return x, onsets, amp
+from runlab.simulate import FOOTFALL_LEVELS as LEVELS  # amplitudes, 6 dB apart
+from runlab.simulate import footfall_audio
 
 
 def matched(found, onsets):

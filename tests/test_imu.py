@@ -15,35 +15,9 @@ import runlab
 from runlab import gait
 from runlab.errors import DataRepairWarning, ReadError
 from runlab.io.imu import STANDARD_GRAVITY_MPS2, read_imu
+from runlab.simulate import phone_walk
 
 G = STANDARD_GRAVITY_MPS2
-
-
-def phone_walk(seconds=60.0, cadence_spm=170.0, *, placement="pocket", rate_hz=100.0,
-               jitter_s=0.004, seed=0):
-    """Synthetic phone accelerometer: one impact per step, irregular sample times.
-
-    Returns time [s], x, y, z [m/s²] and the true step times. ``placement`` changes the
-    signal: ``pocket`` (sharp vertical impacts), ``armband`` (softer, phone tilted),
-    ``hand`` (weak impacts plus arm swing at half the step rate, phone tilted).
-    """
-    rng = np.random.default_rng(seed)
-    period = 60.0 / cadence_spm
-    true_steps = np.cumsum(period * (1 + rng.normal(0, 0.02, int(seconds / period))))
-    true_steps = true_steps[true_steps < seconds - 0.5]
-    t = np.cumsum(rng.uniform(1 - 0.3, 1 + 0.3, int(seconds * rate_hz)) / rate_hz)
-    t += rng.normal(0, jitter_s / 4, t.size)
-    t.sort()
-    d = t[:, None] - true_steps[None, :]
-    impact = {"pocket": 6.0, "armband": 3.5, "hand": 2.0}[placement]
-    vertical = (impact * np.exp(-0.5 * (d / 0.03) ** 2)  # heel strike
-                - 0.4 * impact * np.exp(-0.5 * ((d - 0.12) / 0.05) ** 2)).sum(axis=1)
-    swing = 0.8 * np.sin(np.pi * t / period) if placement == "hand" else 0.0
-    tilt = {"pocket": 0.2, "armband": 0.7, "hand": 1.0}[placement]
-    z = (G + vertical) * np.cos(tilt) + rng.normal(0, 0.3, t.size)
-    y = (G + vertical) * np.sin(tilt) + swing + rng.normal(0, 0.3, t.size)
-    x = 0.5 * np.sin(2 * np.pi * 0.3 * t) + rng.normal(0, 0.3, t.size)
-    return t, x, y, z, true_steps
 
 
 # --- readers --------------------------------------------------------------------------------
