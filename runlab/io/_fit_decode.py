@@ -10,6 +10,8 @@ occurred and the byte offsets of their messages, plus the problems found on the 
 from __future__ import annotations
 
 import struct
+from array import array
+from collections import deque
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -59,7 +61,7 @@ class Definition:
     dev_fields: list[tuple[int, int, int, int]]
     size: int  # content size, header byte excluded
     position: int  # byte position of the definition message
-    offsets: list[int] = field(default_factory=list)
+    offsets: array = field(default_factory=lambda: array("q"))  # 8 bytes a message
 
 
 @dataclass
@@ -145,7 +147,8 @@ def _walk(data: bytes, pos: int, end: int, out: Decoded, path: str) -> ReadError
     """The message loop of one FIT file: from ``pos`` to ``end`` (exclusive)."""
     sizes = [0] * 16  # local number → full message size incl. header byte
     appends: list = [None] * 16  # local number → offsets.append of its definition
-    last: list[int] | None = None  # offsets list of the last data message
+    keeps: list = [None] * 16  # the same, also for content-less definitions
+    last = None  # offsets.append of the last data message
     definitions = out.definitions
     compressed = out.compressed
     while pos < end:
@@ -157,17 +160,17 @@ def _walk(data: bytes, pos: int, end: int, out: Decoded, path: str) -> ReadError
                     path, f"data message at byte {pos} uses local message {h & 0x0F}, which "
                     "has no definition")
             app(pos)
-            last = app.__self__
+            last = app
             pos += sizes[h & 0x0F]
         elif h & 0x80:  # compressed timestamp header: local type in bits 5-6
             local = (h >> 5) & 0x03
-            app = appends[local]
+            app = keeps[local]  # content-less messages still carry their time here
             if app is None:
                 return CorruptFileError(
                     path, f"compressed-timestamp message at byte {pos} uses local message "
                     f"{local}, which has no definition")
             app(pos)
-            last = app.__self__
+            last = app
             compressed.append((pos, h & 0x1F))
             pos += sizes[local]
         else:  # definition message
@@ -177,11 +180,13 @@ def _walk(data: bytes, pos: int, end: int, out: Decoded, path: str) -> ReadError
             defn, length = parsed
             definitions.append(defn)
             sizes[h & 0x0F] = defn.size + 1
-            appends[h & 0x0F] = defn.offsets.append
+            # messages without content carry nothing: not recorded (no memory per message)
+            keeps[h & 0x0F] = defn.offsets.append
+            appends[h & 0x0F] = defn.offsets.append if defn.size else deque(maxlen=1).append
             last = None
             pos += length
     if pos > end and last is not None:  # the last message runs past the end of the data
-        bad = last.pop()
+        bad = last.__self__.pop()
         if end < len(data) - 2 or end + 2 > len(data):
             cls = TruncatedFileError if end + 2 > len(data) else CorruptFileError
         else:
@@ -232,12 +237,23 @@ def _definition(data: bytes, pos: int, end: int, h: int, path: str):
 # field extraction
 
 
+#: Messages gathered per numpy call (bounds the index matrix to ~_GATHER × size × 8 bytes).
+_GATHER = 4096
+
+
 def message_rows(data_u8: np.ndarray, defn: Definition) -> np.ndarray:
     """(n_messages, content_size) uint8 matrix of a definition's message contents."""
-    offs = np.asarray(defn.offsets, dtype=np.intp) + 1
+    offs = np.frombuffer(defn.offsets, dtype=np.int64).astype(np.intp) + 1
     if defn.size == 0:
         return np.zeros((offs.size, 0), dtype=np.uint8)
-    return data_u8[offs[:, None] + np.arange(defn.size, dtype=np.intp)]
+    cols = np.arange(defn.size, dtype=np.intp)
+    if offs.size <= _GATHER:
+        return data_u8[offs[:, None] + cols]
+    out = np.empty((offs.size, defn.size), dtype=np.uint8)
+    for start in range(0, offs.size, _GATHER):
+        chunk = offs[start:start + _GATHER]
+        out[start:start + chunk.size] = data_u8[chunk[:, None] + cols]
+    return out
 
 
 def field_columns(rows: np.ndarray, defn: Definition, *, wanted=None,

@@ -180,7 +180,7 @@ class _Messages:
         defs = self.dec.of(gnum)
         sizes = [len(d.offsets) for d in defs]
         total = sum(sizes)
-        pos = np.concatenate([np.asarray(d.offsets, dtype=np.int64) for d in defs]) \
+        pos = np.concatenate([np.frombuffer(d.offsets, dtype=np.int64) for d in defs]) \
             if defs else np.zeros(0, dtype=np.int64)
         merged: dict = {}
         start = 0

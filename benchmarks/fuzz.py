@@ -1,0 +1,101 @@
+"""Long fuzzing run: mutated corpus files through ``runlab.read``, in worker processes.
+
+Uses the mutators and the per-input check of ``tests/test_fuzz.py`` (time limit, traced
+memory bound, only ``ReadError`` may escape). Each input runs in a worker process with a
+hard timeout, so a hang or a crash (segfault, abort in native code) is caught and counted
+instead of stopping the run. Inputs that fail are written to ``--out`` as
+``<file>~<mutation>~<seed>.bin`` with a line in ``findings.tsv``; reproduce one with
+``python -c "import test_fuzz as f; f.check(open(P,'rb').read(), P)"`` from ``tests/``.
+
+Run: ``python benchmarks/fuzz.py --minutes 20 --workers 2`` (needs the corpus).
+Prints how many inputs were tried, outcomes per mutation and every finding.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import random
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+import test_fuzz
+
+_POOL: dict[str, bytes] = {}
+
+
+def _init() -> None:
+    _POOL.update(test_fuzz.seeds())
+
+
+def _one(job: tuple[str, str, int, bool]) -> tuple[str, str, int, bool, str]:
+    path, kind, seed, strict = job
+    blob = test_fuzz.mutate(_POOL[path], kind, seed, _POOL)
+    name = f"{Path(path).name}~{kind}~{seed}"
+    try:
+        outcome = test_fuzz.check(blob, name, strict=strict, memory=seed % 4 == 0)
+    except AssertionError as exc:
+        outcome = f"FAIL {exc}"
+    except BaseException as exc:  # anything but a ReadError is a finding
+        outcome = f"FAIL {type(exc).__name__}: {exc}"[:500]
+    return path, kind, seed, strict, outcome
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--minutes", type=float, default=10.0)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--timeout", type=float, default=30.0, help="hard limit per input [s]")
+    parser.add_argument("--out", type=Path, default=Path("fuzz-findings"))
+    args = parser.parse_args()
+    paths = sorted(test_fuzz.seeds())
+    rng = random.Random(args.seed)
+    deadline = time.monotonic() + args.minutes * 60
+    outcomes: dict[str, Counter] = {k: Counter() for k in test_fuzz.MUTATORS}
+    findings: list[tuple] = []
+    tried = 0
+    ctx = mp.get_context("spawn")  # fork would deadlock polars thread pools
+    while time.monotonic() < deadline:
+        batch = [(rng.choice(paths), rng.choice(sorted(test_fuzz.MUTATORS)),
+                  rng.randrange(2**32), rng.random() < 0.5) for _ in range(200)]
+        with ctx.Pool(args.workers, initializer=_init, maxtasksperchild=100) as pool:
+            pending = [(job, pool.apply_async(_one, (job,))) for job in batch]
+            for job, result in pending:
+                try:
+                    path, kind, seed, strict, outcome = result.get(timeout=args.timeout)
+                except mp.TimeoutError:
+                    path, kind, seed, strict = job
+                    outcome = f"FAIL hang: no result within {args.timeout} s (or worker died)"
+                tried += 1
+                outcomes[kind][outcome.split(" ", 1)[0] if outcome.startswith("FAIL")
+                               else outcome] += 1
+                if outcome.startswith("FAIL"):
+                    findings.append((path, kind, seed, strict, outcome))
+                if time.monotonic() > deadline:
+                    pool.terminate()
+                    break
+    if findings:
+        args.out.mkdir(parents=True, exist_ok=True)
+        pool_data = test_fuzz.seeds()
+        with open(args.out / "findings.tsv", "a", encoding="utf-8") as tsv:
+            for path, kind, seed, strict, outcome in findings:
+                name = f"{Path(path).name}~{kind}~{seed}"
+                (args.out / f"{name}.bin").write_bytes(
+                    test_fuzz.mutate(pool_data[path], kind, seed, pool_data))
+                tsv.write(f"{name}\t{strict}\t{outcome}\n")
+    print(f"inputs tried: {tried} in {args.minutes:g} min with {args.workers} workers")
+    for kind, counts in outcomes.items():
+        print(f"  {kind:<13} " + ", ".join(f"{k}={v}" for k, v in counts.most_common()))
+    print(f"findings: {len(findings)}")
+    for path, kind, seed, strict, outcome in findings[:50]:
+        print(f"  {Path(path).name} {kind} seed={seed} strict={strict}: {outcome[:300]}")
+    return 1 if findings else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
