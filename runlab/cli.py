@@ -28,6 +28,27 @@ def cmd_info(args: argparse.Namespace) -> int:
     return status
 
 
+def cmd_archive(args: argparse.Namespace) -> int:
+    """One line per activity in a Strava/Garmin bulk-export zip, read in memory."""
+    from runlab.io.archive import read_archive
+
+    bad = 0
+    try:
+        for name, act in read_archive(args.file):
+            if isinstance(act, ReadError):
+                bad += 1
+                print(f"{name}\terror: {act.reason}")
+                continue
+            start = act.meta.get("start_time")
+            print(f"{name}\t{act.sport or '-'}\t{start:%Y-%m-%d %H:%M} UTC\t"
+                  f"{act.records.height} records\t{act.meta.get('name') or ''}"
+                  if start else f"{name}\t{act.sport or '-'}\t-\t{act.records.height} records")
+    except ReadError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 1 if bad else 0
+
+
 def _describe(act) -> str:
     import polars as pl
 
@@ -243,6 +264,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lenient", action="store_true",
                    help="read the sound part of a truncated or damaged file (marked partial)")
     p.set_defaults(func=cmd_info)
+    p = sub.add_parser("archive", help="list the activities of a bulk-export zip (in memory)")
+    p.add_argument("file")
+    p.set_defaults(func=cmd_archive)
     p = sub.add_parser("demo", help="run the pipeline on the sample data; write a report")
     p.add_argument("--out", default="runlab-report", help="report folder (default: %(default)s)")
     p.add_argument("--workers", type=int, default=None, help="worker processes for ingest")

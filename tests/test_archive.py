@@ -130,3 +130,13 @@ def test_not_a_zip_and_bad_arguments(tmp_path):
         list(runlab.read_archive(path))
     with pytest.raises(ValueError, match="errors"):
         list(runlab.read_archive(path, errors="ignore"))
+
+
+def test_cli_lists_an_export(strava_export, capsys):
+    from runlab.cli import main
+
+    assert main(["archive", str(strava_export)]) == 1  # one member is broken
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("activities/1.gpx\trunning\t2025-04-01 06:00 UTC\t30 records")
+    assert out[0].endswith("Morning Run")
+    assert out[3].startswith("activities/4.gpx\terror: malformed XML")
