@@ -17,6 +17,7 @@ import argparse
 import multiprocessing as mp
 import random
 import sys
+import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -32,12 +33,27 @@ def _init() -> None:
     _POOL.update(test_fuzz.seeds())
 
 
+ARCHIVE = "<export.zip>"  # a job on a Strava-like export zip built from corpus files
+
+
+def _blob(path: str, kind: str, seed: int, pool: dict) -> bytes:
+    if path == ARCHIVE:
+        zipped = test_fuzz.export_zip(pool, seed)
+        return test_fuzz.ARCHIVE_MUTATORS[kind](zipped, random.Random(seed), pool)
+    return test_fuzz.mutate(pool[path], kind, seed, pool)
+
+
 def _one(job: tuple[str, str, int, bool]) -> tuple[str, str, int, bool, str]:
     path, kind, seed, strict = job
-    blob = test_fuzz.mutate(_POOL[path], kind, seed, _POOL)
+    blob = _blob(path, kind, seed, _POOL)
     name = f"{Path(path).name}~{kind}~{seed}"
     try:
-        outcome = test_fuzz.check(blob, name, strict=strict, memory=seed % 4 == 0)
+        if path == ARCHIVE:
+            with tempfile.TemporaryDirectory() as tmp:
+                outcome = test_fuzz.check_archive(blob, f"export~{kind}~{seed}.zip", Path(tmp))
+            outcome = outcome.split(" ", 1)[0]
+        else:
+            outcome = test_fuzz.check(blob, name, strict=strict, memory=seed % 4 == 0)
     except AssertionError as exc:
         outcome = f"FAIL {exc}"
     except BaseException as exc:  # anything but a ReadError is a finding
@@ -57,12 +73,15 @@ def main() -> int:
     rng = random.Random(args.seed)
     deadline = time.monotonic() + args.minutes * 60
     outcomes: dict[str, Counter] = {k: Counter() for k in test_fuzz.MUTATORS}
+    outcomes.update({f"zip:{k}": Counter() for k in test_fuzz.ARCHIVE_MUTATORS})
     findings: list[tuple] = []
     tried = 0
     ctx = mp.get_context("spawn")  # fork would deadlock polars thread pools
     while time.monotonic() < deadline:
         batch = [(rng.choice(paths), rng.choice(sorted(test_fuzz.MUTATORS)),
-                  rng.randrange(2**32), rng.random() < 0.5) for _ in range(200)]
+                  rng.randrange(2**32), rng.random() < 0.5) if rng.random() > 0.1 else
+                 (ARCHIVE, rng.choice(sorted(test_fuzz.ARCHIVE_MUTATORS)), rng.randrange(2**32),
+                  True) for _ in range(200)]
         with ctx.Pool(args.workers, initializer=_init, maxtasksperchild=100) as pool:
             pending = [(job, pool.apply_async(_one, (job,))) for job in batch]
             for job, result in pending:
@@ -72,6 +91,7 @@ def main() -> int:
                     path, kind, seed, strict = job
                     outcome = f"FAIL hang: no result within {args.timeout} s (or worker died)"
                 tried += 1
+                kind = f"zip:{kind}" if path == ARCHIVE else kind
                 outcomes[kind][outcome.split(" ", 1)[0] if outcome.startswith("FAIL")
                                else outcome] += 1
                 if outcome.startswith("FAIL"):
@@ -86,7 +106,7 @@ def main() -> int:
             for path, kind, seed, strict, outcome in findings:
                 name = f"{Path(path).name}~{kind}~{seed}"
                 (args.out / f"{name}.bin").write_bytes(
-                    test_fuzz.mutate(pool_data[path], kind, seed, pool_data))
+                    _blob(path, kind.removeprefix("zip:"), seed, pool_data))
                 tsv.write(f"{name}\t{strict}\t{outcome}\n")
     print(f"inputs tried: {tried} in {args.minutes:g} min with {args.workers} workers")
     for kind, counts in outcomes.items():
