@@ -386,3 +386,40 @@ def test_errors_found_by_fuzzing_name_the_file(doc, reason):
     # regressions from tests/test_fuzz.py: the scanner must never report "<skeleton>"
     with pytest.raises(CorruptFileError, match=f"fuzzed.gpx: .*{reason}"):
         read_bytes_activity(doc.format(ns=GPX11).encode(), "fuzzed.gpx")
+
+
+VARIANTS = [
+    # (document, the scanner should take it)
+    ('<gpx xmlns="{ns}" xmlns:x="{tpx}"><trk><trkseg><trkpt lon="2" lat="1"><ele>5</ele>'
+     "<time>2020-01-01T00:00:00Z</time><extensions><x:TrackPointExtension><x:hr>100</x:hr>"
+     "</x:TrackPointExtension></extensions></trkpt><trkpt lat='1.1' lon='2.1'/></trkseg>"
+     "</trk></gpx>", True),
+    ('<gpx xmlns="{ns}">\r\n\t<trk>\r\n\t\t<trkseg>\r\n\t\t\t<trkpt\tlat="1"\nlon="2">\r\n'
+     "\t\t\t\t<ele>  7.5  </ele><time>2020-01-01T00:00:01.5+01:00</time></trkpt>\r\n"
+     "</trkseg></trk></gpx>", True),
+    ('<gpx xmlns="{ns}" xmlns:y="urn:y"><trk><trkseg><trkpt lat="1" lon="2" y:q="3">'
+     "<y:ele>9</y:ele><ele>5</ele></trkpt></trkseg><trkseg><trkpt lat='3' lon='4'>"
+     "<ele/><time></time></trkpt></trkseg></trk><trk><trkseg><trkpt lat='5' lon='6'>"
+     "<name>a b</name></trkpt></trkseg></trk></gpx>", True),
+    ('<?xml version="1.0" encoding="ISO-8859-1"?><gpx xmlns="{ns}"><trk><trkseg>'
+     '<trkpt lat="1" lon="2"><name>caf\xe9</name></trkpt></trkseg></trk></gpx>', False),
+    ('<gpx xmlns="{ns}"><trk><trkseg><trkpt lat="1" lon="2"><![CDATA[x]]></trkpt>'
+     "</trkseg></trk></gpx>", False),
+]
+
+
+@pytest.mark.parametrize(("doc", "fast_expected"), VARIANTS)
+def test_scanner_and_full_parser_agree_on_variants(doc, fast_expected):
+    from runlab.io import _xml, gpx
+
+    data = doc.format(ns=GPX11, tpx=TPX1).encode("latin-1")
+    spec = SPECS["gpx"]
+    prepared = _xml._prepare(data, "x")
+    fast = _xml._scan(prepared, spec["point"], gpx.POINT_NAMES, spec["texts"], spec["attrs"],
+                      spec["containers"])
+    tree = _xml._tree_doc(_xml._et_parse(prepared, "x"), spec["point"], gpx.POINT_NAMES,
+                          spec["texts"], spec["attrs"], spec["containers"])
+    assert (fast is not None) == fast_expected
+    if fast is not None:
+        _assert_same(fast, tree)
+        assert _xml.ET.tostring(fast.root).count(b"trkpt") == 0
