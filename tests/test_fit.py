@@ -20,6 +20,7 @@ from __future__ import annotations
 import gzip
 import struct
 import time
+import tracemalloc
 import warnings
 from datetime import UTC, datetime
 
@@ -34,6 +35,7 @@ import runlab
 from runlab.errors import (
     CorruptFileError,
     DataRepairWarning,
+    FileTooLargeError,
     NotAnActivityError,
     ReadError,
     TruncatedFileError,
@@ -441,3 +443,28 @@ def test_truncations_and_byte_flips_only_raise_read_errors(data):
     except ReadError as exc:
         assert "m.fit" in str(exc)
     assert time.perf_counter() - start < 2.0
+
+
+def test_record_limit(monkeypatch):
+    import runlab.io.fit as fit
+
+    monkeypatch.setattr(fit, "MAX_RECORDS", 10)
+    with pytest.raises(FileTooLargeError, match="big.fit: 20 records is over the 10 limit"):
+        read_activity_bytes(fitgen.activity(duration_s=20, seed=16), "big.fit")
+
+
+def test_content_less_messages_cost_no_memory_per_message():
+    """A definition without fields and a million 1-byte messages of it: linear time, no
+    per-message memory, and a clear error (there is nothing in it)."""
+    body = bytes([0x40, 0, 0, 20, 0, 0]) + b"\x00" * 1_000_000
+    data = struct.pack("<BBHI4s", 14, 0x20, 2100, len(body), b".FIT")
+    data += struct.pack("<H", fitgen.fit_crc(data)) + body
+    data += struct.pack("<H", fitgen.fit_crc(data))
+    tracemalloc.start()
+    try:
+        with pytest.raises(NotAnActivityError, match="empty.fit"):
+            read_activity_bytes(data, "empty.fit")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * len(data)

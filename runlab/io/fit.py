@@ -7,15 +7,20 @@ Python loop walks the message headers and notes where each data message starts, 
 numpy cuts the fields of all messages of a definition out of the buffer at once; the CRC
 is checked with a vectorized table method. ``fitfast`` (Rust) was the first candidate and
 is the benchmark peer, but on the corpus it
-  * rejects 5 of 32 valid files whose 14-byte header stores CRC 0 ("not computed", which
-    the FIT protocol allows): ``fitparse__2013-02-06-12-11-14.fit``, ``Settings.fit``...;
-  * drops ``compressed_speed_distance`` (Forerunner 70 files lose speed and distance);
+  * rejects 4 of the 30 intact files, whose 14-byte header stores CRC 0 ("not computed",
+    which the FIT protocol allows): ``fitparse__2013-02-06-12-11-14.fit``,
+    ``fitparse__2015-10-13-08-43-15.fit``, ``fitparse__sample-activity-indoor-trainer.fit``,
+    ``fitparse__Settings.fit``;
+  * drops ``compressed_speed_distance`` (Forerunner 70 files lose speed and distance) and
+    reads FIT "system time" (< 0x10000000) as dates in 1990 without saying so;
   * has no partial read: a truncated file gives nothing, not the sound records before
     the cut, and its error does not say truncated vs corrupt;
   * needs one full decode per message kind (records, laps, sessions, events...), so an
     Activity costs several decodes.
-The own decoder handles all of these, and the benchmark (``benchmarks/read_fit.py``)
-shows it within the ≤ 1.5× fitfast target (see the note there for the printed table).
+The own decoder handles all of these and is faster for a whole Activity than fitfast is
+for the records alone (``benchmarks/read_fit.py``, 2 shared cores: 60-min file 5.0 ms vs
+8.1 ms, 4-h file 12.9 ms vs 34.7 ms; fitdecode, fitparse and the Garmin SDK are 100–350×
+slower), so fitfast is not used at run time.
 
 Units (canonical records, :data:`runlab.schema.RECORDS`)
 --------------------------------------------------------
