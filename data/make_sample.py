@@ -1,8 +1,10 @@
 """Regenerate runlab's embedded sample in this folder: ``python data/make_sample.py``.
 
 The sample is simulated (``runlab.datasets.make_sample``: the ``simulate.cohort`` call in
-``runlab.datasets.SAMPLE``), so it is deterministic: running this again writes the same
-bytes. See README.md for what each file is.
+``runlab.datasets.SAMPLE``, plus the sample runner's phone log and video clip from
+``simulate.phone_log`` / ``simulate.footfall_clip`` with ``SAMPLE_PHONE`` / ``SAMPLE_CLIP``),
+so it is deterministic: running this again writes the same bytes. See README.md for what
+each file is.
 """
 
 from __future__ import annotations

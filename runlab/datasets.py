@@ -28,12 +28,19 @@ from pathlib import Path
 import polars as pl
 
 __all__ = ["sample", "demo_cohort", "demo_store", "demo_runs", "demo_targets",
-           "demo_journal_runs", "make_sample", "cache_dir", "SAMPLE", "DEMO"]
+           "demo_journal_runs", "make_sample", "cache_dir", "SAMPLE", "SAMPLE_PHONE",
+           "SAMPLE_CLIP", "DEMO"]
 
 #: The simulate call behind the sample (``data/README.md`` repeats it).
 SAMPLE = {"n_runners": 8, "weeks": 10, "groups": ["control", "cadence+7.5%"], "seed": 7}
 #: How many other runners contribute their baseline-mile sessions to the sample.
 SAMPLE_BASELINE_RUNNERS = 5
+#: The sample runner's phone log (:func:`runlab.simulate.phone_log`, ``phone_pocket.csv``):
+#: 30 s at their habitual cadence, phone in a trouser pocket.
+SAMPLE_PHONE = {"spm": 168.0, "seconds": 30.0, "placement": "pocket", "seed": 7}
+#: The sample runner's week-6 video clip (:func:`runlab.simulate.footfall_clip`,
+#: ``clip_week6.mp4``): 4 s at their week-6 easy-run cadence (retrained, about +6 %).
+SAMPLE_CLIP = {"spm": 178.0, "seconds": 4.0, "loudness_db": -16.0, "seed": 7}
 #: The simulate call behind the demo cohort.
 DEMO = {"n_runners": 24, "weeks": 12, "groups": ["control", "cadence+7.5%"], "seed": 2026}
 _MARKER = ".runlab-complete.json"
@@ -67,7 +74,8 @@ def sample_runner(runs: pl.DataFrame, runners: pl.DataFrame) -> str:
 def make_sample(folder: str | os.PathLike, *, workers: int | None = 1) -> Path:
     """Write the sample into ``folder`` (what ``data/make_sample.py`` runs): the cohort of
     :data:`SAMPLE`, restricted to one runner's full clinic and the baseline-mile sessions
-    of :data:`SAMPLE_BASELINE_RUNNERS` others."""
+    of :data:`SAMPLE_BASELINE_RUNNERS` others, plus that runner's phone accelerometer log
+    (:data:`SAMPLE_PHONE`) and video clip (:data:`SAMPLE_CLIP`)."""
     from runlab import simulate
 
     c = simulate.cohort(SAMPLE["n_runners"], SAMPLE["weeks"], tuple(SAMPLE["groups"]),
@@ -78,7 +86,10 @@ def make_sample(folder: str | os.PathLike, *, workers: int | None = 1) -> Path:
     sub = c.filter((pl.col("runner_id") == keep)
                    | (pl.col("runner_id").is_in(baseline)
                       & (pl.col("session_type") == "baseline_test")))
-    return sub.write(folder, workers=workers)
+    out = sub.write(folder, workers=workers)
+    simulate.phone_log(out / keep / "phone_pocket.csv", **SAMPLE_PHONE)
+    simulate.footfall_clip(out / keep / "clip_week6.mp4", **SAMPLE_CLIP)
+    return out
 
 
 def sample() -> Path:
@@ -89,7 +100,8 @@ def sample() -> Path:
     """
     if (_REPO_DATA / "README.md").exists() and (_REPO_DATA / "journal.csv").exists():
         return _REPO_DATA
-    return _cached("sample", {"sample": SAMPLE}, lambda tmp: make_sample(tmp))
+    recipe = {"sample": SAMPLE, "phone": SAMPLE_PHONE, "clip": SAMPLE_CLIP}
+    return _cached("sample", recipe, lambda tmp: make_sample(tmp))
 
 
 def demo_cohort(path: str | os.PathLike | None = None, *, workers: int | None = None) -> Path:

@@ -11,10 +11,13 @@
 # same with your own files.
 
 # %%
+import tempfile
+from pathlib import Path
+
 import altair as alt
 
 import runlab
-from runlab import charts, datasets, gait
+from runlab import charts, datasets, gait, simulate
 
 _ = alt.renderers.enable("jupyter", offline=True)
 
@@ -49,6 +52,30 @@ charts.run_timeline(cleaned, segments, title=f"First session · {first_run.name}
 runlab.summarize(activity, runner_id="R04")
 
 # %% [markdown]
+# ## No watch? Use your phone
+# A phone in your pocket feels every footfall. Record the accelerometer with a free app
+# such as phyphox ("Acceleration with g", then export CSV) and runlab finds your steps:
+# every step is a jolt, and the time between jolts is your cadence. `R04/phone_pocket.csv`
+# is 30 s of the sample runner's easy run, recorded that way (simulated, so we know how many
+# steps there really were).
+
+# %%
+phone = runlab.read_imu(sample / "R04" / "phone_pocket.csv")
+found = gait.steps(phone)
+# the sample was written by this call: running it again gives the true step times
+truth = simulate.phone_log(Path(tempfile.mkdtemp()) / "phone.csv", **datasets.SAMPLE_PHONE)
+print(f"steps found: {found.height}, true steps: {truth.size}")
+
+# %% [markdown]
+# `step_records` turns the steps into the same records frame a watch gives (cadence only),
+# so cleaning, run/walk bouts and summaries work on phone data too (phyphox logs time from
+# the start of the recording, so the clock starts at 00:00):
+
+# %%
+phone_cleaned = runlab.clean(gait.step_records(found))
+gait.segments(phone_cleaned)
+
+# %% [markdown]
 # ## Your data
 # Export your run from your watch or app (FIT, TCX, GPX or a platform CSV) and point runlab at it:
 # ```python
@@ -56,4 +83,9 @@ runlab.summarize(activity, runner_id="R04")
 # cleaned = activity.clean()
 # runlab.summarize(activity)
 # ```
-# From a terminal: `runlab info my_run.fit`.
+# From a terminal: `runlab info my_run.fit`. A phone log instead (phyphox, Sensor Logger
+# or any `t, x, y, z` CSV):
+# ```python
+# steps = runlab.gait.steps(runlab.read_imu("my_phone.csv"))
+# runlab.summarize(runlab.gait.step_records(steps))
+# ```

@@ -16,7 +16,7 @@ import altair as alt
 import polars as pl
 
 import runlab
-from runlab import charts, datasets, widgets
+from runlab import charts, datasets, gait, simulate, widgets
 
 _ = alt.renderers.enable("jupyter", offline=True)
 sample = datasets.sample()
@@ -42,16 +42,32 @@ form
 
 # %% [markdown]
 # ## Score a clip
-# `RubricScorer` plays the clip and saves the three scores to the journal. Point it at your
-# own video (mp4/webm); with no clip it still records the scores.
+# `RubricScorer` plays the clip and saves the three scores to the journal. The sample has
+# a short week-6 clip of R04 (simulated: a dot bouncing once per footfall, with the sound).
 
 # %%
-scorer = widgets.RubricScorer(scratch.with_name("clip.mp4"), scratch, runner="R04")
+clip = sample / "R04" / "clip_week6.mp4"
+scorer = widgets.RubricScorer(clip, scratch, runner="R04")
 scorer
+
+# %% [markdown]
+# ## Listen to the landings
+# The soundtrack gives a number for "quiet feet": `gait.footfalls` finds every footfall and
+# its loudness (dB relative to the loudest sound the phone can record). Compare clips
+# recorded the same way — same phone, same distance. Here the week-6 clip is compared with
+# a louder, slower week-1 clip made by `runlab.simulate` for the comparison.
+
+# %%
+week1 = scratch.with_name("clip_week1.mp4")
+simulate.footfall_clip(week1, spm=168, seconds=4, loudness_db=-8, seed=1)
+pl.concat([gait.footfall_summary(gait.footfalls(runlab.read_audio(path)))
+           .insert_column(0, pl.lit(path.name).alias("clip"))
+           for path in (week1, clip)])
 
 # %% [markdown]
 # ## Your data
 # ```python
 # runlab.widgets.JournalForm("my_journal.csv", runner="me")
 # runlab.widgets.RubricScorer("after_warmup.mp4", "my_journal.csv", runner="me")
+# runlab.gait.footfall_summary(runlab.gait.footfalls(runlab.read_audio("after_warmup.mp4")))
 # ```
