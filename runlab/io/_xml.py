@@ -401,7 +401,8 @@ def _scan(data: bytes, point: str, names: dict[str, str], texts: tuple[str, ...]
     level = (depth[nest] + is_end[nest]).astype(np.int16)
     order = nest[np.argsort(level, kind="stable")]
     closes = is_end[order][1:]
-    if not (h[order][1:][closes] == h[order][:-1][closes]).all():
+    ho = h[order]
+    if not (ho[1:][closes] == ho[:-1][closes]).all():
         return None
     # attributes: strict syntax (a '>' inside a value breaks it), namespaces on the root only
     astr = _slices(data, ne[atag], te[atag] - ne[atag] - is_self[atag])
@@ -476,7 +477,7 @@ def _scan(data: bytes, point: str, names: dict[str, str], texts: tuple[str, ...]
     leaf = np.r_[is_end[1:], False]  # the next tag closes it: no child elements
     hit = np.flatnonzero(inside & leaf & ~is_end & ~is_self & np.isin(h, known))
     t0 = te[hit] + 1
-    tlen = np.append(lt, size)[hit + 1] - t0
+    tlen = lt[hit + 1] - t0  # the root's end tag follows every point's content
     text = _slices(data, t0, tlen)
     cid = known_code[np.searchsorted(known, h[hit])]
     padded = (tlen == 0) | _WS[arr[t0]] | _WS[arr[t0 + tlen - 1]]
