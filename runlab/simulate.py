@@ -1040,13 +1040,15 @@ def _runner_frames(onsets: np.ndarray, seconds: float, fps: int, width: int,
 def footfall_clip(path: str | os.PathLike, *, spm: float = 170.0, seconds: float = 4.0,
                   loudness_db: float = -14.0, seed: int = 0, fps: int = 10,
                   size: tuple[int, int] = (160, 120)) -> np.ndarray:
-    """Write a short run video (MP4: MPEG-4 Part 2 video, AAC audio) whose soundtrack has
+    """Write a short run video (MP4: H.264 video, FLAC audio) whose soundtrack has
     footfalls at known times: the clinic's "record a clip after warm-up".
 
     The sound is :func:`footfall_audio` at 22.05 kHz with every footfall at one peak level;
     the picture is a dot bouncing across the frame once per footfall. It is encoded by the
-    ffmpeg that ``imageio-ffmpeg`` ships, single-threaded with bit-exact flags, so the same
-    arguments write the same bytes.
+    ffmpeg that ``imageio-ffmpeg`` ships, single-threaded with bit-exact flags; both codecs
+    are integer (x264's assembly matches its C code; FLAC is lossless), so the same
+    arguments write the same bytes on any CPU with the same ffmpeg build, and browsers
+    play the clip (``runlab.widgets.RubricScorer``).
 
     Parameters
     ----------
@@ -1088,8 +1090,8 @@ def footfall_clip(path: str | os.PathLike, *, spm: float = 170.0, seconds: float
                "-fflags", "+bitexact", "-f", "rawvideo", "-pix_fmt", "rgb24",
                "-s", f"{width}x{height}", "-r", str(fps), "-i", "-", "-i", str(wav),
                "-map", "0:v", "-map", "1:a", "-map_metadata", "-1", "-threads", "1",
-               "-c:v", "mpeg4", "-q:v", "6", "-pix_fmt", "yuv420p", "-flags:v", "+bitexact",
-               "-c:a", "aac", "-b:a", "64k", "-flags:a", "+bitexact",
+               "-c:v", "libx264", "-crf", "28", "-pix_fmt", "yuv420p", "-flags:v", "+bitexact",
+               "-c:a", "flac", "-flags:a", "+bitexact",
                "-fflags", "+bitexact", "-shortest", str(path)]
         run = subprocess.run(cmd, input=frames.tobytes(), capture_output=True, check=False)
     if run.returncode != 0:
