@@ -40,7 +40,7 @@ __all__ = sorted([*_API, *_MODULES, "clean"])
 
 # The function ``clean`` shares its module's name; importing it here, once, keeps
 # ``runlab.clean`` the function (a later ``import runlab.clean`` does not rebind it).
-from runlab.clean import clean  # noqa: E402
+from runlab.clean import clean  # noqa: E402, F401
 
 
 def __getattr__(name: str) -> Any:

@@ -78,7 +78,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     print("runlab demo: reading the sample runner and the demo cohort "
           "(the first run simulates and ingests them, about a minute)...", flush=True)
-    result = run_demo(args.out, workers=args.workers, progress=args.progress)
+    result = run_demo(args.out, workers=args.workers)
     print(result.summary())
     return 0
 
@@ -270,7 +270,6 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="run the pipeline on the sample data; write a report")
     p.add_argument("--out", default="runlab-report", help="report folder (default: %(default)s)")
     p.add_argument("--workers", type=int, default=None, help="worker processes for ingest")
-    p.add_argument("--progress", action="store_true", help="show ingest progress")
     p.set_defaults(func=cmd_demo)
     p = sub.add_parser("lab", help="open JupyterLab on the runlab notebooks")
     p.add_argument("--notebooks", default=None, help="folder to open (default: runlab's notebooks)")

@@ -827,16 +827,24 @@ def _utc(value: Any) -> datetime:
 
 
 @contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    """Exclusive lock of a store for one writer (released by the OS if the process dies)."""
+def _locked(path: Path, timeout_s: float = 0.0) -> Iterator[None]:
+    """Exclusive lock of a store for one writer (released by the OS if the process dies);
+    waits up to ``timeout_s`` for another writer to finish."""
     import fcntl
 
     path.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + timeout_s
     with open(path / ".lock", "a+") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise RuntimeError(f"{path}: another ingest is writing this store") from None
+        while True:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise RuntimeError(f"{path}: another ingest is writing this store"
+                                       + (f" (waited {timeout_s:.0f} s)" if timeout_s else ""))\
+                        from None
+                time.sleep(0.2)
         try:
             yield
         finally:
@@ -995,7 +1003,7 @@ def _ingest_journals(items: list[_Input], store: Store, key: str | bytes | None,
 def ingest(source: str | os.PathLike | Iterable[str | os.PathLike], store: str | os.PathLike,
            *, runners: Any = None, client: Any = None, workers: int | None = None,
            progress: bool = True, pseudonymize_key: str | bytes | None = None,
-           retry_errors: bool = False) -> Store:
+           retry_errors: bool = False, lock_timeout_s: float = 0.0) -> Store:
     """Ingest activity files and journals into a parquet :class:`Store`, incrementally.
 
     Parameters
@@ -1021,6 +1029,9 @@ def ingest(source: str | os.PathLike | Iterable[str | os.PathLike], store: str |
         Use the same key on every run of the same store.
     retry_errors
         Read again the files that failed before (after a reader was fixed).
+    lock_timeout_s
+        Seconds to wait for another ingest of the same store to finish (default 0: raise
+        ``RuntimeError`` at once). The waiting ingest then only adds what is still new.
 
     Returns
     -------
@@ -1033,7 +1044,7 @@ def ingest(source: str | os.PathLike | Iterable[str | os.PathLike], store: str |
     report = IngestReport()
     t0 = time.monotonic()
     st.path.mkdir(parents=True, exist_ok=True)
-    with _locked(st.path):
+    with _locked(st.path, lock_timeout_s):
         st._collect_garbage()
         inputs = _discover(source, runners, pseudonymize_key, st.path.resolve(), report)
         activities = [i for i in inputs if i.kind == "activity"]

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import polars as pl
 
-__all__ = ["sample", "demo_cohort", "demo_store", "demo_runs", "demo_targets",
+__all__ = ["sample", "sample_store", "demo_cohort", "demo_store", "demo_runs", "demo_targets",
            "demo_journal_runs", "make_sample", "cache_dir", "SAMPLE", "SAMPLE_PHONE",
            "SAMPLE_CLIP", "DEMO"]
 
@@ -163,6 +163,11 @@ def _cached(name: str, recipe: dict, make, target: Path | None = None) -> Path:
     return target
 
 
+#: How long a cached store waits for another process (a notebook, ``runlab demo``) that is
+#: ingesting it at the same moment [s].
+STORE_WAIT_S = 600.0
+
+
 def demo_store(path: str | os.PathLike | None = None, *, workers: int | None = None):
     """The demo cohort ingested into a parquet :class:`~runlab.cohort.Store` (default
     ``<cache>/demo-store``); the ingest is incremental, so later calls only open it."""
@@ -170,7 +175,18 @@ def demo_store(path: str | os.PathLike | None = None, *, workers: int | None = N
 
     source = demo_cohort(workers=workers)
     store = Path(path) if path is not None else cache_dir() / "demo-store"
-    return ingest(source, store, workers=workers, progress=False)
+    return ingest(source, store, workers=workers, progress=False, lock_timeout_s=STORE_WAIT_S)
+
+
+def sample_store(path: str | os.PathLike | None = None, *, workers: int | None = None):
+    """The embedded sample (:func:`sample`) ingested into a parquet
+    :class:`~runlab.cohort.Store` (default ``<cache>/sample-store``); incremental, so later
+    calls only open it."""
+    from runlab.cohort import ingest
+
+    store = Path(path) if path is not None else cache_dir() / "sample-store"
+    return ingest(sample(), store, workers=workers, progress=False,
+                  lock_timeout_s=STORE_WAIT_S)
 
 
 def _truth(folder: Path) -> tuple[pl.DataFrame, pl.DataFrame]:

@@ -17,7 +17,6 @@ from pathlib import Path
 import polars as pl
 
 from runlab import charts, datasets, metrics, models
-from runlab.cohort import ingest
 from runlab.errors import RunlabWarning
 from runlab.gait import segments, strides
 from runlab.io import read_activity
@@ -68,14 +67,14 @@ class DemoResult:
         ])
 
 
-def run_demo(out_dir: str | os.PathLike = "runlab-report", *, workers: int | None = None,
-             progress: bool = False) -> DemoResult:
+def run_demo(out_dir: str | os.PathLike = "runlab-report", *,
+             workers: int | None = None) -> DemoResult:
     """Run the demo and write ``<out_dir>/index.html``; return what it found."""
     started = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RunlabWarning)  # the report shows what matters
-        sample_sections, sample_numbers = _sample_sections(workers, progress)
-        cohort_sections, cohort_numbers = _cohort_sections(workers, progress)
+        sample_sections, sample_numbers = _sample_sections(workers)
+        cohort_sections, cohort_numbers = _cohort_sections(workers)
     path = write_report(
         Path(out_dir) / "index.html", "runlab demo: a run-technique clinic in numbers",
         sample_sections + cohort_sections,
@@ -85,10 +84,9 @@ def run_demo(out_dir: str | os.PathLike = "runlab-report", *, workers: int | Non
                       **sample_numbers, **cohort_numbers)
 
 
-def _sample_sections(workers, progress) -> tuple[list[Section], dict]:
+def _sample_sections(workers) -> tuple[list[Section], dict]:
     sample = datasets.sample()
-    store = ingest(sample, datasets.cache_dir() / "sample-store", workers=workers,
-                   progress=progress)
+    store = datasets.sample_store(workers=workers)
     runs = store.select_runs(SAMPLE_RUNNER)
     weekly = metrics.weekly(runs)
     first_weeks = runs.filter(pl.col("start_time")
@@ -127,7 +125,7 @@ def _sample_sections(workers, progress) -> tuple[list[Section], dict]:
     return sections, numbers
 
 
-def _cohort_sections(workers, progress) -> tuple[list[Section], dict]:
+def _cohort_sections(workers) -> tuple[list[Section], dict]:
     store = datasets.demo_store(workers=workers)
     runs = datasets.demo_runs(store)
     # cadence–speed lines from runs no retraining has changed: every control run and the

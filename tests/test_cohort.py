@@ -253,6 +253,22 @@ def test_list_of_paths_and_lock(tmp_path):
     assert set(store.runs["source_path"]) == {str(p) for p in paths}
     with cohort._locked(tmp_path / "store"), pytest.raises(RuntimeError, match="another"):
         ingest(paths, tmp_path / "store", workers=1, progress=False)
+    with cohort._locked(tmp_path / "store"), pytest.raises(RuntimeError, match="waited 1 s"):
+        ingest(paths, tmp_path / "store", workers=1, progress=False, lock_timeout_s=1.0)
+
+
+def test_concurrent_ingests_of_one_store_wait_for_each_other(tmp_path):
+    for i in range(3):
+        fit_run(tmp_path / "in" / "r10" / f"x{i}.fit", seed=i)
+    script = ("import sys, runlab\n"
+              "if __name__ == '__main__':\n"
+              "    runlab.ingest(sys.argv[1], sys.argv[2], workers=1, progress=False,"
+              " lock_timeout_s=120)\n")
+    (tmp_path / "go.py").write_text(script)
+    procs = [subprocess.Popen([sys.executable, str(tmp_path / "go.py"), str(tmp_path / "in"),
+                               str(tmp_path / "store")]) for _ in range(2)]
+    assert [p.wait(timeout=180) for p in procs] == [0, 0]
+    assert Store(tmp_path / "store").runs.height == 3  # each file once
 
 
 KILLER = textwrap.dedent("""

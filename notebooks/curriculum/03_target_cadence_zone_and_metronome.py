@@ -16,7 +16,7 @@ from runlab import charts, cues, datasets, models
 
 _ = alt.renderers.enable("jupyter", offline=True)
 sample = datasets.sample()
-store = runlab.ingest(sample, datasets.cache_dir() / "sample-store", progress=False)
+store = datasets.sample_store()  # runlab.ingest(sample, <cache>/sample-store): incremental
 runs = store.select_runs("R04")
 first_weeks = runs.filter(pl.col("start_time") < pl.col("start_time").min()
                           + pl.duration(days=14))

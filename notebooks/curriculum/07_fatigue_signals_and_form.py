@@ -15,7 +15,7 @@ from runlab import charts, datasets, metrics
 
 _ = alt.renderers.enable("jupyter", offline=True)
 sample = datasets.sample()
-store = runlab.ingest(sample, datasets.cache_dir() / "sample-store", progress=False)
+store = datasets.sample_store()  # runlab.ingest(sample, <cache>/sample-store): incremental
 runs = store.select_runs("R04")
 runs.select("start_time", "moving_s", "cadence_spm", "cadence_drift_spm",
             "step_length_drift_m").sort("cadence_drift_spm").head(6)

@@ -15,7 +15,7 @@ from runlab import charts, datasets, metrics
 
 _ = alt.renderers.enable("jupyter", offline=True)
 sample = datasets.sample()
-store = runlab.ingest(sample, datasets.cache_dir() / "sample-store", progress=False)
+store = datasets.sample_store()  # runlab.ingest(sample, <cache>/sample-store): incremental
 runs = store.select_runs("R04")
 weekly = metrics.weekly(runs)
 weekly
