@@ -47,6 +47,7 @@ from runlab.errors import (
     UnsupportedFormatError,
 )
 from runlab.io import read_bytes_activity
+from runlab.io._fit_decode import crc16, decode
 from runlab.io.archive import read_archive
 
 #: Longest a single input may take: a base plus a time per MiB of input [s]. Reading a
@@ -181,6 +182,64 @@ def invalid_utf8(data: bytes, rng: random.Random, _: dict) -> bytes:
     return out
 
 
+def fit_valid_crc(data: bytes, rng: random.Random, pool: dict) -> bytes:
+    """Flip bytes inside FIT data, then recompute header and file CRCs so that the damage
+    reaches the decoder even in strict mode (other formats: plain flips)."""
+    if data[8:12] != b".FIT":
+        return flip(data, rng, pool)
+    out = bytearray(data)
+    hsize = out[0]
+    end = min(hsize + struct.unpack_from("<I", out, 4)[0], len(out) - 2)
+    for _ in range(rng.randint(1, 6)):
+        if end > hsize:
+            out[rng.randrange(hsize, end)] ^= rng.randint(1, 255)
+    if hsize == 14:
+        struct.pack_into("<H", out, 12, crc16(bytes(out[:12])))
+    struct.pack_into("<H", out, end, crc16(bytes(out[:end])))
+    return bytes(out)
+
+
+def fit_definitions(data: bytes, rng: random.Random, pool: dict) -> bytes:
+    """Rewrite FIT definition messages (architecture, global number, field numbers, base
+    types, sizes, developer flag), then fix the CRCs: the decoder must cope with files that
+    are intact but describe their own data wrongly (other formats: plain flips)."""
+    if data[8:12] != b".FIT":
+        return flip(data, rng, pool)
+    end = data[0] + struct.unpack_from("<I", data, 4)[0]
+    defs = [d for d in decode(data, "seed").definitions if d.position < end]
+    if not defs:
+        return fit_valid_crc(data, rng, pool)
+    out = bytearray(data)
+    for _ in range(rng.randint(1, 4)):
+        d = rng.choice(defs)
+        pos, what = d.position, rng.randrange(6)
+        if what == 0:
+            out[pos + 2] = rng.choice([0, 1])
+        elif what == 1:
+            out[pos + 3:pos + 5] = rng.choice([b"\x14\x00", b"\x00\x00", b"\x12\x00",
+                                               b"\x13\x00", b"\x15\x00", b"\xce\x00",
+                                               b"\xcf\x00", b"\x17\x00"])
+        elif what == 2 and d.fields:
+            i = rng.randrange(len(d.fields))
+            out[pos + 6 + 3 * i] = rng.choice([253, 0, 1, 2, 3, 4, 5, 6, 7, 8, 13, 39, 41, 53,
+                                               73, 78, 85, rng.randrange(256)])
+        elif what == 3 and d.fields:
+            i = rng.randrange(len(d.fields))
+            out[pos + 6 + 3 * i + 2] = rng.choice([0, 1, 2, 0x83, 0x84, 0x85, 0x86, 7, 0x88,
+                                                   0x89, 0x0A, 0x8B, 0x8C, 0x0D, 0x8E, 0x8F,
+                                                   0x90, rng.randrange(256)])
+        elif what == 4 and d.fields:
+            i = rng.randrange(len(d.fields))
+            out[pos + 6 + 3 * i + 1] = rng.choice([0, 1, 2, 3, 4, 8, 255])
+        else:
+            out[pos] ^= 0x20
+    if out[0] == 14:
+        struct.pack_into("<H", out, 12, crc16(bytes(out[:12])))
+    if end + 2 <= len(out):
+        struct.pack_into("<H", out, end, crc16(bytes(out[:end])))
+    return bytes(out)
+
+
 def inside_gzip(data: bytes, rng: random.Random, pool: dict) -> bytes:
     """Damage the content, then gzip it (the reader must not trust what gzip hands it)."""
     if data[:2] == b"\x1f\x8b":
@@ -192,7 +251,8 @@ def inside_gzip(data: bytes, rng: random.Random, pool: dict) -> bytes:
 MUTATORS: dict[str, Callable[[bytes, random.Random, dict], bytes]] = {
     "truncate": truncate, "flip": flip, "splice": splice, "chain": chain,
     "giant_size": giant_size, "deep_nesting": deep_nesting, "entity_bomb": entity_bomb,
-    "invalid_utf8": invalid_utf8, "inside_gzip": inside_gzip,
+    "invalid_utf8": invalid_utf8, "inside_gzip": inside_gzip, "fit_valid_crc": fit_valid_crc,
+    "fit_definitions": fit_definitions,
 }
 
 
@@ -388,6 +448,7 @@ _REPORTED = "reported to engineer B (notes/fuzz-findings-A.md); remove the mark 
                  marks=pytest.mark.xfail(strict=True, reason=_REPORTED)),  # OverflowError
     ("files/other/runpandas__strava_streams.json", "giant_size", 3644805139),
     ("files/fit/fitparse__garmin-fenix-5-walk.fit", "flip", 133),
+    ("files/fit/hns__testdata.fit", "fit_definitions", 268),  # float type on a uint field
 ])
 def test_found_inputs_stay_fixed(pool, path, kind, seed):
     for strict in (True, False):

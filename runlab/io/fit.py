@@ -49,6 +49,7 @@ and a :class:`~runlab.errors.DataRepairWarning`.
 
 from __future__ import annotations
 
+import math
 import re
 import warnings
 from datetime import UTC, datetime
@@ -245,14 +246,15 @@ class _Messages:
             return _datetimes(values)
         if ftype in TYPES:
             names = TYPES[ftype]
-            return pl.Series([None if v != v else names.get(int(v), str(int(v)))
-                              for v in values], dtype=pl.String)
+            return pl.Series([names.get(int(v), str(int(v))) if math.isfinite(v) else None
+                              for v in values.tolist()], dtype=pl.String)
         if units == "semicircles":
             return values * _SEMICIRCLE_DEG
         if scale != 1 or offset != 0:
             return values / scale - offset
         if ftype.startswith(("uint", "sint", "message_index", "device_index")):
-            return pl.Series(values, nan_to_null=True).cast(pl.Int64)
+            # a damaged definition may give an integer field a float type: out of range → null
+            return pl.Series(values, nan_to_null=True).cast(pl.Int64, strict=False)
         return values
 
 
@@ -290,7 +292,7 @@ class _Messages:
                     last = ts
                 cpos.append(p)
                 cval.append(ts)
-            elif value == value:
+            elif 0 <= value < 2**32:  # a valid FIT date_time (uint32)
                 last = value
         return np.asarray(cpos, dtype=np.int64), np.asarray(cval, dtype=np.float64)
 
@@ -382,7 +384,9 @@ def _take(values, order: np.ndarray):
 
 
 def _datetimes(values: np.ndarray) -> pl.Series:
-    """FIT seconds (NaN = invalid) → UTC datetimes (µs; exact below 2**53 µs)."""
+    """FIT seconds (NaN = invalid) → UTC datetimes (µs; exact below 2**53 µs). A FIT
+    date_time is a uint32: anything outside [0, 2**32) s (a damaged type) is null."""
+    values = np.where((values >= 0) & (values < 2**32), values, np.nan)
     us = pl.Series(values * 1e6 + _FIT_EPOCH_US, nan_to_null=True)
     return us.cast(pl.Int64).cast(pl.Datetime("us", "UTC"))
 
@@ -463,7 +467,7 @@ def _records(msgs: _Messages, sessions: pl.DataFrame, sport, sub_sport,
     nan = np.full(n, np.nan)
     out: dict[str, np.ndarray] = {}
     ts = cols.get(253, nan)
-    keep = np.isfinite(ts)
+    keep = (ts >= 0) & (ts < 2**32)  # a FIT date_time is a uint32 (NaN compares False)
     if n and not keep.all():
         notes.append(f"{int((~keep).sum())} record messages without a timestamp dropped")
     for num, (name, div) in _CANONICAL.items():
