@@ -82,11 +82,10 @@ MAX_RECORDS = 7 * 24 * 3600 * 10
 FOOT_SPORTS = frozenset({"running", "walking", "hiking"})
 FOOT_SUB_SPORTS = frozenset({"treadmill", "street", "trail", "track", "indoor_running",
                              "indoor_walking", "casual_walking", "speed_walking"})
-#: file_id.type values that hold no recorded activity → NotAnActivityError
 _SEMICIRCLE_DEG = 180.0 / 2**31
 
 _FILE_ID, _DEVICE_INFO, _EVENT, _RECORD, _LAP, _SESSION, _ACTIVITY = 0, 23, 21, 20, 19, 18, 34
-_SPORT, _FILE_CREATOR, _FIELD_DESCRIPTION, _DEVELOPER_DATA_ID = 12, 49, 206, 207
+_SPORT, _FILE_CREATOR, _FIELD_DESCRIPTION = 12, 49, 206
 
 #: FIT record field number → (canonical column, divide-by) after profile scale/offset.
 _CANONICAL = {
@@ -637,7 +636,7 @@ def _meta(file_id: dict, msgs: _Messages, activity_msg: dict, sessions: pl.DataF
     dev_fields = [f"{d['name']} [{d['units']}]".replace(" []", "") for d in described.values()]
     return {
         "format": "fit", "sport": sport, "sub_sport": sub_sport, "sports": sports,
-        "start_time": start if isinstance(start, datetime) or start is None else start,
+        "start_time": start,
         "local_time_offset_s": offset, "creator": device,
         "file_type": file_id.get("type"), "manufacturer": file_id.get("manufacturer"),
         "product": file_id.get("product"), "serial_number": file_id.get("serial_number"),
