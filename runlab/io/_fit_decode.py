@@ -293,7 +293,8 @@ def field_columns(rows: np.ndarray, defn: Definition, *, wanted=None,
         table = np.ascontiguousarray(rows).view(dtype)[:, 0]
         for i, (key, _, _, invalid) in enumerate(scalars):
             raw = table[f"f{i}"]
-            col = raw.astype(np.float64)
+            with np.errstate(invalid="ignore"):  # signalling NaNs in float fields
+                col = raw.astype(np.float64)
             if invalid is not None:
                 col[raw == invalid] = np.nan
             out[key] = col
