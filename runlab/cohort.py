@@ -61,7 +61,7 @@ import polars as pl
 
 from runlab import schema
 from runlab.clean import FLAGS
-from runlab.errors import CorruptFileError, ReadError
+from runlab.errors import CorruptFileError, ReadError, UnsupportedFormatError
 
 __all__ = ["ingest", "export", "Store", "IngestReport", "RUNS_EXTRA", "ERRORS", "RECORDS_STORED",
            "JOURNAL_PATTERNS", "SIDE_FILES", "BATCH_FILES", "BATCH_SECONDS"]
@@ -381,10 +381,46 @@ def _read_task(task: _Task):
     from runlab.io import read_activity, read_bytes_activity
 
     if task.data is None:
+        with open(task.location, "rb") as fh:
+            head = fh.read(4096)
+        if _is_phone_log(head):
+            with open(task.location, "rb") as fh:
+                return _phone_activity(fh.read(), task.location)
         return read_activity(task.location)
-    act = read_bytes_activity(task.data, f"{task.location}!{task.member}")
+    name = f"{task.location}!{task.member}"
+    act = (_phone_activity(task.data, name) if _is_phone_log(task.data[:4096])
+           else read_bytes_activity(task.data, name))
     act.meta.update(archive=task.location, member=task.member)
     return act
+
+
+def _is_phone_log(head: bytes) -> bool:
+    """A phone accelerometer log (phyphox, Sensor Logger, ``t,ax,ay,az``) by its header."""
+    from runlab.io.imu import is_imu_header
+    from runlab.io.sniff import detect_bytes
+
+    if detect_bytes(head) != "csv":
+        return False
+    first = head.split(b"\n", 1)[0].decode("utf-8", "replace").lstrip("\ufeff")
+    return is_imu_header(first.split(max((",", ";", "\t"), key=first.count)))
+
+
+def _phone_activity(data: bytes, name: str):
+    """A phone accelerometer log as an Activity whose records carry step cadence
+    (:func:`runlab.gait.steps`), so phone-only runners are summarized like watch runs.
+    Logs with a relative clock (phyphox's seconds from the start) have no date and are
+    refused (they land in the errors table)."""
+    from runlab import gait
+    from runlab.activity import Activity
+    from runlab.io.imu import read_imu_bytes
+
+    records = gait.step_records(gait.steps(read_imu_bytes(data, name)))
+    if records.height and records["timestamp"][0].year < 2000:
+        raise UnsupportedFormatError(name, "a phone accelerometer log with a relative clock (no "
+                                           "date): a run needs a start time; read it with "
+                                           "runlab.read_imu")
+    return Activity(name, records, meta={"format": "imu", "sport": None,
+                                         "creator": "phone accelerometer"})
 
 
 def _ingest_one(task: _Task) -> dict[str, Any]:

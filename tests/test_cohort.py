@@ -480,3 +480,27 @@ def test_bulk_export_zips_are_read_member_by_member(tmp_path):
     assert set(direct.runs["runner_id"]) == {"export_123"} and direct.runs.height == 3
     again = ingest(tmp_path / "src", tmp_path / "store", workers=1, progress=False)
     assert again.last_report.read == 0 and again.last_report.skipped == 5
+
+
+def test_phone_accelerometer_logs_are_ingested_as_step_cadence(tmp_path):
+    from runlab import simulate
+
+    relative = tmp_path / "in" / "p01" / "phyphox.csv"  # seconds from the start: no date
+    relative.parent.mkdir(parents=True)
+    simulate.phone_log(relative, spm=170, seconds=30, placement="pocket", seed=3)
+    with pytest.raises(runlab.errors.UnsupportedFormatError, match="read_imu"):
+        runlab.read(relative)  # the reader layer points to the IMU reader
+    # the same log with the phone's absolute clock (Sensor Logger: ns since 1970)
+    log = pl.read_csv(relative)
+    t0_ns = 1_780_000_000 * 10**9
+    absolute = tmp_path / "in" / "p01" / "Accelerometer.csv"
+    pl.DataFrame({"time": (log[log.columns[0]] * 1e9).cast(pl.Int64) + t0_ns,
+                  "seconds_elapsed": log[log.columns[0]], "z": log[log.columns[3]],
+                  "y": log[log.columns[2]], "x": log[log.columns[1]]}).write_csv(absolute)
+    store = ingest(tmp_path / "in", tmp_path / "store", workers=1, progress=False)
+    row = store.runs.row(0, named=True)  # ingest counts the steps of the dated log...
+    assert store.runs.height == 1 and row["format"] == "imu"
+    assert row["cadence_spm"] == pytest.approx(170, abs=3)
+    assert row["start_time"].year == 2026
+    error = store.errors.row(0, named=True)  # ...and says why the undated one is not a run
+    assert error["source_path"].endswith("phyphox.csv") and "relative clock" in error["message"]

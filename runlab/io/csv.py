@@ -37,7 +37,7 @@ import numpy as np
 import polars as pl
 
 from runlab.activity import Activity
-from runlab.errors import CorruptFileError, NotAnActivityError, ReadError
+from runlab.errors import CorruptFileError, NotAnActivityError, ReadError, UnsupportedFormatError
 from runlab.io import _xml
 
 __all__ = ["read_csv", "read_activity_bytes", "UNIT_TARGETS", "QUANTITIES"]
@@ -225,6 +225,12 @@ def _decode(data: bytes, path: str) -> str:
 
 def _auto_mapping(header: list[str], path: str) -> tuple[dict[str, str], str]:
     """Source column → target from the header alone."""
+    from runlab.io.imu import is_imu_header
+
+    if is_imu_header(header):
+        raise UnsupportedFormatError(path, "an accelerometer log, not activity samples: read it "
+                                           "with runlab.read_imu and find steps with "
+                                           "runlab.gait.steps")
     low = {h: h.strip().lower() for h in header}
     if "time" in low.values() and _STRAVA_ONLY & set(low.values()):
         return {h: STRAVA[v] for h, v in low.items() if v in STRAVA}, "strava_streams"

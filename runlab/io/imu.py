@@ -39,7 +39,7 @@ import polars as pl
 from runlab import schema
 from runlab.errors import CorruptFileError, FileTooLargeError, ReadError, UnsupportedFormatError
 
-__all__ = ["read_imu", "imu_from_arrays", "IMU", "TIME_UNITS", "STANDARD_GRAVITY_MPS2",
+__all__ = ["read_imu", "is_imu_header", "imu_from_arrays", "IMU", "TIME_UNITS", "STANDARD_GRAVITY_MPS2",
            "MAX_IMU_BYTES"]
 
 #: The IMU frame: one row per accelerometer sample.
@@ -68,6 +68,14 @@ _AXIS_PATTERNS = {
                      rf"|{axis}_?(?:acc|accel|mps2|g))$", re.IGNORECASE)
     for axis in "xyz"
 }
+
+
+def is_imu_header(columns: list[str]) -> bool:
+    """True when a table's column names are an accelerometer log's: a time column and x/y/z
+    acceleration columns (phyphox, Sensor Logger, ``t,ax,ay,az``...)."""
+    names = [c.strip().strip('"').lower() for c in columns]
+    has_time = any(n in _TIME_NAMES or n.startswith("time") for n in names)
+    return has_time and all(any(p.match(n) for n in names) for p in _AXIS_PATTERNS.values())
 
 
 def read_imu(path: str | os.PathLike, *, time_unit: str | None = None,
