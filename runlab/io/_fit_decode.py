@@ -371,12 +371,13 @@ def _advance(c: int, n_bytes: int) -> int:
     return c
 
 
-def crc16(buf: bytes) -> int:
-    """FIT CRC-16 of ``buf`` (0 over a file including its stored CRC means intact)."""
+def crc16(buf: bytes | bytearray | memoryview, crc: int = 0) -> int:
+    """FIT CRC-16 of ``buf`` continuing from ``crc`` (0 for a new computation; 0 over a
+    file including its stored CRC means intact)."""
     n = len(buf)
     if n < 1024:
         byte = _byte_table().tolist()
-        c = 0
+        c = crc
         for b in buf:
             c = (c >> 8) ^ byte[(c ^ b) & 0xFF]
         return c
@@ -394,4 +395,4 @@ def crc16(buf: bytes) -> int:
         left = vals[0::2]
         vals = lo[left & 0xFF] ^ hi[left >> 8] ^ vals[1::2]
         span *= 2
-    return int(vals[0])
+    return int(vals[0]) ^ (_advance(crc, n) if crc else 0)  # linearity: start ⊕ data

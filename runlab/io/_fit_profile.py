@@ -1,9 +1,11 @@
 """FIT profile facts runlab needs: message/field numbers, scales, offsets, units, enums.
 
 A subset of the public FIT profile (version 21.218), generated once as
-plain data. Fields: ``number: (name, type, scale, offset, units)``; scale/offset as in the
-profile (value = raw / scale - offset). Messages and fields not listed are skipped by the
-reader (developer fields are described by the file itself).
+plain data; the one source for both the reader (:mod:`runlab.io.fit`) and the writer
+(:mod:`runlab.io.fit_write`). Fields: ``number: (name, type, scale, offset, units)``;
+scale/offset as in the profile (value = raw / scale - offset). Messages and fields not
+listed are skipped by the reader (developer fields are described by the file itself).
+``BASE_TYPE_OF`` gives the stored base type of each profile type that is not a base type.
 """
 
 PROFILE_VERSION = "21.218"
@@ -467,6 +469,27 @@ MESSAGES: dict[int, tuple[str, dict[int, tuple[str, str, float, float, str]]]] =
         1: ('sub_sport', 'sub_sport', 1, 0, ''),
         3: ('name', 'string', 1, 0, ''),
     }),
+    26: ('workout', {
+        254: ('message_index', 'message_index', 1, 0, ''),
+        4: ('sport', 'sport', 1, 0, ''),
+        5: ('capabilities', 'workout_capabilities', 1, 0, ''),
+        6: ('num_valid_steps', 'uint16', 1, 0, ''),
+        8: ('wkt_name', 'string', 1, 0, ''),
+        11: ('sub_sport', 'sub_sport', 1, 0, ''),
+        17: ('wkt_description', 'string', 1, 0, ''),
+    }),
+    27: ('workout_step', {
+        254: ('message_index', 'message_index', 1, 0, ''),
+        0: ('wkt_step_name', 'string', 1, 0, ''),
+        1: ('duration_type', 'wkt_step_duration', 1, 0, ''),
+        2: ('duration_value', 'uint32', 1, 0, ''),
+        3: ('target_type', 'wkt_step_target', 1, 0, ''),
+        4: ('target_value', 'uint32', 1, 0, ''),
+        5: ('custom_target_value_low', 'uint32', 1, 0, ''),
+        6: ('custom_target_value_high', 'uint32', 1, 0, ''),
+        7: ('intensity', 'intensity', 1, 0, ''),
+        8: ('notes', 'string', 1, 0, ''),
+    }),
     207: ('developer_data_id', {
         0: ('developer_id', 'byte', 1, 0, ''),
         1: ('application_id', 'byte', 1, 0, ''),
@@ -502,6 +525,8 @@ TYPES: dict[str, dict[int, str]] = {
     'lap_trigger': {0: 'manual', 1: 'time', 2: 'distance', 3: 'position_start', 4: 'position_lap', 5: 'position_waypoint', 6: 'position_marked', 7: 'session_end', 8: 'fitness_equipment'},
     'session_trigger': {0: 'activity_end', 1: 'manual', 2: 'auto_multi_sport', 3: 'fitness_equipment'},
     'intensity': {0: 'active', 1: 'rest', 2: 'warmup', 3: 'cooldown', 4: 'recovery', 5: 'interval', 6: 'other'},
+    'wkt_step_duration': {0: 'time', 1: 'distance', 2: 'hr_less_than', 3: 'hr_greater_than', 4: 'calories', 5: 'open', 6: 'repeat_until_steps_cmplt', 7: 'repeat_until_time', 8: 'repeat_until_distance', 9: 'repeat_until_calories', 10: 'repeat_until_hr_less_than', 11: 'repeat_until_hr_greater_than', 12: 'repeat_until_power_less_than', 13: 'repeat_until_power_greater_than', 14: 'power_less_than', 15: 'power_greater_than', 16: 'training_peaks_tss', 17: 'repeat_until_power_last_lap_less_than', 18: 'repeat_until_max_power_last_lap_less_than', 19: 'power_3s_less_than', 20: 'power_10s_less_than', 21: 'power_30s_less_than', 22: 'power_3s_greater_than', 23: 'power_10s_greater_than', 24: 'power_30s_greater_than', 25: 'power_lap_less_than', 26: 'power_lap_greater_than', 27: 'repeat_until_training_peaks_tss', 28: 'repetition_time', 29: 'reps', 31: 'time_only'},
+    'wkt_step_target': {0: 'speed', 1: 'heart_rate', 2: 'open', 3: 'cadence', 4: 'power', 5: 'grade', 6: 'resistance', 7: 'power_3s', 8: 'power_10s', 9: 'power_30s', 10: 'power_lap', 11: 'swim_stroke', 12: 'speed_lap', 13: 'heart_rate_lap'},
     'battery_status': {1: 'new', 2: 'good', 3: 'ok', 4: 'low', 5: 'critical', 6: 'charging', 7: 'unknown'},
     'source_type': {0: 'ant', 1: 'antplus', 2: 'bluetooth', 3: 'bluetooth_low_energy', 4: 'wifi', 5: 'local'},
     'activity_type': {0: 'generic', 1: 'running', 2: 'cycling', 3: 'transition', 4: 'fitness_equipment', 5: 'swimming', 6: 'walking', 8: 'sedentary', 13: 'wheelchair_pushing', 254: 'all'},
@@ -512,4 +537,25 @@ TYPES: dict[str, dict[int, str]] = {
     'mesg_num': {0: 'file_id', 1: 'capabilities', 2: 'device_settings', 3: 'user_profile', 4: 'hrm_profile', 5: 'sdm_profile', 6: 'bike_profile', 7: 'zones_target', 8: 'hr_zone', 9: 'power_zone', 10: 'met_zone', 12: 'sport', 13: 'training_settings', 15: 'goal', 18: 'session', 19: 'lap', 20: 'record', 21: 'event', 23: 'device_info', 26: 'workout', 27: 'workout_step', 28: 'schedule', 30: 'weight_scale', 31: 'course', 32: 'course_point', 33: 'totals', 34: 'activity', 35: 'software', 37: 'file_capabilities', 38: 'mesg_capabilities', 39: 'field_capabilities', 49: 'file_creator', 51: 'blood_pressure', 53: 'speed_zone', 55: 'monitoring', 72: 'training_file', 78: 'hrv', 80: 'ant_rx', 81: 'ant_tx', 82: 'ant_channel_id', 101: 'length', 103: 'monitoring_info', 104: 'battery', 105: 'pad', 106: 'slave_device', 127: 'connectivity', 128: 'weather_conditions', 129: 'weather_alert', 131: 'cadence_zone', 132: 'hr', 142: 'segment_lap', 145: 'memo_glob', 148: 'segment_id', 149: 'segment_leaderboard_entry', 150: 'segment_point', 151: 'segment_file', 158: 'workout_session', 159: 'watchface_settings', 160: 'gps_metadata', 161: 'camera_event', 162: 'timestamp_correlation', 164: 'gyroscope_data', 165: 'accelerometer_data', 167: 'three_d_sensor_calibration', 169: 'video_frame', 174: 'obdii_data', 177: 'nmea_sentence', 178: 'aviation_attitude', 184: 'video', 185: 'video_title', 186: 'video_description', 187: 'video_clip', 188: 'ohr_settings', 200: 'exd_screen_configuration', 201: 'exd_data_field_configuration', 202: 'exd_data_concept_configuration', 206: 'field_description', 207: 'developer_data_id', 208: 'magnetometer_data', 209: 'barometer_data', 210: 'one_d_sensor_calibration', 211: 'monitoring_hr_data', 216: 'time_in_zone', 225: 'set', 227: 'stress_level', 229: 'max_met_data', 258: 'dive_settings', 259: 'dive_gas', 262: 'dive_alarm', 264: 'exercise_title', 268: 'dive_summary', 269: 'spo2_data', 275: 'sleep_level', 285: 'jump', 289: 'aad_accel_features', 290: 'beat_intervals', 297: 'respiration_rate', 302: 'hsa_accelerometer_data', 304: 'hsa_step_data', 305: 'hsa_spo2_data', 306: 'hsa_stress_data', 307: 'hsa_respiration_data', 308: 'hsa_heart_rate_data', 312: 'split', 313: 'split_summary', 314: 'hsa_body_battery_data', 315: 'hsa_event', 317: 'climb_pro', 319: 'tank_update', 323: 'tank_summary', 346: 'sleep_assessment', 370: 'hrv_status_summary', 371: 'hrv_value', 372: 'raw_bbi', 375: 'device_aux_battery_info', 376: 'hsa_gyroscope_data', 387: 'chrono_shot_session', 388: 'chrono_shot_data', 389: 'hsa_configuration_data', 393: 'dive_apnea_alarm', 398: 'skin_temp_overnight', 409: 'hsa_wrist_temperature_data', 412: 'nap_event', 470: 'sleep_disruption_severity_period', 471: 'sleep_disruption_overnight_severity', 65280: 'mfg_range_min', 65534: 'mfg_range_max'},
     'body_location': {0: 'left_leg', 1: 'left_calf', 2: 'left_shin', 3: 'left_hamstring', 4: 'left_quad', 5: 'left_glute', 6: 'right_leg', 7: 'right_calf', 8: 'right_shin', 9: 'right_hamstring', 10: 'right_quad', 11: 'right_glute', 12: 'torso_back', 13: 'left_lower_back', 14: 'left_upper_back', 15: 'right_lower_back', 16: 'right_upper_back', 17: 'torso_front', 18: 'left_abdomen', 19: 'left_chest', 20: 'right_abdomen', 21: 'right_chest', 22: 'left_arm', 23: 'left_shoulder', 24: 'left_bicep', 25: 'left_tricep', 26: 'left_brachioradialis', 27: 'left_forearm_extensors', 28: 'right_arm', 29: 'right_shoulder', 30: 'right_bicep', 31: 'right_tricep', 32: 'right_brachioradialis', 33: 'right_forearm_extensors', 34: 'neck', 35: 'throat', 36: 'waist_mid_back', 37: 'waist_front', 38: 'waist_left', 39: 'waist_right'},
     'swim_stroke': {0: 'freestyle', 1: 'backstroke', 2: 'breaststroke', 3: 'butterfly', 4: 'drill', 5: 'mixed', 6: 'im', 7: 'im_by_round', 8: 'rimo'},
+}
+
+
+#: FIT base type of each profile type above that is not itself a base type (FIT profile,
+#: ``Types``): what the writer stores; enums are ``enum`` unless the profile says otherwise.
+BASE_TYPE_OF: dict[str, str] = {
+    'activity': 'enum', 'activity_type': 'enum', 'ant_network': 'enum',
+    'battery_status': 'uint8', 'body_location': 'enum', 'date_time': 'uint32',
+    'device_index': 'uint8', 'display_measure': 'enum', 'event': 'enum', 'event_type': 'enum',
+    'file': 'enum', 'fit_base_type': 'uint8', 'fit_base_unit': 'uint16', 'intensity': 'enum',
+    'lap_trigger': 'enum', 'left_right_balance': 'uint8', 'left_right_balance_100': 'uint16',
+    'local_date_time': 'uint32', 'manufacturer': 'uint16', 'mesg_num': 'uint16',
+    'message_index': 'uint16', 'radar_threat_level_type': 'enum', 'session_trigger': 'enum',
+    'source_type': 'enum', 'sport': 'enum', 'stroke_type': 'enum', 'sub_sport': 'enum',
+    'swim_stroke': 'enum', 'wkt_step_duration': 'enum', 'wkt_step_target': 'enum',
+    'workout_capabilities': 'uint32z',
+}
+
+#: Named values of integer (non-enum) types; the reader keeps these fields as numbers.
+NAMED_INTEGERS: dict[str, dict[int, str]] = {
+    'device_index': {0: 'creator'},
 }

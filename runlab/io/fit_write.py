@@ -12,9 +12,10 @@ Unit conversions are the ones the FIT profile defines: degrees → semicircles
 ``distance`` m × 100, ``cadence_spm`` → strides/min ``cadence`` plus
 ``fractional_cadence`` × 128 (``spm = 2 × (cadence + fractional_cadence)``),
 ``stance_time`` ms × 10, ``vertical_oscillation`` mm × 10, ``step_length`` mm × 10. A null
-becomes the base type's invalid value. Message and field numbers below are copied from the
-FIT profile (Garmin FIT SDK 21.x, ``garmin_fit_sdk.profile``); ``tests/test_fit_write.py``
-checks every one of them against the installed SDK.
+becomes the base type's invalid value. Message and field numbers, scales, offsets and enum
+values come from the reader's profile tables (:mod:`runlab.io._fit_profile`, FIT SDK 21.x)
+and base types from :mod:`runlab.io._fit_decode`; ``tests/test_fit_write.py`` checks every
+one of them against the installed SDK (``garmin_fit_sdk.profile``).
 
 Example::
 
@@ -32,7 +33,7 @@ import struct
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache, lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,9 @@ import numpy as np
 import polars as pl
 
 from runlab import schema
+from runlab.io import _fit_profile as _profile
+from runlab.io._fit_decode import BASE_TYPES as _DECODE_BASE_TYPES
+from runlab.io._fit_decode import crc16
 
 __all__ = [
     "FitWriter",
@@ -55,8 +59,9 @@ __all__ = [
 
 #: Seconds from the Unix epoch to the FIT epoch, 1989-12-31T00:00:00Z.
 FIT_EPOCH_S = 631_065_600
-#: Profile version written in the header (major × 1000 + minor), FIT SDK 21.218.
-PROFILE_VERSION = 21_218
+#: Profile version written in the header (major × 1000 + minor), from the profile tables.
+_MAJOR, _MINOR = _profile.PROFILE_VERSION.split(".")
+PROFILE_VERSION = 1000 * int(_MAJOR) + int(_MINOR)
 PROTOCOL_VERSION = 0x20  # 2.0
 _SEMICIRCLES_PER_DEG = 2**31 / 180.0
 
@@ -70,189 +75,46 @@ class BaseType:
     invalid: int | float | bytes
 
 
-#: FIT base types (FIT protocol, "Base Types" table).
-BASE_TYPES: dict[str, BaseType] = {
-    "enum": BaseType(0x00, "u1", 0xFF),
-    "sint8": BaseType(0x01, "i1", 0x7F),
-    "uint8": BaseType(0x02, "u1", 0xFF),
-    "sint16": BaseType(0x83, "<i2", 0x7FFF),
-    "uint16": BaseType(0x84, "<u2", 0xFFFF),
-    "sint32": BaseType(0x85, "<i4", 0x7FFF_FFFF),
-    "uint32": BaseType(0x86, "<u4", 0xFFFF_FFFF),
-    "string": BaseType(0x07, "S", b""),
-    "float32": BaseType(0x88, "<f4", float("nan")),
-    "float64": BaseType(0x89, "<f8", float("nan")),
-    "uint8z": BaseType(0x0A, "u1", 0),
-    "uint16z": BaseType(0x8B, "<u2", 0),
-    "uint32z": BaseType(0x8C, "<u4", 0),
-    "byte": BaseType(0x0D, "u1", 0xFF),
-    "sint64": BaseType(0x8E, "<i8", 0x7FFF_FFFF_FFFF_FFFF),
-    "uint64": BaseType(0x8F, "<u8", 0xFFFF_FFFF_FFFF_FFFF),
-    "uint64z": BaseType(0x90, "<u8", 0),
-}
+def _base_type(code: int) -> BaseType:
+    """The writer's view of the decoder's base type table entry for ``code``: little-endian
+    dtype; floats invalid as NaN (all bits set), strings as empty."""
+    kind, size, invalid = _DECODE_BASE_TYPES[code & 0x1F]
+    dtype = kind if size == 1 or kind == "S" else f"<{kind}"
+    if invalid is None:
+        invalid = b"" if kind == "S" else float("nan")
+    return BaseType(code, dtype, invalid)
 
-#: The part of the FIT profile runlab writes: message → (global number,
+
+#: FIT base types by name (FIT protocol, "Base Types" table).
+BASE_TYPES: dict[str, BaseType] = {
+    name: _base_type(code) for code, name in _profile.TYPES["fit_base_type"].items()}
+
+
+def _writer_profile() -> dict[str, tuple[int, dict[str, tuple[int, str, float, float, str]]]]:
+    """:data:`runlab.io._fit_profile.MESSAGES` keyed by name, with each field's base type.
+
+    ``byte`` fields are left out: they are arrays, which the writer does not write.
+    """
+    out = {}
+    for num, (message, fields) in _profile.MESSAGES.items():
+        spec = {}
+        for fnum, (name, ftype, scale, offset, _units) in fields.items():
+            base = _profile.BASE_TYPE_OF.get(ftype, ftype)
+            if base != "byte":
+                spec[name] = (fnum, base, scale, offset, ftype)
+        out[message] = (num, spec)
+    return out
+
+
+#: The FIT profile messages runlab knows: message → (global number,
 #: {field: (number, base type, scale, offset, profile type)}). The profile type names an
 #: enum in :data:`TYPES` (values may then be given by name) or ``date_time``.
-PROFILE: dict[str, tuple[int, dict[str, tuple[int, str, float, float, str]]]] = {
-    "file_id": (0, {
-        "type": (0, "enum", 1, 0, "file"),
-        "manufacturer": (1, "uint16", 1, 0, "manufacturer"),
-        "product": (2, "uint16", 1, 0, "uint16"),
-        "serial_number": (3, "uint32z", 1, 0, "uint32z"),
-        "time_created": (4, "uint32", 1, 0, "date_time"),
-        "number": (5, "uint16", 1, 0, "uint16"),
-        "product_name": (8, "string", 1, 0, "string"),
-    }),
-    "file_creator": (49, {
-        "software_version": (0, "uint16", 1, 0, "uint16"),
-        "hardware_version": (1, "uint8", 1, 0, "uint8"),
-    }),
-    "device_info": (23, {
-        "timestamp": (253, "uint32", 1, 0, "date_time"),
-        "device_index": (0, "uint8", 1, 0, "device_index"),
-        "device_type": (1, "uint8", 1, 0, "uint8"),
-        "manufacturer": (2, "uint16", 1, 0, "manufacturer"),
-        "serial_number": (3, "uint32z", 1, 0, "uint32z"),
-        "product": (4, "uint16", 1, 0, "uint16"),
-        "software_version": (5, "uint16", 100, 0, "uint16"),
-        "hardware_version": (6, "uint8", 1, 0, "uint8"),
-        "product_name": (27, "string", 1, 0, "string"),
-    }),
-    "event": (21, {
-        "timestamp": (253, "uint32", 1, 0, "date_time"),
-        "event": (0, "enum", 1, 0, "event"),
-        "event_type": (1, "enum", 1, 0, "event_type"),
-        "data": (3, "uint32", 1, 0, "uint32"),
-        "event_group": (4, "uint8", 1, 0, "uint8"),
-    }),
-    "record": (20, {
-        "timestamp": (253, "uint32", 1, 0, "date_time"),
-        "position_lat": (0, "sint32", 1, 0, "sint32"),
-        "position_long": (1, "sint32", 1, 0, "sint32"),
-        "heart_rate": (3, "uint8", 1, 0, "uint8"),
-        "cadence": (4, "uint8", 1, 0, "uint8"),
-        "distance": (5, "uint32", 100, 0, "uint32"),
-        "power": (7, "uint16", 1, 0, "uint16"),
-        "temperature": (13, "sint8", 1, 0, "sint8"),
-        "vertical_oscillation": (39, "uint16", 10, 0, "uint16"),
-        "stance_time": (41, "uint16", 10, 0, "uint16"),
-        "fractional_cadence": (53, "uint8", 128, 0, "uint8"),
-        "enhanced_speed": (73, "uint32", 1000, 0, "uint32"),
-        "enhanced_altitude": (78, "uint32", 5, 500, "uint32"),
-        "step_length": (85, "uint16", 10, 0, "uint16"),
-    }),
-    "lap": (19, {
-        "message_index": (254, "uint16", 1, 0, "message_index"),
-        "timestamp": (253, "uint32", 1, 0, "date_time"),
-        "event": (0, "enum", 1, 0, "event"),
-        "event_type": (1, "enum", 1, 0, "event_type"),
-        "start_time": (2, "uint32", 1, 0, "date_time"),
-        "start_position_lat": (3, "sint32", 1, 0, "sint32"),
-        "start_position_long": (4, "sint32", 1, 0, "sint32"),
-        "end_position_lat": (5, "sint32", 1, 0, "sint32"),
-        "end_position_long": (6, "sint32", 1, 0, "sint32"),
-        "total_elapsed_time": (7, "uint32", 1000, 0, "uint32"),
-        "total_timer_time": (8, "uint32", 1000, 0, "uint32"),
-        "total_distance": (9, "uint32", 100, 0, "uint32"),
-        "avg_heart_rate": (15, "uint8", 1, 0, "uint8"),
-        "max_heart_rate": (16, "uint8", 1, 0, "uint8"),
-        "avg_cadence": (17, "uint8", 1, 0, "uint8"),
-        "max_cadence": (18, "uint8", 1, 0, "uint8"),
-        "intensity": (23, "enum", 1, 0, "intensity"),
-        "lap_trigger": (24, "enum", 1, 0, "lap_trigger"),
-        "sport": (25, "enum", 1, 0, "sport"),
-        "sub_sport": (39, "enum", 1, 0, "sub_sport"),
-        "avg_temperature": (50, "sint8", 1, 0, "sint8"),
-        "avg_fractional_cadence": (80, "uint8", 128, 0, "uint8"),
-        "enhanced_avg_speed": (110, "uint32", 1000, 0, "uint32"),
-        "enhanced_max_speed": (111, "uint32", 1000, 0, "uint32"),
-    }),
-    "session": (18, {
-        "message_index": (254, "uint16", 1, 0, "message_index"),
-        "timestamp": (253, "uint32", 1, 0, "date_time"),
-        "event": (0, "enum", 1, 0, "event"),
-        "event_type": (1, "enum", 1, 0, "event_type"),
-        "start_time": (2, "uint32", 1, 0, "date_time"),
-        "start_position_lat": (3, "sint32", 1, 0, "sint32"),
-        "start_position_long": (4, "sint32", 1, 0, "sint32"),
-        "sport": (5, "enum", 1, 0, "sport"),
-        "sub_sport": (6, "enum", 1, 0, "sub_sport"),
-        "total_elapsed_time": (7, "uint32", 1000, 0, "uint32"),
-        "total_timer_time": (8, "uint32", 1000, 0, "uint32"),
-        "total_distance": (9, "uint32", 100, 0, "uint32"),
-        "avg_heart_rate": (16, "uint8", 1, 0, "uint8"),
-        "max_heart_rate": (17, "uint8", 1, 0, "uint8"),
-        "avg_cadence": (18, "uint8", 1, 0, "uint8"),
-        "max_cadence": (19, "uint8", 1, 0, "uint8"),
-        "first_lap_index": (25, "uint16", 1, 0, "uint16"),
-        "num_laps": (26, "uint16", 1, 0, "uint16"),
-        "trigger": (28, "enum", 1, 0, "session_trigger"),
-        "avg_temperature": (57, "sint8", 1, 0, "sint8"),
-        "avg_fractional_cadence": (92, "uint8", 128, 0, "uint8"),
-        "enhanced_avg_speed": (124, "uint32", 1000, 0, "uint32"),
-        "enhanced_max_speed": (125, "uint32", 1000, 0, "uint32"),
-    }),
-    "activity": (34, {
-        "timestamp": (253, "uint32", 1, 0, "date_time"),
-        "total_timer_time": (0, "uint32", 1000, 0, "uint32"),
-        "num_sessions": (1, "uint16", 1, 0, "uint16"),
-        "type": (2, "enum", 1, 0, "activity"),
-        "event": (3, "enum", 1, 0, "event"),
-        "event_type": (4, "enum", 1, 0, "event_type"),
-        "local_timestamp": (5, "uint32", 1, 0, "local_date_time"),
-    }),
-    "sport": (12, {
-        "sport": (0, "enum", 1, 0, "sport"),
-        "sub_sport": (1, "enum", 1, 0, "sub_sport"),
-        "name": (3, "string", 1, 0, "string"),
-    }),
-    "workout": (26, {
-        "message_index": (254, "uint16", 1, 0, "message_index"),
-        "sport": (4, "enum", 1, 0, "sport"),
-        "capabilities": (5, "uint32z", 1, 0, "workout_capabilities"),
-        "num_valid_steps": (6, "uint16", 1, 0, "uint16"),
-        "wkt_name": (8, "string", 1, 0, "string"),
-        "sub_sport": (11, "enum", 1, 0, "sub_sport"),
-        "wkt_description": (17, "string", 1, 0, "string"),
-    }),
-    "workout_step": (27, {
-        "message_index": (254, "uint16", 1, 0, "message_index"),
-        "wkt_step_name": (0, "string", 1, 0, "string"),
-        "duration_type": (1, "enum", 1, 0, "wkt_step_duration"),
-        "duration_value": (2, "uint32", 1, 0, "uint32"),
-        "target_type": (3, "enum", 1, 0, "wkt_step_target"),
-        "target_value": (4, "uint32", 1, 0, "uint32"),
-        "custom_target_value_low": (5, "uint32", 1, 0, "uint32"),
-        "custom_target_value_high": (6, "uint32", 1, 0, "uint32"),
-        "intensity": (7, "enum", 1, 0, "intensity"),
-        "notes": (8, "string", 1, 0, "string"),
-    }),
-}
+PROFILE: dict[str, tuple[int, dict[str, tuple[int, str, float, float, str]]]] = _writer_profile()
 
 #: Enum values by name, for the profile types :data:`PROFILE` refers to (FIT profile).
 TYPES: dict[str, dict[str, int]] = {
-    "file": {"device": 1, "settings": 2, "sport": 3, "activity": 4, "workout": 5,
-             "course": 6, "schedules": 7},
-    "manufacturer": {"garmin": 1, "suunto": 23, "wahoo_fitness": 32, "polar_electro": 123,
-                     "stryd": 95, "coros": 294, "development": 255},
-    "sport": {"generic": 0, "running": 1, "cycling": 2, "training": 10, "walking": 11,
-              "hiking": 17},
-    "sub_sport": {"generic": 0, "treadmill": 1, "street": 2, "trail": 3, "track": 4,
-                  "indoor_walking": 27, "casual_walking": 30},
-    "event": {"timer": 0, "workout": 3, "workout_step": 4, "session": 8, "lap": 9,
-              "activity": 26},
-    "event_type": {"start": 0, "stop": 1, "marker": 3, "stop_all": 4},
-    "intensity": {"active": 0, "rest": 1, "warmup": 2, "cooldown": 3, "recovery": 4,
-                  "interval": 5, "other": 6},
-    "lap_trigger": {"manual": 0, "time": 1, "distance": 2, "session_end": 7},
-    "session_trigger": {"activity_end": 0, "manual": 1},
-    "activity": {"manual": 0, "auto_multi_sport": 1},
-    "device_index": {"creator": 0},
-    "wkt_step_duration": {"time": 0, "distance": 1, "hr_less_than": 2, "hr_greater_than": 3,
-                          "calories": 4, "open": 5, "repeat_until_steps_cmplt": 6},
-    "wkt_step_target": {"speed": 0, "heart_rate": 1, "open": 2, "cadence": 3, "power": 4},
-}
+    type_name: {name: value for value, name in values.items()}
+    for type_name, values in (_profile.TYPES | _profile.NAMED_INTEGERS).items()}
 
 
 @dataclass(frozen=True)
@@ -292,59 +154,6 @@ class Field:
         """numpy dtype of the stored value."""
         bt = BASE_TYPES[self.base_type]
         return f"S{self.size}" if self.base_type == "string" else bt.dtype
-
-
-# --- CRC ----------------------------------------------------------------------------------
-
-
-def _crc_table() -> np.ndarray:
-    """Byte table of the FIT CRC-16 (CRC-16/ARC: reflected polynomial 0xA001, init 0)."""
-    crc = np.arange(256, dtype=np.uint32)
-    for _ in range(8):
-        crc = np.where(crc & 1, (crc >> 1) ^ 0xA001, crc >> 1)
-    return crc.astype(np.uint16)
-
-
-_TABLE = _crc_table()
-_TABLE_LIST = [int(x) for x in _TABLE]
-_CHUNK = 128
-
-
-@lru_cache(maxsize=1)
-def _shift_tables(k: int) -> tuple[np.ndarray, np.ndarray]:
-    """CRC register after ``k`` zero bytes, as two byte tables (the map is GF(2)-linear)."""
-    reg = np.arange(256, dtype=np.uint16)
-    lo, hi = reg.copy(), reg << 8
-    for _ in range(k):
-        lo = (lo >> 8) ^ _TABLE[lo & 0xFF]
-        hi = (hi >> 8) ^ _TABLE[hi & 0xFF]
-    return lo, hi
-
-
-def crc16(data: bytes | bytearray | memoryview, crc: int = 0) -> int:
-    """FIT CRC-16 of ``data`` continuing from ``crc`` (0 for a new computation).
-
-    Long inputs are split into 128-byte chunks whose CRCs are computed side by side with
-    numpy and combined with the linearity of the CRC, so a 1-hour 1 Hz file costs
-    milliseconds rather than a Python loop over every byte.
-    """
-    buf = memoryview(data).cast("B")
-    n = len(buf)
-    head = n % _CHUNK if n >= 4 * _CHUNK else n
-    table = _TABLE_LIST
-    for b in buf[:head]:
-        crc = (crc >> 8) ^ table[(crc ^ b) & 0xFF]
-    if head == n:
-        return crc
-    columns = np.frombuffer(buf[head:], dtype=np.uint8).reshape(-1, _CHUNK).T.copy()
-    c = np.zeros(columns.shape[1], dtype=np.uint16)
-    for column in columns:
-        c = (c >> 8) ^ _TABLE[(c ^ column) & 0xFF]
-    lo, hi = _shift_tables(_CHUNK)
-    lo_l, hi_l = lo.tolist(), hi.tolist()
-    for part in c.tolist():
-        crc = lo_l[crc & 0xFF] ^ hi_l[crc >> 8] ^ part
-    return crc
 
 
 # --- the low-level writer -----------------------------------------------------------------
@@ -468,7 +277,8 @@ class FitWriter:
         header = struct.pack("<BBHI4s", 14, PROTOCOL_VERSION, self.profile_version,
                              len(body), b".FIT")
         header += struct.pack("<H", crc16(header))
-        return header + body + struct.pack("<H", crc16(body, crc16(header)))
+        data = header + body
+        return data + struct.pack("<H", crc16(data))
 
 
 def _profile_message(message: str):
