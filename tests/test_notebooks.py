@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
-PATHS = sorted(p for p in NOTEBOOKS.rglob("*.py") if not p.name.startswith("_"))
+PATHS = sorted(p for p in NOTEBOOKS.rglob("*.py")  # not checkpoints or private helpers
+               if not any(part.startswith((".", "_")) for part in p.relative_to(NOTEBOOKS).parts))
 
 
 @pytest.mark.notebooks
