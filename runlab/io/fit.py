@@ -18,9 +18,9 @@ is the benchmark peer, but on the corpus it
   * needs one full decode per message kind (records, laps, sessions, events...), so an
     Activity costs several decodes.
 The own decoder handles all of these and is faster for a whole Activity than fitfast is
-for the records alone (``benchmarks/read_fit.py``, 2 shared cores: 60-min file 5.0 ms vs
-8.1 ms, 4-h file 12.9 ms vs 34.7 ms; fitdecode, fitparse and the Garmin SDK are 100–350×
-slower), so fitfast is not used at run time.
+for the records alone (``benchmarks/read_fit.py``, 2 shared cores: 60-min file 4.0 ms vs
+3.9 ms, 4-h file 8.2 ms vs 18.0 ms; the Garmin SDK is 33–64×, fitdecode 68–135× and
+fitparse 110–210× slower; ~2 ms fixed + ~0.3 µs per record), so fitfast is not used.
 
 Units (canonical records, :data:`runlab.schema.RECORDS`)
 --------------------------------------------------------
