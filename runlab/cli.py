@@ -257,7 +257,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="runlab", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="runlab", description="runlab: running technique data, models and notebooks.")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("info", help="describe activity files")
     p.add_argument("files", nargs="+")
