@@ -255,6 +255,25 @@ def test_compressed_timestamps_and_speed_distance_match_truth(corpus):
     assert act.meta["system_time"] and any("power-on" in w for w in act.meta["warnings"])
 
 
+def test_same_activity_as_tcx(corpus):
+    """MANIFEST: hns__testdata.fit records equal the unique records of hns__testdata.tcx
+    (timestamp, position, distance, heart rate, speed, cadence) and its laps."""
+    fit = runlab.read_activity(corpus / "files/fit/hns__testdata.fit")
+    tcx = runlab.read_activity(corpus / "files/tcx/hns__testdata.tcx")
+    cols = ["timestamp", "lat_deg", "lon_deg", "distance_m", "heart_rate_bpm", "speed_mps",
+            "cadence_spm"]
+    a = fit.records.select(cols)
+    b = tcx.records.unique("timestamp", keep="first", maintain_order=True).select(cols)
+    assert a["timestamp"].to_list() == b["timestamp"].to_list()
+    for col, atol in (("lat_deg", 1e-12), ("lon_deg", 1e-12), ("distance_m", 1e-4),
+                      ("heart_rate_bpm", 0), ("speed_mps", 1e-6),
+                      ("cadence_spm", 1.0)):  # TCX RunCadence drops fractional_cadence
+        np.testing.assert_allclose(a[col], b[col], atol=atol, rtol=0, err_msg=col)
+    assert fit.laps["start_time"].to_list() == tcx.laps["start_time"].to_list()
+    np.testing.assert_allclose(fit.laps["total_distance_m"], tcx.laps["distance_m"])
+    assert fit.sport == tcx.sport == "running"
+
+
 def test_developer_fields_named_from_descriptions(corpus):
     rec = runlab.read(corpus / "files/fit/fitparse__developer-types-sample.fit")
     assert {"form_power_w", "leg_spring_stiffness_kn_m"} <= set(rec.columns)
