@@ -287,6 +287,8 @@ _ATTR = re.compile(r"""\s+([^\s=/>"']+)\s*=\s*("[^"]*"|'[^']*')""")
 _XMLNS = re.compile(r"""^xmlns(?::(.+))?$""")
 _ATTRS_RE = r"""^(\s+[^\s=/>"']+\s*=\s*("[^"]*"|'[^']*'))*\s*$"""
 _ATTRS_PY = re.compile(_ATTRS_RE.replace("$", "\\Z"))
+#: A namespace declaration or a prefixed attribute.
+_NS_ATTR = r"""xmlns|\s[^\s="']+:[^\s="']*\s*="""
 #: A qualified name as the scanner accepts it (at most one ':'; no markup characters).
 _QNAME = re.compile(r"""^[^\s"'=<>/&:!?]+(:[^\s"'=<>/&:]+)?$""")
 
@@ -402,7 +404,7 @@ def _scan(data: bytes, point: str, names: dict[str, str], texts: tuple[str, ...]
     order = nest[np.argsort(level, kind="stable")]
     closes = is_end[order][1:]
     ho = h[order]
-    if not (ho[1:][closes] == ho[:-1][closes]).all():
+    if ((ho[1:] != ho[:-1]) & closes).any():
         return None
     # attributes: strict syntax (a '>' inside a value breaks it), namespaces on the root only
     astr = _slices(data, ne[atag], te[atag] - ne[atag] - is_self[atag])
@@ -418,18 +420,10 @@ def _scan(data: bytes, point: str, names: dict[str, str], texts: tuple[str, ...]
             return None  # a repeated attribute: the full parser rejects the document
         values = {x: pl.Series(x, [(m.group(1) if (m := re.search(value_re[x], a)) else None)
                                    for a in strings], dtype=pl.String) for x in attrs}
-    else:  # one polars pass: syntax, no namespace business below the root, the values
-        a = pl.col("a")
-        res = pl.DataFrame({"a": astr, "below": atag != r}).select(
-            a.str.contains(_ATTRS_RE).all().alias("\0ok"),
-            (pl.col("below") & a.str.contains(r"""xmlns|\s[^\s="']+:[^\s="']*\s*=""")).any()
-            .alias("\0odd"),
-            pl.all_horizontal([a.str.count_matches(name_re[x]) <= 1 for x in attrs]
-                              or [pl.lit(True)]).all().alias("\0once"),
-            *(a.str.extract(value_re[x], 1).alias(x) for x in attrs))
-        if not res["\0ok"][0] or res["\0odd"][0] or not res["\0once"][0]:
+    else:
+        values = _attr_values(astr, atag != r, attrs)
+        if values is None:
             return None
-        values = {x: res[x] for x in attrs}
     decl = {"xml": "http://www.w3.org/XML/1998/namespace"}
     for m in _ATTR.finditer(data[ne[r]: te[r] - is_self[r]].decode("utf-8")):
         x = _XMLNS.match(m.group(1))
@@ -460,11 +454,10 @@ def _scan(data: bytes, point: str, names: dict[str, str], texts: tuple[str, ...]
 
     p_open = is_named(point)
     p_close = (is_end | is_self) & np.isin(h, hashes(point))
-    n = int(p_open.sum())
+    points = np.flatnonzero(p_open)
+    n = points.size
     if n == 0:
         return None
-    opened = np.cumsum(p_open)
-    inside = (opened - (np.cumsum(p_close) - p_close)) == 1
     # columns: tags inside points whose name maps to a column or a wanted text
     labels, code = _labels(names, texts)
     key_code = {}
@@ -475,17 +468,19 @@ def _scan(data: bytes, point: str, names: dict[str, str], texts: tuple[str, ...]
     known = np.array(sorted(key_code), dtype=np.uint64)
     known_code = np.array([key_code[k] for k in known.tolist()], dtype=np.int64)
     leaf = np.r_[is_end[1:], False]  # the next tag closes it: no child elements
-    hit = np.flatnonzero(inside & leaf & ~is_end & ~is_self & np.isin(h, known))
+    hit = np.flatnonzero(leaf & ~is_end & ~is_self & np.isin(h, known))
+    opened, inside = _open_count(points, np.flatnonzero(p_close), hit)
+    hit, opened = hit[inside], opened[inside]
     t0 = te[hit] + 1
     tlen = lt[hit + 1] - t0  # the root's end tag follows every point's content
     text = _slices(data, t0, tlen)
     cid = known_code[np.searchsorted(known, h[hit])]
     padded = (tlen == 0) | _WS[arr[t0]] | _WS[arr[t0 + tlen - 1]]
-    cols, txt = _columns(n, opened[hit] - 1, cid, labels, text, texts, padded)
+    cols, txt = _columns(n, opened - 1, cid, labels, text, texts, padded)
     # attributes of the point elements
     got = {}
     if attrs:
-        po = np.flatnonzero(p_open)
+        po = points
         k = np.minimum(np.searchsorted(atag, po), max(atag.size - 1, 0))
         has = (atag[k] == po) if atag.size else np.zeros(n, dtype=bool)
         for x in attrs:
@@ -493,22 +488,86 @@ def _scan(data: bytes, point: str, names: dict[str, str], texts: tuple[str, ...]
                       pl.Series(x, dtype=pl.String).extend_constant(None, n)
                       .scatter(np.flatnonzero(has), values[x].gather(k[has])))
     within = {}
-    points = np.flatnonzero(p_open)
     for name in containers:  # elements of one container name do not nest in TCX/GPX
         c_open = np.flatnonzero(is_named(name))
         if not c_open.size:
             within[name] = np.full(n, -1, dtype=np.int64)
             continue
-        closed = np.cumsum((is_end | is_self) & np.isin(h, hashes(name)))
+        c_close = np.flatnonzero((is_end | is_self) & np.isin(h, hashes(name)))
         k = np.searchsorted(c_open, points) - 1  # the last container opened before the point
-        kk = np.maximum(k, 0)
-        inside_c = (k >= 0) & (closed[points] == closed[c_open[kk]] - is_self[c_open[kk]])
+        # no container closed between its opening and the point
+        inside_c = (k >= 0) & (np.searchsorted(c_close, points, side="right")
+                               == np.searchsorted(c_close, c_open[np.maximum(k, 0)]))
         within[name] = np.where(inside_c, k, -1).astype(np.int64)
     try:  # the rest of the document, parsed by expat: its verdict is final
         root = _et_parse(_skeleton(data, lt, te, p_open, p_close), "<skeleton>")
     except ReadError:
         return None  # let the full parse report it, naming the file
     return Doc(root, n, cols, txt, got, within, fast=True)
+
+
+def _attr_values(astr: pl.Series, below: np.ndarray, attrs: tuple[str, ...]
+                 ) -> dict[str, pl.Series] | None:
+    """Values of the wanted attributes in each tag's attribute text; None when a tag's
+    attributes break the strict syntax, repeat a wanted name, or (``below`` the root)
+    declare or use a namespace.
+
+    Tags whose text is exactly the wanted attributes in order with plain numbers
+    (`` lat="47.1" lon="8.5"``, what devices write) pass every check by construction: their
+    values are cut at the quotes. The others (the root, a few more) get the regex checks."""
+    if attrs and all(re.fullmatch(r"[A-Za-z]+", x) for x in attrs):
+        pattern = "^" + "".join(rf'\s+{x}\s*=\s*"[-+.0-9eE]*"' for x in attrs) + r"\s*$"
+        a = pl.col("a")
+        res = pl.DataFrame({"a": astr}).select(
+            a.str.contains(pattern).alias("typical"),
+            a.str.split_exact('"', 2 * len(attrs)).alias("parts"))
+        rest = np.flatnonzero(~res["typical"].to_numpy())
+        if rest.size <= astr.len() // 2:
+            other = _attr_check(astr.gather(rest), below[rest], attrs) if rest.size else {}
+            if other is None:
+                return None
+            parts = res["parts"].struct
+            return {x: (parts.field(f"field_{2 * i + 1}").alias(x).scatter(rest, other[x])
+                        if rest.size else parts.field(f"field_{2 * i + 1}").alias(x))
+                    for i, x in enumerate(attrs)}
+    return _attr_check(astr, below, attrs)
+
+
+def _attr_check(astr: pl.Series, below: np.ndarray, attrs: tuple[str, ...]
+                ) -> dict[str, pl.Series] | None:
+    """:func:`_attr_values` with regexes: in one polars pass, or in Python for a few tags."""
+    value_re = {x: rf"""(?:^|\s){re.escape(x)}\s*=\s*["']([^"']*)["']""" for x in attrs}
+    name_re = {x: rf"""(?:^|\s){re.escape(x)}\s*=""" for x in attrs}
+    if astr.len() <= 64:
+        strings = astr.to_list()
+        if (not all(_ATTRS_PY.match(s) for s in strings)
+                or any(re.search(_NS_ATTR, s) for s, b in zip(strings, below, strict=True) if b)
+                or any(len(re.findall(name_re[x], s)) > 1 for s in strings for x in attrs)):
+            return None
+        return {x: pl.Series(x, [(m.group(1) if (m := re.search(value_re[x], s)) else None)
+                                 for s in strings], dtype=pl.String) for x in attrs}
+    a = pl.col("a")
+    res = pl.DataFrame({"a": astr, "below": below}).select(
+        a.str.contains(_ATTRS_RE).all().alias("\0ok"),
+        (pl.col("below") & a.str.contains(_NS_ATTR)).any()
+        .alias("\0odd"),
+        pl.all_horizontal([a.str.count_matches(name_re[x]) <= 1 for x in attrs]
+                          or [pl.lit(True)]).all().alias("\0once"),
+        *(a.str.extract(value_re[x], 1).alias(x) for x in attrs))
+    if not res["\0ok"][0] or res["\0odd"][0] or not res["\0once"][0]:
+        return None
+    return {x: res[x] for x in attrs}
+
+
+def _open_count(opens: np.ndarray, closes: np.ndarray, at: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Elements opened up to tag ``at`` (inclusive) and whether exactly one is open there.
+
+    ``opens`` and ``closes`` are the sorted tag numbers of an element's start and end tags (a
+    self-closing tag is in both); a tag is inside one when the opens up to it outnumber the
+    closes strictly before it by one."""
+    opened = np.searchsorted(opens, at, side="right")
+    return opened, opened - np.searchsorted(closes, at) == 1
 
 
 def _slices(data: bytes, start: np.ndarray, length: np.ndarray) -> pl.Series:
@@ -556,8 +615,10 @@ def parse_times(texts: Iterable[str | None] | pl.Series, path: str) -> tuple[pl.
                                                                 dtype=pl.String)
     warnings = []
     # device files: "...Z" with or without fractional seconds, parsed in one pass
-    out = orig.str.to_datetime("%Y-%m-%dT%H:%M:%S%.fZ", time_unit="us", time_zone="UTC",
-                               strict=False)
+    out = _zulu_times(orig)
+    if out is None:
+        out = orig.str.to_datetime("%Y-%m-%dT%H:%M:%S%.fZ", time_unit="us", time_zone="UTC",
+                                   strict=False)
     if out.null_count() != orig.null_count():
         orig = orig.str.strip_chars()
         s = orig.str.replace(r"(?i)z$", "+00:00")
@@ -580,6 +641,61 @@ def parse_times(texts: Iterable[str | None] | pl.Series, path: str) -> tuple[pl.
                             "time_t of -2**31, GPSBabel's 'no time'); taken as missing")
             out = pl.select(pl.when(unknown).then(None).otherwise(out)).to_series()
     return out.alias("timestamp"), warnings
+
+
+#: Byte layout of "YYYY-MM-DDTHH:MM:SS[.fff[fff]]Z": separator positions and their bytes.
+_ZULU_SEPS = {4: 45, 7: 45, 10: 84, 13: 58, 16: 58, 19: 46}
+_ZULU_FIELDS = ((0, 4), (5, 7), (8, 10), (11, 13), (14, 16), (17, 19))
+_DAYS_BEFORE_MONTH = np.array([0, 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334])
+_MONTH_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+
+
+@functools.lru_cache(maxsize=4)
+def _zulu_layout(width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Separator columns, their bytes, digit columns and digit weights of a time layout:
+    ``digits @ weights`` gives year, month, day, hour, minute, second and µs."""
+    seps = {**_ZULU_SEPS, width - 1: 90} if width > 20 else {**_ZULU_SEPS, 19: 90}
+    digit = np.ones(width, dtype=bool)
+    digit[list(seps)] = False
+    weights = np.zeros((width, 7))
+    frac = (20, width - 1) if width > 20 else (20, 20)
+    for k, (a, b) in enumerate((*_ZULU_FIELDS, frac)):
+        weights[a:b, k] = 10.0 ** np.arange(b - a - 1, -1, -1)
+    weights[20: width - 1, 6] *= 10.0 ** (27 - width)  # 3 digits are ms, 6 are µs
+    return np.array(list(seps)), np.array(list(seps.values()), np.uint8), digit, weights
+
+
+def _zulu_times(texts: pl.Series) -> pl.Series | None:
+    """UTC µs of device times of one fixed layout, ``YYYY-MM-DDTHH:MM:SSZ`` with 0, 3 or 6
+    fractional digits, parsed with numpy; None (the general parser decides) when any text is
+    missing, of another length or layout, or not a valid calendar time."""
+    import pyarrow as pa
+
+    n = len(texts)
+    if n == 0 or texts.null_count():
+        return None
+    arrow = texts.to_arrow()
+    if arrow.type != pa.large_string():
+        arrow = arrow.cast(pa.large_string())
+    offsets = np.frombuffer(arrow.buffers()[1], np.int64)[arrow.offset: arrow.offset + n + 1]
+    width = int(offsets[1] - offsets[0])
+    if width not in (20, 24, 27) or (np.diff(offsets) != width).any():
+        return None
+    raw = np.frombuffer(arrow.buffers()[2], np.uint8)[offsets[0]: offsets[-1]].reshape(n, width)
+    sep_at, sep_byte, digit, weights = _zulu_layout(width)
+    digits = raw - np.uint8(48)  # wraps below '0'
+    if (raw[:, sep_at] != sep_byte).any() or (digits[:, digit] > 9).any():
+        return None
+    year, month, day, hour, minute, sec, micros = (digits @ weights).astype(np.int64).T
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    if ((year < 1) | (month < 1) | (month > 12) | (day < 1) | (hour > 23) | (minute > 59)
+            | (sec > 59)).any() or (day > _MONTH_DAYS[month] + (leap & (month == 2))).any():
+        return None
+    y = year - 1  # days from 0001-01-01 (proleptic Gregorian) to 1970-01-01: 719162
+    days = (y * 365 + y // 4 - y // 100 + y // 400 - 719162
+            + _DAYS_BEFORE_MONTH[month] + (leap & (month > 2)) + day - 1)
+    seconds = ((days * 24 + hour) * 60 + minute) * 60 + sec
+    return pl.Series(texts.name, seconds * 1_000_000 + micros).cast(pl.Datetime("us", "UTC"))
 
 
 #: -2**31 s from the Unix epoch: what a signed 32-bit ``time_t`` "unknown" prints as.
