@@ -460,6 +460,8 @@ def _scan(data: bytes, point: str, names: dict[str, str], texts: tuple[str, ...]
     n = points.size
     if n == 0:
         return None
+    opened = np.cumsum(p_open)
+    inside = (opened - (np.cumsum(p_close) - p_close)) == 1
     # columns: tags inside points whose name maps to a column or a wanted text
     labels, code = _labels(names, texts)
     key_code = {}
@@ -470,15 +472,13 @@ def _scan(data: bytes, point: str, names: dict[str, str], texts: tuple[str, ...]
     known = np.array(sorted(key_code), dtype=np.uint64)
     known_code = np.array([key_code[k] for k in known.tolist()], dtype=np.int64)
     leaf = np.r_[is_end[1:], False]  # the next tag closes it: no child elements
-    hit = np.flatnonzero(leaf & ~is_end & ~is_self & np.isin(h, known))
-    opened, inside = _open_count(points, np.flatnonzero(p_close), hit)
-    hit, opened = hit[inside], opened[inside]
+    hit = np.flatnonzero(inside & leaf & ~is_end & ~is_self & np.isin(h, known))
     t0 = te[hit] + 1
     tlen = lt[hit + 1] - t0  # the root's end tag follows every point's content
     text = _slices(data, t0, tlen)
     cid = known_code[np.searchsorted(known, h[hit])]
     padded = (tlen == 0) | _WS[arr[t0]] | _WS[arr[t0 + tlen - 1]]
-    cols, txt = _columns(n, opened - 1, cid, labels, text, texts, padded)
+    cols, txt = _columns(n, opened[hit] - 1, cid, labels, text, texts, padded)
     # attributes of the point elements
     got = {}
     if attrs:
@@ -559,17 +559,6 @@ def _attr_check(astr: pl.Series, below: np.ndarray, attrs: tuple[str, ...]
     if not res["\0ok"][0] or res["\0odd"][0] or not res["\0once"][0]:
         return None
     return {x: res[x] for x in attrs}
-
-
-def _open_count(opens: np.ndarray, closes: np.ndarray, at: np.ndarray
-                ) -> tuple[np.ndarray, np.ndarray]:
-    """Elements opened up to tag ``at`` (inclusive) and whether exactly one is open there.
-
-    ``opens`` and ``closes`` are the sorted tag numbers of an element's start and end tags (a
-    self-closing tag is in both); a tag is inside one when the opens up to it outnumber the
-    closes strictly before it by one."""
-    opened = np.searchsorted(opens, at, side="right")
-    return opened, opened - np.searchsorted(closes, at) == 1
 
 
 def _slices(data: bytes, start: np.ndarray, length: np.ndarray) -> pl.Series:

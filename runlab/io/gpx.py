@@ -121,12 +121,7 @@ def read_activity_bytes(data: bytes, path: str, **_: object) -> Activity:
     warnings += w
     cols = dict(doc.cols)
     for src, col in (("lat", "lat_deg"), ("lon", "lon_deg")):
-        raw = doc.attrs[src].str.strip_chars()
-        values = raw.cast(pl.Float64, strict=False)
-        if values.null_count() > raw.null_count():
-            bad = raw.filter(values.is_null() & raw.is_not_null())[0]
-            raise CorruptFileError(path, f"trkpt has {src}={bad!r}, not a number")
-        cols[col] = values.to_numpy().astype(np.float64)
+        cols[col] = _coordinate(doc.attrs[src], src, path)
     creator = root.get("creator")
     unit = None
     if "cadence" in cols:
@@ -148,6 +143,19 @@ def read_activity_bytes(data: bytes, path: str, **_: object) -> Activity:
                      tracks=len(root.findall(f"{ns}trk")), segments=len(np.unique(seg)),
                      cadence_unit=unit)
     return Activity(path=path, records=records, events=events, meta=meta)
+
+
+def _coordinate(raw: pl.Series, src: str, path: str) -> np.ndarray:
+    """``lat``/``lon`` attribute texts → degrees (null → NaN); blanks around a number are
+    allowed, anything else that is not a number raises :class:`CorruptFileError`."""
+    values = raw.cast(pl.Float64, strict=False)
+    if values.null_count() > raw.null_count():  # padded (" 47.1 ") or not a number
+        raw = raw.str.strip_chars()
+        values = raw.cast(pl.Float64, strict=False)
+        if values.null_count() > raw.null_count():
+            bad = raw.filter(values.is_null() & raw.is_not_null())[0]
+            raise CorruptFileError(path, f"trkpt has {src}={bad!r}, not a number")
+    return values.to_numpy().astype(np.float64)
 
 
 # --------------------------------------------------------------------------- writing
