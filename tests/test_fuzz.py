@@ -455,7 +455,6 @@ def test_undamaged_export_archive_reads(pool, tmp_path):
     assert check_archive(export_zip(pool, 0), "export.zip", tmp_path) == "ok (4 members)"
 
 
-_REPORTED = "reported to engineer B (notes/fuzz-findings-A.md); remove the mark when fixed"
 
 
 @pytest.mark.parametrize(("path", "kind", "seed"), [
@@ -463,17 +462,13 @@ _REPORTED = "reported to engineer B (notes/fuzz-findings-A.md); remove the mark 
     ("files/gpx/gpxgo__file.gpx", "flip", 1559),  # encoding="UTFs8" gave a LookupError
     ("files/gpx/runpandas__garmin_connect.gpx", "splice", 2743757930),  # "<skeleton>: ..."
     ("files/gpx/runpandas__garmin_connect.gpx", "giant_size", 407033283),  # "<skeleton>: ..."
-    pytest.param("files/other/runpandas__sample_nikerun.json", "giant_size", 1517213421,
-                 marks=pytest.mark.xfail(strict=True, reason=_REPORTED)),  # OverflowError
-    pytest.param("files/other/runpandas__sample_nikerun.json", "giant_size", 2303424531,
-                 marks=pytest.mark.xfail(strict=True, reason=_REPORTED)),  # inf → int
-    pytest.param("files/other/runpandas__strava_streams.json", "giant_size", 4226917637,
-                 marks=pytest.mark.xfail(strict=True, reason=_REPORTED)),  # int → float
+    ("files/other/runpandas__sample_nikerun.json", "giant_size", 1517213421),  # OverflowError
+    ("files/other/runpandas__sample_nikerun.json", "giant_size", 2303424531),  # inf → int
+    ("files/other/runpandas__strava_streams.json", "giant_size", 4226917637),  # int → float
     ("files/other/runpandas__strava_streams.json", "giant_size", 3644805139),
     ("files/fit/fitparse__garmin-fenix-5-walk.fit", "flip", 133),
     ("files/fit/hns__testdata.fit", "fit_definitions", 268),  # float type on a uint field
-    pytest.param("files/tcx/tcxreader__sup_activity_1.tcx", "reencode", 68,  # multi-byte
-                 marks=pytest.mark.xfail(strict=True, reason=_REPORTED)),  # declared: ValueError
+    ("files/tcx/tcxreader__sup_activity_1.tcx", "reencode", 68),  # multi-byte: ValueError
 ])
 def test_found_inputs_stay_fixed(pool, path, kind, seed):
     for strict in (True, False):

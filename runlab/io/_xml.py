@@ -37,7 +37,13 @@ import numpy as np
 import polars as pl
 
 from runlab import schema
-from runlab.errors import CorruptFileError, FileTooLargeError, NotAnActivityError, ReadError
+from runlab.errors import (
+    CorruptFileError,
+    FileTooLargeError,
+    NotAnActivityError,
+    ReadError,
+    UnsupportedFormatError,
+)
 from runlab.geo import step_distances_m
 
 __all__ = ["MAX_XML_BYTES", "parse", "load", "Doc", "local", "namespace", "parse_times",
@@ -71,8 +77,6 @@ def parse(data: bytes, path: str, *, max_bytes: int = MAX_XML_BYTES) -> ET.Eleme
 
 def _prepare(data: bytes, path: str, max_bytes: int = MAX_XML_BYTES) -> bytes:
     """Size limit, UTF-16 → UTF-8, BOM and leading whitespace off, DTDs refused."""
-    from runlab.errors import UnsupportedFormatError
-
     if len(data) > max_bytes:
         raise FileTooLargeError(path, f"{len(data)} bytes of XML is over the {max_bytes} limit")
     utf16 = _utf16(data[:4])
@@ -99,6 +103,8 @@ def _et_parse(data: bytes, path: str) -> ET.Element:
         return parser.close()
     except LookupError as exc:  # an encoding Python does not know
         raise CorruptFileError(path, f"unknown character encoding: {exc}") from exc
+    except ValueError as exc:  # expat: a declared multi-byte encoding (Shift-JIS, EUC-JP...)
+        raise UnsupportedFormatError(path, f"unsupported XML character encoding: {exc}") from exc
     except ET.ParseError as exc:
         line, col = exc.position
         reason = str(exc).split(":")[0]

@@ -44,11 +44,14 @@ def read_activity_bytes(data: bytes, path: str, *, start_time: datetime | None =
         raise CorruptFileError(path, f"invalid UTF-8 at byte {exc.start}") from exc
     except (ValueError, RecursionError) as exc:
         raise CorruptFileError(path, f"malformed JSON: {exc}") from exc
-    if isinstance(doc, dict) and isinstance(doc.get("metrics"), list):
-        return nike_run(doc, path)
-    streams = _streams(doc)
-    if streams is not None:
-        return strava_streams(streams, path, start_time=start_time)
+    try:
+        if isinstance(doc, dict) and isinstance(doc.get("metrics"), list):
+            return nike_run(doc, path)
+        streams = _streams(doc)
+        if streams is not None:
+            return strava_streams(streams, path, start_time=start_time)
+    except OverflowError as exc:  # e.g. a 400-digit integer or 1e309 where a value belongs
+        raise CorruptFileError(path, f"a number out of range: {exc}") from exc
     raise UnsupportedFormatError(path, "JSON that is neither Strava streams nor a Nike Run "
                                        "activity")
 
