@@ -383,9 +383,8 @@ def _read_task(task: _Task):
     if task.data is None:
         with open(task.location, "rb") as fh:
             head = fh.read(4096)
-        if _is_phone_log(head):
-            with open(task.location, "rb") as fh:
-                return _phone_activity(fh.read(), task.location)
+            if _is_phone_log(head):
+                return _phone_activity(head + fh.read(), task.location)
         return read_activity(task.location)
     name = f"{task.location}!{task.member}"
     act = (_phone_activity(task.data, name) if _is_phone_log(task.data[:4096])
@@ -397,12 +396,12 @@ def _read_task(task: _Task):
 def _is_phone_log(head: bytes) -> bool:
     """A phone accelerometer log (phyphox, Sensor Logger, ``t,ax,ay,az``) by its header."""
     from runlab.io.imu import is_imu_header
-    from runlab.io.sniff import detect_bytes
+    from runlab.io.sniff import csv_separator, detect_bytes
 
     if detect_bytes(head) != "csv":
         return False
     first = head.split(b"\n", 1)[0].decode("utf-8", "replace").lstrip("\ufeff")
-    return is_imu_header(first.split(max((",", ";", "\t"), key=first.count)))
+    return is_imu_header(first.split(csv_separator(first)))
 
 
 def _phone_activity(data: bytes, name: str):

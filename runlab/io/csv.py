@@ -39,6 +39,7 @@ import polars as pl
 from runlab.activity import Activity
 from runlab.errors import CorruptFileError, NotAnActivityError, ReadError, UnsupportedFormatError
 from runlab.io import _xml
+from runlab.io.sniff import csv_separator
 
 __all__ = ["read_csv", "read_activity_bytes", "UNIT_TARGETS", "QUANTITIES"]
 
@@ -180,7 +181,7 @@ def read_activity_bytes(data: bytes, path: str, *, columns: dict[str, str] | Non
     layout was recognised)."""
     text = _decode(data, path)
     first = text.split("\n", 1)[0]
-    sep = separator or max((",", ";", "\t"), key=first.count)
+    sep = separator or csv_separator(first)
     if columns is None and first.replace(" ", "").startswith("Type,LocalNumber,Message"):
         return _fit_csv(text, path)
     try:

@@ -38,6 +38,7 @@ import polars as pl
 
 from runlab import schema
 from runlab.errors import CorruptFileError, FileTooLargeError, ReadError, UnsupportedFormatError
+from runlab.io.sniff import csv_separator
 
 __all__ = ["read_imu", "is_imu_header", "imu_from_arrays", "IMU", "TIME_UNITS", "STANDARD_GRAVITY_MPS2",
            "MAX_IMU_BYTES"]
@@ -237,7 +238,7 @@ def _from_csv(text: str, path: str, columns: dict[str, str] | None, sensor: str 
     if len(lines) < 2:
         raise ReadError(path, "fewer than two lines: no accelerometer samples")
     first = lines[0]
-    sep = max((",", ";", "\t"), key=first.count)
+    sep = csv_separator(first)
     decimal_comma = sep == ";" and re.search(r"\d,\d", lines[1]) is not None
     body = "\n".join(lines)
     if decimal_comma:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["detect_bytes"]
+__all__ = ["detect_bytes", "csv_separator"]
 
 _GZIP = b"\x1f\x8b"
 _ZIP = b"PK\x03\x04"
@@ -50,3 +50,9 @@ def detect_bytes(head: bytes) -> str | None:
         if first.count(b",") or first.count(b";") or first.count(b"\t"):
             return "csv"
     return None
+
+
+def csv_separator(first_line: str) -> str:
+    """The separator of a delimited text table: whichever of ``,`` ``;`` tab its header
+    line has most of."""
+    return max((",", ";", "\t"), key=first_line.count)
