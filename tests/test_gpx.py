@@ -354,12 +354,19 @@ def test_fast_scanner_is_used_for_device_files(corpus):
 
 
 @pytest.mark.parametrize("doc", [
-    # each of these must make the scanner step aside (the full parser decides)
+    # each of these must make the scanner step aside (the full parser decides or refuses)
     '<gpx xmlns="{ns}"><trk><trkseg><trkpt lat="1" lon="2"><!-- c --></trkpt></trkseg></trk></gpx>',
     '<gpx xmlns="{ns}"><trk><trkseg><trkpt lat="1>" lon="2"></trkpt></trkseg></trk></gpx>',
     '<gpx xmlns="{ns}"><trk><trkseg><trkpt lat="1" lon="2"><ele>1&amp;</ele></trkpt></trkseg></trk></gpx>',
-    '<gpx xmlns="{ns}"><trk><trkseg><trkpt lat="1" lon="2"><ele >1</ele ></trkpt></trkseg></trk></gpx>',
     '<gpx xmlns="{ns}"><trk><trkseg><trkpt lat="1" lon="2"><x:ele>1</x:ele></trkpt></trkseg></trk></gpx>',
+    # a second point whose markup differs from the first's but has the same lengths
+    '<gpx xmlns="{ns}"><trk><trkseg><trkpt lat="1" lon="2"><ele>1</ele></trkpt>'
+    '<trkpt lat="1" lon="2"><ele>1</elf></trkpt></trkseg></trk></gpx>',
+    '<gpx xmlns="{ns}"><trk><trkseg><trkpt lat="1" lon="2"><ele>1</ele></trkpt>'
+    '<trkpt lat="1" lon="2"><abc>1</abc></trkpt></trkseg></trk></gpx>',
+    # a value holding the other quote; a point's namespace declaration
+    '<gpx xmlns="{ns}"><trk><trkseg><trkpt lat="1\'" lon="2"></trkpt></trkseg></trk></gpx>',
+    '<gpx xmlns="{ns}"><trk><trkseg><trkpt xmlns="{ns}" lat="1" lon="2"></trkpt></trkseg></trk></gpx>',
     '<gpx xmlns="{ns}"><trk><trkseg><trkpt lat="1" lon="2"><ele>1</time></trkpt></trkseg></trk></gpx>',
     '<gpx xmlns="{ns}"><trk><trkseg><trkpt lat=1 lon="2"></trkpt></trkseg></trk></gpx>',
     '<gpx xmlns="{ns}"><trk><trkseg><trkpt lat="1" lon="2"></trkpt></trkseg></trk></gpx><gpx/>',
@@ -370,6 +377,16 @@ def test_fast_scanner_steps_aside(doc):
 
     data = doc.format(ns=GPX11).encode()
     assert _xml._scan(data, "trkpt", {"ele": "altitude_m"}, ("time",), ("lat",), ("trk",)) is None
+
+
+def test_a_broken_point_after_good_ones_is_an_error():
+    # every point is vouched for by its layout's first one: a typo in a later point's end
+    # tag (markup of equal length) must still be found
+    good = '<trkpt lat="1" lon="2"><ele>1</ele></trkpt>'
+    doc = (f'<gpx xmlns="{GPX11}"><trk><trkseg>{good * 50}<trkpt lat="1" lon="2"><ele>1</elf>'
+           f"</trkpt>{good}</trkseg></trk></gpx>")
+    with pytest.raises(CorruptFileError, match="broken.gpx: malformed XML at line 1"):
+        read_bytes_activity(doc.encode(), "broken.gpx")
 
 
 @pytest.mark.parametrize(("doc", "reason"), [
@@ -401,6 +418,14 @@ VARIANTS = [
      "<y:ele>9</y:ele><ele>5</ele></trkpt></trkseg><trkseg><trkpt lat='3' lon='4'>"
      "<ele/><time></time></trkpt></trkseg></trk><trk><trkseg><trkpt lat='5' lon='6'>"
      "<name>a b</name></trkpt></trkseg></trk></gpx>", True),
+    ('<gpx xmlns="{ns}"><trk><trkseg><trkpt lat="1" lon="2"><ele >1</ele ></trkpt>'
+     "</trkseg></trk></gpx>", True),
+    # points of three layouts, in two segments; a namespace declared inside a point
+    ('<gpx xmlns="{ns}"><trk><trkseg><trkpt lat="1" lon="2"><ele>5</ele></trkpt>\n'
+     '<trkpt lat="1.5" lon="2.5"><time>2020-01-01T00:00:01Z</time></trkpt>\n'
+     '<trkpt lat="1.25" lon="2.25"><ele>6</ele></trkpt></trkseg><trkseg>'
+     '<trkpt lat="3" lon="4"><extensions><x:TrackPointExtension xmlns:x="{tpx}"><x:hr>99'
+     "</x:hr></x:TrackPointExtension></extensions></trkpt></trkseg></trk></gpx>", True),
     ('<?xml version="1.0" encoding="ISO-8859-1"?><gpx xmlns="{ns}"><trk><trkseg>'
      '<trkpt lat="1" lon="2"><name>caf\xe9</name></trkpt></trkseg></trk></gpx>', False),
     ('<gpx xmlns="{ns}"><trk><trkseg><trkpt lat="1" lon="2"><![CDATA[x]]></trkpt>'

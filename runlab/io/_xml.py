@@ -35,6 +35,8 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from runlab import schema
 from runlab.errors import (
@@ -238,15 +240,12 @@ def _columns(n: int, pid: np.ndarray, cid: np.ndarray, labels: list[str], text: 
     """
     cols: dict[str, np.ndarray] = {}
     txt: dict[str, pl.Series] = {}
-    number = text.cast(pl.Float64, strict=False).to_numpy().copy()
+    number = _numbers(text.to_arrow())
+    blank = np.zeros(len(text), dtype=bool)
     retry = np.flatnonzero(padded & np.isnan(number))
-    if retry.size:  # padded numbers (" 12.5 "), blank text
-        stripped = text.gather(retry).str.strip_chars()
-        number[retry] = stripped.cast(pl.Float64, strict=False).to_numpy()
-        blank = np.zeros(len(text), dtype=bool)
-        blank[retry] = (stripped.str.len_bytes() == 0).fill_null(True).to_numpy()
-    else:
-        blank = np.zeros(len(text), dtype=bool)
+    if retry.size:  # blank text
+        blank[retry] = (text.gather(retry).str.strip_chars().str.len_bytes() == 0
+                        ).fill_null(True).to_numpy()
     for code, label in enumerate(labels):
         sel = np.flatnonzero(cid == code)
         is_text = label.startswith("\0")
@@ -281,321 +280,382 @@ def _labels(names: dict[str, str], texts: tuple[str, ...]) -> tuple[list[str], d
     return labels, {lab: i for i, lab in enumerate(labels)}
 
 
-# ----------------------------------------------------------------- the vectorized scanner
+# ----------------------------------------------------------------- the layout scanner
 
 _WS = np.zeros(256, dtype=bool)
 _WS[[9, 10, 13, 32]] = True
-_MULT = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9,
-                  0x27D4EB2F165667C5], dtype=np.uint64)
-_MAX_NAME = 32
-_PAD = 256
-_ATTR = re.compile(r"""\s+([^\s=/>"']+)\s*=\s*("[^"]*"|'[^']*')""")
-_XMLNS = re.compile(r"""^xmlns(?::(.+))?$""")
-_ATTRS_RE = r"""^(\s+[^\s=/>"']+\s*=\s*("[^"]*"|'[^']*'))*\s*$"""
-_ATTRS_PY = re.compile(_ATTRS_RE.replace("$", "\\Z"))
-#: A namespace declaration or a prefixed attribute.
-_NS_ATTR = r"""xmlns|\s[^\s="']+:[^\s="']*\s*="""
-#: A qualified name as the scanner accepts it (at most one ':'; no markup characters).
-_QNAME = re.compile(r"""^[^\s"'=<>/&:!?]+(:[^\s"'=<>/&:]+)?$""")
-
-
-#: MASKS[k] keeps the first k bytes of a little-endian 8-byte word.
-_MASKS = np.array([(1 << (8 * k)) - 1 for k in range(9)], dtype=np.uint64)
-
-
-def _hash_names(u64: np.ndarray, start: np.ndarray, length: np.ndarray) -> np.ndarray:
-    """64-bit hash of the names ``bytes[start:start+length]`` (each ≤ 32 bytes)."""
-    with np.errstate(over="ignore"):
-        h = length.astype(np.uint64) * np.uint64(0x100000001B3)
-        h ^= (u64[start] & _MASKS[np.minimum(length, 8)]) * _MULT[0]
-        word = (u64[start + 8] & _MASKS[np.clip(length - 8, 0, 8)]) * _MULT[1]
-        h ^= (word << np.uint64(7)) | (word >> np.uint64(57))
-        for j in range(2, _MAX_NAME // 8):  # long names are few
-            sel = np.flatnonzero(length > 8 * j)
-            if sel.size:
-                word = (u64[start[sel] + 8 * j] & _MASKS[np.minimum(length[sel] - 8 * j, 8)]
-                        ) * _MULT[j]
-                h[sel] ^= (word << np.uint64(7 * j)) | (word >> np.uint64(64 - 7 * j))
-    return h
-
-
-@functools.lru_cache(maxsize=1024)
-def _name_hash(name: str) -> int:
-    raw = name.encode("utf-8")
-    buf = np.frombuffer(raw + b"\0" * 40, np.uint8)
-    u64 = np.ndarray((len(buf) - 7,), dtype="<u8", buffer=buf, strides=(1,))
-    return int(_hash_names(u64, np.array([0]), np.array([len(raw)]))[0])
+#: Bytes XML 1.0 forbids: the control characters but tab, line feed and carriage return.
+_CONTROL = np.zeros(32, dtype=bool)
+_CONTROL[[b for b in range(32) if b not in (9, 10, 13)]] = True
+#: Stands in the skeleton for each run of sibling points that was cut out.
+_MARKER = "runlab-points"
+#: More point layouts than this: the full parser is quicker.
+MAX_LAYOUTS = 64
+#: Longest start tag of a point the scanner reads [bytes].
+_MAX_START_TAG = 1024
+_K1, _K2 = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F)
+_NUMBER, _TEXT, _ATTR = 0, 1, 2
 
 
 def _scan(data: bytes, point: str, names: dict[str, str], texts: tuple[str, ...],
           attrs: tuple[str, ...], containers: tuple[str, ...]) -> Doc | None:
-    """The vectorized fast path; None when the document needs the full parser."""
-    size = len(data)
-    pad = data + b"\0" * _PAD
-    arr = np.frombuffer(pad, np.uint8)
-    body = arr[:size]
-    ctrl = np.count_nonzero(body < 32) - np.count_nonzero(body == 10)
-    if ctrl:  # tabs and carriage returns are allowed too
-        ctrl -= np.count_nonzero(body == 9) + np.count_nonzero(body == 13)
-    if ctrl or data.find(b"&") >= 0:  # control characters; entity/character references
-        return None
-    head = data[:200]
-    if head.startswith(b"<?xml"):
-        m = re.match(rb"<\?xml[^>]*encoding\s*=\s*[\"']([^\"']+)", head)
+    """The vectorized fast path (see :func:`load`); None when the full parser must decide."""
+    arr = np.frombuffer(data, np.uint8)
+    if _CONTROL[arr[arr < 32]].any() or data.find(b"&") >= 0:
+        return None  # control characters; entity or character references
+    if data.startswith(b"<?xml"):
+        m = re.match(rb"<\?xml[^>]*encoding\s*=\s*[\"']([^\"']+)", data[:200])
         if m and m.group(1).lower() not in (b"utf-8", b"utf8", b"us-ascii", b"ascii"):
             return None
     try:
         data.decode("utf-8")
     except UnicodeDecodeError:
         return None
-    lt = np.flatnonzero(body == 60)
-    gt = np.flatnonzero(body == 62)
-    if lt.size < 2 or gt.size < lt.size:
-        return None
-    if gt.size == lt.size and (gt > lt).all() and (gt[:-1] < lt[1:]).all():
-        te = gt  # the usual case: no '>' in any text
-    else:
-        k = np.searchsorted(gt, lt)
-        if k[-1] >= gt.size:
-            return None
-        te = gt[k]
-        if (te[:-1] > lt[1:]).any():  # a '<' inside a tag
-            return None
-    c1 = arr[lt + 1]
+    found = re.search(rb"<((?:[^\s<>/:!?=\"']+:)?" + re.escape(point.encode()) + rb")[\s/>]",
+                      data)
+    marks = np.flatnonzero((arr | 2) == 62)  # '<' (60) and '>' (62)
+    lt, gt = marks[0::2], marks[1::2]
+    if found is None or lt.size != gt.size or not ((arr[lt] == 60).all() and
+                                                   (arr[gt] == 62).all()):
+        return None  # no points, a '>' in text or a '<' inside a tag
+    c1, c2 = arr[lt + 1], arr[np.minimum(lt + 2, arr.size - 1)]
+    if (c1 == 33).any() or (c1[1:] == 63).any():
+        return None  # comments, CDATA, processing instructions
     is_end = c1 == 47
-    is_pi = c1 == 63
-    if (c1 == 33).any() or is_pi[1:].any() or (is_pi[0] and data[:5] != b"<?xml"):
-        return None  # comments, CDATA, processing instructions: full parser
-    is_self = (arr[te - 1] == 47) & ~is_end
-    delta = np.where(is_end, -1, np.where(is_self | is_pi, 0, 1)).astype(np.int16)
-    depth = np.cumsum(delta, dtype=np.int32)
-    if depth[-1] != 0 or depth.min() < 0:
+    is_self = (arr[gt - 1] == 47) & ~is_end
+    qname = found.group(1)
+    cand = np.flatnonzero(c1 == qname[0])
+    opens = _tags_named(arr, lt, gt, cand[c2[cand] == qname[1]] if len(qname) > 1 else cand,
+                        qname, 1)
+    closes = _tags_named(arr, lt, gt, np.flatnonzero(is_end & (c2 == qname[0])), qname, 2)
+    n = opens.size
+    empty = is_self[opens]  # <trkpt lat="1" lon="2"/>
+    ends = opens.copy()
+    if closes.size != n - np.count_nonzero(empty):
         return None
-    roots = ~is_end & ~is_pi & (depth - delta == 0)
-    if roots.sum() != 1:
+    ends[~empty] = closes
+    if (ends < opens).any() or (opens[1:] <= ends[:-1]).any():
+        return None  # points nest, or one is not closed
+    # a point's values: its attributes, then the texts of its leaves (elements without
+    # children); the markup between them must be that of a point parsed as the template
+    bare = (gt[opens] - lt[opens] == len(qname) + 1).all()  # <Trackpoint>
+    quoted = (np.empty(0, np.int64),) * 3 if bare else _quoted(arr, lt[opens], gt[opens])
+    if quoted is None:
         return None
-    for i in np.flatnonzero(depth == 0).tolist():  # text outside the root must be blank
-        stop = lt[i + 1] if i + 1 < lt.size else size
-        if data[te[i] + 1: stop].strip():
-            return None
-    # names: end at the tag's end, or (tags with attributes) at the first blank
-    st = lt + 1 + is_end
-    ne = te - is_self
-    eq = np.flatnonzero(body == 61)
-    tag_eq = np.searchsorted(lt, eq, side="right") - 1
-    atag = np.unique(tag_eq[(tag_eq >= 0) & (eq < te[np.maximum(tag_eq, 0)])])
-    atag = atag[~is_pi[atag]]
-    if atag.size:
-        width = _MAX_NAME + 1
-        win = np.lib.stride_tricks.as_strided(arr, shape=(arr.size - width, width),
-                                              strides=(1, 1))[st[atag]]
-        stop = (win == 32) | (win == 9) | (win == 10) | (win == 13) | (win == 47)
-        if not stop.any(axis=1).all():
-            return None
-        ne[atag] = st[atag] + stop.argmax(axis=1)
-    ne[is_pi] = st[is_pi] + 1  # the declaration has no name to check
-    length = ne - st
-    if (length <= 0).any() or (length > _MAX_NAME).any():
+    leaf = np.flatnonzero(~is_end[:-1] & ~is_self[:-1] & is_end[1:])
+    opened = np.zeros(lt.size, dtype=np.int32)
+    opened[opens] = 1
+    owner = (np.cumsum(opened) - 1)[leaf]  # the last point opened before the leaf
+    inside = (owner >= 0) & (leaf < ends[owner])
+    inside &= leaf > opens[owner]
+    leaf, owner = leaf[inside], owner[inside]
+    v_start, v_stop, v_owner, n_attr = _values(n, *quoted, gt[leaf] + 1, lt[leaf + 1], owner)
+    n_val = np.bincount(v_owner, minlength=n)
+    first_val = np.cumsum(n_val) - n_val
+    r_start, r_len = _runs(lt[opens], gt[ends] + 1, v_start, v_stop, v_owner, n_val)
+    layout, tpl_of = _layouts(r_len, n_val + 1)
+    if tpl_of.size > MAX_LAYOUTS or not _same_markup(arr, r_start, r_len, first_val + np.arange(n),
+                                                     n_val + 1, layout, tpl_of):
         return None
-    u64 = np.ndarray((size + _PAD - 8 + 1,), dtype="<u8", buffer=pad, strides=(1,))
-    h = _hash_names(u64, st, length)
-    h[is_pi] = 0
-    # every distinct name, decoded once, must be a plain XML name
-    first = pl.Series(h).arg_unique().to_numpy()
-    qnames = {int(h[i]): data[st[i]: ne[i]].decode("utf-8") for i in first.tolist()
-              if not is_pi[i]}
-    if not all(_QNAME.match(q) for q in qnames.values()):
-        return None
-    # every end tag closes the last open element of its depth: equal name hashes
-    nest = np.flatnonzero(~is_self & ~is_pi)
-    level = (depth[nest] + is_end[nest]).astype(np.int16)
-    order = nest[np.argsort(level, kind="stable")]
-    closes = is_end[order][1:]
-    ho = h[order]
-    if ((ho[1:] != ho[:-1]) & closes).any():
-        return None
-    # attributes: strict syntax (a '>' inside a value breaks it), namespaces on the root only
-    astr = _slices(data, ne[atag], te[atag] - ne[atag] - is_self[atag])
-    r = int(np.flatnonzero(roots)[0])
-    # wanted attribute values, read from every attribute-bearing tag (points picked later)
-    value_re = {x: rf"""(?:^|\s){re.escape(x)}\s*=\s*["']([^"']*)["']""" for x in attrs}
-    name_re = {x: rf"""(?:^|\s){re.escape(x)}\s*=""" for x in attrs}
-    if atag.size <= 64:
-        strings = astr.to_list()
-        if not all(_ATTRS_PY.match(a) for a in strings):
-            return None  # attribute syntax the scanner does not vouch for
-        if any(len(re.findall(name_re[x], a)) > 1 for a in strings for x in attrs):
-            return None  # a repeated attribute: the full parser rejects the document
-        values = {x: pl.Series(x, [(m.group(1) if (m := re.search(value_re[x], a)) else None)
-                                   for a in strings], dtype=pl.String) for x in attrs}
-    else:
-        values = _attr_values(astr, atag != r, attrs)
-        if values is None:
-            return None
-    decl = {"xml": "http://www.w3.org/XML/1998/namespace"}
-    for m in _ATTR.finditer(data[ne[r]: te[r] - is_self[r]].decode("utf-8")):
-        x = _XMLNS.match(m.group(1))
-        if x:
-            decl[x.group(1) or ""] = m.group(2)[1:-1]
-    if atag.size <= 64:
-        strings = astr.to_list()
-        if any("xmlns" in a for a, t in zip(strings, atag.tolist(), strict=True) if t != r):
-            return None
-        attr_names = {m.group(1) for a in strings for m in _ATTR.finditer(a)}
-    else:  # only the root's attributes can have prefixes (checked above)
-        attr_names = {m.group(1) for m in _ATTR.finditer(astr[int(np.searchsorted(atag, r))])}
-    used = {q.split(":", 1)[0] for q in [*qnames.values(), *attr_names] if ":" in q}
-    if used - set(decl) - {"xmlns"}:
-        return None  # an undeclared prefix: the full parser names it
-    # names → (namespace URI, local name)
-    resolved = {}
-    for hv, q in qnames.items():
-        prefix, _, loc = q.rpartition(":")
-        resolved[hv] = (decl.get(prefix, "") or "", loc)
-
-    def hashes(local_name: str) -> np.ndarray:
-        return np.array([hv for hv, (_, loc) in resolved.items() if loc == local_name],
-                        dtype=np.uint64)
-
-    def is_named(local_name: str) -> np.ndarray:
-        return np.isin(h, hashes(local_name)) & ~is_end
-
-    p_open = is_named(point)
-    p_close = (is_end | is_self) & np.isin(h, hashes(point))
-    points = np.flatnonzero(p_open)
-    n = points.size
-    if n == 0:
-        return None
-    opened = np.cumsum(p_open)
-    inside = (opened - (np.cumsum(p_close) - p_close)) == 1
-    # columns: tags inside points whose name maps to a column or a wanted text
-    labels, code = _labels(names, texts)
-    key_code = {}
-    for hv, (uri, loc) in resolved.items():
-        label = f"\0{loc}" if loc in texts else names.get(f"{{{uri}}}{loc}", names.get(loc))
-        if label is not None:
-            key_code[hv] = code[label]
-    known = np.array(sorted(key_code), dtype=np.uint64)
-    known_code = np.array([key_code[k] for k in known.tolist()], dtype=np.int64)
-    leaf = np.r_[is_end[1:], False]  # the next tag closes it: no child elements
-    hit = np.flatnonzero(inside & leaf & ~is_end & ~is_self & np.isin(h, known))
-    t0 = te[hit] + 1
-    tlen = lt[hit + 1] - t0  # the root's end tag follows every point's content
-    text = _slices(data, t0, tlen)
-    cid = known_code[np.searchsorted(known, h[hit])]
-    padded = (tlen == 0) | _WS[arr[t0]] | _WS[arr[t0 + tlen - 1]]
-    cols, txt = _columns(n, opened[hit] - 1, cid, labels, text, texts, padded)
-    # attributes of the point elements
-    got = {}
-    if attrs:
-        po = points
-        k = np.minimum(np.searchsorted(atag, po), max(atag.size - 1, 0))
-        has = (atag[k] == po) if atag.size else np.zeros(n, dtype=bool)
-        for x in attrs:
-            got[x] = (values[x].gather(k) if has.all() else
-                      pl.Series(x, dtype=pl.String).extend_constant(None, n)
-                      .scatter(np.flatnonzero(has), values[x].gather(k[has])))
-    within = {}
-    for name in containers:  # elements of one container name do not nest in TCX/GPX
-        c_open = np.flatnonzero(is_named(name))
-        if not c_open.size:
-            within[name] = np.full(n, -1, dtype=np.int64)
-            continue
-        c_close = np.flatnonzero((is_end | is_self) & np.isin(h, hashes(name)))
-        k = np.searchsorted(c_open, points) - 1  # the last container opened before the point
-        # no container closed between its opening and the point
-        inside_c = (k >= 0) & (np.searchsorted(c_close, points, side="right")
-                               == np.searchsorted(c_close, c_open[np.maximum(k, 0)]))
-        within[name] = np.where(inside_c, k, -1).astype(np.int64)
-    try:  # the rest of the document, parsed by expat: its verdict is final
-        root = _et_parse(_skeleton(data, lt, te, p_open, p_close), "<skeleton>")
+    # everything but the points, with the template of each layout, is parsed by expat
+    group = np.r_[True, opens[1:] != ends[:-1] + 1]  # runs of sibling points
+    g_first = np.flatnonzero(group)
+    g_size = np.diff(np.r_[g_first, n])
+    templates = np.sort(tpl_of)
+    skeleton = _skeleton(data, lt[opens[g_first]], gt[ends[g_first + g_size - 1]] + 1,
+                         np.searchsorted(g_first, templates, side="right") - 1,
+                         lt[opens[templates]], gt[ends[templates]] + 1)
+    try:
+        root = _et_parse(skeleton, "<skeleton>")
     except ReadError:
-        return None  # let the full parse report it, naming the file
+        return None  # the full parse reports it, naming the file
+    parts = _skeleton_parts(root, point, containers, g_first.size, templates.size)
+    if parts is None:
+        return None
+    tpl_elems, around = parts
+    # each layout's values → labels, from the names expat resolved in its template
+    labels, code = _labels(names, texts)
+    kinds = [_TEXT if lab.startswith("\0") else _NUMBER for lab in labels]
+    code.update({f"@{x}": len(labels) + i for i, x in enumerate(attrs)})
+    labels += [f"@{x}" for x in attrs]
+    kinds += [_ATTR] * len(attrs)
+    table = np.full((tpl_of.size, max(int(n_val.max()), 1)), -1, dtype=np.int64)
+    for t, el in zip(templates.tolist(), tpl_elems, strict=True):
+        starts = opens[t] + np.flatnonzero(~is_end[opens[t]: ends[t] + 1])
+        elems = list(el.iter())
+        if len(elems) != starts.size or len(el.attrib) != n_attr[t]:
+            return None  # namespace declarations on a point
+        row = [code.get(f"@{a}", -1) for a in el.attrib]
+        mine = leaf[np.flatnonzero(owner == t)]
+        for i in np.searchsorted(starts, mine).tolist():
+            loc = local(elems[i].tag)
+            label = f"\0{loc}" if loc in texts else names.get(elems[i].tag, names.get(loc))
+            row.append(code[label] if label is not None else -1)
+        table[layout[t], :len(row)] = row
+    cols, txt = _value_columns(data, arr, n, v_start, v_stop, first_val, layout, tpl_of, table,
+                               labels, np.array(kinds))
+    within = {name: np.repeat(k, g_size) for name, k in around.items()}
+    got = {x: txt.pop(f"@{x}") for x in attrs}
     return Doc(root, n, cols, txt, got, within, fast=True)
 
 
-def _attr_values(astr: pl.Series, below: np.ndarray, attrs: tuple[str, ...]
-                 ) -> dict[str, pl.Series] | None:
-    """Values of the wanted attributes in each tag's attribute text; None when a tag's
-    attributes break the strict syntax, repeat a wanted name, or (``below`` the root)
-    declare or use a namespace.
-
-    Tags whose text is exactly the wanted attributes in order with plain numbers
-    (`` lat="47.1" lon="8.5"``, what devices write) pass every check by construction: their
-    values are cut at the quotes. The others (the root, a few more) get the regex checks."""
-    if attrs and all(re.fullmatch(r"[A-Za-z]+", x) for x in attrs):
-        pattern = "^" + "".join(rf'\s+{x}\s*=\s*"[-+.0-9eE]*"' for x in attrs) + r"\s*$"
-        a = pl.col("a")
-        res = pl.DataFrame({"a": astr}).select(
-            a.str.contains(pattern).alias("typical"),
-            a.str.split_exact('"', 2 * len(attrs)).alias("parts"))
-        rest = np.flatnonzero(~res["typical"].to_numpy())
-        if rest.size <= astr.len() // 2:
-            other = _attr_check(astr.gather(rest), below[rest], attrs) if rest.size else {}
-            if other is None:
-                return None
-            parts = res["parts"].struct
-            return {x: (parts.field(f"field_{2 * i + 1}").alias(x).scatter(rest, other[x])
-                        if rest.size else parts.field(f"field_{2 * i + 1}").alias(x))
-                    for i, x in enumerate(attrs)}
-    return _attr_check(astr, below, attrs)
+def _tags_named(arr: np.ndarray, lt: np.ndarray, gt: np.ndarray, cand: np.ndarray,
+                qname: bytes, skip: int) -> np.ndarray:
+    """Those of the ``cand`` tags that are ``<qname`` (skip=1; the first two bytes are
+    checked by the caller) or ``</qname`` (skip=2; the first byte) followed by a blank,
+    ``>`` or (start tags) ``/``."""
+    cand = cand[gt[cand] - lt[cand] > len(qname) + skip - 1]
+    for j in range(2 if skip == 1 else 1, len(qname)):
+        cand = cand[arr[lt[cand] + skip + j] == qname[j]]
+    after = arr[lt[cand] + skip + len(qname)]
+    return cand[(after == 62) | _WS[after] | ((after == 47) & (skip == 1))]
 
 
-def _attr_check(astr: pl.Series, below: np.ndarray, attrs: tuple[str, ...]
-                ) -> dict[str, pl.Series] | None:
-    """:func:`_attr_values` with regexes: in one polars pass, or in Python for a few tags."""
-    value_re = {x: rf"""(?:^|\s){re.escape(x)}\s*=\s*["']([^"']*)["']""" for x in attrs}
-    name_re = {x: rf"""(?:^|\s){re.escape(x)}\s*=""" for x in attrs}
-    if astr.len() <= 64:
-        strings = astr.to_list()
-        if (not all(_ATTRS_PY.match(s) for s in strings)
-                or any(re.search(_NS_ATTR, s) for s, b in zip(strings, below, strict=True) if b)
-                or any(len(re.findall(name_re[x], s)) > 1 for s in strings for x in attrs)):
-            return None
-        return {x: pl.Series(x, [(m.group(1) if (m := re.search(value_re[x], s)) else None)
-                                 for s in strings], dtype=pl.String) for x in attrs}
-    a = pl.col("a")
-    res = pl.DataFrame({"a": astr, "below": below}).select(
-        a.str.contains(_ATTRS_RE).all().alias("\0ok"),
-        (pl.col("below") & a.str.contains(_NS_ATTR)).any()
-        .alias("\0odd"),
-        pl.all_horizontal([a.str.count_matches(name_re[x]) <= 1 for x in attrs]
-                          or [pl.lit(True)]).all().alias("\0once"),
-        *(a.str.extract(value_re[x], 1).alias(x) for x in attrs))
-    if not res["\0ok"][0] or res["\0odd"][0] or not res["\0once"][0]:
+def _quoted(arr: np.ndarray, lo: np.ndarray, hi: np.ndarray
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Byte ranges (start, stop) and tag number of the quoted attribute values of the tags
+    ``arr[lo:hi + 1]``; None if a value holds the other quote or a tag is very long."""
+    width = hi - lo + 1
+    w = int(width.max())
+    if w > _MAX_START_TAG or lo[-1] + w > arr.size:
         return None
-    return {x: res[x] for x in attrs}
+    rows = np.lib.stride_tricks.as_strided(arr, shape=(arr.size - w + 1, w), strides=(1, 1))[lo]
+    quote = (rows == 34) | (rows == 39)
+    quote &= np.arange(w) < width[:, None]
+    r, c = np.divmod(np.flatnonzero(quote), w)
+    if r.size % 2 or (r[0::2] != r[1::2]).any():
+        return None
+    if (rows[r[0::2], c[0::2]] != rows[r[1::2], c[1::2]]).any():
+        return None
+    return lo[r[0::2]] + c[0::2] + 1, lo[r[1::2]] + c[1::2], r[0::2]
+
+
+def _values(n: int, a_start, a_stop, a_owner, l_start, l_stop, l_owner):
+    """The points' values in document order: each point's attribute values, then its
+    leaves' texts. Returns start, stop, owner and the number of attributes per point."""
+    n_attr = np.bincount(a_owner, minlength=n)
+    n_leaf = np.bincount(l_owner, minlength=n)
+    first = np.cumsum(n_attr + n_leaf) - n_attr - n_leaf
+    at_a = first[a_owner] + np.arange(a_owner.size) - (np.cumsum(n_attr) - n_attr)[a_owner]
+    at_l = (first + n_attr)[l_owner] + np.arange(l_owner.size) - (np.cumsum(n_leaf)
+                                                                   - n_leaf)[l_owner]
+    start = np.empty(a_owner.size + l_owner.size, dtype=np.int64)
+    stop, owner = np.empty_like(start), np.empty_like(start)
+    start[at_a], stop[at_a], owner[at_a] = a_start, a_stop, a_owner
+    start[at_l], stop[at_l], owner[at_l] = l_start, l_stop, l_owner
+    return start, stop, owner, n_attr
+
+
+def _runs(lo: np.ndarray, hi: np.ndarray, v_start: np.ndarray, v_stop: np.ndarray,
+          v_owner: np.ndarray, n_val: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start and length of the markup runs of points ``data[lo:hi]`` cut at their values:
+    point i has ``n_val[i] + 1`` runs, the first at ``first_val[i] + i``."""
+    n = lo.size
+    first_run = np.cumsum(n_val + 1) - n_val - 1
+    start = np.empty(v_start.size + n, dtype=np.int64)
+    stop = np.empty_like(start)
+    start[first_run] = lo
+    stop[first_run + n_val] = hi
+    cut = np.arange(v_start.size) + v_owner  # the run each value ends
+    stop[cut] = v_start
+    start[cut + 1] = v_stop
+    return start, stop - start
+
+
+def _layouts(length: np.ndarray, n_run: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each point's layout number (points whose runs have the same lengths) and each
+    layout's first point."""
+    first_run = np.cumsum(n_run) - n_run
+    pos = np.arange(length.size) - np.repeat(first_run, n_run)
+    with np.errstate(over="ignore"):
+        mixed = (length.astype(np.uint64) * _K1 + pos.astype(np.uint64)) * _K2
+        sig = n_run.astype(np.uint64) * _K1 + np.add.reduceat(mixed, first_run)
+    _, first, layout = np.unique(sig, return_index=True, return_inverse=True)
+    return layout.reshape(-1), first
+
+
+def _same_markup(arr: np.ndarray, start: np.ndarray, length: np.ndarray, first_run: np.ndarray,
+                 n_run: np.ndarray, layout: np.ndarray, tpl_of: np.ndarray) -> bool:
+    """Whether every point's markup runs equal those of its layout's first point, byte for
+    byte (so one parse of that point vouches for all of them)."""
+    order = np.argsort(layout, kind="stable")
+    bounds = np.searchsorted(layout[order], np.arange(tpl_of.size + 1))
+    for g, t in enumerate(tpl_of.tolist()):
+        pts = order[bounds[g]: bounds[g + 1]]
+        if (n_run[pts] != n_run[t]).any():
+            return False
+        if pts.size == 1:
+            continue
+        for k in range(int(n_run[t])):
+            runs = first_run[pts] + k
+            size = int(length[first_run[t] + k])
+            if (length[runs] != size).any():
+                return False
+            win = np.lib.stride_tricks.as_strided(arr, shape=(arr.size - size + 1, size),
+                                                  strides=(1, 1))
+            if not (win[start[runs]] == win[start[first_run[t] + k]]).all():
+                return False
+    return True
+
+
+def _skeleton(data: bytes, lo: np.ndarray, hi: np.ndarray, group_of_tpl: np.ndarray,
+              t_lo: np.ndarray, t_hi: np.ndarray) -> bytes:
+    """The document with each run of sibling points ``data[lo:hi]`` replaced by its
+    template points (``data[t_lo:t_hi]`` of those in the group) and a marker element."""
+    pieces, at = [], 0
+    marker = f"<{_MARKER}/>".encode()
+    tpl = iter(zip(group_of_tpl.tolist(), t_lo.tolist(), t_hi.tolist(), strict=True))
+    nxt = next(tpl, None)
+    for g, (a, b) in enumerate(zip(lo.tolist(), hi.tolist(), strict=True)):
+        pieces.append(data[at:a])
+        while nxt is not None and nxt[0] == g:
+            pieces.append(data[nxt[1]:nxt[2]])
+            nxt = next(tpl, None)
+        pieces.append(marker)
+        at = b
+    pieces.append(data[at:])
+    return b"".join(pieces)
+
+
+def _skeleton_parts(root: ET.Element, point: str, containers: tuple[str, ...], groups: int,
+                    templates: int) -> tuple[list[ET.Element], dict[str, np.ndarray]] | None:
+    """The template points of a parsed skeleton and, per container name, the number of the
+    container around each group marker (-1: none); markers and templates are then removed.
+    None when the counts disagree (points under another name, or a clashing element)."""
+    ns = namespace(root.tag)
+    marks, tpl, parent = [], [], {}
+    ordinal: dict[str, list[ET.Element]] = {c: [] for c in containers}
+    for el in root.iter():
+        name = local(el.tag)
+        if name == _MARKER:
+            marks.append(el)
+        elif name == point:
+            tpl.append(el)
+        if name in ordinal and el.tag == f"{ns}{name}":
+            ordinal[name].append(el)
+        for child in el:
+            parent[child] = el
+    if (len(marks) != groups or len(tpl) != templates
+            or any(el.tag != f"{ns}{point}" for el in tpl)):
+        return None
+    mark_no = {id(m): g for g, m in enumerate(marks)}
+    around = {}
+    for name, elems in ordinal.items():
+        k = np.full(groups, -1, dtype=np.int64)
+        for i, c in enumerate(elems):
+            for m in c.iter(marks[0].tag):
+                k[mark_no[id(m)]] = i
+        around[name] = k
+    for el in (*marks, *tpl):
+        parent[el].remove(el)
+    return tpl, around
+
+
+def _value_columns(data: bytes, arr: np.ndarray, n: int, start: np.ndarray, stop: np.ndarray,
+                   first_val: np.ndarray, layout: np.ndarray, tpl_of: np.ndarray,
+                   table: np.ndarray, labels: list[str], kinds: np.ndarray
+                   ) -> tuple[dict[str, np.ndarray], dict[str, pl.Series]]:
+    """Point columns from the values: ``table[layout, p]`` is the label code of a layout's
+    p-th value. Numbers: the first finite value of a label within a point wins; texts: the
+    first non-blank one, stripped; attributes as written. Texts (keyed by ``label[1:]``)
+    and attributes (keyed by label) are returned as strings."""
+    out = np.full((len(labels), n), np.nan)
+    pick = np.full((len(labels), n), -1, dtype=np.int64)  # value of a text/attribute label
+    order = np.argsort(layout, kind="stable")
+    bounds = np.searchsorted(layout[order], np.arange(tpl_of.size + 1))
+    for g in range(tpl_of.size):
+        pts = order[bounds[g]: bounds[g + 1]]
+        row = table[g]
+        cs, first_p, count = np.unique(row[row >= 0], return_index=True, return_counts=True)
+        once = (count == 1) & (kinds[cs] == _NUMBER)
+        at = first_val[pts][:, None] + np.flatnonzero(row >= 0)[first_p[once]][None, :]
+        if at.size:  # numbers: one parse for the whole layout
+            out[cs[once][:, None], pts[None, :]] = _numbers_at(data, start, stop, at).T
+        for c in cs[~once].tolist():
+            at = first_val[pts][:, None] + np.flatnonzero(row == c)[None, :]
+            if kinds[c] == _NUMBER:
+                ok = np.isfinite(_numbers_at(data, start, stop, at))
+            elif kinds[c] == _TEXT:
+                ok = ~_blank(data, arr, start[at.ravel()], stop[at.ravel()]).reshape(at.shape)
+            else:
+                ok = np.ones(at.shape, dtype=bool)
+            chosen = at[np.arange(pts.size), ok.argmax(axis=1)]
+            chosen[~ok.any(axis=1)] = -1
+            if kinds[c] == _NUMBER:
+                out[c, pts] = np.where(chosen >= 0, _numbers_at(data, start, stop, chosen), np.nan)
+            else:
+                pick[c, pts] = chosen
+    cols: dict[str, np.ndarray] = {}
+    txt: dict[str, pl.Series] = {}
+    for c, label in enumerate(labels):
+        if kinds[c] == _NUMBER:
+            if not np.isnan(out[c]).all():
+                cols[label] = out[c]
+            continue
+        has = np.flatnonzero(pick[c] >= 0)
+        at = pick[c, has]
+        values = _slices(data, start[at], stop[at] - start[at]).alias(label[1:])
+        if kinds[c] == _TEXT and (_WS[arr[start[at]]] | _WS[arr[stop[at] - 1]]).any():
+            values = values.str.strip_chars()
+        txt[label[1:] if kinds[c] == _TEXT else label] = values if has.size == n else (
+            pl.Series(label[1:], dtype=pl.String).extend_constant(None, n).scatter(has, values))
+    return cols, txt
+
+
+def _numbers_at(data: bytes, start: np.ndarray, stop: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """The numbers of values ``at`` (indices in document order, any shape): NaN where a
+    value is not a finite number."""
+    flat = at.ravel()
+    number = _numbers(_arrow_slices(data, start[flat], stop[flat] - start[flat]))
+    return np.where(np.isfinite(number), number, np.nan).reshape(at.shape)
+
+
+def _blank(data: bytes, arr: np.ndarray, start: np.ndarray, stop: np.ndarray) -> np.ndarray:
+    """Whether each text ``data[start:stop]`` is empty or whitespace."""
+    blank = stop == start
+    padded = np.flatnonzero(~blank & _WS[arr[start]])
+    if padded.size:
+        blank[padded] = (_slices(data, start[padded], stop[padded] - start[padded])
+                         .str.strip_chars().str.len_bytes() == 0).to_numpy()
+    return blank
+
+
+def _numbers(strings: pa.Array) -> np.ndarray:
+    """Strings → float64, NaN where not a number; blanks around a number are allowed.
+
+    Arrow's parser (``pyarrow.compute.cast``) reads a column of clean numbers; a column with
+    anything else goes to polars, which reads the same numbers (both implement
+    ``fast_float``; "nan", "inf" and exponents alike) and gives null for the rest."""
+    try:
+        return pc.cast(strings, pa.float64()).to_numpy(zero_copy_only=False)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    text = pl.Series(strings, dtype=pl.String)
+    number = text.cast(pl.Float64, strict=False).to_numpy().copy()
+    retry = np.flatnonzero(np.isnan(number) & text.is_not_null().to_numpy())
+    if retry.size:  # padded numbers (" 12.5 ")
+        number[retry] = text.gather(retry).str.strip_chars().cast(
+            pl.Float64, strict=False).to_numpy()
+    return number
 
 
 def _slices(data: bytes, start: np.ndarray, length: np.ndarray) -> pl.Series:
-    """Disjoint, ordered byte ranges of ``data`` (valid UTF-8) as a polars String series.
+    """Disjoint, ordered byte ranges of ``data`` (valid UTF-8) as a polars String series."""
+    return pl.Series(_arrow_slices(data, start, length), dtype=pl.String)
 
-    No copy on the numpy side: an Arrow string array over the whole document whose offsets
-    alternate range start/end (the odd entries are the gaps between ranges, dropped)."""
-    import pyarrow as pa
 
-    if start.size == 0:
-        return pl.Series([], dtype=pl.String)
+def _arrow_slices(data: bytes, start: np.ndarray, length: np.ndarray) -> pa.Array:
+    """Disjoint, ordered byte ranges of ``data`` (valid UTF-8) as an Arrow string array:
+    one view of the whole document whose offsets alternate range start/end, of which the
+    even entries (the ranges, not the gaps between them) are taken."""
     offsets = np.empty(2 * start.size, dtype=np.int64)
     offsets[0::2] = start
     offsets[1::2] = start + length
+    if start.size == 0:
+        return pa.array([], pa.large_string())
     strings = pa.LargeStringArray.from_buffers(2 * start.size - 1, pa.py_buffer(offsets),
                                                pa.py_buffer(data))
-    return pl.from_arrow(strings).gather_every(2)
-
-
-def _skeleton(data: bytes, lt, te, p_open, p_close) -> bytes:
-    """The document with every point element cut out: a run of sibling points (no other tag
-    between them) goes at once, with the blank text between them."""
-    o_idx, c_idx = np.flatnonzero(p_open), np.flatnonzero(p_close)
-    new_run = np.r_[True, o_idx[1:] != c_idx[:-1] + 1]
-    starts, stops = lt[o_idx[new_run]], te[c_idx[np.r_[new_run[1:], True]]] + 1
-    pieces, pos = [], 0
-    for a, b in zip(starts.tolist(), stops.tolist(), strict=True):
-        pieces.append(data[pos:a])
-        pos = b
-    pieces.append(data[pos:])
-    return b"".join(pieces)
+    return strings.take(np.arange(0, 2 * start.size, 2))
 
 
 _OFFSET = r"[+-]\d\d:?\d\d$"
