@@ -117,6 +117,9 @@ def conform(frame: pl.DataFrame, kind: str) -> pl.DataFrame:
     Extra columns (developer fields, flags) are kept after the canonical ones.
     """
     schema = _schema(kind)
+    have = frame.schema
+    if list(have)[:len(schema)] == list(schema) and all(have[c] == t for c, t in schema.items()):
+        return frame
     exprs = [
         (pl.col(name).cast(dtype) if name in frame.columns else pl.lit(None, dtype)).alias(name)
         for name, dtype in schema.items()

@@ -301,19 +301,20 @@ def _scan(data: bytes, point: str, names: dict[str, str], texts: tuple[str, ...]
           attrs: tuple[str, ...], containers: tuple[str, ...]) -> Doc | None:
     """The vectorized fast path (see :func:`load`); None when the full parser must decide."""
     arr = np.frombuffer(data, np.uint8)
-    if _CONTROL[arr[arr < 32]].any() or data.find(b"&") >= 0:
+    marks, control = _markup(arr)
+    if _CONTROL[control].any() or data.find(b"&") >= 0:
         return None  # control characters; entity or character references
     if data.startswith(b"<?xml"):
         m = re.match(rb"<\?xml[^>]*encoding\s*=\s*[\"']([^\"']+)", data[:200])
         if m and m.group(1).lower() not in (b"utf-8", b"utf8", b"us-ascii", b"ascii"):
             return None
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
+    if not data.isascii():
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
     found = re.search(rb"<((?:[^\s<>/:!?=\"']+:)?" + re.escape(point.encode()) + rb")[\s/>]",
                       data)
-    marks = np.flatnonzero((arr | 2) == 62)  # '<' (60) and '>' (62)
     lt, gt = marks[0::2], marks[1::2]
     if found is None or lt.size != gt.size or not ((arr[lt] == 60).all() and
                                                    (arr[gt] == 62).all()):
@@ -397,6 +398,23 @@ def _scan(data: bytes, point: str, names: dict[str, str], texts: tuple[str, ...]
     within = {name: np.repeat(k, g_size) for name, k in around.items()}
     got = {x: txt.pop(f"@{x}") for x in attrs}
     return Doc(root, n, cols, txt, got, within, fast=True)
+
+
+def _markup(arr: np.ndarray, chunk: int = 1 << 17) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of every ``<`` and ``>`` (int32, ascending) and the bytes below 32.
+
+    Block by block, in two scratch buffers that stay in the CPU cache: temporaries the size
+    of the document would each cost a page fault per 4 KiB on every file read."""
+    work = np.empty(min(chunk, arr.size), dtype=np.uint8)
+    hit = np.empty(work.size, dtype=bool)
+    marks, low = [], []
+    for at in range(0, arr.size, chunk):
+        block = arr[at: at + chunk]
+        w, h = work[:block.size], hit[:block.size]
+        low.append(block[np.less(block, 32, out=h)])
+        np.bitwise_or(block, 2, out=w)  # '<' (60) and '>' (62), and no other byte, give 62
+        marks.append(np.flatnonzero(np.equal(w, 62, out=h)).astype(np.int32) + np.int32(at))
+    return np.concatenate(marks), np.concatenate(low)
 
 
 def _tags_named(arr: np.ndarray, lt: np.ndarray, gt: np.ndarray, cand: np.ndarray,
@@ -763,7 +781,7 @@ def meta(fmt: str, records: pl.DataFrame, warnings: list[str], *, sport: str | N
          creator: str | None = None, offset_s: int | None = None, **extra) -> dict:
     """``Activity.meta`` with the keys every reader sets (INTERFACES.md), plus ``extra``."""
     return {"format": fmt, "sport": sport, "sub_sport": None,
-            "start_time": records["timestamp"].drop_nulls().min(),
+            "start_time": records["timestamp"].min(),
             "local_time_offset_s": offset_s, "creator": creator, "partial": False,
             "warnings": warnings, **extra}
 
@@ -845,11 +863,14 @@ def finish_records(cols: dict[str, np.ndarray], times: pl.Series, path: str,
     n = len(times)
     if n == 0:
         raise NotAnActivityError(path, "no track points")
-    micros = times.to_physical().to_numpy()  # float with NaN where missing (else int64)
+    times = times.cast(schema.TIMESTAMP).alias("timestamp")
+    micros = times.cast(pl.Int64).to_numpy()  # float with NaN where missing (else int64)
     has_time = ~np.isnan(micros) if micros.dtype.kind == "f" else np.ones(n, dtype=bool)
-    order = None
+    cols = {k: np.asarray(v) for k, v in cols.items()}
     if not has_time.any():
         warnings.append("no point has a time; records keep file order with null timestamps")
+        # a source with only relative time (Strava streams) keeps it
+        elapsed = cols.get("elapsed_s", np.full(n, np.nan)).astype(np.float64)
     else:
         if not has_time.all():
             warnings.append(f"{int((~has_time).sum())} points without a time are left out "
@@ -859,32 +880,27 @@ def finish_records(cols: dict[str, np.ndarray], times: pl.Series, path: str,
         if (np.diff(t) < 0).any():
             warnings.append("points were not in time order; sorted")
             keep = keep[np.argsort(t, kind="stable")]
-        order = keep if keep.size < n or (np.diff(keep) != 1).any() else None
-    frame = pl.DataFrame({"timestamp": times, **cols})
-    if order is not None:
-        frame = frame[order]
-    floats = [c for c in cols if frame.schema[c] == pl.Float64 and c != "elapsed_s"]
-    if has_time.any():
-        elapsed = _elapsed_s(frame["timestamp"])
-    elif "elapsed_s" in frame.columns:  # a source with only relative time (Strava streams)
-        elapsed = pl.col("elapsed_s").cast(pl.Float64).fill_nan(None)
-    else:
-        elapsed = pl.lit(None, pl.Float64).alias("elapsed_s")
-    frame = frame.with_columns(pl.col(floats).fill_nan(None), elapsed)
-    if has_time.any():
+        if keep.size < n or (np.diff(keep) != 1).any():
+            times, cols = times.gather(keep), {k: v[keep] for k, v in cols.items()}
+        t = micros[keep].astype(np.int64)
+        elapsed = (t - t[0]) / 1e6
+    rows = len(times)
+    series = {"timestamp": times, "elapsed_s": pl.Series("elapsed_s", elapsed, nan_to_null=True)}
+    series.update({k: pl.Series(k, v, nan_to_null=v.dtype.kind == "f")
+                   for k, v in cols.items() if k != "elapsed_s"})
+    frame = pl.DataFrame([series.pop(c) if c in series else _nulls(c, dtype, rows)
+                          for c, dtype in schema.RECORDS.items()] + list(series.values()))
+    if has_time.any() and (t[1:] == t[:-1]).any():
         frame = _merge_repeats(frame, warnings)
     frame = _derive_motion(frame, warnings)
     return schema.conform(frame, "records")
 
 
-def _elapsed_s(ts: pl.Series) -> pl.Expr:
-    """Seconds since the first (non-null at row 0) timestamp: on the µs integers when the
-    times are in µs (the same numbers, without a datetime literal), else as a duration."""
-    if isinstance(ts.dtype, pl.Datetime) and ts.dtype.time_unit == "us":
-        micros = pl.col("timestamp").to_physical() - ts.to_physical()[0]
-    else:
-        micros = (pl.col("timestamp") - ts[0]).dt.total_microseconds()
-    return (micros / 1e6).alias("elapsed_s")
+def _nulls(name: str, dtype: pl.DataType, n: int) -> pl.Series:
+    """A column of ``n`` nulls (floats from NaN: a tenth of the time of ``extend_constant``)."""
+    if dtype == pl.Float64:
+        return pl.Series(name, np.full(n, np.nan), nan_to_null=True)
+    return pl.Series(name, dtype=dtype).extend_constant(None, n)
 
 
 def _merge_repeats(frame: pl.DataFrame, warnings: list[str]) -> pl.DataFrame:
@@ -894,7 +910,7 @@ def _merge_repeats(frame: pl.DataFrame, warnings: list[str]) -> pl.DataFrame:
     or complementary values) becomes one record. Points sharing a time but disagreeing are
     all kept, with a warning.
     """
-    t = frame["timestamp"].to_physical().to_numpy()
+    t = frame["timestamp"].cast(pl.Int64).to_numpy()
     same_np = np.r_[False, t[1:] == t[:-1]]
     if not same_np.any():
         return frame
