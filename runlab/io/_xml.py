@@ -355,7 +355,7 @@ def _scan(data: bytes, point: str, names: dict[str, str], texts: tuple[str, ...]
     first_val = np.cumsum(n_val) - n_val
     r_start, r_len = _runs(lt[opens], gt[ends] + 1, v_start, v_stop, v_owner, n_val)
     layout, tpl_of = _layouts(r_len, n_val + 1)
-    if tpl_of.size > MAX_LAYOUTS or not _same_markup(arr, r_start, r_len, first_val + np.arange(n),
+    if tpl_of.size > MAX_LAYOUTS or not _same_markup(data, r_start, r_len, first_val + np.arange(n),
                                                      n_val + 1, layout, tpl_of):
         return None
     # everything but the points, with the template of each layout, is parsed by expat
@@ -492,28 +492,28 @@ def _layouts(length: np.ndarray, n_run: np.ndarray) -> tuple[np.ndarray, np.ndar
     return layout.reshape(-1), first
 
 
-def _same_markup(arr: np.ndarray, start: np.ndarray, length: np.ndarray, first_run: np.ndarray,
+def _same_markup(data: bytes, start: np.ndarray, length: np.ndarray, first_run: np.ndarray,
                  n_run: np.ndarray, layout: np.ndarray, tpl_of: np.ndarray) -> bool:
     """Whether every point's markup runs equal those of its layout's first point, byte for
-    byte (so one parse of that point vouches for all of them)."""
-    order = np.argsort(layout, kind="stable")
-    bounds = np.searchsorted(layout[order], np.arange(tpl_of.size + 1))
-    for g, t in enumerate(tpl_of.tolist()):
-        pts = order[bounds[g]: bounds[g + 1]]
-        if (n_run[pts] != n_run[t]).any():
-            return False
-        if pts.size == 1:
-            continue
-        for k in range(int(n_run[t])):
-            runs = first_run[pts] + k
-            size = int(length[first_run[t] + k])
-            if (length[runs] != size).any():
-                return False
-            win = np.lib.stride_tricks.as_strided(arr, shape=(arr.size - size + 1, size),
-                                                  strides=(1, 1))
-            if not (win[start[runs]] == win[start[first_run[t] + k]]).all():
-                return False
-    return True
+    byte (so one parse of that point vouches for all of them).
+
+    All runs, layout by layout, are copied end to end into one buffer (an Arrow ``take``)
+    and compared at once with each template's runs repeated."""
+    pts = np.argsort(layout, kind="stable")
+    count = np.bincount(layout, minlength=tpl_of.size)
+    if (n_run[pts] != np.repeat(n_run[tpl_of], count)).any():
+        return False
+    runs = np.repeat(first_run[pts], n_run[pts])
+    runs += np.arange(runs.size) - np.repeat(np.cumsum(n_run[pts]) - n_run[pts], n_run[pts])
+    templates = [np.arange(first_run[t], first_run[t] + n_run[t]) for t in tpl_of.tolist()]
+    if (length[runs] != np.concatenate([np.tile(length[r], c) for r, c in
+                                        zip(templates, count.tolist(), strict=True)])).any():
+        return False
+    expected = b"".join(b"".join(data[a: a + k] for a, k in zip(
+        start[r].tolist(), length[r].tolist(), strict=True)) * c
+        for r, c in zip(templates, count.tolist(), strict=True))
+    copied = _arrow_slices(data, start, length, binary=True).take(2 * runs)
+    return copied.buffers()[2].slice(0, len(expected)).equals(pa.py_buffer(expected))
 
 
 def _skeleton(data: bytes, lo: np.ndarray, hi: np.ndarray, group_of_tpl: np.ndarray,
@@ -662,18 +662,21 @@ def _slices(data: bytes, start: np.ndarray, length: np.ndarray) -> pl.Series:
     return pl.Series(_arrow_slices(data, start, length), dtype=pl.String)
 
 
-def _arrow_slices(data: bytes, start: np.ndarray, length: np.ndarray) -> pa.Array:
+def _arrow_slices(data: bytes, start: np.ndarray, length: np.ndarray, *,
+                  binary: bool = False) -> pa.Array:
     """Disjoint, ordered byte ranges of ``data`` (valid UTF-8) as an Arrow string array:
     one view of the whole document whose offsets alternate range start/end, of which the
-    even entries (the ranges, not the gaps between them) are taken."""
+    even entries (the ranges, not the gaps between them) are taken. ``binary=True``
+    returns that view itself (binary; range i is entry 2i), copying nothing."""
     offsets = np.empty(2 * start.size, dtype=np.int64)
     offsets[0::2] = start
     offsets[1::2] = start + length
     if start.size == 0:
-        return pa.array([], pa.large_string())
-    strings = pa.LargeStringArray.from_buffers(2 * start.size - 1, pa.py_buffer(offsets),
-                                               pa.py_buffer(data))
-    return strings.take(np.arange(0, 2 * start.size, 2))
+        return pa.array([], pa.large_binary() if binary else pa.large_string())
+    view = pa.Array.from_buffers(pa.large_binary() if binary else pa.large_string(),
+                                 2 * start.size - 1,
+                                 [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+    return view if binary else view.take(np.arange(0, 2 * start.size, 2))
 
 
 _OFFSET = r"[+-]\d\d:?\d\d$"
