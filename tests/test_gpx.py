@@ -362,9 +362,9 @@ def test_fast_scanner_is_used_for_device_files(corpus):
     # a second point whose markup differs from the first's but has the same lengths
     '<gpx xmlns="{ns}"><trk><trkseg><trkpt lat="1" lon="2"><ele>1</ele></trkpt>'
     '<trkpt lat="1" lon="2"><ele>1</elf></trkpt></trkseg></trk></gpx>',
-    '<gpx xmlns="{ns}"><trk><trkseg><trkpt lat="1" lon="2"><ele>1</ele></trkpt>'
-    '<trkpt lat="1" lon="2"><abc>1</abc></trkpt></trkseg></trk></gpx>',
-    # a value holding the other quote; a point's namespace declaration
+    # a value holding the other quote; namespace declarations on a point or below the root
+    '<gpx xmlns="{ns}"><trk xmlns:y="u"><trkseg><trkpt lat="1" lon="2"></trkpt></trkseg></trk>'
+    '</gpx>',
     '<gpx xmlns="{ns}"><trk><trkseg><trkpt lat="1\'" lon="2"></trkpt></trkseg></trk></gpx>',
     '<gpx xmlns="{ns}"><trk><trkseg><trkpt xmlns="{ns}" lat="1" lon="2"></trkpt></trkseg></trk></gpx>',
     '<gpx xmlns="{ns}"><trk><trkseg><trkpt lat="1" lon="2"><ele>1</time></trkpt></trkseg></trk></gpx>',
@@ -420,6 +420,9 @@ VARIANTS = [
      "<name>a b</name></trkpt></trkseg></trk></gpx>", True),
     ('<gpx xmlns="{ns}"><trk><trkseg><trkpt lat="1" lon="2"><ele >1</ele ></trkpt>'
      "</trkseg></trk></gpx>", True),
+    # markup of equal lengths but other names: two layouts, each parsed by expat
+    ('<gpx xmlns="{ns}"><trk><trkseg><trkpt lat="1" lon="2"><ele>1</ele></trkpt>'
+     '<trkpt lat="1" lon="2"><abc>1</abc></trkpt></trkseg></trk></gpx>', True),
     # points of three layouts, in two segments; a namespace declared inside a point
     ('<gpx xmlns="{ns}"><trk><trkseg><trkpt lat="1" lon="2"><ele>5</ele></trkpt>\n'
      '<trkpt lat="1.5" lon="2.5"><time>2020-01-01T00:00:01Z</time></trkpt>\n'

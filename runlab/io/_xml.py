@@ -319,53 +319,42 @@ def _scan(data: bytes, point: str, names: dict[str, str], texts: tuple[str, ...]
     if found is None or lt.size != gt.size or not ((arr[lt] == 60).all() and
                                                    (arr[gt] == 62).all()):
         return None  # no points, a '>' in text or a '<' inside a tag
-    c1, c2 = arr[lt + 1], arr[np.minimum(lt + 2, arr.size - 1)]
+    if gt[-1] - lt[-1] < 2:
+        return None  # "<>"
+    c1, c2 = arr[1:][lt], arr[2:][lt]
     if (c1 == 33).any() or (c1[1:] == 63).any():
         return None  # comments, CDATA, processing instructions
-    is_end = c1 == 47
-    is_self = (arr[gt - 1] == 47) & ~is_end
     qname = found.group(1)
     cand = np.flatnonzero(c1 == qname[0])
     opens = _tags_named(arr, lt, gt, cand[c2[cand] == qname[1]] if len(qname) > 1 else cand,
                         qname, 1)
-    closes = _tags_named(arr, lt, gt, np.flatnonzero(is_end & (c2 == qname[0])), qname, 2)
+    closes = _tags_named(arr, lt, gt, np.flatnonzero((c1 == 47) & (c2 == qname[0])), qname, 2)
     n = opens.size
-    empty = is_self[opens]  # <trkpt lat="1" lon="2"/>
+    empty = arr[gt[opens] - 1] == 47  # <trkpt lat="1" lon="2"/>
     ends = opens.copy()
     if closes.size != n - np.count_nonzero(empty):
         return None
     ends[~empty] = closes
     if (ends < opens).any() or (opens[1:] <= ends[:-1]).any():
         return None  # points nest, or one is not closed
-    # a point's values: its attributes, then the texts of its leaves (elements without
-    # children); the markup between them must be that of a point parsed as the template
     bare = (gt[opens] - lt[opens] == len(qname) + 1).all()  # <Trackpoint>
-    quoted = (np.empty(0, np.int64),) * 3 if bare else _quoted(arr, lt[opens], gt[opens])
+    quoted = _quoted(arr, lt[opens], gt[opens]) if not bare else (np.empty(0, np.int64),) * 3
     if quoted is None:
         return None
-    leaf = np.flatnonzero(~is_end[:-1] & ~is_self[:-1] & is_end[1:])
-    opened = np.zeros(lt.size, dtype=np.int32)
-    opened[opens] = 1
-    owner = (np.cumsum(opened) - 1)[leaf]  # the last point opened before the leaf
-    inside = (owner >= 0) & (leaf < ends[owner])
-    inside &= leaf > opens[owner]
-    leaf, owner = leaf[inside], owner[inside]
-    v_start, v_stop, v_owner, n_attr = _values(n, *quoted, gt[leaf] + 1, lt[leaf + 1], owner)
-    n_val = np.bincount(v_owner, minlength=n)
-    first_val = np.cumsum(n_val) - n_val
-    r_start, r_len = _runs(lt[opens], gt[ends] + 1, v_start, v_stop, v_owner, n_val)
-    layout, tpl_of = _layouts(r_len, n_val + 1)
-    if tpl_of.size > MAX_LAYOUTS or not _same_markup(data, r_start, r_len, first_val + np.arange(n),
-                                                     n_val + 1, layout, tpl_of):
+    layouts = _layouts(arr, lt, gt, c1, opens, ends, *quoted)
+    if layouts is None:
         return None
     # everything but the points, with the template of each layout, is parsed by expat
     group = np.r_[True, opens[1:] != ends[:-1] + 1]  # runs of sibling points
     g_first = np.flatnonzero(group)
     g_size = np.diff(np.r_[g_first, n])
-    templates = np.sort(tpl_of)
+    templates = np.sort([lay.template for lay in layouts])
     skeleton = _skeleton(data, lt[opens[g_first]], gt[ends[g_first + g_size - 1]] + 1,
                          np.searchsorted(g_first, templates, side="right") - 1,
-                         lt[opens[templates]], gt[ends[templates]] + 1)
+                         lt[opens[templates]], gt[ends[templates]] + 1,
+                         after=int(gt[int(c1[0] == 63)]) + 1)
+    if skeleton is None:
+        return None
     try:
         root = _et_parse(skeleton, "<skeleton>")
     except ReadError:
@@ -380,21 +369,20 @@ def _scan(data: bytes, point: str, names: dict[str, str], texts: tuple[str, ...]
     code.update({f"@{x}": len(labels) + i for i, x in enumerate(attrs)})
     labels += [f"@{x}" for x in attrs]
     kinds += [_ATTR] * len(attrs)
-    table = np.full((tpl_of.size, max(int(n_val.max()), 1)), -1, dtype=np.int64)
-    for t, el in zip(templates.tolist(), tpl_elems, strict=True):
-        starts = opens[t] + np.flatnonzero(~is_end[opens[t]: ends[t] + 1])
+    element = dict(zip(templates.tolist(), tpl_elems, strict=True))
+    for lay in layouts:
+        el, o = element[lay.template], opens[lay.template]
+        starts = np.flatnonzero(c1[o: ends[lay.template] + 1] != 47)  # start tags (offsets)
         elems = list(el.iter())
-        if len(elems) != starts.size or len(el.attrib) != n_attr[t]:
+        if len(elems) != starts.size or len(el.attrib) != lay.n_attr:
             return None  # namespace declarations on a point
         row = [code.get(f"@{a}", -1) for a in el.attrib]
-        mine = leaf[np.flatnonzero(owner == t)]
-        for i in np.searchsorted(starts, mine).tolist():
+        for i in np.searchsorted(starts, lay.leaves).tolist():
             loc = local(elems[i].tag)
             label = f"\0{loc}" if loc in texts else names.get(elems[i].tag, names.get(loc))
             row.append(code[label] if label is not None else -1)
-        table[layout[t], :len(row)] = row
-    cols, txt = _value_columns(data, arr, n, v_start, v_stop, first_val, layout, tpl_of, table,
-                               labels, np.array(kinds))
+        lay.codes = np.array(row, dtype=np.int64)
+    cols, txt = _layout_columns(data, arr, n, layouts, labels, np.array(kinds))
     within = {name: np.repeat(k, g_size) for name, k in around.items()}
     got = {x: txt.pop(f"@{x}") for x in attrs}
     return Doc(root, n, cols, txt, got, within, fast=True)
@@ -448,89 +436,93 @@ def _quoted(arr: np.ndarray, lo: np.ndarray, hi: np.ndarray
     return lo[r[0::2]] + c[0::2] + 1, lo[r[1::2]] + c[1::2], r[0::2]
 
 
-def _values(n: int, a_start, a_stop, a_owner, l_start, l_stop, l_owner):
-    """The points' values in document order: each point's attribute values, then its
-    leaves' texts. Returns start, stop, owner and the number of attributes per point."""
+@dataclass
+class _Layout:
+    """Points whose markup is byte for byte that of their first point, the template: their
+    values (attributes, then leaf texts) lie at ``start:stop`` (points × values)."""
+
+    template: int
+    points: np.ndarray
+    start: np.ndarray
+    stop: np.ndarray
+    leaves: np.ndarray  # the template's leaves, as tag offsets from its start tag
+    n_attr: int
+    codes: np.ndarray | None = None  # each value's label code (-1: not wanted)
+
+
+def _layouts(arr: np.ndarray, lt: np.ndarray, gt: np.ndarray, c1: np.ndarray,
+             opens: np.ndarray, ends: np.ndarray, a_start: np.ndarray, a_stop: np.ndarray,
+             a_owner: np.ndarray) -> list[_Layout] | None:
+    """Sort the points into layouts: the first point not yet placed is a template, and every
+    other with the same number of tags and attributes whose markup runs (the bytes between
+    its values) equal the template's joins it. None past :data:`MAX_LAYOUTS`."""
+    n = opens.size
     n_attr = np.bincount(a_owner, minlength=n)
-    n_leaf = np.bincount(l_owner, minlength=n)
-    first = np.cumsum(n_attr + n_leaf) - n_attr - n_leaf
-    at_a = first[a_owner] + np.arange(a_owner.size) - (np.cumsum(n_attr) - n_attr)[a_owner]
-    at_l = (first + n_attr)[l_owner] + np.arange(l_owner.size) - (np.cumsum(n_leaf)
-                                                                   - n_leaf)[l_owner]
-    start = np.empty(a_owner.size + l_owner.size, dtype=np.int64)
-    stop, owner = np.empty_like(start), np.empty_like(start)
-    start[at_a], stop[at_a], owner[at_a] = a_start, a_stop, a_owner
-    start[at_l], stop[at_l], owner[at_l] = l_start, l_stop, l_owner
-    return start, stop, owner, n_attr
+    first_attr = np.cumsum(n_attr) - n_attr
+    tags = ends - opens
+    lo, hi = lt[opens], gt[ends] + 1
+    left = np.ones(n, dtype=bool)
+    found: list[_Layout] = []
+    while left.any():
+        if len(found) == MAX_LAYOUTS:
+            return None
+        t = int(np.argmax(left))
+        o, e = opens[t], ends[t]
+        end_tag = c1[o: e + 1] == 47
+        self_tag = arr[gt[o: e + 1] - 1] == 47
+        leaves = np.flatnonzero(~end_tag[:-1] & ~self_tag[:-1] & end_tag[1:])
+        leaves = leaves[leaves > 0]  # a leaf element inside the point, not the point itself
+        a = int(n_attr[t])
+        cand = np.flatnonzero(left & (tags == tags[t]) & (n_attr == a))  # cand[0] == t
+        j = opens[cand][:, None] + leaves
+        k = first_attr[cand][:, None] + np.arange(a)
+        start = np.hstack([a_start[k], gt[j] + 1])
+        stop = np.hstack([a_stop[k], lt[j + 1]])
+        ok = _same_runs(arr, np.column_stack([lo[cand], stop]),
+                        np.column_stack([start, hi[cand]]))
+        found.append(_Layout(t, cand[ok], start[ok], stop[ok], leaves, a))
+        left[cand[ok]] = False
+    return found
 
 
-def _runs(lo: np.ndarray, hi: np.ndarray, v_start: np.ndarray, v_stop: np.ndarray,
-          v_owner: np.ndarray, n_val: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Start and length of the markup runs of points ``data[lo:hi]`` cut at their values:
-    point i has ``n_val[i] + 1`` runs, the first at ``first_val[i] + i``."""
-    n = lo.size
-    first_run = np.cumsum(n_val + 1) - n_val - 1
-    start = np.empty(v_start.size + n, dtype=np.int64)
-    stop = np.empty_like(start)
-    start[first_run] = lo
-    stop[first_run + n_val] = hi
-    cut = np.arange(v_start.size) + v_owner  # the run each value ends
-    stop[cut] = v_start
-    start[cut + 1] = v_stop
-    return start, stop - start
-
-
-def _layouts(length: np.ndarray, n_run: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each point's layout number (points whose runs have the same lengths) and each
-    layout's first point."""
-    first_run = np.cumsum(n_run) - n_run
-    pos = np.arange(length.size) - np.repeat(first_run, n_run)
-    with np.errstate(over="ignore"):
-        mixed = (length.astype(np.uint64) * _K1 + pos.astype(np.uint64)) * _K2
-        sig = n_run.astype(np.uint64) * _K1 + np.add.reduceat(mixed, first_run)
-    _, first, layout = np.unique(sig, return_index=True, return_inverse=True)
-    return layout.reshape(-1), first
-
-
-def _same_markup(data: bytes, start: np.ndarray, length: np.ndarray, first_run: np.ndarray,
-                 n_run: np.ndarray, layout: np.ndarray, tpl_of: np.ndarray) -> bool:
-    """Whether every point's markup runs equal those of its layout's first point, byte for
-    byte (so one parse of that point vouches for all of them).
-
-    All runs, layout by layout, are copied end to end into one buffer (an Arrow ``take``)
-    and compared at once with each template's runs repeated."""
-    pts = np.argsort(layout, kind="stable")
-    count = np.bincount(layout, minlength=tpl_of.size)
-    if (n_run[pts] != np.repeat(n_run[tpl_of], count)).any():
-        return False
-    runs = np.repeat(first_run[pts], n_run[pts])
-    runs += np.arange(runs.size) - np.repeat(np.cumsum(n_run[pts]) - n_run[pts], n_run[pts])
-    templates = [np.arange(first_run[t], first_run[t] + n_run[t]) for t in tpl_of.tolist()]
-    if (length[runs] != np.concatenate([np.tile(length[r], c) for r, c in
-                                        zip(templates, count.tolist(), strict=True)])).any():
-        return False
-    expected = b"".join(b"".join(data[a: a + k] for a, k in zip(
-        start[r].tolist(), length[r].tolist(), strict=True)) * c
-        for r, c in zip(templates, count.tolist(), strict=True))
-    copied = _arrow_slices(data, start, length, binary=True).take(2 * runs)
-    return copied.buffers()[2].slice(0, len(expected)).equals(pa.py_buffer(expected))
+def _same_runs(arr: np.ndarray, r_start: np.ndarray, r_stop: np.ndarray) -> np.ndarray:
+    """Which rows of markup runs ``arr[r_start:r_stop]`` (points × runs) equal the first
+    row's, byte for byte."""
+    length = r_stop - r_start
+    ok = (length == length[0]).all(axis=1)
+    for k, size in enumerate(length[0].tolist()):
+        if size > 0:
+            at = np.where(ok, r_start[:, k], r_start[0, k])  # rows already out stay in bounds
+            win = np.lib.stride_tricks.as_strided(arr, shape=(arr.size - size + 1, size),
+                                                  strides=(1, 1))
+            same = win[at] == win[r_start[0, k]]
+            if not same.all():  # (checking rows one by one is the slow, rare case)
+                ok &= same.all(axis=1)
+    return ok
 
 
 def _skeleton(data: bytes, lo: np.ndarray, hi: np.ndarray, group_of_tpl: np.ndarray,
-              t_lo: np.ndarray, t_hi: np.ndarray) -> bytes:
+              t_lo: np.ndarray, t_hi: np.ndarray, after: int) -> bytes | None:
     """The document with each run of sibling points ``data[lo:hi]`` replaced by its
-    template points (``data[t_lo:t_hi]`` of those in the group) and a marker element."""
+    template points (``data[t_lo:t_hi]`` of those in the group) and a marker element.
+
+    None if a namespace is declared past ``after`` (the root's start tag) outside the
+    points: then points of one markup could differ in meaning."""
     pieces, at = [], 0
     marker = f"<{_MARKER}/>".encode()
     tpl = iter(zip(group_of_tpl.tolist(), t_lo.tolist(), t_hi.tolist(), strict=True))
     nxt = next(tpl, None)
     for g, (a, b) in enumerate(zip(lo.tolist(), hi.tolist(), strict=True)):
+        if data.find(b"xmlns", max(at, after), a) >= 0:
+            return None
         pieces.append(data[at:a])
         while nxt is not None and nxt[0] == g:
             pieces.append(data[nxt[1]:nxt[2]])
             nxt = next(tpl, None)
         pieces.append(marker)
         at = b
+    if data.find(b"xmlns", max(at, after)) >= 0:
+        return None
     pieces.append(data[at:])
     return b"".join(pieces)
 
@@ -569,40 +561,39 @@ def _skeleton_parts(root: ET.Element, point: str, containers: tuple[str, ...], g
     return tpl, around
 
 
-def _value_columns(data: bytes, arr: np.ndarray, n: int, start: np.ndarray, stop: np.ndarray,
-                   first_val: np.ndarray, layout: np.ndarray, tpl_of: np.ndarray,
-                   table: np.ndarray, labels: list[str], kinds: np.ndarray
-                   ) -> tuple[dict[str, np.ndarray], dict[str, pl.Series]]:
-    """Point columns from the values: ``table[layout, p]`` is the label code of a layout's
-    p-th value. Numbers: the first finite value of a label within a point wins; texts: the
-    first non-blank one, stripped; attributes as written. Texts (keyed by ``label[1:]``)
-    and attributes (keyed by label) are returned as strings."""
+def _layout_columns(data: bytes, arr: np.ndarray, n: int, layouts: list[_Layout],
+                    labels: list[str], kinds: np.ndarray
+                    ) -> tuple[dict[str, np.ndarray], dict[str, pl.Series]]:
+    """Point columns from the layouts' values (``layout.codes``: each value's label).
+    Numbers: the first finite value of a label within a point wins; texts: the first
+    non-blank one, stripped; attributes as written. Texts (keyed by ``label[1:]``) and
+    attributes (keyed by label) are returned as strings."""
     out = np.full((len(labels), n), np.nan)
-    pick = np.full((len(labels), n), -1, dtype=np.int64)  # value of a text/attribute label
-    order = np.argsort(layout, kind="stable")
-    bounds = np.searchsorted(layout[order], np.arange(tpl_of.size + 1))
-    for g in range(tpl_of.size):
-        pts = order[bounds[g]: bounds[g + 1]]
-        row = table[g]
-        cs, first_p, count = np.unique(row[row >= 0], return_index=True, return_counts=True)
+    pick = np.full((2, len(labels), n), -1, dtype=np.int64)  # start, stop of a text value
+    for lay in layouts:
+        row, pts = lay.codes, lay.points
+        cs, first, count = np.unique(row[row >= 0], return_index=True, return_counts=True)
         once = (count == 1) & (kinds[cs] == _NUMBER)
-        at = first_val[pts][:, None] + np.flatnonzero(row >= 0)[first_p[once]][None, :]
-        if at.size:  # numbers: one parse for the whole layout
-            out[cs[once][:, None], pts[None, :]] = _numbers_at(data, start, stop, at).T
+        k = np.flatnonzero(row >= 0)[first[once]]
+        if k.size:  # numbers: one parse for the whole layout
+            out[cs[once][:, None], pts[None, :]] = _numbers_at(data, lay.start[:, k],
+                                                               lay.stop[:, k]).T
         for c in cs[~once].tolist():
-            at = first_val[pts][:, None] + np.flatnonzero(row == c)[None, :]
+            k = np.flatnonzero(row == c)
+            s, e = lay.start[:, k], lay.stop[:, k]
             if kinds[c] == _NUMBER:
-                ok = np.isfinite(_numbers_at(data, start, stop, at))
+                ok = np.isfinite(_numbers_at(data, s, e))
             elif kinds[c] == _TEXT:
-                ok = ~_blank(data, arr, start[at.ravel()], stop[at.ravel()]).reshape(at.shape)
+                ok = ~_blank(data, arr, s.ravel(), e.ravel()).reshape(s.shape)
             else:
-                ok = np.ones(at.shape, dtype=bool)
-            chosen = at[np.arange(pts.size), ok.argmax(axis=1)]
-            chosen[~ok.any(axis=1)] = -1
+                ok = np.ones(s.shape, dtype=bool)
+            first_ok = ok.argmax(axis=1)
+            has = ok.any(axis=1)
+            s, e = s[np.arange(pts.size), first_ok][has], e[np.arange(pts.size), first_ok][has]
             if kinds[c] == _NUMBER:
-                out[c, pts] = np.where(chosen >= 0, _numbers_at(data, start, stop, chosen), np.nan)
+                out[c, pts[has]] = _numbers_at(data, s, e)
             else:
-                pick[c, pts] = chosen
+                pick[0, c, pts[has]], pick[1, c, pts[has]] = s, e
     cols: dict[str, np.ndarray] = {}
     txt: dict[str, pl.Series] = {}
     for c, label in enumerate(labels):
@@ -610,22 +601,21 @@ def _value_columns(data: bytes, arr: np.ndarray, n: int, start: np.ndarray, stop
             if not np.isnan(out[c]).all():
                 cols[label] = out[c]
             continue
-        has = np.flatnonzero(pick[c] >= 0)
-        at = pick[c, has]
-        values = _slices(data, start[at], stop[at] - start[at]).alias(label[1:])
-        if kinds[c] == _TEXT and (_WS[arr[start[at]]] | _WS[arr[stop[at] - 1]]).any():
+        has = np.flatnonzero(pick[0, c] >= 0)
+        s, e = pick[0, c, has], pick[1, c, has]
+        values = _slices(data, s, e - s).alias(label[1:])
+        if kinds[c] == _TEXT and (_WS[arr[s]] | _WS[arr[e - 1]]).any():
             values = values.str.strip_chars()
         txt[label[1:] if kinds[c] == _TEXT else label] = values if has.size == n else (
             pl.Series(label[1:], dtype=pl.String).extend_constant(None, n).scatter(has, values))
     return cols, txt
 
 
-def _numbers_at(data: bytes, start: np.ndarray, stop: np.ndarray, at: np.ndarray) -> np.ndarray:
-    """The numbers of values ``at`` (indices in document order, any shape): NaN where a
-    value is not a finite number."""
-    flat = at.ravel()
-    number = _numbers(_arrow_slices(data, start[flat], stop[flat] - start[flat]))
-    return np.where(np.isfinite(number), number, np.nan).reshape(at.shape)
+def _numbers_at(data: bytes, start: np.ndarray, stop: np.ndarray) -> np.ndarray:
+    """The numbers written at ``data[start:stop]`` (ranges in document order, any shape):
+    NaN where a value is not a finite number."""
+    number = _numbers(_arrow_slices(data, start.ravel(), (stop - start).ravel()))
+    return np.where(np.isfinite(number), number, np.nan).reshape(start.shape)
 
 
 def _blank(data: bytes, arr: np.ndarray, start: np.ndarray, stop: np.ndarray) -> np.ndarray:
@@ -662,21 +652,18 @@ def _slices(data: bytes, start: np.ndarray, length: np.ndarray) -> pl.Series:
     return pl.Series(_arrow_slices(data, start, length), dtype=pl.String)
 
 
-def _arrow_slices(data: bytes, start: np.ndarray, length: np.ndarray, *,
-                  binary: bool = False) -> pa.Array:
+def _arrow_slices(data: bytes, start: np.ndarray, length: np.ndarray) -> pa.Array:
     """Disjoint, ordered byte ranges of ``data`` (valid UTF-8) as an Arrow string array:
     one view of the whole document whose offsets alternate range start/end, of which the
-    even entries (the ranges, not the gaps between them) are taken. ``binary=True``
-    returns that view itself (binary; range i is entry 2i), copying nothing."""
+    even entries (the ranges, not the gaps between them) are taken."""
+    if start.size == 0:
+        return pa.array([], pa.large_string())
     offsets = np.empty(2 * start.size, dtype=np.int64)
     offsets[0::2] = start
     offsets[1::2] = start + length
-    if start.size == 0:
-        return pa.array([], pa.large_binary() if binary else pa.large_string())
-    view = pa.Array.from_buffers(pa.large_binary() if binary else pa.large_string(),
-                                 2 * start.size - 1,
-                                 [None, pa.py_buffer(offsets), pa.py_buffer(data)])
-    return view if binary else view.take(np.arange(0, 2 * start.size, 2))
+    view = pa.LargeStringArray.from_buffers(2 * start.size - 1, pa.py_buffer(offsets),
+                                            pa.py_buffer(data))
+    return view.take(np.arange(0, 2 * start.size, 2))
 
 
 _OFFSET = r"[+-]\d\d:?\d\d$"
