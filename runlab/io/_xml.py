@@ -293,7 +293,6 @@ _MARKER = "runlab-points"
 MAX_LAYOUTS = 64
 #: Longest start tag of a point the scanner reads [bytes].
 _MAX_START_TAG = 1024
-_K1, _K2 = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F)
 _NUMBER, _TEXT, _ATTR = 0, 1, 2
 
 
@@ -341,7 +340,7 @@ def _scan(data: bytes, point: str, names: dict[str, str], texts: tuple[str, ...]
     quoted = _quoted(arr, lt[opens], gt[opens]) if not bare else (np.empty(0, np.int64),) * 3
     if quoted is None:
         return None
-    layouts = _layouts(arr, lt, gt, c1, opens, ends, *quoted)
+    layouts = _layouts(data, arr, lt, gt, c1, opens, ends, *quoted)
     if layouts is None:
         return None
     # everything but the points, with the template of each layout, is parsed by expat
@@ -414,7 +413,7 @@ def _tags_named(arr: np.ndarray, lt: np.ndarray, gt: np.ndarray, cand: np.ndarra
     for j in range(2 if skip == 1 else 1, len(qname)):
         cand = cand[arr[lt[cand] + skip + j] == qname[j]]
     after = arr[lt[cand] + skip + len(qname)]
-    return cand[(after == 62) | _WS[after] | ((after == 47) & (skip == 1))]
+    return cand[(after == 62) | _WS[after] | ((after == 47) & (skip == 1))].astype(np.int32)
 
 
 def _quoted(arr: np.ndarray, lo: np.ndarray, hi: np.ndarray
@@ -428,7 +427,7 @@ def _quoted(arr: np.ndarray, lo: np.ndarray, hi: np.ndarray
     rows = np.lib.stride_tricks.as_strided(arr, shape=(arr.size - w + 1, w), strides=(1, 1))[lo]
     quote = (rows == 34) | (rows == 39)
     quote &= np.arange(w) < width[:, None]
-    r, c = np.divmod(np.flatnonzero(quote), w)
+    r, c = np.divmod(np.flatnonzero(quote).astype(np.int32), np.int32(w))
     if r.size % 2 or (r[0::2] != r[1::2]).any():
         return None
     if (rows[r[0::2], c[0::2]] != rows[r[1::2], c[1::2]]).any():
@@ -450,7 +449,7 @@ class _Layout:
     codes: np.ndarray | None = None  # each value's label code (-1: not wanted)
 
 
-def _layouts(arr: np.ndarray, lt: np.ndarray, gt: np.ndarray, c1: np.ndarray,
+def _layouts(data: bytes, arr: np.ndarray, lt: np.ndarray, gt: np.ndarray, c1: np.ndarray,
              opens: np.ndarray, ends: np.ndarray, a_start: np.ndarray, a_stop: np.ndarray,
              a_owner: np.ndarray) -> list[_Layout] | None:
     """Sort the points into layouts: the first point not yet placed is a template, and every
@@ -458,7 +457,7 @@ def _layouts(arr: np.ndarray, lt: np.ndarray, gt: np.ndarray, c1: np.ndarray,
     its values) equal the template's joins it. None past :data:`MAX_LAYOUTS`."""
     n = opens.size
     n_attr = np.bincount(a_owner, minlength=n)
-    first_attr = np.cumsum(n_attr) - n_attr
+    first_attr = (np.cumsum(n_attr) - n_attr).astype(np.int32)
     tags = ends - opens
     lo, hi = lt[opens], gt[ends] + 1
     left = np.ones(n, dtype=bool)
@@ -471,33 +470,42 @@ def _layouts(arr: np.ndarray, lt: np.ndarray, gt: np.ndarray, c1: np.ndarray,
         end_tag = c1[o: e + 1] == 47
         self_tag = arr[gt[o: e + 1] - 1] == 47
         leaves = np.flatnonzero(~end_tag[:-1] & ~self_tag[:-1] & end_tag[1:])
-        leaves = leaves[leaves > 0]  # a leaf element inside the point, not the point itself
+        leaves = leaves[leaves > 0].astype(np.int32)  # inside the point, not the point itself
         a = int(n_attr[t])
         cand = np.flatnonzero(left & (tags == tags[t]) & (n_attr == a))  # cand[0] == t
         j = opens[cand][:, None] + leaves
-        k = first_attr[cand][:, None] + np.arange(a)
+        k = first_attr[cand][:, None] + np.arange(a, dtype=np.int32)
         start = np.hstack([a_start[k], gt[j] + 1])
         stop = np.hstack([a_stop[k], lt[j + 1]])
-        ok = _same_runs(arr, np.column_stack([lo[cand], stop]),
+        ok = _same_runs(data, arr, np.column_stack([lo[cand], stop]),
                         np.column_stack([start, hi[cand]]))
         found.append(_Layout(t, cand[ok], start[ok], stop[ok], leaves, a))
         left[cand[ok]] = False
     return found
 
 
-def _same_runs(arr: np.ndarray, r_start: np.ndarray, r_stop: np.ndarray) -> np.ndarray:
-    """Which rows of markup runs ``arr[r_start:r_stop]`` (points × runs) equal the first
-    row's, byte for byte."""
+def _same_runs(data: bytes, arr: np.ndarray, r_start: np.ndarray, r_stop: np.ndarray
+               ) -> np.ndarray:
+    """Which rows of markup runs ``data[r_start:r_stop]`` (points × runs) equal the first
+    row's, byte for byte.
+
+    Usually all do: every run is then copied end to end into one buffer (an Arrow ``take``)
+    and compared at once with the first row repeated; otherwise run by run, row by row."""
     length = r_stop - r_start
     ok = (length == length[0]).all(axis=1)
+    if ok.all():
+        runs = _arrow_slices(data, r_start.ravel(), length.ravel())
+        first = b"".join(data[a:b] for a, b in zip(r_start[0].tolist(), r_stop[0].tolist(),
+                                                    strict=True))
+        if runs.buffers()[2].slice(0, len(first) * ok.size).equals(
+                pa.py_buffer(first * ok.size)):
+            return ok
     for k, size in enumerate(length[0].tolist()):
         if size > 0:
             at = np.where(ok, r_start[:, k], r_start[0, k])  # rows already out stay in bounds
             win = np.lib.stride_tricks.as_strided(arr, shape=(arr.size - size + 1, size),
                                                   strides=(1, 1))
-            same = win[at] == win[r_start[0, k]]
-            if not same.all():  # (checking rows one by one is the slow, rare case)
-                ok &= same.all(axis=1)
+            ok &= (win[at] == win[r_start[0, k]]).all(axis=1)
     return ok
 
 
@@ -568,16 +576,17 @@ def _layout_columns(data: bytes, arr: np.ndarray, n: int, layouts: list[_Layout]
     Numbers: the first finite value of a label within a point wins; texts: the first
     non-blank one, stripped; attributes as written. Texts (keyed by ``label[1:]``) and
     attributes (keyed by label) are returned as strings."""
-    out = np.full((len(labels), n), np.nan)
-    pick = np.full((2, len(labels), n), -1, dtype=np.int64)  # start, stop of a text value
+    out: dict[int, np.ndarray] = {}  # numbers of a label
+    pick: dict[int, np.ndarray] = {}  # start and stop of a label's text (-1: none)
     for lay in layouts:
         row, pts = lay.codes, lay.points
         cs, first, count = np.unique(row[row >= 0], return_index=True, return_counts=True)
         once = (count == 1) & (kinds[cs] == _NUMBER)
         k = np.flatnonzero(row >= 0)[first[once]]
         if k.size:  # numbers: one parse for the whole layout
-            out[cs[once][:, None], pts[None, :]] = _numbers_at(data, lay.start[:, k],
-                                                               lay.stop[:, k]).T
+            values = _numbers_at(data, lay.start[:, k], lay.stop[:, k])
+            for i, c in enumerate(cs[once].tolist()):
+                out.setdefault(c, np.full(n, np.nan))[pts] = values[:, i]
         for c in cs[~once].tolist():
             k = np.flatnonzero(row == c)
             s, e = lay.start[:, k], lay.stop[:, k]
@@ -591,18 +600,19 @@ def _layout_columns(data: bytes, arr: np.ndarray, n: int, layouts: list[_Layout]
             has = ok.any(axis=1)
             s, e = s[np.arange(pts.size), first_ok][has], e[np.arange(pts.size), first_ok][has]
             if kinds[c] == _NUMBER:
-                out[c, pts[has]] = _numbers_at(data, s, e)
+                out.setdefault(c, np.full(n, np.nan))[pts[has]] = _numbers_at(data, s, e)
             else:
-                pick[0, c, pts[has]], pick[1, c, pts[has]] = s, e
+                pick.setdefault(c, np.full((2, n), -1, dtype=np.int64))[:, pts[has]] = s, e
     cols: dict[str, np.ndarray] = {}
     txt: dict[str, pl.Series] = {}
     for c, label in enumerate(labels):
         if kinds[c] == _NUMBER:
-            if not np.isnan(out[c]).all():
+            if c in out and not np.isnan(out[c]).all():
                 cols[label] = out[c]
             continue
-        has = np.flatnonzero(pick[0, c] >= 0)
-        s, e = pick[0, c, has], pick[1, c, has]
+        at = pick.get(c, np.full((2, n), -1, dtype=np.int64))
+        has = np.flatnonzero(at[0] >= 0)
+        s, e = at[0, has], at[1, has]
         values = _slices(data, s, e - s).alias(label[1:])
         if kinds[c] == _TEXT and (_WS[arr[s]] | _WS[arr[e - 1]]).any():
             values = values.str.strip_chars()
@@ -657,13 +667,13 @@ def _arrow_slices(data: bytes, start: np.ndarray, length: np.ndarray) -> pa.Arra
     one view of the whole document whose offsets alternate range start/end, of which the
     even entries (the ranges, not the gaps between them) are taken."""
     if start.size == 0:
-        return pa.array([], pa.large_string())
-    offsets = np.empty(2 * start.size, dtype=np.int64)
+        return pa.array([], pa.string())
+    offsets = np.empty(2 * start.size, dtype=np.int32)  # documents are < 2 GiB
     offsets[0::2] = start
     offsets[1::2] = start + length
-    view = pa.LargeStringArray.from_buffers(2 * start.size - 1, pa.py_buffer(offsets),
-                                            pa.py_buffer(data))
-    return view.take(np.arange(0, 2 * start.size, 2))
+    view = pa.StringArray.from_buffers(2 * start.size - 1, pa.py_buffer(offsets),
+                                       pa.py_buffer(data))
+    return view.take(np.arange(0, 2 * start.size, 2, dtype=np.int32))
 
 
 _OFFSET = r"[+-]\d\d:?\d\d$"
@@ -680,8 +690,13 @@ def parse_times(texts: Iterable[str | None] | pl.Series, path: str) -> tuple[pl.
                                                                 dtype=pl.String)
     warnings = []
     # device files: "...Z" with or without fractional seconds, parsed in one pass
-    out = _zulu_times(orig)
-    if out is None:
+    micros = _zulu_micros(orig)
+    if micros is not None and not ((micros >= _UNKNOWN_US)
+                                   & (micros < _UNKNOWN_US + 1_000_000)).any():
+        return pl.Series("timestamp", micros).cast(schema.TIMESTAMP), warnings
+    if micros is not None:
+        out = pl.Series("timestamp", micros).cast(schema.TIMESTAMP)
+    else:
         out = orig.str.to_datetime("%Y-%m-%dT%H:%M:%S%.fZ", time_unit="us", time_zone="UTC",
                                    strict=False)
     if out.null_count() != orig.null_count():
@@ -730,19 +745,18 @@ def _zulu_layout(width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nda
     return np.array(list(seps)), np.array(list(seps.values()), np.uint8), digit, weights
 
 
-def _zulu_times(texts: pl.Series) -> pl.Series | None:
-    """UTC µs of device times of one fixed layout, ``YYYY-MM-DDTHH:MM:SSZ`` with 0, 3 or 6
-    fractional digits, parsed with numpy; None (the general parser decides) when any text is
-    missing, of another length or layout, or not a valid calendar time."""
-    import pyarrow as pa
-
+def _zulu_micros(texts: pl.Series) -> np.ndarray | None:
+    """UTC µs since 1970 of device times of one fixed layout, ``YYYY-MM-DDTHH:MM:SSZ`` with
+    0, 3 or 6 fractional digits, parsed with numpy; None (the general parser decides) when
+    any text is missing, of another length or layout, or not a valid calendar time."""
     n = len(texts)
     if n == 0 or texts.null_count():
         return None
     arrow = texts.to_arrow()
-    if arrow.type != pa.large_string():
+    if arrow.type not in (pa.string(), pa.large_string()):
         arrow = arrow.cast(pa.large_string())
-    offsets = np.frombuffer(arrow.buffers()[1], np.int64)[arrow.offset: arrow.offset + n + 1]
+    offsets = np.frombuffer(arrow.buffers()[1], np.int32 if arrow.type == pa.string()
+                            else np.int64)[arrow.offset: arrow.offset + n + 1]
     width = int(offsets[1] - offsets[0])
     if width not in (20, 24, 27) or (np.diff(offsets) != width).any():
         return None
@@ -760,11 +774,12 @@ def _zulu_times(texts: pl.Series) -> pl.Series | None:
     days = (y * 365 + y // 4 - y // 100 + y // 400 - 719162
             + _DAYS_BEFORE_MONTH[month] + (leap & (month > 2)) + day - 1)
     seconds = ((days * 24 + hour) * 60 + minute) * 60 + sec
-    return pl.Series(texts.name, seconds * 1_000_000 + micros).cast(pl.Datetime("us", "UTC"))
+    return seconds * 1_000_000 + micros
 
 
 #: -2**31 s from the Unix epoch: what a signed 32-bit ``time_t`` "unknown" prints as.
 _UNKNOWN_TIME = datetime(1901, 12, 13, 20, 45, 52, tzinfo=UTC)
+_UNKNOWN_US = -(2**31) * 1_000_000
 
 
 def meta(fmt: str, records: pl.DataFrame, warnings: list[str], *, sport: str | None = None,

@@ -103,20 +103,22 @@ def read_activity_bytes(data: bytes, path: str, *, activity: int | None = None,
         raise NotAnActivityError(path, "the TCX activity has no trackpoints (laps only)")
     laps = act.findall(f"{ns}Lap")
     warnings: list[str] = []
-    time_texts = doc.texts["Time"].filter(pl.Series(mine))
+    everything = mine.all()  # (the usual file: one activity)
+    time_texts = doc.texts["Time"] if everything else doc.texts["Time"].filter(pl.Series(mine))
     times, w = _xml.parse_times(time_texts, path)
     warnings += w
-    cols = {k: v[mine] for k, v in doc.cols.items()}
+    cols = dict(doc.cols) if everything else {k: v[mine] for k, v in doc.cols.items()}
     sport = _xml.lower_sport(sport_label, SPORTS)
     _cadence(cols, sport, warnings)
     records = _xml.finish_records(cols, times, path, warnings)
 
     lap_frame = _laps(laps, ns, path)
+    starts = lap_frame["start_time"].drop_nulls()
     events = schema.conform(pl.DataFrame({
-        "timestamp": lap_frame["start_time"] if lap_frame.height else [],
-        "event": ["lap"] * lap_frame.height, "event_type": ["marker"] * lap_frame.height,
-    }, schema={"timestamp": schema.TIMESTAMP, "event": pl.String, "event_type": pl.String}),
-        "events").drop_nulls("timestamp")
+        "timestamp": starts, "event": ["lap"] * len(starts),
+        "event_type": ["marker"] * len(starts)},
+        schema={"timestamp": schema.TIMESTAMP, "event": pl.String, "event_type": pl.String}),
+        "events")
     first_time = _xml.first_text(time_texts)
     # TCX times are UTC by schema; a writer that used local time with an offset says so
     meta = _xml.meta("tcx", records, warnings, sport=sport, creator=_creator(act, ns),
@@ -188,11 +190,12 @@ def _laps(laps: list[ET.Element], ns: str, path: str) -> pl.DataFrame:
             v = _number(lx.get(name))
             row[col] = None if v is None else v * factor
         rows.append(row)
-    frame = pl.DataFrame(rows, schema={"start_time": pl.String, **{
-        c: pl.Float64 for c in _LAP_FIELDS.values()}, "intensity": pl.String,
-        "trigger_method": pl.String, **{c: pl.Float64 for c, _ in _LX_FIELDS.values()}})
-    starts, _ = _xml.parse_times(frame["start_time"], path)
-    return frame.with_columns(starts.alias("start_time"))
+    starts, _ = _xml.parse_times(pl.Series([r.pop("start_time") for r in rows],
+                                           dtype=pl.String), path)
+    frame = pl.DataFrame(rows, schema={**{c: pl.Float64 for c in _LAP_FIELDS.values()},
+                                       "intensity": pl.String, "trigger_method": pl.String,
+                                       **{c: pl.Float64 for c, _ in _LX_FIELDS.values()}})
+    return frame.insert_column(0, starts.alias("start_time"))
 
 
 def _number(text: str | None) -> float | None:
