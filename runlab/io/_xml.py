@@ -477,35 +477,32 @@ def _layouts(data: bytes, arr: np.ndarray, lt: np.ndarray, gt: np.ndarray, c1: n
         k = first_attr[cand][:, None] + np.arange(a, dtype=np.int32)
         start = np.hstack([a_start[k], gt[j] + 1])
         stop = np.hstack([a_stop[k], lt[j + 1]])
-        ok = _same_runs(data, arr, np.column_stack([lo[cand], stop]),
+        ok = _same_runs(data, np.column_stack([lo[cand], stop]),
                         np.column_stack([start, hi[cand]]))
         found.append(_Layout(t, cand[ok], start[ok], stop[ok], leaves, a))
         left[cand[ok]] = False
     return found
 
 
-def _same_runs(data: bytes, arr: np.ndarray, r_start: np.ndarray, r_stop: np.ndarray
-               ) -> np.ndarray:
-    """Which rows of markup runs ``data[r_start:r_stop]`` (points × runs) equal the first
-    row's, byte for byte.
+def _same_runs(data: bytes, r_start: np.ndarray, r_stop: np.ndarray) -> np.ndarray:
+    """Which rows of markup runs ``data[r_start:r_stop]`` (points × runs, in document order)
+    equal the first row's, byte for byte.
 
-    Usually all do: every run is then copied end to end into one buffer (an Arrow ``take``)
-    and compared at once with the first row repeated; otherwise run by run, row by row."""
+    Run by run, Arrow compares the runs of all rows with the first row's in place: a binary
+    array viewing the document (no copy) whose entries alternate run and gap."""
     length = r_stop - r_start
     ok = (length == length[0]).all(axis=1)
-    if ok.all():
-        runs = _arrow_slices(data, r_start.ravel(), length.ravel())
-        first = b"".join(data[a:b] for a, b in zip(r_start[0].tolist(), r_stop[0].tolist(),
-                                                    strict=True))
-        if runs.buffers()[2].slice(0, len(first) * ok.size).equals(
-                pa.py_buffer(first * ok.size)):
-            return ok
-    for k, size in enumerate(length[0].tolist()):
-        if size > 0:
-            at = np.where(ok, r_start[:, k], r_start[0, k])  # rows already out stay in bounds
-            win = np.lib.stride_tricks.as_strided(arr, shape=(arr.size - size + 1, size),
-                                                  strides=(1, 1))
-            ok &= (win[at] == win[r_start[0, k]]).all(axis=1)
+    whole = pa.py_buffer(data)
+    offsets = np.empty(2 * ok.size, dtype=np.int32)
+    for k in range(length.shape[1]):
+        offsets[0::2], offsets[1::2] = r_start[:, k], r_stop[:, k]
+        if (np.diff(offsets) < 0).any():  # not in document order: cannot be a layout
+            return np.arange(ok.size) == 0
+        view = pa.Array.from_buffers(pa.binary(), offsets.size - 1,
+                                     [None, pa.py_buffer(offsets), whole])
+        first = data[int(r_start[0, k]): int(r_stop[0, k])]
+        ok &= pc.equal(view, pa.scalar(first, pa.binary())).to_numpy(
+            zero_copy_only=False)[0::2]
     return ok
 
 
