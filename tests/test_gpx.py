@@ -356,7 +356,6 @@ def test_fast_scanner_is_used_for_device_files(corpus):
 @pytest.mark.parametrize("doc", [
     # each of these must make the scanner step aside (the full parser decides or refuses)
     '<gpx xmlns="{ns}"><trk><trkseg><trkpt lat="1" lon="2"><!-- c --></trkpt></trkseg></trk></gpx>',
-    '<gpx xmlns="{ns}"><trk><trkseg><trkpt lat="1>" lon="2"></trkpt></trkseg></trk></gpx>',
     '<gpx xmlns="{ns}"><trk><trkseg><trkpt lat="1" lon="2"><ele>1&amp;</ele></trkpt></trkseg></trk></gpx>',
     '<gpx xmlns="{ns}"><trk><trkseg><trkpt lat="1" lon="2"><x:ele>1</x:ele></trkpt></trkseg></trk></gpx>',
     # a second point whose markup differs from the first's but has the same lengths
@@ -377,6 +376,15 @@ def test_fast_scanner_steps_aside(doc):
 
     data = doc.format(ns=GPX11).encode()
     assert _xml._scan(data, "trkpt", {"ele": "altitude_m"}, ("time",), ("lat",), ("trk",)) is None
+
+
+@pytest.mark.parametrize("bad", ['<trkpt lat="1" lon="2">', '<trkpt lat="1" lon="2"><ele>1</ele>',
+                                 '<trkpt lat="1" lon="2"><ele>1<ele></trkpt>'])
+def test_an_unclosed_point_among_empty_ones_is_an_error(bad):
+    empty = '<trkpt lat="1" lon="2"/>'
+    doc = f'<gpx xmlns="{GPX11}"><trk><trkseg>{empty * 20}{bad}{empty}</trkseg></trk></gpx>'
+    with pytest.raises(CorruptFileError, match="unclosed.gpx: malformed XML"):
+        read_bytes_activity(doc.encode(), "unclosed.gpx")
 
 
 def test_a_broken_point_after_good_ones_is_an_error():
@@ -419,6 +427,9 @@ VARIANTS = [
      "<ele/><time></time></trkpt></trkseg></trk><trk><trkseg><trkpt lat='5' lon='6'>"
      "<name>a b</name></trkpt></trkseg></trk></gpx>", True),
     ('<gpx xmlns="{ns}"><trk><trkseg><trkpt lat="1" lon="2"><ele >1</ele ></trkpt>'
+     "</trkseg></trk></gpx>", True),
+    # a '>' in an attribute value and in a text are legal XML
+    ('<gpx xmlns="{ns}"><trk><trkseg><trkpt lat="1>" lon="2"><name>a>b</name></trkpt>'
      "</trkseg></trk></gpx>", True),
     # markup of equal lengths but other names: two layouts, each parsed by expat
     ('<gpx xmlns="{ns}"><trk><trkseg><trkpt lat="1" lon="2"><ele>1</ele></trkpt>'

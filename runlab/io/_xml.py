@@ -300,7 +300,7 @@ def _scan(data: bytes, point: str, names: dict[str, str], texts: tuple[str, ...]
           attrs: tuple[str, ...], containers: tuple[str, ...]) -> Doc | None:
     """The vectorized fast path (see :func:`load`); None when the full parser must decide."""
     arr = np.frombuffer(data, np.uint8)
-    marks, control = _markup(arr)
+    lt, control = _markup(arr)
     if _CONTROL[control].any() or data.find(b"&") >= 0:
         return None  # control characters; entity or character references
     if data.startswith(b"<?xml"):
@@ -314,33 +314,30 @@ def _scan(data: bytes, point: str, names: dict[str, str], texts: tuple[str, ...]
             return None
     found = re.search(rb"<((?:[^\s<>/:!?=\"']+:)?" + re.escape(point.encode()) + rb")[\s/>]",
                       data)
-    lt, gt = marks[0::2], marks[1::2]
-    if found is None or lt.size != gt.size or not ((arr[lt] == 60).all() and
-                                                   (arr[gt] == 62).all()):
-        return None  # no points, a '>' in text or a '<' inside a tag
-    if gt[-1] - lt[-1] < 2:
-        return None  # "<>"
+    if found is None or lt[-1] + 2 >= arr.size:
+        return None  # no points; a '<' at the very end
     c1, c2 = arr[1:][lt], arr[2:][lt]
     if (c1 == 33).any() or (c1[1:] == 63).any():
         return None  # comments, CDATA, processing instructions
     qname = found.group(1)
     cand = np.flatnonzero(c1 == qname[0])
-    opens = _tags_named(arr, lt, gt, cand[c2[cand] == qname[1]] if len(qname) > 1 else cand,
+    opens = _tags_named(arr, lt, cand[c2[cand] == qname[1]] if len(qname) > 1 else cand,
                         qname, 1)
-    closes = _tags_named(arr, lt, gt, np.flatnonzero((c1 == 47) & (c2 == qname[0])), qname, 2)
+    closes = _tags_named(arr, lt, np.flatnonzero((c1 == 47) & (c2 == qname[0])), qname, 2)
     n = opens.size
-    empty = arr[gt[opens] - 1] == 47  # <trkpt lat="1" lon="2"/>
+    # each point's end tag comes before the next point starts; one without is <trkpt .../>
+    k = np.searchsorted(closes, opens)
+    has_end = (k < closes.size) & (np.r_[closes, lt.size][k] < np.r_[opens[1:], lt.size])
+    if not (k[has_end] == np.arange(closes.size)).all():
+        return None  # points nest, or an end tag has no point
     ends = opens.copy()
-    if closes.size != n - np.count_nonzero(empty):
+    ends[has_end] = closes
+    if n == 0 or opens[-1] + 1 >= lt.size:
         return None
-    ends[~empty] = closes
-    if (ends < opens).any() or (opens[1:] <= ends[:-1]).any():
-        return None  # points nest, or one is not closed
-    bare = (gt[opens] - lt[opens] == len(qname) + 1).all()  # <Trackpoint>
-    quoted = _quoted(arr, lt[opens], gt[opens]) if not bare else (np.empty(0, np.int64),) * 3
+    quoted = _quoted(arr, lt[opens], lt[opens + 1] - lt[opens], len(qname))
     if quoted is None:
         return None
-    layouts = _layouts(data, arr, lt, gt, c1, opens, ends, *quoted)
+    layouts = _layouts(data, lt, c1, opens, ends, *quoted)
     if layouts is None:
         return None
     # everything but the points, with the template of each layout, is parsed by expat
@@ -348,10 +345,14 @@ def _scan(data: bytes, point: str, names: dict[str, str], texts: tuple[str, ...]
     g_first = np.flatnonzero(group)
     g_size = np.diff(np.r_[g_first, n])
     templates = np.sort([lay.template for lay in layouts])
-    skeleton = _skeleton(data, lt[opens[g_first]], gt[ends[g_first + g_size - 1]] + 1,
+    g_end = [_tag_end(data, p) for p in lt[ends[g_first + g_size - 1]].tolist()]
+    t_end = [_tag_end(data, p) for p in lt[ends[templates]].tolist()]
+    root_end = _tag_end(data, int(lt[int(c1[0] == 63)]))
+    if min(*g_end, *t_end, root_end) < 0:
+        return None
+    skeleton = _skeleton(data, lt[opens[g_first]], np.array(g_end),
                          np.searchsorted(g_first, templates, side="right") - 1,
-                         lt[opens[templates]], gt[ends[templates]] + 1,
-                         after=int(gt[int(c1[0] == 63)]) + 1)
+                         lt[opens[templates]], np.array(t_end), after=root_end)
     if skeleton is None:
         return None
     try:
@@ -388,45 +389,57 @@ def _scan(data: bytes, point: str, names: dict[str, str], texts: tuple[str, ...]
 
 
 def _markup(arr: np.ndarray, chunk: int = 1 << 17) -> tuple[np.ndarray, np.ndarray]:
-    """Positions of every ``<`` and ``>`` (int32, ascending) and the bytes below 32.
+    """Positions of every ``<`` (int32, ascending) and the bytes below 32.
 
-    Block by block, in two scratch buffers that stay in the CPU cache: temporaries the size
-    of the document would each cost a page fault per 4 KiB on every file read."""
-    work = np.empty(min(chunk, arr.size), dtype=np.uint8)
-    hit = np.empty(work.size, dtype=bool)
+    Block by block, in a scratch buffer that stays in the CPU cache: temporaries the size of
+    the document would each cost a page fault per 4 KiB on every file read."""
+    hit = np.empty(min(chunk, arr.size), dtype=bool)
     marks, low = [], []
     for at in range(0, arr.size, chunk):
         block = arr[at: at + chunk]
-        w, h = work[:block.size], hit[:block.size]
+        h = hit[:block.size]
         low.append(block[np.less(block, 32, out=h)])
-        np.bitwise_or(block, 2, out=w)  # '<' (60) and '>' (62), and no other byte, give 62
-        marks.append(np.flatnonzero(np.equal(w, 62, out=h)).astype(np.int32) + np.int32(at))
+        marks.append(np.flatnonzero(np.equal(block, 60, out=h)).astype(np.int32) + np.int32(at))
     return np.concatenate(marks), np.concatenate(low)
 
 
-def _tags_named(arr: np.ndarray, lt: np.ndarray, gt: np.ndarray, cand: np.ndarray,
-                qname: bytes, skip: int) -> np.ndarray:
+def _tags_named(arr: np.ndarray, lt: np.ndarray, cand: np.ndarray, qname: bytes,
+                skip: int) -> np.ndarray:
     """Those of the ``cand`` tags that are ``<qname`` (skip=1; the first two bytes are
     checked by the caller) or ``</qname`` (skip=2; the first byte) followed by a blank,
     ``>`` or (start tags) ``/``."""
-    cand = cand[gt[cand] - lt[cand] > len(qname) + skip - 1]
+    cand = cand[lt[cand] + skip + len(qname) < arr.size]
     for j in range(2 if skip == 1 else 1, len(qname)):
         cand = cand[arr[lt[cand] + skip + j] == qname[j]]
     after = arr[lt[cand] + skip + len(qname)]
     return cand[(after == 62) | _WS[after] | ((after == 47) & (skip == 1))].astype(np.int32)
 
 
-def _quoted(arr: np.ndarray, lo: np.ndarray, hi: np.ndarray
+#: A tag from its '<' to its '>', quoted attribute values (which may hold '>') included.
+_TAG = re.compile(rb"""<[^>"']*(?:(?:"[^"]*"|'[^']*')[^>"']*)*>""")
+
+
+def _tag_end(data: bytes, at: int) -> int:
+    """The position after the tag that starts at ``at`` (-1 if it does not close)."""
+    m = _TAG.match(data, at)
+    return m.end() if m else -1
+
+
+def _quoted(arr: np.ndarray, lo: np.ndarray, room: np.ndarray, name: int
             ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """Byte ranges (start, stop) and tag number of the quoted attribute values of the tags
-    ``arr[lo:hi + 1]``; None if a value holds the other quote or a tag is very long."""
-    width = hi - lo + 1
-    w = int(width.max())
-    if w > _MAX_START_TAG or lo[-1] + w > arr.size:
+    """Byte ranges (start, stop) and tag number of the quoted values in the start tags at
+    ``lo`` (each followed by ``room`` bytes before the next '<'); None if a value holds the
+    other quote or a tag is very long. Tags whose name (``name`` bytes) ends at '>' have
+    none."""
+    bare = arr[lo + 1 + name] == 62
+    if bare.all():  # <Trackpoint>
+        return (np.empty(0, np.int32),) * 3
+    w = int(min(room.max(), _MAX_START_TAG))
+    if lo[-1] + w > arr.size:
         return None
     rows = np.lib.stride_tricks.as_strided(arr, shape=(arr.size - w + 1, w), strides=(1, 1))[lo]
     quote = (rows == 34) | (rows == 39)
-    quote &= np.arange(w) < width[:, None]
+    quote &= np.arange(w) < room[:, None]
     r, c = np.divmod(np.flatnonzero(quote).astype(np.int32), np.int32(w))
     if r.size % 2 or (r[0::2] != r[1::2]).any():
         return None
@@ -449,8 +462,8 @@ class _Layout:
     codes: np.ndarray | None = None  # each value's label code (-1: not wanted)
 
 
-def _layouts(data: bytes, arr: np.ndarray, lt: np.ndarray, gt: np.ndarray, c1: np.ndarray,
-             opens: np.ndarray, ends: np.ndarray, a_start: np.ndarray, a_stop: np.ndarray,
+def _layouts(data: bytes, lt: np.ndarray, c1: np.ndarray, opens: np.ndarray,
+             ends: np.ndarray, a_start: np.ndarray, a_stop: np.ndarray,
              a_owner: np.ndarray) -> list[_Layout] | None:
     """Sort the points into layouts: the first point not yet placed is a template, and every
     other with the same number of tags and attributes whose markup runs (the bytes between
@@ -459,49 +472,90 @@ def _layouts(data: bytes, arr: np.ndarray, lt: np.ndarray, gt: np.ndarray, c1: n
     n_attr = np.bincount(a_owner, minlength=n)
     first_attr = (np.cumsum(n_attr) - n_attr).astype(np.int32)
     tags = ends - opens
-    lo, hi = lt[opens], gt[ends] + 1
     left = np.ones(n, dtype=bool)
     found: list[_Layout] = []
     while left.any():
         if len(found) == MAX_LAYOUTS:
             return None
         t = int(np.argmax(left))
-        o, e = opens[t], ends[t]
-        end_tag = c1[o: e + 1] == 47
-        self_tag = arr[gt[o: e + 1] - 1] == 47
-        leaves = np.flatnonzero(~end_tag[:-1] & ~self_tag[:-1] & end_tag[1:])
-        leaves = leaves[leaves > 0].astype(np.int32)  # inside the point, not the point itself
         a = int(n_attr[t])
+        tpl = _template(data, lt, c1, int(opens[t]), int(ends[t]),
+                        a_start[first_attr[t]: first_attr[t] + a],
+                        a_stop[first_attr[t]: first_attr[t] + a])
+        if tpl is None:
+            return None
+        leaves, run = tpl
         cand = np.flatnonzero(left & (tags == tags[t]) & (n_attr == a))  # cand[0] == t
-        j = opens[cand][:, None] + leaves
         k = first_attr[cand][:, None] + np.arange(a, dtype=np.int32)
-        start = np.hstack([a_start[k], gt[j] + 1])
-        stop = np.hstack([a_stop[k], lt[j + 1]])
-        ok = _same_runs(data, np.column_stack([lo[cand], stop]),
-                        np.column_stack([start, hi[cand]]))
+        o = opens[cand]
+        start, stop, ok = _walk(data, lt, o, np.r_[lt[o[1:]], len(data)], a_start[k],
+                                a_stop[k], leaves, run)
+        if not ok[0]:
+            return None
         found.append(_Layout(t, cand[ok], start[ok], stop[ok], leaves, a))
         left[cand[ok]] = False
     return found
 
 
-def _same_runs(data: bytes, r_start: np.ndarray, r_stop: np.ndarray) -> np.ndarray:
-    """Which rows of markup runs ``data[r_start:r_stop]`` (points × runs, in document order)
-    equal the first row's, byte for byte.
+def _template(data: bytes, lt: np.ndarray, c1: np.ndarray, o: int, e: int,
+              a_start: np.ndarray, a_stop: np.ndarray
+              ) -> tuple[np.ndarray, list[bytes]] | None:
+    """A template point's leaves (tag offsets of its elements without children, whose texts
+    are values) and its markup runs (the bytes around its values)."""
+    tag_end = [_tag_end(data, int(p)) for p in lt[o: e + 1].tolist()]
+    if min(tag_end) < 0:
+        return None
+    end_tag = c1[o: e + 1] == 47
+    self_tag = np.array([data[p - 2] == 47 for p in tag_end])
+    leaves = np.flatnonzero(~end_tag[:-1] & ~self_tag[:-1] & end_tag[1:])
+    leaves = leaves[leaves > 0].astype(np.int32)  # inside the point, not the point itself
+    start = [*a_start.tolist(), *(tag_end[d] for d in leaves.tolist())]
+    stop = [*a_stop.tolist(), *lt[o + leaves + 1].tolist()]
+    bounds = [int(lt[o]), *(x for pair in zip(start, stop, strict=True) for x in pair),
+              tag_end[-1]]
+    run = [data[a:b] for a, b in zip(bounds[0::2], bounds[1::2], strict=True)]
+    return leaves, run
 
-    Run by run, Arrow compares the runs of all rows with the first row's in place: a binary
-    array viewing the document (no copy) whose entries alternate run and gap."""
-    length = r_stop - r_start
-    ok = (length == length[0]).all(axis=1)
+
+def _walk(data: bytes, lt: np.ndarray, o: np.ndarray, room: np.ndarray, a_start: np.ndarray,
+          a_stop: np.ndarray, leaves: np.ndarray, run: list[bytes]
+          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Lay a template's runs over the points starting at ``lt[o]`` (the first is the
+    template): the value ranges (points × values: attributes, then leaf texts) and which
+    points match it byte for byte. ``room``: where the next point starts."""
+    a, size = a_start.shape[1], np.array([len(r) for r in run], dtype=np.int32)
+    m, v = o.size, a + leaves.size
+    r_start = np.empty((m, v + 1), dtype=np.int32)
+    r_start[:, 0] = lt[o]
+    r_start[:, 1: a + 1] = a_stop
+    r_start[:, a + 1:] = lt[o[:, None] + leaves + 1]  # the '<' after each leaf's text
+    start = np.empty((m, v), dtype=np.int32)
+    start[:, :a] = a_start
+    start[:, a:] = r_start[:, a: v] + size[a: v]  # a leaf's text follows its run
+    r_stop = np.empty_like(r_start)
+    r_stop[:, :v] = start
+    r_stop[:, v] = r_start[:, v] + size[v]
+    ok = (r_stop - r_start == size).all(axis=1) & (r_start[:, 1:] >= r_stop[:, :-1]).all(axis=1)
+    ok &= r_stop[:, v] <= room
+    r_start[~ok] = r_stop[~ok] = r_start[~ok, :1]  # (empty: offsets stay in order)
+    return start, r_start[:, 1:], _same_runs(data, r_start, r_stop, run) & ok
+
+
+def _same_runs(data: bytes, r_start: np.ndarray, r_stop: np.ndarray, run: list[bytes]
+               ) -> np.ndarray:
+    """Which rows of markup runs ``data[r_start:r_stop]`` (points × runs, in document order)
+    equal ``run``, byte for byte.
+
+    Run by run, Arrow compares the runs of all rows in place: a binary array viewing the
+    document (no copy) whose entries alternate run and gap."""
     whole = pa.py_buffer(data)
+    ok = np.ones(r_start.shape[0], dtype=bool)
     offsets = np.empty(2 * ok.size, dtype=np.int32)
-    for k in range(length.shape[1]):
+    for k, expected in enumerate(run):
         offsets[0::2], offsets[1::2] = r_start[:, k], r_stop[:, k]
-        if (np.diff(offsets) < 0).any():  # not in document order: cannot be a layout
-            return np.arange(ok.size) == 0
         view = pa.Array.from_buffers(pa.binary(), offsets.size - 1,
                                      [None, pa.py_buffer(offsets), whole])
-        first = data[int(r_start[0, k]): int(r_stop[0, k])]
-        ok &= pc.equal(view, pa.scalar(first, pa.binary())).to_numpy(
+        ok &= pc.equal(view, pa.scalar(expected, pa.binary())).to_numpy(
             zero_copy_only=False)[0::2]
     return ok
 
