@@ -328,7 +328,7 @@ def _scan(data: bytes, point: str, names: dict[str, str], texts: tuple[str, ...]
     # each point's end tag comes before the next point starts; one without is <trkpt .../>
     k = np.searchsorted(closes, opens)
     has_end = (k < closes.size) & (np.r_[closes, lt.size][k] < np.r_[opens[1:], lt.size])
-    if not (k[has_end] == np.arange(closes.size)).all():
+    if not np.array_equal(k[has_end], np.arange(closes.size)):
         return None  # points nest, or an end tag has no point
     ends = opens.copy()
     ends[has_end] = closes
