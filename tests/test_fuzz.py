@@ -267,11 +267,77 @@ def inside_gzip(data: bytes, rng: random.Random, pool: dict) -> bytes:
     return gzip.compress(mutated, compresslevel=1, mtime=0)
 
 
+#: What markup edits put in (or where they delete or repeat): XML's special characters,
+#: comment and tag fragments, a namespace declaration, a prefix, a NUL, a UTF-8 lead byte.
+_MARKUP = [b"<", b">", b'"', b"'", b"/", b"=", b" ", b"\n", b"\r", b"\t", b":", b"x", b"&",
+           b"\x00", b"\xc3", b"<!--", b"-->", b"/>", b"</", b'xmlns:a="u" ', b"a:", b"6"]
+
+
+def markup_edit(data: bytes, rng: random.Random, _: dict) -> bytes:
+    """A few small edits, mostly just after a '<' (inside tags and the texts after them):
+    a special character set, inserted or swapped, bytes deleted, a chunk repeated, a
+    tag's name changed — what makes one point's markup differ from its neighbours'."""
+    out = bytearray(data)
+    for _ in range(rng.choice([1, 1, 1, 2, 3, 5])):
+        at = rng.randrange(len(out) + 1)
+        if rng.random() < 0.7 and (lt := out.find(b"<", at)) >= 0:
+            at = min(lt + rng.randrange(20), len(out))
+        how = rng.random()
+        if how < 0.3 and at < len(out):
+            out[at] = rng.randrange(256) if rng.random() < 0.3 else rng.choice(_MARKUP)[0]
+        elif how < 0.5:
+            out[at:at] = rng.choice(_MARKUP)
+        elif how < 0.65:
+            del out[at: at + rng.randrange(1, 8)]
+        elif how < 0.8:
+            out[at:at] = out[at: at + rng.randrange(1, 200)]
+        elif how < 0.9 and at + 1 < len(out):
+            out[at], out[at + 1] = out[at + 1], out[at]
+        elif 0 <= (lt := out.find(b"<", at)) < len(out) - 3:
+            out[lt + 2] = rng.choice(b"abcxyzTRE")
+    return bytes(out)
+
+
+_POINT = re.compile(rb"<(Trackpoint|trkpt)\b.*?</\1>", re.DOTALL)
+
+
+def point_edit(data: bytes, rng: random.Random, _: dict) -> bytes:
+    """Well-formed changes to a few track points, so the scanner sees several layouts:
+    a point repeated, a child element dropped, an element renamed (start and end tag), a
+    blank or an attribute added, a comment put in."""
+    for _ in range(rng.randint(1, 4)):
+        m = _POINT.search(data, rng.randrange(len(data) + 1)) or _POINT.search(data)
+        if m is None:
+            return data
+        pt, how = m.group(0), rng.randrange(6)
+        children = list(re.finditer(rb"<([\w:]+)>[^<]*</\1>", pt))
+        if how == 0:
+            new = pt + b"\n" + pt
+        elif how in (1, 2) and children:
+            c = rng.choice(children)
+            name = c.group(1)
+            other = rng.choice([b"x" * len(name), b"ele", b"Value", name + b"s"])
+            new = (pt[:c.start()] + (b"" if how == 1 else c.group(0).replace(name, other))
+                   + pt[c.end():])
+        elif how == 3:
+            at = rng.choice([i for i in range(len(pt)) if pt[i:i + 1] == b">"])
+            new = pt[:at + 1] + rng.choice([b" ", b"\n  ", b"\t"]) + pt[at + 1:]
+        elif how == 4:
+            at = pt.find(b">")
+            new = pt[:at] + b' note="x"' + pt[at:]
+        else:
+            at = rng.choice([i for i in range(len(pt)) if pt[i:i + 1] == b">"])
+            new = pt[:at + 1] + b"<!-- c -->" + pt[at + 1:]
+        data = data[:m.start()] + new + data[m.end():]
+    return data
+
+
 MUTATORS: dict[str, Callable[[bytes, random.Random, dict], bytes]] = {
     "truncate": truncate, "flip": flip, "splice": splice, "chain": chain,
     "giant_size": giant_size, "deep_nesting": deep_nesting, "entity_bomb": entity_bomb,
     "invalid_utf8": invalid_utf8, "inside_gzip": inside_gzip, "fit_valid_crc": fit_valid_crc,
-    "fit_definitions": fit_definitions, "reencode": reencode,
+    "fit_definitions": fit_definitions, "reencode": reencode, "markup_edit": markup_edit,
+    "point_edit": point_edit,
 }
 
 
@@ -303,8 +369,47 @@ def time_limit(seconds: float):
         signal.signal(signal.SIGALRM, old)
 
 
+def check_scanner(data: bytes, name: str) -> bool:
+    """For a TCX or GPX document: when the fast layout scanner reads it, expat must read it
+    too, and to the same points, values, texts, attributes and containers. Returns whether
+    the scanner took it."""
+    import numpy as np
+
+    from runlab.io import _xml, gpx, tcx
+    from runlab.io.sniff import detect_bytes
+
+    fmt = detect_bytes(data[:4096])
+    if fmt not in ("tcx", "gpx"):
+        return False
+    spec = ((tcx.POINT_NAMES, "Trackpoint", ("Time",), (), ("Activity", "Lap")) if fmt == "tcx"
+            else (gpx.POINT_NAMES, "trkpt", ("time",), ("lat", "lon"), ("trk", "trkseg")))
+    names, point, texts, attrs, containers = spec
+    try:
+        prepared = _xml._prepare(data, name)
+    except ReadError:
+        return False
+    fast = _xml._scan(prepared, point, names, texts, attrs, containers)
+    if fast is None:
+        return False
+    try:
+        tree = _xml._tree_doc(_xml._et_parse(prepared, name), point, names, texts, attrs,
+                              containers)
+    except ReadError as exc:
+        raise AssertionError(f"{name}: the scanner read a document expat refuses: {exc}") from exc
+    assert fast.n == tree.n and fast.cols.keys() == tree.cols.keys(), name
+    for k in fast.cols:
+        assert np.array_equal(fast.cols[k], tree.cols[k], equal_nan=True), f"{name}: {k}"
+    for got, want in ((fast.texts, tree.texts), (fast.attrs, tree.attrs)):
+        for k in got:
+            assert got[k].to_list() == want[k].to_list(), f"{name}: {k}"
+    for k in fast.within:
+        assert np.array_equal(fast.within[k], tree.within[k]), f"{name}: within {k}"
+    return True
+
+
 def check(data: bytes, name: str, *, strict: bool = True, memory: bool = True) -> str:
-    """Read ``data``; return ``"ok"`` or the ReadError class name; fail on anything else."""
+    """Read ``data``; return ``"ok"`` or the ReadError class name; fail on anything else.
+    TCX and GPX documents also go through :func:`check_scanner`."""
     seconds = MAX_SECONDS + SECONDS_PER_MIB * len(data) / 2**20
     if memory:
         tracemalloc.start()
@@ -326,6 +431,8 @@ def check(data: bytes, name: str, *, strict: bool = True, memory: bool = True) -
     assert elapsed < seconds, f"{name}: {elapsed:.1f} s"
     limit = MEMORY_FACTOR * len(data) + MEMORY_SLACK
     assert peak <= limit, f"{name}: peak {peak / 2**20:.0f} MiB > {limit / 2**20:.0f} MiB"
+    if _is_xml(data) and len(data) < 4 * 2**20:
+        check_scanner(data, name)
     return outcome
 
 
@@ -440,6 +547,42 @@ def test_every_corpus_file_mutated(pool, offset):
                     memory=False)
         outcomes[got] = outcomes.get(got, 0) + 1
     assert sum(outcomes.values()) == len(pool)
+
+
+def test_scanner_agrees_with_expat_on_edited_markup(pool):
+    """Differential: 20 edits (markup and whole points) of every TCX and GPX corpus file;
+    whenever the layout scanner reads one, expat must read the same (``check_scanner``)."""
+    taken = 0
+    for path in sorted(p for p in pool if re.search(r"\.(tcx|gpx)(\.gz)?$", p)):
+        data = pool[path]
+        data = gzip.decompress(data) if path.endswith(".gz") else data
+        for seed in range(20):
+            edit = (markup_edit, point_edit)[seed % 2]
+            taken += check_scanner(edit(data[:300_000], random.Random(seed), pool),
+                                   f"{Path(path).name}~{edit.__name__}~{seed}")
+    assert taken > 100  # point edits keep documents well-formed: the scanner reads many
+
+
+@pytest.mark.parametrize("fmt", ["tcx", "gpx"])
+def test_scanner_agrees_with_expat_on_edited_written_files(tmp_path, fmt):
+    """The same without the corpus: a run written by runlab, 300 edits."""
+    import datetime as dt
+
+    import polars as pl
+
+    from runlab.io.gpx import write_gpx
+    from runlab.io.tcx import write_tcx
+
+    t0 = dt.datetime(2026, 5, 1, 6, tzinfo=dt.UTC)
+    rec = pl.DataFrame({"timestamp": [t0 + dt.timedelta(seconds=i) for i in range(120)],
+                        "lat_deg": [47.0 + i * 1e-5 for i in range(120)],
+                        "lon_deg": [8.0 + i * 1e-5 for i in range(120)],
+                        "heart_rate_bpm": [150.0] * 120, "cadence_spm": [170.0] * 120})
+    data = (write_tcx if fmt == "tcx" else write_gpx)(rec, tmp_path / f"r.{fmt}").read_bytes()
+    taken = sum(check_scanner((markup_edit, point_edit)[seed % 2](data, random.Random(seed),
+                                                                  {}), f"r.{fmt}~{seed}")
+                for seed in range(300))
+    assert taken > 100
 
 
 @settings(max_examples=40, derandomize=True, deadline=None, database=None,

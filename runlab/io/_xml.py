@@ -13,15 +13,29 @@ refused too, harmlessly). UTF-16 documents are transcoded to UTF-8 before the ch
 
 Speed
 -----
-:func:`load` reads device-shaped documents with a vectorized scanner (numpy over the bytes,
-polars for number and time parsing, never a Python loop per element): it finds every tag,
-checks well-formedness (one root, balanced and matching tags by name hash, attribute
-syntax, declared prefixes, valid UTF-8, no control characters) and cuts the points out; the
-small rest of the document (laps, metadata) is parsed by expat. Anything the scanner cannot
-vouch for — comments, CDATA, entity or character references, other encodings, namespace
-declarations below the root — goes to the full expat parse, which gives the same result
-(tested on the whole corpus) and the authoritative error message. About 5 µs per 1 Hz point
-(``benchmarks/read_xml.py``), linear in file size.
+:func:`load` reads the points of a document with a vectorized *layout scanner* (numpy over
+the bytes, Arrow for comparing and parsing, no Python loop per point). A device writes
+every track point with the same markup and only the values change, so:
+
+1. numpy finds every ``<`` and the point elements (start and end tags by name);
+2. the first point is a *template*: its markup is cut at its values (attribute values and
+   the texts of elements without children) into runs of bytes;
+3. those runs are laid over every other point with as many tags: a point whose runs are
+   byte for byte the template's has the template's layout, and its values are where the
+   template's are (Arrow compares the runs in place, one run position at a time);
+4. points left over give the next template, and so on (at most :data:`MAX_LAYOUTS`);
+5. the document with the points cut out — and one template per layout left in — is parsed
+   by expat: that one parse vouches for the well-formedness, names and namespaces of every
+   point, since each is the same markup as a template it parsed. Numbers are parsed by
+   Arrow, device times by :func:`parse_times` straight to µs.
+
+What the scanner cannot vouch for goes to the full expat parse, which gives the same
+result (a differential fuzz test and the whole corpus check this) and the authoritative
+error message: comments, CDATA, processing instructions, entity or character references,
+control characters, other encodings, invalid UTF-8, text beside child elements in a point,
+namespace declarations below the root outside the points, more than ``MAX_LAYOUTS``
+layouts. About 2 µs per 1 Hz point (``benchmarks/read_xml.py``: 10–15 × tcxreader and
+gpxpy), linear in file size.
 """
 
 from __future__ import annotations
@@ -185,13 +199,9 @@ def load(data: bytes, path: str, *, point: str, names: dict[str, str],
 
     Notes
     -----
-    Well-formed documents in the shape devices write (UTF-8, no comments, CDATA, entity
-    references or processing instructions after the declaration, namespaces declared on the
-    root) are read by a vectorized scanner: numpy finds the markup, checks that every end
-    tag closes the element it should (names compared by hash of their bytes), that quotes
-    balance inside tags, that there is one root and that every prefix is declared, and
-    converts the text of the wanted tags with polars. Anything else goes to the C expat
-    parser (``xml.etree``), which gives the same result, and the authoritative error.
+    Documents in the shape devices write are read by the layout scanner (see the module
+    notes); anything else by the C expat parser (``xml.etree``), which gives the same
+    result, and the authoritative error.
     """
     data = _prepare(data, path)
     spec = (point, names, tuple(texts), tuple(attrs), tuple(containers))
@@ -509,6 +519,9 @@ def _template(data: bytes, lt: np.ndarray, c1: np.ndarray, o: int, e: int,
     self_tag = np.array([data[p - 2] == 47 for p in tag_end])
     leaves = np.flatnonzero(~end_tag[:-1] & ~self_tag[:-1] & end_tag[1:])
     leaves = leaves[leaves > 0].astype(np.int32)  # inside the point, not the point itself
+    texts = set(leaves.tolist())
+    if any(data[tag_end[j]: lt[o + j + 1]].strip() for j in range(e - o) if j not in texts):
+        return None  # text beside child elements ("mixed content"): the full parser decides
     start = [*a_start.tolist(), *(tag_end[d] for d in leaves.tolist())]
     stop = [*a_stop.tolist(), *lt[o + leaves + 1].tolist()]
     bounds = [int(lt[o]), *(x for pair in zip(start, stop, strict=True) for x in pair),
@@ -634,9 +647,10 @@ def _layout_columns(data: bytes, arr: np.ndarray, n: int, layouts: list[_Layout]
         cs, first, count = np.unique(row[row >= 0], return_index=True, return_counts=True)
         once = (count == 1) & (kinds[cs] == _NUMBER)
         k = np.flatnonzero(row >= 0)[first[once]]
+        by_place = np.argsort(k)  # values in document order
         if k.size:  # numbers: one parse for the whole layout
-            values = _numbers_at(data, lay.start[:, k], lay.stop[:, k])
-            for i, c in enumerate(cs[once].tolist()):
+            values = _numbers_at(data, lay.start[:, k[by_place]], lay.stop[:, k[by_place]])
+            for i, c in enumerate(cs[once][by_place].tolist()):
                 out.setdefault(c, np.full(n, np.nan))[pts] = values[:, i]
         for c in cs[~once].tolist():
             k = np.flatnonzero(row == c)
@@ -656,6 +670,7 @@ def _layout_columns(data: bytes, arr: np.ndarray, n: int, layouts: list[_Layout]
                 pick.setdefault(c, np.full((2, n), -1, dtype=np.int64))[:, pts[has]] = s, e
     cols: dict[str, np.ndarray] = {}
     txt: dict[str, pl.Series] = {}
+    crlf = data.find(b"\r") >= 0
     for c, label in enumerate(labels):
         if kinds[c] == _NUMBER:
             if c in out and not np.isnan(out[c]).all():
@@ -667,6 +682,12 @@ def _layout_columns(data: bytes, arr: np.ndarray, n: int, layouts: list[_Layout]
         values = _slices(data, s, e - s).alias(label[1:])
         if kinds[c] == _TEXT and (_WS[arr[s]] | _WS[arr[e - 1]]).any():
             values = values.str.strip_chars()
+        if kinds[c] == _TEXT and crlf:  # XML reads "\r\n" and "\r" as "\n"
+            values = values.str.replace_all("\r\n?", "\n")
+        if kinds[c] == _ATTR and values.str.contains("[\t\n\r]").any():
+            # line ends so normalized, each blank of an attribute value becomes a space
+            values = values.str.replace_all("\r\n", " ", literal=True).str.replace_all(
+                "[\t\n\r]", " ")
         txt[label[1:] if kinds[c] == _TEXT else label] = values if has.size == n else (
             pl.Series(label[1:], dtype=pl.String).extend_constant(None, n).scatter(has, values))
     return cols, txt
