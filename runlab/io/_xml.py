@@ -684,13 +684,26 @@ def _layout_columns(data: bytes, arr: np.ndarray, n: int, layouts: list[_Layout]
             values = values.str.strip_chars()
         if kinds[c] == _TEXT and crlf:  # XML reads "\r\n" and "\r" as "\n"
             values = values.str.replace_all("\r\n?", "\n")
-        if kinds[c] == _ATTR and values.str.contains("[\t\n\r]").any():
+        if kinds[c] == _ATTR and _any_below_32(arr, s, e):
             # line ends so normalized, each blank of an attribute value becomes a space
             values = values.str.replace_all("\r\n", " ", literal=True).str.replace_all(
                 "[\t\n\r]", " ")
         txt[label[1:] if kinds[c] == _TEXT else label] = values if has.size == n else (
             pl.Series(label[1:], dtype=pl.String).extend_constant(None, n).scatter(has, values))
     return cols, txt
+
+
+def _any_below_32(arr: np.ndarray, start: np.ndarray, stop: np.ndarray) -> bool:
+    """Whether any of the short texts ``arr[start:stop]`` holds a byte below 32."""
+    width = int((stop - start).max(initial=0))
+    if width == 0:
+        return False
+    if int(start.max()) + width > arr.size:
+        return any((arr[a:b] < 32).any() for a, b in zip(start.tolist(), stop.tolist(),
+                                                          strict=True))
+    rows = np.lib.stride_tricks.as_strided(arr, shape=(arr.size - width + 1, width),
+                                           strides=(1, 1))[start]
+    return bool(((rows < 32) & (np.arange(width) < (stop - start)[:, None])).any())
 
 
 def _numbers_at(data: bytes, start: np.ndarray, stop: np.ndarray) -> np.ndarray:
