@@ -7,7 +7,9 @@ instead of stopping the run. Inputs that fail are written to ``--out`` as
 ``<file>~<mutation>~<seed>.bin`` with a line in ``findings.tsv``; reproduce one with
 ``python -c "import test_fuzz as f; f.check(open(P,'rb').read(), P)"`` from ``tests/``.
 
-Run: ``python benchmarks/fuzz.py --minutes 20 --workers 2`` (needs the corpus).
+Run: ``python benchmarks/fuzz.py --minutes 20 --workers 2`` (needs the corpus);
+``--kinds markup_edit point_edit --files '\\.(tcx|gpx)'`` aims at the XML layout scanner
+(every TCX/GPX input is also checked against expat, see ``test_fuzz.check_scanner``).
 Prints how many inputs were tried, outcomes per mutation and every finding.
 """
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing as mp
 import random
+import re
 import sys
 import tempfile
 import time
@@ -68,18 +71,23 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=30.0, help="hard limit per input [s]")
     parser.add_argument("--out", type=Path, default=Path("fuzz-findings"))
+    parser.add_argument("--kinds", nargs="+", choices=sorted(test_fuzz.MUTATORS),
+                        default=sorted(test_fuzz.MUTATORS), help="mutators to use")
+    parser.add_argument("--files", default="", help="regex: only corpus files it matches "
+                        "(and no export zips), e.g. '\\.(tcx|gpx)' for the XML scanner")
     args = parser.parse_args()
-    paths = sorted(test_fuzz.seeds())
+    paths = sorted(p for p in test_fuzz.seeds() if re.search(args.files, p))
+    archives = 0.1 if not args.files else 0.0
     rng = random.Random(args.seed)
     deadline = time.monotonic() + args.minutes * 60
-    outcomes: dict[str, Counter] = {k: Counter() for k in test_fuzz.MUTATORS}
+    outcomes: dict[str, Counter] = {k: Counter() for k in args.kinds}
     outcomes.update({f"zip:{k}": Counter() for k in test_fuzz.ARCHIVE_MUTATORS})
     findings: list[tuple] = []
     tried = 0
     ctx = mp.get_context("spawn")  # fork would deadlock polars thread pools
     while time.monotonic() < deadline:
-        batch = [(rng.choice(paths), rng.choice(sorted(test_fuzz.MUTATORS)),
-                  rng.randrange(2**32), rng.random() < 0.5) if rng.random() > 0.1 else
+        batch = [(rng.choice(paths), rng.choice(args.kinds),
+                  rng.randrange(2**32), rng.random() < 0.5) if rng.random() >= archives else
                  (ARCHIVE, rng.choice(sorted(test_fuzz.ARCHIVE_MUTATORS)), rng.randrange(2**32),
                   True) for _ in range(200)]
         with ctx.Pool(args.workers, initializer=_init, maxtasksperchild=100) as pool:
