@@ -81,7 +81,8 @@ def main() -> int:
     rng = random.Random(args.seed)
     deadline = time.monotonic() + args.minutes * 60
     outcomes: dict[str, Counter] = {k: Counter() for k in args.kinds}
-    outcomes.update({f"zip:{k}": Counter() for k in test_fuzz.ARCHIVE_MUTATORS})
+    if archives:
+        outcomes.update({f"zip:{k}": Counter() for k in test_fuzz.ARCHIVE_MUTATORS})
     findings: list[tuple] = []
     tried = 0
     ctx = mp.get_context("spawn")  # fork would deadlock polars thread pools
