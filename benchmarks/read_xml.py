@@ -1,10 +1,11 @@
 """TCX and GPX reading speed: runlab vs tcxreader and gpxpy, measured in the same run.
 
 A synthetic 60-minute 1 Hz run (position, altitude, distance, speed, heart rate, cadence,
-power) is written with runlab's own writers, then each library reads it into an equivalent
-polars frame (the peers' objects converted the way a user would: one dict per point). Prints
-best-of-N wall times and the ratios, then runlab's time per point at 15–240 minutes to show
-it is linear in file size.
+power) is written with runlab's own writers (a point per line), then each library reads it
+into an equivalent polars frame (the peers' objects converted the way a user would: one dict
+per point). The same files indented as Garmin Connect exports are (an element per line) are
+timed too. Prints best-of-N wall times and the ratios, then runlab's time per point at
+15–240 minutes to show it is linear in file size.
 
 Run: ``python benchmarks/read_xml.py`` (needs the ``bench`` extra: tcxreader, gpxpy).
 """
@@ -12,6 +13,7 @@ Run: ``python benchmarks/read_xml.py`` (needs the ``bench`` extra: tcxreader, gp
 from __future__ import annotations
 
 import datetime as dt
+import re
 import sys
 import tempfile
 import time
@@ -44,6 +46,29 @@ def synthetic_run(minutes: int, seed: int = 0) -> pl.DataFrame:
         "cadence_spm": 2 * np.round(84 + rng.normal(0, 1, n)),
         "power_w": np.round(250 + rng.normal(0, 10, n)),
     })
+
+
+def indented(data: bytes) -> bytes:
+    """The document with an element per line, indented two blanks a level (leaves with
+    their text on one line), as Garmin Connect exports TCX."""
+    toks = re.findall(rb"<[^>]*>|[^<]+", data)
+    out, depth, i = [], 0, 0
+    while i < len(toks):
+        tok = toks[i]
+        if not tok.startswith(b"<"):  # (only blanks between tags: dropped)
+            i += 1
+        elif tok.startswith(b"</"):
+            depth -= 1
+            out.append(b"\n" + b"  " * depth + tok)
+            i += 1
+        elif i + 2 < len(toks) and not toks[i + 1].startswith(b"<"):  # <a>text</a>
+            out.append(b"\n" + b"  " * depth + b"".join(toks[i: i + 3]))
+            i += 3
+        else:
+            out.append(b"\n" + b"  " * depth + tok)
+            depth += not tok.startswith(b"<?") and not tok.endswith(b"/>")
+            i += 1
+    return b"".join(out).lstrip() + b"\n"
 
 
 def best_of(fn, repeat: int) -> tuple[float, float]:
@@ -101,17 +126,26 @@ def main(repeat: int = 5) -> None:
     ours_tcx, ours_gpx = read(tcx), read(gpx)
     assert ours_tcx["cadence_spm"].to_list() == tcxreader_frame(tcx)["cadence_spm"].to_list()
     assert ours_gpx["heart_rate_bpm"].to_list() == gpxpy_frame(gpx)["heart_rate_bpm"].to_list()
+    tcx_i, gpx_i = tmp / "indented.tcx", tmp / "indented.gpx"
+    tcx_i.write_bytes(indented(tcx.read_bytes()))
+    gpx_i.write_bytes(indented(gpx.read_bytes()))
+    assert read(tcx_i).equals(ours_tcx) and read(gpx_i).equals(ours_gpx)
+    peers = max(2, repeat // 2)
     rows = [
         ("TCX", "runlab", best_of(lambda: read(tcx), repeat)),
-        ("TCX", "tcxreader", best_of(lambda: tcxreader_frame(tcx), max(2, repeat // 2))),
+        ("TCX", "tcxreader", best_of(lambda: tcxreader_frame(tcx), peers)),
         ("GPX", "runlab", best_of(lambda: read(gpx), repeat)),
-        ("GPX", "gpxpy", best_of(lambda: gpxpy_frame(gpx), max(2, repeat // 2))),
+        ("GPX", "gpxpy", best_of(lambda: gpxpy_frame(gpx), peers)),
+        ("TCX ind", "runlab", best_of(lambda: read(tcx_i), repeat)),
+        ("TCX ind", "tcxreader", best_of(lambda: tcxreader_frame(tcx_i), peers)),
+        ("GPX ind", "runlab", best_of(lambda: read(gpx_i), repeat)),
+        ("GPX ind", "gpxpy", best_of(lambda: gpxpy_frame(gpx_i), peers)),
     ]
     ours = {fmt: t for fmt, lib, t in rows if lib == "runlab"}
-    print(f"{'format':<7}{'library':<11}{'wall [ms]':>10}{'× runlab':>10}{'cpu [ms]':>10}"
+    print(f"{'format':<9}{'library':<11}{'wall [ms]':>10}{'× runlab':>10}{'cpu [ms]':>10}"
           f"{'× runlab':>10}")
     for fmt, lib, (wall, cpu) in rows:
-        print(f"{fmt:<7}{lib:<11}{wall * 1e3:>10.1f}{wall / ours[fmt][0]:>10.1f}"
+        print(f"{fmt:<9}{lib:<11}{wall * 1e3:>10.1f}{wall / ours[fmt][0]:>10.1f}"
               f"{cpu * 1e3:>10.1f}{cpu / max(ours[fmt][1], 1e-9):>10.1f}")
     print("\nrunlab linearity, µs per point, wall (cpu):")
     for minutes in (15, 60, 240):
