@@ -399,9 +399,13 @@ def check_scanner(data: bytes, name: str) -> bool:
     assert fast.n == tree.n and fast.cols.keys() == tree.cols.keys(), name
     for k in fast.cols:
         assert np.array_equal(fast.cols[k], tree.cols[k], equal_nan=True), f"{name}: {k}"
+    assert fast.texts.keys() | fast.times.keys() == tree.texts.keys(), name
     for got, want in ((fast.texts, tree.texts), (fast.attrs, tree.attrs)):
         for k in got:
             assert got[k].to_list() == want[k].to_list(), f"{name}: {k}"
+    for k in fast.times:  # device times the scanner parsed: as parse_times reads expat's
+        want = _xml.parse_times(tree.texts[k], name)[0]
+        assert fast.times[k].to_list() == want.to_list(), f"{name}: {k}"
     for k in fast.within:
         assert np.array_equal(fast.within[k], tree.within[k]), f"{name}: within {k}"
     return True

@@ -322,11 +322,16 @@ def _both(data: bytes, fmt: str):
 
 
 def _assert_same(fast, tree):
+    from runlab.io import _xml
+
     assert fast.n == tree.n and fast.cols.keys() == tree.cols.keys()
     for k in fast.cols:
         np.testing.assert_array_equal(fast.cols[k], tree.cols[k], err_msg=k)
+    assert fast.texts.keys() | fast.times.keys() == tree.texts.keys() and not tree.times
     for k in fast.texts:
         assert fast.texts[k].to_list() == tree.texts[k].to_list(), k
+    for k in fast.times:  # device times, parsed by the scanner: as parse_times reads them
+        assert fast.times[k].to_list() == _xml.parse_times(tree.texts[k], "x")[0].to_list(), k
     for k in fast.attrs:
         assert fast.attrs[k].to_list() == tree.attrs[k].to_list(), k
     for k in fast.within:

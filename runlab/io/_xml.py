@@ -44,7 +44,7 @@ import functools
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -166,7 +166,9 @@ class Doc:
     parse); readers take laps, tracks and metadata from it, never points. Per point (in
     document order): ``cols`` numeric columns, ``texts`` text fields, ``attrs`` attributes,
     ``within[name]`` the 0-based document-order number of the enclosing ``name`` element
-    (-1 outside any). ``fast`` tells which path read it.
+    (-1 outside any). ``fast`` tells which path read it. ``times``: text fields the fast
+    path found to be device times (``YYYY-MM-DDTHH:MM:SS[.fff[fff]]Z`` throughout), already
+    parsed (µs, UTC) instead of given as texts; read them with :func:`point_times`.
     """
 
     root: ET.Element
@@ -176,6 +178,20 @@ class Doc:
     attrs: dict[str, pl.Series]
     within: dict[str, np.ndarray]
     fast: bool
+    times: dict[str, pl.Series] = field(default_factory=dict)
+
+
+def point_times(doc: Doc, name: str, path: str, keep: np.ndarray | None = None
+                ) -> tuple[pl.Series, list[str], int | None]:
+    """The times of the points' text field ``name`` (µs, UTC) for the points ``keep`` (a
+    mask; all when None), the warnings of :func:`parse_times`, and the UTC offset written on
+    the first time [s] (None: ``Z`` or none)."""
+    if name in doc.times:
+        times = doc.times[name]
+        return (times if keep is None else times.filter(pl.Series(keep))), [], None
+    texts = doc.texts[name] if keep is None else doc.texts[name].filter(pl.Series(keep))
+    times, warnings = parse_times(texts, path)
+    return times, warnings, utc_offset_s(first_text(texts))
 
 
 def load(data: bytes, path: str, *, point: str, names: dict[str, str],
@@ -392,10 +408,10 @@ def _scan(data: bytes, point: str, names: dict[str, str], texts: tuple[str, ...]
             label = f"\0{loc}" if loc in texts else names.get(elems[i].tag, names.get(loc))
             row.append(code[label] if label is not None else -1)
         lay.codes = np.array(row, dtype=np.int64)
-    cols, txt = _layout_columns(data, arr, n, layouts, labels, np.array(kinds))
+    cols, txt, times = _layout_columns(data, arr, n, layouts, labels, np.array(kinds))
     within = {name: np.repeat(k, g_size) for name, k in around.items()}
     got = {x: txt.pop(f"@{x}") for x in attrs}
-    return Doc(root, n, cols, txt, got, within, fast=True)
+    return Doc(root, n, cols, txt, got, within, fast=True, times=times)
 
 
 def _markup(arr: np.ndarray, chunk: int = 1 << 17) -> tuple[np.ndarray, np.ndarray]:
@@ -635,11 +651,13 @@ def _skeleton_parts(root: ET.Element, point: str, containers: tuple[str, ...], g
 
 def _layout_columns(data: bytes, arr: np.ndarray, n: int, layouts: list[_Layout],
                     labels: list[str], kinds: np.ndarray
-                    ) -> tuple[dict[str, np.ndarray], dict[str, pl.Series]]:
+                    ) -> tuple[dict[str, np.ndarray], dict[str, pl.Series],
+                               dict[str, pl.Series]]:
     """Point columns from the layouts' values (``layout.codes``: each value's label).
     Numbers: the first finite value of a label within a point wins; texts: the first
     non-blank one, stripped; attributes as written. Texts (keyed by ``label[1:]``) and
-    attributes (keyed by label) are returned as strings."""
+    attributes (keyed by label) are returned as strings, except texts that are all device
+    times: those come parsed, in the third dict (see :attr:`Doc.times`)."""
     out: dict[int, np.ndarray] = {}  # numbers of a label
     pick: dict[int, np.ndarray] = {}  # start and stop of a label's text (-1: none)
     for lay in layouts:
@@ -670,6 +688,7 @@ def _layout_columns(data: bytes, arr: np.ndarray, n: int, layouts: list[_Layout]
                 pick.setdefault(c, np.full((2, n), -1, dtype=np.int64))[:, pts[has]] = s, e
     cols: dict[str, np.ndarray] = {}
     txt: dict[str, pl.Series] = {}
+    times: dict[str, pl.Series] = {}
     crlf = data.find(b"\r") >= 0
     for c, label in enumerate(labels):
         if kinds[c] == _NUMBER:
@@ -679,6 +698,11 @@ def _layout_columns(data: bytes, arr: np.ndarray, n: int, layouts: list[_Layout]
         at = pick.get(c, np.full((2, n), -1, dtype=np.int64))
         has = np.flatnonzero(at[0] >= 0)
         s, e = at[0, has], at[1, has]
+        micros = _zulu_at(arr, s, e) if kinds[c] == _TEXT and has.size == n else None
+        if micros is not None and not ((micros >= _UNKNOWN_US)
+                                       & (micros < _UNKNOWN_US + 1_000_000)).any():
+            times[label[1:]] = pl.Series("timestamp", micros).cast(schema.TIMESTAMP)
+            continue
         values = _slices(data, s, e - s).alias(label[1:])
         if kinds[c] == _TEXT and (_WS[arr[s]] | _WS[arr[e - 1]]).any():
             values = values.str.strip_chars()
@@ -690,7 +714,7 @@ def _layout_columns(data: bytes, arr: np.ndarray, n: int, layouts: list[_Layout]
                 "[\t\n\r]", " ")
         txt[label[1:] if kinds[c] == _TEXT else label] = values if has.size == n else (
             pl.Series(label[1:], dtype=pl.String).extend_constant(None, n).scatter(has, values))
-    return cols, txt
+    return cols, txt, times
 
 
 def _any_below_32(arr: np.ndarray, start: np.ndarray, stop: np.ndarray) -> bool:
@@ -845,8 +869,22 @@ def _zulu_micros(texts: pl.Series) -> np.ndarray | None:
     width = int(offsets[1] - offsets[0])
     if width not in (20, 24, 27) or (np.diff(offsets) != width).any():
         return None
-    raw = np.frombuffer(arrow.buffers()[2], np.uint8)[offsets[0]: offsets[-1]].reshape(n, width)
-    sep_at, sep_byte, digit, weights = _zulu_layout(width)
+    return _zulu_rows(np.frombuffer(arrow.buffers()[2], np.uint8)[offsets[0]: offsets[-1]]
+                      .reshape(n, width))
+
+
+def _zulu_at(arr: np.ndarray, start: np.ndarray, stop: np.ndarray) -> np.ndarray | None:
+    """:func:`_zulu_micros` of the texts ``arr[start:stop]`` of a document."""
+    width = int(stop[0] - start[0]) if start.size else 0
+    if width not in (20, 24, 27) or (stop - start != width).any():
+        return None
+    return _zulu_rows(np.lib.stride_tricks.as_strided(
+        arr, shape=(arr.size - width + 1, width), strides=(1, 1))[start])
+
+
+def _zulu_rows(raw: np.ndarray) -> np.ndarray | None:
+    """:func:`_zulu_micros` of times given as the rows of a byte matrix."""
+    sep_at, sep_byte, digit, weights = _zulu_layout(raw.shape[1])
     digits = raw - np.uint8(48)  # wraps below '0'
     if (raw[:, sep_at] != sep_byte).any() or (digits[:, digit] > 9).any():
         return None

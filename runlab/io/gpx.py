@@ -116,8 +116,7 @@ def read_activity_bytes(data: bytes, path: str, **_: object) -> Activity:
                 "waypoints only" if has else "no track points")
         raise NotAnActivityError(path, f"GPX with {kind}, not a recorded activity")
     warnings: list[str] = []
-    time_texts = doc.texts["time"]
-    times, w = _xml.parse_times(time_texts, path)
+    times, w, offset = _xml.point_times(doc, "time", path)
     warnings += w
     cols = dict(doc.cols)
     for src, col in (("lat", "lat_deg"), ("lon", "lon_deg")):
@@ -136,9 +135,8 @@ def read_activity_bytes(data: bytes, path: str, **_: object) -> Activity:
         "timestamp": seg_times, "event": ["segment"] * len(seg_times),
         "event_type": ["marker"] * len(seg_times)}), "events").drop_nulls("timestamp")
     sport = _xml.lower_sport(root.findtext(f"{ns}trk/{ns}type"), SPORTS)
-    first_time = _xml.first_text(time_texts)
     meta = _xml.meta("gpx", records, warnings, sport=sport, creator=creator,
-                     offset_s=_xml.utc_offset_s(first_time) or None,
+                     offset_s=offset or None,
                      gpx_version=root.get("version"), name=root.findtext(f"{ns}trk/{ns}name"),
                      tracks=len(root.findall(f"{ns}trk")), segments=len(np.unique(seg)),
                      cadence_unit=unit)

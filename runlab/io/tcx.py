@@ -104,8 +104,7 @@ def read_activity_bytes(data: bytes, path: str, *, activity: int | None = None,
     laps = act.findall(f"{ns}Lap")
     warnings: list[str] = []
     everything = mine.all()  # (the usual file: one activity)
-    time_texts = doc.texts["Time"] if everything else doc.texts["Time"].filter(pl.Series(mine))
-    times, w = _xml.parse_times(time_texts, path)
+    times, w, offset = _xml.point_times(doc, "Time", path, None if everything else mine)
     warnings += w
     cols = dict(doc.cols) if everything else {k: v[mine] for k, v in doc.cols.items()}
     sport = _xml.lower_sport(sport_label, SPORTS)
@@ -119,10 +118,9 @@ def read_activity_bytes(data: bytes, path: str, *, activity: int | None = None,
         "event_type": ["marker"] * len(starts)},
         schema={"timestamp": schema.TIMESTAMP, "event": pl.String, "event_type": pl.String}),
         "events")
-    first_time = _xml.first_text(time_texts)
     # TCX times are UTC by schema; a writer that used local time with an offset says so
     meta = _xml.meta("tcx", records, warnings, sport=sport, creator=_creator(act, ns),
-                     offset_s=_xml.utc_offset_s(first_time) or None,
+                     offset_s=offset or None,
                      author=root.findtext(f"{ns}Author/{ns}Name"),
                      tcx_version="v1" if ns.endswith("v1}") else "v2",
                      activities_in_file=len(acts))
