@@ -795,8 +795,13 @@ def parse_times(texts: Iterable[str | None] | pl.Series, path: str) -> tuple[pl.
     GPX and TCX schemas intend). A time that is present but unreadable raises a
     :class:`~runlab.errors.CorruptFileError` naming it.
     """
-    orig = texts if isinstance(texts, pl.Series) else pl.Series("t", list(texts),
-                                                                dtype=pl.String)
+    if not isinstance(texts, pl.Series):  # a few strings (lap times): no frames to start with
+        texts = list(texts)
+        micros = _zulu_strings(texts)
+        if micros is not None and not ((micros >= _UNKNOWN_US)
+                                       & (micros < _UNKNOWN_US + 1_000_000)).any():
+            return pl.Series("timestamp", micros).cast(schema.TIMESTAMP), []
+    orig = texts if isinstance(texts, pl.Series) else pl.Series("t", texts, dtype=pl.String)
     warnings = []
     # device files: "...Z" with or without fractional seconds, parsed in one pass
     micros = _zulu_micros(orig)
@@ -851,7 +856,9 @@ def _zulu_layout(width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nda
     for k, (a, b) in enumerate((*_ZULU_FIELDS, frac)):
         weights[a:b, k] = 10.0 ** np.arange(b - a - 1, -1, -1)
     weights[20: width - 1, 6] *= 10.0 ** (27 - width)  # 3 digits are ms, 6 are µs
-    return np.array(list(seps)), np.array(list(seps.values()), np.uint8), digit, weights
+    # float32 is exact here: every field and every partial sum stays below 2**24
+    return (np.array(list(seps)), np.array(list(seps.values()), np.uint8), digit,
+            weights.astype(np.float32))
 
 
 def _zulu_micros(texts: pl.Series) -> np.ndarray | None:
@@ -871,6 +878,16 @@ def _zulu_micros(texts: pl.Series) -> np.ndarray | None:
         return None
     return _zulu_rows(np.frombuffer(arrow.buffers()[2], np.uint8)[offsets[0]: offsets[-1]]
                       .reshape(n, width))
+
+
+def _zulu_strings(texts: list[str | None]) -> np.ndarray | None:
+    """:func:`_zulu_micros` of a list of strings."""
+    if not texts or None in texts or len({len(t) for t in texts}) != 1:
+        return None
+    raw = "".join(texts).encode()
+    if len(raw) != len(texts) * len(texts[0]) or len(texts[0]) not in (20, 24, 27):
+        return None  # (not ASCII)
+    return _zulu_rows(np.frombuffer(raw, np.uint8).reshape(len(texts), -1))
 
 
 def _zulu_at(arr: np.ndarray, start: np.ndarray, stop: np.ndarray) -> np.ndarray | None:

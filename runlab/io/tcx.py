@@ -188,8 +188,7 @@ def _laps(laps: list[ET.Element], ns: str, path: str) -> pl.DataFrame:
             v = _number(lx.get(name))
             row[col] = None if v is None else v * factor
         rows.append(row)
-    starts, _ = _xml.parse_times(pl.Series([r.pop("start_time") for r in rows],
-                                           dtype=pl.String), path)
+    starts, _ = _xml.parse_times([r.pop("start_time") for r in rows], path)
     frame = pl.DataFrame(rows, schema={**{c: pl.Float64 for c in _LAP_FIELDS.values()},
                                        "intensity": pl.String, "trigger_method": pl.String,
                                        **{c: pl.Float64 for c, _ in _LX_FIELDS.values()}})
