@@ -431,12 +431,14 @@ def _markup(arr: np.ndarray, chunk: int = 1 << 17) -> tuple[np.ndarray, np.ndarr
 
 def _tags_named(arr: np.ndarray, lt: np.ndarray, cand: np.ndarray, qname: bytes,
                 skip: int) -> np.ndarray:
-    """Those of the ``cand`` tags that are ``<qname`` (skip=1; the first two bytes are
-    checked by the caller) or ``</qname`` (skip=2; the first byte) followed by a blank,
-    ``>`` or (start tags) ``/``."""
-    cand = cand[lt[cand] + skip + len(qname) < arr.size]
-    for j in range(2 if skip == 1 else 1, len(qname)):
-        cand = cand[arr[lt[cand] + skip + j] == qname[j]]
+    """Those of the ``cand`` tags that are ``<qname`` (skip=1) or ``</qname`` (skip=2)
+    followed by a blank, ``>`` or (start tags) ``/``."""
+    cand = cand[lt[cand] + skip + max(len(qname), 8) < arr.size]
+    words = np.ndarray((arr.size - 7,), dtype="<u8", buffer=arr, strides=(1,))
+    for at in sorted({0, max(len(qname) - 8, 0)}):  # the name, 8 bytes at a time
+        part = qname[at: at + 8]
+        mask = np.uint64((1 << (8 * len(part))) - 1)
+        cand = cand[words[lt[cand] + skip + at] & mask == int.from_bytes(part, "little")]
     after = arr[lt[cand] + skip + len(qname)]
     return cand[(after == 62) | _WS[after] | ((after == 47) & (skip == 1))].astype(np.int32)
 
