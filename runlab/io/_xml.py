@@ -351,6 +351,8 @@ def _scan(data: bytes, point: str, names: dict[str, str], texts: tuple[str, ...]
                         qname, 1)
     closes = _tags_named(arr, lt, np.flatnonzero((c1 == 47) & (c2 == qname[0])), qname, 2)
     n = opens.size
+    if n == 0 or opens[-1] + 1 >= lt.size:
+        return None
     # each point's end tag comes before the next point starts; one without is <trkpt .../>
     k = np.searchsorted(closes, opens)
     has_end = (k < closes.size) & (np.r_[closes, lt.size][k] < np.r_[opens[1:], lt.size])
@@ -358,8 +360,6 @@ def _scan(data: bytes, point: str, names: dict[str, str], texts: tuple[str, ...]
         return None  # points nest, or an end tag has no point
     ends = opens.copy()
     ends[has_end] = closes
-    if n == 0 or opens[-1] + 1 >= lt.size:
-        return None
     quoted = _quoted(arr, lt[opens], lt[opens + 1] - lt[opens], len(qname))
     if quoted is None:
         return None
@@ -435,7 +435,8 @@ def _tags_named(arr: np.ndarray, lt: np.ndarray, cand: np.ndarray, qname: bytes,
     followed by a blank, ``>`` or (start tags) ``/``."""
     cand = cand[lt[cand] + skip + max(len(qname), 8) < arr.size]
     words = np.ndarray((arr.size - 7,), dtype="<u8", buffer=arr, strides=(1,))
-    for at in sorted({0, max(len(qname) - 8, 0)}):  # the name, 8 bytes at a time
+    last = max(len(qname) - 8, 0)
+    for at in sorted({*range(0, last, 8), last}):  # the name, 8 bytes at a time
         part = qname[at: at + 8]
         mask = np.uint64((1 << (8 * len(part))) - 1)
         cand = cand[words[lt[cand] + skip + at] & mask == int.from_bytes(part, "little")]
