@@ -62,8 +62,9 @@ from runlab.errors import (
 )
 from runlab.geo import step_distances_m
 
-__all__ = ["MAX_XML_BYTES", "parse", "load", "Doc", "local", "namespace", "parse_times",
-           "utc_offset_s", "first_text", "meta", "finish_records", "derive_speed_mps", "cadence_to_spm",
+__all__ = ["MAX_XML_BYTES", "parse", "load", "Doc", "point_times", "local", "namespace",
+           "parse_times", "utc_offset_s", "first_text", "meta", "finish_records",
+           "derive_speed_mps", "cadence_to_spm",
            "SPEED_HALF_WINDOW", "PER_LEG_MEDIAN_MAX", "lower_sport", "check_root",
            "prepare_records", "time_strings", "elem"]
 
@@ -692,7 +693,6 @@ def _layout_columns(data: bytes, arr: np.ndarray, n: int, layouts: list[_Layout]
     cols: dict[str, np.ndarray] = {}
     txt: dict[str, pl.Series] = {}
     times: dict[str, pl.Series] = {}
-    crlf = data.find(b"\r") >= 0
     for c, label in enumerate(labels):
         if kinds[c] == _NUMBER:
             if c in out and not np.isnan(out[c]).all():
@@ -709,7 +709,7 @@ def _layout_columns(data: bytes, arr: np.ndarray, n: int, layouts: list[_Layout]
         values = _slices(data, s, e - s).alias(label[1:])
         if kinds[c] == _TEXT and (_WS[arr[s]] | _WS[arr[e - 1]]).any():
             values = values.str.strip_chars()
-        if kinds[c] == _TEXT and crlf:  # XML reads "\r\n" and "\r" as "\n"
+        if kinds[c] == _TEXT and data.find(b"\r") >= 0:  # XML reads "\r\n", "\r" as "\n"
             values = values.str.replace_all("\r\n?", "\n")
         if kinds[c] == _ATTR and _any_below_32(arr, s, e):
             # line ends so normalized, each blank of an attribute value becomes a space
