@@ -9,6 +9,7 @@ with ``client=``) and writes a :class:`Store`::
       runs/part-*.parquet                       one row per run, committed in batches
       errors/part-*.parquet                     one row per file that could not be ingested
       journal/part-*.parquet                    rows of the training journals found
+      PIPELINE                                  which runlab made the rows (see below)
       .lock                                     held while an ingest writes
 
 Guarantees
@@ -25,6 +26,9 @@ Guarantees
   never visible through :class:`Store` and are removed by the next ingest.
 - Memory stays bounded: workers write records themselves and return a one-row summary;
   at most a few tasks per worker are in flight and results are committed in batches.
+- Upgrades: the store records which runlab (version and :data:`PIPELINE`) made its rows.
+  An ingest by another one reads every file anew — unchanged content included — so runs
+  and records never mix what two versions of the readers, cleaning and summaries made.
 
 Runner ids come from the folder layout ``<root>/<runner_id>/...`` or a mapping
 (``runners=``: a CSV or frame with columns ``path``, ``runner_id``, or a dict); with
@@ -41,6 +45,7 @@ import io
 import itertools
 import multiprocessing
 import os
+import shutil
 import stat
 import sys
 import time
@@ -77,6 +82,10 @@ BATCH_FILES = 500
 BATCH_SECONDS = 10.0
 #: Tasks in flight per worker (back-pressure: memory does not grow with the file count).
 IN_FLIGHT_PER_WORKER = 4
+#: What ingest makes of a file (reading, cleaning, summarizing): raise it when a change
+#: alters stored runs or records, so that stores made before are ingested anew.
+PIPELINE = 1
+
 #: Parts of a table above which an ingest compacts it into one file.
 COMPACT_PARTS = 32
 _NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"  # hive's name for a null partition value
@@ -664,6 +673,13 @@ class _Progress:
 
 # --------------------------------------------------------------------------- the store
 
+def _pipeline() -> str:
+    """This runlab's identity as a maker of stores."""
+    from runlab import __version__
+
+    return f"runlab {__version__}, pipeline {PIPELINE}"
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -724,8 +740,11 @@ class Store:
                 return pl.DataFrame(schema=kind)
             frame = frame.join(latest, on=["source_path", "file_sha256"], how="semi")
             if unique:
-                frame = frame.unique(["source_path", "file_sha256"], keep="last",
-                                     maintain_order=True)
+                frame = frame.sort("ingested_at", maintain_order=True).unique(
+                    ["source_path", "file_sha256"], keep="last", maintain_order=True)
+            else:  # the rows of a file's latest reading (a file read anew adds all again)
+                frame = frame.filter(pl.col("ingested_at") == pl.col("ingested_at").max()
+                                     .over("source_path", "file_sha256"))
             return frame.select(*[pl.col(c).cast(t) if c in frame.columns
                                   else pl.lit(None, t).alias(c) for c, t in kind.items()],
                                 *[c for c in frame.columns if c not in kind])
@@ -804,10 +823,26 @@ class Store:
         return lf
 
     # -- writing (used by ingest, under the lock) ---------------------------------------
-    def _state(self) -> dict[str, tuple[str, bool]]:
+    def _since(self) -> datetime:
+        """When this runlab began to make the store's rows: rows committed before were made
+        by another (:func:`_pipeline`) and count as not stored. Recorded in ``PIPELINE``
+        by the first ingest of each runlab, before it reads anything, so an interrupted
+        ingest resumes."""
+        from runlab.journal import _atomic_write
+
+        marker = self.path / "PIPELINE"
+        with contextlib.suppress(FileNotFoundError, ValueError):
+            made_by, since = marker.read_text(encoding="utf-8").splitlines()[:2]
+            if made_by == _pipeline():
+                return datetime.fromisoformat(since)
+        since = _now()
+        _atomic_write(marker, f"{_pipeline()}\n{since.isoformat()}\n".encode())
+        return since
+
+    def _state(self, since: datetime) -> dict[str, tuple[str, bool]]:
         """source_path → (sha256 of its latest content, whether that content is only in
-        errors) from what is committed."""
-        t = self._tables()
+        errors) from what is committed since ``since``."""
+        t = {k: v.filter(pl.col("ingested_at") >= since) for k, v in self._tables().items()}
         state = {p: (s, True) for p, s in t["errors"].select("source_path", "file_sha256")
                  .iter_rows()}
         for frame in (t["runs"], t["journal"]):
@@ -990,9 +1025,10 @@ _Duplicate.__name__ = "DuplicateFile"
 
 
 def _ingest_journals(items: list[_Input], store: Store, key: str | bytes | None,
-                     report: IngestReport) -> None:
-    """Read each new or changed journal into the journal table; bad rows and unreadable
-    journals go to errors (one row per journal file, listing the problems).
+                     report: IngestReport, since: datetime) -> None:
+    """Read each journal new or changed since ``since`` into the journal table; bad rows
+    and unreadable journals go to errors (one row per journal file, listing the
+    problems).
 
     A journal counts as stored once its rows are committed, and they are committed last:
     a kill before that re-reads it next time (an unreadable journal is re-read every time).
@@ -1000,7 +1036,8 @@ def _ingest_journals(items: list[_Input], store: Store, key: str | bytes | None,
     from runlab.journal import read_journal
     from runlab.privacy import pseudonymize
 
-    stored = set(store.journal.select("source_path", "file_sha256").iter_rows())
+    stored = set(store.journal.filter(pl.col("ingested_at") >= since)
+                 .select("source_path", "file_sha256").iter_rows())
     for item in items:
         sha, problem = _identify(item)
         if (item.source_path, sha) in stored:
@@ -1084,9 +1121,10 @@ def ingest(source: str | os.PathLike | Iterable[str | os.PathLike], store: str |
         inputs = _discover(source, runners, pseudonymize_key, st.path.resolve(), report)
         activities = [i for i in inputs if i.kind == "activity"]
         report.files = len(activities)
+        since = st._since()  # rows made before, by another runlab, are read anew
         _ingest_journals([i for i in inputs if i.kind == "journal"], st, pseudonymize_key,
-                         report)
-        state = st._state()
+                         report, since)
+        state = st._state(since)
         bar = _Progress(report, progress)
         committer = _Committer(st, report, bar)
         tasks = _plan(activities, state, st, committer, retry_errors)
@@ -1186,4 +1224,6 @@ def export(store: str | os.PathLike | Store, out: str | os.PathLike, *,
             dst._commit("runs", hide(runs.drop(EXPORT_DROPPED_RUNS, strict=False)))
         if src.journal.height:
             dst._commit("journal", hide(for_export(src.journal, include_notes=include_notes)))
+        if (src.path / "PIPELINE").is_file():  # the rows were made by the same runlab
+            shutil.copyfile(src.path / "PIPELINE", dst.path / "PIPELINE")
     return dst

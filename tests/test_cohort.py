@@ -211,6 +211,33 @@ def test_new_and_changed_files_are_picked_up(tmp_path):
     assert store.records.collect().height == store.runs["records"].sum()
 
 
+def test_a_store_made_by_another_runlab_is_ingested_anew(tmp_path, monkeypatch):
+    from runlab import cohort
+
+    src = tmp_path / "src"
+    for i in range(3):
+        fit_run(src / "r01" / f"run{i}.fit", seed=i)
+    (src / "r01" / "journal.jsonl").write_text(
+        '{"date": "2026-05-04", "runner_id": "r01", "rpe": 3}\n'
+        '{"date": "2026-05-05", "runner_id": "r01", "rpe": 4}\n')
+    store = ingest(src, tmp_path / "store", workers=1, progress=False)
+    assert (tmp_path / "store/PIPELINE").read_text().startswith(cohort._pipeline() + "\n")
+    runs, journal = store.runs, store.journal
+    assert journal.height == 2
+    monkeypatch.setattr(cohort, "PIPELINE", cohort.PIPELINE + 1)  # (as after an upgrade)
+    again = ingest(src, tmp_path / "store", workers=1, progress=False)
+    assert (again.last_report.read, again.last_report.skipped) == (3, 0)
+    assert again.last_report.journals == 1
+    assert (tmp_path / "store/PIPELINE").read_text().startswith(cohort._pipeline() + "\n")
+    # the rows of the new reading replace the old ones: nothing doubled
+    assert again.runs.height == 3 and again.runs["source_path"].is_unique().all()
+    assert (again.runs["ingested_at"] > runs["ingested_at"].max()).all()
+    assert again.journal.drop("ingested_at").equals(journal.drop("ingested_at"))
+    assert again.records.collect().height == again.runs["records"].sum()
+    third = ingest(src, tmp_path / "store", workers=1, progress=False)
+    assert (third.last_report.read, third.last_report.skipped) == (0, 3)
+
+
 def test_runner_mapping_csv_and_pseudonyms(tmp_path):
     src = tmp_path / "flat"
     for i in range(3):
