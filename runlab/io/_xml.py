@@ -467,7 +467,7 @@ def _quoted(arr: np.ndarray, lo: np.ndarray, room: np.ndarray, name: int
     w = int(min(room.max(), _MAX_START_TAG))
     if lo[-1] + w > arr.size:
         return None
-    rows = np.lib.stride_tricks.as_strided(arr, shape=(arr.size - w + 1, w), strides=(1, 1))[lo]
+    rows = _byte_rows(arr, lo, w)
     quote = (rows == 34) | (rows == 39)
     quote &= np.arange(w) < room[:, None]
     r, c = np.divmod(np.flatnonzero(quote).astype(np.int32), np.int32(w))
@@ -701,10 +701,10 @@ def _layout_columns(data: bytes, arr: np.ndarray, n: int, layouts: list[_Layout]
         at = pick.get(c, np.full((2, n), -1, dtype=np.int64))
         has = np.flatnonzero(at[0] >= 0)
         s, e = at[0, has], at[1, has]
-        micros = _zulu_at(arr, s, e) if kinds[c] == _TEXT and has.size == n else None
-        if micros is not None and not ((micros >= _UNKNOWN_US)
-                                       & (micros < _UNKNOWN_US + 1_000_000)).any():
-            times[label[1:]] = pl.Series("timestamp", micros).cast(schema.TIMESTAMP)
+        parsed = (_device_times(_zulu_at(arr, s, e)) if kinds[c] == _TEXT and has.size == n
+                  else None)
+        if parsed is not None:
+            times[label[1:]] = parsed
             continue
         values = _slices(data, s, e - s).alias(label[1:])
         if kinds[c] == _TEXT and (_WS[arr[s]] | _WS[arr[e - 1]]).any():
@@ -720,6 +720,13 @@ def _layout_columns(data: bytes, arr: np.ndarray, n: int, layouts: list[_Layout]
     return cols, txt, times
 
 
+def _byte_rows(arr: np.ndarray, start: np.ndarray, width: int) -> np.ndarray:
+    """The bytes ``arr[s:s + width]`` for each ``s`` of ``start`` as the rows of a matrix
+    (each ``s + width <= arr.size``)."""
+    return np.lib.stride_tricks.as_strided(arr, shape=(arr.size - width + 1, width),
+                                           strides=(1, 1))[start]
+
+
 def _any_below_32(arr: np.ndarray, start: np.ndarray, stop: np.ndarray) -> bool:
     """Whether any of the short texts ``arr[start:stop]`` holds a byte below 32."""
     width = int((stop - start).max(initial=0))
@@ -728,8 +735,7 @@ def _any_below_32(arr: np.ndarray, start: np.ndarray, stop: np.ndarray) -> bool:
     if int(start.max()) + width > arr.size:
         return any((arr[a:b] < 32).any() for a, b in zip(start.tolist(), stop.tolist(),
                                                           strict=True))
-    rows = np.lib.stride_tricks.as_strided(arr, shape=(arr.size - width + 1, width),
-                                           strides=(1, 1))[start]
+    rows = _byte_rows(arr, start, width)
     return bool(((rows < 32) & (np.arange(width) < (stop - start)[:, None])).any())
 
 
@@ -798,19 +804,18 @@ def parse_times(texts: Iterable[str | None] | pl.Series, path: str) -> tuple[pl.
     GPX and TCX schemas intend). A time that is present but unreadable raises a
     :class:`~runlab.errors.CorruptFileError` naming it.
     """
-    if not isinstance(texts, pl.Series):  # a few strings (lap times): no frames to start with
-        texts = list(texts)
-        micros = _zulu_strings(texts)
-        if micros is not None and not ((micros >= _UNKNOWN_US)
-                                       & (micros < _UNKNOWN_US + 1_000_000)).any():
-            return pl.Series("timestamp", micros).cast(schema.TIMESTAMP), []
-    orig = texts if isinstance(texts, pl.Series) else pl.Series("t", texts, dtype=pl.String)
-    warnings = []
     # device files: "...Z" with or without fractional seconds, parsed in one pass
-    micros = _zulu_micros(orig)
-    if micros is not None and not ((micros >= _UNKNOWN_US)
-                                   & (micros < _UNKNOWN_US + 1_000_000)).any():
-        return pl.Series("timestamp", micros).cast(schema.TIMESTAMP), warnings
+    if isinstance(texts, pl.Series):
+        orig, micros = texts, _zulu_micros(texts)
+    else:  # a few strings (lap times): no frame unless the general parser needs one
+        texts = list(texts)
+        orig, micros = None, _zulu_strings(texts)
+    parsed = _device_times(micros)
+    if parsed is not None:
+        return parsed, []
+    if orig is None:
+        orig = pl.Series("t", texts, dtype=pl.String)
+    warnings = []
     if micros is not None:
         out = pl.Series("timestamp", micros).cast(schema.TIMESTAMP)
     else:
@@ -883,6 +888,14 @@ def _zulu_micros(texts: pl.Series) -> np.ndarray | None:
                       .reshape(n, width))
 
 
+def _device_times(micros: np.ndarray | None) -> pl.Series | None:
+    """Device times (µs) as timestamps; None without them or when one is the 1901 "no
+    time", which :func:`parse_times`'s general path sets missing with a warning."""
+    if micros is None or ((micros >= _UNKNOWN_US) & (micros < _UNKNOWN_US + 1_000_000)).any():
+        return None
+    return pl.Series("timestamp", micros).cast(schema.TIMESTAMP)
+
+
 def _zulu_strings(texts: list[str | None]) -> np.ndarray | None:
     """:func:`_zulu_micros` of a list of strings."""
     if not texts or None in texts or len({len(t) for t in texts}) != 1:
@@ -898,8 +911,7 @@ def _zulu_at(arr: np.ndarray, start: np.ndarray, stop: np.ndarray) -> np.ndarray
     width = int(stop[0] - start[0]) if start.size else 0
     if width not in (20, 24, 27) or (stop - start != width).any():
         return None
-    return _zulu_rows(np.lib.stride_tricks.as_strided(
-        arr, shape=(arr.size - width + 1, width), strides=(1, 1))[start])
+    return _zulu_rows(_byte_rows(arr, start, width))
 
 
 def _zulu_rows(raw: np.ndarray) -> np.ndarray | None:
@@ -922,7 +934,7 @@ def _zulu_rows(raw: np.ndarray) -> np.ndarray | None:
 
 #: -2**31 s from the Unix epoch: what a signed 32-bit ``time_t`` "unknown" prints as.
 _UNKNOWN_TIME = datetime(1901, 12, 13, 20, 45, 52, tzinfo=UTC)
-_UNKNOWN_US = -(2**31) * 1_000_000
+_UNKNOWN_US = int(_UNKNOWN_TIME.timestamp()) * 1_000_000
 
 
 def meta(fmt: str, records: pl.DataFrame, warnings: list[str], *, sport: str | None = None,
@@ -1027,10 +1039,10 @@ def finish_records(cols: dict[str, np.ndarray], times: pl.Series, path: str,
         t = micros[keep].astype(np.int64)
         if (np.diff(t) < 0).any():
             warnings.append("points were not in time order; sorted")
-            keep = keep[np.argsort(t, kind="stable")]
+            order = np.argsort(t, kind="stable")
+            keep, t = keep[order], t[order]
         if keep.size < n or (np.diff(keep) != 1).any():
             times, cols = times.gather(keep), {k: v[keep] for k, v in cols.items()}
-        t = micros[keep].astype(np.int64)
         elapsed = (t - t[0]) / 1e6
     rows = len(times)
     series = {"timestamp": times, "elapsed_s": pl.Series("elapsed_s", elapsed, nan_to_null=True)}
