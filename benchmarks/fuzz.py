@@ -9,7 +9,7 @@ instead of stopping the run. Inputs that fail are written to ``--out`` as
 
 Run: ``python benchmarks/fuzz.py --minutes 20 --workers 2`` (needs the corpus);
 ``--kinds markup_edit point_edit --files '\\.(tcx|gpx)'`` aims at the XML layout scanner
-(every TCX/GPX input is also checked against expat, see ``test_fuzz.check_scanner``).
+(every TCX/GPX input is also checked against expat, see ``check_scanner`` in ``tests/conftest.py``).
 Prints how many inputs were tried, outcomes per mutation and every finding.
 """
 

@@ -64,3 +64,47 @@ def corpus_params(fmt: str):
     rows = m.filter(pl.col("format") == fmt).iter_rows(named=True)
     return [pytest.param(r["path"], facts(r["expect"]) | {"_tricky": r["tricky"]}, id=r["path"])
             for r in rows]
+
+
+def check_scanner(data: bytes, name: str):
+    """For a TCX or GPX document: when the fast layout scanner of ``runlab.io._xml`` reads
+    it, expat must read it too, and to the same points, values, times, texts, attributes
+    and containers. Returns the scanner's ``Doc``, or None when it stepped aside."""
+    import numpy as np
+
+    from runlab.errors import ReadError
+    from runlab.io import _xml, gpx, tcx
+    from runlab.io.sniff import detect_bytes
+
+    fmt = detect_bytes(data[:4096])
+    if fmt not in ("tcx", "gpx"):
+        return None
+    spec = ((tcx.POINT_NAMES, "Trackpoint", ("Time",), (), ("Activity", "Lap")) if fmt == "tcx"
+            else (gpx.POINT_NAMES, "trkpt", ("time",), ("lat", "lon"), ("trk", "trkseg")))
+    names, point, texts, attrs, containers = spec
+    try:
+        prepared = _xml._prepare(data, name)
+    except ReadError:
+        return None
+    fast = _xml._scan(prepared, point, names, texts, attrs, containers)
+    if fast is None:
+        return None
+    try:
+        tree = _xml._tree_doc(_xml._et_parse(prepared, name), point, names, texts, attrs,
+                              containers)
+    except ReadError as exc:
+        raise AssertionError(f"{name}: the scanner read a document expat refuses: {exc}") from exc
+    assert fast.fast and not tree.fast and not tree.times, name
+    assert fast.n == tree.n and fast.cols.keys() == tree.cols.keys(), name
+    for k in fast.cols:
+        assert np.array_equal(fast.cols[k], tree.cols[k], equal_nan=True), f"{name}: {k}"
+    assert fast.texts.keys() | fast.times.keys() == tree.texts.keys(), name
+    for got, want in ((fast.texts, tree.texts), (fast.attrs, tree.attrs)):
+        for k in got:
+            assert got[k].to_list() == want[k].to_list(), f"{name}: {k}"
+    for k in fast.times:  # device times the scanner parsed: as parse_times reads expat's
+        want = _xml.parse_times(tree.texts[k], name)[0]
+        assert fast.times[k].to_list() == want.to_list(), f"{name}: {k}"
+    for k in fast.within:
+        assert np.array_equal(fast.within[k], tree.within[k]), f"{name}: within {k}"
+    return fast
