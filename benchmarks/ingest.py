@@ -109,14 +109,14 @@ def timed_ingest(source, store: Path, workers: int) -> tuple[float, int, float, 
 
 
 def profile_worker(files: list[Path], store: Path) -> dict[str, float]:
-    """CPU time per file [s] of each step a worker runs (``cohort._ingest_one``'s steps)."""
+    """CPU time per file [s] of each step a worker runs (``cohort.worker._ingest_one``'s steps)."""
     import warnings
 
     import runlab
 
     steps = dict.fromkeys(["read (runlab.io.read_activity: FIT reader)", "clean (runlab.clean)",
                            "summarize (runlab.summarize)",
-                           "records frame + parquet file (cohort._write_parquet)"], 0.0)
+                           "records frame + parquet file (cohort.store._write_parquet)"], 0.0)
     names = list(steps)
     warnings.simplefilter("ignore")
     runlab.summarize(runlab.read_activity(files[0]))  # warm imports
@@ -130,7 +130,7 @@ def profile_worker(files: list[Path], store: Path) -> dict[str, float]:
         t = _lap(steps, names[2], t)
         stored = cleaned.with_columns(pl.lit("x").alias("run_id")).select(
             [pl.col(c).cast(d) for c, d in cohort.RECORDS_STORED.items()])
-        cohort._write_parquet(stored, store / f"{f.stem}.parquet", durable=False)
+        cohort.store._write_parquet(stored, store / f"{f.stem}.parquet", durable=False)
         _lap(steps, names[3], t)
     return {k: v / len(files) for k, v in steps.items()}
 

@@ -21,7 +21,8 @@ from polars.testing import assert_frame_equal
 
 import runlab
 from runlab import cohort
-from runlab.cohort import Store, ingest
+from runlab.cohort import Store, commit, discovery, executors, ingest, worker
+from runlab.cohort import store as cstore
 from runlab.io.fit_write import write_activity
 
 START = pl.datetime(2026, 5, 4, 6, time_zone="UTC")
@@ -52,7 +53,7 @@ def inputs_of(root: Path) -> set[str]:
         rel = path.relative_to(root).as_posix()
         if (path.is_symlink() or not path.is_dir()) and not any(
                 p.startswith(".") for p in Path(rel).parts) and path.name != "journal.csv":
-            out.add(cohort._storable(rel))
+            out.add(discovery._storable(rel))
     return out
 
 
@@ -212,8 +213,6 @@ def test_new_and_changed_files_are_picked_up(tmp_path):
 
 
 def test_a_store_made_by_another_runlab_is_ingested_anew(tmp_path, monkeypatch):
-    from runlab import cohort
-
     src = tmp_path / "src"
     for i in range(3):
         fit_run(src / "r01" / f"run{i}.fit", seed=i)
@@ -221,14 +220,14 @@ def test_a_store_made_by_another_runlab_is_ingested_anew(tmp_path, monkeypatch):
         '{"date": "2026-05-04", "runner_id": "r01", "rpe": 3}\n'
         '{"date": "2026-05-05", "runner_id": "r01", "rpe": 4}\n')
     store = ingest(src, tmp_path / "store", workers=1, progress=False)
-    assert (tmp_path / "store/PIPELINE").read_text().startswith(cohort._pipeline() + "\n")
+    assert (tmp_path / "store/PIPELINE").read_text().startswith(cstore._pipeline() + "\n")
     runs, journal = store.runs, store.journal
     assert journal.height == 2
-    monkeypatch.setattr(cohort, "PIPELINE", cohort.PIPELINE + 1)  # (as after an upgrade)
+    monkeypatch.setattr(cstore, "PIPELINE", cstore.PIPELINE + 1)  # (as after an upgrade)
     again = ingest(src, tmp_path / "store", workers=1, progress=False)
     assert (again.last_report.read, again.last_report.skipped) == (3, 0)
     assert again.last_report.journals == 1
-    assert (tmp_path / "store/PIPELINE").read_text().startswith(cohort._pipeline() + "\n")
+    assert (tmp_path / "store/PIPELINE").read_text().startswith(cstore._pipeline() + "\n")
     # the rows of the new reading replace the old ones: nothing doubled
     assert again.runs.height == 3 and again.runs["source_path"].is_unique().all()
     assert (again.runs["ingested_at"] > runs["ingested_at"].max()).all()
@@ -278,9 +277,9 @@ def test_list_of_paths_and_lock(tmp_path):
     paths = [fit_run(tmp_path / "in" / "r09" / f"x{i}.fit", seed=i) for i in range(2)]
     store = ingest([str(p) for p in paths], tmp_path / "store", workers=1, progress=False)
     assert set(store.runs["source_path"]) == {str(p) for p in paths}
-    with cohort._locked(tmp_path / "store"), pytest.raises(RuntimeError, match="another"):
+    with cstore._locked(tmp_path / "store"), pytest.raises(RuntimeError, match="another"):
         ingest(paths, tmp_path / "store", workers=1, progress=False)
-    with cohort._locked(tmp_path / "store"), pytest.raises(RuntimeError, match="waited 1 s"):
+    with cstore._locked(tmp_path / "store"), pytest.raises(RuntimeError, match="waited 1 s"):
         ingest(paths, tmp_path / "store", workers=1, progress=False, lock_timeout_s=1.0)
 
 
@@ -301,7 +300,7 @@ def test_concurrent_ingests_of_one_store_wait_for_each_other(tmp_path):
 KILLER = textwrap.dedent("""
     import sys
     import runlab.cohort as c
-    c.BATCH_FILES = 4
+    c.commit.BATCH_FILES = 4
     c.ingest(sys.argv[1], sys.argv[2], workers=2, progress=False)
 """)
 
@@ -442,7 +441,7 @@ def test_cli_ingest_and_export(tmp_path):
     assert Store(tmp_path / "out").runs["runner_id"][0] == runlab.privacy.pseudonym("r01", "k")
 
 
-def _crash_on_poison(task: cohort._Task) -> dict:
+def _crash_on_poison(task: worker._Task) -> dict:
     """Worker stand-in: dies (like a reader crashing the interpreter) on 'poison' files."""
     if "poison" in task.source_path:
         os._exit(70)
@@ -452,8 +451,8 @@ def _crash_on_poison(task: cohort._Task) -> dict:
 @pytest.mark.slow
 def test_a_file_that_kills_its_worker_is_isolated_and_the_batch_goes_on():
     names = [f"f{i}" for i in range(10)] + ["poison"] + [f"g{i}" for i in range(5)]
-    tasks = iter([cohort._Task(n, n, None, None, f"{i:064d}", "") for i, n in enumerate(names)])
-    results = list(cohort._results_local(tasks, 2, _crash_on_poison))
+    tasks = iter([worker._Task(n, n, None, None, f"{i:064d}", "") for i, n in enumerate(names)])
+    results = list(executors._results_local(tasks, 2, _crash_on_poison))
     assert len(results) == len(names)
     bad = [r for r in results if not r["ok"]]
     assert [(r["source_path"], r["error_type"]) for r in bad] == [("poison", "WorkerCrashed")]
@@ -465,8 +464,8 @@ def test_many_small_commits_are_compacted_without_change(tmp_path, monkeypatch):
     for i in range(9):
         fit_run(src / "r01" / f"run{i}.fit", seed=i, seconds=60)
     (src / "r01" / "bad.fit").write_bytes(b"x")
-    monkeypatch.setattr(cohort, "BATCH_FILES", 1)  # a part per file
-    monkeypatch.setattr(cohort, "COMPACT_PARTS", 4)
+    monkeypatch.setattr(commit, "BATCH_FILES", 1)  # a part per file
+    monkeypatch.setattr(cstore, "COMPACT_PARTS", 4)
     store = ingest(src, tmp_path / "store", workers=1, progress=False)
     assert len(list((tmp_path / "store/runs").glob("part-*.parquet"))) == 1
     assert len(list((tmp_path / "store/errors").glob("part-*.parquet"))) == 1

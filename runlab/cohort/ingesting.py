@@ -1,0 +1,124 @@
+"""The ingest: discover, plan what is new, run the workers, commit."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from runlab.cohort.commit import _Committer
+from runlab.cohort.discovery import _ArchiveBytes, _content, _discover, _Input
+from runlab.cohort.executors import _results_dask, _results_local
+from runlab.cohort.journals import _ingest_journals
+from runlab.cohort.report import IngestReport, _Progress
+from runlab.cohort.store import Store, _locked
+from runlab.cohort.worker import _error_result, _Task
+
+
+def _plan(inputs: list[_Input], state: dict[str, tuple[str, bool]], store: Store,
+          committer: _Committer, retry_errors: bool) -> Iterator[_Task]:
+    """Tasks for the inputs that are new or changed; skips and unreadable files are
+    settled here, duplicates of stored or earlier content go to errors."""
+    by_content = {s: p for p, (s, only_error) in state.items() if not only_error}
+    archives = _ArchiveBytes()
+    try:
+        for item in inputs:
+            sha, data, problem = _content(item, archives)
+            known = state.get(item.source_path)
+            if known is not None and known[0] == sha and not (retry_errors and known[1]):
+                committer.skip()
+                continue
+            task = _Task(item.source_path, item.location, item.member, item.runner_id, sha,
+                         str(store.path), data)
+            if problem is not None:
+                committer.add(_error_result(task, problem))
+                continue
+            first = by_content.get(sha)
+            if first is not None and first != item.source_path:
+                committer.add(_error_result(task, _Duplicate(f"same content as {first}")))
+                continue
+            by_content[sha] = item.source_path
+            yield task
+    finally:
+        archives.close()
+
+
+class _Duplicate(ValueError):
+    pass
+
+
+_Duplicate.__name__ = "DuplicateFile"
+
+
+def ingest(source: str | os.PathLike | Iterable[str | os.PathLike], store: str | os.PathLike,
+           *, runners: Any = None, client: Any = None, workers: int | None = None,
+           progress: bool = True, pseudonymize_key: str | bytes | None = None,
+           retry_errors: bool = False, lock_timeout_s: float = 0.0) -> Store:
+    """Ingest activity files and journals into a parquet :class:`Store`, incrementally.
+
+    Parameters
+    ----------
+    source
+        A folder tree (runner ids from ``<root>/<runner_id>/...``), a bulk-export ``.zip``,
+        one file, or a list of files. Files named like :data:`JOURNAL_PATTERNS` are read
+        as journals; hidden files and :data:`SIDE_FILES` are ignored (and counted).
+    store
+        The store folder (created if needed). It may lie inside ``source``.
+    runners
+        Runner ids by file: a CSV path or frame with columns ``path``, ``runner_id`` (path
+        relative to the source root, absolute, or a bare file name), or a dict. Wins over
+        the folder layout.
+    client
+        A ``dask.distributed.Client``: run on its cluster instead of local processes.
+    workers
+        Local worker processes (default: the number of CPUs).
+    progress
+        Show a progress line on stderr.
+    pseudonymize_key
+        Store runner ids and source paths as keyed hashes (:func:`runlab.privacy.pseudonym`).
+        Use the same key on every run of the same store.
+    retry_errors
+        Read again the files that failed before (after a reader was fixed).
+    lock_timeout_s
+        Seconds to wait for another ingest of the same store to finish (default 0: raise
+        ``RuntimeError`` at once). The waiting ingest then only adds what is still new.
+
+    Returns
+    -------
+    Store
+        The store, with ``last_report`` (:class:`IngestReport`) of this run.
+    """
+    if isinstance(source, (str, os.PathLike)) and not os.path.lexists(source):
+        raise FileNotFoundError(f"{os.fspath(source)}: no such folder, archive or file")
+    st = Store(store)
+    report = IngestReport()
+    t0 = time.monotonic()
+    st.path.mkdir(parents=True, exist_ok=True)
+    with _locked(st.path, lock_timeout_s):
+        st._collect_garbage()
+        inputs = _discover(source, runners, pseudonymize_key, st.path.resolve(), report)
+        activities = [i for i in inputs if i.kind == "activity"]
+        report.files = len(activities)
+        since = st._since()  # rows made before, by another runlab, are read anew
+        _ingest_journals([i for i in inputs if i.kind == "journal"], st, pseudonymize_key,
+                         report, since)
+        state = st._state(since)
+        bar = _Progress(report, progress)
+        committer = _Committer(st, report, bar)
+        tasks = _plan(activities, state, st, committer, retry_errors)
+        if client is not None:
+            results = _results_dask(tasks, client)
+        else:
+            results = _results_local(tasks, workers or os.cpu_count() or 1)
+        try:
+            for result in results:
+                committer.add(result)
+        finally:
+            committer.flush()
+            report.seconds = time.monotonic() - t0
+            bar.close()
+        st._compact()
+        st._collect_garbage()
+    st.last_report = report
+    return st
