@@ -13,19 +13,37 @@ from runlab.errors import ReadError
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    """Print sport, start, duration, distance and average running cadence of each file."""
+    """Print sport, start, duration, distance, pace and running cadence of each file; a file
+    that cannot be read gets one line on stderr. Exit 1 when any failed."""
+    import warnings
+
+    from runlab.errors import RunlabWarning
     from runlab.io import read_activity
 
-    status = 0
+    failed = 0
     for path in args.files:
         try:
-            act = read_activity(path, strict=not args.lenient)
-        except ReadError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            status = 1
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", RunlabWarning)
+                act = read_activity(path, strict=not args.lenient)
+        except (ReadError, OSError) as exc:
+            print(f"error: {_one_line(exc, path)}", file=sys.stderr)
+            failed += 1
             continue
-        print(_describe(act))
-    return status
+        for w in caught:
+            print(f"note: {w.message}", file=sys.stderr)
+        print(_describe(act, args.units), flush=True)
+    if failed and len(args.files) > 1:
+        print(f"{failed} of {len(args.files)} files could not be read", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _one_line(exc: BaseException, path: str) -> str:
+    """An error as one line that names the file (OSError's own text or the reader's)."""
+    if isinstance(exc, OSError) and not isinstance(exc, ReadError):
+        return f"{path}: {exc.strerror or exc}"
+    text = " ".join(str(exc).split())
+    return text if str(path) in text else f"{path}: {text}"
 
 
 def cmd_archive(args: argparse.Namespace) -> int:
@@ -49,22 +67,27 @@ def cmd_archive(args: argparse.Namespace) -> int:
     return 1 if bad else 0
 
 
-def _describe(act) -> str:
+def _describe(act, units: str = "km") -> str:
     import polars as pl
 
+    from runlab.pace import UNITS, format_duration, format_pace
+
     rec = act.records
-    start = rec["timestamp"].min() if rec.height else None
-    duration = (rec["timestamp"].max() - start).total_seconds() if rec.height else 0.0
+    times = rec["timestamp"].drop_nulls()
+    start = times.min() if times.len() else None
+    duration = (times.max() - start).total_seconds() if start is not None else None
     distance = rec["distance_m"].drop_nulls()
+    metres = float(distance.max()) if distance.len() else None
     running = rec.filter(pl.col("cadence_spm") >= 140)["cadence_spm"]  # SCIENCE.md threshold
     lines = [
         f"file:      {act.path}",
         f"sport:     {act.sport or 'unknown'}" + (f" ({act.meta.get('sub_sport')})"
                                                   if act.meta.get("sub_sport") else ""),
-        f"start:     {start:%Y-%m-%d %H:%M:%S} UTC" if start else "start:     -",
-        f"duration:  {int(duration // 3600)}:{int(duration % 3600 // 60):02d}:"
-        f"{int(duration % 60):02d}",
-        f"distance:  {distance.max() / 1000:.2f} km" if distance.len() else "distance:  -",
+        f"start:     {start:%Y-%m-%d %H:%M:%S} UTC" if start else "start:     - (no timestamps)",
+        f"duration:  {format_duration(duration)}",
+        f"distance:  {metres / UNITS[units]:.2f} {units}" if metres else "distance:  -",
+        f"pace:      {format_pace(metres / duration, units)} (elapsed time)"
+        if metres and duration else "pace:      -",
         f"cadence:   {running.mean():.1f} steps/min (running samples)" if running.len()
         else "cadence:   - (no running cadence)",
         f"records:   {rec.height}" + (" (partial: file is damaged)" if act.partial else ""),
@@ -74,10 +97,11 @@ def _describe(act) -> str:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """Run the whole pipeline on the embedded sample and demo cohort; write the report."""
-    from runlab.demo import run_demo
+    from runlab.demo import demo_cached, run_demo
 
-    print("runlab demo: reading the sample runner and the demo cohort "
-          "(the first run simulates and ingests them, about a minute)...", flush=True)
+    print("runlab demo: reading the sample runner and the demo cohort"
+          + (" (cached)..." if demo_cached() else
+             " (this first run simulates and ingests them, about a minute)..."), flush=True)
     result = run_demo(args.out, workers=args.workers)
     print(result.summary())
     return 0
@@ -85,20 +109,30 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_lab(args: argparse.Namespace) -> int:
     """Open JupyterLab on the curated notebooks; jupytext ``.py`` files open as notebooks."""
-    import os
-    import subprocess
-
-    from runlab.lab import lab_command
+    from runlab.lab import lab_command, run_server
 
     cmd, env = lab_command(args.notebooks, port=args.port, open_browser=not args.no_browser,
                            extra=args.extra)
-    return subprocess.call(cmd, env={**os.environ, **env})
+    return run_server(cmd, env)
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
     """Write a clinic (or maintenance) plan as CSV, ICS, FIT workouts and metronome WAVs."""
     from runlab import plan
 
+    if args.cadence is None and args.runs is None:
+        print("error: give the runner's habitual easy-run cadence (--cadence SPM) or their "
+              "runs (--runs STORE|FILE --runner NAME) to derive it", file=sys.stderr)
+        return 2
+    if args.cadence is None:
+        try:
+            history = _runner_runs(args.runs, args.runner)
+        except (OSError, ValueError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        args.cadence = _habitual_easy_cadence(history)
+        print(f"habitual easy-run cadence of {args.runner}: {args.cadence:.0f} steps/min "
+              f"(median of {history.height} runs)", file=sys.stderr)
     try:
         if args.maintenance:
             frame = plan.maintenance(args.start, args.weeks, runner=args.runner,
@@ -176,50 +210,94 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_coach(args: argparse.Namespace) -> int:
     """Serve the coach dashboard with Voila on 127.0.0.1."""
-    import os
-    import signal
-    import subprocess
-
+    from runlab.lab import run_server
     from runlab.widgets.coach import coach_command
 
     cmd, env, cwd = coach_command(store=args.store, journal=args.journal,
                                   exports=args.exports, runner=args.runner, port=args.port,
-                                  open_browser=not args.no_browser)
+                                  open_browser=not args.no_browser, units=args.units)
     print(f"runlab coach: http://127.0.0.1:{args.port}/ (Ctrl-C stops)")
-    proc = subprocess.Popen(cmd, cwd=cwd, env={**os.environ, **env})
-    # pass a SIGTERM on, so Voila stops its kernels and nothing is left running
-    signal.signal(signal.SIGTERM, lambda *_: proc.send_signal(signal.SIGTERM))
-    try:
-        return proc.wait()
-    except KeyboardInterrupt:  # Voila got the Ctrl-C too and is shutting down
-        return proc.wait()
+    return run_server(cmd, env, cwd)
 
 
 def cmd_zone(args: argparse.Namespace) -> int:
     """Print a personal target cadence zone at a pace (runlab.models.targets.cadence_zone)."""
     import warnings
 
-    import polars as pl
-
-    from runlab.errors import ModelError, RunlabWarning
+    from runlab.errors import RunlabWarning
     from runlab.models import cadence_zone
+    from runlab.pace import format_pace, parse_pace
 
-    history = None
-    if args.runs:
-        path = str(args.runs)
-        history = pl.read_parquet(path) if path.endswith(".parquet") else pl.read_csv(path)
     try:
+        speed = parse_pace(args.pace) if args.pace else _speed(args.speed)
+        history = _runner_runs(args.runs, args.runner) if args.runs else None
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", RunlabWarning)
-            zone = cadence_zone(history, args.speed, boost=tuple(args.boost),
-                                height_m=args.height, runner=args.runner)
-    except ModelError as exc:
+            zone = cadence_zone(history, speed, boost=tuple(args.boost), height_m=args.height)
+    except (OSError, ValueError) as exc:  # ModelError is a ValueError
         print(f"error: {exc}", file=sys.stderr)
         return 2
     for w in caught:
         print(f"note: {w.message}", file=sys.stderr)
+    print(f"pace {format_pace(speed, args.units)} ({speed:.2f} m/s): target "
+          f"{zone.target_low_spm:.0f}-{zone.target_high_spm:.0f} steps/min")
     print(zone.explanation)
     return 0
+
+
+def _speed(text: str) -> float:
+    """``--speed`` [m/s]; a pace typed there gets a hint to use ``--pace``."""
+    try:
+        return float(text)
+    except ValueError:
+        hint = f" (for a pace use --pace {text})" if ":" in text else ""
+        raise ValueError(f"invalid speed {text!r}; allowed: a number in m/s{hint}") from None
+
+
+def _runner_runs(path: str, runner: str | None):
+    """Run summaries of one runner from a store folder, a parquet or a CSV file; an
+    unknown runner (or none named when there are several) is refused with the known ids."""
+    import os
+
+    import polars as pl
+
+    from runlab.errors import SchemaError
+
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{path}: no such store or file")
+    if os.path.isdir(path):
+        from runlab.cohort import Store
+
+        runs = Store(path).runs
+    else:
+        runs = pl.read_parquet(path) if str(path).endswith(".parquet") else pl.read_csv(path)
+    missing = {"speed_mps", "cadence_spm"} - set(runs.columns)
+    if missing:
+        raise SchemaError(f"{path}: no run summaries (lacks {', '.join(sorted(missing))})")
+    if "runner_id" not in runs.columns:
+        return runs
+    known = runs["runner_id"].drop_nulls().unique().sort().to_list()
+    if runner is None and len(known) > 1:
+        raise ValueError(f"{path} holds {len(known)} runners; name one with --runner "
+                         f"(e.g. {', '.join(known[:5])})")
+    runner = runner if runner is not None else (known[0] if known else None)
+    if runner not in known:
+        raise ValueError(f"{path}: no runner {runner!r}; known: {', '.join(known[:10])}"
+                         + (f" and {len(known) - 10} more" if len(known) > 10 else ""))
+    return runs.filter(pl.col("runner_id") == runner)
+
+
+def _habitual_easy_cadence(runs) -> float:
+    """Median cadence [steps/min] of a runner's easy runs (all runs when none is marked)."""
+    import polars as pl
+
+    if "easy" in runs.columns and runs["easy"].any():
+        runs = runs.filter(pl.col("easy"))
+    cadence = runs["cadence_spm"].drop_nulls()
+    if not cadence.len():
+        raise ValueError("no run with a cadence to derive the habitual one from; "
+                         "give --cadence")
+    return float(cadence.median())
 
 
 def cmd_journal(args: argparse.Namespace) -> int:
@@ -256,12 +334,21 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _units_option(p: argparse.ArgumentParser) -> None:
+    from runlab.pace import default_units
+
+    p.add_argument("--units", choices=("km", "mi"), default=default_units(),
+                   help="pace and distance per km or per mile (default: RUNLAB_UNITS or the "
+                        "locale; now %(default)s)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="runlab", description="runlab: running technique data, models and notebooks.")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("info", help="describe activity files")
     p.add_argument("files", nargs="+")
+    _units_option(p)
     p.add_argument("--lenient", action="store_true",
                    help="read the sound part of a truncated or damaged file (marked partial)")
     p.set_defaults(func=cmd_info)
@@ -276,8 +363,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--notebooks", default=None, help="folder to open (default: runlab's notebooks)")
     p.add_argument("--port", type=int, default=None)
     p.add_argument("--no-browser", action="store_true")
-    p.add_argument("extra", nargs=argparse.REMAINDER, help="more arguments for jupyter lab")
-    p.set_defaults(func=cmd_lab)
+    p.set_defaults(func=cmd_lab, extra=[])  # unknown options go to jupyter lab (main)
     p = sub.add_parser("plan", help="write a clinic plan: CSV, ICS, FIT workouts, metronome WAVs")
     p.add_argument("--start", required=True, help="first day, YYYY-MM-DD")
     p.add_argument("--weeks", type=int, default=8)
@@ -285,8 +371,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--runner", default="runner")
     p.add_argument("--days", type=int, default=4, help="sessions per week (3-6)")
     p.add_argument("--technique-days", type=int, default=1, choices=(1, 2))
-    p.add_argument("--cadence", type=float, default=160.0,
-                   help="habitual easy-run cadence [steps/min] (maintenance: the target)")
+    p.add_argument("--cadence", type=float, default=None,
+                   help="habitual easy-run cadence [steps/min] (maintenance: the target); "
+                        "else derived from --runs")
+    p.add_argument("--runs", help="store folder or run summaries (CSV/parquet) of --runner: "
+                                  "the median cadence of their easy runs is the habitual one")
     p.add_argument("--boost", type=float, default=0.05, help="target boost, 0-0.15")
     p.add_argument("--maintenance", action="store_true", help="rotating maintenance plan")
     p.add_argument("--metronome-s", type=float, default=120.0, help="WAV length [s]")
@@ -317,9 +406,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-pseudonymize", action="store_true", help="keep runner ids")
     p.set_defaults(func=cmd_export)
     p = sub.add_parser("zone", help="target cadence zone at a pace, from a runner's runs")
-    p.add_argument("--speed", type=float, required=True, help="pace of the zone [m/s]")
-    p.add_argument("--runs", help="run summaries (CSV or parquet): speed_mps, cadence_spm")
-    p.add_argument("--runner", help="runner_id within --runs")
+    at = p.add_mutually_exclusive_group(required=True)
+    at.add_argument("--pace", help="pace of the zone, M:SS[/km|/mi] (bare: per km)")
+    at.add_argument("--speed", help="speed of the zone [m/s]")
+    p.add_argument("--runs", help="store folder (runlab ingest) or run summaries (CSV or "
+                                  "parquet: speed_mps, cadence_spm, runner_id)")
+    p.add_argument("--runner", help="runner_id within --runs (refused if unknown)")
+    _units_option(p)
     p.add_argument("--height", type=float, default=None, help="stature [m]")
     p.add_argument("--boost", type=float, nargs=2, default=(0.05, 0.10), metavar=("LOW", "HIGH"),
                    help="step-up above habitual cadence [fraction] (0.05 0.10)")
@@ -329,6 +422,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--journal", default="coach-journal.csv", help="journal file to append to")
     p.add_argument("--exports", default="coach-exports", help="folder for exported files")
     p.add_argument("--runner", help="runner_id to tune first")
+    _units_option(p)
     p.add_argument("--port", type=int, default=8866)
     p.add_argument("--no-browser", action="store_true")
     p.set_defaults(func=cmd_coach)
@@ -351,7 +445,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown and args.command != "lab":
+        parser.parse_args(argv)  # the usual "unrecognized arguments" message, exit 2
+    if unknown:  # `runlab lab --ip=0.0.0.0` or `runlab lab -- --ip=0.0.0.0`
+        args.extra = [a for a in unknown if a != "--"]
     return args.func(args)
 
 

@@ -23,7 +23,7 @@ from runlab.io import read_activity
 from runlab.journal import read_journal, weekly_ease
 from runlab.report import Section, write_report
 
-__all__ = ["DemoResult", "run_demo"]
+__all__ = ["DemoResult", "run_demo", "demo_cached"]
 
 SAMPLE_RUNNER = "R04"
 #: A technique day of the sample runner with 30-s strides (see data/README.md).
@@ -65,6 +65,24 @@ class DemoResult:
             f"(95 % CI {lo:+.2f} to {hi:+.2f})",
             f"  report: {self.report}",
         ])
+
+
+def demo_cached() -> bool:
+    """True when this runlab's sample, demo cohort and demo store are in the cache already
+    (the demo then only reads them; else it simulates and ingests them first)."""
+    import json
+
+    from runlab import __version__
+
+    base = datasets.cache_dir()
+    for name in ("sample", "demo-cohort"):
+        try:
+            if json.loads((base / name / datasets._MARKER).read_text()).get("runlab") \
+                    != __version__:
+                return False
+        except (OSError, ValueError, AttributeError):
+            return False
+    return (base / "demo-store").is_dir() and (base / "sample-store").is_dir()
 
 
 def run_demo(out_dir: str | os.PathLike = "runlab-report", *,

@@ -13,7 +13,7 @@ import os
 import sys
 from pathlib import Path
 
-__all__ = ["notebooks_dir", "lab_command"]
+__all__ = ["notebooks_dir", "lab_command", "run_server"]
 
 _VIEWER_SETTING = {"defaultViewers": {"python": "Jupytext Notebook"}}
 
@@ -49,3 +49,30 @@ def lab_command(notebooks: str | os.PathLike | None = None, *, port: int | None 
         cmd.append("--allow-root")
     cmd += list(extra or [])
     return cmd, {"JUPYTERLAB_SETTINGS_DIR": str(_settings_dir())}
+
+
+def run_server(cmd: list[str], env: dict[str, str], cwd: str | os.PathLike | None = None,
+               *, grace_s: float = 20.0) -> int:
+    """Run a Jupyter/Voila server until it exits; on SIGTERM or Ctrl-C stop it with SIGTERM
+    (it shuts its kernels down), and kill it after ``grace_s`` if it does not stop."""
+    import signal
+    import subprocess
+
+    proc = subprocess.Popen(cmd, cwd=cwd, env={**os.environ, **env})
+
+    def stop(*_):
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        return proc.wait()
+    except KeyboardInterrupt:  # Jupyter would only ask "Shutdown?" on a lone SIGINT
+        stop()
+        try:
+            return proc.wait(timeout=grace_s)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            return proc.wait()
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -218,7 +218,8 @@ def test_cli_plan_writes_every_file(tmp_path, capsys):
     targets = frame["cadence_target_spm"].drop_nulls().unique().sort()
     assert [w.name for w in wavs] == [f"metronome_{t:.1f}spm.wav" for t in targets]
     assert "16 sessions" in capsys.readouterr().out
-    assert main(["plan", "--start", "2026-03-02", "--out", str(out), "--days", "9"]) == 2
+    assert main(["plan", "--start", "2026-03-02", "--out", str(out), "--days", "9",
+                 "--cadence", "156"]) == 2
     assert "invalid days_per_week 9" in capsys.readouterr().err
 
 

@@ -75,4 +75,4 @@ sorted(p.name for p in out.iterdir())
 # runlab.cues.metronome(zone.target_low_spm, seconds=600).save("metronome.wav")
 # ```
 # With too little data the zone falls back to population values, with a warning.
-# From a terminal: `runlab zone --speed 2.6 --height 1.70`.
+# From a terminal: `runlab zone --pace 6:25 --height 1.70` (or `--pace 10:20/mi`).

@@ -60,5 +60,5 @@ pl.concat(tests).select("runner_id", "date", "mile_time_s", "cadence_spm", "step
 
 # %% [markdown]
 # ## Your data
-# `runlab plan --start 2026-09-01 --weeks 12 --out my-plan/` writes the plan as CSV and
+# `runlab plan --start 2026-09-01 --weeks 12 --cadence 168 --out my-plan/` writes the plan as CSV and
 # ICS, a FIT workout per session and metronome WAVs.

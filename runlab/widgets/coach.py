@@ -44,7 +44,7 @@ def dashboard_notebook(folder: str | os.PathLike | None = None) -> Path:
 def coach_command(*, store: str | os.PathLike | None = None,
                   journal: str | os.PathLike = "coach-journal.csv",
                   exports: str | os.PathLike = "coach-exports", runner: str | None = None,
-                  port: int = 8866, open_browser: bool = True,
+                  port: int = 8866, open_browser: bool = True, units: str | None = None,
                   notebook_dir: str | os.PathLike | None = None
                   ) -> tuple[list[str], dict[str, str], Path]:
     """The Voila command line, environment and working folder that ``runlab coach`` runs.
@@ -57,6 +57,8 @@ def coach_command(*, store: str | os.PathLike | None = None,
         Journal file the dashboard's form appends to.
     exports : path
         Folder for exported workouts, WAVs, calendars and plans.
+    units : {"km", "mi"}, optional
+        Pace unit of the dashboard (``RUNLAB_UNITS``; default: the locale's).
     port : int
         TCP port on 127.0.0.1 (no retries on another port).
     """
@@ -73,4 +75,8 @@ def coach_command(*, store: str | os.PathLike | None = None,
         env["RUNLAB_COACH_STORE"] = str(Path(store).resolve())
     if runner:
         env["RUNLAB_COACH_RUNNER"] = runner
+    if units:
+        from runlab.pace import check_units
+
+        env["RUNLAB_UNITS"] = check_units(units)
     return cmd, env, nb.parent
