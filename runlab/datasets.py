@@ -23,6 +23,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 import polars as pl
@@ -32,7 +33,10 @@ __all__ = ["sample", "sample_store", "demo_cohort", "demo_store", "demo_runs", "
            "SAMPLE_CLIP", "DEMO"]
 
 #: The simulate call behind the sample (``data/README.md`` repeats it).
-SAMPLE = {"n_runners": 8, "weeks": 10, "groups": ["control", "cadence+7.5%"], "seed": 7}
+#: One runner's clinic for the tutorials: no separate baseline week (its week-1 mile is the
+#: baseline test the curriculum reads).
+SAMPLE = {"n_runners": 8, "weeks": 10, "groups": ["control", "cadence+7.5%"], "seed": 7,
+          "baseline_weeks": 0}
 #: How many other runners contribute their baseline-mile sessions to the sample.
 SAMPLE_BASELINE_RUNNERS = 5
 #: The sample runner's phone log (:func:`runlab.simulate.phone_log`, ``phone_pocket.csv``):
@@ -79,7 +83,7 @@ def make_sample(folder: str | os.PathLike, *, workers: int | None = 1) -> Path:
     from runlab import simulate
 
     c = simulate.cohort(SAMPLE["n_runners"], SAMPLE["weeks"], tuple(SAMPLE["groups"]),
-                        seed=SAMPLE["seed"])
+                        seed=SAMPLE["seed"], baseline_weeks=SAMPLE["baseline_weeks"])
     keep = sample_runner(c.runs, c.runners)
     others = [r for r in c.runners["runner_id"].to_list() if r != keep]
     baseline = others[:SAMPLE_BASELINE_RUNNERS]
@@ -207,10 +211,13 @@ def demo_runs(store=None) -> pl.DataFrame:
             .join(runners, on="runner_id", how="left"))
 
 
-def demo_targets(runs: pl.DataFrame | None = None, *, baseline_weeks: int = 2) -> pl.DataFrame:
-    """Each demo runner's cadence target: habitual cadence at their own pace in the first
-    ``baseline_weeks`` weeks (mean of their easy runs) × (1 + their group's boost). The
-    target's pace is their mean running speed (``run_speed_mps``: walk breaks excluded).
+def demo_targets(runs: pl.DataFrame | None = None, *,
+                 baseline_weeks: Sequence[int] = (0,)) -> pl.DataFrame:
+    """Each demo runner's cadence target: habitual cadence at their own pace in the
+    metronome-free baseline (``baseline_weeks``, default week 0: mean of their easy runs
+    and baseline mile) × (1 + their group's boost). Boosted clinic weeks are never used
+    as habitual. The target's pace is their mean running speed there (``run_speed_mps``:
+    walk breaks excluded).
 
     Returns ``runner_id``, ``group``, ``habitual_spm``, ``speed_mps`` (the pace of the
     target) and ``target_spm`` [steps/min].
@@ -219,7 +226,7 @@ def demo_targets(runs: pl.DataFrame | None = None, *, baseline_weeks: int = 2) -
     from runlab.models.cadence import running_speed
 
     base = running_speed(runs).filter(
-        pl.col("week") <= baseline_weeks, pl.col("cadence_spm").is_not_null(),
+        pl.col("week").is_in(list(baseline_weeks)), pl.col("cadence_spm").is_not_null(),
         pl.col("session_type").is_in(["easy", "baseline_test"]))
     return (base.group_by("runner_id", "group", "target_boost")
             .agg(pl.col("cadence_spm").mean().alias("habitual_spm"),

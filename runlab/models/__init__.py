@@ -4,6 +4,8 @@
   with :meth:`CadenceSpeed.predict` for habitual cadence at a pace;
 - :func:`stride` — step length against speed, cadence/step-length elasticities, speed-change
   decomposition and an overstriding indicator;
+- :func:`clinic_effect` — the clinic's effect per phase and group (difference in
+  differences at matched speed, t intervals with Satterthwaite df);
 - :mod:`progression` — cadence over weeks by group, retention, target attainment, comfort and
   RPE (ordinal), walk–run ratio progression, baseline-mile change;
 - :mod:`targets` — a personal target cadence zone (:func:`targets.cadence_zone`).
@@ -18,6 +20,7 @@ from runlab.models import progression, targets
 from runlab.models.cadence import CadenceSpeed, cadence_speed, population_cadence
 from runlab.models.progression import (
     baseline_mile,
+    clinic_effect,
     comfort,
     retention,
     rpe,
@@ -34,6 +37,7 @@ __all__ = [
     "baseline_mile",
     "cadence_speed",
     "cadence_zone",
+    "clinic_effect",
     "comfort",
     "population_cadence",
     "progression",

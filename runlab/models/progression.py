@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -28,6 +27,7 @@ import polars as pl
 from scipy import stats
 
 from runlab.errors import ModelError, RunlabWarning
+from runlab.models._result import ModelResult
 from runlab.models._tidy import (
     centre_within,
     coef_frame,
@@ -36,16 +36,17 @@ from runlab.models._tidy import (
     ols_by,
     params_frame,
     random_frame,
-    random_frame_empty,
     require,
     to_pandas,
     usable,
 )
 from runlab.models.cadence import running_rows, running_speed
+from runlab.models.clinic import clinic_effect
 
 __all__ = [
     "ModelResult",
     "cadence",
+    "clinic_effect",
     "retention",
     "target_attainment",
     "comfort",
@@ -59,30 +60,6 @@ __all__ = [
 RUNNER = "runner_id"
 _MILE_OUTCOMES = ("cadence_spm", "speed_mps", "mile_time_s", "step_length_m", "heart_rate_bpm",
                   "rpe")
-
-
-@dataclass(frozen=True)
-class ModelResult:
-    """Tidy results of a progression model.
-
-    Attributes
-    ----------
-    fixed : polars.DataFrame
-        ``term``, ``estimate``, ``std_error``, ``statistic``, ``p_value``, ``ci_low``,
-        ``ci_high``, ``n`` (plus extra columns documented per function).
-    model : statsmodels results (or a dict of them, :func:`baseline_mile`)
-    random : polars.DataFrame
-        ``term``, ``variance``, ``sd``, ``corr`` (empty without random effects).
-    per_runner : polars.DataFrame or None
-    summary : polars.DataFrame or None
-        Function-specific derived table (trend per week and group, shares, thresholds...).
-    """
-
-    fixed: pl.DataFrame
-    model: Any
-    random: pl.DataFrame = field(default_factory=random_frame_empty)
-    per_runner: pl.DataFrame | None = None
-    summary: pl.DataFrame | None = None
 
 
 # ---------------------------------------------------------------------------------------
