@@ -39,6 +39,7 @@ import polars as pl
 from runlab.activity import Activity
 from runlab.errors import CorruptFileError, NotAnActivityError, ReadError, UnsupportedFormatError
 from runlab.io import _records, _times
+from runlab.io._text import check_csv_columns, header_record
 from runlab.io.sniff import csv_separator
 
 __all__ = ["read_csv", "read_activity_bytes", "UNIT_TARGETS", "QUANTITIES"]
@@ -180,8 +181,9 @@ def read_activity_bytes(data: bytes, path: str, *, columns: dict[str, str] | Non
     """An :class:`~runlab.activity.Activity` from CSV bytes (``meta["profile"]`` tells which
     layout was recognised)."""
     text = _decode(data, path)
-    first = text.split("\n", 1)[0]
+    first = header_record(text)
     sep = separator or csv_separator(first)
+    check_csv_columns(first, path, separator=sep)  # before polars allocates per column
     if columns is None and first.replace(" ", "").startswith("Type,LocalNumber,Message"):
         return _fit_csv(text, path)
     try:
