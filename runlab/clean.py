@@ -34,6 +34,7 @@ import numpy as np
 import polars as pl
 
 from runlab import schema
+from runlab._series import centred_mean, epoch_us, run_lengths, seconds_since, timestamps
 from runlab.errors import DataRepairWarning, SchemaError
 
 __all__ = ["clean", "repair_notes", "hampel", "cadence_unit_factor", "run_lengths",
@@ -251,7 +252,7 @@ def _arrays(frame: pl.DataFrame) -> dict[str, np.ndarray]:
     """The columns :func:`clean` works on as float64 arrays (NaN for null), ``t`` = seconds
     since the first sample, and flag columns already present (after resampling)."""
     a = {c: frame[c].to_numpy().astype(np.float64) for c in _FLOATS}
-    a["t"] = _seconds_since(frame["timestamp"])
+    a["t"] = seconds_since(frame["timestamp"])
     for c in _BOOLS:
         if c in frame.columns:
             a[c] = frame[c].to_numpy().astype(bool)
@@ -315,7 +316,7 @@ def _derive_motion(a: dict[str, np.ndarray]) -> None:
             with np.errstate(invalid="ignore", divide="ignore"):
                 raw = np.where(dt > 0, np.diff(dist[good]) / dt, np.nan)
             speed = np.full(len(t), np.nan)
-            speed[good] = _centred_mean(np.concatenate([[raw[0]], raw]), 1)  # tames jitter
+            speed[good] = centred_mean(np.concatenate([[raw[0]], raw]), 1)  # tames jitter
             speed_derived = True
     if not np.isfinite(dist).any() and np.isfinite(speed).any():
         dt = np.diff(t, prepend=t[:1])
@@ -419,7 +420,7 @@ def _resample(frame: pl.DataFrame, step_s: float, gap_s: float) -> pl.DataFrame:
     """Linear interpolation onto a regular grid; no grid points inside gaps > ``gap_s``."""
     if frame.height < 2:
         return frame
-    t = _seconds_since(frame["timestamp"])
+    t = seconds_since(frame["timestamp"])
     grid = np.arange(0.0, t[-1] + 1e-9, step_s)
     k = np.clip(np.searchsorted(t, grid, side="right") - 1, 0, len(t) - 1)
     k1 = np.minimum(k + 1, len(t) - 1)
@@ -477,29 +478,6 @@ def _pauses(a: dict[str, np.ndarray], timestamp: pl.Series, events: pl.DataFrame
     return moving, sample_s
 
 
-def epoch_us(timestamp: pl.Series) -> np.ndarray:
-    """Microseconds since 1970 (UTC) of a datetime Series, as int64, without a query."""
-    a = timestamp.to_numpy()
-    if a.dtype.kind != "M":
-        a = timestamp.cast(schema.TIMESTAMP).to_numpy()
-    return a.astype("datetime64[us]").view(np.int64)
-
-
-def timestamps(name: str, us: np.ndarray) -> pl.Series:
-    """A UTC ``Datetime("us")`` Series from microseconds since 1970 (inverse of
-    :func:`epoch_us`)."""
-    return pl.Series(name, np.asarray(us, dtype=np.int64)).cast(schema.TIMESTAMP)
-
-
-def _seconds_since(timestamp: pl.Series, origin: pl.Series | None = None) -> np.ndarray:
-    """Seconds from the first value of ``origin`` (default ``timestamp``) [s], float64."""
-    us = epoch_us(timestamp).astype(np.float64)
-    if us.size == 0:
-        return us
-    ref = us if origin is None else epoch_us(origin).astype(np.float64)
-    return (us - ref[0]) / 1e6
-
-
 def _timer_events(events: pl.DataFrame | None, timestamp: pl.Series
                   ) -> tuple[np.ndarray, np.ndarray]:
     """Times of timer start/stop events [s since the first record] and whether each stops."""
@@ -509,31 +487,11 @@ def _timer_events(events: pl.DataFrame | None, timestamp: pl.Series
         if col not in events.columns:
             raise SchemaError(f"events frame lacks column {col!r}; has {events.columns}")
     kind = events["event_type"].to_numpy().astype(str)
-    t = _seconds_since(events["timestamp"], timestamp)
+    t = seconds_since(events["timestamp"], timestamp)
     keep = ((events["event"].to_numpy().astype(str) == "timer")
             & np.isin(kind, list(_TIMER_STOP | _TIMER_START)) & np.isfinite(t))
     order = np.argsort(t[keep], kind="stable")
     return t[keep][order], np.isin(kind[keep][order], list(_TIMER_STOP))
-
-
-def _centred_mean(x: np.ndarray, half_window: float, t: np.ndarray | None = None
-                  ) -> np.ndarray:
-    """Centred moving average ignoring NaN: ``half_window`` samples either side, or, with
-    sample times ``t`` [s], all samples within ``half_window`` seconds (smart recording)."""
-    ok = np.isfinite(x)
-    c_sum = np.concatenate([[0.0], np.cumsum(np.where(ok, x, 0.0))])
-    c_cnt = np.concatenate([[0], np.cumsum(ok)])
-    n = x.size
-    if t is None:
-        i = np.arange(n)
-        lo = np.clip(i - int(half_window), 0, n)
-        hi = np.clip(i + int(half_window) + 1, 0, n)
-    else:
-        lo = np.searchsorted(t, t - half_window, side="left")
-        hi = np.searchsorted(t, t + half_window, side="right")
-    cnt = c_cnt[hi] - c_cnt[lo]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(cnt > 0, (c_sum[hi] - c_sum[lo]) / np.maximum(cnt, 1), np.nan)
 
 
 def _grade(a: dict[str, np.ndarray], window_s: float, distance_m: float
@@ -542,7 +500,7 @@ def _grade(a: dict[str, np.ndarray], window_s: float, distance_m: float
     alt = a["altitude_m"]
     if not np.isfinite(alt).any():
         return alt, np.full(alt.size, np.nan)
-    smooth = np.where(np.isfinite(alt), _centred_mean(alt, window_s / 2, a["t"]), np.nan)
+    smooth = np.where(np.isfinite(alt), centred_mean(alt, window_s / 2, a["t"]), np.nan)
     dist = np.fmax.accumulate(np.nan_to_num(a["distance_m"], nan=-np.inf))
     dist = np.where(np.isfinite(dist), dist, 0.0)  # forward-filled, never runs backwards
     lo = np.searchsorted(dist, dist - distance_m / 2, side="left")
@@ -615,16 +573,6 @@ def run_thresholds(cadence_spm: np.ndarray, *, min_samples: int = 60,
     bimodal = (min(w0[k], w1[k]) >= 0.05 * c.size and m1[k] - m0[k] >= min_gap_spm
                and band_spm[0] <= split <= band_spm[1])
     return (split + 5.0, split - 5.0) if bimodal else (RUN_ENTER_SPM, RUN_LEAVE_SPM)
-
-
-def run_lengths(label: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Start index and length of each run of equal values in ``label``."""
-    if label.size == 0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    change = np.flatnonzero(label[1:] != label[:-1]) + 1
-    starts = np.concatenate([[0], change])
-    lengths = np.diff(np.concatenate([starts, [label.size]]))
-    return starts, lengths
 
 
 def _merge_short(label: np.ndarray, sample_s: np.ndarray, min_s: float) -> np.ndarray:
