@@ -29,7 +29,7 @@ from pathlib import Path
 import polars as pl
 
 __all__ = ["sample", "sample_store", "demo_cohort", "demo_store", "demo_runs", "demo_targets",
-           "demo_journal_runs", "make_sample", "cache_dir", "SAMPLE", "SAMPLE_PHONE",
+           "demo_simulation", "demo_journal_runs", "make_sample", "cache_dir", "SAMPLE", "SAMPLE_PHONE",
            "SAMPLE_CLIP", "DEMO"]
 
 #: The simulate call behind the sample (``data/README.md`` repeats it).
@@ -46,7 +46,9 @@ SAMPLE_PHONE = {"spm": 168.0, "seconds": 30.0, "placement": "pocket", "seed": 7}
 #: ``clip_week6.mp4``): 4 s at their week-6 easy-run cadence (retrained, about +6 %).
 SAMPLE_CLIP = {"spm": 178.0, "seconds": 4.0, "loudness_db": -16.0, "seed": 7}
 #: The simulate call behind the demo cohort.
-DEMO = {"n_runners": 24, "weeks": 12, "groups": ["control", "cadence+7.5%"], "seed": 2026}
+#: Week 0 is the metronome-free baseline, weeks 1-10 the clinic, 11-12 follow-up.
+DEMO = {"n_runners": 24, "weeks": 12, "groups": ["control", "cadence+7.5%"], "seed": 2026,
+        "baseline_weeks": 1, "clinic_weeks": 10}
 _MARKER = ".runlab-complete.json"
 _REPO_DATA = Path(__file__).resolve().parent.parent / "data"
 
@@ -108,6 +110,16 @@ def sample() -> Path:
     return _cached("sample", recipe, lambda tmp: make_sample(tmp))
 
 
+def demo_simulation():
+    """The demo cohort in memory (:data:`DEMO`), with its truth
+    (:meth:`runlab.simulate.Cohort.truth`)."""
+    from runlab import simulate
+
+    return simulate.cohort(DEMO["n_runners"], DEMO["weeks"], tuple(DEMO["groups"]),
+                           seed=DEMO["seed"], baseline_weeks=DEMO["baseline_weeks"],
+                           clinic_weeks=min(DEMO["clinic_weeks"], DEMO["weeks"]))
+
+
 def demo_cohort(path: str | os.PathLike | None = None, *, workers: int | None = None) -> Path:
     """A simulated 24-runner × 12-week cohort (:data:`DEMO`), written on first use.
 
@@ -126,12 +138,9 @@ def demo_cohort(path: str | os.PathLike | None = None, *, workers: int | None = 
         ``<path>/<runner_id>/<date>_<session>.fit`` (and some ``.tcx``/``.gpx``),
         ``journal.csv``, ``runners.csv`` and ``runs_truth.csv``.
     """
-    from runlab import simulate
 
     def make(tmp: Path) -> Path:
-        c = simulate.cohort(DEMO["n_runners"], DEMO["weeks"], tuple(DEMO["groups"]),
-                            seed=DEMO["seed"])
-        return c.write(tmp, workers=workers)
+        return demo_simulation().write(tmp, workers=workers)
 
     target = Path(path) if path is not None else None
     return _cached("demo-cohort", {"demo": DEMO}, make, target)

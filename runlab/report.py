@@ -17,7 +17,7 @@ from pathlib import Path
 import altair as alt
 import polars as pl
 
-__all__ = ["Section", "write_report", "table_html"]
+__all__ = ["Section", "write_report", "table_html", "format_p"]
 
 
 @dataclass
@@ -30,10 +30,22 @@ class Section:
     tables: list[tuple[str, pl.DataFrame]] = field(default_factory=list)
 
 
+def format_p(p: float | None) -> str:
+    """A p-value as text: ``"< 0.001"`` below 0.001 (never ``"0.0"``), else 3 decimals."""
+    if p is None or p != p:
+        return ""
+    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+
+
 def table_html(frame: pl.DataFrame, *, max_rows: int = 30, digits: int = 2) -> str:
-    """An HTML table of ``frame`` (first ``max_rows`` rows, floats rounded to ``digits``)."""
+    """An HTML table of ``frame`` (first ``max_rows`` rows, floats rounded to ``digits``,
+    p-value columns as :func:`format_p` text)."""
+    pcols = [c for c, t in frame.schema.items()
+             if t.is_float() and (c == "p_value" or c.endswith("_p_value"))]
     shown = frame.head(max_rows).with_columns(
-        [pl.col(c).round(digits) for c, t in frame.schema.items() if t.is_float()])
+        [pl.col(c).map_elements(format_p, return_dtype=pl.String) for c in pcols]).with_columns(
+        [pl.col(c).round(digits) for c, t in frame.schema.items()
+         if t.is_float() and c not in pcols])
     head = "".join(f"<th>{html.escape(c)}</th>" for c in shown.columns)
     body = "".join(
         "<tr>" + "".join(f"<td>{'' if v is None else html.escape(str(v))}</td>" for v in row)

@@ -166,3 +166,14 @@ def test_comfort_and_rpe_vary_between_runners():
     c = simulate.cohort(40, 6, seed=11)
     means = c.journal.group_by("runner_id").agg(pl.col("comfort").mean(), pl.col("rpe").mean())
     assert means["comfort"].std() > 0.3 and means["rpe"].std() > 0.4
+
+
+def test_p_values_print_as_text_never_zero():
+    from runlab.report import format_p, table_html
+
+    assert format_p(0.0) == "< 0.001" and format_p(1e-12) == "< 0.001"
+    assert format_p(0.0123) == "0.012" and format_p(None) == ""
+    page = table_html(pl.DataFrame({"term": ["a", "b"], "p_value": [0.0, 0.2],
+                                    "estimate": [0.0, 1.234]}))
+    assert "<td>&lt; 0.001</td>" in page and "<td>0.2</td>" not in page
+    assert "<td>0.200</td>" in page and "<td>0.0</td>" in page  # estimates stay numbers

@@ -119,6 +119,8 @@ def _outcomes(p: pl.DataFrame, runner: dict, groups: tuple[str, ...], clinic_wee
     speed = (runner["easy_speed_mps"] * (1 + 0.004 * (week - 1))
              * (1 - 0.006 * np.clip(heat - 18, 0, None)) * np.exp(rng.normal(0, 0.04, n)))
     boost = _boost_fraction(runner, week, clinic_weeks)
+    # the mile that opens the clinic comes before any metronome session: no boost yet
+    boost = np.where((kind == "baseline_test") & (week <= 1), 0.0, boost)
     if model == "mixed":
         speed = runner["easy_speed_mps"] + rng.normal(0, 0.25, n)
         speed_c = speed - speed.mean()
