@@ -415,9 +415,13 @@ def _journal(seed: int, n_runners: int = 30, sessions: int = 20) -> pl.DataFrame
     week = np.tile(np.arange(sessions) // 2, n_runners).astype(float)
     temp = rng.normal(20, 6, n)
     hum = rng.uniform(30, 90, n)
-    latent = 0.25 * week - 0.08 * temp - 0.02 * hum + rng.logistic(size=n)
+    runner = rng.normal(0, 0.8, n_runners)  # a runner-level variance on the latent scale
+    group = np.arange(n_runners) % 2
+    latent = (0.25 * week - 0.08 * temp - 0.02 * hum + 0.6 * np.repeat(group, sessions)
+              + np.repeat(runner, sessions) + rng.logistic(size=n))
     comfort_level = np.digitize(latent, [-4.0, -3.0, -2.0, -1.0]) + 1
     return pl.DataFrame({"runner_id": np.repeat([f"r{i}" for i in range(n_runners)], sessions),
+                         "group": np.repeat(np.where(group == 1, "clinic", "control"), sessions),
                          "week": week, "temperature_c": temp, "humidity_pct": hum,
                          "comfort": comfort_level, "rpe": 11 - comfort_level})
 
@@ -430,8 +434,12 @@ def test_comfort_and_rpe_ordinal_recover_signs():
     assert est["temperature_c"] == pytest.approx(-0.08, abs=0.04)
     assert fit.summary["term"].to_list() == ["1|2", "2|3", "3|4", "4|5"]
     assert fit.summary["estimate"].is_sorted()
-    assert fit.model.cov_type == "cluster"
-    assert fit.fixed["odds_ratio"][0] == pytest.approx(np.exp(est["week"]))
+    assert fit.fixed["term"].to_list() == ["group[T.clinic]", "week", "temperature_c",
+                                           "humidity_pct"]
+    group = fit.fixed.row(0, named=True)
+    assert group["ci_low"] < 0.6 < group["ci_high"]
+    assert fit.model.cov_type == "bias_reduced" and fit.fixed["df"].to_list() == [29.0] * 4
+    assert fit.fixed["odds_ratio"][1] == pytest.approx(np.exp(est["week"]))
     slope = rpe(journal).fixed.filter(pl.col("term") == "week")["estimate"][0]
     assert slope == pytest.approx(-est["week"], abs=1e-4)
 
@@ -446,6 +454,13 @@ def test_comfort_errors():
         comfort(_journal(19).with_columns(pl.col("comfort").cast(pl.String)))
     with pytest.raises(ModelError, match="do not vary"):
         comfort(_journal(19).with_columns(temperature_c=pl.lit(20.0)))
+    with pytest.raises(ModelError, match="group=None"):
+        comfort(_journal(19).drop("group"))
+    # clustered standard errors are refused with too few runners
+    with pytest.raises(ModelError, match="at least 12"):
+        comfort(_journal(19, n_runners=8, sessions=20))
+    single = comfort(_journal(19).filter(pl.col("group") == "clinic"), group=None)
+    assert single.fixed["term"].to_list() == ["week", "temperature_c", "humidity_pct"]
 
 
 def test_walk_run_progression_in_doublings_per_week():
