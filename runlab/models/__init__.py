@@ -10,7 +10,8 @@
 - :mod:`targets` — a personal target cadence zone (:func:`targets.cadence_zone`);
 - :mod:`inference` — :func:`compare` (likelihood-ratio test on ML refits, AIC/BIC),
   :func:`icc` (ICC and variance components, parametric-bootstrap intervals),
-  :func:`effect_sizes` (standardised effects), the minimum runners per group and clusters.
+  :func:`effect_sizes` (standardised effects), the minimum runners per group and clusters;
+- :mod:`planning` — :func:`power` of a clinic design by simulation and :func:`sample_size`.
 
 Mixed-model fixed effects have t intervals on Satterthwaite degrees of freedom (``df``).
 
@@ -24,6 +25,7 @@ from runlab.models import inference, ordinal, progression, targets
 from runlab.models.cadence import CadenceSpeed, cadence_speed, population_cadence
 from runlab.models.inference import compare, effect_sizes, icc
 from runlab.models.ordinal import comfort, rpe
+from runlab.models.planning import Design, power, sample_size
 from runlab.models.progression import (
     baseline_mile,
     retention,
@@ -34,6 +36,7 @@ from runlab.models.stride import Stride, stride
 from runlab.models.targets import CadenceZone, cadence_zone
 
 __all__ = [
+    "Design",
     "CadenceSpeed",
     "CadenceZone",
     "Stride",
@@ -47,9 +50,11 @@ __all__ = [
     "inference",
     "ordinal",
     "population_cadence",
+    "power",
     "progression",
     "retention",
     "rpe",
+    "sample_size",
     "stride",
     "target_attainment",
     "targets",
