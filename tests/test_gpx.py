@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import xml.etree.ElementTree as ET
 
 import numpy as np
 import polars as pl
 import pytest
-from conftest import check_scanner, corpus_params
+from conftest import check_scanner, corpus_params, scanned
 
 from runlab import schema
 from runlab.errors import (
@@ -22,7 +23,7 @@ from runlab.errors import (
 )
 from runlab.geo import step_distances_m
 from runlab.io import read_activity, read_bytes_activity
-from runlab.io._xml import parse
+from runlab.io._xml_safe import parse
 from runlab.io.gpx import cadence_per_leg, write_gpx
 
 UTC = dt.UTC
@@ -293,7 +294,7 @@ def test_huge_xml_is_refused_before_parsing():
 def test_not_gpx_root_and_empty_track():
     with pytest.raises(ReadError, match="root element <kml>"):
         parse_root = parse(b"<kml/>", "a.kml")
-        from runlab.io._xml import check_root
+        from runlab.io._xml_safe import check_root
 
         check_root(parse_root, ["gpx"], "a.kml", "GPX")
     with pytest.raises(NotAnActivityError, match="no track points"):
@@ -306,9 +307,7 @@ def test_not_gpx_root_and_empty_track():
 def test_fast_scanner_equals_full_parser_on_corpus(corpus, rel, fact):
     data = (corpus / rel).read_bytes()
     if fact.get("error"):
-        from runlab.io import _xml
-
-        assert _xml._scan(_xml._prepare(data, "x"), "Trackpoint", {}, (), (), ()) is None
+        assert scanned(data, "Trackpoint", {}) is None
         return
     check_scanner(data, rel)  # documents it does not vouch for go to the full parser
 
@@ -338,10 +337,8 @@ def test_fast_scanner_is_used_for_device_files(corpus):
     '<gpx xmlns="{ns}"><trk><trkseg><trkpt lat="1" lon="2" xmlns:y="u"></trkpt></trkseg></trk></gpx>',
 ])
 def test_fast_scanner_steps_aside(doc):
-    from runlab.io import _xml
-
     data = doc.format(ns=GPX11).encode()
-    assert _xml._scan(data, "trkpt", {"ele": "altitude_m"}, ("time",), ("lat",), ("trk",)) is None
+    assert scanned(data, "trkpt", {"ele": "altitude_m"}, ("time",), ("lat",), ("trk",)) is None
 
 
 @pytest.mark.parametrize("bad", ['<trkpt lat="1" lon="2">', '<trkpt lat="1" lon="2"><ele>1</ele>',
@@ -415,11 +412,9 @@ VARIANTS = [
 
 @pytest.mark.parametrize(("doc", "fast_expected"), VARIANTS)
 def test_scanner_and_full_parser_agree_on_variants(doc, fast_expected):
-    from runlab.io import _xml
-
     data = doc.format(ns=GPX11, tpx=TPX1).encode("latin-1")
-    _xml.parse(data, "x")  # every variant is well-formed
+    parse(data, "x")  # every variant is well-formed
     fast = check_scanner(data, "x")  # (compares with expat's reading)
     assert (fast is not None) == fast_expected
     if fast is not None:
-        assert _xml.ET.tostring(fast.root).count(b"trkpt") == 0
+        assert ET.tostring(fast.root).count(b"trkpt") == 0
