@@ -8,7 +8,7 @@ import numpy as np
 import polars as pl
 
 from runlab import schema
-from runlab.clean import _centred_mean, epoch_us, run_lengths, timestamps
+from runlab._series import centred_mean, epoch_us, run_lengths, timestamps
 from runlab.errors import ReadError, SchemaError
 
 __all__ = ["steps", "step_records", "STEP_BAND_HZ", "STEP_METHODS", "MIN_IMU_RATE_HZ"]
@@ -332,7 +332,7 @@ def _peak_steps(magnitude: np.ndarray, rate_hz: float, *, min_prominence_mps2: f
 
     sos = signal.butter(2, STEP_BAND_HZ, btype="bandpass", fs=rate_hz, output="sos")
     y = signal.sosfiltfilt(sos, magnitude) if magnitude.size > 30 else magnitude
-    rms = np.sqrt(_centred_mean(y * y, int(2.0 * rate_hz)))
+    rms = np.sqrt(centred_mean(y * y, int(2.0 * rate_hz)))
     peaks, props = signal.find_peaks(y, distance=max(1, int(0.25 * rate_hz)),
                                      prominence=min_prominence_mps2)
     prominence = props["prominences"]
