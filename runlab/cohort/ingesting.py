@@ -14,7 +14,7 @@ from runlab.cohort.journals import _ingest_journals
 from runlab.cohort.report import IngestReport, _Progress
 from runlab.cohort.store import Store, _locked
 from runlab.cohort.worker import _error_result, _Task
-from runlab.errors import UnnamedRunnerError
+from runlab.errors import DuplicateFile, UnnamedRunnerError
 
 
 def _plan(inputs: list[_Input], state: dict[str, tuple[str, bool]], store: Store,
@@ -39,7 +39,7 @@ def _plan(inputs: list[_Input], state: dict[str, tuple[str, bool]], store: Store
                 continue
             first = by_content.get(sha)
             if first is not None and first != item.source_path:
-                committer.add(_error_result(task, _Duplicate(f"same content as {first}")))
+                committer.add(_error_result(task, DuplicateFile(f"same content as {first}")))
                 continue
             by_content[sha] = item.source_path
             yield task
@@ -64,17 +64,10 @@ def _refuse_unnamed(inputs: list[_Input]) -> None:
             "named after them; nothing was written")
 
 
-class _Duplicate(ValueError):
-    pass
-
-
-_Duplicate.__name__ = "DuplicateFile"
-
-
 def ingest(source: str | os.PathLike | Iterable[str | os.PathLike], store: str | os.PathLike,
-           *, runners: Any = None, runner: str | None = None, client: Any = None, workers: int | None = None,
-           progress: bool = True, pseudonymize_key: str | bytes | None = None,
-           retry_errors: bool = False, lock_timeout_s: float = 0.0) -> Store:
+           *, runners: Any = None, runner: str | None = None, client: Any = None,
+           workers: int | None = None, progress: bool = True,
+           pseudonymize_key: str | bytes | None = None, retry_errors: bool = False, lock_timeout_s: float = 0.0) -> Store:
     """Ingest activity files and journals into a parquet :class:`Store`, incrementally.
 
     Parameters
