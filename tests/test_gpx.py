@@ -12,6 +12,7 @@ import polars as pl
 import pytest
 from conftest import check_scanner, corpus_params, scanned
 
+import runlab
 from runlab import schema
 from runlab.errors import (
     CorruptFileError,
@@ -187,7 +188,10 @@ def test_cluetrust_gpxdata_and_gpx10_speed():
     assert rec["cadence_spm"].to_list() == [170, 172]
     assert rec["temperature_c"].to_list() == [21.5, None]
     assert rec["distance_m"].to_list() == [0, 11.5]  # the file's, not derived
-    assert rec["speed_mps"].to_list() == [11.5 / 4, 11.5 / 4]
+    assert rec["speed_mps"].to_list() == [None, None]  # readers derive nothing
+    out = runlab.clean(rec)
+    assert out["speed_mps"].to_list() == [11.5 / 4, 11.5 / 4]  # from the file's distance
+    assert out["speed_derived"].all() and not out["distance_derived"].any()
 
 
 def test_multiple_tracks_segments_missing_ele_and_speed_derivation():
@@ -203,10 +207,13 @@ def test_multiple_tracks_segments_missing_ele_and_speed_derivation():
     assert rec["altitude_m"].null_count() == 8
     assert act.events["timestamp"].dt.minute().to_list() == [10, 20]
     assert act.events["event_type"].to_list() == ["marker", "marker"]
+    assert rec["distance_m"].null_count() == rec["speed_mps"].null_count() == 8
+    out = runlab.clean(rec, act.events, hampel_half_window=0)  # (no spike filter)
+    assert out["distance_derived"].all() and out["speed_derived"].all()
     step = float(step_distances_m([0, 1e-4], [0, 0])[1])
-    assert rec["distance_m"][2] == pytest.approx(2 * step)
-    # central difference over ±2 samples: the 2nd point spans t=0..3 min, 0..step*2 + jump
-    assert rec["speed_mps"][0] == pytest.approx(2 * step / 120)
+    assert out["distance_m"][2] == pytest.approx(2 * step)
+    # central difference over ±2 samples: the 1st point spans t=0..2 min, 0..step*2
+    assert out["speed_mps"][0] == pytest.approx(2 * step / 120)
     assert rec["elapsed_s"][-1] == 21 * 60
 
 

@@ -76,14 +76,14 @@ def _write_parquet(frame: pl.DataFrame, path: Path, *, durable: bool = True) -> 
     ``durable`` also fsyncs the file and its folder (survives a power cut, ~10 ms). Records
     files skip that; the commit of the runs that name them syncs them all at once first.
     """
-    from runlab.journal import _atomic_write
+    from runlab._files import atomic_write
 
     buf = io.BytesIO()
     # zstd level 1: same size as the default level here at 80 % of the CPU time
     frame.write_parquet(buf, compression="zstd", compression_level=1, statistics=True)
     path.parent.mkdir(parents=True, exist_ok=True)
     if durable:
-        _atomic_write(path, buf.getvalue())
+        atomic_write(path, buf.getvalue())
         return
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
     try:
@@ -249,7 +249,7 @@ class Store:
         by another (:func:`_pipeline`) and count as not stored. Recorded in ``PIPELINE``
         by the first ingest of each runlab, before it reads anything, so an interrupted
         ingest resumes."""
-        from runlab.journal import _atomic_write
+        from runlab._files import atomic_write
 
         marker = self.path / "PIPELINE"
         with contextlib.suppress(FileNotFoundError, ValueError):
@@ -257,7 +257,7 @@ class Store:
             if made_by == _pipeline():
                 return datetime.fromisoformat(since)
         since = _now()
-        _atomic_write(marker, f"{_pipeline()}\n{since.isoformat()}\n".encode())
+        atomic_write(marker, f"{_pipeline()}\n{since.isoformat()}\n".encode())
         return since
 
     def _state(self, since: datetime) -> dict[str, tuple[str, bool]]:
@@ -321,22 +321,18 @@ def _utc(value: Any) -> datetime:
 def _locked(path: Path, timeout_s: float = 0.0) -> Iterator[None]:
     """Exclusive lock of a store for one writer (released by the OS if the process dies);
     waits up to ``timeout_s`` for another writer to finish."""
-    import fcntl
+    from filelock import Timeout
+
+    from runlab._files import file_lock
 
     path.mkdir(parents=True, exist_ok=True)
-    deadline = time.monotonic() + timeout_s
-    with open(path / ".lock", "a+") as fh:
-        while True:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise RuntimeError(f"{path}: another ingest is writing this store"
-                                       + (f" (waited {timeout_s:.0f} s)" if timeout_s else ""))\
-                        from None
-                time.sleep(0.2)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    lock = file_lock(path / ".lock", timeout_s)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise RuntimeError(f"{path}: another ingest is writing this store"
+                           + (f" (waited {timeout_s:.0f} s)" if timeout_s else "")) from None
+    try:
+        yield
+    finally:
+        lock.release()

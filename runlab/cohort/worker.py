@@ -11,7 +11,7 @@ import polars as pl
 from runlab import schema
 from runlab.cohort.store import RECORDS_STORED, _records_path, _write_parquet
 from runlab.errors import ReadError, UnsupportedFormatError
-from runlab.io.sniff import is_phone_log
+from runlab.io.imu import is_phone_log
 
 
 @dataclass(frozen=True)

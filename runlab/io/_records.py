@@ -8,11 +8,8 @@ import polars as pl
 
 from runlab import schema
 from runlab.errors import NotAnActivityError
-from runlab.geo import step_distances_m
 
-__all__ = ["meta", "finish_records", "derive_speed_mps", "cadence_to_spm",
-           "SPEED_HALF_WINDOW", "PER_LEG_MEDIAN_MAX", "lower_sport"]
-
+__all__ = ["meta", "finish_records", "cadence_to_spm", "PER_LEG_MEDIAN_MAX", "lower_sport"]
 
 
 def meta(fmt: str, records: pl.DataFrame, warnings: list[str], *, sport: str | None = None,
@@ -22,31 +19,6 @@ def meta(fmt: str, records: pl.DataFrame, warnings: list[str], *, sport: str | N
             "start_time": records["timestamp"].min(),
             "local_time_offset_s": offset_s, "creator": creator, "partial": False,
             "warnings": warnings, **extra}
-
-
-#: Half-width of the centred window of :func:`derive_speed_mps` [samples].
-SPEED_HALF_WINDOW = 2
-
-
-def derive_speed_mps(distance_m: np.ndarray, elapsed_s: np.ndarray,
-                     half_window: int = SPEED_HALF_WINDOW) -> np.ndarray:
-    """Speed from cumulative distance and time, smoothed over a centred window [m/s].
-
-    ``speed[i] = (d[i+k] - d[i-k]) / (t[i+k] - t[i-k])`` with ``k = half_window`` (the
-    window shrinks at the ends): a central difference over 2k+1 samples, which at 1 Hz
-    averages out the 2–5 m jitter of consumer GPS fixes without lagging the pace. Samples
-    whose window has no time span or a missing value get NaN.
-    """
-    n = len(distance_m)
-    if n < 2:
-        return np.full(n, np.nan)
-    i = np.arange(n)
-    lo, hi = np.clip(i - half_window, 0, n - 1), np.clip(i + half_window, 0, n - 1)
-    dt = elapsed_s[hi] - elapsed_s[lo]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        speed = (distance_m[hi] - distance_m[lo]) / dt
-    speed[~(dt > 0)] = np.nan
-    return speed
 
 
 #: A median raw cadence below this is per leg [1/min]: per-leg running cadence is 75–100 and
@@ -74,10 +46,9 @@ def finish_records(cols: dict[str, np.ndarray], times: pl.Series, path: str,
     """Canonical records from parsed point columns and their times.
 
     Sorts by time (stable), merges points that share a timestamp (first non-missing value
-    of each column wins; TCX writers repeat the lap-boundary point), adds ``elapsed_s``,
-    derives ``distance_m`` from positions (haversine, :mod:`runlab.geo`) and ``speed_mps``
-    from distance (:func:`derive_speed_mps`) when the file has none, and conforms to
-    :data:`runlab.schema.RECORDS`. When no point has a time, all are kept in file order with
+    of each column wins; TCX writers repeat the lap-boundary point), adds ``elapsed_s`` and
+    conforms to :data:`runlab.schema.RECORDS`. Nothing is derived: a file without speed or
+    distance gives null columns, which :func:`runlab.clean` fills (and flags). When no point has a time, all are kept in file order with
     null timestamps; when only some have one, those without are left out (with a warning).
     """
     n = len(times)
@@ -112,7 +83,6 @@ def finish_records(cols: dict[str, np.ndarray], times: pl.Series, path: str,
                           for c, dtype in schema.RECORDS.items()] + list(series.values()))
     if has_time.any() and (t[1:] == t[:-1]).any():
         frame = _merge_repeats(frame, warnings)
-    frame = _derive_motion(frame, warnings)
     return schema.conform(frame, "records")
 
 
@@ -151,38 +121,6 @@ def _merge_repeats(frame: pl.DataFrame, warnings: list[str]) -> pl.DataFrame:
         warnings.append(f"{int((same & ~merge).sum())} points share a time with a different "
                         "point; kept")
     return frame
-
-
-def _derive_motion(frame: pl.DataFrame, warnings: list[str]) -> pl.DataFrame:
-    has = {c for c in frame.columns if frame[c].null_count() < frame.height}
-    if "distance_m" not in has and {"lat_deg", "lon_deg"} <= has:
-        dist = _bridge_gaps(frame["lat_deg"].to_numpy(), frame["lon_deg"].to_numpy())
-        frame = frame.with_columns(pl.Series("distance_m", dist).fill_nan(None))
-        warnings.append("distance_m derived from positions (haversine)")
-        has.add("distance_m")
-    if "speed_mps" not in has and "distance_m" in has and frame["elapsed_s"].null_count() == 0:
-        dist = frame["distance_m"].to_numpy().astype(np.float64)
-        speed = derive_speed_mps(dist, frame["elapsed_s"].to_numpy())
-        frame = frame.with_columns(pl.Series("speed_mps", speed).fill_nan(None))
-        warnings.append(f"speed_mps derived from distance (central difference over "
-                        f"{2 * SPEED_HALF_WINDOW + 1} samples)")
-    return frame
-
-
-def _bridge_gaps(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-    """Cumulative distance; a run of points without a fix is bridged from the last fix."""
-    ok = np.isfinite(lat) & np.isfinite(lon)
-    if not ok.any():
-        return np.full(lat.size, np.nan)
-    fixed = np.flatnonzero(ok)
-    hop = np.zeros(fixed.size)
-    hop[1:] = step_distances_m(lat[fixed], lon[fixed])[1:]
-    cum_at_fix = np.cumsum(hop)
-    # every point carries the distance of the last fix at or before it; NaN before the first
-    last_fix = np.maximum.accumulate(np.where(ok, np.arange(lat.size), -1))
-    out = np.where(last_fix >= 0, cum_at_fix[np.searchsorted(fixed, np.maximum(last_fix, 0))],
-                   np.nan)
-    return out
 
 
 def lower_sport(value: str | None, table: dict[str, str]) -> str | None:

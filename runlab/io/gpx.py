@@ -13,10 +13,9 @@ records are the ``trkpt`` of every track and segment, sorted by time:
   from ``atemp`` or ``gpxdata:temp``; ``speed_mps`` from GPX 1.0 ``speed`` or TPX v2 ``speed``;
   ``power_w`` from the ``power`` extension (Garmin/Strava); ``distance_m`` from
   ``gpxdata:distance``;
-- otherwise ``distance_m`` is the haversine sum of the positions (:mod:`runlab.geo`; a stretch
-  without a fix is bridged from the last fix) and ``speed_mps`` a central difference of it
-  over 5 samples (:func:`runlab.io._records.derive_speed_mps`), both noted in
-  ``meta["warnings"]``.
+- nothing else: a track without speed or distance has null ``speed_mps``/``distance_m``.
+  :func:`runlab.clean` derives them from the positions (flagged ``speed_derived``,
+  ``distance_derived``).
 
 Cadence rule (``meta["cadence_unit"]``): GPX ``cad`` is "revolutions per minute" in the
 Garmin schema, and for running the writers that matter put one leg's strides/min there (the

@@ -5,10 +5,10 @@ Reading
 ``read_activity_bytes(data, path, activity=None)`` returns one :class:`~runlab.activity.Activity`:
 
 - records: one row per ``Trackpoint`` of every lap and track, merged where a writer repeats
-  the lap-boundary point (same ``Time``); ``distance_m`` from ``DistanceMeters`` (else from
-  positions, haversine), ``speed_mps`` from ``ns3:TPX/Speed`` (else a 5-sample central
-  difference of distance, see :func:`runlab.io._records.derive_speed_mps`), ``power_w`` from
-  ``TPX/Watts``, ``heart_rate_bpm`` from ``HeartRateBpm`` (v2 ``Value`` or v1 text).
+  the lap-boundary point (same ``Time``); ``distance_m`` from ``DistanceMeters``,
+  ``speed_mps`` from ``ns3:TPX/Speed``, ``power_w`` from ``TPX/Watts``, ``heart_rate_bpm``
+  from ``HeartRateBpm`` (v2 ``Value`` or v1 text). Nothing is derived: where the file has
+  no speed or distance the column is null and :func:`runlab.clean` derives it (flagged).
 - cadence: ``TPX/RunCadence`` is per leg (strides/min) and is doubled to steps/min.
   The trackpoint ``Cadence`` element is a bike's crank rpm in the schema: for ``Biking`` it
   goes to an extra ``cadence_rpm`` column; for other sports (some writers put running cadence
