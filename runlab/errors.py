@@ -14,11 +14,14 @@ __all__ = [
     "TruncatedFileError",
     "UnsupportedFormatError",
     "NotAnActivityError",
+    "UnnamedRunnerError",
     "FileTooLargeError",
     "UnsafeArchiveError",
     "SchemaError",
     "JournalError",
     "ModelError",
+    "WorkerCrashed",
+    "DuplicateFile",
     "RunlabWarning",
     "DataRepairWarning",
 ]
@@ -64,6 +67,11 @@ class SchemaError(ValueError):
     """A frame does not match a canonical schema; the message names the column."""
 
 
+class UnnamedRunnerError(ValueError):
+    """Activity files an ingest would store with no runner (no mapping, runner folder or
+    ``runner=``); refused before anything is written."""
+
+
 class JournalError(ValueError):
     """Journal rows that break the journal schema; ``problems`` lists (line, field, message)."""
 
@@ -74,6 +82,16 @@ class JournalError(ValueError):
 
 class ModelError(ValueError):
     """A model cannot be fitted honestly: too little data, missing columns, no convergence."""
+
+
+class WorkerCrashed(RuntimeError):
+    """A worker process died reading a file (killed, out of memory, a crash in native
+    code); a batch records it against the file as ``WorkerCrashed`` and goes on."""
+
+
+class DuplicateFile(ValueError):
+    """A file with the same content as a file already read (or stored); a batch records it
+    as ``DuplicateFile`` and reads it once."""
 
 
 class RunlabWarning(UserWarning):

@@ -1,4 +1,4 @@
-"""Gait structure of a session: run/walk/stop segments, walk–run pattern, strides, hills.
+"""Bouts of a cleaned session: run/walk/stop segments, walk–run pattern, strides, hills.
 
 All functions take cleaned records (:func:`runlab.clean`) and return polars frames with
 units in the column names. Segment ``duration_s`` is the recorded time of its samples
@@ -14,10 +14,9 @@ from runlab import schema
 from runlab._series import centred_mean, epoch_us, run_lengths, timestamps
 from runlab.errors import SchemaError
 
-__all__ = ["segments", "walk_run_pattern", "strides", "hills", "steps", "step_records",
-           "footfalls", "footfall_summary", "PATTERNS", "STEP_BAND_HZ", "FOOTFALL_BAND_HZ"]
+__all__ = ["segments", "walk_run_pattern", "strides", "hills", "PATTERNS"]
 
-#: The clinic's walk–run progressions (run minutes : walk minutes), CLINIC.md / SCIENCE.md.
+#: The clinic's walk–run progressions (run minutes : walk minutes), as beginners' walk–run programmes progress (``docs/clinic.md``).
 PATTERNS = {"1:1": 1.0, "2:1": 2.0, "3:1": 3.0}
 _GAITS = ("run", "walk", "stop")
 
@@ -45,7 +44,7 @@ def _episode_frame(cleaned: pl.DataFrame, starts: np.ndarray, ends: np.ndarray,
     """One row per episode ``starts[i]..ends[i]`` (inclusive sample indexes).
 
     Cadence and speed are time-weighted means (weights ``sample_s``); step length is
-    ``speed / (cadence / 60)`` of those means (SCIENCE.md); distance is the rise of
+    ``speed / (cadence / 60)`` of those means; distance is the rise of
     ``distance_m`` over the episode; ``gait`` the most frequent label. ``extra`` maps a
     column name to ``("span" | "mean" | "given", values)``: range or time-weighted mean of
     per-sample ``values`` over each episode, or one given value per episode.
@@ -290,237 +289,3 @@ def hills(cleaned: pl.DataFrame, *, min_grade_pct: float = 3.0, min_gain_m: floa
 
 def _empty_episodes(extra: dict) -> pl.DataFrame:
     return pl.DataFrame(schema={**_SEGMENT_SCHEMA, **extra})
-
-
-# --- steps from a phone accelerometer (issue 15) -----------------------------------------------
-
-#: Step-frequency band [Hz]: 42–240 steps/min covers slow walking to sprinting.
-STEP_BAND_HZ = (0.7, 4.0)
-
-
-def steps(imu: pl.DataFrame, *, band_hz: tuple[float, float] = STEP_BAND_HZ,
-          rate_hz: float = 100.0, min_prominence_mps2: float = 0.3,
-          relative_prominence: float = 0.25, max_gap_s: float = 0.5) -> pl.DataFrame:
-    """Step events from a phone's accelerometer (:func:`runlab.read_imu` frame).
-
-    Method (orientation-free, so a pocket, armband or hand all work):
-
-    1. the acceleration magnitude ``|a|`` is interpolated onto a regular ``rate_hz`` grid
-       (phones sample irregularly; gaps over ``max_gap_s`` are left out);
-    2. a zero-phase 2nd-order Butterworth band-pass ``band_hz`` (0.7–4 Hz, i.e. 42–240
-       steps/min) removes gravity, drift and hand tremor;
-    3. peaks at least 0.25 s apart whose prominence exceeds both ``min_prominence_mps2``
-       and ``relative_prominence`` × the local RMS of the filtered signal (±2 s) are step
-       candidates — the threshold adapts to how hard the phone is shaken;
-    4. of two candidates closer than 0.6 × the local step interval (median of the
-       surrounding intervals), the weaker is dropped (heel-strike double bumps).
-
-    Returns
-    -------
-    polars.DataFrame
-        One row per step: ``time_s`` [s from the first sample], ``timestamp`` (UTC, null
-        for a relative clock), ``interval_s`` (time since the previous step; null for the
-        first of a bout) and ``prominence_mps2`` [m/s²].
-    """
-    from scipy import signal
-
-    for col in ("time_s", "acc_x_mps2", "acc_y_mps2", "acc_z_mps2"):
-        if col not in imu.columns:
-            raise SchemaError(f"expected an IMU frame (runlab.read_imu) with column {col!r}; "
-                              f"has {imu.columns}")
-    t = imu["time_s"].to_numpy().astype(np.float64)
-    acc = imu.select("acc_x_mps2", "acc_y_mps2", "acc_z_mps2").to_numpy().astype(np.float64)
-    empty = pl.DataFrame(schema={"time_s": pl.Float64, "timestamp": schema.TIMESTAMP,
-                                 "interval_s": pl.Float64, "prominence_mps2": pl.Float64})
-    if t.size < 2 or t[-1] - t[0] < 2.0:
-        return empty
-    grid = np.arange(t[0], t[-1], 1.0 / rate_hz)
-    magnitude = np.interp(grid, t, np.linalg.norm(acc, axis=1))
-    k = np.clip(np.searchsorted(t, grid, side="right") - 1, 0, t.size - 2)
-    in_gap = (t[k + 1] - t[k]) > max_gap_s
-    magnitude[in_gap] = np.median(magnitude)  # flat through gaps: no steps there
-    sos = signal.butter(2, band_hz, btype="bandpass", fs=rate_hz, output="sos")
-    y = signal.sosfiltfilt(sos, magnitude)
-    y[in_gap] = 0.0
-    half = int(2.0 * rate_hz)
-    rms = np.sqrt(centred_mean(y * y, half))
-    peaks, props = signal.find_peaks(y, distance=max(1, int(0.25 * rate_hz)),
-                                     prominence=min_prominence_mps2)
-    prominence = props["prominences"]
-    strong = prominence >= relative_prominence * rms[peaks]
-    peaks, prominence = peaks[strong], prominence[strong]
-    keep = _drop_double_bumps(grid[peaks], prominence)
-    at = grid[peaks][keep]
-    interval = np.diff(at, prepend=np.nan)
-    interval[interval > 2.0] = np.nan  # a new bout after a 2-s pause
-    stamps = imu["timestamp"]
-    if stamps.null_count() == stamps.len():
-        ts = pl.Series("timestamp", [None] * at.size, dtype=schema.TIMESTAMP)
-    else:
-        first_us = epoch_us(stamps.drop_nulls().head(1))[0] - int(round(t[0] * 1e6))
-        ts = timestamps("timestamp", first_us + np.round(at * 1e6).astype(np.int64))
-    return pl.DataFrame([pl.Series("time_s", at), ts,
-                         pl.Series("interval_s", interval, nan_to_null=True),
-                         pl.Series("prominence_mps2", prominence[keep])])
-
-
-def _drop_double_bumps(at: np.ndarray, strength: np.ndarray, *, fraction: float = 0.6,
-                       neighbours: int = 4) -> np.ndarray:
-    """Mask of peaks kept: of two closer than ``fraction`` × the local median interval,
-    the weaker goes."""
-    if at.size < 3:
-        return np.ones(at.size, dtype=bool)
-    gaps = np.diff(at)
-    pad = np.pad(gaps, neighbours, mode="edge")
-    local = np.median(np.lib.stride_tricks.sliding_window_view(pad, 2 * neighbours + 1),
-                      axis=1)  # local median interval around each gap
-    keep = np.ones(at.size, dtype=bool)
-    last = 0
-    for i in range(1, at.size):  # sequential by nature; steps are few (≤ 4 per second)
-        if at[i] - at[last] < fraction * local[i - 1]:
-            if strength[i] > strength[last]:
-                keep[last] = False
-                last = i
-            else:
-                keep[i] = False
-        else:
-            last = i
-    return keep
-
-
-def step_records(step_events: pl.DataFrame, *, every_s: float = 1.0, window_steps: int = 4,
-                 max_gap_s: float = 2.0, start_time=None) -> pl.DataFrame:
-    """Canonical records (:data:`runlab.schema.RECORDS`) with ``cadence_spm`` from steps.
-
-    On a grid of ``every_s`` seconds, cadence is 60 / the median interval of the
-    ``window_steps`` steps either side [steps/min], and 0 where the nearest step is more
-    than ``max_gap_s`` away (standing). All other sensors are null, so :func:`runlab.clean`,
-    :func:`segments`, :func:`runlab.summarize` and the charts work on phone data.
-
-    Timestamps are the steps' own (absolute phone clock) or ``start_time`` + ``time_s``;
-    with neither, they count from 1970-01-01 UTC (a relative clock).
-    """
-    for col in ("time_s", "timestamp", "interval_s"):
-        if col not in step_events.columns:
-            raise SchemaError(f"expected step events (runlab.gait.steps) with column {col!r}; "
-                              f"has {step_events.columns}")
-    at = step_events["time_s"].to_numpy().astype(np.float64)
-    if at.size < 2:
-        return schema.empty("records")
-    grid = np.arange(np.floor(at[0]), at[-1] + every_s, every_s)
-    interval = np.diff(at)
-    mid = (at[1:] + at[:-1]) / 2  # each interval sits between its two steps
-    pos = np.searchsorted(mid, grid)
-    lo = np.clip(pos - window_steps, 0, interval.size)
-    hi = np.clip(pos + window_steps, 0, interval.size)
-    valid = interval <= max_gap_s
-    med = np.array([np.median(interval[a:b][valid[a:b]]) if valid[a:b].any() else np.nan
-                    for a, b in zip(lo, hi, strict=True)])
-    nearest = np.min(np.abs(at[np.clip(np.searchsorted(at, grid)[:, None] + [-1, 0], 0,
-                                       at.size - 1)] - grid[:, None]), axis=1)
-    cadence = np.where(nearest <= max_gap_s, 60.0 / med, 0.0)
-    cadence = np.where(np.isfinite(cadence), cadence, 0.0)
-    stamps = step_events["timestamp"]
-    if start_time is not None:
-        origin_us = int(round(start_time.timestamp() * 1e6))
-    elif stamps.null_count() == 0:  # absolute phone clock: time_s 0 is this instant
-        origin_us = int(epoch_us(stamps)[0] - round(at[0] * 1e6))
-    else:
-        origin_us = 0  # relative clock: from 1970-01-01 UTC
-    rec = pl.DataFrame([timestamps("timestamp", origin_us + np.round(grid * 1e6)
-                                   .astype(np.int64)),
-                        pl.Series("elapsed_s", grid - grid[0]),
-                        pl.Series("cadence_spm", cadence)])
-    return schema.conform(rec, "records")
-
-
-# --- footfalls from sound (issue 15) -----------------------------------------------------------
-
-#: Footfall band [Hz]: the thud of a landing sits in the low mids; wind rumble is below it.
-FOOTFALL_BAND_HZ = (60.0, 5000.0)
-
-
-def footfalls(audio, *, band_hz: tuple[float, float] = FOOTFALL_BAND_HZ,
-              window_s: float = 0.010, hop_s: float = 0.0025, min_interval_s: float = 0.25,
-              rise_db: float = 6.0, min_above_floor_db: float = 10.0) -> pl.DataFrame:
-    """Footfall onsets and their loudness from the sound of a run.
-
-    ``audio`` is an :class:`runlab.io.audio.Audio` (:func:`runlab.io.audio.read_audio`: a
-    WAV file or a video's soundtrack).
-
-    Method: band-pass ``band_hz`` (4th-order Butterworth, zero phase) → short-time RMS level
-    [dBFS] over ``window_s`` windows every ``hop_s`` → onset strength = rise of the level
-    over the previous 20 ms. An onset is a local maximum of the strength that rises at
-    least ``rise_db`` above the median strength of the surrounding 2 s (adaptive to the
-    noise), reaches ``min_above_floor_db`` over the noise floor (the 20th percentile level
-    of the recording), and is at least ``min_interval_s`` after the previous one (240
-    steps/min at most). Its time is the start of the window where the level first climbs
-    halfway (in dB) from the level before the onset to the peak that follows.
-
-    Loudness is the footfall's peak RMS level within 60 ms of the onset [dBFS]: quieter
-    landings score lower (the clinic's "landing quietness"). Levels are relative to the
-    recording — compare sessions recorded with the same phone at the same distance.
-
-    Returns
-    -------
-    polars.DataFrame
-        One row per footfall: ``time_s`` [s], ``loudness_db`` [dBFS], ``interval_s`` (to the
-        previous footfall, null for the first or after a 2-s pause) and ``cadence_spm``
-        (60 / interval).
-    """
-    from scipy import signal
-
-    x = np.asarray(audio.samples, dtype=np.float64)
-    fs = float(audio.rate_hz)
-    empty = pl.DataFrame(schema={"time_s": pl.Float64, "loudness_db": pl.Float64,
-                                 "interval_s": pl.Float64, "cadence_spm": pl.Float64})
-    if x.size < int(0.5 * fs):
-        return empty
-    hi = min(band_hz[1], 0.45 * fs)
-    sos = signal.butter(4, (band_hz[0], hi), btype="bandpass", fs=fs, output="sos")
-    y = signal.sosfiltfilt(sos, x)
-    win, hop = max(1, int(round(window_s * fs))), max(1, int(round(hop_s * fs)))
-    power = np.lib.stride_tricks.sliding_window_view(y * y, win)[::hop].mean(axis=1)
-    level = 10.0 * np.log10(power + 1e-12)  # dBFS of each window
-    lag = max(1, int(round(0.020 / hop_s)))
-    strength = np.r_[np.zeros(lag), level[lag:] - level[:-lag]]
-    floor = np.percentile(level, 20)
-    span = int(round(1.0 / hop_s))
-    local = signal.medfilt(strength, 2 * (span // 2) + 1) if strength.size > span else \
-        np.full(strength.size, np.median(strength))
-    peaks, _ = signal.find_peaks(strength, height=local + rise_db,
-                                 distance=max(1, int(min_interval_s / hop_s)))
-    after = max(1, int(round(0.060 / hop_s)))
-    peak_level = np.array([level[p:p + after].max() for p in peaks]) if peaks.size else \
-        np.zeros(0)
-    loud = peak_level >= floor + min_above_floor_db
-    peaks, peak_level = peaks[loud], peak_level[loud]
-    onsets = np.empty(peaks.size)
-    for i, p in enumerate(peaks):  # onsets are few (≤ 4 per second)
-        before = level[max(0, p - lag)]
-        half = before + 0.5 * (peak_level[i] - before)
-        seg = level[max(0, p - lag):p + after]
-        first = int(np.argmax(seg >= half))
-        onsets[i] = ((max(0, p - lag) + first) * hop + win / 2) / fs  # exact hop, not hop_s
-    interval = np.diff(onsets, prepend=np.nan)
-    interval[interval > 2.0] = np.nan
-    with np.errstate(invalid="ignore", divide="ignore"):
-        cadence = 60.0 / interval
-    return pl.DataFrame([pl.Series("time_s", onsets), pl.Series("loudness_db", peak_level),
-                         pl.Series("interval_s", interval, nan_to_null=True),
-                         pl.Series("cadence_spm", cadence, nan_to_null=True)])
-
-
-def footfall_summary(found: pl.DataFrame) -> pl.DataFrame:
-    """One row per recording: ``footfalls``, ``cadence_spm`` (60 / median interval),
-    ``loudness_db`` (median) and ``loudness_p90_db`` (the loudest tenth) [dBFS], and
-    ``loudness_sd_db`` (how even the landings are) — for comparing sessions."""
-    interval = found["interval_s"].drop_nulls()
-    return pl.DataFrame({
-        "footfalls": [found.height],
-        "cadence_spm": [60.0 / interval.median() if interval.len() else None],
-        "loudness_db": [found["loudness_db"].median()],
-        "loudness_p90_db": [found["loudness_db"].quantile(0.9) if found.height else None],
-        "loudness_sd_db": [found["loudness_db"].std() if found.height > 1 else None],
-    }, schema={"footfalls": pl.Int64, "cadence_spm": pl.Float64, "loudness_db": pl.Float64,
-               "loudness_p90_db": pl.Float64, "loudness_sd_db": pl.Float64})
