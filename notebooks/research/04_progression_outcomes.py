@@ -22,7 +22,6 @@
 
 # %%
 import altair as alt
-import numpy as np
 import polars as pl
 
 from runlab import charts, datasets, models, simulate
@@ -38,14 +37,14 @@ effect.summary.join(sim.truth().select("phase", "group", truth_pct="effect_pct")
 
 # %% [markdown]
 # ## Do the intervals cover the truth?
-# Forty simulated studies like the demo (24 runners, 12 weeks; missed sessions, dropout,
+# Fifteen simulated studies like the demo (24 runners, 12 weeks; missed sessions, dropout,
 # weather, walk breaks), each fitted with `clinic_effect`: the share of 95 % intervals that
 # contain the true population effect should be near 95 %. (`benchmarks/validate_clinic.py`
 # runs 400 such studies, files written and read back, and the no-effect case.)
 
 # %%
 rows = []
-for seed in range(40):
+for seed in range(15):
     study = simulate.cohort(24, 12, seed=10_000 + seed)
     fit = models.progression.clinic_effect(study.runs, phases=study.phases)
     rows.append(fit.summary.join(study.truth(), on=["phase", "group"]).with_columns(
@@ -62,8 +61,8 @@ alt.Chart(studies.filter(pl.col("phase") == "end")).mark_rule().encode(
     y=alt.Y("seed:O", title="simulated study"),
     x=alt.X("ci_low_pct:Q", title="clinic effect, end of clinic [% of baseline]"),
     x2="ci_high_pct:Q", color="covered:N") + alt.Chart(
-    pl.DataFrame({"truth": [float(np.mean(studies["population_pct"].filter(
-        studies["phase"] == "end")))]})).mark_rule(color="black").encode(x="truth:Q")
+    studies.filter(pl.col("phase") == "end").select(pl.col("population_pct").mean())
+).mark_rule(color="black").encode(x="population_pct:Q")
 
 # %% [markdown]
 # ## Week by week
