@@ -60,7 +60,7 @@ import tempfile
 from pathlib import Path
 
 plan = runlab.plan.clinic("2026-08-03", weeks=2, runner="R04",
-                          habitual_cadence=zone.habitual_spm, boost=0.05)
+                          habitual_cadence_spm=zone.habitual_spm, boost=0.05)
 technique = plan.filter(pl.col("session_type") == "technique").row(0, named=True)
 out = Path(tempfile.mkdtemp())
 workout = cues.fit_workout(technique, out / "technique.fit")
