@@ -18,21 +18,24 @@ def cmd_info(args: argparse.Namespace) -> int:
     import warnings
 
     from runlab.errors import RunlabWarning
-    from runlab.io import read_activity
+    from runlab.isolation import IsolatedPool, WorkerCrashed, read_activity_isolated
 
     failed = 0
-    for path in args.files:
-        try:
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always", RunlabWarning)
-                act = read_activity(path, strict=not args.lenient)
-        except (ReadError, OSError) as exc:
-            print(f"error: {_one_line(exc, path)}", file=sys.stderr)
-            failed += 1
-            continue
-        for w in caught:
-            print(f"note: {w.message}", file=sys.stderr)
-        print(_describe(act, args.units), flush=True)
+    with IsolatedPool(1) as pool:  # each file read in a worker, under hard limits
+        for path in args.files:
+            try:
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always", RunlabWarning)
+                    act = read_activity_isolated(path, strict=not args.lenient, pool=pool,
+                                                 time_limit_s=args.time_limit_s,
+                                                 memory_limit_mib=args.memory_limit_mib)
+            except (ReadError, OSError, WorkerCrashed) as exc:
+                print(f"error: {_one_line(exc, path)}", file=sys.stderr)
+                failed += 1
+                continue
+            for w in caught:
+                print(f"note: {w.message}", file=sys.stderr)
+            print(_describe(act, args.units), flush=True)
     if failed and len(args.files) > 1:
         print(f"{failed} of {len(args.files)} files could not be read", file=sys.stderr)
     return 1 if failed else 0
@@ -169,7 +172,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         store = ingest(args.source if len(args.source) > 1 or not args.source else
                        args.source[0], args.store, runners=args.runners, client=client,
                        workers=args.workers, progress=not args.quiet,
-                       pseudonymize_key=key, retry_errors=args.retry_errors)
+                       pseudonymize_key=key, retry_errors=args.retry_errors,
+                       time_limit_s=args.time_limit_s, memory_limit_mib=args.memory_limit_mib)
     except (OSError, RuntimeError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -342,6 +346,15 @@ def _units_option(p: argparse.ArgumentParser) -> None:
                         "locale; now %(default)s)")
 
 
+def _limit_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--time-limit-s", type=float, default=None,
+                   help="wall-clock limit of reading one file [s] (default 10 + 5 per MiB; "
+                        "0: none)")
+    p.add_argument("--memory-limit-mib", type=float, default=None,
+                   help="memory cap of reading one file [MiB] (default 1024 + 64 per MiB; "
+                        "0: none)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="runlab", description="runlab: running technique data, models and notebooks.")
@@ -351,6 +364,7 @@ def build_parser() -> argparse.ArgumentParser:
     _units_option(p)
     p.add_argument("--lenient", action="store_true",
                    help="read the sound part of a truncated or damaged file (marked partial)")
+    _limit_options(p)
     p.set_defaults(func=cmd_info)
     p = sub.add_parser("archive", help="list the activities of a bulk-export zip (in memory)")
     p.add_argument("file")
@@ -389,6 +403,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--key-env", help="pseudonymise runner ids with the key in this env variable")
     p.add_argument("--retry-errors", action="store_true", help="read failed files again")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    _limit_options(p)
     p.set_defaults(func=cmd_ingest)
     p = sub.add_parser("export", help="copy a store for sharing: masked, pseudonymised")
     p.add_argument("store")

@@ -17,7 +17,8 @@ from runlab.activity import Activity
 from runlab.errors import ReadError, UnsupportedFormatError
 from runlab.io.sniff import detect_bytes
 
-__all__ = ["read", "read_activity", "read_bytes_activity", "MAX_FILE_BYTES"]
+__all__ = ["read", "read_activity", "read_bytes_activity", "MAX_FILE_BYTES", "read_isolated",
+           "read_activity_isolated"]
 
 #: Largest file (after decompression) runlab reads: 512 MiB — a 24-hour 1 Hz FIT file
 #: with every sensor is ~15 MiB, so anything near this is not an activity.
@@ -38,6 +39,8 @@ def read(path: str | os.PathLike, **kwargs) -> pl.DataFrame:
 
     The format is found from the content, not the extension. Raises a
     :class:`~runlab.errors.ReadError` subclass naming the file for anything it cannot read.
+    For files from people you do not trust, :func:`read_isolated` reads in a worker
+    process under a time limit and a memory cap.
     """
     return read_activity(path, **kwargs).records
 
@@ -89,3 +92,6 @@ def _gunzip(data: bytes, name: str) -> bytes:
     if not d.eof:
         raise CorruptFileError(name, "gzip stream is truncated")
     return out
+
+
+from runlab.isolation import read_activity_isolated, read_isolated  # noqa: E402
