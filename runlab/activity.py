@@ -47,12 +47,6 @@ class Activity:
 
         return clean(self.records, events=self.events, **kwargs)
 
-    def summarize(self, **kwargs) -> pl.DataFrame:
-        """One-row run summary: :func:`runlab.summarize` of this activity."""
-        from runlab.metrics import summarize
-
-        return summarize(self, **kwargs)
-
     def __repr__(self) -> str:
         return (f"Activity({self.path!r}, sport={self.sport!r}, records={self.records.height}, "
                 f"laps={self.laps.height}, events={self.events.height}"

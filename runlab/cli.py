@@ -79,7 +79,13 @@ def _describe(act, units: str = "km") -> str:
     times = rec["timestamp"].drop_nulls()
     start = times.min() if times.len() else None
     duration = (times.max() - start).total_seconds() if start is not None else None
-    distance = rec["distance_m"].drop_nulls()
+    distance, derived = rec["distance_m"].drop_nulls(), ""
+    if not distance.len() and rec["lat_deg"].drop_nulls().len():  # clean derives it
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            distance, derived = act.clean()["distance_m"].drop_nulls(), " (from positions)"
     metres = float(distance.max()) if distance.len() else None
     running = rec.filter(pl.col("cadence_spm") >= 140)["cadence_spm"]  # SCIENCE.md threshold
     lines = [
@@ -88,7 +94,8 @@ def _describe(act, units: str = "km") -> str:
                                                   if act.meta.get("sub_sport") else ""),
         f"start:     {start:%Y-%m-%d %H:%M:%S} UTC" if start else "start:     - (no timestamps)",
         f"duration:  {format_duration(duration)}",
-        f"distance:  {metres / UNITS[units]:.2f} {units}" if metres else "distance:  -",
+        f"distance:  {metres / UNITS[units]:.2f} {units}{derived}" if metres
+        else "distance:  -",
         f"pace:      {format_pace(metres / duration, units)} (elapsed time)"
         if metres and duration else "pace:      -",
         f"cadence:   {running.mean():.1f} steps/min (running samples)" if running.len()

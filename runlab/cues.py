@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from runlab.sessions import HILL_RECOVERY_S, STRIDE_RECOVERY_S
+
 __all__ = ["Metronome", "metronome", "onset_samples", "fit_workout", "workout_steps"]
 
 CLICK_S = 0.012  # click length [s]
@@ -198,8 +200,6 @@ def workout_steps(plan_day: dict) -> list[dict]:
     continuous run), 30-s strides with walk recoveries, hill reps, a baseline mile and a
     cool-down, as the session has them.
     """
-    from runlab.plan import HILL_RECOVERY_S, STRIDE_RECOVERY_S
-
     day = dict(plan_day)
     missing = [k for k in ("session_type", "warmup_s", "cooldown_s") if day.get(k) is None]
     if missing:

@@ -11,7 +11,7 @@ import numpy as np
 import polars as pl
 
 from runlab import schema
-from runlab.clean import _centred_mean, epoch_us, run_lengths, timestamps
+from runlab._series import centred_mean, epoch_us, run_lengths, timestamps
 from runlab.errors import SchemaError
 
 __all__ = ["segments", "walk_run_pattern", "strides", "hills", "steps", "step_records",
@@ -237,7 +237,7 @@ def strides(cleaned: pl.DataFrame, *, min_gain: float = 0.15, min_s: float = 15.
     if run_speed.size < 10:
         return _empty_episodes({"speed_gain_pct": pl.Float64})
     base = float(np.median(run_speed))
-    smooth = _centred_mean(np.where(running, speed, np.nan), smooth_n // 2)  # running only
+    smooth = centred_mean(np.where(running, speed, np.nan), smooth_n // 2)  # running only
     with np.errstate(invalid="ignore"):
         fast = running & (smooth >= base * (1.0 + min_gain))
     starts, ends = _episodes(fast, _elapsed(cleaned), bridge_s=3.0, min_s=min_s, max_s=max_s)
@@ -343,7 +343,7 @@ def steps(imu: pl.DataFrame, *, band_hz: tuple[float, float] = STEP_BAND_HZ,
     y = signal.sosfiltfilt(sos, magnitude)
     y[in_gap] = 0.0
     half = int(2.0 * rate_hz)
-    rms = np.sqrt(_centred_mean(y * y, half))
+    rms = np.sqrt(centred_mean(y * y, half))
     peaks, props = signal.find_peaks(y, distance=max(1, int(0.25 * rate_hz)),
                                      prominence=min_prominence_mps2)
     prominence = props["prominences"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["EARTH_RADIUS_M", "haversine_m", "step_distances_m"]
+__all__ = ["EARTH_RADIUS_M", "haversine_m", "step_distances_m", "path_distance_m"]
 
 #: Mean Earth radius R1 = (2a + b) / 3 of WGS-84 [m] (Moritz 2000, Geodetic Reference System 1980).
 EARTH_RADIUS_M = 6_371_008.8
@@ -69,4 +69,38 @@ def step_distances_m(lat_deg: ArrayLike, lon_deg: ArrayLike) -> np.ndarray:
     out = np.zeros(lat.size, dtype=np.float64)
     if lat.size > 1:
         out[1:] = haversine_m(lat[:-1], lon[:-1], lat[1:], lon[1:])
+    return out
+
+
+def path_distance_m(lat_deg: ArrayLike, lon_deg: ArrayLike) -> np.ndarray:
+    """Cumulative distance along a track of positions [m] (haversine steps).
+
+    A stretch of samples without a fix (NaN) carries the distance of the last fix and the
+    next fix is measured from it, so a tunnel is bridged by a straight line; samples before
+    the first fix are NaN (all NaN without a fix).
+
+    Parameters
+    ----------
+    lat_deg, lon_deg : array_like
+        Latitude and longitude per sample [°], same length.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 array of the same length as the input [m], 0 at the first fix.
+    """
+    lat = np.asarray(lat_deg, dtype=np.float64).ravel()
+    lon = np.asarray(lon_deg, dtype=np.float64).ravel()
+    if lat.shape != lon.shape:
+        raise ValueError(f"lat_deg has {lat.size} values but lon_deg has {lon.size}")
+    ok = np.isfinite(lat) & np.isfinite(lon)
+    out = np.full(lat.size, np.nan)
+    if not ok.any():
+        return out
+    fixed = np.flatnonzero(ok)
+    at_fix = np.cumsum(step_distances_m(lat[fixed], lon[fixed]))
+    # every sample carries the distance of the last fix at or before it
+    last = np.maximum.accumulate(np.where(ok, np.arange(lat.size), -1))
+    seen = last >= 0
+    out[seen] = at_fix[np.searchsorted(fixed, last[seen])]
     return out

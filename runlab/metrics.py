@@ -9,21 +9,23 @@ comfortable-mile baseline test in a session.
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 
 from runlab import gait, schema
+from runlab._series import epoch_us
 from runlab.activity import Activity
-from runlab.clean import FLAGS, clean, epoch_us, repair_notes
+from runlab.clean import FLAGS, clean, repair_notes
 from runlab.errors import SchemaError
 
 __all__ = ["summarize", "weekly", "baseline_mile", "easy_flags", "cadence_drift",
            "QUALITY", "MILE_M", "EASY_HR_FRACTION", "SPM_PER_MPS"]
 
 #: One mile [m].
-MILE_M = 1609.344
+from runlab.sessions import MILE_M  # noqa: E402  (re-exported)
 #: Easy when mean heart rate is below this fraction of the runner's maximum (≈ the top of
 #: the "easy"/zone-1 band of 70–80 % HRmax used in endurance coaching).
 EASY_HR_FRACTION = 0.75
@@ -61,6 +63,9 @@ def _cleaned(activity_or_records, events=None) -> tuple[pl.DataFrame, str | None
             return frame, None
         return clean(frame, events), None
     if isinstance(activity_or_records, (str, os.PathLike)):
+        warnings.warn("summarize(path) is deprecated and will be removed in the next release: "
+                      "read the file first, summarize(runlab.read_activity(path))",
+                      DeprecationWarning, stacklevel=3)
         from runlab.io import read_activity
 
         return _cleaned(read_activity(activity_or_records))
@@ -81,8 +86,10 @@ def summarize(activity_or_records, *, run_id: str | None = None,
 
     Parameters
     ----------
-    activity_or_records : Activity, polars.DataFrame or path
-        An activity, its records (cleaned here with ``events``) or cleaned records.
+    activity_or_records : Activity or polars.DataFrame
+        An activity, its records (cleaned here with ``events``) or cleaned records. A path
+        still works for one release, with a ``DeprecationWarning``: read it first
+        (:func:`runlab.read_activity`).
     run_id, runner_id : str, optional
         Identifiers; ``run_id`` defaults to the file name without extensions.
     history : polars.DataFrame, optional

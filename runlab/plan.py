@@ -28,6 +28,16 @@ from collections.abc import Sequence
 import polars as pl
 
 from runlab.io.ics import to_ics
+from runlab.sessions import (
+    COOLDOWN_S,
+    HILL_RECOVERY_S,
+    HILL_REP_S,
+    MILE_M,
+    STRIDE_RECOVERY_S,
+    STRIDE_S,
+    WALK_UNIT_S,
+    WARMUP_S,
+)
 
 __all__ = ["PLAN", "SESSION_TYPES", "PATTERNS", "PHASES", "clinic", "maintenance", "adapt", "export",
            "decisions", "to_ics", "validate_plan"]
@@ -74,14 +84,6 @@ PHASES = {
     "stride": "short, light steps under the body; no overstriding on flats, hills and descents",
 }
 
-MILE_M = 1609.344
-WALK_UNIT_S = 60.0  # one minute of walking per walk–run repeat
-STRIDE_S = 30.0  # the clinic's 30-second strides
-STRIDE_RECOVERY_S = 90.0
-HILL_REP_S = 30.0
-HILL_RECOVERY_S = 90.0  # walk back down
-WARMUP_S = 300.0
-COOLDOWN_S = 300.0
 ZONE_HALF_WIDTH_SPM = 3.0  # within-runner run-to-run noise ≈ 3 spm (SCIENCE.md)
 BOOST_RANGE = (0.0, 0.15)
 

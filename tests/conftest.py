@@ -67,13 +67,14 @@ def corpus_params(fmt: str):
 
 
 def check_scanner(data: bytes, name: str):
-    """For a TCX or GPX document: when the fast layout scanner of ``runlab.io._xml`` reads
-    it, expat must read it too, and to the same points, values, times, texts, attributes
-    and containers. Returns the scanner's ``Doc``, or None when it stepped aside."""
+    """For a TCX or GPX document: when the fast layout scanner (``runlab.io._xml_scan.load``)
+    reads it, expat (``load(..., scan=False)``) must read it too, and to the same points,
+    values, times, texts, attributes and containers. Returns the scanner's ``Doc``, or None
+    when it stepped aside."""
     import numpy as np
 
     from runlab.errors import ReadError
-    from runlab.io import _xml, gpx, tcx
+    from runlab.io import _times, _xml_scan, gpx, tcx
     from runlab.io.sniff import detect_bytes
 
     fmt = detect_bytes(data[:4096])
@@ -82,16 +83,12 @@ def check_scanner(data: bytes, name: str):
     spec = ((tcx.POINT_NAMES, "Trackpoint", ("Time",), (), ("Activity", "Lap")) if fmt == "tcx"
             else (gpx.POINT_NAMES, "trkpt", ("time",), ("lat", "lon"), ("trk", "trkseg")))
     names, point, texts, attrs, containers = spec
-    try:
-        prepared = _xml._prepare(data, name)
-    except ReadError:
-        return None
-    fast = _xml._scan(prepared, point, names, texts, attrs, containers)
+    fast = scanned(data, point, names, texts, attrs, containers)
     if fast is None:
         return None
     try:
-        tree = _xml._tree_doc(_xml._et_parse(prepared, name), point, names, texts, attrs,
-                              containers)
+        tree = _xml_scan.load(data, name, point=point, names=names, texts=texts, attrs=attrs,
+                              containers=containers, scan=False)
     except ReadError as exc:
         raise AssertionError(f"{name}: the scanner read a document expat refuses: {exc}") from exc
     assert fast.fast and not tree.fast and not tree.times, name
@@ -103,8 +100,22 @@ def check_scanner(data: bytes, name: str):
         for k in got:
             assert got[k].to_list() == want[k].to_list(), f"{name}: {k}"
     for k in fast.times:  # device times the scanner parsed: as parse_times reads expat's
-        want = _xml.parse_times(tree.texts[k], name)[0]
+        want = _times.parse_times(tree.texts[k], name)[0]
         assert fast.times[k].to_list() == want.to_list(), f"{name}: {k}"
     for k in fast.within:
         assert np.array_equal(fast.within[k], tree.within[k]), f"{name}: within {k}"
     return fast
+
+
+def scanned(data: bytes, point: str, names: dict, texts=(), attrs=(), containers=()):
+    """The ``Doc`` of the layout scanner, or None when it steps aside (expat reads the
+    document or refuses it)."""
+    from runlab.errors import ReadError
+    from runlab.io import _xml_scan
+
+    try:
+        doc = _xml_scan.load(data, "x", point=point, names=names, texts=texts, attrs=attrs,
+                             containers=containers)
+    except ReadError:
+        return None
+    return doc if doc.fast else None

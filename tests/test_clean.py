@@ -177,6 +177,37 @@ def test_speed_and_distance_from_positions():
     assert out["distance_m"][-1] == pytest.approx(3.0 * (n - 1), rel=0.01)  # fix gap bridged
 
 
+def test_readers_leave_motion_to_clean_on_real_files(corpus):
+    # a GPX with positions only: read() says what the file says, clean() derives (flagged)
+    rec = runlab.read(corpus / "files/gpx/runpandas__run.gpx")
+    assert rec["speed_mps"].null_count() == rec["distance_m"].null_count() == rec.height
+    out = quiet_clean(rec)
+    assert out["speed_derived"].all() and out["distance_derived"].all()
+    assert out["speed_mps"].null_count() == 0
+    assert 2.0 < out["speed_mps"].median() < 5.0  # a run
+    # files with the device's speed keep it, unflagged
+    for name in ("gpx/gpxpy__track_with_speed.gpx", "tcx/runpandas__run.tcx"):
+        rec = runlab.read(corpus / "files" / name)
+        assert rec["speed_mps"].is_not_null().any(), name
+        out = quiet_clean(rec, hampel_half_window=0)
+        assert not out["speed_derived"].any(), name
+        kept = rec["speed_mps"].is_not_null() & rec["timestamp"].is_not_null()
+        assert out.filter(kept.filter(rec["timestamp"].is_not_null()))["speed_mps"].to_list() \
+            == rec.filter(kept)["speed_mps"].to_list(), name
+
+
+def test_speed_derivation_tracks_device_speed_on_real_files(corpus):
+    # speed from positions against the device's own speed, on a 1 Hz run (not tuned on it)
+    rec = runlab.read(corpus / "files/tcx/runpandas__run.tcx")
+    out = quiet_clean(rec.with_columns(speed_mps=None, distance_m=None),
+                      hampel_half_window=0)
+    assert out["speed_derived"].all() and out["distance_derived"].all()
+    device = rec.filter(rec["timestamp"].is_not_null())["speed_mps"].to_numpy()
+    err = np.abs(out["speed_mps"].to_numpy() - device)
+    moving = device > 0.5
+    assert np.nanmean(err[moving]) < 0.35  # m/s; measured 0.28
+
+
 def test_altitude_smoothing_and_grade():
     rec, _ = session([("run", 600)], speed_sd=0.0, cadence_sd=0.0)
     rng = np.random.default_rng(1)

@@ -147,3 +147,60 @@ def test_utf16_and_bom_csv(tmp_path):
     for enc in ("utf-8-sig", "utf-16"):
         rec = runlab.read_csv(_write(tmp_path, f"{enc}.csv", text, enc), separator=",")
         assert rec["heart_rate_bpm"].to_list() == [100.0]
+
+
+def test_count_csv_columns_reads_the_header_record_only():
+    from runlab.io._text import count_csv_columns, header_record
+
+    assert count_csv_columns("a,b,c\n1,2,3,4,5\n") == 3
+    assert count_csv_columns("a;b;c\r\n1;2;3\r\n") == 3  # separator sniffed
+    assert count_csv_columns('"x, y",z\n') == 2  # a quoted separator is not a field break
+    assert count_csv_columns('"say ""a,b""",z,w\n') == 3  # escaped quotes stay inside
+    assert header_record('"two\nlines",b\n1,2\n') == '"two\nlines",b'
+    assert count_csv_columns('"two\nlines",b\n1,2\n') == 2
+    assert count_csv_columns("a\tb\n", separator="\t") == 2
+    assert count_csv_columns("only") == 1
+
+
+_WIDE_CHILD = """
+import resource, sys
+import runlab
+from runlab.errors import FileTooLargeError
+try:
+    runlab.{call}(sys.argv[1])
+except FileTooLargeError as exc:
+    print("refused:", exc)
+print("rss_mib", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+"""
+
+
+@pytest.mark.parametrize("call", ["read", "read_csv"])
+def test_wide_csv_is_refused_from_its_header_in_bounded_memory(tmp_path, call):
+    # issue: 10⁶ columns (a few MB) made polars allocate per column: 1.2-3.6 GB
+    import subprocess
+    import sys
+
+    from runlab.io._text import MAX_CSV_COLUMNS
+
+    path = tmp_path / "wide.csv"
+    n = 1_000_000
+    path.write_text(",".join(f"c{i}" for i in range(n)) + "\n" + ",".join(["1"] * n) + "\n")
+    out = subprocess.run([sys.executable, "-c", _WIDE_CHILD.format(call=call), str(path)],
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert f"refused: {path}: the CSV header has {n} columns" in out.stdout
+    assert f"limit of {MAX_CSV_COLUMNS}" in out.stdout
+    rss = float(out.stdout.split("rss_mib")[1])
+    assert rss < 400, f"peak RSS {rss:.0f} MiB for a {path.stat().st_size >> 20} MiB file"
+
+
+def test_csv_at_the_column_limit_is_read(tmp_path):
+    from runlab.io._text import MAX_CSV_COLUMNS
+
+    names = ["timestamp", "Heart Rate (bpm)"] + [f"x{i}" for i in range(MAX_CSV_COLUMNS - 2)]
+    row = ["2024-01-01T00:00:00Z", "120"] + ["0"] * (MAX_CSV_COLUMNS - 2)
+    path = _write(tmp_path, "edge.csv", ",".join(names) + "\n" + ",".join(row) + "\n")
+    assert runlab.read(path)["heart_rate_bpm"].to_list() == [120.0]
+    with pytest.raises(runlab.errors.FileTooLargeError, match="edge2.csv.*4097 columns"):
+        runlab.read(_write(tmp_path, "edge2.csv", ",".join([*names, "y"]) + "\n"
+                           + ",".join([*row, "1"]) + "\n"))

@@ -18,10 +18,12 @@ route) raise :class:`NotAnActivityError`.
 from __future__ import annotations
 
 import gzip
+import os
 import struct
 import time
 import tracemalloc
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import numpy as np
@@ -487,3 +489,62 @@ def test_content_less_messages_cost_no_memory_per_message():
     finally:
         tracemalloc.stop()
     assert peak < 8 * len(data)
+
+
+# --------------------------------------------------------------------------------------
+# special files: only regular files are read, at most limit + 1 bytes
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")
+def test_fifo_is_refused_without_blocking(tmp_path):
+    """Opening a FIFO for reading blocks until a writer comes: it must be refused at once
+    (the hang guard is a generous timeout in another thread, never a time assertion)."""
+    fifo = tmp_path / "run.fit"
+    os.mkfifo(fifo)
+    with ThreadPoolExecutor(1) as pool:
+        future = pool.submit(runlab.read, fifo)
+        try:
+            error = future.exception(timeout=60)
+        finally:
+            if not future.done():  # unblock the reader so the test ends
+                with open(fifo, "wb"):
+                    pass
+    assert isinstance(error, ReadError) and "FIFO" in str(error) and "run.fit" in str(error)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="no /dev/zero")
+def test_endless_device_is_refused():
+    """/dev/zero reports size 0 and never ends: refused as a device, never read."""
+    with pytest.raises(ReadError, match="/dev/zero: a character device"):
+        runlab.read("/dev/zero")
+    with pytest.raises(ReadError, match="directory"):
+        runlab.read(os.path.dirname(__file__))
+
+
+def test_reads_at_most_limit_plus_one_bytes(tmp_path, monkeypatch):
+    """A file larger than the limit is refused after limit + 1 bytes, whatever its
+    reported size (the read, not stat, decides)."""
+    import runlab.io as rio
+    from runlab.io import _files
+
+    data = fitgen.activity(duration_s=30, seed=17)
+    path = tmp_path / "big.fit"
+    path.write_bytes(data)
+    monkeypatch.setattr(rio, "MAX_FILE_BYTES", len(data) - 1)
+    asked = []
+    real_open = _files.open_regular
+
+    def spy(p):
+        fh = real_open(p)
+        read = fh.read
+        fh_proxy = type("P", (), {"read": lambda self, n: asked.append(n) or read(n),
+                                  "__enter__": lambda self: self,
+                                  "__exit__": lambda self, *a: fh.close()})()
+        return fh_proxy
+
+    monkeypatch.setattr(_files, "open_regular", spy)
+    with pytest.raises(FileTooLargeError, match="big.fit"):
+        runlab.read(path)
+    assert sum(asked) <= len(data)  # limit + 1
+    monkeypatch.setattr(rio, "MAX_FILE_BYTES", len(data))
+    assert runlab.read(path).height == 30

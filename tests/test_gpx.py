@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import xml.etree.ElementTree as ET
 
 import numpy as np
 import polars as pl
 import pytest
-from conftest import check_scanner, corpus_params
+from conftest import check_scanner, corpus_params, scanned
 
+import runlab
 from runlab import schema
 from runlab.errors import (
     CorruptFileError,
@@ -22,7 +24,7 @@ from runlab.errors import (
 )
 from runlab.geo import step_distances_m
 from runlab.io import read_activity, read_bytes_activity
-from runlab.io._xml import parse
+from runlab.io._xml_safe import parse
 from runlab.io.gpx import cadence_per_leg, write_gpx
 
 UTC = dt.UTC
@@ -186,7 +188,10 @@ def test_cluetrust_gpxdata_and_gpx10_speed():
     assert rec["cadence_spm"].to_list() == [170, 172]
     assert rec["temperature_c"].to_list() == [21.5, None]
     assert rec["distance_m"].to_list() == [0, 11.5]  # the file's, not derived
-    assert rec["speed_mps"].to_list() == [11.5 / 4, 11.5 / 4]
+    assert rec["speed_mps"].to_list() == [None, None]  # readers derive nothing
+    out = runlab.clean(rec)
+    assert out["speed_mps"].to_list() == [11.5 / 4, 11.5 / 4]  # from the file's distance
+    assert out["speed_derived"].all() and not out["distance_derived"].any()
 
 
 def test_multiple_tracks_segments_missing_ele_and_speed_derivation():
@@ -202,10 +207,13 @@ def test_multiple_tracks_segments_missing_ele_and_speed_derivation():
     assert rec["altitude_m"].null_count() == 8
     assert act.events["timestamp"].dt.minute().to_list() == [10, 20]
     assert act.events["event_type"].to_list() == ["marker", "marker"]
+    assert rec["distance_m"].null_count() == rec["speed_mps"].null_count() == 8
+    out = runlab.clean(rec, act.events, hampel_half_window=0)  # (no spike filter)
+    assert out["distance_derived"].all() and out["speed_derived"].all()
     step = float(step_distances_m([0, 1e-4], [0, 0])[1])
-    assert rec["distance_m"][2] == pytest.approx(2 * step)
-    # central difference over ±2 samples: the 2nd point spans t=0..3 min, 0..step*2 + jump
-    assert rec["speed_mps"][0] == pytest.approx(2 * step / 120)
+    assert out["distance_m"][2] == pytest.approx(2 * step)
+    # central difference over ±2 samples: the 1st point spans t=0..2 min, 0..step*2
+    assert out["speed_mps"][0] == pytest.approx(2 * step / 120)
     assert rec["elapsed_s"][-1] == 21 * 60
 
 
@@ -293,7 +301,7 @@ def test_huge_xml_is_refused_before_parsing():
 def test_not_gpx_root_and_empty_track():
     with pytest.raises(ReadError, match="root element <kml>"):
         parse_root = parse(b"<kml/>", "a.kml")
-        from runlab.io._xml import check_root
+        from runlab.io._xml_safe import check_root
 
         check_root(parse_root, ["gpx"], "a.kml", "GPX")
     with pytest.raises(NotAnActivityError, match="no track points"):
@@ -306,9 +314,7 @@ def test_not_gpx_root_and_empty_track():
 def test_fast_scanner_equals_full_parser_on_corpus(corpus, rel, fact):
     data = (corpus / rel).read_bytes()
     if fact.get("error"):
-        from runlab.io import _xml
-
-        assert _xml._scan(_xml._prepare(data, "x"), "Trackpoint", {}, (), (), ()) is None
+        assert scanned(data, "Trackpoint", {}) is None
         return
     check_scanner(data, rel)  # documents it does not vouch for go to the full parser
 
@@ -338,10 +344,8 @@ def test_fast_scanner_is_used_for_device_files(corpus):
     '<gpx xmlns="{ns}"><trk><trkseg><trkpt lat="1" lon="2" xmlns:y="u"></trkpt></trkseg></trk></gpx>',
 ])
 def test_fast_scanner_steps_aside(doc):
-    from runlab.io import _xml
-
     data = doc.format(ns=GPX11).encode()
-    assert _xml._scan(data, "trkpt", {"ele": "altitude_m"}, ("time",), ("lat",), ("trk",)) is None
+    assert scanned(data, "trkpt", {"ele": "altitude_m"}, ("time",), ("lat",), ("trk",)) is None
 
 
 @pytest.mark.parametrize("bad", ['<trkpt lat="1" lon="2">', '<trkpt lat="1" lon="2"><ele>1</ele>',
@@ -415,11 +419,9 @@ VARIANTS = [
 
 @pytest.mark.parametrize(("doc", "fast_expected"), VARIANTS)
 def test_scanner_and_full_parser_agree_on_variants(doc, fast_expected):
-    from runlab.io import _xml
-
     data = doc.format(ns=GPX11, tpx=TPX1).encode("latin-1")
-    _xml.parse(data, "x")  # every variant is well-formed
+    parse(data, "x")  # every variant is well-formed
     fast = check_scanner(data, "x")  # (compares with expat's reading)
     assert (fast is not None) == fast_expected
     if fast is not None:
-        assert _xml.ET.tostring(fast.root).count(b"trkpt") == 0
+        assert ET.tostring(fast.root).count(b"trkpt") == 0

@@ -225,7 +225,7 @@ def test_write_crash_before_rename_leaves_old_file_and_no_temp(tmp_path, monkeyp
 
     def boom(*args):
         raise OSError("disk gone")
-    monkeypatch.setattr(J.os, "replace", boom)
+    monkeypatch.setattr(os, "replace", boom)  # (runlab._files.atomic_write)
     with pytest.raises(OSError, match="disk gone"):
         J.write(path, pl.DataFrame([_entry(1)]))
     assert path.read_bytes() == before

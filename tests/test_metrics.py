@@ -66,7 +66,17 @@ def test_summary_of_activity_with_timer_pause():
     assert row["moving_s"] == pytest.approx(1198, abs=1)
     assert row["elapsed_s"] == pytest.approx(1319)
     assert row["paused_s"] == pytest.approx(121, abs=1)
-    assert act.summarize().row(0, named=True)["moving_s"] == row["moving_s"]
+
+
+def test_summarize_of_a_path_is_deprecated_but_still_works(tmp_path):
+    from runlab.io.tcx import write_tcx
+
+    rec, _ = session([("run", 300)], seed=3)
+    path = write_tcx(rec, tmp_path / "easy.tcx")
+    with pytest.warns(DeprecationWarning, match="read_activity"):
+        old = summarize(path)
+    new = summarize(runlab.read_activity(path))
+    assert old.equals(new) and old["run_id"][0] == "easy"
 
 
 def test_cadence_drift_at_matched_speed():

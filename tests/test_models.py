@@ -553,7 +553,7 @@ def test_baseline_mile_from_metrics_rows_and_date_weeks():
     est = dict(zip(fit.fixed["term"], fit.fixed["estimate"], strict=True))
     assert est == pytest.approx({"cadence_spm_change": 9.0, "mile_time_s_change": -20.0})
     assert fit.per_runner["last_week"].to_list() == [1.0, 1.0]
-    weekly = clinic_cohort(23, n_runners=6, weeks=3).with_columns(
+    weekly = clinic_cohort(23, n_runners=10, weeks=3).with_columns(
         week=pl.date(2026, 3, 2) + pl.duration(weeks=pl.col("week")))
     assert progression.cadence(weekly).summary["week"].unique().sort().to_list() == [0, 1, 2]
 

@@ -9,6 +9,7 @@ import polars as pl
 import pytest
 from conftest import corpus_params
 
+import runlab
 from runlab import schema
 from runlab.errors import CorruptFileError, NotAnActivityError, ReadError
 from runlab.geo import step_distances_m
@@ -225,7 +226,10 @@ def test_tcx_v1_history_layout():
     act = read_bytes_activity(v1, "old.tcx")
     assert act.sport == "running" and act.meta["tcx_version"] == "v1"
     assert act.records["heart_rate_bpm"].to_list() == [141.0, 142.0]
-    assert act.records["distance_m"][1] == pytest.approx(1.112, abs=1e-3)
+    assert act.records["distance_m"].to_list() == [None, None]  # not in the file
+    out = runlab.clean(act.records)
+    assert out["distance_m"][1] == pytest.approx(1.112, abs=1e-3)  # from the positions
+    assert out["distance_derived"].all() and out["speed_derived"].all()
 
 
 def test_files_without_activity_or_trackpoints():

@@ -20,6 +20,9 @@
 #
 # Cadence units are the field's most common bug: the same run exported as FIT (strides/min),
 # TCX (`RunCadence`, per leg) and GPX (`cad`, writer-dependent) must give the same steps/min.
+# `read` gives what each file holds (a GPX has no distance column: `distance_m` is null);
+# `clean` derives distance and speed from the positions where a file has none and flags it
+# (`distance_derived`, `speed_derived`).
 
 # %%
 import os
@@ -44,11 +47,12 @@ else:  # no corpus: the sample runner's files
     long_run = sample / "R04" / "2026-07-08_1.fit"
 
 pl.concat([
-    runlab.read(path).select(
+    runlab.read_activity(path).clean().select(
         pl.lit(path.name).alias("file"), pl.len().alias("samples"),
         pl.col("cadence_spm").mean().alias("cadence_spm"),
         pl.col("heart_rate_bpm").mean().alias("heart_rate_bpm"),
-        pl.col("distance_m").max().alias("distance_m"))
+        pl.col("distance_m").max().alias("distance_m"),
+        pl.col("distance_derived").any().alias("distance_derived"))
     for path in same_run
 ])
 

@@ -96,14 +96,14 @@ def _write_parquet(frame: pl.DataFrame, path: Path, *, durable: bool = True) -> 
     ``durable`` also fsyncs the file and its folder (survives a power cut, ~10 ms). Records
     files skip that; the commit of the runs that name them syncs them all at once first.
     """
-    from runlab.journal import _atomic_write
+    from runlab._files import atomic_write
 
     buf = io.BytesIO()
     # zstd level 1: same size as the default level here at 80 % of the CPU time
     frame.write_parquet(buf, compression="zstd", compression_level=1, statistics=True)
     path.parent.mkdir(parents=True, exist_ok=True)
     if durable:
-        _atomic_write(path, buf.getvalue())
+        atomic_write(path, buf.getvalue())
         return
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
     try:
@@ -277,7 +277,7 @@ class Store:
         by another (:func:`_pipeline`) and count as not stored. Recorded in ``PIPELINE``
         by the first ingest of each runlab, before it reads anything, so an interrupted
         ingest resumes."""
-        from runlab.journal import _atomic_write
+        from runlab._files import atomic_write
 
         marker = self.path / MARKER
         with contextlib.suppress(FileNotFoundError, ValueError):
@@ -285,7 +285,7 @@ class Store:
             if made_by == _pipeline():
                 return datetime.fromisoformat(since)
         since = _now()
-        _atomic_write(marker, f"{_pipeline()}\n{since.isoformat()}\n".encode())
+        atomic_write(marker, f"{_pipeline()}\n{since.isoformat()}\n".encode())
         return since
 
     def _state(self, since: datetime) -> dict[str, tuple[str, bool]]:

@@ -16,7 +16,7 @@ from runlab.cohort.store import (
     _write_parquet,
 )
 from runlab.errors import ReadError, UnsupportedFormatError
-from runlab.io.sniff import is_phone_log
+from runlab.io.imu import is_phone_log
 
 
 @dataclass(frozen=True)

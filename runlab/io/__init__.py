@@ -9,12 +9,12 @@ from __future__ import annotations
 import gzip
 import importlib
 import os
-from pathlib import Path
 
 import polars as pl
 
 from runlab.activity import Activity
 from runlab.errors import ReadError, UnsupportedFormatError
+from runlab.io._files import read_file_bytes
 from runlab.io.sniff import detect_bytes
 
 __all__ = ["read", "read_activity", "read_bytes_activity", "MAX_FILE_BYTES", "read_isolated",
@@ -48,16 +48,7 @@ def read(path: str | os.PathLike, **kwargs) -> pl.DataFrame:
 def read_activity(path: str | os.PathLike, **kwargs) -> Activity:
     """The whole activity in a file: records, laps, sessions, events, device and meta."""
     name = os.fspath(path)
-    try:
-        size = Path(name).stat().st_size
-        if size > MAX_FILE_BYTES:
-            from runlab.errors import FileTooLargeError
-
-            raise FileTooLargeError(name, f"{size} bytes is over the {MAX_FILE_BYTES} limit")
-        data = Path(name).read_bytes()
-    except OSError as exc:
-        raise ReadError(name, f"cannot open: {exc.strerror or exc}") from exc
-    return read_bytes_activity(data, name, **kwargs)
+    return read_bytes_activity(read_file_bytes(name, MAX_FILE_BYTES), name, **kwargs)
 
 
 def read_bytes_activity(data: bytes, name: str, **kwargs) -> Activity:

@@ -38,7 +38,8 @@ import polars as pl
 
 from runlab.activity import Activity
 from runlab.errors import CorruptFileError, NotAnActivityError, ReadError, UnsupportedFormatError
-from runlab.io import _xml
+from runlab.io import _records, _times
+from runlab.io._text import check_csv_columns, header_record
 from runlab.io.sniff import csv_separator
 
 __all__ = ["read_csv", "read_activity_bytes", "UNIT_TARGETS", "QUANTITIES"]
@@ -180,8 +181,9 @@ def read_activity_bytes(data: bytes, path: str, *, columns: dict[str, str] | Non
     """An :class:`~runlab.activity.Activity` from CSV bytes (``meta["profile"]`` tells which
     layout was recognised)."""
     text = _decode(data, path)
-    first = text.split("\n", 1)[0]
+    first = header_record(text)
     sep = separator or csv_separator(first)
+    check_csv_columns(first, path, separator=sep)  # before polars allocates per column
     if columns is None and first.replace(" ", "").startswith("Type,LocalNumber,Message"):
         return _fit_csv(text, path)
     try:
@@ -210,8 +212,8 @@ def read_activity_bytes(data: bytes, path: str, *, columns: dict[str, str] | Non
         times = pl.Series("timestamp", [None] * frame.height, dtype=pl.Datetime("us", "UTC"))
         if "elapsed_s" in cols:
             warnings.append("no absolute time in the file; pass start_time= for timestamps")
-    records = _xml.finish_records(cols, times, path, warnings)
-    meta = _xml.meta("csv", records, warnings, creator=profile, profile=profile)
+    records = _records.finish_records(cols, times, path, warnings)
+    meta = _records.meta("csv", records, warnings, creator=profile, profile=profile)
     return Activity(path=path, records=records, meta=meta)
 
 
@@ -295,7 +297,7 @@ def _convert(frame: pl.DataFrame, mapping: dict[str, str], path: str,
         elif target == "temperature_f":
             value = (value - 32.0) * 5.0 / 9.0
         elif target == "cadence_auto":
-            value, unit = _xml.cadence_to_spm(value, per_leg=None)
+            value, unit = _records.cadence_to_spm(value, per_leg=None)
             warnings.append(f"cadence column {source!r} has no unit; taken as {unit} from its "
                             "values")
         else:
@@ -331,7 +333,7 @@ def _timestamps(raw: pl.Series, target: str, path: str, fmt: str | None,
         micros = (number * (1e3 if ms else 1e6)).round(0).cast(pl.Int64)
         return micros.cast(pl.Datetime("us", "UTC")).alias("timestamp")
     iso = raw.str.replace(r"^(\d{4}-\d\d-\d\d)[ _](\d)", "${1}T${2}")
-    times, w = _xml.parse_times(iso, path)
+    times, w = _times.parse_times(iso, path)
     warnings += w
     return times
 
@@ -380,6 +382,6 @@ def _fit_csv(text: str, path: str) -> Activity:
     times = ((seconds + _FIT_EPOCH_S) * 1e6).round(0).cast(pl.Int64).cast(
         pl.Datetime("us", "UTC")).alias("timestamp")
     warnings: list[str] = []
-    records = _xml.finish_records(cols, times, path, warnings)
-    meta = _xml.meta("csv", records, warnings, creator="FitCSVTool", profile="garmin_fit_csv")
+    records = _records.finish_records(cols, times, path, warnings)
+    meta = _records.meta("csv", records, warnings, creator="FitCSVTool", profile="garmin_fit_csv")
     return Activity(path=path, records=records, meta=meta)

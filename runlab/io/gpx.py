@@ -13,10 +13,9 @@ records are the ``trkpt`` of every track and segment, sorted by time:
   from ``atemp`` or ``gpxdata:temp``; ``speed_mps`` from GPX 1.0 ``speed`` or TPX v2 ``speed``;
   ``power_w`` from the ``power`` extension (Garmin/Strava); ``distance_m`` from
   ``gpxdata:distance``;
-- otherwise ``distance_m`` is the haversine sum of the positions (:mod:`runlab.geo`; a stretch
-  without a fix is bridged from the last fix) and ``speed_mps`` a central difference of it
-  over 5 samples (:func:`runlab.io._xml.derive_speed_mps`), both noted in
-  ``meta["warnings"]``.
+- nothing else: a track without speed or distance has null ``speed_mps``/``distance_m``.
+  :func:`runlab.clean` derives them from the positions (flagged ``speed_derived``,
+  ``distance_derived``).
 
 Cadence rule (``meta["cadence_unit"]``): GPX ``cad`` is "revolutions per minute" in the
 Garmin schema, and for running the writers that matter put one leg's strides/min there (the
@@ -24,7 +23,7 @@ FIT ``cadence`` value). So:
 
 1. the creator is Garmin (Connect, a device), Strava (``StravaGPX``) or runlab → per leg,
    doubled to steps/min;
-2. any other creator → decided from the data by :func:`runlab.io._xml.cadence_to_spm`: a
+2. any other creator → decided from the data by :func:`runlab.io._records.cadence_to_spm`: a
    median of positive values below 100 is per leg (doubled), else already steps/min.
 
 Events: a ``("segment", "marker")`` event at the first point of every track segment after
@@ -55,7 +54,7 @@ import polars as pl
 from runlab import schema
 from runlab.activity import Activity
 from runlab.errors import CorruptFileError, NotAnActivityError, RunlabWarning
-from runlab.io import _xml
+from runlab.io import _records, _xml_safe, _xml_scan, _xml_write
 
 __all__ = ["read_activity_bytes", "read_gpx", "write_gpx", "cadence_per_leg", "NS11",
            "NS_TPX2"]
@@ -105,18 +104,18 @@ def cadence_per_leg(creator: str | None) -> bool | None:
 
 def read_activity_bytes(data: bytes, path: str, **_: object) -> Activity:
     """The recorded track(s) of GPX bytes as one activity."""
-    doc = _xml.load(data, path, point="trkpt", names=POINT_NAMES, texts=("time",),
+    doc = _xml_scan.load(data, path, point="trkpt", names=POINT_NAMES, texts=("time",),
                     attrs=("lat", "lon"), containers=("trkseg",))
     root = doc.root
-    _xml.check_root(root, ["gpx"], path, "GPX")
-    ns = _xml.namespace(root.tag)
+    _xml_safe.check_root(root, ["gpx"], path, "GPX")
+    ns = _xml_safe.namespace(root.tag)
     if not doc.n:
         has = {what for what in ("rte", "wpt") if root.find(f"{ns}{what}") is not None}
         kind = ("a route (planned course)" if "rte" in has else
                 "waypoints only" if has else "no track points")
         raise NotAnActivityError(path, f"GPX with {kind}, not a recorded activity")
     warnings: list[str] = []
-    times, w, offset = _xml.point_times(doc, "time", path)
+    times, w, offset = _xml_scan.point_times(doc, "time", path)
     warnings += w
     cols = dict(doc.cols)
     for src, col in (("lat", "lat_deg"), ("lon", "lon_deg")):
@@ -124,9 +123,9 @@ def read_activity_bytes(data: bytes, path: str, **_: object) -> Activity:
     creator = root.get("creator")
     unit = None
     if "cadence" in cols:
-        cols["cadence_spm"], unit = _xml.cadence_to_spm(cols.pop("cadence"),
+        cols["cadence_spm"], unit = _records.cadence_to_spm(cols.pop("cadence"),
                                                         per_leg=cadence_per_leg(creator))
-    records = _xml.finish_records(cols, times, path, warnings)
+    records = _records.finish_records(cols, times, path, warnings)
 
     seg = doc.within["trkseg"]
     starts = np.flatnonzero(np.r_[False, seg[1:] != seg[:-1]])
@@ -134,8 +133,8 @@ def read_activity_bytes(data: bytes, path: str, **_: object) -> Activity:
     events = schema.conform(pl.DataFrame({
         "timestamp": seg_times, "event": ["segment"] * len(seg_times),
         "event_type": ["marker"] * len(seg_times)}), "events").drop_nulls("timestamp")
-    sport = _xml.lower_sport(root.findtext(f"{ns}trk/{ns}type"), SPORTS)
-    meta = _xml.meta("gpx", records, warnings, sport=sport, creator=creator,
+    sport = _records.lower_sport(root.findtext(f"{ns}trk/{ns}type"), SPORTS)
+    meta = _records.meta("gpx", records, warnings, sport=sport, creator=creator,
                      offset_s=offset or None,
                      gpx_version=root.get("version"), name=root.findtext(f"{ns}trk/{ns}name"),
                      tracks=len(root.findall(f"{ns}trk")), segments=len(np.unique(seg)),
@@ -182,7 +181,7 @@ def write_gpx(records: pl.DataFrame, path: str | os.PathLike, *, creator: str = 
         ``path``. Positions and floats are written in shortest exact form, heart rate,
         cadence and power as integers, times to the millisecond (or microsecond).
     """
-    rec = _xml.prepare_records(records)
+    rec = _xml_write.prepare_records(records)
     missing = rec["lat_deg"].is_null() | rec["lon_deg"].is_null()
     if missing.any():
         _warnings.warn(f"{int(missing.sum())} records without a position are not written "
@@ -192,13 +191,13 @@ def write_gpx(records: pl.DataFrame, path: str | os.PathLike, *, creator: str = 
         raise ValueError("no records with a position: nothing to write")
     c = pl.col
     tpx = pl.concat_str([
-        _xml.elem("gpxtpx:atemp", c("temperature_c")),
-        _xml.elem("gpxtpx:hr", c("heart_rate_bpm").round(0).cast(pl.Int64)),
-        _xml.elem("gpxtpx:cad", (c("cadence_spm") / 2).round(0).cast(pl.Int64)),
-        _xml.elem("gpxtpx:speed", c("speed_mps")),
+        _xml_write.elem("gpxtpx:atemp", c("temperature_c")),
+        _xml_write.elem("gpxtpx:hr", c("heart_rate_bpm").round(0).cast(pl.Int64)),
+        _xml_write.elem("gpxtpx:cad", (c("cadence_spm") / 2).round(0).cast(pl.Int64)),
+        _xml_write.elem("gpxtpx:speed", c("speed_mps")),
     ])
     ext = pl.concat_str([
-        _xml.elem("power", c("power_w").round(0).cast(pl.Int64)),
+        _xml_write.elem("power", c("power_w").round(0).cast(pl.Int64)),
         pl.when(tpx != "").then(pl.concat_str([
             pl.lit("<gpxtpx:TrackPointExtension>"), tpx,
             pl.lit("</gpxtpx:TrackPointExtension>")])).otherwise(pl.lit("")),
@@ -206,14 +205,14 @@ def write_gpx(records: pl.DataFrame, path: str | os.PathLike, *, creator: str = 
     point = pl.concat_str([
         pl.lit('<trkpt lat="'), c("lat_deg").cast(pl.String), pl.lit('" lon="'),
         c("lon_deg").cast(pl.String), pl.lit('">'),
-        _xml.elem("ele", c("altitude_m")),
-        _xml.elem("time", _xml.time_strings(rec["timestamp"])),
+        _xml_write.elem("ele", c("altitude_m")),
+        _xml_write.elem("time", _xml_write.time_strings(rec["timestamp"])),
         pl.when(ext != "").then(pl.concat_str([pl.lit("<extensions>"), ext,
                                                pl.lit("</extensions>")])).otherwise(pl.lit("")),
         pl.lit("</trkpt>"),
     ])
     body = "\n".join(rec.select(point).to_series().to_list())
-    start = rec.select(_xml.time_strings(rec["timestamp"])).item(0, 0)
+    start = rec.select(_xml_write.time_strings(rec["timestamp"])).item(0, 0)
     kind = f"<type>{sport}</type>" if sport else ""
     text = ('<?xml version="1.0" encoding="UTF-8"?>\n'
             f'<gpx version="1.1" creator={quoteattr(creator)} xmlns="{NS11}" '

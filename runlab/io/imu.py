@@ -38,9 +38,9 @@ import polars as pl
 
 from runlab import schema
 from runlab.errors import CorruptFileError, FileTooLargeError, ReadError, UnsupportedFormatError
-from runlab.io.sniff import csv_separator
+from runlab.io.sniff import csv_separator, detect_bytes
 
-__all__ = ["read_imu", "is_imu_header", "imu_from_arrays", "IMU", "TIME_UNITS", "STANDARD_GRAVITY_MPS2",
+__all__ = ["read_imu", "is_imu_header", "is_phone_log", "imu_from_arrays", "IMU", "TIME_UNITS", "STANDARD_GRAVITY_MPS2",
            "MAX_IMU_BYTES"]
 
 #: The IMU frame: one row per accelerometer sample.
@@ -77,6 +77,14 @@ def is_imu_header(columns: list[str]) -> bool:
     names = [c.strip().strip('"').lower() for c in columns]
     has_time = any(n in _TIME_NAMES or n.startswith("time") for n in names)
     return has_time and all(any(p.match(n) for n in names) for p in _AXIS_PATTERNS.values())
+
+
+def is_phone_log(head: bytes) -> bool:
+    """A phone accelerometer log (phyphox, Sensor Logger, ``t,ax,ay,az``) by its header."""
+    if detect_bytes(head) != "csv":
+        return False
+    first = head.split(b"\n", 1)[0].decode("utf-8", "replace").lstrip("\ufeff")
+    return is_imu_header(first.split(csv_separator(first)))
 
 
 def read_imu(path: str | os.PathLike, *, time_unit: str | None = None,

@@ -25,7 +25,7 @@ import polars as pl
 
 from runlab.activity import Activity
 from runlab.errors import CorruptFileError, NotAnActivityError, UnsupportedFormatError
-from runlab.io import _xml
+from runlab.io import _records
 from runlab.io.csv import STRAVA, UNIT_TARGETS, _offset_times
 
 __all__ = ["read_activity_bytes", "strava_streams", "nike_run"]
@@ -93,8 +93,8 @@ def strava_streams(streams: dict[str, list], path: str, *,
     else:
         times = pl.Series("timestamp", [None] * n, dtype=pl.Datetime("us", "UTC"))
         warnings.append("Strava streams have no start time; pass start_time= for timestamps")
-    records = _xml.finish_records(cols, times, path, warnings)
-    meta = _xml.meta("json", records, warnings, creator="Strava API", profile="strava_streams",
+    records = _records.finish_records(cols, times, path, warnings)
+    meta = _records.meta("json", records, warnings, creator="Strava API", profile="strava_streams",
                      moving=streams.get("moving"))
     return Activity(path=path, records=records, meta=meta)
 
@@ -124,9 +124,9 @@ def nike_run(doc: dict, path: str) -> Activity:
     times = (frame["t_ms"] * 1000).cast(pl.Datetime("us", "UTC")).alias("timestamp")
     cols = {c: frame[c].cast(pl.Float64).to_numpy() for c in frame.columns if c != "t_ms"}
     warnings: list[str] = []
-    records = _xml.finish_records(cols, times, path, warnings)
+    records = _records.finish_records(cols, times, path, warnings)
     sport = {"run": "running", "walk": "walking"}.get(str(doc.get("type", "")).lower())
-    meta = _xml.meta("json", records, warnings, sport=sport, creator=doc.get("app_id"),
+    meta = _records.meta("json", records, warnings, sport=sport, creator=doc.get("app_id"),
                      profile="nike_run",
                      active_duration_s=(doc.get("active_duration_ms") or 0) / 1000 or None)
     return Activity(path=path, records=records, meta=meta)

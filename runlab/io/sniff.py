@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["detect_bytes", "csv_separator", "is_phone_log"]
+__all__ = ["detect_bytes", "csv_separator"]
 
 _GZIP = b"\x1f\x8b"
 _ZIP = b"PK\x03\x04"
@@ -56,13 +56,3 @@ def csv_separator(first_line: str) -> str:
     """The separator of a delimited text table: whichever of ``,`` ``;`` tab its header
     line has most of."""
     return max((",", ";", "\t"), key=first_line.count)
-
-
-def is_phone_log(head: bytes) -> bool:
-    """A phone accelerometer log (phyphox, Sensor Logger, ``t,ax,ay,az``) by its header."""
-    from runlab.io.imu import is_imu_header
-
-    if detect_bytes(head) != "csv":
-        return False
-    first = head.split(b"\n", 1)[0].decode("utf-8", "replace").lstrip("\ufeff")
-    return is_imu_header(first.split(csv_separator(first)))

@@ -5,14 +5,14 @@ Reading
 ``read_activity_bytes(data, path, activity=None)`` returns one :class:`~runlab.activity.Activity`:
 
 - records: one row per ``Trackpoint`` of every lap and track, merged where a writer repeats
-  the lap-boundary point (same ``Time``); ``distance_m`` from ``DistanceMeters`` (else from
-  positions, haversine), ``speed_mps`` from ``ns3:TPX/Speed`` (else a 5-sample central
-  difference of distance, see :func:`runlab.io._xml.derive_speed_mps`), ``power_w`` from
-  ``TPX/Watts``, ``heart_rate_bpm`` from ``HeartRateBpm`` (v2 ``Value`` or v1 text).
+  the lap-boundary point (same ``Time``); ``distance_m`` from ``DistanceMeters``,
+  ``speed_mps`` from ``ns3:TPX/Speed``, ``power_w`` from ``TPX/Watts``, ``heart_rate_bpm``
+  from ``HeartRateBpm`` (v2 ``Value`` or v1 text). Nothing is derived: where the file has
+  no speed or distance the column is null and :func:`runlab.clean` derives it (flagged).
 - cadence: ``TPX/RunCadence`` is per leg (strides/min) and is doubled to steps/min.
   The trackpoint ``Cadence`` element is a bike's crank rpm in the schema: for ``Biking`` it
   goes to an extra ``cadence_rpm`` column; for other sports (some writers put running cadence
-  there) the unit is decided from the data with :func:`runlab.io._xml.cadence_to_spm`.
+  there) the unit is decided from the data with :func:`runlab.io._records.cadence_to_spm`.
 - laps: one row per ``Lap`` (``start_time``, ``total_timer_s``, ``distance_m``,
   ``max_speed_mps``, ``calories_kcal``, heart rate, ``intensity``, ``trigger_method`` and the
   ``LX`` averages in canonical units).
@@ -43,7 +43,7 @@ import polars as pl
 from runlab import schema
 from runlab.activity import Activity
 from runlab.errors import NotAnActivityError, ReadError
-from runlab.io import _xml
+from runlab.io import _records, _times, _xml_safe, _xml_scan, _xml_write
 
 __all__ = ["read_activity_bytes", "read_tcx", "write_tcx", "NS", "NS_TPX"]
 
@@ -79,14 +79,14 @@ def read_tcx(path: str | os.PathLike, **kwargs) -> Activity:
 def read_activity_bytes(data: bytes, path: str, *, activity: int | None = None,
                         **_: object) -> Activity:
     """The activity in TCX bytes; ``activity`` picks one of several (0-based)."""
-    doc = _xml.load(data, path, point="Trackpoint", names=POINT_NAMES, texts=("Time",),
+    doc = _xml_scan.load(data, path, point="Trackpoint", names=POINT_NAMES, texts=("Time",),
                     containers=("Activity", "Run"))
     root = doc.root
-    _xml.check_root(root, ["TrainingCenterDatabase"], path, "TCX")
-    ns = _xml.namespace(root.tag)
+    _xml_safe.check_root(root, ["TrainingCenterDatabase"], path, "TCX")
+    ns = _xml_safe.namespace(root.tag)
     acts = _activities(root, ns)
     if not acts:
-        what = [_xml.local(e.tag) for e in root if _xml.local(e.tag) != "Author"]
+        what = [_xml_safe.local(e.tag) for e in root if _xml_safe.local(e.tag) != "Author"]
         raise NotAnActivityError(path, f"a TCX file without activities (has {what or 'nothing'})")
     if activity is None:
         if len(acts) > 1:
@@ -96,20 +96,20 @@ def read_activity_bytes(data: bytes, path: str, *, activity: int | None = None,
     if not -len(acts) <= activity < len(acts):
         raise ReadError(path, f"activity={activity} but the file has {len(acts)}")
     act, sport_label = acts[activity % len(acts)]
-    kind = _xml.local(act.tag)
-    same_kind = [a for a, _ in acts if _xml.local(a.tag) == kind]
+    kind = _xml_safe.local(act.tag)
+    same_kind = [a for a, _ in acts if _xml_safe.local(a.tag) == kind]
     mine = doc.within[kind] == next(i for i, a in enumerate(same_kind) if a is act)
     if not mine.any():
         raise NotAnActivityError(path, "the TCX activity has no trackpoints (laps only)")
     laps = act.findall(f"{ns}Lap")
     warnings: list[str] = []
     everything = mine.all()  # (the usual file: one activity)
-    times, w, offset = _xml.point_times(doc, "Time", path, None if everything else mine)
+    times, w, offset = _xml_scan.point_times(doc, "Time", path, None if everything else mine)
     warnings += w
     cols = dict(doc.cols) if everything else {k: v[mine] for k, v in doc.cols.items()}
-    sport = _xml.lower_sport(sport_label, SPORTS)
+    sport = _records.lower_sport(sport_label, SPORTS)
     _cadence(cols, sport, warnings)
-    records = _xml.finish_records(cols, times, path, warnings)
+    records = _records.finish_records(cols, times, path, warnings)
 
     lap_frame = _laps(laps, ns, path)
     starts = lap_frame["start_time"].drop_nulls()
@@ -119,7 +119,7 @@ def read_activity_bytes(data: bytes, path: str, *, activity: int | None = None,
         schema={"timestamp": schema.TIMESTAMP, "event": pl.String, "event_type": pl.String}),
         "events")
     # TCX times are UTC by schema; a writer that used local time with an offset says so
-    meta = _xml.meta("tcx", records, warnings, sport=sport, creator=_creator(act, ns),
+    meta = _records.meta("tcx", records, warnings, sport=sport, creator=_creator(act, ns),
                      offset_s=offset or None,
                      author=root.findtext(f"{ns}Author/{ns}Name"),
                      tcx_version="v1" if ns.endswith("v1}") else "v2",
@@ -132,7 +132,7 @@ def _activities(root: ET.Element, ns: str) -> list[tuple[ET.Element, str | None]
     ``MultiSportSession``), v1 ``History/<Sport>/Run``."""
     acts = [(el, el.get("Sport")) for el in root.iter(f"{ns}Activity")]
     for history in root.iter(f"{ns}History"):
-        acts += [(run, _xml.local(group.tag)) for group in history
+        acts += [(run, _xml_safe.local(group.tag)) for group in history
                  for run in group.iter(f"{ns}Run")]
     return acts
 
@@ -141,12 +141,12 @@ def _cadence(cols: dict[str, np.ndarray], sport: str | None, warnings: list[str]
     run = cols.pop("run_cadence", None)
     bike = cols.pop("cadence", None)
     if run is not None:
-        cols["cadence_spm"], _ = _xml.cadence_to_spm(run, per_leg=True)
+        cols["cadence_spm"], _ = _records.cadence_to_spm(run, per_leg=True)
     if bike is not None:
         if sport == "cycling":
             cols["cadence_rpm"] = bike
         elif run is None:
-            cols["cadence_spm"], unit = _xml.cadence_to_spm(bike, per_leg=None)
+            cols["cadence_spm"], unit = _records.cadence_to_spm(bike, per_leg=None)
             warnings.append(f"running cadence read from <Cadence>, taken as {unit} "
                             "(decided from its values)")
 
@@ -183,12 +183,12 @@ def _laps(laps: list[ET.Element], ns: str, path: str) -> pl.DataFrame:
         row["intensity"] = lap.findtext(f"{ns}Intensity")
         row["trigger_method"] = lap.findtext(f"{ns}TriggerMethod")
         ext = lap.find(f"{ns}Extensions")
-        lx = {} if ext is None else {_xml.local(e.tag): e.text for e in ext.iter()}
+        lx = {} if ext is None else {_xml_safe.local(e.tag): e.text for e in ext.iter()}
         for name, (col, factor) in _LX_FIELDS.items():
             v = _number(lx.get(name))
             row[col] = None if v is None else v * factor
         rows.append(row)
-    starts, _ = _xml.parse_times([r.pop("start_time") for r in rows], path)
+    starts, _ = _times.parse_times([r.pop("start_time") for r in rows], path)
     frame = pl.DataFrame(rows, schema={**{c: pl.Float64 for c in _LAP_FIELDS.values()},
                                        "intensity": pl.String, "trigger_method": pl.String,
                                        **{c: pl.Float64 for c, _ in _LX_FIELDS.values()}})
@@ -227,15 +227,15 @@ def write_tcx(records: pl.DataFrame, path: str | os.PathLike, *,
     """
     if sport not in ("Running", "Biking", "Other"):
         raise ValueError(f"sport must be 'Running', 'Biking' or 'Other', not {sport!r}")
-    rec = _xml.prepare_records(records)
+    rec = _xml_write.prepare_records(records)
     if rec.height == 0:
         raise ValueError("records are empty: nothing to write")
-    time = _xml.time_strings(rec["timestamp"])
+    time = _xml_write.time_strings(rec["timestamp"])
     c = pl.col
     ext = pl.concat_str([
-        _xml.elem("ns3:Speed", c("speed_mps")),
-        _xml.elem("ns3:RunCadence", (c("cadence_spm") / 2).round(0).cast(pl.Int64)),
-        _xml.elem("ns3:Watts", c("power_w").round(0).cast(pl.Int64)),
+        _xml_write.elem("ns3:Speed", c("speed_mps")),
+        _xml_write.elem("ns3:RunCadence", (c("cadence_spm") / 2).round(0).cast(pl.Int64)),
+        _xml_write.elem("ns3:Watts", c("power_w").round(0).cast(pl.Int64)),
     ])
     point = pl.concat_str([
         pl.lit("<Trackpoint><Time>"), time, pl.lit("</Time>"),
@@ -243,8 +243,8 @@ def write_tcx(records: pl.DataFrame, path: str | os.PathLike, *,
             pl.lit("<Position><LatitudeDegrees>"), c("lat_deg").cast(pl.String),
             pl.lit("</LatitudeDegrees><LongitudeDegrees>"), c("lon_deg").cast(pl.String),
             pl.lit("</LongitudeDegrees></Position>")])).otherwise(pl.lit("")),
-        _xml.elem("AltitudeMeters", c("altitude_m")),
-        _xml.elem("DistanceMeters", c("distance_m")),
+        _xml_write.elem("AltitudeMeters", c("altitude_m")),
+        _xml_write.elem("DistanceMeters", c("distance_m")),
         pl.when(c("heart_rate_bpm").is_not_null()).then(pl.concat_str([
             pl.lit("<HeartRateBpm><Value>"),
             c("heart_rate_bpm").round(0).cast(pl.Int64).cast(pl.String),

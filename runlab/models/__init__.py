@@ -6,16 +6,22 @@
   decomposition and an overstriding indicator;
 - :mod:`progression` — cadence over weeks by group, retention, target attainment, comfort and
   RPE (ordinal), walk–run ratio progression, baseline-mile change;
-- :mod:`targets` — a personal target cadence zone (:func:`targets.cadence_zone`).
+- :mod:`targets` — a personal target cadence zone (:func:`targets.cadence_zone`);
+- :mod:`inference` — :func:`compare` (likelihood-ratio test on ML refits, AIC/BIC),
+  :func:`icc` (ICC and variance components, parametric-bootstrap intervals),
+  :func:`effect_sizes` (standardised effects), the minimum runners per group and clusters.
 
-Every result carries tidy frames (``term, estimate, std_error, statistic, p_value, ci_low,
+Mixed-model fixed effects have t intervals on Satterthwaite degrees of freedom (``df``).
+
+Every result carries tidy frames (``term, estimate, std_error, statistic, df, p_value, ci_low,
 ci_high, n``) and the fitted statsmodels object as ``.model``.
 """
 
 from __future__ import annotations
 
-from runlab.models import progression, targets
+from runlab.models import inference, progression, targets
 from runlab.models.cadence import CadenceSpeed, cadence_speed, population_cadence
+from runlab.models.inference import compare, effect_sizes, icc
 from runlab.models.progression import (
     baseline_mile,
     comfort,
@@ -35,6 +41,10 @@ __all__ = [
     "cadence_speed",
     "cadence_zone",
     "comfort",
+    "compare",
+    "effect_sizes",
+    "icc",
+    "inference",
     "population_cadence",
     "progression",
     "retention",

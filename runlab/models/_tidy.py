@@ -29,6 +29,7 @@ __all__ = [
     "ols_by",
     "fit_mixedlm",
     "fixed_frame",
+    "mixed_df",
     "random_frame",
     "params_frame",
     "combination_frame",
@@ -37,7 +38,11 @@ __all__ = [
 ]
 
 #: Columns of every tidy coefficient frame (``.fixed`` of the model results).
-TIDY_COLUMNS = ["term", "estimate", "std_error", "statistic", "p_value", "ci_low", "ci_high", "n"]
+#: ``df`` is the reference distribution's degrees of freedom: Satterthwaite's for mixed models
+#: (small-sample t intervals, :func:`runlab.models._reml.satterthwaite_df`), the residual
+#: degrees of freedom for OLS, ``inf`` for likelihood models with Wald z intervals.
+TIDY_COLUMNS = ["term", "estimate", "std_error", "statistic", "df", "p_value", "ci_low",
+                "ci_high", "n"]
 
 #: MixedLM optimizers in the order tried. Powell (derivative-free) first: on cohorts with a
 #: small random week-slope variance next to a large intercept variance the gradient
@@ -184,11 +189,23 @@ def fit_mixedlm(endog: pd.Series, exog: pd.DataFrame, groups: pd.Series,
 
 
 def fixed_frame(result, *, alpha: float = 0.05) -> pl.DataFrame:
-    """Tidy fixed effects of a MixedLM result (Wald z intervals): :data:`TIDY_COLUMNS`."""
+    """Tidy fixed effects of a MixedLM result: :data:`TIDY_COLUMNS`, t intervals on
+    Satterthwaite degrees of freedom (:func:`mixed_df`)."""
     names = list(result.model.exog_names)
     est = np.asarray(result.fe_params, dtype=float)
     se = np.asarray(result.bse_fe, dtype=float)
-    return coef_frame(names, est, se, alpha, int(result.nobs), dist="z")
+    return coef_frame(names, est, se, alpha, int(result.nobs), dist="t",
+                      df=mixed_df(result, np.eye(est.size)))
+
+
+def mixed_df(result, contrasts) -> np.ndarray:
+    """Satterthwaite degrees of freedom of the combinations ``contrasts @ β`` of a MixedLM
+    fit (one per row; see :func:`runlab.models._reml.satterthwaite_df`)."""
+    from runlab.models import _reml
+
+    b = _reml.blocks_of_result(result)
+    return _reml.satterthwaite_df(b, np.asarray(result.cov_re, dtype=float),
+                                  float(result.scale), contrasts)
 
 
 def params_frame(result, *, alpha: float = 0.05, names: Sequence[str] | None = None,
@@ -210,10 +227,16 @@ def params_frame(result, *, alpha: float = 0.05, names: Sequence[str] | None = N
                        df=df_resid)
 
 
-def coef_frame(names, est, se, alpha, n, *, dist: str = "z", df: float = np.inf) -> pl.DataFrame:
-    """Tidy frame (:data:`TIDY_COLUMNS`) from estimates and standard errors."""
+def coef_frame(names, est, se, alpha, n, *, dist: str = "z", df=np.inf) -> pl.DataFrame:
+    """Tidy frame (:data:`TIDY_COLUMNS`) from estimates and standard errors.
+
+    ``dist="t"`` uses ``df`` (a number, or one per term); ``"z"`` the normal (``df = inf``).
+    """
+    est = np.asarray(est, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         stat = est / se
+    df = np.broadcast_to(np.asarray(df, dtype=float), est.shape) if dist == "t" else (
+        np.full(est.shape, np.inf))
     if dist == "t":
         q = stats.t.ppf(1 - alpha / 2, df)
         p = 2 * stats.t.sf(np.abs(stat), df)
@@ -222,7 +245,7 @@ def coef_frame(names, est, se, alpha, n, *, dist: str = "z", df: float = np.inf)
         p = 2 * stats.norm.sf(np.abs(stat))
     return pl.DataFrame({
         "term": [str(t) for t in names],
-        "estimate": est, "std_error": se, "statistic": stat, "p_value": p,
+        "estimate": est, "std_error": se, "statistic": stat, "df": df, "p_value": p,
         "ci_low": est - q * se, "ci_high": est + q * se,
         "n": [n] * len(names),
     }, schema={"term": pl.String, **{c: pl.Float64 for c in TIDY_COLUMNS[1:-1]},
@@ -251,8 +274,9 @@ def random_frame(result) -> pl.DataFrame:
 
 
 def combination_frame(estimate: np.ndarray, cov: np.ndarray, weights: np.ndarray,
-                      names: Sequence[str], *, alpha: float, n: int) -> pl.DataFrame:
-    """Tidy linear combinations ``weights @ estimate`` with Wald z intervals.
+                      names: Sequence[str], *, alpha: float, n: int, df=None) -> pl.DataFrame:
+    """Tidy linear combinations ``weights @ estimate``: t intervals on ``df`` (one per
+    combination, e.g. :func:`mixed_df`), Wald z intervals when ``df`` is None.
 
     ``weights`` has one row per combination (``names``); standard errors are
     ``sqrt(diag(W Σ Wᵀ))`` with ``Σ = cov``.
@@ -260,7 +284,9 @@ def combination_frame(estimate: np.ndarray, cov: np.ndarray, weights: np.ndarray
     w = np.atleast_2d(np.asarray(weights, dtype=float))
     est = w @ np.asarray(estimate, dtype=float)
     se = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", w, np.asarray(cov, dtype=float), w), 0.0))
-    return coef_frame(list(names), est, se, alpha, n, dist="z")
+    if df is None:
+        return coef_frame(list(names), est, se, alpha, n, dist="z")
+    return coef_frame(list(names), est, se, alpha, n, dist="t", df=df)
 
 
 def random_frame_empty() -> pl.DataFrame:

@@ -22,6 +22,7 @@ from runlab.models._tidy import (
     combination_frame,
     fit_mixedlm,
     group_column,
+    mixed_df,
     ols_by,
     params_frame,
     random_frame,
@@ -276,9 +277,9 @@ def cadence_speed(data: pl.DataFrame, by: str = "runner", *, speed: str | None =
     model = _mixed(frame, col, ref, random_slopes)
     beta = np.asarray(model.fe_params, dtype=float)
     cov = np.asarray(model.cov_params(), dtype=float)[:2, :2]
-    fixed = combination_frame(beta, cov, [[1.0, -ref], [0.0, 1.0], [1.0, 0.0]],
-                              ["intercept", "speed_mps", "cadence_at_ref"],
-                              alpha=alpha, n=int(model.nobs))
+    weights = np.array([[1.0, -ref], [0.0, 1.0], [1.0, 0.0]])
+    fixed = combination_frame(beta, cov, weights, ["intercept", "speed_mps", "cadence_at_ref"],
+                              alpha=alpha, n=int(model.nobs), df=mixed_df(model, weights))
     random = random_frame(model).with_columns(
         pl.col("term").str.replace_all("speed_c", "speed_mps"))
     per = per.join(_blups(model, col, beta), on=col, how="left")

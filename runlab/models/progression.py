@@ -33,6 +33,7 @@ from runlab.models._tidy import (
     coef_frame,
     fit_mixedlm,
     fixed_frame,
+    mixed_df,
     ols_by,
     params_frame,
     random_frame,
@@ -42,6 +43,7 @@ from runlab.models._tidy import (
     usable,
 )
 from runlab.models.cadence import running_rows, running_speed
+from runlab.models.inference import require_runners_per_group
 
 __all__ = [
     "ModelResult",
@@ -134,7 +136,8 @@ def _week_design(frame: pl.DataFrame, week: str, group: str, levels: list[str],
 
 def _trend(model, names: list[str], levels: list[str], weeks: np.ndarray, alpha: float,
            value: str, transform=None) -> pl.DataFrame:
-    """Fixed-effect prediction per group and week (covariates at 0), with Wald intervals."""
+    """Fixed-effect prediction per group and week (covariates at 0), with t intervals on
+    Satterthwaite degrees of freedom."""
     beta = np.asarray(model.fe_params, dtype=float)
     cov = np.asarray(model.cov_params(), dtype=float)[:beta.size, :beta.size]
     groups = levels or [None]
@@ -149,7 +152,7 @@ def _trend(model, names: list[str], levels: list[str], weeks: np.ndarray, alpha:
     xm = np.array([r[2] for r in rows])
     est = xm @ beta
     se = np.sqrt(np.einsum("ij,jk,ik->i", xm, cov, xm))
-    z = stats.norm.ppf(1 - alpha / 2)
+    z = stats.t.ppf(1 - alpha / 2, mixed_df(model, xm))
     lo, hi = est - z * se, est + z * se
     if transform is not None:
         est, lo, hi = transform(est), transform(lo), transform(hi)
@@ -168,6 +171,8 @@ def _weekly_mixed(frame: pl.DataFrame, y: str, week: str, group: str | None,
     if frame[week].n_unique() < 2:
         raise ModelError(f"{what}: all runs are in the same week; nothing to progress over")
     levels = _levels(frame, group, reference)
+    if levels:
+        require_runners_per_group(frame, RUNNER, group, what)
     design = _week_design(frame, week, group, levels, covariates)
     names = design.columns
     pdf = to_pandas(pl.concat([frame.select(RUNNER, y), design], how="horizontal"),

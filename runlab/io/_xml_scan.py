@@ -1,15 +1,4 @@
-"""Shared, safe and fast helpers of the XML readers (TCX, GPX); the record finishing
-(:func:`finish_records`, :func:`cadence_to_spm`, :func:`parse_times`) serves every text reader.
-
-Safety
-------
-A document with a document type declaration (``<!DOCTYPE``) is refused before it is parsed:
-without a DTD there can be no entity declarations, so no entity expansion ("billion laughs"),
-no external entities and no DTD fetched from the network. What remains — the five predefined
-entities and character references — is parsed by the C expat parser of the standard library
-(``xml.etree.ElementTree.XMLParser``, which never resolves anything over a network). A DTD
-may only appear in the prolog, so the check is exact (a ``<!DOCTYPE`` inside a comment is
-refused too, harmlessly). UTF-16 documents are transcoded to UTF-8 before the check.
+"""The points of an XML document (TCX, GPX) as columns: one entry point, :func:`load`.
 
 Speed
 -----
@@ -36,127 +25,29 @@ control characters, other encodings, invalid UTF-8, text beside child elements i
 namespace declarations below the root outside the points, more than ``MAX_LAYOUTS``
 layouts. About 2 µs per 1 Hz point (``benchmarks/read_xml.py``: 10–15 × tcxreader and
 gpxpy), linear in file size.
+
+``load(..., scan=False)`` turns the scanner off: expat alone reads the document, the
+reference the scanner is tested against.
 """
 
 from __future__ import annotations
 
-import functools
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from runlab import schema
-from runlab.errors import (
-    CorruptFileError,
-    FileTooLargeError,
-    NotAnActivityError,
-    ReadError,
-    UnsupportedFormatError,
-)
-from runlab.geo import step_distances_m
+from runlab.errors import ReadError
+from runlab.io._times import device_times, first_text, parse_times, utc_offset_s, zulu_rows
+from runlab.io._xml_safe import local, namespace, parse_prepared, prepare
 
-__all__ = ["MAX_XML_BYTES", "parse", "load", "Doc", "point_times", "local", "namespace",
-           "parse_times", "utc_offset_s", "first_text", "meta", "finish_records",
-           "derive_speed_mps", "cadence_to_spm",
-           "SPEED_HALF_WINDOW", "PER_LEG_MEDIAN_MAX", "lower_sport", "check_root",
-           "prepare_records", "time_strings", "elem"]
+__all__ = ["Doc", "load", "point_times", "MAX_LAYOUTS"]
 
-#: Largest XML document parsed [bytes]: a 24-hour 1 Hz TCX with every sensor is ~40 MiB.
-MAX_XML_BYTES = 256 * 2**20
-
-_BOM8 = b"\xef\xbb\xbf"
-_DECL = re.compile(rb"^<\?xml[^>]*?encoding\s*=\s*[\"'][^\"']*[\"']")
-
-
-def parse(data: bytes, path: str, *, max_bytes: int = MAX_XML_BYTES) -> ET.Element:
-    """Root element of an XML document, refusing DTDs, huge input and malformed bytes.
-
-    Leading BOMs and whitespace (Strava writes both) are skipped; UTF-16 is transcoded.
-
-    Raises
-    ------
-    FileTooLargeError
-        More than ``max_bytes`` [bytes].
-    UnsupportedFormatError
-        The document has a DTD (entities could expand or point outside the file).
-    CorruptFileError
-        Not well-formed XML or not valid in its encoding; the message gives line and column.
-    """
-    return _et_parse(_prepare(data, path, max_bytes), path)
-
-
-def _prepare(data: bytes, path: str, max_bytes: int = MAX_XML_BYTES) -> bytes:
-    """Size limit, UTF-16 → UTF-8, BOM and leading whitespace off, DTDs refused."""
-    if len(data) > max_bytes:
-        raise FileTooLargeError(path, f"{len(data)} bytes of XML is over the {max_bytes} limit")
-    utf16 = _utf16(data[:4])
-    if utf16:
-        try:
-            text = data.decode(utf16)
-        except UnicodeDecodeError as exc:
-            raise CorruptFileError(path, f"invalid UTF-16 at byte {exc.start}") from exc
-        data = _DECL.sub(b'<?xml version="1.0" encoding="UTF-8"', text.encode("utf-8"))
-    if data.startswith(_BOM8):
-        data = data[3:]
-    data = data.lstrip()
-    if data.find(b"!") >= 0 and b"<!DOCTYPE" in data:  # find(one byte) is a fast memchr
-        raise UnsupportedFormatError(
-            path, "XML with a document type declaration (<!DOCTYPE>) is refused: its entities "
-                  "could expand without bound or load external files")
-    return data
-
-
-def _et_parse(data: bytes, path: str) -> ET.Element:
-    parser = ET.XMLParser()
-    try:
-        parser.feed(data)
-        return parser.close()
-    except LookupError as exc:  # an encoding Python does not know
-        raise CorruptFileError(path, f"unknown character encoding: {exc}") from exc
-    except ValueError as exc:  # expat: a declared multi-byte encoding (Shift-JIS, EUC-JP...)
-        raise UnsupportedFormatError(path, f"unsupported XML character encoding: {exc}") from exc
-    except ET.ParseError as exc:
-        line, col = exc.position
-        reason = str(exc).split(":")[0]
-        if "invalid token" in reason and not _decodes(data):
-            reason = "invalid UTF-8 (or undeclared encoding)"
-        raise CorruptFileError(path, f"malformed XML at line {line}, column {col}: "
-                                     f"{reason}") from exc
-
-
-def _utf16(head: bytes) -> str | None:
-    """The UTF-16 codec of a document, from its BOM or its first ``<`` (None if not UTF-16)."""
-    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        return "utf-16"
-    if head[:2] == b"<\x00" or head[1:2] == b"<" and head[:1] == b"\x00":
-        return "utf-16-le" if head[:1] == b"<" else "utf-16-be"
-    return None
-
-
-def _decodes(data: bytes) -> bool:
-    m = re.match(rb"<\?xml[^>]*encoding\s*=\s*[\"']([^\"']+)", data)
-    try:
-        data.decode(m.group(1).decode("ascii") if m else "utf-8")
-    except (UnicodeDecodeError, LookupError):
-        return False
-    return True
-
-
-def namespace(tag: str) -> str:
-    """``"{ns}name"`` → ``"{ns}"`` (``""`` without a namespace)."""
-    return tag[: tag.index("}") + 1] if tag.startswith("{") else ""
-
-
-def local(tag: str) -> str:
-    """``"{ns}name"`` → ``"name"``."""
-    return tag.rsplit("}", 1)[-1]
 
 
 @dataclass
@@ -197,7 +88,7 @@ def point_times(doc: Doc, name: str, path: str, keep: np.ndarray | None = None
 
 def load(data: bytes, path: str, *, point: str, names: dict[str, str],
          texts: Sequence[str] = (), attrs: Sequence[str] = (),
-         containers: Sequence[str] = ()) -> Doc:
+         containers: Sequence[str] = (), scan: bool = True) -> Doc:
     """Parse ``data`` safely into a :class:`Doc` of ``point`` elements.
 
     Parameters
@@ -213,6 +104,9 @@ def load(data: bytes, path: str, *, point: str, names: dict[str, str],
         Attributes of the point element wanted as strings (``"lat"``).
     containers
         Local names of elements whose ordinal each point should carry (``"Lap"``).
+    scan
+        False: expat alone reads the document (the reference the scanner is tested
+        against); ``Doc.fast`` tells which path read it.
 
     Notes
     -----
@@ -220,12 +114,12 @@ def load(data: bytes, path: str, *, point: str, names: dict[str, str],
     notes); anything else by the C expat parser (``xml.etree``), which gives the same
     result, and the authoritative error.
     """
-    data = _prepare(data, path)
+    data = prepare(data, path)
     spec = (point, names, tuple(texts), tuple(attrs), tuple(containers))
-    fast = _scan(data, *spec)
+    fast = _scan(data, *spec) if scan else None
     if fast is not None:
         return fast
-    return _tree_doc(_et_parse(data, path), *spec)
+    return _tree_doc(parse_prepared(data, path), *spec)
 
 
 def _tree_doc(root: ET.Element, point: str, names: dict[str, str], texts: tuple[str, ...],
@@ -383,7 +277,7 @@ def _scan(data: bytes, point: str, names: dict[str, str], texts: tuple[str, ...]
     if skeleton is None:
         return None
     try:
-        root = _et_parse(skeleton, "<skeleton>")
+        root = parse_prepared(skeleton, "<skeleton>")
     except ReadError:
         return None  # the full parse reports it, naming the file
     parts = _skeleton_parts(root, point, containers, g_first.size, templates.size)
@@ -701,7 +595,7 @@ def _layout_columns(data: bytes, arr: np.ndarray, n: int, layouts: list[_Layout]
         at = pick.get(c, np.full((2, n), -1, dtype=np.int64))
         has = np.flatnonzero(at[0] >= 0)
         s, e = at[0, has], at[1, has]
-        parsed = (_device_times(_zulu_at(arr, s, e)) if kinds[c] == _TEXT and has.size == n
+        parsed = (device_times(_zulu_at(arr, s, e)) if kinds[c] == _TEXT and has.size == n
                   else None)
         if parsed is not None:
             times[label[1:]] = parsed
@@ -794,373 +688,10 @@ def _arrow_slices(data: bytes, start: np.ndarray, length: np.ndarray) -> pa.Arra
     return view.take(np.arange(0, 2 * start.size, 2, dtype=np.int32))
 
 
-_OFFSET = r"[+-]\d\d:?\d\d$"
-
-
-def parse_times(texts: Iterable[str | None] | pl.Series, path: str) -> tuple[pl.Series, list[str]]:
-    """ISO-8601 times (``Z``, ``±hh:mm`` or no offset; up to 9 fractional digits) → UTC µs.
-
-    Returns the series and warnings (times without an offset are taken as UTC, as the
-    GPX and TCX schemas intend). A time that is present but unreadable raises a
-    :class:`~runlab.errors.CorruptFileError` naming it.
-    """
-    # device files: "...Z" with or without fractional seconds, parsed in one pass
-    if isinstance(texts, pl.Series):
-        orig, micros = texts, _zulu_micros(texts)
-    else:  # a few strings (lap times): no frame unless the general parser needs one
-        texts = list(texts)
-        orig, micros = None, _zulu_strings(texts)
-    parsed = _device_times(micros)
-    if parsed is not None:
-        return parsed, []
-    if orig is None:
-        orig = pl.Series("t", texts, dtype=pl.String)
-    warnings = []
-    if micros is not None:
-        out = pl.Series("timestamp", micros).cast(schema.TIMESTAMP)
-    else:
-        out = orig.str.to_datetime("%Y-%m-%dT%H:%M:%S%.fZ", time_unit="us", time_zone="UTC",
-                                   strict=False)
-    if out.null_count() != orig.null_count():
-        orig = orig.str.strip_chars()
-        s = orig.str.replace(r"(?i)z$", "+00:00")
-        has_offset = s.str.contains(_OFFSET)
-        naive = (~has_offset & s.is_not_null()).sum()
-        if naive:
-            warnings.append(f"{naive} times have no UTC offset; taken as UTC")
-            s = pl.select(pl.when(has_offset).then(s).otherwise(s + "+00:00")).to_series()
-        # %.f takes 1-9 fractional digits; %z takes "+hh:mm" and "+hhmm"
-        out = s.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f%z", time_unit="us", time_zone="UTC",
-                                strict=False)
-        bad = out.is_null() & s.is_not_null()
-        if bad.any():
-            raise CorruptFileError(path, f"unreadable time {orig.filter(bad)[0]!r}")
-    first = out.min()
-    if first is not None and first < _UNKNOWN_TIME + timedelta(seconds=1):
-        unknown = (out >= _UNKNOWN_TIME) & (out < _UNKNOWN_TIME + timedelta(seconds=1))
-        if unknown.any():
-            warnings.append(f"{int(unknown.sum())} times are 1901-12-13T20:45:52 (a 32-bit "
-                            "time_t of -2**31, GPSBabel's 'no time'); taken as missing")
-            out = pl.select(pl.when(unknown).then(None).otherwise(out)).to_series()
-    return out.alias("timestamp"), warnings
-
-
-#: Byte layout of "YYYY-MM-DDTHH:MM:SS[.fff[fff]]Z": separator positions and their bytes.
-_ZULU_SEPS = {4: 45, 7: 45, 10: 84, 13: 58, 16: 58, 19: 46}
-_ZULU_FIELDS = ((0, 4), (5, 7), (8, 10), (11, 13), (14, 16), (17, 19))
-_DAYS_BEFORE_MONTH = np.array([0, 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334])
-_MONTH_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
-
-
-@functools.lru_cache(maxsize=4)
-def _zulu_layout(width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Separator columns, their bytes, digit columns and digit weights of a time layout:
-    ``digits @ weights`` gives year, month, day, hour, minute, second and µs."""
-    seps = {**_ZULU_SEPS, width - 1: 90} if width > 20 else {**_ZULU_SEPS, 19: 90}
-    digit = np.ones(width, dtype=bool)
-    digit[list(seps)] = False
-    weights = np.zeros((width, 7))
-    frac = (20, width - 1) if width > 20 else (20, 20)
-    for k, (a, b) in enumerate((*_ZULU_FIELDS, frac)):
-        weights[a:b, k] = 10.0 ** np.arange(b - a - 1, -1, -1)
-    weights[20: width - 1, 6] *= 10.0 ** (27 - width)  # 3 digits are ms, 6 are µs
-    # float32 is exact here: every field and every partial sum stays below 2**24
-    return (np.array(list(seps)), np.array(list(seps.values()), np.uint8), digit,
-            weights.astype(np.float32))
-
-
-def _zulu_micros(texts: pl.Series) -> np.ndarray | None:
-    """UTC µs since 1970 of device times of one fixed layout, ``YYYY-MM-DDTHH:MM:SSZ`` with
-    0, 3 or 6 fractional digits, parsed with numpy; None (the general parser decides) when
-    any text is missing, of another length or layout, or not a valid calendar time."""
-    n = len(texts)
-    if n == 0 or texts.null_count():
-        return None
-    arrow = texts.to_arrow()
-    if arrow.type not in (pa.string(), pa.large_string()):
-        arrow = arrow.cast(pa.large_string())
-    offsets = np.frombuffer(arrow.buffers()[1], np.int32 if arrow.type == pa.string()
-                            else np.int64)[arrow.offset: arrow.offset + n + 1]
-    width = int(offsets[1] - offsets[0])
-    if width not in (20, 24, 27) or (np.diff(offsets) != width).any():
-        return None
-    return _zulu_rows(np.frombuffer(arrow.buffers()[2], np.uint8)[offsets[0]: offsets[-1]]
-                      .reshape(n, width))
-
-
-def _device_times(micros: np.ndarray | None) -> pl.Series | None:
-    """Device times (µs) as timestamps; None without them or when one is the 1901 "no
-    time", which :func:`parse_times`'s general path sets missing with a warning."""
-    if micros is None or ((micros >= _UNKNOWN_US) & (micros < _UNKNOWN_US + 1_000_000)).any():
-        return None
-    return pl.Series("timestamp", micros).cast(schema.TIMESTAMP)
-
-
-def _zulu_strings(texts: list[str | None]) -> np.ndarray | None:
-    """:func:`_zulu_micros` of a list of strings."""
-    if not texts or None in texts or len({len(t) for t in texts}) != 1:
-        return None
-    raw = "".join(texts).encode()
-    if len(raw) != len(texts) * len(texts[0]) or len(texts[0]) not in (20, 24, 27):
-        return None  # (not ASCII)
-    return _zulu_rows(np.frombuffer(raw, np.uint8).reshape(len(texts), -1))
-
 
 def _zulu_at(arr: np.ndarray, start: np.ndarray, stop: np.ndarray) -> np.ndarray | None:
     """:func:`_zulu_micros` of the texts ``arr[start:stop]`` of a document."""
     width = int(stop[0] - start[0]) if start.size else 0
     if width not in (20, 24, 27) or (stop - start != width).any():
         return None
-    return _zulu_rows(_byte_rows(arr, start, width))
-
-
-def _zulu_rows(raw: np.ndarray) -> np.ndarray | None:
-    """:func:`_zulu_micros` of times given as the rows of a byte matrix."""
-    sep_at, sep_byte, digit, weights = _zulu_layout(raw.shape[1])
-    digits = raw - np.uint8(48)  # wraps below '0'
-    if (raw[:, sep_at] != sep_byte).any() or (digits[:, digit] > 9).any():
-        return None
-    year, month, day, hour, minute, sec, micros = (digits @ weights).astype(np.int64).T
-    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
-    if ((year < 1) | (month < 1) | (month > 12) | (day < 1) | (hour > 23) | (minute > 59)
-            | (sec > 59)).any() or (day > _MONTH_DAYS[month] + (leap & (month == 2))).any():
-        return None
-    y = year - 1  # days from 0001-01-01 (proleptic Gregorian) to 1970-01-01: 719162
-    days = (y * 365 + y // 4 - y // 100 + y // 400 - 719162
-            + _DAYS_BEFORE_MONTH[month] + (leap & (month > 2)) + day - 1)
-    seconds = ((days * 24 + hour) * 60 + minute) * 60 + sec
-    return seconds * 1_000_000 + micros
-
-
-#: -2**31 s from the Unix epoch: what a signed 32-bit ``time_t`` "unknown" prints as.
-_UNKNOWN_TIME = datetime(1901, 12, 13, 20, 45, 52, tzinfo=UTC)
-_UNKNOWN_US = int(_UNKNOWN_TIME.timestamp()) * 1_000_000
-
-
-def meta(fmt: str, records: pl.DataFrame, warnings: list[str], *, sport: str | None = None,
-         creator: str | None = None, offset_s: int | None = None, **extra) -> dict:
-    """``Activity.meta`` with the keys every reader sets (INTERFACES.md), plus ``extra``."""
-    return {"format": fmt, "sport": sport, "sub_sport": None,
-            "start_time": records["timestamp"].min(),
-            "local_time_offset_s": offset_s, "creator": creator, "partial": False,
-            "warnings": warnings, **extra}
-
-
-def first_text(texts: pl.Series) -> str | None:
-    """The first non-null string of ``texts`` (None if there is none)."""
-    if texts.null_count() == 0:
-        return texts[0] if len(texts) else None
-    rest = texts.drop_nulls()
-    return rest[0] if len(rest) else None
-
-
-def utc_offset_s(text: str | None) -> int | None:
-    """Offset east of UTC of one ISO time string [s]; None without an explicit offset."""
-    m = re.search(_OFFSET, (text or "").strip())
-    if not m:
-        return None
-    off = m.group(0).replace(":", "")
-    sign = -1 if off[0] == "-" else 1
-    return sign * (int(off[1:3]) * 3600 + int(off[3:5]) * 60)
-
-
-#: Half-width of the centred window of :func:`derive_speed_mps` [samples].
-SPEED_HALF_WINDOW = 2
-
-
-def derive_speed_mps(distance_m: np.ndarray, elapsed_s: np.ndarray,
-                     half_window: int = SPEED_HALF_WINDOW) -> np.ndarray:
-    """Speed from cumulative distance and time, smoothed over a centred window [m/s].
-
-    ``speed[i] = (d[i+k] - d[i-k]) / (t[i+k] - t[i-k])`` with ``k = half_window`` (the
-    window shrinks at the ends): a central difference over 2k+1 samples, which at 1 Hz
-    averages out the 2–5 m jitter of consumer GPS fixes without lagging the pace. Samples
-    whose window has no time span or a missing value get NaN.
-    """
-    n = len(distance_m)
-    if n < 2:
-        return np.full(n, np.nan)
-    i = np.arange(n)
-    lo, hi = np.clip(i - half_window, 0, n - 1), np.clip(i + half_window, 0, n - 1)
-    dt = elapsed_s[hi] - elapsed_s[lo]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        speed = (distance_m[hi] - distance_m[lo]) / dt
-    speed[~(dt > 0)] = np.nan
-    return speed
-
-
-#: A median raw cadence below this is per leg [1/min]: per-leg running cadence is 75–100 and
-#: walking 50–65, while steps/min of both feet are ≥ 100 for walking and ≥ 140 for running.
-PER_LEG_MEDIAN_MAX = 100.0
-
-
-def cadence_to_spm(raw: np.ndarray, *, per_leg: bool | None) -> tuple[np.ndarray, str]:
-    """Cadence in steps/min (both feet) from a format's raw cadence values.
-
-    ``per_leg=True`` doubles (TCX ``RunCadence``, Garmin-style GPX ``cad``), ``False`` keeps,
-    ``None`` decides from the data: a median of positive values below 100 is per leg
-    (nobody steps under 100/min while moving on foot; per-leg running cadence is 75–100),
-    otherwise the values are already steps/min. Returns the converted values and the unit
-    that was assumed (``"per_leg"`` or ``"steps"``).
-    """
-    if per_leg is None:
-        positive = raw[np.isfinite(raw) & (raw > 0)]
-        per_leg = positive.size == 0 or float(np.median(positive)) < PER_LEG_MEDIAN_MAX
-    return (raw * 2.0, "per_leg") if per_leg else (raw.astype(np.float64), "steps")
-
-
-def finish_records(cols: dict[str, np.ndarray], times: pl.Series, path: str,
-                   warnings: list[str]) -> pl.DataFrame:
-    """Canonical records from parsed point columns and their times.
-
-    Sorts by time (stable), merges points that share a timestamp (first non-missing value
-    of each column wins; TCX writers repeat the lap-boundary point), adds ``elapsed_s``,
-    derives ``distance_m`` from positions (haversine, :mod:`runlab.geo`) and ``speed_mps``
-    from distance (:func:`derive_speed_mps`) when the file has none, and conforms to
-    :data:`runlab.schema.RECORDS`. When no point has a time, all are kept in file order with
-    null timestamps; when only some have one, those without are left out (with a warning).
-    """
-    n = len(times)
-    if n == 0:
-        raise NotAnActivityError(path, "no track points")
-    times = times.cast(schema.TIMESTAMP).alias("timestamp")
-    micros = times.cast(pl.Int64).to_numpy()  # float with NaN where missing (else int64)
-    has_time = ~np.isnan(micros) if micros.dtype.kind == "f" else np.ones(n, dtype=bool)
-    cols = {k: np.asarray(v) for k, v in cols.items()}
-    if not has_time.any():
-        warnings.append("no point has a time; records keep file order with null timestamps")
-        # a source with only relative time (Strava streams) keeps it
-        elapsed = cols.get("elapsed_s", np.full(n, np.nan)).astype(np.float64)
-    else:
-        if not has_time.all():
-            warnings.append(f"{int((~has_time).sum())} points without a time are left out "
-                            "(records are ordered by time)")
-        keep = np.flatnonzero(has_time)
-        t = micros[keep].astype(np.int64)
-        if (np.diff(t) < 0).any():
-            warnings.append("points were not in time order; sorted")
-            order = np.argsort(t, kind="stable")
-            keep, t = keep[order], t[order]
-        if keep.size < n or (np.diff(keep) != 1).any():
-            times, cols = times.gather(keep), {k: v[keep] for k, v in cols.items()}
-        elapsed = (t - t[0]) / 1e6
-    rows = len(times)
-    series = {"timestamp": times, "elapsed_s": pl.Series("elapsed_s", elapsed, nan_to_null=True)}
-    series.update({k: pl.Series(k, v, nan_to_null=v.dtype.kind == "f")
-                   for k, v in cols.items() if k != "elapsed_s"})
-    frame = pl.DataFrame([series.pop(c) if c in series else _nulls(c, dtype, rows)
-                          for c, dtype in schema.RECORDS.items()] + list(series.values()))
-    if has_time.any() and (t[1:] == t[:-1]).any():
-        frame = _merge_repeats(frame, warnings)
-    frame = _derive_motion(frame, warnings)
-    return schema.conform(frame, "records")
-
-
-def _nulls(name: str, dtype: pl.DataType, n: int) -> pl.Series:
-    """A column of ``n`` nulls (floats from NaN: a tenth of the time of ``extend_constant``)."""
-    if dtype == pl.Float64:
-        return pl.Series(name, np.full(n, np.nan), nan_to_null=True)
-    return pl.Series(name, dtype=dtype).extend_constant(None, n)
-
-
-def _merge_repeats(frame: pl.DataFrame, warnings: list[str]) -> pl.DataFrame:
-    """Merge a point into the one before when it has the same time and no conflicting value.
-
-    TCX writers repeat the last point of a lap as the first of the next; such a pair (equal
-    or complementary values) becomes one record. Points sharing a time but disagreeing are
-    all kept, with a warning.
-    """
-    t = frame["timestamp"].cast(pl.Int64).to_numpy()
-    same_np = np.r_[False, t[1:] == t[:-1]]
-    if not same_np.any():
-        return frame
-    same = pl.Series(same_np)
-    values = [c for c in frame.columns if c != "timestamp"]
-    conflict = pl.any_horizontal([
-        pl.col(c).is_not_null() & pl.col(c).shift(1).is_not_null()
-        & (pl.col(c) != pl.col(c).shift(1)) for c in values] or [pl.lit(False)])
-    merge = frame.select((pl.lit(same) & ~conflict.fill_null(False)).alias("m")).to_series()
-    nxt = merge.shift(-1, fill_value=False)
-    frame = frame.with_columns(
-        pl.when(pl.lit(nxt) & pl.col(c).is_null()).then(pl.col(c).shift(-1))
-        .otherwise(pl.col(c)).alias(c) for c in values).filter(~merge)
-    if merge.sum():
-        warnings.append(f"{int(merge.sum())} points repeat the previous point's time and "
-                        "values; merged")
-    if (same & ~merge).any():
-        warnings.append(f"{int((same & ~merge).sum())} points share a time with a different "
-                        "point; kept")
-    return frame
-
-
-def _derive_motion(frame: pl.DataFrame, warnings: list[str]) -> pl.DataFrame:
-    has = {c for c in frame.columns if frame[c].null_count() < frame.height}
-    if "distance_m" not in has and {"lat_deg", "lon_deg"} <= has:
-        dist = _bridge_gaps(frame["lat_deg"].to_numpy(), frame["lon_deg"].to_numpy())
-        frame = frame.with_columns(pl.Series("distance_m", dist).fill_nan(None))
-        warnings.append("distance_m derived from positions (haversine)")
-        has.add("distance_m")
-    if "speed_mps" not in has and "distance_m" in has and frame["elapsed_s"].null_count() == 0:
-        dist = frame["distance_m"].to_numpy().astype(np.float64)
-        speed = derive_speed_mps(dist, frame["elapsed_s"].to_numpy())
-        frame = frame.with_columns(pl.Series("speed_mps", speed).fill_nan(None))
-        warnings.append(f"speed_mps derived from distance (central difference over "
-                        f"{2 * SPEED_HALF_WINDOW + 1} samples)")
-    return frame
-
-
-def _bridge_gaps(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-    """Cumulative distance; a run of points without a fix is bridged from the last fix."""
-    ok = np.isfinite(lat) & np.isfinite(lon)
-    if not ok.any():
-        return np.full(lat.size, np.nan)
-    fixed = np.flatnonzero(ok)
-    hop = np.zeros(fixed.size)
-    hop[1:] = step_distances_m(lat[fixed], lon[fixed])[1:]
-    cum_at_fix = np.cumsum(hop)
-    # every point carries the distance of the last fix at or before it; NaN before the first
-    last_fix = np.maximum.accumulate(np.where(ok, np.arange(lat.size), -1))
-    out = np.where(last_fix >= 0, cum_at_fix[np.searchsorted(fixed, np.maximum(last_fix, 0))],
-                   np.nan)
-    return out
-
-
-def lower_sport(value: str | None, table: dict[str, str]) -> str | None:
-    """A sport label → runlab's lower-case FIT-style name (None if not known)."""
-    if value is None:
-        return None
-    key = value.strip().lower()
-    return table.get(key, key.replace(" ", "_") or None)
-
-
-def check_root(root: ET.Element, names: Iterable[str], path: str, what: str) -> None:
-    """Raise a :class:`ReadError` unless the root element's local name is one of ``names``."""
-    if local(root.tag) not in set(names):
-        raise ReadError(path, f"not a {what} document (root element <{local(root.tag)}>)")
-
-
-# --------------------------------------------------------------------------- writing
-
-def prepare_records(records: pl.DataFrame) -> pl.DataFrame:
-    """Canonical columns, NaN → null, rows without a timestamp refused, sorted by time."""
-    if "timestamp" not in records.columns:
-        raise ValueError("records lack the 'timestamp' column")
-    rec = schema.conform(records, "records").select(list(schema.RECORDS))
-    if rec["timestamp"].null_count():
-        raise ValueError(f"{rec['timestamp'].null_count()} records have no timestamp")
-    floats = [c for c, t in schema.RECORDS.items() if t == pl.Float64]
-    return rec.with_columns(pl.col(floats).fill_nan(None)).sort("timestamp", maintain_order=True)
-
-
-def time_strings(ts: pl.Series) -> pl.Expr:
-    """ISO-8601 UTC times: milliseconds, or microseconds when any sample needs them."""
-    sub_ms = (ts.dt.microsecond() % 1000 != 0).any()
-    return pl.col("timestamp").dt.strftime("%Y-%m-%dT%H:%M:%S%.6fZ" if sub_ms
-                                           else "%Y-%m-%dT%H:%M:%S%.3fZ")
-
-
-def elem(tag: str, value: pl.Expr) -> pl.Expr:
-    """``<tag>value</tag>`` where the value is present, else an empty string."""
-    return pl.when(value.is_not_null()).then(
-        pl.concat_str([pl.lit(f"<{tag}>"), value.cast(pl.String), pl.lit(f"</{tag}>")])
-    ).otherwise(pl.lit(""))
+    return zulu_rows(_byte_rows(arr, start, width))

@@ -1,0 +1,64 @@
+"""Time and array helpers shared by cleaning and gait analysis: timestamps ↔ µs, seconds
+since a start, centred moving means, runs of equal values."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+from runlab import schema
+
+__all__ = ["epoch_us", "timestamps", "seconds_since", "centred_mean", "run_lengths"]
+
+
+def epoch_us(timestamp: pl.Series) -> np.ndarray:
+    """Microseconds since 1970 (UTC) of a datetime Series, as int64, without a query."""
+    a = timestamp.to_numpy()
+    if a.dtype.kind != "M":
+        a = timestamp.cast(schema.TIMESTAMP).to_numpy()
+    return a.astype("datetime64[us]").view(np.int64)
+
+
+def timestamps(name: str, us: np.ndarray) -> pl.Series:
+    """A UTC ``Datetime("us")`` Series from microseconds since 1970 (inverse of
+    :func:`epoch_us`)."""
+    return pl.Series(name, np.asarray(us, dtype=np.int64)).cast(schema.TIMESTAMP)
+
+
+def seconds_since(timestamp: pl.Series, origin: pl.Series | None = None) -> np.ndarray:
+    """Seconds from the first value of ``origin`` (default ``timestamp``) [s], float64."""
+    us = epoch_us(timestamp).astype(np.float64)
+    if us.size == 0:
+        return us
+    ref = us if origin is None else epoch_us(origin).astype(np.float64)
+    return (us - ref[0]) / 1e6
+
+
+def centred_mean(x: np.ndarray, half_window: float, t: np.ndarray | None = None
+                 ) -> np.ndarray:
+    """Centred moving average ignoring NaN: ``half_window`` samples either side, or, with
+    sample times ``t`` [s], all samples within ``half_window`` seconds (smart recording)."""
+    ok = np.isfinite(x)
+    c_sum = np.concatenate([[0.0], np.cumsum(np.where(ok, x, 0.0))])
+    c_cnt = np.concatenate([[0], np.cumsum(ok)])
+    n = x.size
+    if t is None:
+        i = np.arange(n)
+        lo = np.clip(i - int(half_window), 0, n)
+        hi = np.clip(i + int(half_window) + 1, 0, n)
+    else:
+        lo = np.searchsorted(t, t - half_window, side="left")
+        hi = np.searchsorted(t, t + half_window, side="right")
+    cnt = c_cnt[hi] - c_cnt[lo]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(cnt > 0, (c_sum[hi] - c_sum[lo]) / np.maximum(cnt, 1), np.nan)
+
+
+def run_lengths(label: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start index and length of each run of equal values in ``label``."""
+    if label.size == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    change = np.flatnonzero(label[1:] != label[:-1]) + 1
+    starts = np.concatenate([[0], change])
+    lengths = np.diff(np.concatenate([starts, [label.size]]))
+    return starts, lengths

@@ -1,0 +1,47 @@
+"""Parameters of the simulated population: cadence lines, boosts, noise, quirk rates."""
+
+from __future__ import annotations
+
+import re
+
+DEFAULT_TZ = "Europe/Amsterdam"  # the simulated runners' time zone
+V_REF_MPS = 2.5  # reference speed of the per-runner cadence line [m/s]
+CADENCE_AT_REF_SPM = 157.0  # novices at easy pace: 154–160 spm
+BETWEEN_RUNNER_SD_SPM = 8.0  # SD of cadence between runners at a given speed
+RUN_NOISE_SD_SPM = 3.0  # within-runner, run-to-run noise at the same speed
+SAMPLE_NOISE_SD_SPM = 2.0  # per-second sensor noise (wrist/pod within ±3 spm)
+SLOPE_MEAN_SPM_PER_MPS = 8.0  # between 6.0 overground and 10.8 on a treadmill
+SLOPE_SD_SPM_PER_MPS = 1.5
+HEIGHT_SPM_PER_M = -15.0  # taller runners step slightly slower (Cavanagh & Kram, 1989)
+HEIGHT_MEAN_M, HEIGHT_SD_M = 1.72, 0.09
+ACHIEVED_RATIO = (0.95, 0.10)  # achieved / target boost (mean, SD)
+RETENTION = (0.85, 0.08)  # fraction of the boost kept after retraining stops
+RETENTION_DECAY_WEEKS = 2.0
+DRIFT_SD_SPM_PER_WEEK = 0.1  # small individual drift of cadence over weeks (clinic model)
+FATIGUE_MIN_RUN_S = 1200.0  # continuous runs at least this long show fatigue drift
+FATIGUE_DROP_SPM = (3.0, 1.2)  # cadence drop reached at the end of a long run (mean, SD)
+FOLLOW_UP_DAYS = (0, 2, 5)  # easy runs a week after the clinic
+
+#: Realistic rates of what goes wrong or differs (per session, run, runner or file).
+RATES: dict[str, float] = {
+    "missed_session": 0.10,  # per planned session (runner rates vary around this)
+    "dropout_per_week": 0.012,  # hazard per week: ~13 % drop out over 12 weeks
+    "treadmill": 0.07,  # per run (more in bad weather); no GPS, sub_sport treadmill
+    "doubling_device": 0.3,  # runners whose watch doubles cadence on the treadmill
+    "doubled_cadence_outdoor": 0.004,  # per outdoor file (foot-pod misconfiguration)
+    "pause": 0.25,  # runs with timer pauses (one, sometimes two)
+    "gps_spike": 0.05,  # outdoor runs with 1–3 GPS position spikes
+    "smart_recording": 0.10,  # runners whose device records irregularly (1–6 s)
+    "tcx_runner": 0.08,  # runners whose app exports TCX
+    "gpx_runner": 0.07,  # runners whose app exports GPX
+    "other_format_run": 0.04,  # FIT runners' runs exported in TCX/GPX once in a while
+    "no_journal": 0.10,  # completed runs without a journal entry
+}
+
+#: A group name: ``"control"`` or ``"cadence+<percent>%"`` (target boost above habitual).
+GROUP_PATTERN = re.compile(r"^(control|cadence\+(\d+(?:\.\d+)?)%)$")
+
+_KIND_WALK, _KIND_RUN, _KIND_STRIDE, _KIND_HILL_UP, _KIND_HILL_DOWN = range(5)
+_RUNNING_KINDS = (_KIND_RUN, _KIND_STRIDE, _KIND_HILL_UP)
+_HILL_GRADE = 0.06
+_EASY_TYPES = ("easy", "reflective_cooldown")

@@ -1,0 +1,224 @@
+"""The cohort: :func:`cohort` draws it, :class:`Cohort` holds its truth and writes files."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
+from multiprocessing import get_context
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import polars as pl
+
+from runlab import plan as _plan
+from runlab.simulate.diary import _journal_rows
+from runlab.simulate.params import DEFAULT_TZ, RATES
+from runlab.simulate.population import _boost_of, _draw_runners, _weather
+from runlab.simulate.progression import _clinic_effects, _mixed_effects
+from runlab.simulate.records import _finish_runs, _task_row, run_records
+from runlab.simulate.sessions import _outcomes, _runner_plan
+from runlab.simulate.writing import _write_runner
+
+
+@dataclass
+class Cohort:
+    """A simulated cohort: the truth, and :meth:`write` to render it as files.
+
+    Attributes
+    ----------
+    runners : polars.DataFrame
+        One row per runner: ``runner_id``, ``group`` (a polars Enum in the order of
+        ``groups``, so pandas/statsmodels take the first group as reference), ``target_boost``, ``height_m``,
+        ``intercept_spm`` (cadence at 0 m/s) and ``slope_spm_per_mps`` of the cadence–speed
+        line, ``cadence_at_ref_spm`` (at 2.5 m/s), ``habitual_cadence_spm`` (at the runner's
+        easy speed ``easy_speed_mps``), ``achieved_boost``, ``retention``, ``dropout_week``,
+        device and format.
+    plan : polars.DataFrame
+        Every planned session (:data:`runlab.plan.PLAN` columns) with ``status``
+        (``"done"``, ``"missed"``, ``"dropped_out"``).
+    runs : polars.DataFrame
+        One row per completed run: :data:`runlab.schema.RUNS` columns (the true values) plus
+        ``week``, ``group``, ``session_type``, quirks, ``format`` and, once written, ``path``
+        (relative to the folder).
+    journal : polars.DataFrame
+        Journal rows (:data:`runlab.journal.SCHEMA` plus the local start ``time``). As in a
+        real journal, ``run_id`` is empty: :func:`runlab.journal.attach` links entries to
+        runs by local date and time (``tz``); ``true_run_id`` (not written to files) is the
+        run each entry really belongs to.
+    truth_effects : dict
+        The parameters the data were drawn from (see :func:`cohort`).
+    """
+
+    runners: pl.DataFrame
+    plan: pl.DataFrame
+    runs: pl.DataFrame
+    journal: pl.DataFrame
+    truth_effects: dict[str, float]
+    seed: int
+    model: str
+    tz: str
+    folder: Path | None = field(default=None)
+
+    def filter(self, predicate: pl.Expr) -> Cohort:
+        """The cohort restricted to the runs matching ``predicate`` (a polars expression
+        on :attr:`runs`), with their runners, plan rows and journal entries."""
+        runs = self.runs.filter(predicate)
+        ids = runs["run_id"].implode()
+        who = runs["runner_id"].unique().implode()
+        return replace(self, runs=runs,
+                       runners=self.runners.filter(pl.col("runner_id").is_in(who)),
+                       plan=self.plan.filter(pl.col("run_id").is_in(ids)),
+                       journal=self.journal.filter(pl.col("true_run_id").is_in(ids)))
+
+    def records(self, run_id: str) -> pl.DataFrame:
+        """The records of one run exactly as :meth:`write` writes them (quirks included)."""
+        return run_records(self._run(run_id))[0]
+
+    def events(self, run_id: str) -> pl.DataFrame:
+        """The timer events (pauses) of one run, as :meth:`write` writes them."""
+        return run_records(self._run(run_id))[1]
+
+    def _run(self, run_id: str) -> dict:
+        rows = self.runs.filter(pl.col("run_id") == run_id)
+        if rows.height != 1:
+            raise KeyError(f"no run {run_id!r} in this cohort")
+        return _task_row(rows.row(0, named=True))
+
+    def write(self, folder: str | os.PathLike, *, workers: int | None = None) -> Path:
+        """Write every run as a file, plus ``journal.csv``, ``runners.csv`` and
+        ``runs_truth.csv``; returns the folder.
+
+        Layout: ``folder/<runner_id>/<date>_<session>.fit`` (``.tcx``/``.gpx`` for runners
+        whose app exports those). ``workers`` processes render files in parallel (default:
+        up to 4 CPUs; 1 renders in this process). The workers are *spawned*, so a script
+        calling this needs the usual ``if __name__ == "__main__":`` guard (notebooks do
+        not). Deterministic: the same cohort writes the same bytes.
+        """
+        from runlab import journal as _journal
+
+        root = Path(folder)
+        root.mkdir(parents=True, exist_ok=True)
+        tasks: dict[str, list[dict]] = {}
+        for row in self.runs.iter_rows(named=True):
+            tasks.setdefault(row["runner_id"], []).append(_task_row(row))
+        for runner_id in tasks:
+            (root / runner_id).mkdir(exist_ok=True)
+        jobs = [(str(root), runs) for runs in tasks.values()]
+        workers = min(os.cpu_count() or 1, 4) if workers is None else workers
+        if workers <= 1 or len(jobs) <= 1:
+            for job in jobs:
+                _write_runner(job)
+        else:
+            with ProcessPoolExecutor(min(workers, len(jobs)),
+                                     mp_context=get_context("spawn")) as pool:
+                list(pool.map(_write_runner, jobs))
+        _journal.write(root / "journal.csv", self.journal.drop("true_run_id"))
+        self.runners.write_csv(root / "runners.csv")
+        lists = [c for c, t in self.runs.schema.items() if isinstance(t, pl.List)]
+        self.runs.with_columns(
+            pl.col(c).list.eval(pl.element().cast(pl.String)).list.join(";") for c in lists
+        ).write_csv(root / "runs_truth.csv")
+        self.folder = root
+        return root
+
+
+
+def cohort(n_runners: int, weeks: int, groups: Sequence[str] = ("control", "cadence+7.5%"),
+           seed: int = 0, *, model: str = "clinic", clinic_weeks: int | None = None,
+           start_date: dt.date | str = "2026-05-04", tz: str = DEFAULT_TZ,
+           quirks: bool | None = None, rates: dict[str, float] | None = None,
+           effects: dict[str, float] | None = None) -> Cohort:
+    """Simulate a cohort with known truth.
+
+    Parameters
+    ----------
+    n_runners : int
+        Runners (1..10000), assigned to ``groups`` in balanced random order.
+    weeks : int
+        Weeks followed (1..52).
+    groups : sequence of str
+        ``"control"`` and/or ``"cadence+<p>%"`` (target boost p % above habitual cadence).
+        The first is the reference level of the ``group`` term.
+    seed : int
+        Everything is deterministic for a seed.
+    model : {"clinic", "mixed"}
+        ``"clinic"``: the full generative model of this module's docstring. ``"mixed"``:
+        continuous runs whose mean cadence is drawn from exactly
+        ``cadence_spm ~ speed_c + week * group + (1 + week | runner)``.
+    clinic_weeks : int, optional
+        Weeks of retraining (default ``min(weeks, 10)``); later weeks are follow-up easy
+        runs without the metronome, where the boost is partly retained.
+    start_date : date or str
+        The Monday the cohort starts (runners start within its first two weeks).
+    tz : str
+        The runners' time zone (journal dates and times are local).
+    quirks : bool, optional
+        Device quirks, treadmills and pauses (default: on for ``"clinic"``, off for
+        ``"mixed"``).
+    rates : dict, optional
+        Overrides of :data:`RATES`.
+    effects : dict, optional
+        ``model="mixed"`` overrides of the true parameters: ``Intercept``, ``speed_c``,
+        ``week``, ``sd_intercept``, ``sd_week``, ``residual_sd``.
+
+    Returns
+    -------
+    Cohort
+        ``truth_effects`` holds, for ``"mixed"``, the fixed effects under statsmodels
+        formula names (``Intercept``, ``speed_c``, ``week``, ``group[T.<g>]``,
+        ``week:group[T.<g>]``; ``week`` counts from 1, so the intercept is the cadence at
+        week 0 and the runner's mean speed; ``week:group[T.<g>]`` is the group's boost over
+        the reference × ``Intercept`` / 10, the change reached over a ten-week clinic) plus
+        ``sd_intercept``, ``sd_week``,
+        ``corr_intercept_week`` and ``residual_sd``; for ``"clinic"``, the population values
+        of the generative model.
+    """
+    if not isinstance(n_runners, int) or not 1 <= n_runners <= 10_000:
+        raise ValueError(f"n_runners must be an integer 1..10000, got {n_runners!r}")
+    if not isinstance(weeks, int) or not 1 <= weeks <= 52:
+        raise ValueError(f"weeks must be an integer 1..52, got {weeks!r}")
+    if model not in ("clinic", "mixed"):
+        raise ValueError(f"model must be 'clinic' or 'mixed', got {model!r}")
+    groups = tuple(groups)
+    if not groups or len(set(groups)) != len(groups):
+        raise ValueError(f"groups must be distinct names, got {groups!r}")
+    boosts = {g: _boost_of(g) for g in groups}
+    clinic_weeks = min(weeks, 10) if clinic_weeks is None else clinic_weeks
+    if not isinstance(clinic_weeks, int) or not 1 <= clinic_weeks <= weeks:
+        raise ValueError(f"clinic_weeks must be an integer 1..weeks ({weeks}), "
+                         f"got {clinic_weeks!r}")
+    rates = {**RATES, **(rates or {})}
+    unknown = set(rates) - set(RATES)
+    if unknown:
+        raise ValueError(f"unknown rate(s) {sorted(unknown)}; known: {sorted(RATES)}")
+    quirks = (model == "clinic") if quirks is None else bool(quirks)
+    start = dt.date.fromisoformat(start_date) if isinstance(start_date, str) else start_date
+    ZoneInfo(tz)  # fails early on an unknown zone
+
+    root = np.random.SeedSequence(seed)
+    cohort_rng = np.random.default_rng(root.spawn(1)[0])
+    mixed = _mixed_effects(groups, boosts, effects) if model == "mixed" else None
+    runners = _draw_runners(n_runners, weeks, groups, boosts, cohort_rng, rates, quirks, start,
+                            mixed)
+    weather = _weather(start, weeks + 3, cohort_rng)
+    plans, runs, journals = [], [], []
+    for i, runner in enumerate(runners.iter_rows(named=True)):
+        rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(1, i)))
+        p = _runner_plan(runner, weeks, clinic_weeks, model)
+        p = _outcomes(p, runner, groups, clinic_weeks, rng, rates, quirks, weather, tz, model,
+                      mixed, seed, i)
+        plans.append(p)
+        done = p.filter(pl.col("status") == "done")
+        runs.append(done)
+        journals.append(_journal_rows(done, runner, clinic_weeks, rng, rates))
+    plan_all = pl.concat(plans, how="diagonal_relaxed")
+    runs_all = _finish_runs(pl.concat(runs, how="diagonal_relaxed"), model)
+    journal_all = pl.concat(journals, how="diagonal_relaxed")
+    truth = mixed if mixed is not None else _clinic_effects(groups, runners)
+    plan_cols = [*_plan.PLAN, "run_id", "status"]
+    return Cohort(runners=runners, plan=plan_all.select(plan_cols), runs=runs_all,
+                  journal=journal_all, truth_effects=truth, seed=seed, model=model, tz=tz)
