@@ -18,7 +18,8 @@ def cmd_info(args: argparse.Namespace) -> int:
     import warnings
 
     from runlab.errors import RunlabWarning
-    from runlab.isolation import IsolatedPool, WorkerCrashed, read_activity_isolated
+    from runlab.io.isolated import read_activity_isolated
+    from runlab.isolation import IsolatedPool, WorkerCrashed
 
     failed = 0
     with IsolatedPool(1) as pool:  # each file read in a worker, under hard limits

@@ -123,15 +123,17 @@ def test_run_isolated_returns_values_and_raises_errors(tmp_path):
 
 
 @pytest.mark.slow
-def test_runlab_info_on_a_fifo_ends_in_a_time_limit_error(tmp_path):
+def test_runlab_info_reads_in_a_worker_under_its_limits(tmp_path):
     import subprocess
     import sys
 
-    fifo = tmp_path / "hang.fit"
-    os.mkfifo(fifo)  # opening it blocks for ever
     good = fit_run(tmp_path / "good.fit", seed=2, seconds=60)
-    done = subprocess.run([sys.executable, "-m", "runlab.cli", "info", str(fifo), str(good),
-                           "--time-limit-s", "3"], capture_output=True, text=True, timeout=300)
-    assert done.returncode == 1
-    assert f"{fifo}: reading took longer than the 3 s limit" in done.stderr
-    assert "1 of 2 files could not be read" in done.stderr and "good.fit" in done.stdout
+    other = fit_run(tmp_path / "other.fit", seed=3, seconds=60)
+    done = subprocess.run([sys.executable, "-m", "runlab.cli", "info", str(good), str(other),
+                           "--memory-limit-mib", "20"], capture_output=True, text=True,
+                          timeout=300)  # a worker alone is > 20 MiB: killed, not the command
+    assert done.returncode == 1 and "2 of 2 files could not be read" in done.stderr
+    assert f"{good}: reading needed more than the 20 MiB limit" in done.stderr
+    done = subprocess.run([sys.executable, "-m", "runlab.cli", "info", str(good),
+                           "--time-limit-s", "60"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and "good.fit" in done.stdout

@@ -329,10 +329,10 @@ class Store:
 
     def _mark(self) -> None:
         """Write the marker (this runlab, now) if the folder has none."""
-        from runlab.journal import _atomic_write
+        from runlab._files import atomic_write
 
         if not _is_marked(self.path):
-            _atomic_write(self.path / MARKER, f"{_pipeline()}\n{_now().isoformat()}\n".encode())
+            atomic_write(self.path / MARKER, f"{_pipeline()}\n{_now().isoformat()}\n".encode())
 
     def _collect_garbage(self) -> int:
         """Delete what an interrupted ingest left — temporary files, records of runs not
@@ -385,7 +385,7 @@ MARKER = "PIPELINE"
 _TABLES = ("runs", "errors", "journal")
 _PART = re.compile(r"part-\d{20}-[0-9a-f]{8}\.parquet")
 _RECORDS = re.compile(r"[0-9a-f]{64}\.parquet")
-#: Temporaries of _write_parquet and runlab.journal._atomic_write: ".<name>.<8 chars>.tmp".
+#: Temporaries of _write_parquet and runlab._files.atomic_write: ".<name>.<8 chars>.tmp".
 _TEMP = re.compile(r"\.(.+)\.[A-Za-z0-9_]{8}\.tmp")
 
 

@@ -85,4 +85,4 @@ def _gunzip(data: bytes, name: str) -> bytes:
     return out
 
 
-from runlab.isolation import read_activity_isolated, read_isolated  # noqa: E402
+from runlab.io.isolated import read_activity_isolated, read_isolated  # noqa: E402
