@@ -314,7 +314,7 @@ class Store:
 
         path = self.path
         if not os.path.lexists(path):
-            path.mkdir(parents=True)
+            path.mkdir(parents=True, exist_ok=True)  # another ingest may be making it too
         if not path.is_dir():
             raise StoreError(f"{path}: not a folder")
         if _is_marked(path):
@@ -433,8 +433,9 @@ def _only_runlab_layout(path: Path) -> bool:
             return all(check(e) for e in it)
 
     def top(e: os.DirEntry) -> bool:
-        if e.name == ".lock":
-            return e.is_file(follow_symlinks=False)
+        if e.name == ".lock" or (_TEMP.fullmatch(e.name)
+                                 and _TEMP.fullmatch(e.name).group(1) == MARKER):
+            return e.is_file(follow_symlinks=False)  # another ingest is marking it now
         if e.is_symlink() or not e.is_dir():
             return False
         if e.name in _TABLES:
