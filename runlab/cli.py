@@ -17,9 +17,9 @@ def cmd_info(args: argparse.Namespace) -> int:
     that cannot be read gets one line on stderr. Exit 1 when any failed."""
     import warnings
 
-    from runlab.errors import RunlabWarning
+    from runlab.errors import RunlabWarning, WorkerCrashed
     from runlab.io.isolated import read_activity_isolated
-    from runlab.isolation import IsolatedPool, WorkerCrashed
+    from runlab.isolation import IsolatedPool
 
     failed = 0
     with IsolatedPool(1) as pool:  # each file read in a worker, under hard limits

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import wait as wait_any
 from typing import Any
 
-from runlab.errors import MemoryLimitError, ReadError, TimeLimitError
+from runlab.errors import MemoryLimitError, ReadError, TimeLimitError, WorkerCrashed
 
 __all__ = ["IsolatedPool", "Limits", "limits_for", "run_isolated", "TIME_BASE_S",
            "TIME_PER_MIB_S", "MEMORY_BASE_MIB", "MEMORY_PER_MIB_MIB", "POLL_S"]
@@ -93,11 +93,6 @@ class Outcome:
     error: BaseException | None = None
     peak_rss_mib: float = 0.0
     seconds: float = 0.0
-
-
-class WorkerCrashed(RuntimeError):
-    """A worker process died on a job without being killed for a limit (a reader crashing
-    the interpreter, the kernel's OOM killer)."""
 
 
 @dataclass
@@ -330,7 +325,6 @@ class IsolatedPool:
         return out
 
 
-WorkerCrashed.__name__ = "WorkerCrashed"
 
 
 def _recv(conn) -> tuple[str, Any]:

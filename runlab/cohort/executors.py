@@ -7,7 +7,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from runlab.cohort.worker import _error_result, _ingest_one, _Task
-from runlab.isolation import IsolatedPool, Job, WorkerCrashed, limits_for
+from runlab.errors import WorkerCrashed
+from runlab.isolation import IsolatedPool, Job, limits_for
 
 #: Tasks in flight per Dask worker thread (back-pressure: memory does not grow with the file
 #: count). Local workers take one file at a time, each under its own limits.
