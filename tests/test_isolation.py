@@ -46,15 +46,17 @@ def test_default_limits_scale_with_size_and_zero_switches_off():
 
 @pytest.mark.slow
 def test_a_hanging_and_a_hogging_file_become_error_rows_and_the_batch_goes_on():
-    names = ["a", "slow", "b", "hog", "c", "d"]
-    tasks = iter([_task(n, i) for i, n in enumerate(names)])
+    def run(names, **limits):
+        tasks = iter([_task(n, i) for i, n in enumerate(names)])
+        results = list(executors._results_local(tasks, 2, _sleep_on_slow, **limits))
+        return results, {r["source_path"]: r.get("error_type") for r in results}
+
     t0 = time.monotonic()
-    results = [r for r in executors._results_local(tasks, 2, _sleep_on_slow, time_limit_s=8,
-                                                   memory_limit_mib=600)]
+    _, types = run(["a", "slow", "b", "c"], time_limit_s=3, memory_limit_mib=0)
     assert time.monotonic() - t0 < 300  # hang guard: the hang itself is 600 s
-    types = {r["source_path"]: r.get("error_type") for r in results}
-    assert types == {"a": None, "b": None, "c": None, "d": None, "slow": "TimeLimitError",
-                     "hog": "MemoryLimitError"}
+    assert types == {"a": None, "b": None, "c": None, "slow": "TimeLimitError"}
+    results, types = run(["d", "hog", "e"], time_limit_s=0, memory_limit_mib=600)
+    assert types == {"d": None, "e": None, "hog": "MemoryLimitError"}
     hog = next(r for r in results if r["source_path"] == "hog")
     assert "600 MiB" in hog["message"] and "memory_limit_mib" in hog["message"]
 
