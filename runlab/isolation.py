@@ -194,11 +194,18 @@ class IsolatedPool:
                                  name="runlab-isolated-worker")
         proc.start()
         child.close()
-        if not parent.poll(START_TIMEOUT_S) or _recv(parent)[0] != "ready":
+        try:
+            ready = parent.poll(START_TIMEOUT_S) and _recv(parent)[0] == "ready"
+        except (EOFError, OSError):  # it died starting
+            ready = False
+        if not ready:
             proc.kill()
             proc.join()
-            raise RuntimeError("an isolated worker process could not start (see its "
-                               "traceback above); run from a script file or module")
+            raise RuntimeError(
+                "worker processes cannot start (see their traceback above). In a script, put "
+                "the call under `if __name__ == \"__main__\":` (each worker re-imports the "
+                "script, Python's spawn start method); a script read from stdin cannot be "
+                "re-imported: save it as a file, or pass client=")
         slot.process, slot.conn, slot.ps = proc, parent, psutil.Process(proc.pid)
         slot.job, slot.killed, slot.peak = None, None, 0
 
