@@ -451,6 +451,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--store", required=True, help="store folder (created if needed)")
     p.add_argument("--workers", type=int, default=None, help="worker processes")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    _limit_options(p)
     p.set_defaults(func=cmd_add)
     p = sub.add_parser("export", help="copy a store for sharing: masked, pseudonymised")
     p.add_argument("store")
