@@ -264,29 +264,71 @@ def test_stride_requires_speed_and_cadence():
 # --------------------------------------------------------------------------- targets
 
 
-def test_cadence_zone_population_fallback_matches_science():
-    with pytest.warns(RunlabWarning, match="population"):
-        zone = cadence_zone(None, 3.5)
-    assert zone.source == "population"
-    assert zone.habitual_spm == pytest.approx(150.0 + 6.01 * 3.5)
-    assert (zone.target_low_spm, zone.target_high_spm) == pytest.approx(
+def test_cadence_zone_population_fallback_is_the_novice_line():
+    with pytest.warns(RunlabWarning, match="novice"):
+        zone = cadence_zone(None, 2.5)
+    assert zone.source == "population" and zone.population == "novice"
+    # de Ruiter et al. (2014): novices' self-selected 77.8 strides/min = 155.6 spm
+    assert zone.habitual_spm == pytest.approx(155.6)
+    assert zone.habitual_high_spm - zone.habitual_spm == pytest.approx(1.96 * 5.6, abs=0.01)
+    with pytest.warns(RunlabWarning):
+        fast = cadence_zone(None, 3.5)
+        experienced = cadence_zone(None, 3.5, population="experienced")
+    assert fast.habitual_spm == pytest.approx(155.6 + 6.01)
+    assert experienced.habitual_spm == pytest.approx(150.0 + 6.01 * 3.5)
+    assert (experienced.target_low_spm, experienced.target_high_spm) == pytest.approx(
         (171.035 * 1.05, 171.035 * 1.10))
     assert zone.step_length_change_high_pct == pytest.approx(-9.0909, abs=1e-3)
     assert zone.step_length_change_low_pct == pytest.approx(-4.7619, abs=1e-3)
-    assert "Heiderscheit" in zone.explanation and "9.1 %" in zone.explanation
+    assert "Heiderscheit" in zone.explanation and "de Ruiter" in zone.explanation
     assert zone.to_frame().height == 1
+    with pytest.raises(ModelError, match="novice"):
+        cadence_zone(None, 3.0, population="elite")
 
 
-def test_cadence_zone_height_is_a_small_adjustment():
+def test_cadence_zone_height_adjustment_is_off_by_default():
     with pytest.warns(RunlabWarning):
         tall = cadence_zone(None, 3.0, height_m=1.95)
         short = cadence_zone(None, 3.0, height_m=1.60)
-    assert tall.habitual_spm < short.habitual_spm
-    # -0.3 · 8 / 0.07 spm per m (Cavanagh & Kram 1989 |r| ceiling): ~3.4 spm per 10 cm
-    assert tall.height_adjustment_spm == pytest.approx(-0.20 * 0.3 * 8 / 0.07)
-    assert abs(tall.height_adjustment_spm) < 8.0
+        nudged = cadence_zone(None, 3.0, height_m=1.95, height_slope_spm_per_m=-15.0)
+    assert tall.habitual_spm == short.habitual_spm and tall.height_adjustment_spm == 0.0
+    assert nudged.height_adjustment_spm == pytest.approx(-15.0 * 0.20)
+    assert "height" not in tall.explanation.lower()
     with pytest.raises(ModelError, match="stature"):
         cadence_zone(None, 3.0, height_m=175)
+
+
+def test_cadence_zone_boost_limits():
+    with pytest.warns(RunlabWarning, match="population"):
+        ok = cadence_zone(None, 3.0)
+    assert (ok.boost_low, ok.boost_high) == (0.05, 0.10)
+    with pytest.warns(RunlabWarning, match=r"\+15%.*prescription"):
+        high = cadence_zone(None, 3.0, boost=(0.10, 0.15))
+    assert high.target_high_spm == pytest.approx(high.habitual_spm * 1.15)
+    with pytest.raises(ModelError, match="0.15"):
+        cadence_zone(None, 3.0, boost=0.16)
+    with pytest.raises(ModelError, match="boost"):
+        cadence_zone(None, 3.0, boost=-0.05)
+
+
+def test_cadence_zone_few_runs_in_a_cohort_use_the_blup():
+    cohort = van_oeveren_cohort(40, n_runners=20, runs=12, slope_sd=1.0)
+    r = "r000"
+    few = pl.concat([cohort.filter(pl.col("runner_id") != r),
+                     cohort.filter(pl.col("runner_id") == r).head(3)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RunlabWarning)
+        zone = cadence_zone(few, 3.0, runner=r)
+        fit = cadence_speed(few)
+        own = cadence_zone(few.filter(pl.col("runner_id") == r), 3.0)
+    assert zone.source == "cohort_blup" and zone.n_runs == 3
+    assert zone.habitual_spm == pytest.approx(fit.predict(r, 3.0)["cadence_spm"][0])
+    assert own.source == "runner_level"  # alone, 3 runs: level only, no raw OLS line
+    mine = few.filter(pl.col("runner_id") == r)
+    raw = np.polyfit(mine["speed_mps"].to_numpy(), mine["cadence_spm"].to_numpy(), 1)
+    pop = fit.fixed.filter(pl.col("term") == "cadence_at_ref")["estimate"][0]
+    assert zone.habitual_spm != pytest.approx(float(np.polyval(raw, 3.0)), abs=1e-6)
+    assert np.isfinite(pop)
 
 
 def test_cadence_zone_uses_the_runners_own_line():
@@ -294,6 +336,7 @@ def test_cadence_zone_uses_the_runners_own_line():
     v = rng.uniform(2.5, 3.5, 15)
     history = pl.DataFrame({"runner_id": ["a"] * 15, "speed_mps": v,
                             "cadence_spm": 158 + 4.0 * (v - 3) + rng.normal(0, 1.0, 15)})
+    # (15 runs >= min_runs=10 across 1 m/s: the runner's own line)
     with warnings.catch_warnings():
         warnings.simplefilter("error", RunlabWarning)
         zone = cadence_zone(history, 3.0, boost=0.075, height_m=1.9)
@@ -309,9 +352,12 @@ def test_cadence_zone_few_runs_shrinks_toward_population():
     with pytest.warns(RunlabWarning, match="2 usable run"):
         zone = cadence_zone(history, 3.0)
     assert zone.source == "runner_level"
-    pop = 150.0 + 6.01 * 3.0
-    assert 160 < zone.habitual_spm < pop  # pulled from the population toward the runner
-    assert zone.habitual_spm == pytest.approx(160.5 + 0.0 * pop, abs=0.6)
+    pop = 155.6 + 6.01 * 0.5  # the novice line at 3.0 m/s: 158.6
+    assert pop < zone.habitual_spm < 160.5  # the runner's level, pulled toward the population
+    tau2, n = 5.6**2, 2
+    weight = n * tau2 / (n * tau2 + 9.0)
+    resid = np.mean([160.0 - pop, 161.0 - (pop + 6.01 * 0.05)])
+    assert zone.habitual_spm == pytest.approx(pop + weight * resid)
 
 
 def test_cadence_zone_errors():
@@ -415,9 +461,13 @@ def _journal(seed: int, n_runners: int = 30, sessions: int = 20) -> pl.DataFrame
     week = np.tile(np.arange(sessions) // 2, n_runners).astype(float)
     temp = rng.normal(20, 6, n)
     hum = rng.uniform(30, 90, n)
-    latent = 0.25 * week - 0.08 * temp - 0.02 * hum + rng.logistic(size=n)
+    runner = rng.normal(0, 0.8, n_runners)  # a runner-level variance on the latent scale
+    group = np.arange(n_runners) % 2
+    latent = (0.25 * week - 0.08 * temp - 0.02 * hum + 0.6 * np.repeat(group, sessions)
+              + np.repeat(runner, sessions) + rng.logistic(size=n))
     comfort_level = np.digitize(latent, [-4.0, -3.0, -2.0, -1.0]) + 1
     return pl.DataFrame({"runner_id": np.repeat([f"r{i}" for i in range(n_runners)], sessions),
+                         "group": np.repeat(np.where(group == 1, "clinic", "control"), sessions),
                          "week": week, "temperature_c": temp, "humidity_pct": hum,
                          "comfort": comfort_level, "rpe": 11 - comfort_level})
 
@@ -430,8 +480,12 @@ def test_comfort_and_rpe_ordinal_recover_signs():
     assert est["temperature_c"] == pytest.approx(-0.08, abs=0.04)
     assert fit.summary["term"].to_list() == ["1|2", "2|3", "3|4", "4|5"]
     assert fit.summary["estimate"].is_sorted()
-    assert fit.model.cov_type == "cluster"
-    assert fit.fixed["odds_ratio"][0] == pytest.approx(np.exp(est["week"]))
+    assert fit.fixed["term"].to_list() == ["group[T.clinic]", "week", "temperature_c",
+                                           "humidity_pct"]
+    group = fit.fixed.row(0, named=True)
+    assert group["ci_low"] < 0.6 < group["ci_high"]
+    assert fit.model.cov_type == "bias_reduced" and fit.fixed["df"].to_list() == [29.0] * 4
+    assert fit.fixed["odds_ratio"][1] == pytest.approx(np.exp(est["week"]))
     slope = rpe(journal).fixed.filter(pl.col("term") == "week")["estimate"][0]
     assert slope == pytest.approx(-est["week"], abs=1e-4)
 
@@ -446,6 +500,13 @@ def test_comfort_errors():
         comfort(_journal(19).with_columns(pl.col("comfort").cast(pl.String)))
     with pytest.raises(ModelError, match="do not vary"):
         comfort(_journal(19).with_columns(temperature_c=pl.lit(20.0)))
+    with pytest.raises(ModelError, match="group=None"):
+        comfort(_journal(19).drop("group"))
+    # clustered standard errors are refused with too few runners
+    with pytest.raises(ModelError, match="at least 12"):
+        comfort(_journal(19, n_runners=8, sessions=20))
+    single = comfort(_journal(19).filter(pl.col("group") == "clinic"), group=None)
+    assert single.fixed["term"].to_list() == ["week", "temperature_c", "humidity_pct"]
 
 
 def test_walk_run_progression_in_doublings_per_week():

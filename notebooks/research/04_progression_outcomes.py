@@ -44,11 +44,12 @@ reached.summary
 
 # %% [markdown]
 # ## Comfort and perceived effort in heat and humidity
-# Ordinal models (statsmodels OrderedModel) of journal comfort (1–5) and RPE (0–10).
+# Ordinal models of journal comfort (1–5) and RPE (0–10): cumulative-logit GEE with runners as
+# clusters (bias-reduced sandwich), group in the model.
 
 # %%
 journal_runs = datasets.demo_journal_runs()
-comfort = models.progression.comfort(journal_runs)
+comfort = models.comfort(journal_runs)
 comfort.fixed
 
 # %%

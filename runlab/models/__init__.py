@@ -4,12 +4,14 @@
   with :meth:`CadenceSpeed.predict` for habitual cadence at a pace;
 - :func:`stride` — step length against speed, cadence/step-length elasticities, speed-change
   decomposition and an overstriding indicator;
-- :mod:`progression` — cadence over weeks by group, retention, target attainment, comfort and
-  RPE (ordinal), walk–run ratio progression, baseline-mile change;
+- :mod:`progression` — cadence over weeks by group, retention, target attainment, walk–run
+  ratio progression, baseline-mile change;
+- :mod:`ordinal` — comfort and RPE (cumulative-logit GEE by runner, group in the model);
 - :mod:`targets` — a personal target cadence zone (:func:`targets.cadence_zone`);
 - :mod:`inference` — :func:`compare` (likelihood-ratio test on ML refits, AIC/BIC),
   :func:`icc` (ICC and variance components, parametric-bootstrap intervals),
-  :func:`effect_sizes` (standardised effects), the minimum runners per group and clusters.
+  :func:`effect_sizes` (standardised effects), the minimum runners per group and clusters;
+- :mod:`planning` — :func:`power` of a clinic design by simulation and :func:`sample_size`.
 
 Mixed-model fixed effects have t intervals on Satterthwaite degrees of freedom (``df``).
 
@@ -19,14 +21,14 @@ ci_high, n``) and the fitted statsmodels object as ``.model``.
 
 from __future__ import annotations
 
-from runlab.models import inference, progression, targets
+from runlab.models import inference, ordinal, progression, targets
 from runlab.models.cadence import CadenceSpeed, cadence_speed, population_cadence
 from runlab.models.inference import compare, effect_sizes, icc
+from runlab.models.ordinal import comfort, rpe
+from runlab.models.planning import Design, power, sample_size
 from runlab.models.progression import (
     baseline_mile,
-    comfort,
     retention,
-    rpe,
     target_attainment,
     walk_run,
 )
@@ -34,6 +36,7 @@ from runlab.models.stride import Stride, stride
 from runlab.models.targets import CadenceZone, cadence_zone
 
 __all__ = [
+    "Design",
     "CadenceSpeed",
     "CadenceZone",
     "Stride",
@@ -45,10 +48,13 @@ __all__ = [
     "effect_sizes",
     "icc",
     "inference",
+    "ordinal",
     "population_cadence",
+    "power",
     "progression",
     "retention",
     "rpe",
+    "sample_size",
     "stride",
     "target_attainment",
     "targets",

@@ -7,9 +7,9 @@ The core model (SCIENCE.md, "A model that fits the clinic")::
 with speed centred per runner, fitted with statsmodels MixedLM (:func:`cadence`). Around
 it: retention after retraining stops (:func:`retention`; Willy et al., 2016 report +8.6 %
 retained one month on), the share of runners reaching their target (:func:`target_attainment`),
-comfort and RPE as ordinal outcomes against week, temperature and humidity (:func:`comfort`,
-:func:`rpe`; statsmodels OrderedModel), walk–run ratio progression 1:1 → 2:1 → 3:1
-(:func:`walk_run`) and the baseline comfortable-mile change (:func:`baseline_mile`).
+walk–run ratio progression 1:1 → 2:1 → 3:1 (:func:`walk_run`) and the baseline
+comfortable-mile change (:func:`baseline_mile`). Comfort and RPE (ordinal) are in
+:mod:`runlab.models.ordinal`.
 
 Each returns a :class:`ModelResult`: tidy polars frames plus the fitted statsmodels object.
 A runs frame without a ``week`` column gets one from ``start_time`` (or journal ``date``):
@@ -50,9 +50,6 @@ __all__ = [
     "cadence",
     "retention",
     "target_attainment",
-    "comfort",
-    "rpe",
-    "ordinal",
     "walk_run",
     "baseline_mile",
     "add_week",
@@ -441,92 +438,6 @@ def _attainment_glm(scored: pl.DataFrame, alpha: float):
                           stacklevel=3)
             break
     return model, params_frame(model, alpha=alpha, dist="z")
-
-
-# ---------------------------------------------------------------------------------------
-# ordinal outcomes
-
-
-def ordinal(journal_runs: pl.DataFrame, outcome: str, *,
-            predictors: Sequence[str] = ("week", "temperature_c", "humidity_pct"),
-            distr: str = "logit", alpha: float = 0.05, min_rows: int = 20,
-            cluster_min_runners: int = 5) -> ModelResult:
-    """An ordinal outcome (comfort, RPE) against predictors: statsmodels OrderedModel.
-
-    With ``runner_id`` and at least ``cluster_min_runners`` runners the standard errors are
-    cluster-robust by runner (repeated sessions of one runner are not independent).
-
-    Returns
-    -------
-    ModelResult
-        ``fixed``: one row per predictor (log-odds per unit for ``distr="logit"``), tidy
-        columns plus ``odds_ratio``, ``odds_ratio_ci_low``, ``odds_ratio_ci_high`` (logit);
-        ``summary``: the thresholds between levels, ``term`` (e.g. ``"2|3"``) and
-        ``estimate`` on the latent scale; ``model`` the OrderedModel results.
-    """
-    from statsmodels.miscmodels.ordinal_model import OrderedModel
-
-    what = f"progression.{outcome}"
-    if distr not in {"logit", "probit"}:
-        raise ModelError(f"{what}: distr must be 'logit' or 'probit', got {distr!r}")
-    frame = journal_runs
-    if "week" in predictors:
-        frame = add_week(frame, "week")
-    require(frame, (outcome, *predictors), what)
-    not_numeric = [c for c in (outcome, *predictors) if not frame.schema[c].is_numeric()]
-    if not_numeric:
-        raise ModelError(f"{what}: column(s) {not_numeric} must be numeric (ordinal scores "
-                         "as integers, predictors in their units)")
-    frame = usable(frame, (outcome, *predictors), what)
-    if frame.height < min_rows:
-        raise ModelError(f"{what}: {frame.height} complete rows; need at least {min_rows}")
-    levels = sorted(frame[outcome].unique().to_list())
-    if len(levels) < 2:
-        raise ModelError(f"{what}: every row has {outcome}={levels}; nothing to model")
-    constant = [p for p in predictors if frame[p].cast(pl.Float64).std() <= 1e-12]
-    if constant:
-        raise ModelError(f"{what}: predictor(s) {constant} do not vary")
-    pdf = to_pandas(frame.with_columns(pl.col(predictors).cast(pl.Float64)),
-                    [outcome, *predictors])
-    endog = pdf[outcome].astype(int) if frame.schema[outcome].is_integer() else pdf[outcome]
-    model = OrderedModel(endog, pdf[list(predictors)], distr=distr)
-    fit_kw: dict[str, Any] = {"method": "bfgs", "disp": False, "maxiter": 500}
-    if RUNNER in frame.columns and frame[RUNNER].n_unique() >= cluster_min_runners:
-        codes = frame[RUNNER].cast(pl.String).cast(pl.Categorical).to_physical().to_numpy()
-        fit_kw |= {"cov_type": "cluster", "cov_kwds": {"groups": codes}}
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        result = model.fit(**fit_kw)
-    if not result.mle_retvals.get("converged", False):
-        raise ModelError(f"{what}: the ordinal model did not converge ("
-                         + "; ".join(str(w.message) for w in caught)[:300] + ")")
-    for w in caught:
-        if "converge" in str(w.message).lower() or "hessian" in str(w.message).lower():
-            warnings.warn(f"{what}: {w.message}", RunlabWarning, stacklevel=3)
-    fixed = params_frame(result, alpha=alpha, names=list(predictors), dist="z")
-    if distr == "logit":
-        fixed = fixed.with_columns(odds_ratio=pl.col("estimate").exp(),
-                                   odds_ratio_ci_low=pl.col("ci_low").exp(),
-                                   odds_ratio_ci_high=pl.col("ci_high").exp())
-    cuts = model.transform_threshold_params(np.asarray(result.params))[1:-1]
-    labels = [f"{a}|{b}" for a, b in zip(levels[:-1], levels[1:], strict=True)]
-    summary = pl.DataFrame({"term": labels, "estimate": cuts})
-    return ModelResult(fixed, result, summary=summary)
-
-
-def comfort(journal_runs: pl.DataFrame, **kw) -> ModelResult:
-    """Comfort (ordinal journal score) against week, temperature and humidity; see :func:`ordinal`.
-
-    A positive ``week`` estimate means comfort improves over the weeks; the clinic's
-    progress metric includes perceived ease in heat and humidity (CLINIC.md).
-    """
-    return ordinal(journal_runs, "comfort", **kw)
-
-
-def rpe(journal_runs: pl.DataFrame, **kw) -> ModelResult:
-    """RPE (ordinal rating of perceived exertion) against week, temperature, humidity;
-    see :func:`ordinal`."""
-    return ordinal(journal_runs, "rpe", **kw)
 
 
 # ---------------------------------------------------------------------------------------

@@ -1,0 +1,14 @@
+"""Gait structure of a session: run/walk/stop segments, walk–run pattern, strides, hills;
+steps from a phone's accelerometer and footfalls from sound.
+
+All functions take cleaned records (:func:`runlab.clean`), IMU frames
+(:func:`runlab.read_imu`) or audio (:func:`runlab.io.audio.read_audio`) and return polars
+frames with units in the column names.
+"""
+
+from runlab.gait.bouts import PATTERNS, hills, segments, strides, walk_run_pattern
+from runlab.gait.phone import STEP_BAND_HZ, step_records, steps
+from runlab.gait.sound import FOOTFALL_BAND_HZ, footfall_summary, footfalls
+
+__all__ = ["segments", "walk_run_pattern", "strides", "hills", "steps", "step_records",
+           "footfalls", "footfall_summary", "PATTERNS", "STEP_BAND_HZ", "FOOTFALL_BAND_HZ"]

@@ -1,0 +1,437 @@
+"""Steps from a phone's accelerometer (:func:`runlab.read_imu` frames)."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import polars as pl
+
+from runlab import schema
+from runlab._series import centred_mean, epoch_us, run_lengths, timestamps
+from runlab.errors import ReadError, SchemaError
+
+__all__ = ["steps", "step_records", "STEP_BAND_HZ", "STEP_METHODS", "MIN_IMU_RATE_HZ"]
+
+# --- steps from a phone accelerometer ------------------------------------------------------
+
+#: Step-frequency band [Hz] of the peak detector: 42–240 steps/min.
+STEP_BAND_HZ = (0.7, 4.0)
+#: ``method=`` values of :func:`steps`; the first is the default.
+STEP_METHODS = ("autocorrelation", "peaks")
+#: Slowest sampling a step detector can use [Hz] (a running step lasts ~0.3 s).
+MIN_IMU_RATE_HZ = 20.0
+_PERIOD_S = (0.27, 2.0)  # fundamental period searched: a step at 222 spm … a stride at 60 spm
+#: A fundamental period shorter than the first is a step, longer than the second a stride;
+#: between them (a slow walk's step or a run's stride) a running intensity decides.
+_STEP_STRIDE_S = (0.55, 0.8)
+#: SD of the phone's acceleration [m/s²] above which the phone is running, not walking.
+_RUNNING_SD_MPS2 = 5.0
+_GAIT_BAND_HZ = (0.5, 5.0)
+_ONSET_BAND_HZ = (1.5, 15.0)
+
+
+def steps(imu: pl.DataFrame, *, method: str = "autocorrelation", rate_hz: float = 50.0,
+          window_s: float = 6.0, min_periodicity: float = 0.4,
+          min_activity_mps2: float = 0.4, max_gap_s: float = 0.5) -> pl.DataFrame:
+    """Step events from a phone's accelerometer (:func:`runlab.read_imu` frame), wherever
+    the phone is carried.
+
+    The carrying pattern is found, not assumed. The 3-axis acceleration (gravity and drift
+    removed by a 0.5–5 Hz band-pass) is compared with itself a lag later: the dot product
+    ``a(t)·a(t+τ)`` summed over a ``window_s`` window and divided by its value at lag 0 is an
+    orientation-free autocorrelation (Rai et al. 2012, doi:10.1145/2348543.2348580). Its
+    first strong peak (≥ 0.8 × the highest in 0.27–2 s) is the signal's fundamental
+    period. A phone that moves with the trunk (held in front, neck pouch, chest, most bags)
+    repeats every step; one that rides on a limb (thigh pocket, swinging arm) repeats every
+    stride — one strong and one weak bump — so a fundamental longer than 0.66 s
+    (< 91 spm as steps, 91–222 spm as strides) counts two steps (``placement`` ``"limb"``),
+    a shorter one one step (``"trunk"``). Windows whose autocorrelation peak is under
+    ``min_periodicity`` or whose acceleration SD is under ``min_activity_mps2`` are
+    standing; consecutive walking windows form a ``bout``.
+
+    ``method``:
+
+    - ``"autocorrelation"`` (default): the step period of each window sets the count, and
+      events are placed by dynamic programming (Ellis 2007,
+      doi:10.1080/09298210701653344) on the peaks of the acceleration magnitude, one per
+      step period — a weak bump or a heel-strike double bump neither adds nor drops a
+      step. Step-frequency estimation from the autocorrelation follows Brajdic & Harle's
+      benchmark of unconstrained smartphone step counting (2013,
+      doi:10.1145/2493432.2493449), where it was among the most robust.
+    - ``"peaks"``: windowed peak detection (Brajdic & Harle 2013; Zhao 2010, Analog
+      Dialogue 44-06) on the 0.7–4 Hz band-passed magnitude with a threshold relative to
+      the local RMS; counts every bump, so it over-counts a phone on a thigh or a swinging
+      arm. Kept for comparison.
+
+    Accuracy on counted walks (Oxford Step Counter data set, Salvi et al. 2018, CC-BY-4.0;
+    ``benchmarks/gait_steps.py``): tuned on 2 people (36 walks), validated on 3 others
+    (24 walks) held out before tuning. Mean error of the total count / worst |error| /
+    walks within ±3 %, at walking cadences (~95–130 spm):
+
+    ===================  ======================  ======================
+    position             tuned (Jamie, Carmelo)  held out (3 people)
+    ===================  ======================  ======================
+    hand (in front)      +0.5 % / 3.6 % / 13/14  +0.8 % / 1.2 % / 4/4
+    armband              −0.6 % / 2.2 % / 4/4    +0.4 % / 1.5 % / 4/4
+    front pocket         +0.3 % / 1.5 % / 4/4    +1.5 % / 4.2 % / 3/4
+    back pocket          −0.5 % / 1.9 % / 4/4    +0.4 % / 2.2 % / 4/4
+    neck pouch           +1.8 % / 3.2 % / 3/4    +1.3 % / 3.0 % / 4/4
+    bag / purse          −1.6 % / 2.7 % / 4/4    −1.4 % / 1.7 % / 4/4
+    swinging arm         −4.3 % / 5.3 % / 0/2    (none held out)
+    all                  89 % within ±3 %        96 % within ±3 % (worst 4.2 %)
+    ===================  ======================  ======================
+
+    (The first swinging-arm walk's published count, 284, is 18 more than twice its
+    foot-switch strides, 266; the detector finds 269. The second, 270 = 2 × 135 strides,
+    is under-counted by 3.3 %.)
+    Running cadences are validated on simulated signals only.
+
+    Parameters
+    ----------
+    imu : polars.DataFrame
+        ``time_s`` and ``acc_x_mps2``/``acc_y_mps2``/``acc_z_mps2`` (:data:`runlab.io.imu.IMU`).
+    method : {"autocorrelation", "peaks"}
+    rate_hz : float
+        Regular grid the irregular phone samples are interpolated to [Hz]; gaps longer than
+        ``max_gap_s`` [s] hold no steps.
+
+    Returns
+    -------
+    polars.DataFrame
+        One row per step: ``time_s`` [s from the first sample], ``timestamp`` (UTC, null for
+        a relative clock), ``interval_s`` (since the previous step; null for the first of a
+        bout), ``prominence_mps2`` [m/s²], ``bout`` (0, 1, …), ``method``, ``placement``
+        (``"trunk"`` or ``"limb"``, per bout) and ``confidence`` (the bout's median
+        autocorrelation at the fundamental period, 0–1).
+
+    Raises
+    ------
+    runlab.errors.ReadError
+        When the IMU is sampled slower than 20 Hz (steps cannot be resolved).
+    """
+    for col in ("time_s", "acc_x_mps2", "acc_y_mps2", "acc_z_mps2"):
+        if col not in imu.columns:
+            raise SchemaError(f"expected an IMU frame (runlab.read_imu) with column {col!r}; "
+                              f"has {imu.columns}")
+    if method not in STEP_METHODS:
+        raise ValueError(f"method={method!r}: expected one of {STEP_METHODS}")
+    t = imu["time_s"].to_numpy().astype(np.float64)
+    if t.size < 2 or t[-1] - t[0] < 2.0:
+        return _step_frame(np.zeros(0), np.zeros(0), np.zeros(0, np.int64), method, [], [],
+                           imu, t)
+    rate = 1.0 / float(np.median(np.diff(t)))
+    if rate < MIN_IMU_RATE_HZ:
+        raise ReadError(None, f"accelerometer sampled at {rate:.1f} Hz; steps need at least "
+                              f"{MIN_IMU_RATE_HZ:g} Hz")
+    acc = imu.select("acc_x_mps2", "acc_y_mps2", "acc_z_mps2").to_numpy().astype(np.float64)
+    grid, vec, landing, in_gap = _on_grid(t, acc, rate_hz, max_gap_s)
+    walking, step_period, pattern, periodicity = _carrying(
+        vec, in_gap, rate_hz, window_s, min_periodicity, min_activity_mps2)
+    bouts = _bouts(walking, in_gap, rate_hz)
+    times, strength, bout_of = [], [], []
+    placements, confidences = [], []
+    for b, (lo, hi) in enumerate(bouts):
+        if method == "autocorrelation":
+            at, s = _tracked_steps(landing[lo:hi], step_period[lo:hi], rate_hz)
+        else:
+            at, s = _peak_steps(np.linalg.norm(vec[lo:hi], axis=1), rate_hz)
+        times.append(grid[lo:hi][at])
+        strength.append(s)
+        bout_of.append(np.full(at.size, b))
+        placements.append("limb" if np.mean(pattern[lo:hi]) > 0.5 else "trunk")
+        confidences.append(float(np.clip(np.median(periodicity[lo:hi]), 0.0, 1.0)))
+    return _step_frame(_cat(times, np.float64), _cat(strength, np.float64),
+                       _cat(bout_of, np.int64), method, placements, confidences, imu, t)
+
+
+def _cat(parts: list[np.ndarray], dtype) -> np.ndarray:
+    return np.concatenate(parts) if parts else np.zeros(0, dtype)
+
+
+def _on_grid(t: np.ndarray, acc: np.ndarray, rate_hz: float, max_gap_s: float):
+    """Acceleration on a regular grid with gravity and drift removed (0.5–5 Hz band-pass,
+    zero phase), and the landings' signal (the magnitude band-passed 1.5–15 Hz: impacts,
+    not a limb's swing); samples inside gaps longer than ``max_gap_s`` are zero and
+    flagged."""
+    from scipy import signal
+
+    grid = np.arange(t[0], t[-1], 1.0 / rate_hz)
+    k = np.clip(np.searchsorted(t, grid, side="right") - 1, 0, t.size - 2)
+    in_gap = (t[k + 1] - t[k]) > max_gap_s
+    raw = np.column_stack([np.interp(grid, t, acc[:, i]) for i in range(3)])
+    hi = min(_GAIT_BAND_HZ[1], 0.45 * rate_hz)
+    sos = signal.butter(2, (_GAIT_BAND_HZ[0], hi), btype="bandpass", fs=rate_hz, output="sos")
+    vec = np.zeros_like(raw)
+    onset = np.zeros(raw.shape[0])
+    sos_on = signal.butter(2, (_ONSET_BAND_HZ[0], min(_ONSET_BAND_HZ[1], 0.45 * rate_hz)),
+                           btype="bandpass", fs=rate_hz, output="sos")
+    # filter each stretch between gaps on its own: a gap (or a phone moved to another
+    # pocket) must not ring into the samples around it
+    starts, lengths = run_lengths(in_gap)
+    for s, n in zip(starts, lengths, strict=True):
+        if not in_gap[s] and n > 30:
+            vec[s:s + n] = signal.sosfiltfilt(sos, raw[s:s + n], axis=0)
+            onset[s:s + n] = signal.sosfiltfilt(sos_on, np.linalg.norm(raw[s:s + n], axis=1))
+    return grid, vec, onset, in_gap
+
+
+def _carrying(vec: np.ndarray, in_gap: np.ndarray, rate_hz: float, window_s: float,
+              min_periodicity: float, min_activity_mps2: float, bridge_s: float = 10.0):
+    """Per grid sample: walking (bool), step period [s], limb pattern (bool) and the
+    autocorrelation at the fundamental period, from windows every 0.5 s. A stretch of up to
+    ``bridge_s`` whose movement stays walking-strong but loses its rhythm (a swinging bag)
+    between two walking stretches is walking; step periods are a running median of 5
+    windows, interpolated across such stretches."""
+    n = vec.shape[0]
+    win = int(round(window_s * rate_hz))
+    hop = max(1, int(round(0.5 * rate_hz)))
+    lag_lo = int(_PERIOD_S[0] * rate_hz)
+    lag_hi = min(int(_PERIOD_S[1] * rate_hz), win - 1)
+    walking = np.zeros(n, bool)
+    period = np.full(n, np.nan)
+    limb = np.zeros(n, bool)
+    periodicity = np.zeros(n)
+    if n < win or lag_hi <= lag_lo + 2:
+        return walking, period, limb, periodicity
+    starts = np.arange(0, n - win + 1, hop)
+    nfft = 1 << int(np.ceil(np.log2(2 * win)))
+    centre_w, per_w, limb_w, r_w, ok_w, act_w = [], [], [], [], [], []
+    for chunk in np.array_split(starts, max(1, starts.size // 256)):
+        seg = np.stack([vec[s:s + win] for s in chunk])  # (w, win, 3)
+        seg = seg - seg.mean(axis=1, keepdims=True)
+        spec = np.fft.rfft(seg, nfft, axis=1)
+        ac = np.fft.irfft((spec * spec.conj()).real, nfft, axis=1)[:, :win].sum(axis=2)
+        ac = ac / (win - np.arange(win))  # unbiased: each lag's mean product
+        r = ac / np.maximum(ac[:, :1], 1e-12)
+        sd = np.sqrt(np.maximum(ac[:, 0], 0.0))
+        gap = np.stack([in_gap[s:s + win].mean() for s in chunk])
+        for j, s in enumerate(chunk):
+            lag, peak = _fundamental(r[j], lag_lo, lag_hi)
+            centre_w.append(s + win // 2)
+            r_w.append(peak)
+            f_s = lag / rate_hz
+            stride = f_s > _STEP_STRIDE_S[1] or (
+                f_s > _STEP_STRIDE_S[0]
+                and (sd[j] >= _RUNNING_SD_MPS2 or _half_peak(r[j], lag) > 0.2))
+            limb_w.append(stride)
+            per_w.append(lag / rate_hz / (2.0 if stride else 1.0))
+            active = sd[j] >= min_activity_mps2 and gap[j] < 0.2
+            act_w.append(active)
+            ok_w.append(peak >= min_periodicity and active)
+    centre = np.asarray(centre_w)
+    ok = _bridge(np.asarray(ok_w), np.asarray(act_w), int(round(bridge_s * rate_hz / hop)))
+    per_w = np.asarray(per_w)
+    per_w = np.exp(_running_median(np.log(np.where(ok, per_w, np.nan)), 2))
+    # each grid sample takes the window centred nearest to it
+    idx = np.clip(np.rint((np.arange(n) - win // 2) / hop).astype(np.int64), 0, centre.size - 1)
+    walking = ok[idx] & ~in_gap
+    period = np.where(walking, per_w[idx], np.nan)
+    limb = np.asarray(limb_w)[idx]
+    periodicity = np.asarray(r_w)[idx]
+    return walking, period, limb, periodicity
+
+
+def _bridge(ok: np.ndarray, active: np.ndarray, max_n: int) -> np.ndarray:
+    """``ok`` with runs of not-ok but ``active`` windows of at most ``max_n`` between two
+    ok windows set ok."""
+    starts, lengths = run_lengths(ok)
+    out = ok.copy()
+    for s, n in zip(starts, lengths, strict=True):
+        if not ok[s] and 0 < s and s + n < ok.size and n <= max_n and active[s:s + n].all():
+            out[s:s + n] = True
+    return out
+
+
+def _running_median(x: np.ndarray, half: int) -> np.ndarray:
+    """Centred running median ignoring NaN (ends use what there is); gaps interpolated."""
+    pad = np.pad(x, half, mode="constant", constant_values=np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows
+        med = np.nanmedian(np.lib.stride_tricks.sliding_window_view(pad, 2 * half + 1), axis=1)
+    ok = np.isfinite(med)
+    if ok.any() and not ok.all():
+        med = np.interp(np.arange(x.size), np.flatnonzero(ok), med[ok])
+    return med
+
+
+def _half_peak(r: np.ndarray, lag: float) -> float:
+    """The autocorrelation's highest local peak within ±15 % of half ``lag`` (a bump
+    between two repeats: a step inside a stride), or -1 without one."""
+    lo, hi = int(0.425 * lag), int(np.ceil(0.575 * lag))
+    seg = r[max(lo - 1, 0):hi + 2]
+    inner = np.flatnonzero((seg[1:-1] >= seg[:-2]) & (seg[1:-1] >= seg[2:])) + 1
+    return float(seg[inner].max()) if inner.size else -1.0
+
+
+def _fundamental(r: np.ndarray, lo: int, hi: int, *, share: float = 0.8) -> tuple[int, float]:
+    """Lag of the first autocorrelation peak in ``lo..hi`` reaching ``share`` × the
+    highest there (the period, not a multiple of it), refined by a parabola."""
+    seg = r[lo:hi + 1]
+    inner = np.flatnonzero((seg[1:-1] >= seg[:-2]) & (seg[1:-1] >= seg[2:])) + 1
+    if inner.size == 0:
+        return lo, 0.0
+    best = seg[inner].max()
+    if best <= 0:
+        return lo, float(best)
+    i = int(inner[np.argmax(seg[inner] >= share * best)])
+    a, b, c = seg[i - 1], seg[i], seg[i + 1]
+    denom = a - 2 * b + c
+    shift = 0.5 * (a - c) / denom if denom < 0 else 0.0
+    return lo + i + float(np.clip(shift, -0.5, 0.5)), float(b)
+
+
+def _bouts(walking: np.ndarray, in_gap: np.ndarray, rate_hz: float, *,
+           min_s: float = 2.0) -> list[tuple[int, int]]:
+    """``(first, end)`` grid indexes of walking stretches lasting at least ``min_s``."""
+    starts, lengths = run_lengths(walking)
+    return [(int(s), int(s + n)) for s, n in zip(starts, lengths, strict=True)
+            if walking[s] and n >= min_s * rate_hz]
+
+
+def _tracked_steps(magnitude: np.ndarray, period_s: np.ndarray, rate_hz: float,
+                   *, tightness: float = 100.0) -> tuple[np.ndarray, np.ndarray]:
+    """One event per step period, placed on the magnitude's peaks by dynamic programming
+    (Ellis 2007): maximise the summed peak strength minus ``tightness`` × log²(interval /
+    period). Returns grid indexes and the magnitude there [m/s²]."""
+    n = magnitude.size
+    period = np.nan_to_num(period_s * rate_hz, nan=np.nanmedian(period_s) * rate_hz)
+    onset = np.maximum(magnitude, 0.0)
+    onset = onset / max(float(np.std(onset)), 1e-9)
+    score = onset.copy()
+    back = np.full(n, -1, np.int64)
+    for i in range(n):
+        p = period[i]
+        lo, hi = int(i - 1.5 * p), int(i - 0.6 * p)
+        if hi < 0:
+            continue
+        lo = max(lo, 0)
+        prev = np.arange(lo, hi + 1)
+        cand = score[prev] - tightness * np.log((i - prev) / p) ** 2
+        j = int(np.argmax(cand))
+        if cand[j] > 0:
+            score[i] = onset[i] + cand[j]
+            back[i] = prev[j]
+    # the chain ends at the best-scoring sample within the last period
+    tail = max(0, n - int(period[-1]) - 1)
+    i = tail + int(np.argmax(score[tail:]))
+    chain = []
+    while i >= 0:
+        chain.append(i)
+        i = back[i]
+    at = np.asarray(chain[::-1], dtype=np.int64)
+    return at, magnitude[at]
+
+
+def _peak_steps(magnitude: np.ndarray, rate_hz: float, *, min_prominence_mps2: float = 0.3,
+                relative_prominence: float = 0.25) -> tuple[np.ndarray, np.ndarray]:
+    """Windowed peak detection: peaks ≥ 0.25 s apart whose prominence exceeds
+    ``min_prominence_mps2`` and ``relative_prominence`` × the local RMS (±2 s); of two
+    closer than 0.6 × the local step interval, the weaker goes."""
+    from scipy import signal
+
+    sos = signal.butter(2, STEP_BAND_HZ, btype="bandpass", fs=rate_hz, output="sos")
+    y = signal.sosfiltfilt(sos, magnitude) if magnitude.size > 30 else magnitude
+    rms = np.sqrt(centred_mean(y * y, int(2.0 * rate_hz)))
+    peaks, props = signal.find_peaks(y, distance=max(1, int(0.25 * rate_hz)),
+                                     prominence=min_prominence_mps2)
+    prominence = props["prominences"]
+    strong = prominence >= relative_prominence * rms[peaks]
+    peaks, prominence = peaks[strong], prominence[strong]
+    keep = _drop_double_bumps(peaks / rate_hz, prominence)
+    return peaks[keep], prominence[keep]
+
+
+def _step_frame(at: np.ndarray, strength: np.ndarray, bout: np.ndarray, method: str,
+                placements: list[str], confidences: list[float], imu: pl.DataFrame,
+                t: np.ndarray) -> pl.DataFrame:
+    interval = np.diff(at, prepend=np.nan)
+    first = np.r_[True, bout[1:] != bout[:-1]] if bout.size else np.zeros(0, bool)
+    interval[first] = np.nan
+    stamps = imu["timestamp"] if "timestamp" in imu.columns else None
+    if stamps is None or stamps.null_count() == stamps.len():
+        ts = pl.Series("timestamp", [None] * at.size, dtype=schema.TIMESTAMP)
+    else:
+        first_us = epoch_us(stamps.drop_nulls().head(1))[0] - int(round(t[0] * 1e6))
+        ts = timestamps("timestamp", first_us + np.round(at * 1e6).astype(np.int64))
+    return pl.DataFrame([
+        pl.Series("time_s", at, dtype=pl.Float64), ts,
+        pl.Series("interval_s", interval, nan_to_null=True, dtype=pl.Float64),
+        pl.Series("prominence_mps2", strength, dtype=pl.Float64),
+        pl.Series("bout", bout, dtype=pl.Int64),
+        pl.Series("method", [method] * at.size, dtype=pl.String),
+        pl.Series("placement", np.asarray(placements, dtype=object)[bout] if at.size
+                  else [], dtype=pl.String),
+        pl.Series("confidence", np.asarray(confidences)[bout] if at.size else [],
+                  dtype=pl.Float64),
+    ])
+
+
+def _drop_double_bumps(at: np.ndarray, strength: np.ndarray, *, fraction: float = 0.6,
+                       neighbours: int = 4) -> np.ndarray:
+    """Mask of peaks kept: of two closer than ``fraction`` × the local median interval,
+    the weaker goes."""
+    if at.size < 3:
+        return np.ones(at.size, dtype=bool)
+    gaps = np.diff(at)
+    pad = np.pad(gaps, neighbours, mode="edge")
+    local = np.median(np.lib.stride_tricks.sliding_window_view(pad, 2 * neighbours + 1),
+                      axis=1)  # local median interval around each gap
+    keep = np.ones(at.size, dtype=bool)
+    last = 0
+    for i in range(1, at.size):  # sequential by nature; steps are few (≤ 4 per second)
+        if at[i] - at[last] < fraction * local[i - 1]:
+            if strength[i] > strength[last]:
+                keep[last] = False
+                last = i
+            else:
+                keep[i] = False
+        else:
+            last = i
+    return keep
+
+
+def step_records(step_events: pl.DataFrame, *, every_s: float = 1.0, window_steps: int = 4,
+                 max_gap_s: float = 2.0, start_time=None) -> pl.DataFrame:
+    """Canonical records (:data:`runlab.schema.RECORDS`) with ``cadence_spm`` from steps.
+
+    On a grid of ``every_s`` seconds, cadence is 60 / the median interval of the
+    ``window_steps`` steps either side [steps/min], and 0 where the nearest step is more
+    than ``max_gap_s`` away (standing). All other sensors are null, so :func:`runlab.clean`,
+    :func:`segments`, :func:`runlab.summarize` and the charts work on phone data.
+
+    Timestamps are the steps' own (absolute phone clock) or ``start_time`` + ``time_s``;
+    with neither, they count from 1970-01-01 UTC (a relative clock).
+    """
+    for col in ("time_s", "timestamp", "interval_s"):
+        if col not in step_events.columns:
+            raise SchemaError(f"expected step events (runlab.gait.steps) with column {col!r}; "
+                              f"has {step_events.columns}")
+    at = step_events["time_s"].to_numpy().astype(np.float64)
+    if at.size < 2:
+        return schema.empty("records")
+    grid = np.arange(np.floor(at[0]), at[-1] + every_s, every_s)
+    interval = np.diff(at)
+    mid = (at[1:] + at[:-1]) / 2  # each interval sits between its two steps
+    pos = np.searchsorted(mid, grid)
+    lo = np.clip(pos - window_steps, 0, interval.size)
+    hi = np.clip(pos + window_steps, 0, interval.size)
+    valid = interval <= max_gap_s
+    med = np.array([np.median(interval[a:b][valid[a:b]]) if valid[a:b].any() else np.nan
+                    for a, b in zip(lo, hi, strict=True)])
+    nearest = np.min(np.abs(at[np.clip(np.searchsorted(at, grid)[:, None] + [-1, 0], 0,
+                                       at.size - 1)] - grid[:, None]), axis=1)
+    cadence = np.where(nearest <= max_gap_s, 60.0 / med, 0.0)
+    cadence = np.where(np.isfinite(cadence), cadence, 0.0)
+    stamps = step_events["timestamp"]
+    if start_time is not None:
+        origin_us = int(round(start_time.timestamp() * 1e6))
+    elif stamps.null_count() == 0:  # absolute phone clock: time_s 0 is this instant
+        origin_us = int(epoch_us(stamps)[0] - round(at[0] * 1e6))
+    else:
+        origin_us = 0  # relative clock: from 1970-01-01 UTC
+    rec = pl.DataFrame([timestamps("timestamp", origin_us + np.round(grid * 1e6)
+                                   .astype(np.int64)),
+                        pl.Series("elapsed_s", grid - grid[0]),
+                        pl.Series("cadence_spm", cadence)])
+    return schema.conform(rec, "records")

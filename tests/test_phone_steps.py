@@ -1,0 +1,113 @@
+"""runlab.gait.steps wherever the phone is carried: real counted walks held out of tuning,
+simulated thigh pockets and hands at running cadences, and bad input."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from runlab import gait
+from runlab.errors import ReadError
+from runlab.io.imu import imu_from_arrays, read_imu_bytes
+from runlab.simulate import phone_walk
+
+DATA = Path(__file__).parent / "data" / "phone_steps"
+#: Counted steps of the Oxford Step Counter validation walks (ground-truth column of the
+#: last row; tests/data/LICENSES). None of them was used to tune the detector.
+HELD_OUT = {
+    "oxstep_user1_armband": 335, "oxstep_user1_backpocket": 343, "oxstep_user1_bag": 346,
+    "oxstep_user2_frontpocket": 343, "oxstep_user2_hand": 340, "oxstep_user2_neckpouch": 360,
+}
+
+
+def _real(name: str):
+    path = DATA / f"{name}.csv.gz"
+    return read_imu_bytes(gzip.decompress(path.read_bytes()), str(path))
+
+
+@pytest.mark.parametrize("name", sorted(HELD_OUT))
+def test_held_out_real_walks_within_3_percent(name):
+    found = gait.steps(_real(name))
+    truth = HELD_OUT[name]
+    print(f"{name}: {found.height} steps, counted {truth} ({found.height / truth - 1:+.1%})")
+    assert found.height == pytest.approx(truth, rel=0.03)
+    assert set(found["method"]) == {"autocorrelation"}
+    assert found["bout"].is_sorted() and found["bout"].min() == 0
+    assert found["confidence"].is_between(0.4, 1.0).all()
+    assert found["placement"].is_in(["trunk", "limb"]).all()
+    # a walk of ~2.5 min at ~110–130 steps/min, not a handful of bouts
+    assert found["interval_s"].drop_nulls().median() == pytest.approx(0.5, abs=0.08)
+
+
+def test_trouser_pocket_is_a_limb_and_counts_two_steps_a_stride():
+    found = gait.steps(_real("oxstep_user1_backpocket"))
+    assert (found["placement"] == "limb").mean() > 0.9
+    # the plain peak detector counts the weak and extra bumps a thigh adds
+    peaks = gait.steps(_real("oxstep_user1_backpocket"), method="peaks")
+    assert set(peaks["method"]) == {"peaks"}
+    assert abs(found.height / 343 - 1) < abs(peaks.height / 343 - 1)
+
+
+@pytest.mark.parametrize("placement", ["thigh", "hand", "pocket", "armband"])
+@pytest.mark.parametrize("cadence", [95.0, 118.0, 150.0, 185.0])
+def test_simulated_positions_walking_and_running(placement, cadence):
+    t, x, y, z, truth = phone_walk(60, cadence, placement=placement, seed=int(cadence))
+    found = gait.steps(imu_from_arrays(t, x, y, z))
+    assert found.height == pytest.approx(truth.size, rel=0.03)
+    near = np.abs(found["time_s"].to_numpy()[:, None] - (truth - t[0])[None, :]).min(axis=0)
+    assert np.mean(near < 0.06) > 0.9  # on the landings, not on the swing
+
+
+def test_thigh_is_recognised_as_limb_and_pocket_as_trunk():
+    for placement, pattern in (("thigh", "limb"), ("pocket", "trunk")):
+        t, x, y, z, _ = phone_walk(40, 110.0, placement=placement, seed=1)
+        assert set(gait.steps(imu_from_arrays(t, x, y, z))["placement"]) == {pattern}
+
+
+def test_slow_imu_is_a_read_error():
+    t, x, y, z, _ = phone_walk(30, 110.0, rate_hz=100.0)
+    keep = slice(None, None, 8)  # ~12 Hz
+    with pytest.raises(ReadError, match="Hz"):
+        gait.steps(imu_from_arrays(t[keep], x[keep], y[keep], z[keep]))
+
+
+def test_unknown_method_refused():
+    t, x, y, z, _ = phone_walk(10, 110.0)
+    with pytest.raises(ValueError, match="method='fft'"):
+        gait.steps(imu_from_arrays(t, x, y, z), method="fft")
+
+
+def test_long_gap_holds_no_steps_and_splits_bouts():
+    t1, x1, y1, z1, s1 = phone_walk(40, 115.0, seed=2)
+    t2, x2, y2, z2, s2 = phone_walk(40, 115.0, seed=3)
+    gap = 120.0
+    t = np.r_[t1, t2 + t1[-1] + gap]
+    imu = imu_from_arrays(t, np.r_[x1, x2], np.r_[y1, y2], np.r_[z1, z2])
+    found = gait.steps(imu)
+    assert found.height == pytest.approx(s1.size + s2.size, rel=0.03)
+    at = found["time_s"].to_numpy()
+    assert not ((at > t1[-1] + 0.5) & (at < t1[-1] + gap - 0.5)).any()
+    assert found["bout"].n_unique() == 2
+
+
+def test_phone_moved_mid_recording_counts_both_positions():
+    t1, x1, y1, z1, s1 = phone_walk(50, 112.0, placement="hand", seed=4)
+    t2, x2, y2, z2, s2 = phone_walk(50, 112.0, placement="thigh", seed=5)
+    t = np.r_[t1, t2 + t1[-1] + 0.01]  # moved to the pocket without stopping the log
+    found = gait.steps(imu_from_arrays(t, np.r_[x1, z2], np.r_[y1, x2], np.r_[z1, y2]))
+    assert found.height == pytest.approx(s1.size + s2.size, rel=0.03)
+    assert set(found["placement"]) == {"limb"}  # the simulated hand swings once a stride
+
+
+def test_still_and_too_short_logs_have_no_steps():
+    rng = np.random.default_rng(3)
+    t = np.arange(0, 30, 0.01)
+    still = imu_from_arrays(t, rng.normal(0, 0.05, t.size), rng.normal(0, 0.05, t.size),
+                            9.81 + rng.normal(0, 0.05, t.size))
+    assert gait.steps(still).height == 0
+    short = imu_from_arrays(t[:150], *(np.ones(150) * v for v in (0.1, 0.2, 9.8)))
+    out = gait.steps(short)
+    assert out.height == 0 and "placement" in out.columns
