@@ -147,6 +147,8 @@ def _sound_prefix(data: bytes, point: str) -> ET.Element | None:
         parser.close()
     except ET.ParseError:
         pass
+    except (LookupError, ValueError):  # encodings: not damage, no partial read
+        return None
     try:
         for event, element in parser.read_events():  # raises the queued fault at its place
             if event == "start":
