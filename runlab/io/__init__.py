@@ -40,7 +40,7 @@ _READERS = {
 #: :func:`read_activity`): the fast path of the keyword check, which falls back on the
 #: readers' signatures (:func:`reader_options`) before refusing a keyword.
 OPTIONS: dict[str, tuple[str, ...]] = {
-    "fit": (),
+    "fit": ("merge_heart_rates",),
     "tcx": ("activity",),
     "gpx": (),
     "csv": ("columns", "start_time", "timestamp_format", "separator"),
@@ -78,6 +78,8 @@ def read_activity(path: str | os.PathLike, *, strict: bool = True, **options) ->
         Options of one format (:data:`OPTIONS`); passing one to a file of another format
         raises ``TypeError``, as does an unknown keyword (before the file is opened).
 
+        - FIT ``merge_heart_rates=False``: keep heart rate from ``hr`` messages out of the
+          records (merged by default, as the official SDK does; flagged).
         - TCX ``activity=i``: which of several activities in one file (0-based).
         - CSV ``columns={"source": "target"}``: map columns by hand
           (:func:`runlab.read_csv`); ``start_time=`` (UTC) for files with relative time only;
