@@ -236,8 +236,8 @@ def step_length_speed(runs: pl.DataFrame, runner_id: str | None = None, *,
     """Step length against speed, with each runner's line and the population's.
 
     Step length is ``speed / (cadence / 60)`` where the frame has no ``step_length_m``
-    (SCIENCE.md). The dashed line is the step length implied by the population cadence line
-    (van Oeveren et al., 2019). Faster running with longer steps is expected; a runner far
+    (the definition). The dashed line is the step length implied by the population cadence
+    line (van Oeveren et al., 2019, doi:10.1080/02640414.2019.1614137). Faster running with longer steps is expected; a runner far
     above the line at a given speed is a candidate for overstriding.
     """
     from runlab.models.cadence import population_cadence, running_speed

@@ -84,7 +84,7 @@ def _describe(act, units: str = "km") -> str:
             warnings.simplefilter("ignore")
             distance, derived = act.clean()["distance_m"].drop_nulls(), " (from positions)"
     metres = float(distance.max()) if distance.len() else None
-    running = rec.filter(pl.col("cadence_spm") >= 140)["cadence_spm"]  # SCIENCE.md threshold
+    running = rec.filter(pl.col("cadence_spm") >= 140)["cadence_spm"]  # the walk/run cadence threshold (runlab.clean)
     lines = [
         f"file:      {act.path}",
         f"sport:     {act.sport or 'unknown'}" + (f" ({act.meta.get('sub_sport')})"

@@ -151,7 +151,7 @@ def _cohort_sections(workers) -> tuple[list[Section], dict]:
     baseline = runs.filter((pl.col("group") == "control") | (pl.col("week") < 2))
     speed = models.cadence_speed(baseline)
     prog = models.progression.cadence(runs)
-    # reached: within the run-to-run noise (≈ 3 steps/min, SCIENCE.md) of the target
+    # reached: within the run-to-run noise (≈ 3 steps/min, runlab.science.WITHIN_RUNNER_SD_SPM) of the target
     reached = models.target_attainment(runs, datasets.demo_targets(runs), tolerance_spm=3.0)
     slopes = speed.per_runner.filter(pl.col("n") >= 6, pl.col("slope_se").is_finite())
     gain = prog.fixed.filter(pl.col("term").str.starts_with("week:group")).row(0, named=True)

@@ -1,7 +1,7 @@
 """Progressive technique plans: the clinic, a rotating maintenance plan, and adaptation.
 
 A plan is a polars frame, one row per session (see :data:`PLAN`). :func:`clinic` turns the
-clinic's practices (``CLINIC.md``) into dated sessions: most days easy run/walks with
+clinic's practices (``docs/clinic.md``) into dated sessions: most days easy run/walks with
 drills, one or two technique days (30-s strides, hill reps, barefoot/minimalist awareness
 on soft ground, incline walks, video review), mobility for ankles/hips/lower back, core
 stability, a weekly reflective cooldown, walk–run ratios 1:1 → 2:1 → 3:1 → continuous,
@@ -9,8 +9,8 @@ a cadence target a modest step above habitual and baseline mile tests.
 :func:`maintenance` rotates foot-strike, cadence and stride phases, and :func:`adapt` holds,
 steps back or steps forward a plan from what the runs and the journal show.
 
-Cadence numbers follow SCIENCE.md: prescriptions of +5 % to +10 % above habitual cadence
-(Heiderscheit et al., 2011); within-runner run-to-run noise ≈ 3 spm, hence the zone width.
+Cadence numbers follow :mod:`runlab.science`: prescriptions of +5 % to +10 % above habitual cadence
+(Heiderscheit et al., 2011, doi:10.1249/MSS.0b013e3181ebedf4); within-runner run-to-run noise ≈ 3 spm, hence the zone width.
 
 Example
 -------
@@ -28,6 +28,7 @@ from collections.abc import Sequence
 import polars as pl
 
 from runlab.io.ics import to_ics
+from runlab.science import WITHIN_RUNNER_SD_SPM
 from runlab.sessions import (
     COOLDOWN_S,
     HILL_RECOVERY_S,
@@ -75,16 +76,16 @@ PLAN: dict[str, pl.DataType] = {
 }
 
 SESSION_TYPES = ("baseline_test", "easy", "technique", "hills", "reflective_cooldown")
-#: run:walk patterns in the order the clinic progresses through them (SCIENCE.md).
+#: run:walk patterns in the order the clinic progresses through them (``docs/clinic.md``).
 PATTERNS = ("1:1", "2:1", "3:1", "continuous")
-#: maintenance phases, each with its explicit goal (CLINIC.md, "long-term maintenance").
+#: maintenance phases, each with its explicit goal (``docs/clinic.md``, "long-term maintenance").
 PHASES = {
     "foot_strike": "land midfoot under the body with quiet feet; fewer heel-first landings",
     "cadence": "easy-run cadence inside the target zone with the metronome off",
     "stride": "short, light steps under the body; no overstriding on flats, hills and descents",
 }
 
-ZONE_HALF_WIDTH_SPM = 3.0  # within-runner run-to-run noise ≈ 3 spm (SCIENCE.md)
+ZONE_HALF_WIDTH_SPM = WITHIN_RUNNER_SD_SPM  # within-runner run-to-run noise ≈ 3 spm
 BOOST_RANGE = (0.0, 0.15)
 
 #: weekday offsets (from the week's first day) of the sessions, by sessions per week
@@ -153,13 +154,13 @@ def zone(target_spm: float, half_width_spm: float = ZONE_HALF_WIDTH_SPM) -> tupl
 
 def pattern_for_week(week: int, weeks: int) -> str:
     """Run:walk pattern of a clinic week: the weeks split into four equal blocks,
-    1:1 → 2:1 → 3:1 → continuous (SCIENCE.md, beginners' walk–run programmes)."""
+    1:1 → 2:1 → 3:1 → continuous (beginners' walk–run programmes, ``docs/clinic.md``)."""
     return PATTERNS[min(len(PATTERNS) - 1, (week - 1) * len(PATTERNS) // weeks)]
 
 
 def boost_for_week(week: int, weeks: int, boost: float) -> float:
     """Cadence boost [fraction] of a clinic week: ramps linearly to ``boost`` by mid-plan,
-    so the metronome starts only a little above habitual (CLINIC.md: a *modest* boost)."""
+    so the metronome starts only a little above habitual (the clinic: a *modest* boost)."""
     ramp_weeks = max(1, weeks // 2)
     return boost * min(1.0, week / ramp_weeks)
 
@@ -259,7 +260,7 @@ def _frame(rows: list[dict]) -> pl.DataFrame:
 
 def _easy_main_s(week: int) -> float:
     """Main run/walk time [s] of an easy day: 20 min, +90 s a week, at most 30 min
-    (CLINIC.md: avoid pushing volume too soon)."""
+    (the clinic: avoid pushing volume too soon)."""
     return min(1800.0, 1200.0 + 90.0 * (week - 1))
 
 
@@ -351,7 +352,7 @@ def maintenance(start_date, weeks: int = 12, *, runner: str = "runner",
     weeks : int
         Plan length [weeks], 1..104.
     phase_weeks : int
-        Weeks per phase, 2..6 ("revisit ... every few weeks", CLINIC.md).
+        Weeks per phase, 2..6 ("revisit ... every few weeks", ``docs/clinic.md``).
     days_per_week : int
         3..6 sessions a week.
     target_cadence : float

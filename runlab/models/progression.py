@@ -1,6 +1,6 @@
 """Progression outcomes of a cadence-retraining cohort.
 
-The core model (SCIENCE.md, "A model that fits the clinic")::
+The core model of the clinic (``docs/science.md``, "A model that fits the clinic")::
 
     cadence_spm ~ speed_c + week * group + (1 + week | runner)
 

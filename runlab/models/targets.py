@@ -39,6 +39,7 @@ from runlab.models.cadence import (
     running_rows,
     running_speed,
 )
+from runlab.science import BOOST_PRESCRIBED
 
 __all__ = [
     "CadenceZone",
@@ -70,7 +71,7 @@ LINES = {
 HEIGHT_REF_M = 1.75
 _HEIGHT_CLIP_M = 0.25
 #: The prescription (Heiderscheit et al., 2011) [fraction above habitual].
-BOOST_DEFAULT = (0.05, 0.10)
+BOOST_DEFAULT = BOOST_PRESCRIBED
 #: Boosts above this warn; above :data:`BOOST_MAX` they are refused.
 BOOST_WARN = 0.10
 BOOST_MAX = 0.15
