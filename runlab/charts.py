@@ -241,7 +241,7 @@ def step_length_speed(runs: pl.DataFrame, runner_id: str | None = None, *,
     above the line at a given speed is a candidate for overstriding.
     """
     from runlab.models.cadence import population_cadence, running_speed
-    from runlab.models.stride import step_length_m
+    from runlab.models.step_length import step_length_m
 
     _need(runs, "step_length_speed", "speed_mps")
     data = _pick_runner(running_speed(runs), runner_id, "step_length_speed")
