@@ -279,6 +279,9 @@ def test_stride_requires_speed_and_cadence():
 def test_cadence_zone_population_fallback_is_the_novice_line():
     with pytest.warns(RunlabWarning, match="novice"):
         zone = cadence_zone(None, 2.5)
+        assert cadence_zone(None, speed_mps=2.5).habitual_spm == zone.habitual_spm
+        with pytest.warns(DeprecationWarning, match="speed_mps"):
+            assert cadence_zone(None, speed=2.5).habitual_spm == zone.habitual_spm
     assert zone.source == "population" and zone.population == "novice"
     # de Ruiter et al. (2014): novices' self-selected 77.8 strides/min = 155.6 spm
     assert zone.habitual_spm == pytest.approx(155.6)
