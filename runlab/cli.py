@@ -147,7 +147,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
         else:
             frame = plan.clinic(args.start, args.weeks, runner=args.runner,
                                 days_per_week=args.days, technique_days=args.technique_days,
-                                habitual_cadence=args.cadence, boost=args.boost)
+                                habitual_cadence_spm=args.cadence, boost=args.boost)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
