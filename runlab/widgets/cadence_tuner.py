@@ -91,9 +91,9 @@ class CadenceTuner(w.VBox):
                                      style={"description_width": "70px"}), "boost")
         self.zone_text = css(w.HTML(), "zone")
         self.step_text = css(w.HTML(), "step-length")
-        self.audio = css(w.Audio(value=b"", format="wav", autoplay=False, loop=True,
-                                 controls=True), "metronome-audio")
-        self.audio.layout.display = "none"
+        # the player appears with the first click track (an empty one is an error in a browser)
+        self.audio = css(w.Audio(format="wav", autoplay=False, loop=True, controls=True),
+                         "metronome-audio")
         self.play = css(w.Button(description="Metronome",
                                  tooltip="click track at the target cadence"), "metronome")
         self.export_buttons = {
@@ -113,7 +113,7 @@ class CadenceTuner(w.VBox):
             w.HBox([self.pace, self.boost], layout=w.Layout(flex_flow="row wrap")),
             self.zone_text, self.step_text, self.view,
             w.HBox([self.play, *self.export_buttons.values()],
-                   layout=w.Layout(flex_flow="row wrap")), self.audio, self.status])
+                   layout=w.Layout(flex_flow="row wrap")), self.status])
         css(self, "cadence-tuner")
 
     # --- state ---------------------------------------------------------------------------
@@ -224,7 +224,7 @@ class CadenceTuner(w.VBox):
             tooltip=["label"])
         text = base.mark_text(align="left", dx=8).encode(y=y, text="label:N")
         return (band + habit + points + rule + dots + text).properties(
-            width="container", height=300)
+            width=330, height=280)
 
     # --- actions -------------------------------------------------------------------------
     def metronome(self, seconds: float = 30.0):
@@ -233,7 +233,8 @@ class CadenceTuner(w.VBox):
 
         track = metronome(round(self.target_spm, 1), seconds, sample_rate=22050)
         self.audio.value = track.wav_bytes()
-        self.audio.layout.display = None
+        if self.audio not in self.children:
+            self.children = (*self.children[:-1], self.audio, self.children[-1])
         return track
 
     def session(self) -> dict:

@@ -21,7 +21,7 @@ VOLUME_FLAG_PCT = 10.0
 
 #: Columns the overview shows, with their headings.
 HEADINGS = {
-    "runner_id": "runner", "easy_cadence_spm": "easy cadence last week [spm]",
+    "runner_id": "runner", "easy_cadence_spm": "latest easy cadence [spm]",
     "zone": "target zone [spm]", "status": "vs zone", "trend_spm": "since baseline [spm]",
     "warnings": "comfort / RPE", "volume_change_pct": "volume vs week before [%]",
     "missed": "missed sessions", "decision": "plan", "reason": "why",
@@ -37,7 +37,8 @@ def squad_table(runs: pl.DataFrame, journal: pl.DataFrame | None = None, *,
     Baseline: median easy-run cadence of each runner's first ``baseline_days``; target zone
     = baseline × (1 + ``boost``) (+5 % to +10 %, Heiderscheit et al., 2011,
     doi:10.1249/MSS.0b013e3181ebedf4). "Last week" is each runner's last week with runs
-    (weeks from Monday, :func:`runlab.metrics.weekly`). Warnings are that week's journal
+    (weeks from Monday, :func:`runlab.metrics.weekly`); its easy cadence is that of the
+    runner's latest week with an easy run. Warnings are that week's journal
     entries with comfort ≤ 2 or RPE ≥ 7 (:data:`runlab.plan.LOW_COMFORT`,
     :data:`runlab.plan.HIGH_RPE`). The plan column is :func:`runlab.plan.decisions` for
     that week of a clinic plan started on the runner's first week.
@@ -52,7 +53,7 @@ def squad_table(runs: pl.DataFrame, journal: pl.DataFrame | None = None, *,
                     easy)
             .group_by("runner_id").agg(baseline_spm=pl.col("cadence_spm").median()))
     last = (weekly.group_by("runner_id", maintain_order=True)
-            .agg(pl.col("week").last(), pl.col("easy_cadence_spm").last(),
+            .agg(pl.col("week").last(), pl.col("easy_cadence_spm").drop_nulls().last(),
                  pl.col("runs").last().alias("runs_last"),
                  pl.col("distance_m").last().alias("km_last"),
                  pl.col("distance_m").slice(-2, 1).first().alias("km_before"),
