@@ -109,7 +109,7 @@ def _sample_sections(workers) -> tuple[list[Section], dict]:
     weekly = metrics.weekly(runs)
     first_weeks = runs.filter(pl.col("start_time")
                               < pl.col("start_time").min() + pl.duration(days=14))
-    zone = models.cadence_zone(first_weeks, speed=2.5)
+    zone = models.cadence_zone(first_weeks, speed_mps=2.5)
     journal = read_journal(sample / "journal.csv").filter(
         pl.col("runner_id") == SAMPLE_RUNNER)
     session = read_activity(sample / SAMPLE_RUNNER / STRIDES_SESSION).clean()

@@ -279,6 +279,9 @@ def test_stride_requires_speed_and_cadence():
 def test_cadence_zone_population_fallback_is_the_novice_line():
     with pytest.warns(RunlabWarning, match="novice"):
         zone = cadence_zone(None, 2.5)
+        assert cadence_zone(None, speed_mps=2.5).habitual_spm == zone.habitual_spm
+        with pytest.warns(DeprecationWarning, match="speed_mps"):
+            assert cadence_zone(None, speed=2.5).habitual_spm == zone.habitual_spm
     assert zone.source == "population" and zone.population == "novice"
     # de Ruiter et al. (2014): novices' self-selected 77.8 strides/min = 155.6 spm
     assert zone.habitual_spm == pytest.approx(155.6)
@@ -496,7 +499,9 @@ def test_comfort_and_rpe_ordinal_recover_signs():
                                            "humidity_pct"]
     group = fit.fixed.row(0, named=True)
     assert group["ci_low"] < 0.6 < group["ci_high"]
-    assert fit.model.cov_type == "bias_reduced" and fit.fixed["df"].to_list() == [29.0] * 4
+    assert fit.model.cov_type == "robust" and fit.fixed["df"].to_list() == [29.0] * 4
+    scaled = np.asarray(fit.model.bse)[4:] * np.sqrt(30 / 29)
+    assert fit.fixed["std_error"].to_numpy() == pytest.approx(scaled)
     assert fit.fixed["odds_ratio"][1] == pytest.approx(np.exp(est["week"]))
     slope = rpe(journal).fixed.filter(pl.col("term") == "week")["estimate"][0]
     assert slope == pytest.approx(-est["week"], abs=1e-4)

@@ -13,8 +13,14 @@ import polars as pl
 import pytest
 
 from runlab import journal, plan
-from runlab.widgets import (CadenceTuner, CohortExplorer, JournalForm, PlanBuilder, RubricScorer,
-                            SquadOverview)
+from runlab.widgets import (
+    CadenceTuner,
+    CohortExplorer,
+    JournalForm,
+    PlanBuilder,
+    RubricScorer,
+    SquadOverview,
+)
 
 
 def synthetic_runs(n_runners=6, weeks=6, seed=3) -> pl.DataFrame:
@@ -47,7 +53,7 @@ def spec(view) -> dict:
 @pytest.mark.slow  # first widget test: pays for importing statsmodels and the vega bundle
 def test_cadence_tuner_zone_step_length_and_chart(runs):
     one = runs.filter(pl.col("runner_id") == "r01")
-    tuner = CadenceTuner(one, boost_pct=5, units="km")
+    tuner = CadenceTuner(one, boost=0.05, units="km")
     assert tuner.pace.options[0] == ("3:00", 180) and tuner.pace.options[-1] == ("15:00", 900)
     tuner.pace.value = 330  # 5:30 /km → 3.03 m/s
     v = 1000 / 330
@@ -107,16 +113,16 @@ def test_cadence_tuner_pace_in_units_and_one_target_at_every_boost(runs, units):
 
 def test_plan_builder_follows_the_tuned_runner(runs):
     one = runs.filter(pl.col("runner_id") == "r02")
-    tuner = CadenceTuner(one, runner="r02", boost_pct=8)
+    tuner = CadenceTuner(one, runner="r02", boost=0.08)
     pb = PlanBuilder(start_date=dt.date(2026, 3, 2)).follow(tuner)
     assert pb.params()["runner"] == "r02" and pb.params()["boost"] == 0.08
-    assert pb.params()["habitual_cadence"] == round(tuner.zone.habitual_spm, 1) != 160
+    assert pb.params()["habitual_cadence_spm"] == round(tuner.zone.habitual_spm, 1) != 160
     tuner.pace.value = tuner.pace.options[10][1]
-    assert pb.params()["habitual_cadence"] == round(tuner.zone.habitual_spm, 1)
+    assert pb.params()["habitual_cadence_spm"] == round(tuner.zone.habitual_spm, 1)
 
 
 def test_cadence_tuner_metronome_and_exports(runs, tmp_path):
-    tuner = CadenceTuner(runs, runner="r02", out_dir=tmp_path, boost_pct=7)
+    tuner = CadenceTuner(runs, runner="r02", out_dir=tmp_path, boost=0.07)
     track = tuner.metronome(seconds=5)
     assert tuner.audio.value[:4] == b"RIFF" and track.spm == round(tuner.target_spm, 1)
     gaps = np.diff(track.onsets) / track.sample_rate
@@ -245,7 +251,7 @@ def test_rubric_scorer_rejects_non_videos(tmp_path):
 
 
 def test_plan_builder_rebuilds_and_exports(tmp_path):
-    pb = PlanBuilder(start_date=dt.date(2026, 3, 2), habitual_cadence=156, out_dir=tmp_path)
+    pb = PlanBuilder(start_date=dt.date(2026, 3, 2), habitual_cadence_spm=156, out_dir=tmp_path)
     assert pb.plan.height == 32 and "32 sessions" in pb.summary.value
     pb.controls["weeks"].value = 4
     pb.controls["boost"].value = 10
@@ -343,3 +349,15 @@ def test_squad_overview_rows_flags_sorting_and_opening(runs):
         f'data-runner="{squad.sorted()["runner_id"][-1]}"')
     squad.runner.value = "r01"
     assert opened == ["r01"] and len(squad.timings_s) == 3
+
+
+def test_old_keywords_still_work_with_a_deprecation_warning(runs):
+    with pytest.warns(DeprecationWarning, match="boost="):
+        old = CadenceTuner(runs, runner="r02", boost_pct=7)
+    assert old.boost.value == CadenceTuner(runs, runner="r02", boost=0.07).boost.value == 7
+    with pytest.warns(DeprecationWarning, match="habitual_cadence_spm"):
+        pb = PlanBuilder(start_date=dt.date(2026, 3, 2), habitual_cadence=156)
+    assert pb.params()["habitual_cadence_spm"] == 156
+    with pytest.warns(DeprecationWarning, match="habitual_cadence_spm"):
+        p = plan.clinic(dt.date(2026, 3, 2), 4, habitual_cadence=156)
+    assert p.equals(plan.clinic(dt.date(2026, 3, 2), 4, habitual_cadence_spm=156))

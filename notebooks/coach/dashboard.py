@@ -29,8 +29,7 @@ import polars as pl
 
 from runlab import datasets
 from runlab.cohort import Store
-from runlab.widgets import (CadenceTuner, CohortExplorer, JournalForm, PlanBuilder,
-                            SquadOverview)
+from runlab.widgets import CadenceTuner, CohortExplorer, JournalForm, PlanBuilder, SquadOverview
 
 _ = alt.renderers.enable("jupyter", offline=True)  # vega from vl-convert-python, no CDN
 

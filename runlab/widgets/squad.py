@@ -114,7 +114,7 @@ def _decisions(out: pl.DataFrame, runs: pl.DataFrame, journal: pl.DataFrame | No
             continue
         p = plan.clinic(r["week0"], max(weeks, 2), runner=r["runner_id"],
                         days_per_week=max(3, min(6, sessions_per_week)),
-                        habitual_cadence=r["baseline_spm"])
+                        habitual_cadence_spm=r["baseline_spm"])
         mine = runs.filter(pl.col("runner_id") == r["runner_id"])
         notes = (journal.filter(pl.col("runner_id") == r["runner_id"])
                  if journal is not None and journal.height else None)
