@@ -363,7 +363,8 @@ def cmd_journal(args: argparse.Namespace) -> int:
     print(f"{args.file}: {frame.height} good entries, {len(problems)} problem(s) in "
           f"{len({p[0] for p in problems})} row(s)", file=sys.stderr)
     if args.export:
-        write(args.export, for_export(frame, include_notes=args.include_notes))
+        write(args.export, for_export(frame, include_notes=args.include_notes),
+              escape_formulas=True)
         print(f"wrote {frame.height} entries to {args.export}"
               f"{'' if args.include_notes else ' (notes and video paths left out)'}",
               file=sys.stderr)

@@ -24,7 +24,7 @@ from runlab.cohort.report import IngestReport
 
 #: What ingest makes of a file (reading, cleaning, summarizing): raise it when a change
 #: alters stored runs or records, so that stores made before are ingested anew.
-PIPELINE = 1
+PIPELINE = 2  # 2: summary counts n_records, n_spikes
 
 #: Parts of a table above which an ingest compacts it into one file.
 COMPACT_PARTS = 32

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import ipywidgets as w
 
+from runlab._csv_safe import formula_safe_text
 from runlab.errors import JournalError
 from runlab.widgets._common import css, timed
 
@@ -78,8 +79,8 @@ class JournalForm(w.VBox):
         out = {"date": self.date.value, "runner_id": self.runner}
         for name, control in self.controls.items():
             value = control.value
-            if isinstance(value, str):
-                value = value.strip() or None
+            if isinstance(value, str):  # never a formula when the CSV is opened
+                value = formula_safe_text(value.strip()) or None
             out[name] = value
         return out
 
