@@ -116,7 +116,7 @@ def _sample_sections(workers) -> tuple[list[Section], dict]:
     weekly = metrics.weekly(runs)
     first_weeks = runs.filter(pl.col("start_time")
                               < pl.col("start_time").min() + pl.duration(days=14))
-    zone = models.cadence_zone(first_weeks, speed=2.5)
+    zone = models.cadence_zone(first_weeks, speed_mps=2.5)
     journal = read_journal(sample / "journal.csv").filter(
         pl.col("runner_id") == SAMPLE_RUNNER)
     session = read_activity(sample / SAMPLE_RUNNER / STRIDES_SESSION).clean()
@@ -170,7 +170,8 @@ def _cohort_sections(workers) -> tuple[list[Section], dict]:
     # clinic weeks; the control group is compared on change, not on a target
     reached = models.target_attainment(runs, targets, phases=phases, phase="end",
                                        tolerance_spm=3.0)
-    slopes = speed.per_runner.filter(pl.col("n") >= 6, pl.col("slope_se").is_finite())
+    slopes = speed.per_runner.filter(pl.col("n_runs") >= 6,
+                                     pl.col("slope_se_spm_per_mps").is_finite())
     errors = store.errors.group_by("error_type").agg(pl.len().alias("files"))
     end_weeks = phases["end"]
     share = reached.summary.filter(pl.col("group") == "all").row(0, named=True)
@@ -201,8 +202,8 @@ def _cohort_sections(workers) -> tuple[list[Section], dict]:
             "that no retraining changed: all control runs and the metronome-free baseline "
             "week. The forest shows runners with at least 6 such runs." + boundary,
             charts=[charts.cadence_speed(baseline),
-                    charts.forest(slopes, estimate="slope", ci_low="slope_ci_low",
-                                  ci_high="slope_ci_high", title="Per-runner cadence–speed "
+                    charts.forest(slopes, estimate="slope_spm_per_mps", ci_low="slope_ci_low_spm_per_mps",
+                                  ci_high="slope_ci_high_spm_per_mps", title="Per-runner cadence–speed "
                                   "slopes", x_title="Slope [steps/min per m/s]")],
             tables=[("Cohort model (fixed effects)", speed.fixed),
                     ("Between-runner and residual variance", speed.random)]),

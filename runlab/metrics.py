@@ -2,7 +2,7 @@
 
 :func:`summarize` turns one activity into one row of :data:`runlab.schema.RUNS` plus quality
 columns; :func:`weekly` turns many rows into the clinic's weekly progress table (average
-cadence on easy runs, volume, technique sessions); :func:`baseline_mile` finds the
+cadence on easy runs, volume, technique sessions); :func:`find_mile_tests` finds the
 comfortable-mile baseline test in a session.
 """
 
@@ -23,7 +23,7 @@ from runlab.errors import SchemaError
 from runlab.science import POPULATION_SLOPE_SPM_PER_MPS
 from runlab.sessions import MILE_M
 
-__all__ = ["summarize", "weekly", "baseline_mile", "easy_flags", "cadence_drift",
+__all__ = ["summarize", "weekly", "find_mile_tests", "baseline_mile", "easy_flags", "cadence_drift",
            "QUALITY", "MILE_M", "EASY_HR_FRACTION", "SPM_PER_MPS"]
 
 #: Easy when mean heart rate is below this fraction of the runner's maximum (≈ the top of
@@ -44,9 +44,9 @@ QUALITY: dict[str, pl.DataType] = {
     "walk_s": pl.Float64,
     "elapsed_s": pl.Float64,
     "paused_s": pl.Float64,
-    "records": pl.Int64,
+    "n_records": pl.Int64,
     "cadence_repaired": pl.Boolean,
-    "spikes": pl.Int64,
+    "n_spikes": pl.Int64,
     "speed_derived": pl.Boolean,
     "notes": pl.String,
 }
@@ -161,9 +161,9 @@ def summarize(activity_or_records, *, run_id: str | None = None,
         "walk_s": pattern["walk_s"][0],
         "elapsed_s": elapsed,
         "paused_s": max(elapsed - float(w.sum()), 0.0),
-        "records": cleaned.height,
+        "n_records": cleaned.height,
         "cadence_repaired": bool(np.any(cleaned["cadence_repaired"].to_numpy())),
-        "spikes": spikes,
+        "n_spikes": spikes,
         "speed_derived": bool(np.any(cleaned["speed_derived"].to_numpy())),
         "notes": "; ".join(notes) or None,
     }
@@ -275,7 +275,7 @@ def cadence_drift(cleaned: pl.DataFrame, *, min_s: float = 30.0) -> pl.DataFrame
     })
 
 
-def baseline_mile(cleaned: pl.DataFrame, *, distance_m: float = MILE_M,
+def find_mile_tests(cleaned: pl.DataFrame, *, distance_m: float = MILE_M,
                   max_speed_cv: float = 0.10, min_fraction: float = 0.98) -> pl.DataFrame:
     """The comfortable-mile baseline test: the first continuous mile of steady running.
 
@@ -342,6 +342,14 @@ def baseline_mile(cleaned: pl.DataFrame, *, distance_m: float = MILE_M,
         "step_length_m": speed / (cadence / 60.0) if cadence else None,
         "heart_rate_bpm": part["heart_rate_bpm"].mean(),
     }], schema=out_schema)
+
+
+def baseline_mile(cleaned: pl.DataFrame, **kwargs) -> pl.DataFrame:
+    """Deprecated: :func:`find_mile_tests` (``runlab.models.baseline_mile`` is the model of
+    the tests' change; removed in the next release)."""
+    warnings.warn("runlab.metrics.baseline_mile() is deprecated; use "
+                  "runlab.metrics.find_mile_tests()", DeprecationWarning, stacklevel=2)
+    return find_mile_tests(cleaned, **kwargs)
 
 
 def weekly(runs: pl.DataFrame, *, max_hr_bpm: float | None = None) -> pl.DataFrame:

@@ -15,7 +15,7 @@ Cadence numbers follow :mod:`runlab.science`: prescriptions of +5 % to +10 % abo
 Example
 -------
 >>> import datetime, runlab
->>> p = runlab.plan.clinic(datetime.date(2026, 3, 2), 8, habitual_cadence=158, boost=0.06)
+>>> p = runlab.plan.clinic(datetime.date(2026, 3, 2), 8, habitual_cadence_spm=158, boost=0.06)
 >>> runlab.plan.to_ics(p)[:15]
 'BEGIN:VCALENDAR'
 """
@@ -23,6 +23,7 @@ Example
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from collections.abc import Sequence
 
 import polars as pl
@@ -265,8 +266,8 @@ def _easy_main_s(week: int) -> float:
 
 
 def clinic(start_date, weeks: int = 8, *, runner: str = "runner", days_per_week: int = 4,
-           technique_days: int = 1, habitual_cadence: float = 160.0,
-           boost: float = 0.05) -> pl.DataFrame:
+           technique_days: int = 1, habitual_cadence_spm: float = 160.0,
+           boost: float = 0.05, habitual_cadence: float | None = None) -> pl.DataFrame:
     """The clinic as a dated plan (one row per session, columns :data:`PLAN`).
 
     Parameters
@@ -283,8 +284,9 @@ def clinic(start_date, weeks: int = 8, *, runner: str = "runner", days_per_week:
     technique_days : int
         1 or 2. With one, technique (strides) and hill days alternate weekly; with two,
         both each week. Early weeks use incline walks before hills.
-    habitual_cadence : float
-        The runner's easy-run cadence now [steps/min].
+    habitual_cadence_spm : float
+        The runner's easy-run cadence now [steps/min]. (``habitual_cadence=`` still works
+        for one release, with a ``DeprecationWarning``.)
     boost : float
         Target boost above habitual [fraction] 0..0.15, reached by mid-plan; +5 to +10 %
         is the usual prescription (Heiderscheit et al., 2011).
@@ -302,7 +304,11 @@ def clinic(start_date, weeks: int = 8, *, runner: str = "runner", days_per_week:
     if (days_per_week, technique_days) not in _TECH_SLOTS:
         raise _error("technique_days", technique_days,
                      "1 with 3-6 days a week, 2 only with 5 or 6 (most days stay easy)")
-    habitual = _check_cadence(habitual_cadence)
+    if habitual_cadence is not None:
+        warnings.warn("plan.clinic(habitual_cadence=) is deprecated; use habitual_cadence_spm=",
+                      DeprecationWarning, stacklevel=2)
+        habitual_cadence_spm = habitual_cadence
+    habitual = _check_cadence(habitual_cadence_spm)
     boost = _check_boost(boost)
     if not isinstance(runner, str) or not runner:
         raise _error("runner", runner, "a non-empty runner_id string")

@@ -81,7 +81,7 @@ runlab.summarize(act, runner_id="corpus").transpose(include_header=True,
                                                     column_names=["value"])
 
 # %%
-metrics.baseline_mile(cleaned)
+metrics.find_mile_tests(cleaned)
 
 # %%
 charts.run_timeline(cleaned, segments, title=f"{long_run.name}: cadence, speed and gait")

@@ -554,7 +554,7 @@ def baseline_mile(tests: pl.DataFrame, *, time: str = "week",
     Parameters
     ----------
     tests : polars.DataFrame
-        One row per baseline-mile test (e.g. :func:`runlab.metrics.baseline_mile` rows with
+        One row per baseline-mile test (e.g. :func:`runlab.metrics.find_mile_tests` rows with
         ``runner_id`` added, journal ``rpe`` joined): ``runner_id``, ``time`` (``week``, or
         derived from ``start_time``/``date``/``start``) and outcomes (default: those present
         of ``cadence_spm``, ``speed_mps``, ``mile_time_s``, ``step_length_m``,

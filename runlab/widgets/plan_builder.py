@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from pathlib import Path
 
 import ipywidgets as w
@@ -25,7 +26,12 @@ class PlanBuilder(w.VBox):
     """
 
     def __init__(self, *, start_date: dt.date | None = None, runner: str = "runner",
-                 habitual_cadence: float = 160.0, out_dir: str | Path | None = None):
+                 habitual_cadence_spm: float = 160.0, boost: float = 0.05,
+                 out_dir: str | Path | None = None, habitual_cadence: float | None = None):
+        if habitual_cadence is not None:
+            warnings.warn("PlanBuilder(habitual_cadence=) is deprecated; use "
+                          "habitual_cadence_spm=", DeprecationWarning, stacklevel=2)
+            habitual_cadence_spm = habitual_cadence
         self.out_dir = out_dir
         self.timings_s: list[float] = []
         self.plan: pl.DataFrame | None = None
@@ -37,9 +43,10 @@ class PlanBuilder(w.VBox):
             "days_per_week": w.IntSlider(value=4, min=3, max=6, description="days/week"),
             "technique_days": w.ToggleButtons(options=[1, 2], value=1,
                                               description="technique"),
-            "habitual_cadence": w.BoundedFloatText(value=habitual_cadence, min=120, max=220,
+            "habitual_cadence": w.BoundedFloatText(value=habitual_cadence_spm, min=120, max=220,
                                                    step=1, description="habitual [spm]"),
-            "boost": w.IntSlider(value=5, min=0, max=15, description="boost [%]"),
+            "boost": w.IntSlider(value=int(round(boost * 100)), min=0, max=15,
+                                 description="boost [%]"),
         }
         for name, control in self.controls.items():
             control.style.description_width = "120px"
@@ -48,8 +55,7 @@ class PlanBuilder(w.VBox):
         self.summary = css(w.HTML(), "plan-summary")
         self.table = css(w.HTML(layout=w.Layout(max_height="420px", overflow="auto")),
                          "plan-table")
-        self.export_button = css(w.Button(description="Export plan", icon="download"),
-                                 "plan-export")
+        self.export_button = css(w.Button(description="Export plan"), "plan-export")
         self.status = css(w.HTML(), "plan-status")
         self.export_button.on_click(lambda _: self.export())
         self.update()
@@ -57,12 +63,26 @@ class PlanBuilder(w.VBox):
                           self.export_button, self.status])
         css(self, "plan-builder")
 
+    def follow(self, tuner) -> PlanBuilder:
+        """Start from a :class:`~runlab.widgets.CadenceTuner`'s runner, habitual cadence
+        and boost, and follow its changes; returns self."""
+        def sync(_=None):
+            with self.hold_trait_notifications():
+                self.controls["runner"].value = tuner.runner
+                self.controls["habitual_cadence"].value = round(tuner.zone.habitual_spm, 1)
+                self.controls["boost"].value = tuner.boost.value
+
+        sync()
+        tuner.pace.observe(sync, "value")
+        tuner.boost.observe(sync, "value")
+        return self
+
     def params(self) -> dict:
         """Keyword arguments for :func:`runlab.plan.clinic` from the controls."""
         c = {k: v.value for k, v in self.controls.items()}
         return {"start_date": c["start_date"], "weeks": c["weeks"], "runner": c["runner"],
                 "days_per_week": c["days_per_week"], "technique_days": c["technique_days"],
-                "habitual_cadence": c["habitual_cadence"], "boost": c["boost"] / 100}
+                "habitual_cadence_spm": c["habitual_cadence"], "boost": c["boost"] / 100}
 
     @timed
     def update(self) -> None:
