@@ -37,15 +37,15 @@ effect.summary.join(sim.truth().select("phase", "group", truth_pct="effect_pct")
 
 # %% [markdown]
 # ## Do the intervals cover the truth?
-# Fifteen simulated studies like the demo (24 runners, 12 weeks; missed sessions, dropout,
+# Ten small simulated studies (12 runners, 12 weeks; missed sessions, dropout,
 # weather, walk breaks), each fitted with `clinic_effect`: the share of 95 % intervals that
 # contain the true population effect should be near 95 %. (`benchmarks/validate_clinic.py`
 # runs 400 such studies, files written and read back, and the no-effect case.)
 
 # %%
 rows = []
-for seed in range(15):
-    study = simulate.cohort(24, 12, seed=10_000 + seed)
+for seed in range(10):
+    study = simulate.cohort(12, 12, seed=10_000 + seed, quirks=False)
     fit = models.progression.clinic_effect(study.runs, phases=study.phases)
     rows.append(fit.summary.join(study.truth(), on=["phase", "group"]).with_columns(
         seed=pl.lit(seed)))

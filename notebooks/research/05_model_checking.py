@@ -64,8 +64,8 @@ charts.forest(recovery.filter(pl.col("term") == "week:group[T.cadence+7.5%]")
 
 # %%
 rows = []
-for seed in range(12):
-    study = simulate.cohort(24, 12, seed=20_000 + seed)
+for seed in range(4):
+    study = simulate.cohort(24, 12, seed=20_000 + seed, quirks=False)
     truth = study.truth().filter(pl.col("phase") == "end").row(0, named=True)
     did = models.progression.clinic_effect(study.runs, phases=study.phases).summary.filter(
         pl.col("phase") == "end").row(0, named=True)
