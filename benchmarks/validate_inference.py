@@ -2,7 +2,7 @@
 
 Sections (all by default; name some to run only those):
 
-- ``ordinal`` — type-I error of the ordinal comfort/RPE models (cumulative-logit GEE by
+- ``comfort``, ``rpe`` — type-I error of the ordinal comfort/RPE models (cumulative-logit GEE by
   runner, robust sandwich × G/(G − 1), t on runners − 1 df) over 1,000 null studies of 12
   runners per group each: group and week have no effect, runners differ (SD 1 on the
   logit scale), temperature and humidity do act. Target: 3–7 %.
@@ -32,6 +32,8 @@ import numpy as np
 N_ORDINAL, N_CLUSTER, N_MIXED, N_POWER = (int(x) for x in __import__("os").environ.get(
     "VALIDATE_N", "1000,200,400,200").split(","))
 WORKERS = 2
+#: Levels of the RPE-like null outcome (11 = the full 0–10 scale; slower to fit).
+RPE_LEVELS = int(__import__("os").environ.get("VALIDATE_RPE_LEVELS", "11"))
 
 
 # ----------------------------------------------------------------- null ordinal studies
@@ -173,8 +175,10 @@ def _rate(hits) -> str:
 def main(sections) -> None:
     ctx = mp.get_context("spawn")
     with ctx.Pool(WORKERS) as pool:
-        if "ordinal" in sections:
-            for levels, name in ((5, "comfort-like, 5 levels"), (11, "RPE-like, 11 levels")):
+        ordinal_runs = [(5, "comfort-like, 5 levels")] if "comfort" in sections else []
+        ordinal_runs += [(RPE_LEVELS, f"RPE-like, {RPE_LEVELS} levels")] if "rpe" in sections else []
+        if ordinal_runs:
+            for levels, name in ordinal_runs:
                 t0 = time.perf_counter()
                 res = pool.map(_ordinal_task, [(s, levels) for s in range(N_ORDINAL)],
                                chunksize=10)
@@ -218,4 +222,4 @@ def main(sections) -> None:
 
 
 if __name__ == "__main__":
-    main(set(sys.argv[1:]) or {"ordinal", "clusters", "mixed", "power"})
+    main(set(sys.argv[1:]) or {"comfort", "rpe", "clusters", "mixed", "power"})

@@ -249,6 +249,12 @@ def cmd_coach(args: argparse.Namespace) -> int:
     from runlab.lab import run_server
     from runlab.widgets.coach import coach_command
 
+    if args.store is None:
+        from runlab.demo import demo_cached
+
+        if not demo_cached():
+            print("runlab coach: building the demo store once into runlab's cache "
+                  "(about a minute; later starts only open it)...", flush=True)
     cmd, env, cwd = coach_command(store=args.store, journal=args.journal,
                                   exports=args.exports, runner=args.runner, port=args.port,
                                   open_browser=not args.no_browser, units=args.units)
@@ -357,7 +363,8 @@ def cmd_journal(args: argparse.Namespace) -> int:
     print(f"{args.file}: {frame.height} good entries, {len(problems)} problem(s) in "
           f"{len({p[0] for p in problems})} row(s)", file=sys.stderr)
     if args.export:
-        write(args.export, for_export(frame, include_notes=args.include_notes))
+        write(args.export, for_export(frame, include_notes=args.include_notes),
+              escape_formulas=True)
         print(f"wrote {frame.height} entries to {args.export}"
               f"{'' if args.include_notes else ' (notes and video paths left out)'}",
               file=sys.stderr)
@@ -487,7 +494,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="step-up above habitual cadence [fraction] (0.05 0.10)")
     p.set_defaults(func=cmd_zone)
     p = sub.add_parser("coach", help="serve the coach dashboard (Voila) on 127.0.0.1")
-    p.add_argument("--store", help="cohort store from `runlab ingest` (default: demo cohort)")
+    p.add_argument("--store", help="cohort store from `runlab ingest` (default: the demo "
+                                   "store, built once into runlab's cache)")
     p.add_argument("--journal", default="coach-journal.csv", help="journal file to append to")
     p.add_argument("--exports", default="coach-exports", help="folder for exported files")
     p.add_argument("--runner", help="runner_id to tune first")
