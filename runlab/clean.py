@@ -18,8 +18,9 @@
    recording each sample closes; 0 after a pause or gap, so ``sample_s`` summed over moving
    samples is the moving time);
 7. altitude smoothing and ``grade_pct``;
-8. ``gait`` run/walk/stop by cadence with hysteresis (140/130 spm, or adapted to a
-   clearly bimodal session: :func:`run_thresholds`) and a minimum segment duration.
+8. ``gait`` run/walk/stop: moving samples by a per-session two-state model on cadence,
+   speed and running dynamics (:func:`runlab.walkrun.running_states`), then a minimum
+   segment duration.
 
 Every repair is flagged in a column, announced with a
 :class:`~runlab.errors.DataRepairWarning`, and listed by :func:`repair_notes`.
@@ -37,6 +38,7 @@ from runlab import schema
 from runlab._series import centred_mean, epoch_us, run_lengths, seconds_since, timestamps
 from runlab.errors import DataRepairWarning, SchemaError
 from runlab.geo import path_distance_m
+from runlab.walkrun import running_states
 
 __all__ = ["clean", "repair_notes", "hampel", "cadence_unit_factor", "run_lengths",
            "run_thresholds", "epoch_us", "timestamps", "derive_speed_mps", "FLAGS",
@@ -48,10 +50,6 @@ __all__ = ["clean", "repair_notes", "hampel", "cadence_unit_factor", "run_length
 RUN_ENTER_SPM = 140.0
 #: Run→walk when cadence falls below this [steps/min] (SCIENCE.md hysteresis).
 RUN_LEAVE_SPM = 130.0
-#: Fallback without cadence: walk→run above / run→walk below these speeds [m/s]. Beginners
-#: jog from ~2.0 m/s and walk briskly up to ~2.0 m/s, so speed alone is a rough guide.
-RUN_ENTER_MPS = 2.3
-RUN_LEAVE_MPS = 1.9
 #: A run or walk bout shorter than this [s] is merged into its neighbour.
 MIN_SEGMENT_S = 10.0
 #: A gap between samples longer than this [s] is a pause (smart recording spaces samples
@@ -128,8 +126,10 @@ def clean(records: pl.DataFrame, events: pl.DataFrame | None = None, *,
 
     Notes
     -----
-    Walk/run thresholds follow SCIENCE.md (cadence threshold 135–140 spm, hysteresis enter
-    > 140, leave < 130, minimum segment duration). Repairs raise a
+    Walk/run is a per-session two-state hidden Markov model on every gait feature the
+    file holds (:mod:`runlab.walkrun`), so brisk walks and slow jogs whose cadences overlap
+    are told apart by speed, stance time and vertical oscillation; bouts shorter than
+    ``min_segment_s`` are merged. Repairs raise a
     :class:`~runlab.errors.DataRepairWarning`; :func:`repair_notes` lists them afterwards.
     """
     frame = _prepare(records)
@@ -154,7 +154,7 @@ def clean(records: pl.DataFrame, events: pl.DataFrame | None = None, *,
     a["moving"], a["sample_s"] = _pauses(a, frame["timestamp"], events, pause_gap_s,
                                          moving_speed_mps)
     a["altitude_m"], a["grade_pct"] = _grade(a, altitude_window_s, grade_distance_m)
-    a["gait"] = _gait(a, min_segment_s)
+    a["gait"] = _gait(a, min_segment_s, frame)
     for note in notes:
         warnings.warn(note, DataRepairWarning, stacklevel=2)
     extra = [c for c in frame.columns if c not in schema.CLEANED and c not in FLAGS]
@@ -530,30 +530,23 @@ def _grade(a: dict[str, np.ndarray], window_s: float, distance_m: float
     return smooth, np.clip(grade, -45.0, 45.0)
 
 
-def _hysteresis(x: np.ndarray, enter: float, leave: float) -> np.ndarray:
-    """1 above ``enter``, 0 below ``leave``, the previous state in between (vectorized)."""
-    state = np.full(x.size, np.nan)
-    with np.errstate(invalid="ignore"):
-        state[x > enter] = 1.0
-        state[x < leave] = 0.0
-    known = np.isfinite(state)
-    idx = np.where(known, np.arange(x.size), -1)
-    np.maximum.accumulate(idx, out=idx)
-    filled = np.where(idx >= 0, state[np.maximum(idx, 0)], np.nan)
-    with np.errstate(invalid="ignore"):
-        first = x >= (enter + leave) / 2  # before any decisive sample: the midpoint decides
-    return np.where(np.isfinite(filled), filled, first).astype(bool)
-
-
-def _gait(a: dict[str, np.ndarray], min_segment_s: float) -> np.ndarray:
+def _gait(a: dict[str, np.ndarray], min_segment_s: float, frame: pl.DataFrame) -> np.ndarray:
+    """run/walk/stop: moving samples by the session's two-state model
+    (:func:`runlab.walkrun.running_states`) on every gait feature the file holds."""
     if a["t"].size == 0:
         return np.array([], dtype=object)
-    moving, cad, speed = a["moving"], a["cadence_spm"], a["speed_mps"]
-    stepping = np.isfinite(cad) & (cad >= MIN_STEPPING_SPM)
-    enter, leave = run_thresholds(cad[stepping & moving])
-    cad_state = _hysteresis(np.where(stepping, cad, np.nan), enter, leave)
-    speed_state = _hysteresis(speed, RUN_ENTER_MPS, RUN_LEAVE_MPS)
-    running = np.where(stepping, cad_state, speed_state)
+    moving, cad = a["moving"], a["cadence_spm"]
+    with np.errstate(invalid="ignore"):
+        stepping = np.isfinite(cad) & (cad >= MIN_STEPPING_SPM)
+    features = {"cadence_spm": np.where(stepping, cad, np.nan), "speed_mps": a["speed_mps"],
+                "step_length_m": a["step_length_m"]}
+    for col in ("stance_time_ms", "vertical_oscillation_mm"):
+        if col in frame.columns:
+            features[col] = frame[col].to_numpy().astype(np.float64)
+    go = np.flatnonzero(moving)
+    dt = np.diff(a["t"][go], prepend=a["t"][go][:1] if go.size else a["t"][:0])
+    running = np.zeros(a["t"].size, dtype=bool)
+    running[go] = running_states({k: v[go] for k, v in features.items()}, dt)
     label = np.where(~moving, "stop", np.where(running, "run", "walk")).astype(object)
     return _merge_short(label, a["sample_s"], min_segment_s)
 
