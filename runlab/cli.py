@@ -206,6 +206,15 @@ def cmd_export(args: argparse.Namespace) -> int:
     except (OSError, RuntimeError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if args.for_r:
+        from runlab.cohort import export_for_r
+
+        try:
+            book = export_for_r(out, args.for_r, fmt=args.r_format)
+        except (OSError, ValueError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        print(f"R tables ({args.r_format}) and codebook ({book.height} columns) in {args.for_r}")
     if key is None and not args.no_pseudonymize:
         print(f"note: ${args.key_env} not set; ids use a random key and cannot be linked back",
               file=sys.stderr)
@@ -411,6 +420,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--include-notes", action="store_true", help="keep journal notes/videos")
     p.add_argument("--no-mask", action="store_true", help="do not mask positions")
     p.add_argument("--no-pseudonymize", action="store_true", help="keep runner ids")
+    p.add_argument("--for-r", metavar="DIR", help="also write the exported runs and journal "
+                   "for R (lme4/brms) with a codebook into DIR (new or empty)")
+    p.add_argument("--r-format", choices=("csv", "parquet"), default="csv",
+                   help="table format of --for-r (default csv)")
     p.set_defaults(func=cmd_export)
     p = sub.add_parser("zone", help="target cadence zone at a pace, from a runner's runs")
     at = p.add_mutually_exclusive_group(required=True)

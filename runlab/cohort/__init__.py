@@ -44,6 +44,7 @@ Modules: :mod:`~runlab.cohort.discovery` (inputs), :mod:`~runlab.cohort.worker` 
 from runlab.cohort.commit import BATCH_FILES, BATCH_SECONDS
 from runlab.cohort.discovery import JOURNAL_PATTERNS, SIDE_FILES
 from runlab.cohort.executors import IN_FLIGHT_PER_WORKER
+from runlab.cohort.codebook import codebook, export_for_r
 from runlab.cohort.exporting import EXPORT_DROPPED_RUNS, export
 from runlab.cohort.ingesting import ingest
 from runlab.cohort.report import IngestReport
@@ -56,6 +57,6 @@ from runlab.cohort.store import (
     Store,
 )
 
-__all__ = ["ingest", "export", "Store", "IngestReport", "RUNS_EXTRA", "ERRORS", "RECORDS_STORED",
+__all__ = ["ingest", "export", "export_for_r", "codebook", "Store", "IngestReport", "RUNS_EXTRA", "ERRORS", "RECORDS_STORED",
            "JOURNAL_PATTERNS", "SIDE_FILES", "BATCH_FILES", "BATCH_SECONDS", "PIPELINE",
            "COMPACT_PARTS", "IN_FLIGHT_PER_WORKER", "EXPORT_DROPPED_RUNS"]
