@@ -13,10 +13,14 @@
    window median (``speed_spike``, ``heart_rate_spike``, ``cadence_spike`` keep the trace),
    and jumps in distance (GPS spikes) replaced by speed × time (``distance_spike``);
 5. optional resampling to a regular grid (``every="1s"``) for smart recording;
-6. pauses from timer events and time gaps (a gap over ``pause_gap_s`` the distance shows
-   was not covered at walking speed), ``moving`` and ``sample_s`` (the seconds of
-   recording each sample closes; 0 after a pause or gap, so ``sample_s`` summed over moving
-   samples is the moving time);
+6. pauses and recording gaps, one definition each. A *pause* is time the timer was stopped
+   (timer events), or a gap over ``pause_gap_s`` across which the distance shows the
+   runner stood (under ``moving_speed_mps``). A *recording gap* is a gap over
+   ``pause_gap_s`` without distance to tell (signal lost, the watch asleep):
+   ``recording_gap_s`` holds its length on the sample after it. A gap the distance shows
+   was covered at moving speed is neither (smart recording). ``moving`` and ``sample_s``
+   (the seconds of recording each sample closes; 0 after a pause or recording gap, so
+   ``sample_s`` summed over moving samples is the moving time);
 7. altitude smoothing and ``grade_pct``;
 8. ``gait`` run/walk/stop: moving samples by a per-session two-state model on cadence,
    speed and running dynamics (:func:`runlab.walkrun.running_states`), then a minimum
@@ -63,7 +67,7 @@ MIN_STEPPING_SPM = 40.0
 SPEED_HALF_WINDOW = 2
 
 #: Flag columns :func:`clean` adds after the canonical ones.
-FLAGS = ("sample_s", "cadence_repaired", "speed_derived", "distance_derived",
+FLAGS = ("sample_s", "recording_gap_s", "cadence_repaired", "speed_derived", "distance_derived",
          "speed_spike", "heart_rate_spike", "cadence_spike", "distance_spike")
 
 #: Hampel filter: column → (flag column, smallest deviation that counts as a spike).
@@ -151,8 +155,8 @@ def clean(records: pl.DataFrame, events: pl.DataFrame | None = None, *,
     if every is not None:
         frame = _resample(_assemble(frame, a), _seconds(every), pause_gap_s)
         a = _arrays(frame)
-    a["moving"], a["sample_s"] = _pauses(a, frame["timestamp"], events, pause_gap_s,
-                                         moving_speed_mps)
+    a["moving"], a["sample_s"], a["recording_gap_s"] = _pauses(
+        a, frame["timestamp"], events, pause_gap_s, moving_speed_mps)
     a["altitude_m"], a["grade_pct"] = _grade(a, altitude_window_s, grade_distance_m)
     a["gait"] = _gait(a, min_segment_s, frame)
     for note in notes:
@@ -267,7 +271,7 @@ def _assemble(frame: pl.DataFrame, a: dict[str, np.ndarray], order: list[str] | 
     """``frame`` with the arrays of ``a`` written back (NaN → null), columns in ``order``
     (default: frame's, then new ones); built directly from Series, without a query."""
     new: dict[str, pl.Series] = {}
-    for c in (*_FLOATS, "grade_pct", "sample_s"):
+    for c in (*_FLOATS, "grade_pct", "sample_s", "recording_gap_s"):
         if c in a:
             new[c] = pl.Series(c, a[c], nan_to_null=True)
     for c in _BOOLS:
@@ -486,14 +490,20 @@ def _pauses(a: dict[str, np.ndarray], timestamp: pl.Series, events: pl.DataFrame
     with np.errstate(invalid="ignore", divide="ignore"):
         across = np.diff(dist, prepend=dist[:1]) / np.where(dt > 0, dt, np.nan)
         kept_going = across >= moving_speed_mps
-    sample_s = np.where(stopped_before | ((dt > gap_s) & ~kept_going), 0.0, dt)
+    with np.errstate(invalid="ignore"):
+        stood = np.isfinite(across) & (across < moving_speed_mps)  # distance says: no travel
+    gap = (dt > gap_s) & ~kept_going & ~stopped_before
+    sample_s = np.where(stopped_before | gap, 0.0, dt)
+    # a gap is a pause only when the distance says the runner stood; without distance it
+    # is a recording gap (signal lost, watch asleep), counted apart
+    recording_gap_s = np.where(gap & ~stood, dt, 0.0)
     speed, cad = a["speed_mps"], a["cadence_spm"]
     with np.errstate(invalid="ignore"):
         by_speed = speed >= moving_speed_mps
         by_cadence = cad >= MIN_STEPPING_SPM
     moving = np.where(np.isfinite(speed), by_speed,
                       np.where(np.isfinite(cad), by_cadence, True)) & ~paused
-    return moving, sample_s
+    return moving, sample_s, recording_gap_s
 
 
 def _timer_events(events: pl.DataFrame | None, timestamp: pl.Series

@@ -15,16 +15,9 @@ import polars as pl
 
 from runlab import schema
 
-__all__ = ["walk_run_session", "run_walk_ratio"]
+__all__ = ["walk_run_session"]
 
 _T0 = dt.datetime(2026, 5, 4, 7, 0, tzinfo=dt.UTC)
-
-
-def run_walk_ratio(run_s: float, walk_s: float) -> float | None:
-    """The run:walk ratio of a block of intervals: total running time over total walking
-    time between the first and the last run interval (the definition
-    :func:`runlab.gait.walk_run_pattern` measures)."""
-    return run_s / walk_s if walk_s > 0 else None
 
 
 def walk_run_session(*, run_s: float = 120.0, walk_s: float = 60.0, repeats: int = 6,
