@@ -27,6 +27,8 @@ from pathlib import Path
 
 import polars as pl
 
+from runlab._files import cache_dir
+
 __all__ = ["sample", "sample_store", "demo_cohort", "demo_store", "demo_runs", "demo_targets",
            "demo_journal_runs", "make_sample", "cache_dir", "SAMPLE", "SAMPLE_PHONE",
            "SAMPLE_CLIP", "DEMO"]
@@ -45,16 +47,6 @@ SAMPLE_CLIP = {"spm": 178.0, "seconds": 4.0, "loudness_db": -16.0, "seed": 7}
 DEMO = {"n_runners": 24, "weeks": 12, "groups": ["control", "cadence+7.5%"], "seed": 2026}
 _MARKER = ".runlab-complete.json"
 _REPO_DATA = Path(__file__).resolve().parent.parent / "data"
-
-
-def cache_dir() -> Path:
-    """runlab's cache folder: ``$RUNLAB_CACHE``, else ``$XDG_CACHE_HOME/runlab``, else
-    ``~/.cache/runlab``."""
-    env = os.environ.get("RUNLAB_CACHE")
-    if env:
-        return Path(env).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "runlab"
 
 
 def sample_runner(runs: pl.DataFrame, runners: pl.DataFrame) -> str:

@@ -19,6 +19,8 @@ __all__ = [
     "SchemaError",
     "JournalError",
     "ModelError",
+    "WorkerCrashed",
+    "DuplicateFile",
     "RunlabWarning",
     "DataRepairWarning",
 ]
@@ -74,6 +76,16 @@ class JournalError(ValueError):
 
 class ModelError(ValueError):
     """A model cannot be fitted honestly: too little data, missing columns, no convergence."""
+
+
+class WorkerCrashed(RuntimeError):
+    """A worker process died reading a file (killed, out of memory, a crash in native
+    code); a batch records it against the file as ``WorkerCrashed`` and goes on."""
+
+
+class DuplicateFile(ValueError):
+    """A file with the same content as a file already read (or stored); a batch records it
+    as ``DuplicateFile`` and reads it once."""
 
 
 class RunlabWarning(UserWarning):

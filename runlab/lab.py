@@ -27,8 +27,9 @@ def notebooks_dir() -> Path:
 
 
 def _settings_dir() -> Path:
-    base = Path(os.environ.get("RUNLAB_CACHE", Path.home() / ".cache" / "runlab"))
-    folder = base / "lab-settings"
+    from runlab._files import cache_dir
+
+    folder = cache_dir() / "lab-settings"
     plugin = folder / "@jupyterlab" / "docmanager-extension"
     plugin.mkdir(parents=True, exist_ok=True)
     (plugin / "plugin.jupyterlab-settings").write_text(json.dumps(_VIEWER_SETTING, indent=2))

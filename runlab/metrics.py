@@ -20,12 +20,11 @@ from runlab._series import epoch_us
 from runlab.activity import Activity
 from runlab.clean import FLAGS, clean, repair_notes
 from runlab.errors import SchemaError
+from runlab.sessions import MILE_M
 
 __all__ = ["summarize", "weekly", "baseline_mile", "easy_flags", "cadence_drift",
            "QUALITY", "MILE_M", "EASY_HR_FRACTION", "SPM_PER_MPS"]
 
-#: One mile [m].
-from runlab.sessions import MILE_M  # noqa: E402  (re-exported)
 #: Easy when mean heart rate is below this fraction of the runner's maximum (≈ the top of
 #: the "easy"/zone-1 band of 70–80 % HRmax used in endurance coaching).
 EASY_HR_FRACTION = 0.75

@@ -86,6 +86,19 @@ def test_cache_dir_honours_environment(monkeypatch, tmp_path):
     monkeypatch.delenv("RUNLAB_CACHE")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     assert datasets.cache_dir() == tmp_path / "xdg" / "runlab"
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/xdg")  # the XDG spec ignores it
+    assert datasets.cache_dir() == Path.home() / ".cache" / "runlab"
+
+
+def test_lab_and_coach_use_the_one_cache_folder(monkeypatch, tmp_path):
+    from runlab import lab
+    from runlab.widgets import coach
+
+    monkeypatch.delenv("RUNLAB_CACHE", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    _, env = lab.lab_command(tmp_path, open_browser=False)
+    assert Path(env["JUPYTERLAB_SETTINGS_DIR"]).parent == tmp_path / "xdg" / "runlab"
+    assert coach.dashboard_notebook().parent.parent == tmp_path / "xdg" / "runlab"
 
 
 @pytest.mark.slow

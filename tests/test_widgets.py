@@ -240,3 +240,16 @@ def test_coach_command_serves_the_dashboard_on_localhost(tmp_path):
     assert env["RUNLAB_COACH_STORE"] == str(tmp_path / "store") and cwd == tmp_path / "nb"
     with pytest.raises(ValueError, match="invalid port"):
         coach_command(port=0, notebook_dir=tmp_path / "nb")
+
+
+def test_widgets_leave_altair_global_state_alone(runs):
+    import altair as alt
+
+    renderer, options = alt.renderers.active, dict(alt.renderers.options)
+    plain_before = alt.JupyterChart(alt.Chart(runs).mark_point())._esm
+    ex = CohortExplorer(runs)
+    assert (alt.renderers.active, dict(alt.renderers.options)) == (renderer, options)
+    assert alt.JupyterChart(alt.Chart(runs).mark_point())._esm == plain_before
+    # the widget's own charts are offline: vega from vl-convert, nothing from a CDN
+    assert isinstance(ex.scatter, alt.JupyterChart) and "https://" not in ex.scatter._esm[:500]
+    assert plain_before.startswith("import") and "https://" in plain_before[:500]

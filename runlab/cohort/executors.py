@@ -12,6 +12,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from runlab.cohort.worker import _error_result, _ingest_one, _Task
+from runlab.errors import WorkerCrashed
 
 #: Tasks in flight per worker (back-pressure: memory does not grow with the file count).
 IN_FLIGHT_PER_WORKER = 4
@@ -67,7 +68,7 @@ def _results_local(tasks: Iterator[_Task], workers: int,
                 pool.shutdown(wait=False, cancel_futures=True)
                 pool = None
                 if solo:
-                    yield _error_result(crashed[0], _WorkerCrashed(
+                    yield _error_result(crashed[0], WorkerCrashed(
                         "the worker process died reading this file"))
                 else:
                     suspects.extend(crashed)
@@ -94,13 +95,6 @@ def _started_pool(workers: int, ctx: Any) -> ProcessPoolExecutor:
         raise RuntimeError("ingest worker processes cannot start (see their traceback "
                            "above); run from a script file or module, or use client=") from exc
     return pool
-
-
-class _WorkerCrashed(RuntimeError):
-    pass
-
-
-_WorkerCrashed.__name__ = "WorkerCrashed"
 
 
 def _results_dask(tasks: Iterator[_Task], client: Any) -> Iterator[dict[str, Any]]:
@@ -130,7 +124,7 @@ def _results_dask(tasks: Iterator[_Task], client: Any) -> Iterator[dict[str, Any
         try:
             result = fut.result()
         except KilledWorker as exc:  # the file made workers die (Dask retried it elsewhere)
-            result = _error_result(task, _WorkerCrashed(f"workers died reading this file: {exc}"))
+            result = _error_result(task, WorkerCrashed(f"workers died reading this file: {exc}"))
         fut.release()
         yield result
         if (task := next(tasks, None)) is not None:

@@ -14,6 +14,7 @@ from runlab.cohort.journals import _ingest_journals
 from runlab.cohort.report import IngestReport, _Progress
 from runlab.cohort.store import Store, _locked
 from runlab.cohort.worker import _error_result, _Task
+from runlab.errors import DuplicateFile
 
 
 def _plan(inputs: list[_Input], state: dict[str, tuple[str, bool]], store: Store,
@@ -36,19 +37,12 @@ def _plan(inputs: list[_Input], state: dict[str, tuple[str, bool]], store: Store
                 continue
             first = by_content.get(sha)
             if first is not None and first != item.source_path:
-                committer.add(_error_result(task, _Duplicate(f"same content as {first}")))
+                committer.add(_error_result(task, DuplicateFile(f"same content as {first}")))
                 continue
             by_content[sha] = item.source_path
             yield task
     finally:
         archives.close()
-
-
-class _Duplicate(ValueError):
-    pass
-
-
-_Duplicate.__name__ = "DuplicateFile"
 
 
 def ingest(source: str | os.PathLike | Iterable[str | os.PathLike], store: str | os.PathLike,

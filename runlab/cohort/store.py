@@ -321,22 +321,18 @@ def _utc(value: Any) -> datetime:
 def _locked(path: Path, timeout_s: float = 0.0) -> Iterator[None]:
     """Exclusive lock of a store for one writer (released by the OS if the process dies);
     waits up to ``timeout_s`` for another writer to finish."""
-    import fcntl
+    from filelock import Timeout
+
+    from runlab._files import file_lock
 
     path.mkdir(parents=True, exist_ok=True)
-    deadline = time.monotonic() + timeout_s
-    with open(path / ".lock", "a+") as fh:
-        while True:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise RuntimeError(f"{path}: another ingest is writing this store"
-                                       + (f" (waited {timeout_s:.0f} s)" if timeout_s else ""))\
-                        from None
-                time.sleep(0.2)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    lock = file_lock(path / ".lock", timeout_s)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise RuntimeError(f"{path}: another ingest is writing this store"
+                           + (f" (waited {timeout_s:.0f} s)" if timeout_s else "")) from None
+    try:
+        yield
+    finally:
+        lock.release()

@@ -22,7 +22,7 @@ from typing import Any
 
 import polars as pl
 
-from runlab._files import atomic_write
+from runlab._files import atomic_write, file_lock
 from runlab.errors import JournalError
 from runlab.journal.fields import _LINE
 from runlab.journal.reading import _checked_file, _decode, _format_of, _Raw, _read_csv_raw
@@ -85,9 +85,7 @@ def write(path: str | os.PathLike, frame: pl.DataFrame) -> Path:
 
 
 def _lock(path: Path):
-    from filelock import FileLock
-
-    return FileLock(os.fspath(path) + ".lock")
+    return file_lock(os.fspath(path) + ".lock")
 
 
 def _raw_bytes(raw: _Raw) -> bytes:

@@ -11,7 +11,7 @@ from pathlib import Path
 import polars as pl
 
 __all__ = ["css", "timed", "chart_view", "chart_spec", "set_spec", "set_chart", "unvalidated",
-           "frame_html", "enable_offline_charts", "export_dir"]
+           "frame_html", "offline_chart_class", "export_dir"]
 
 
 def css(widget, *names: str):
@@ -35,27 +35,35 @@ def timed(method: Callable) -> Callable:
     return wrapper
 
 
-def enable_offline_charts() -> None:
-    """Charts without internet: altair's ``jupyter`` renderer with vega from
-    vl-convert-python (DESIGN.md: a lab, a clinic, a plane).
+@functools.cache
+def offline_chart_class() -> type:
+    """A subclass of ``alt.JupyterChart`` that loads vega from vl-convert-python, so charts
+    show without internet (a lab, a clinic, a plane).
 
-    ``alt.renderers.enable("jupyter", offline=True)`` only switches a chart to offline
-    when the renderer displays it; widgets build ``alt.JupyterChart`` themselves, so the
-    class is switched here too.
+    altair's own switches (``alt.renderers.enable("jupyter", offline=True)``,
+    ``alt.JupyterChart.enable_offline()``) change state every chart of the session shares;
+    a widget must not, so the offline bundle lives on this class only. The bundle is made
+    as altair makes it: the widget's script without its CDN imports, bundled by
+    ``vl_convert.javascript_bundle`` for altair's Vega-Lite version.
     """
-    import altair as alt
+    import itertools
 
-    if alt.renderers.active != "jupyter" or not alt.renderers.options.get("offline"):
-        _ = alt.renderers.enable("jupyter", offline=True)
-    alt.JupyterChart.enable_offline()
+    import altair as alt
+    import vl_convert as vlc
+    from altair.jupyter.jupyter_chart import load_js_src
+
+    lines = itertools.dropwhile(
+        lambda line: not line.strip() or line.startswith(("import", "//")),
+        load_js_src().split("\n"))
+    bundle = vlc.javascript_bundle("\n".join(lines),
+                                   vl_version="_".join(alt.SCHEMA_VERSION.split(".")[:2]))
+    return type("OfflineJupyterChart", (alt.JupyterChart,), {"_esm": bundle})
 
 
 def chart_view(chart):
-    """An ``alt.JupyterChart`` widget showing ``chart`` (updated by :func:`set_chart`)."""
-    import altair as alt
-
-    enable_offline_charts()
-    return css(alt.JupyterChart(chart), "chart")
+    """A JupyterChart widget (offline: :func:`offline_chart_class`) showing ``chart``
+    (updated by :func:`set_chart`)."""
+    return css(offline_chart_class()(chart), "chart")
 
 
 def chart_spec(chart) -> dict:
@@ -68,12 +76,10 @@ def chart_spec(chart) -> dict:
 
 def set_spec(view, spec: dict) -> None:
     """Show a spec (:func:`chart_spec`) in an existing :func:`chart_view`. The view keeps
-    the selections it was created with, which must have the same names; they restart
-    empty."""
-    with view.hold_sync():
-        view.spec = spec
-        view._vl_selections = {name: {"value": None, "store": []}
-                               for name in view._selection_types}
+    the selections it was created with, which must have the same names; the browser
+    re-embeds the chart and restarts them empty (altair's widget does so on every spec
+    change)."""
+    view.spec = spec
 
 
 def set_chart(view, chart) -> None:

@@ -30,8 +30,9 @@ def dashboard_notebook(folder: str | os.PathLike | None = None) -> Path:
     default) with the ``python3`` kernel; returns its path."""
     import jupytext
 
-    base = Path(folder) if folder else Path(
-        os.environ.get("RUNLAB_CACHE", Path.home() / ".cache" / "runlab")) / "coach"
+    from runlab._files import cache_dir
+
+    base = Path(folder) if folder else cache_dir() / "coach"
     base.mkdir(parents=True, exist_ok=True)
     nb = jupytext.read(dashboard_source())
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
