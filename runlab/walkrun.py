@@ -49,7 +49,7 @@ def running_states(features: dict[str, np.ndarray], dt_s: np.ndarray, *,
     ----------
     features : dict of str → numpy.ndarray
         Per-sample values of any :data:`PRIORS` features (NaN where not recorded); features
-        recorded on under 30 % of the samples are left out.
+        recorded on under 30 % of the samples (10 % for running dynamics) are left out.
     dt_s : numpy.ndarray
         Seconds since the previous sample (smart recording spaces samples 1–7 s): the
         chance of a switch between two samples grows with the time between them.
@@ -61,17 +61,21 @@ def running_states(features: dict[str, np.ndarray], dt_s: np.ndarray, *,
     n = dt_s.size
     if n == 0:
         return np.zeros(0, dtype=bool)
+    # dynamics are written while running only: a tenth of the session is enough
     x = {k: np.asarray(v, dtype=np.float64) for k, v in features.items()
-         if k in PRIORS and np.isfinite(v).mean() >= 0.3}
+         if k in PRIORS and np.isfinite(v).mean() >= (0.1 if k in _DYNAMICS else 0.3)}
     if not x:
         return np.zeros(n, dtype=bool)
     stay = np.exp(-np.clip(dt_s, 1.0, None) / mean_bout_s)
+    # straps and pods write running dynamics while running: whether a second has them
+    # is itself evidence (a Bernoulli feature per state)
+    recorded = next((np.isfinite(x[k]) for k in _DYNAMICS if k in x), None)
     gamma = _initial(x)
     mean = {k: np.array(PRIORS[k][:2]) for k in x}
     sd = {k: np.full(2, PRIORS[k][2]) for k in x}
     for _ in range(rounds):
         mean, sd = _reestimate(x, gamma, mean, sd)
-        gamma = _posterior(_log_emission(x, mean, sd), stay)
+        gamma = _posterior(_log_emission(x, mean, sd) + _log_presence(recorded, gamma), stay)
     run = gamma > 0.5
     share = run.mean()
     if min_share <= share <= 1 - min_share and _ordered(mean) and _plausible(mean):
@@ -108,25 +112,45 @@ def _initial(x: dict[str, np.ndarray], *, smooth_n: int = 15) -> np.ndarray:
 
 
 def _plausible(mean: dict) -> bool:
-    """The run state could be running and the walk state walking (not two paces of one
-    gait): by stance time, else speed, else cadence."""
-    if "stance_time_ms" in mean:
-        return bool(mean["stance_time_ms"][1] < 400.0)
-    if "speed_mps" in mean:
-        return bool(mean["speed_mps"][1] >= 1.8 and mean["speed_mps"][0] <= 2.3)
-    return bool(mean["cadence_spm"][1] >= 125.0 and mean["cadence_spm"][0] <= 150.0)
+    """The run state could be running (not the faster of two walking paces): short stance,
+    a large vertical oscillation, a jogging speed or a running cadence."""
+    checks = {"stance_time_ms": lambda m: m < 400.0,
+              "vertical_oscillation_mm": lambda m: m >= 60.0,
+              "speed_mps": lambda m: m >= 1.8,
+              "cadence_spm": lambda m: m >= 140.0}
+    said = [checks[k](mean[k][1]) for k in checks if k in mean]
+    if "speed_mps" in mean and mean["speed_mps"][0] > 2.3:
+        return False  # the "walk" state runs too: two running paces
+    if len(said) == 1 and "cadence_spm" in mean:  # cadence only: overlapping ranges
+        return bool(mean["cadence_spm"][1] >= 125.0 and mean["cadence_spm"][0] <= 150.0)
+    return any(said)
+
+
+_DYNAMICS = ("stance_time_ms", "vertical_oscillation_mm")
+_NU = 4.0
+
+
+def _log_presence(recorded: np.ndarray | None, gamma: np.ndarray) -> np.ndarray:
+    """(n, 2) log-probability of a sample having (or lacking) running dynamics under walk
+    and run, the rates re-estimated from ``gamma`` (bounded to 2–98 %)."""
+    if recorded is None:
+        return np.zeros((gamma.size, 2))
+    w = np.stack([1 - gamma, gamma])
+    rate = np.clip((w @ recorded + 1.0) / (w.sum(axis=1) + 2.0), 0.02, 0.98)
+    return np.where(recorded[:, None], np.log(rate)[None, :], np.log1p(-rate)[None, :])
 
 
 def _log_emission(x: dict[str, np.ndarray], mean: dict, sd: dict) -> np.ndarray:
-    """(n, 2) log-likelihood of each sample under walk (0) and run (1); missing values add
-    nothing."""
+    """(n, 2) log-likelihood of each sample under walk (0) and run (1): Student t with
+    :data:`_NU` degrees of freedom, so a sample far from both (a transition second, a
+    spike) is not forced into the nearer; missing values add nothing."""
     n = next(iter(x.values())).size
     out = np.zeros((n, 2))
     for k, v in x.items():
         ok = np.isfinite(v)
         for s in (0, 1):
             z = (v[ok] - mean[k][s]) / sd[k][s]
-            out[ok, s] += -0.5 * z * z - np.log(sd[k][s])
+            out[ok, s] += -0.5 * (_NU + 1) * np.log1p(z * z / _NU) - np.log(sd[k][s])
     return out
 
 
