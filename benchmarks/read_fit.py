@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 import fitgen
 
-from runlab.io import read_bytes_activity
+from runlab.io import read_activity_bytes
 
 FIELDS = ("timestamp", "position_lat", "position_long", "distance", "enhanced_speed",
           "enhanced_altitude", "heart_rate", "cadence", "fractional_cadence")
@@ -37,7 +37,7 @@ def best_of(fn, repeat: int) -> float:
 
 
 def runlab_frame(data: bytes) -> pl.DataFrame:
-    return read_bytes_activity(data, "bench.fit").records
+    return read_activity_bytes(data, "bench.fit").records
 
 
 def fitfast_frame(data: bytes) -> pl.DataFrame:

@@ -236,12 +236,12 @@ def step_length_speed(runs: pl.DataFrame, runner_id: str | None = None, *,
     """Step length against speed, with each runner's line and the population's.
 
     Step length is ``speed / (cadence / 60)`` where the frame has no ``step_length_m``
-    (SCIENCE.md). The dashed line is the step length implied by the population cadence line
-    (van Oeveren et al., 2019). Faster running with longer steps is expected; a runner far
+    (the definition). The dashed line is the step length implied by the population cadence
+    line (van Oeveren et al., 2019, doi:10.1080/02640414.2019.1614137). Faster running with longer steps is expected; a runner far
     above the line at a given speed is a candidate for overstriding.
     """
     from runlab.models.cadence import population_cadence, running_speed
-    from runlab.models.stride import step_length_m
+    from runlab.models.step_length import step_length_m
 
     _need(runs, "step_length_speed", "speed_mps")
     data = _pick_runner(running_speed(runs), runner_id, "step_length_speed")

@@ -42,6 +42,7 @@ from runlab import schema
 from runlab._series import centred_mean, epoch_us, run_lengths, seconds_since, timestamps
 from runlab.errors import DataRepairWarning, SchemaError
 from runlab.geo import path_distance_m
+from runlab.science import POPULATION_INTERCEPT_SPM, POPULATION_SLOPE_SPM_PER_MPS
 from runlab.walkrun import running_states
 
 __all__ = ["clean", "repair_notes", "hampel", "cadence_unit_factor", "run_lengths",
@@ -49,10 +50,10 @@ __all__ = ["clean", "repair_notes", "hampel", "cadence_unit_factor", "run_length
            "RUN_ENTER_SPM", "RUN_LEAVE_SPM", "MIN_SEGMENT_S", "PAUSE_GAP_S",
            "MOVING_SPEED_MPS", "SPEED_HALF_WINDOW"]
 
-#: Walk→run when cadence rises above this [steps/min] (SCIENCE.md: 135–140 spm separates
+#: Walk→run when cadence rises above this [steps/min] (135–140 spm separates
 #: walking from running for ~91 % of samples; hysteresis 140/130).
 RUN_ENTER_SPM = 140.0
-#: Run→walk when cadence falls below this [steps/min] (SCIENCE.md hysteresis).
+#: Run→walk when cadence falls below this [steps/min] (hysteresis; :data:`runlab.science.WALK_RUN_THRESHOLD_SPM`).
 RUN_LEAVE_SPM = 130.0
 #: A run or walk bout shorter than this [s] is merged into its neighbour.
 MIN_SEGMENT_S = 10.0
@@ -219,7 +220,7 @@ def cadence_unit_factor(speed_mps: np.ndarray, cadence_spm: np.ndarray, *,
 
     The step length a cadence implies at the measured speed, ``60 v / c``, is compared with
     the expected one: running (v ≥ 2.2 m/s) ``60 v / (150.0 + 6.01 v)`` (van Oeveren et al.,
-    2019, SCIENCE.md), walking (1.0–2.2 m/s) ``0.40 + 0.25 v`` m (≈ 0.75 m, 112 steps/min
+    2019, doi:10.1080/02640414.2019.1614137), walking (1.0–2.2 m/s) ``0.40 + 0.25 v`` m (≈ 0.75 m, 112 steps/min
     at 1.4 m/s). A median ratio above 1.6 means the cadence is half the truth (one arm's
     swing, strides/min); below 0.65 it is double (treadmill files). Without enough speed,
     cadence above 250 steps/min on the median moving sample means doubled.
@@ -236,7 +237,8 @@ def cadence_unit_factor(speed_mps: np.ndarray, cadence_spm: np.ndarray, *,
     ok = (v >= 1.0) & (c >= 20.0) & np.isfinite(v) & np.isfinite(c)
     if ok.sum() >= min_samples:
         v, c = v[ok], c[ok]
-        expected = np.where(v >= 2.2, 60.0 * v / (150.0 + 6.01 * v), 0.40 + 0.25 * v)
+        line = POPULATION_INTERCEPT_SPM + POPULATION_SLOPE_SPM_PER_MPS * v
+        expected = np.where(v >= 2.2, 60.0 * v / line, 0.40 + 0.25 * v)
         ratio = float(np.median(60.0 * v / c / expected))
         if ratio > 1.6:
             return 2.0
@@ -566,7 +568,7 @@ def run_thresholds(cadence_spm: np.ndarray, *, min_samples: int = 60,
                    ) -> tuple[float, float]:
     """Walk→run and run→walk cadence thresholds for one session [steps/min].
 
-    The SCIENCE.md default is enter > 140, leave < 130. A runner whose running cadence sits
+    The default is enter > 140, leave < 130. A runner whose running cadence sits
     near or below 140 (slow, short-legged or very relaxed joggers: between-runner SD is
     ~8 spm) would flicker between walk and run, so when the session's moving cadence is
     clearly bimodal — Otsu's threshold (Otsu, 1979) splits it into a walking and a running

@@ -84,7 +84,7 @@ def _describe(act, units: str = "km") -> str:
             warnings.simplefilter("ignore")
             distance, derived = act.clean()["distance_m"].drop_nulls(), " (from positions)"
     metres = float(distance.max()) if distance.len() else None
-    running = rec.filter(pl.col("cadence_spm") >= 140)["cadence_spm"]  # SCIENCE.md threshold
+    running = rec.filter(pl.col("cadence_spm") >= 140)["cadence_spm"]  # the walk/run cadence threshold (runlab.clean)
     lines = [
         f"file:      {act.path}",
         f"sport:     {act.sport or 'unknown'}" + (f" ({act.meta.get('sub_sport')})"
@@ -147,7 +147,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
         else:
             frame = plan.clinic(args.start, args.weeks, runner=args.runner,
                                 days_per_week=args.days, technique_days=args.technique_days,
-                                habitual_cadence=args.cadence, boost=args.boost)
+                                habitual_cadence_spm=args.cadence, boost=args.boost)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -174,7 +174,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         client = Client(args.scheduler)
     try:
         store = ingest(args.source if len(args.source) > 1 or not args.source else
-                       args.source[0], args.store, runners=args.runners, client=client,
+                       args.source[0], args.store, runners=args.runners,
+                       runner=args.runner, client=client,
                        workers=args.workers, progress=not args.quiet,
                        pseudonymize_key=key, retry_errors=args.retry_errors)
     except (OSError, RuntimeError, ValueError) as exc:
@@ -187,6 +188,13 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     print(f"store {store.path}: {store.runs.height} runs, {store.errors.height} errors, "
           f"{store.journal.height} journal rows")
     return 0
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    """Add one runner's new files (this week's runs) to a store: ``ingest`` with ``--runner``."""
+    args.source, args.runners, args.scheduler, args.key_env = args.files, None, None, None
+    args.retry_errors = False
+    return cmd_ingest(args)
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -202,10 +210,16 @@ def cmd_export(args: argparse.Namespace) -> int:
         key = os.environ.get(args.key_env) or None
         out = export(args.store, args.out, zones=zones, radius_m=args.radius_m,
                      trim_start_end_m=args.trim_m, key=key, mask=not args.no_mask,
-                     pseudonymize=not args.no_pseudonymize, include_notes=args.include_notes)
+                     pseudonymize=not args.no_pseudonymize, include_notes=args.include_notes,
+                     drop_positions=args.drop_positions)
     except (OSError, RuntimeError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if not zones and not args.drop_positions and not args.no_mask:
+        print("warning: no private zones given (--zone LAT,LON or --zones CSV): only the "
+              "first and last stretch of each run is hidden and the rest of every track is "
+              "kept; name home/work zones, or use --drop-positions to share no positions",
+              file=sys.stderr)
     if args.for_r:
         from runlab.cohort import export_for_r
 
@@ -219,8 +233,9 @@ def cmd_export(args: argparse.Namespace) -> int:
         print(f"note: ${args.key_env} not set; ids use a random key and cannot be linked back",
               file=sys.stderr)
     print(f"exported {out.runs.height} runs, {out.journal.height} journal rows to {out.path}"
-          f" ({len(zones)} private zones, start/end trimmed"
-          f"{'' if not args.no_mask else ': masking OFF'})")
+          + (" (all positions dropped)" if args.drop_positions else
+             f" ({len(zones)} private zones, start/end trimmed"
+             f"{'' if not args.no_mask else ': masking OFF'})"))
     return 0
 
 
@@ -286,7 +301,13 @@ def _runner_runs(path: str, runner: str | None):
 
         runs = Store(path).runs
     else:
-        runs = pl.read_parquet(path) if str(path).endswith(".parquet") else pl.read_csv(path)
+        try:
+            runs = (pl.read_parquet(path) if str(path).endswith(".parquet")
+                    else pl.read_csv(path))
+        except (pl.exceptions.PolarsError, OSError) as exc:
+            first = " ".join(str(exc).split("\n")[0].split())
+            raise SchemaError(f"{path}: not a table of run summaries (a store folder, "
+                              f"CSV or parquet): {first}") from None
     missing = {"speed_mps", "cadence_spm"} - set(runs.columns)
     if missing:
         raise SchemaError(f"{path}: no run summaries (lacks {', '.join(sorted(missing))})")
@@ -400,12 +421,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("source", nargs="+", help="folder, bulk-export zip, or files")
     p.add_argument("store", help="store folder (created if needed)")
     p.add_argument("--runners", help="CSV with columns path,runner_id (else folder layout)")
+    p.add_argument("--runner", help="runner id of files without one (a flat folder, one "
+                                    "runner's export); without it such files are refused")
     p.add_argument("--workers", type=int, default=None, help="worker processes (default: CPUs)")
     p.add_argument("--scheduler", help="Dask scheduler address: run on that cluster")
     p.add_argument("--key-env", help="pseudonymise runner ids with the key in this env variable")
     p.add_argument("--retry-errors", action="store_true", help="read failed files again")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_ingest)
+    p = sub.add_parser("add", help="add one runner's new files to a store")
+    p.add_argument("files", nargs="+", help="activity files (FIT, TCX, GPX, ...) or zips")
+    p.add_argument("--runner", required=True, help="whose files these are (runner id)")
+    p.add_argument("--store", required=True, help="store folder (created if needed)")
+    p.add_argument("--workers", type=int, default=None, help="worker processes")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_add)
     p = sub.add_parser("export", help="copy a store for sharing: masked, pseudonymised")
     p.add_argument("store")
     p.add_argument("out", help="new or empty folder")
@@ -419,6 +449,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="env variable holding the pseudonym key (default RUNLAB_KEY)")
     p.add_argument("--include-notes", action="store_true", help="keep journal notes/videos")
     p.add_argument("--no-mask", action="store_true", help="do not mask positions")
+    p.add_argument("--drop-positions", action="store_true",
+                   help="remove every position (no track at all is shared)")
     p.add_argument("--no-pseudonymize", action="store_true", help="keep runner ids")
     p.add_argument("--for-r", metavar="DIR", help="also write the exported runs and journal "
                    "for R (lme4/brms) with a codebook into DIR (new or empty)")
@@ -471,7 +503,20 @@ def main(argv: list[str] | None = None) -> int:
         parser.parse_args(argv)  # the usual "unrecognized arguments" message, exit 2
     if unknown:  # `runlab lab --ip=0.0.0.0` or `runlab lab -- --ip=0.0.0.0`
         args.extra = [a for a in unknown if a != "--"]
-    return args.func(args)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # never a traceback for user input; RUNLAB_DEBUG=1 shows it
+        import os
+
+        if os.environ.get("RUNLAB_DEBUG"):
+            raise
+        text = " ".join(str(exc).split()) or type(exc).__name__
+        print(f"error: {text} ({type(exc).__name__}; RUNLAB_DEBUG=1 shows where)",
+              file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Cues a runner takes out of the door: metronome audio and watch workouts.
 
 :func:`metronome` renders a click track at a cadence (optionally ramping from habitual
-to target, CLINIC.md: "a metronome set to a modest cadence boost above habitual rhythm");
+to target, as the clinic has it: "a metronome set to a modest cadence boost above habitual rhythm");
 :func:`fit_workout` writes a plan session as a FIT workout file that Garmin watches load,
 with the session's cadence zone as the step target.
 """

@@ -109,7 +109,7 @@ def _sample_sections(workers) -> tuple[list[Section], dict]:
     weekly = metrics.weekly(runs)
     first_weeks = runs.filter(pl.col("start_time")
                               < pl.col("start_time").min() + pl.duration(days=14))
-    zone = models.cadence_zone(first_weeks, speed=2.5)
+    zone = models.cadence_zone(first_weeks, speed_mps=2.5)
     journal = read_journal(sample / "journal.csv").filter(
         pl.col("runner_id") == SAMPLE_RUNNER)
     session = read_activity(sample / SAMPLE_RUNNER / STRIDES_SESSION).clean()
@@ -151,7 +151,7 @@ def _cohort_sections(workers) -> tuple[list[Section], dict]:
     baseline = runs.filter((pl.col("group") == "control") | (pl.col("week") < 2))
     speed = models.cadence_speed(baseline)
     prog = models.progression.cadence(runs)
-    # reached: within the run-to-run noise (≈ 3 steps/min, SCIENCE.md) of the target
+    # reached: within the run-to-run noise (≈ 3 steps/min, runlab.science.WITHIN_RUNNER_SD_SPM) of the target
     reached = models.target_attainment(runs, datasets.demo_targets(runs), tolerance_spm=3.0)
     slopes = speed.per_runner.filter(pl.col("n") >= 6, pl.col("slope_se").is_finite())
     gain = prog.fixed.filter(pl.col("term").str.starts_with("week:group")).row(0, named=True)

@@ -14,6 +14,7 @@ __all__ = [
     "TruncatedFileError",
     "UnsupportedFormatError",
     "NotAnActivityError",
+    "UnnamedRunnerError",
     "FileTooLargeError",
     "UnsafeArchiveError",
     "SchemaError",
@@ -64,6 +65,11 @@ class UnsafeArchiveError(ReadError):
 
 class SchemaError(ValueError):
     """A frame does not match a canonical schema; the message names the column."""
+
+
+class UnnamedRunnerError(ValueError):
+    """Activity files an ingest would store with no runner (no mapping, runner folder or
+    ``runner=``); refused before anything is written."""
 
 
 class JournalError(ValueError):

@@ -2,7 +2,7 @@
 
 :func:`summarize` turns one activity into one row of :data:`runlab.schema.RUNS` plus quality
 columns; :func:`weekly` turns many rows into the clinic's weekly progress table (average
-cadence on easy runs, volume, technique sessions); :func:`baseline_mile` finds the
+cadence on easy runs, volume, technique sessions); :func:`find_mile_tests` finds the
 comfortable-mile baseline test in a session.
 """
 
@@ -20,17 +20,18 @@ from runlab._series import epoch_us
 from runlab.activity import Activity
 from runlab.clean import FLAGS, clean, repair_notes
 from runlab.errors import SchemaError
+from runlab.science import POPULATION_SLOPE_SPM_PER_MPS
 from runlab.sessions import MILE_M
 
-__all__ = ["summarize", "weekly", "baseline_mile", "easy_flags", "cadence_drift",
+__all__ = ["summarize", "weekly", "find_mile_tests", "baseline_mile", "easy_flags", "cadence_drift",
            "QUALITY", "MILE_M", "EASY_HR_FRACTION", "SPM_PER_MPS"]
 
 #: Easy when mean heart rate is below this fraction of the runner's maximum (≈ the top of
 #: the "easy"/zone-1 band of 70–80 % HRmax used in endurance coaching).
 EASY_HR_FRACTION = 0.75
-#: Cadence rises 6.01 steps/min per m/s overground (van Oeveren et al., 2019, SCIENCE.md);
-#: used to compare cadence at matched speed.
-SPM_PER_MPS = 6.01
+#: Cadence rises 6.01 steps/min per m/s overground (van Oeveren et al., 2019,
+#: doi:10.1080/02640414.2019.1614137); used to compare cadence at matched speed.
+SPM_PER_MPS = POPULATION_SLOPE_SPM_PER_MPS
 
 #: Quality and extra columns :func:`summarize` adds after the RUNS columns.
 QUALITY: dict[str, pl.DataType] = {
@@ -106,7 +107,7 @@ def summarize(activity_or_records, *, run_id: str | None = None,
         (mean speed while running: the speed that goes with ``cadence_spm`` in cadence–speed
         models), ``cadence_spm`` and ``cadence_cv`` (running
         samples only, time-weighted), ``step_length_m`` (running speed / (cadence / 60),
-        SCIENCE.md), ``run_walk_ratio`` (:func:`runlab.gait.walk_run_pattern`), ``easy``,
+        step length = speed / step frequency), ``run_walk_ratio`` (:func:`runlab.gait.walk_run_pattern`), ``easy``,
         ``temperature_c``, ``strides``, ``hill_reps`` (climbs that repeat a hill),
         ``cadence_drift_spm`` and ``step_length_drift_m`` (:func:`cadence_drift`), and
         quality columns: elapsed and paused time, record count, repairs, ``notes``.
@@ -190,7 +191,7 @@ def easy_flags(runs: pl.DataFrame, *, max_hr_bpm: float | None = None,
                min_runs: int = 3) -> pl.Series:
     """Easy-run flag of each run, relative to the same runner's own runs.
 
-    A run with 30-s strides or hill reps is a technique session, never easy (CLINIC.md:
+    A run with 30-s strides or hill reps is a technique session, never easy (``docs/clinic.md``:
     "most days easy runs ... one or two days for targeted technique work"). Otherwise the
     first rule that applies:
 
@@ -239,7 +240,7 @@ def cadence_drift(cleaned: pl.DataFrame, *, min_s: float = 30.0) -> pl.DataFrame
     Running samples are split into thirds of running time. Only speeds inside both thirds'
     10–90 % ranges are compared (matched speed), and cadence is adjusted to their common
     median speed with the overground slope :data:`SPM_PER_MPS` (van Oeveren et al., 2019).
-    A fatigue signal is falling cadence and lengthening steps at the same speed (CLINIC.md).
+    A fatigue signal is falling cadence and lengthening steps at the same speed (``docs/clinic.md``).
 
     Returns
     -------
@@ -279,14 +280,14 @@ def cadence_drift(cleaned: pl.DataFrame, *, min_s: float = 30.0) -> pl.DataFrame
     })
 
 
-def baseline_mile(cleaned: pl.DataFrame, *, distance_m: float = MILE_M,
+def find_mile_tests(cleaned: pl.DataFrame, *, distance_m: float = MILE_M,
                   max_speed_cv: float = 0.10, min_fraction: float = 0.98) -> pl.DataFrame:
     """The comfortable-mile baseline test: the first continuous mile of steady running.
 
     Searches uninterrupted running (``gait == "run"`` throughout; a timer pause such as a
     traffic light does not break it, and its time is not counted) for the earliest stretch
     of ``distance_m`` whose speed varies by at most ``max_speed_cv`` (coefficient of
-    variation) — the clinic's "comfortable mile with cadence data" (CLINIC.md). A stretch that ends
+    variation) — the clinic's "comfortable mile with cadence data" (``docs/clinic.md``). A stretch that ends
     a little short (≥ ``min_fraction`` of the distance: the walk→run transitions at either
     end eat a few metres of a test run to the exact mile) counts, and ``mile_time_s`` scales
     its time to the full distance.
@@ -346,6 +347,14 @@ def baseline_mile(cleaned: pl.DataFrame, *, distance_m: float = MILE_M,
         "step_length_m": speed / (cadence / 60.0) if cadence else None,
         "heart_rate_bpm": part["heart_rate_bpm"].mean(),
     }], schema=out_schema)
+
+
+def baseline_mile(cleaned: pl.DataFrame, **kwargs) -> pl.DataFrame:
+    """Deprecated: :func:`find_mile_tests` (``runlab.models.baseline_mile`` is the model of
+    the tests' change; removed in the next release)."""
+    warnings.warn("runlab.metrics.baseline_mile() is deprecated; use "
+                  "runlab.metrics.find_mile_tests()", DeprecationWarning, stacklevel=2)
+    return find_mile_tests(cleaned, **kwargs)
 
 
 def weekly(runs: pl.DataFrame, *, max_hr_bpm: float | None = None) -> pl.DataFrame:

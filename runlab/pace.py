@@ -12,11 +12,13 @@ import math
 import os
 import re
 
+from runlab.sessions import MILE_M
+
 __all__ = ["UNITS", "parse_pace", "format_pace", "pace_s", "format_duration", "default_units",
            "check_units", "pace_label_expr"]
 
 #: metres per pace unit
-UNITS = {"km": 1000.0, "mi": 1609.344}
+UNITS = {"km": 1000.0, "mi": MILE_M}
 
 _PACE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*(?:(?:min)?\s*/\s*(km|mi))?\s*$", re.IGNORECASE)
 _MILE_TERRITORIES = ("US", "GB", "LR", "MM")

@@ -1,7 +1,7 @@
 """Progressive technique plans: the clinic, a rotating maintenance plan, and adaptation.
 
 A plan is a polars frame, one row per session (see :data:`PLAN`). :func:`clinic` turns the
-clinic's practices (``CLINIC.md``) into dated sessions: most days easy run/walks with
+clinic's practices (``docs/clinic.md``) into dated sessions: most days easy run/walks with
 drills, one or two technique days (30-s strides, hill reps, barefoot/minimalist awareness
 on soft ground, incline walks, video review), mobility for ankles/hips/lower back, core
 stability, a weekly reflective cooldown, walk–run ratios 1:1 → 2:1 → 3:1 → continuous,
@@ -9,13 +9,13 @@ a cadence target a modest step above habitual and baseline mile tests.
 :func:`maintenance` rotates foot-strike, cadence and stride phases, and :func:`adapt` holds,
 steps back or steps forward a plan from what the runs and the journal show.
 
-Cadence numbers follow SCIENCE.md: prescriptions of +5 % to +10 % above habitual cadence
-(Heiderscheit et al., 2011); within-runner run-to-run noise ≈ 3 spm, hence the zone width.
+Cadence numbers follow :mod:`runlab.science`: prescriptions of +5 % to +10 % above habitual cadence
+(Heiderscheit et al., 2011, doi:10.1249/MSS.0b013e3181ebedf4); within-runner run-to-run noise ≈ 3 spm, hence the zone width.
 
 Example
 -------
 >>> import datetime, runlab
->>> p = runlab.plan.clinic(datetime.date(2026, 3, 2), 8, habitual_cadence=158, boost=0.06)
+>>> p = runlab.plan.clinic(datetime.date(2026, 3, 2), 8, habitual_cadence_spm=158, boost=0.06)
 >>> runlab.plan.to_ics(p)[:15]
 'BEGIN:VCALENDAR'
 """
@@ -23,11 +23,13 @@ Example
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from collections.abc import Sequence
 
 import polars as pl
 
 from runlab.io.ics import to_ics
+from runlab.science import WITHIN_RUNNER_SD_SPM
 from runlab.sessions import (
     COOLDOWN_S,
     HILL_RECOVERY_S,
@@ -75,16 +77,16 @@ PLAN: dict[str, pl.DataType] = {
 }
 
 SESSION_TYPES = ("baseline_test", "easy", "technique", "hills", "reflective_cooldown")
-#: run:walk patterns in the order the clinic progresses through them (SCIENCE.md).
+#: run:walk patterns in the order the clinic progresses through them (``docs/clinic.md``).
 PATTERNS = ("1:1", "2:1", "3:1", "continuous")
-#: maintenance phases, each with its explicit goal (CLINIC.md, "long-term maintenance").
+#: maintenance phases, each with its explicit goal (``docs/clinic.md``, "long-term maintenance").
 PHASES = {
     "foot_strike": "land midfoot under the body with quiet feet; fewer heel-first landings",
     "cadence": "easy-run cadence inside the target zone with the metronome off",
     "stride": "short, light steps under the body; no overstriding on flats, hills and descents",
 }
 
-ZONE_HALF_WIDTH_SPM = 3.0  # within-runner run-to-run noise ≈ 3 spm (SCIENCE.md)
+ZONE_HALF_WIDTH_SPM = WITHIN_RUNNER_SD_SPM  # within-runner run-to-run noise ≈ 3 spm
 BOOST_RANGE = (0.0, 0.15)
 
 #: weekday offsets (from the week's first day) of the sessions, by sessions per week
@@ -153,13 +155,13 @@ def zone(target_spm: float, half_width_spm: float = ZONE_HALF_WIDTH_SPM) -> tupl
 
 def pattern_for_week(week: int, weeks: int) -> str:
     """Run:walk pattern of a clinic week: the weeks split into four equal blocks,
-    1:1 → 2:1 → 3:1 → continuous (SCIENCE.md, beginners' walk–run programmes)."""
+    1:1 → 2:1 → 3:1 → continuous (beginners' walk–run programmes, ``docs/clinic.md``)."""
     return PATTERNS[min(len(PATTERNS) - 1, (week - 1) * len(PATTERNS) // weeks)]
 
 
 def boost_for_week(week: int, weeks: int, boost: float) -> float:
     """Cadence boost [fraction] of a clinic week: ramps linearly to ``boost`` by mid-plan,
-    so the metronome starts only a little above habitual (CLINIC.md: a *modest* boost)."""
+    so the metronome starts only a little above habitual (the clinic: a *modest* boost)."""
     ramp_weeks = max(1, weeks // 2)
     return boost * min(1.0, week / ramp_weeks)
 
@@ -259,13 +261,13 @@ def _frame(rows: list[dict]) -> pl.DataFrame:
 
 def _easy_main_s(week: int) -> float:
     """Main run/walk time [s] of an easy day: 20 min, +90 s a week, at most 30 min
-    (CLINIC.md: avoid pushing volume too soon)."""
+    (the clinic: avoid pushing volume too soon)."""
     return min(1800.0, 1200.0 + 90.0 * (week - 1))
 
 
 def clinic(start_date, weeks: int = 8, *, runner: str = "runner", days_per_week: int = 4,
-           technique_days: int = 1, habitual_cadence: float = 160.0,
-           boost: float = 0.05) -> pl.DataFrame:
+           technique_days: int = 1, habitual_cadence_spm: float = 160.0,
+           boost: float = 0.05, habitual_cadence: float | None = None) -> pl.DataFrame:
     """The clinic as a dated plan (one row per session, columns :data:`PLAN`).
 
     Parameters
@@ -282,8 +284,9 @@ def clinic(start_date, weeks: int = 8, *, runner: str = "runner", days_per_week:
     technique_days : int
         1 or 2. With one, technique (strides) and hill days alternate weekly; with two,
         both each week. Early weeks use incline walks before hills.
-    habitual_cadence : float
-        The runner's easy-run cadence now [steps/min].
+    habitual_cadence_spm : float
+        The runner's easy-run cadence now [steps/min]. (``habitual_cadence=`` still works
+        for one release, with a ``DeprecationWarning``.)
     boost : float
         Target boost above habitual [fraction] 0..0.15, reached by mid-plan; +5 to +10 %
         is the usual prescription (Heiderscheit et al., 2011).
@@ -301,7 +304,11 @@ def clinic(start_date, weeks: int = 8, *, runner: str = "runner", days_per_week:
     if (days_per_week, technique_days) not in _TECH_SLOTS:
         raise _error("technique_days", technique_days,
                      "1 with 3-6 days a week, 2 only with 5 or 6 (most days stay easy)")
-    habitual = _check_cadence(habitual_cadence)
+    if habitual_cadence is not None:
+        warnings.warn("plan.clinic(habitual_cadence=) is deprecated; use habitual_cadence_spm=",
+                      DeprecationWarning, stacklevel=2)
+        habitual_cadence_spm = habitual_cadence
+    habitual = _check_cadence(habitual_cadence_spm)
     boost = _check_boost(boost)
     if not isinstance(runner, str) or not runner:
         raise _error("runner", runner, "a non-empty runner_id string")
@@ -351,7 +358,7 @@ def maintenance(start_date, weeks: int = 12, *, runner: str = "runner",
     weeks : int
         Plan length [weeks], 1..104.
     phase_weeks : int
-        Weeks per phase, 2..6 ("revisit ... every few weeks", CLINIC.md).
+        Weeks per phase, 2..6 ("revisit ... every few weeks", ``docs/clinic.md``).
     days_per_week : int
         3..6 sessions a week.
     target_cadence : float

@@ -45,6 +45,7 @@ def activity(
     start: datetime = datetime(2024, 5, 4, 7, 30, tzinfo=UTC),
     dynamics: bool = True,
     native_power: bool = False,
+    dev_cadence: bool = False,
 ) -> bytes:
     """A 1 Hz activity as FIT bytes, written by the SDK Encoder.
 
@@ -61,6 +62,8 @@ def activity(
     dev_fields : add two developer fields (uint16 and float32) to every record.
     native_power : with ``dev_fields``, add a developer "Power" field whose description
         links it to ``record.power`` (native field 7), as running power pods do.
+    dev_cadence : with ``dev_fields``, add a developer "Cadence" field in "RPM" (uint8), as
+        footpods and apps write beside the native cadence.
     dynamics : add running dynamics (stance time, vertical oscillation, step length).
     """
     rng = np.random.default_rng(seed)
@@ -91,6 +94,8 @@ def activity(
         fields = dict(_DEV_FIELDS)
         if native_power:
             fields["power"] = (2, 0x84, "Power", "Watts")
+        if dev_cadence:
+            fields["cadence"] = (3, 0x02, "Cadence", "RPM")
         for key, (num, base, name, units) in fields.items():
             desc = {"mesg_num": _MESG["field_description"], "developer_data_index": 0,
                     "field_definition_number": num, "fit_base_type_id": base,
@@ -146,6 +151,8 @@ def activity(
                                        "leg_spring": float(np.float32(10.5 + (i % 7) / 4))}
             if native_power:
                 rec["developer_fields"]["power"] = int(250 + i % 30)
+            if dev_cadence:
+                rec["developer_fields"]["cadence"] = int(80 + i % 9)
         enc.write_mesg(rec)
     end = int(ts[-1]) if n else t0
     enc.write_mesg({"mesg_num": _MESG["event"], "timestamp": end, "event": "timer",
@@ -173,13 +180,15 @@ def _lap(ts, dist, begin: int, end: int, sport: str) -> dict:
             "total_distance": float(dist[last] - dist[begin])}
 
 
-def sdk_messages(data: bytes) -> dict[str, list[dict]]:
-    """All messages of a FIT file decoded by the official SDK (timestamps as FIT seconds).
+def sdk_messages(data: bytes, *, merge_heart_rates: bool = False) -> dict[str, list[dict]]:
+    """All messages of a FIT file decoded by the official SDK (timestamps as FIT seconds),
+    with heart rate of ``hr`` messages merged into records if asked.
 
     Raises ``ValueError`` when the SDK reports an error.
     """
     dec = Decoder(Stream.from_byte_array(bytearray(data)))
-    messages, errors = dec.read(convert_datetimes_to_dates=False, merge_heart_rates=False)
+    messages, errors = dec.read(convert_datetimes_to_dates=False,
+                                merge_heart_rates=merge_heart_rates)
     if errors:
         raise ValueError(f"garmin-fit-sdk: {errors[0]}")
     return messages
@@ -247,3 +256,125 @@ def to_big_endian(data: bytes, dev_base: dict[tuple[int, int], int] | None = Non
                 p += size
             pos = p
     return restamp(bytes(out))
+
+
+# --------------------------------------------------------------------------------------
+# hand-built FIT structure for hostile inputs (the SDK Encoder refuses to write them)
+
+
+def raw_definition(local: int, gnum: int, fields: list[tuple[int, int, int]],
+                   dev: list[tuple[int, int, int]] = ()) -> bytes:
+    """A little-endian definition message: ``fields`` are (number, size, base type),
+    ``dev`` (number, size, developer_data_index)."""
+    out = bytes([0x40 | (0x20 if dev else 0) | local, 0, 0]) + struct.pack("<HB", gnum,
+                                                                       len(fields))
+    out += b"".join(bytes(f) for f in fields)
+    if dev:
+        out += bytes([len(dev)]) + b"".join(bytes(d) for d in dev)
+    return out
+
+
+def raw_file(body: bytes) -> bytes:
+    """``body`` (messages) wrapped in a 14-byte header and the file CRC."""
+    head = struct.pack("<BBHI4s", 14, 0x20, 2100, len(body), b".FIT")
+    head += struct.pack("<H", fit_crc(head))
+    return head + body + struct.pack("<H", fit_crc(head + body))
+
+
+def _file_id() -> bytes:  # type activity (4), manufacturer development (255)
+    return raw_definition(0, 0, [(0, 1, 0x00), (1, 2, 0x84)]) + bytes([0, 4]) + \
+        struct.pack("<H", 255)
+
+
+def hostile_dev_fields(n_fields: int = 255, n_records: int = 1000, *, same_name: bool = True,
+                       every_record: bool = True, developers: int = 1) -> bytes:
+    """``developers`` × ``n_fields`` developer fields (uint8) described once each — all
+    named "x" with ``same_name`` — then ``n_records`` records. With ``every_record`` each
+    record carries the fields of one developer (in turn); otherwise the first record of each
+    developer does and the rest carry a timestamp only."""
+    body = _file_id()
+    body += raw_definition(1, 207, [(3, 1, 0x02)])
+    body += b"".join(bytes([1, d]) for d in range(developers))  # developer_data_id
+    body += raw_definition(2, 206, [(0, 1, 0x02), (1, 1, 0x02), (2, 1, 0x02), (3, 16, 0x07),
+                                    (8, 8, 0x07)])
+    for d in range(developers):
+        for i in range(n_fields):
+            name = b"x" if same_name else b"f%d_%d" % (d, i)
+            body += bytes([2, d, i, 0x02]) + name.ljust(16, b"\0") + b"u".ljust(8, b"\0")
+    body += raw_definition(4, 20, [(253, 4, 0x86)])
+    t0 = 1_000_000_000
+    values = bytes(i % 200 for i in range(n_fields))
+    for r in range(n_records):
+        d = r % developers
+        if every_record or r < developers:
+            if r < developers or developers > 1:
+                body += raw_definition(3, 20, [(253, 4, 0x86)],
+                                       [(i, 1, d) for i in range(n_fields)])
+            body += bytes([3]) + struct.pack("<I", t0 + r) + values
+        else:
+            body += bytes([4]) + struct.pack("<I", t0 + r)
+    return raw_file(body)
+
+
+def hostile_wide_definition(n_records: int = 1000, n_fields: int = 255) -> bytes:
+    """One record declaring ``n_fields`` one-byte fields (all field numbers but the
+    timestamp), then ``n_records`` 5-byte records with a timestamp only."""
+    nums = [n for n in range(256) if n != 253][:n_fields - 1]
+    body = _file_id()
+    body += raw_definition(1, 20, [(253, 4, 0x86)] + [(n, 1, 0x02) for n in nums])
+    t0 = 1_000_000_000
+    body += bytes([1]) + struct.pack("<I", t0) + bytes(7 for _ in nums)
+    body += raw_definition(2, 20, [(253, 4, 0x86)])
+    body += b"".join(bytes([2]) + struct.pack("<I", t0 + 1 + r) for r in range(n_records))
+    return raw_file(body)
+
+
+def with_hr_messages(duration_s: int = 300, seed: int = 0, *, packed: bool = True) -> bytes:
+    """A running activity whose heart rate is only in ``hr`` messages (as an HRM-Pro
+    stores it): every 8 beats an anchor (timestamp, fractional_timestamp, one event time)
+    or a delta message of 8 beats (``event_timestamp_12`` packed 12-bit times with
+    ``packed``, else ``event_timestamp`` uint32 arrays). Records carry no heart rate."""
+    rng = np.random.default_rng(seed)
+    records = activity(duration_s=duration_s, seed=seed, dynamics=False)
+    msgs = sdk_messages(records)
+    t0 = msgs["record_mesgs"][0]["timestamp"]
+    enc = Encoder()
+    for kind in ("file_id_mesgs", "device_info_mesgs", "event_mesgs"):
+        for m in msgs.get(kind, [])[:1]:
+            enc.write_mesg({"mesg_num": _MESG[kind.removesuffix("_mesgs")], **m})
+    beats, t, bpm = [], 0.3, 140.0
+    while t < duration_s + 5:
+        bpm = float(np.clip(bpm + rng.normal(0, 2), 90, 190))
+        beats.append((t, int(round(bpm))))
+        t += 60.0 / bpm * (1 + (rng.random() < 0.02) * rng.integers(2, 12))  # some dropouts
+    hr_at = 0
+    for i in range(0, len(beats), 9):
+        anchor_t, anchor_b = beats[i]
+        whole = int(anchor_t)
+        event0 = int(round(anchor_t * 1024))
+        enc.write_mesg({"mesg_num": 132, "timestamp": t0 + whole,
+                        "fractional_timestamp": anchor_t - whole,
+                        "event_timestamp": [event0 / 1024], "filtered_bpm": [anchor_b]})
+        chunk = beats[i + 1:i + 9]
+        if chunk:
+            raws = [int(round(bt * 1024)) for bt, _ in chunk]
+            mesg = {"mesg_num": 132, "filtered_bpm": [b for _, b in chunk]}
+            if packed:
+                bits = sum((r & 0xFFF) << (12 * k) for k, r in enumerate(raws))
+                mesg["event_timestamp_12"] = list(bits.to_bytes(-(-12 * len(raws) // 8), "little"))
+            else:
+                mesg["event_timestamp"] = [r / 1024 for r in raws]
+            enc.write_mesg(mesg)
+        while hr_at < len(msgs["record_mesgs"]) and \
+                msgs["record_mesgs"][hr_at]["timestamp"] <= t0 + anchor_t:
+            rec = dict(msgs["record_mesgs"][hr_at])
+            rec.pop("heart_rate", None)
+            enc.write_mesg({"mesg_num": _MESG["record"], **rec})
+            hr_at += 1
+    for rec in msgs["record_mesgs"][hr_at:]:
+        enc.write_mesg({"mesg_num": _MESG["record"], **{k: v for k, v in rec.items()
+                                                         if k != "heart_rate"}})
+    for kind in ("lap_mesgs", "session_mesgs", "activity_mesgs"):
+        for m in msgs.get(kind, []):
+            enc.write_mesg({"mesg_num": _MESG[kind.removesuffix("_mesgs")], **m})
+    return enc.close()

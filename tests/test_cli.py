@@ -143,3 +143,109 @@ def test_run_server_stops_its_child_on_sigterm(tmp_path):
     assert run_server([sys.executable, "-c", child], {}) == 0
     assert flag.exists()
     assert signal.getsignal(signal.SIGTERM) == before  # our handler is gone again
+
+
+@pytest.fixture(scope="module")
+def flat(tmp_path_factory):
+    """One runner's files in a flat folder (no runner sub-folders, no mapping)."""
+    from test_cohort import fit_run
+
+    root = tmp_path_factory.mktemp("flat")
+    return [fit_run(root / "in" / f"run{i}.fit", seed=i, day=i) for i in range(3)]
+
+
+def test_ingest_of_a_flat_folder_needs_a_runner(flat, tmp_path, capsys):
+    folder = str(flat[0].parent)
+    assert main(["ingest", folder, str(tmp_path / "store"), "--quiet", "--workers", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "no runner" in err and "--runner" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "store").exists()  # refused before writing anything
+    assert main(["ingest", folder, str(tmp_path / "store"), "--runner", "ana", "--quiet",
+                 "--workers", "1"]) == 0
+    from runlab.cohort import Store
+
+    runs = Store(tmp_path / "store").runs
+    assert runs.height == 3 and runs["runner_id"].to_list() == ["ana"] * 3
+
+
+def test_library_ingest_never_stores_a_null_runner(flat, tmp_path):
+    from runlab.errors import UnnamedRunnerError
+
+    with pytest.raises(UnnamedRunnerError, match="3 file"):
+        ingest(flat, tmp_path / "store", workers=1, progress=False)
+    assert not (tmp_path / "store").exists()
+    nested = ingest(flat[:1], tmp_path / "store", runner="bo", workers=1, progress=False)
+    assert nested.runs["runner_id"].to_list() == ["bo"]
+
+
+def test_add_files_of_one_runner(store, flat, tmp_path, capsys):
+    import shutil
+
+    copy = tmp_path / "store"
+    shutil.copytree(store.path, copy)
+    assert main(["add", *map(str, flat[:2]), "--runner", "cleo", "--store", str(copy),
+                 "--quiet", "--workers", "1"]) == 0
+    from runlab.cohort import Store
+
+    runs = Store(copy).runs
+    assert runs.filter(pl.col("runner_id") == "cleo").height == 2
+    assert runs.height == store.runs.height + 2 and runs["runner_id"].null_count() == 0
+    with pytest.raises(SystemExit):  # --runner is required
+        main(["add", str(flat[2]), "--store", str(copy)])
+
+
+@pytest.mark.parametrize("bad", ["missing.csv", "empty.csv", "binary.fit", "text.md"])
+def test_zone_and_plan_runs_from_bad_files_are_one_line(bad, tmp_path, capsys):
+    (tmp_path / "empty.csv").write_bytes(b"")
+    (tmp_path / "binary.fit").write_bytes(bytes(range(256)) * 4)
+    (tmp_path / "text.md").write_text("# notes\nnot, a, table, of\nruns\n")
+    path = str(tmp_path / bad)
+    assert main(["zone", "--pace", "6:00", "--runs", path]) == 2
+    assert main(["plan", "--start", "2026-03-02", "--out", str(tmp_path / "p"), "--runs",
+                 path]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and all(line.startswith("error: ") and bad in line for line in err)
+
+
+def test_export_without_zones_warns_and_can_drop_positions(store, tmp_path, capsys):
+    assert main(["export", str(store.path), str(tmp_path / "a")]) == 0
+    err = capsys.readouterr().err
+    assert "no private zones" in err and "--drop-positions" in err
+    assert main(["export", str(store.path), str(tmp_path / "b"), "--drop-positions"]) == 0
+    assert "no private zones" not in capsys.readouterr().err
+    from runlab.cohort import Store
+
+    kept = Store(tmp_path / "a").records.select("lat_deg").collect()["lat_deg"]
+    dropped = Store(tmp_path / "b").records.collect()
+    assert kept.null_count() < kept.len()  # the plain export keeps most of the track
+    assert dropped["lat_deg"].null_count() == dropped.height
+    assert dropped["lon_deg"].null_count() == dropped.height
+    assert dropped["position_masked"].any()
+
+
+def test_an_unexpected_error_is_one_line(monkeypatch, capsys):
+    def boom(args):
+        raise KeyError("surprise")
+
+    monkeypatch.setattr("runlab.cli.cmd_zone", boom)
+    monkeypatch.delenv("RUNLAB_DEBUG", raising=False)
+    from runlab import cli
+
+    parser = cli.build_parser()
+    monkeypatch.setattr(cli, "build_parser", lambda: parser)
+    parser._subparsers._group_actions[0].choices["zone"].set_defaults(func=boom)
+    assert main(["zone", "--pace", "6:00"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "surprise" in err[0] and "RUNLAB_DEBUG" in err[0]
+
+
+def test_ingest_from_a_script_without_main_guard_names_the_fix(flat, tmp_path):
+    script = tmp_path / "noguard.py"
+    script.write_text("import sys, runlab\n"
+                      "runlab.ingest(sys.argv[1], sys.argv[2], runner='ana', workers=1,"
+                      " progress=False)\n")
+    done = subprocess.run([sys.executable, str(script), str(flat[0].parent),
+                           str(tmp_path / "store")], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode != 0
+    assert 'if __name__ == "__main__":' in done.stderr.splitlines()[-1]

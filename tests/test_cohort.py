@@ -275,12 +275,15 @@ def test_a_missing_store_or_source_is_an_error(tmp_path):
 
 def test_list_of_paths_and_lock(tmp_path):
     paths = [fit_run(tmp_path / "in" / "r09" / f"x{i}.fit", seed=i) for i in range(2)]
-    store = ingest([str(p) for p in paths], tmp_path / "store", workers=1, progress=False)
+    store = ingest([str(p) for p in paths], tmp_path / "store", runner="r09", workers=1,
+                   progress=False)
     assert set(store.runs["source_path"]) == {str(p) for p in paths}
+    assert set(store.runs["runner_id"]) == {"r09"}
     with cstore._locked(tmp_path / "store"), pytest.raises(RuntimeError, match="another"):
-        ingest(paths, tmp_path / "store", workers=1, progress=False)
+        ingest(paths, tmp_path / "store", runner="r09", workers=1, progress=False)
     with cstore._locked(tmp_path / "store"), pytest.raises(RuntimeError, match="waited 1 s"):
-        ingest(paths, tmp_path / "store", workers=1, progress=False, lock_timeout_s=1.0)
+        ingest(paths, tmp_path / "store", runner="r09", workers=1, progress=False,
+               lock_timeout_s=1.0)
 
 
 def test_concurrent_ingests_of_one_store_wait_for_each_other(tmp_path):

@@ -10,7 +10,7 @@ import pytest
 import runlab
 from runlab import schema
 from runlab.errors import CorruptFileError, NotAnActivityError, ReadError
-from runlab.io import read_activity, read_bytes_activity
+from runlab.io import read_activity, read_activity_bytes
 
 UTC = dt.UTC
 
@@ -139,7 +139,7 @@ def test_bad_csvs_raise_naming_the_file(tmp_path):
     with pytest.raises(CorruptFileError, match="u.csv: invalid UTF-8"):
         read_csv_bytes(b"timestamp,hr\n2024,\xff\xfe\n", "u.csv")
     with pytest.raises(CorruptFileError, match="u.csv: invalid UTF-8"):  # via the dispatch
-        read_bytes_activity(b"timestamp,hr\n2024,caf\xe9\n", "u.csv")
+        read_activity_bytes(b"timestamp,hr\n2024,caf\xe9\n", "u.csv")
 
 
 def test_utf16_and_bom_csv(tmp_path):

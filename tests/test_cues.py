@@ -73,7 +73,7 @@ def test_metronome_rejects_bad_input(kw, name):
 @pytest.fixture(scope="module")
 def clinic():
     return plan.clinic(dt.date(2026, 3, 2), 8, days_per_week=5, technique_days=2,
-                       habitual_cadence=158, boost=0.06)
+                       habitual_cadence_spm=158, boost=0.06)
 
 
 def decode(data: bytes):

@@ -61,6 +61,14 @@ def _name(path: str) -> str:
 # differential: every corpus FIT file vs the official SDK
 
 
+#: Standard record columns → (SDK record field, divisor to runlab's unit).
+_SDK_STANDARD = {"power_w": ("power", 1), "temperature_c": ("temperature", 1),
+                 "stance_time_ms": ("stance_time", 1),
+                 "vertical_oscillation_mm": ("vertical_oscillation", 1),
+                 "step_length_m": ("step_length", 1000), "vertical_ratio_pct": ("vertical_ratio", 1),
+                 "stance_time_balance_pct": ("stance_time_balance", 1)}
+
+
 def _sdk_expected(messages: dict, foot_at) -> pl.DataFrame:
     """SDK record values converted to runlab's canonical units."""
     rows = []
@@ -80,10 +88,12 @@ def _sdk_expected(messages: dict, foot_at) -> pl.DataFrame:
             "heart_rate_bpm": r.get("heart_rate"), "altitude_m": alt,
             "cadence_spm": 2 * strides if foot and strides is not None else None,
             "cadence_rpm": strides if not foot else None,
-        })
+        } | {col: None if r.get(field) is None else r[field] / div
+             for col, (field, div) in _SDK_STANDARD.items()})
     frame = pl.DataFrame(rows, schema={"ts": pl.Int64} | {
         c: pl.Float64 for c in ("lat_deg", "lon_deg", "speed_mps", "distance_m",
-                                "heart_rate_bpm", "altitude_m", "cadence_spm", "cadence_rpm")})
+                                "heart_rate_bpm", "altitude_m", "cadence_spm", "cadence_rpm",
+                                *_SDK_STANDARD)})
     return frame.sort("ts", maintain_order=True)
 
 
@@ -128,7 +138,7 @@ def test_corpus_file_matches_sdk_and_manifest(path, facts, corpus):
     runlab.schema.validate(rec, "records")
     assert act.meta["format"] == "fit" and not act.partial
     try:
-        messages = fitgen.sdk_messages(data)
+        messages = fitgen.sdk_messages(data, merge_heart_rates=True)
     except ValueError as exc:  # the SDK cannot decode compressed timestamps
         assert "Compressed timestamp" in str(exc), exc
         messages = None
@@ -284,13 +294,50 @@ def test_developer_fields_named_from_descriptions(corpus):
     assert "dev_distance_m" in rec.columns and rec["distance_m"].null_count() == 0
 
 
-def test_developer_field_fills_canonical_column_it_is_linked_to():
-    """A developer field whose description names record.power as its native field fills
-    power_w when the file has no native power (e.g. a Stryd pod on an old watch)."""
-    data = fitgen.activity(duration_s=30, seed=21, dev_fields=True, native_power=True)
-    rec = read_activity_bytes(data, "stryd.fit").records
-    np.testing.assert_array_equal(rec["power_w"].to_numpy(), rec["dev_power_w"].to_numpy())
-    assert rec["power_w"].null_count() == 0
+@pytest.mark.parametrize("sport", ["running", "cycling"])
+def test_developer_fields_never_fill_standard_columns(sport):
+    """A developer "Power" linked to record.power (a Stryd pod on an old watch) and a
+    developer "Cadence [RPM]" keep their own columns; power_w, cadence_rpm and cadence_spm
+    hold the native fields only. The link is reported for ``clean`` to act on."""
+    data = fitgen.activity(duration_s=30, seed=21, dev_fields=True, native_power=True,
+                           dev_cadence=True, sport=sport)
+    act = read_activity_bytes(data, "stryd.fit")
+    rec = act.records
+    sdk = [r for r in fitgen.sdk_messages(data)["record_mesgs"]]
+    assert rec["dev_power_w"].to_list() == [float(250 + i % 30) for i in range(30)]
+    assert rec["dev_cadence_rpm"].to_list() == [float(80 + i % 9) for i in range(30)]
+    native_power = [r.get("power") for r in sdk]
+    assert rec["power_w"].to_list() == [None if p is None else float(p) for p in native_power]
+    if sport == "running":
+        assert rec["power_w"].null_count() == 30 and "cadence_rpm" not in rec.columns
+        np.testing.assert_allclose(rec["cadence_spm"], [2 * (r["cadence"] + r[
+            "fractional_cadence"]) for r in sdk])
+    else:
+        assert rec["cadence_rpm"].to_list() == [float(r["cadence"]) for r in sdk]
+    assert act.meta["developer_links"] == {"dev_power_w": "power_w"}
+
+
+def test_equal_developer_names_get_numbered_in_linear_time():
+    """255 developer fields named alike (issue: the naming loop grew cubically): distinct
+    names of bounded length, and the number of name look-ups is linear."""
+    from runlab.io import fit
+
+    rec = read_activity_bytes(fitgen.hostile_dev_fields(255, 20), "same.fit").records
+    dev = [c for c in rec.columns if c.startswith("x_u")]
+    assert len(dev) == len(set(dev)) == 255 and max(map(len, dev)) <= len("x_u_255")
+    assert rec["x_u_255"].to_list() == [254 % 200] * 20
+
+    class Counting(set):
+        looks = 0
+
+        def __contains__(self, item):
+            Counting.looks += 1
+            return super().__contains__(item)
+
+    taken = Counting({f"x_{k}" for k in range(2, 2000)})  # names in the way
+    counters: dict = {}
+    names = [fit._unique("x", taken, counters) for _ in range(4000)]
+    assert len(set(names)) == 4000 and Counting.looks <= 3 * 6000
 
 
 def test_timer_events_and_laps(corpus):
@@ -548,3 +595,161 @@ def test_reads_at_most_limit_plus_one_bytes(tmp_path, monkeypatch):
     assert sum(asked) <= len(data)  # limit + 1
     monkeypatch.setattr(rio, "MAX_FILE_BYTES", len(data))
     assert runlab.read(path).height == 30
+
+
+# --------------------------------------------------------------------------------------
+# heart rate in hr messages (issue 22): merged as the SDK's merge_heart_rates does
+
+#: Corpus files whose heart rate is (partly) in hr messages: runlab differed from the SDK.
+HR_MESSAGE_FILES = ["fitdecode__garmin-fr935-cr.fit", "fitparse__event_timestamp.fit",
+                    "fitparse__sample_mulitple_header.fit"]
+
+
+def _assert_hr_like_sdk(act, data: bytes, name: str) -> None:
+    merged = [r.get("heart_rate") for r in
+              fitgen.sdk_messages(data, merge_heart_rates=True)["record_mesgs"]
+              if r.get("timestamp") is not None]
+    plain = [r.get("heart_rate") for r in fitgen.sdk_messages(data)["record_mesgs"]
+             if r.get("timestamp") is not None]
+    got = act.records["heart_rate_bpm"].to_list()
+    flags = act.records["heart_rate_merged"].to_list()
+    assert got == [None if v is None else float(v) for v in merged], name
+    changed = [a != b for a, b in zip(merged, plain, strict=True)]
+    assert any(changed), f"{name}: nothing to merge"
+    assert all(f for f, c in zip(flags, changed, strict=True) if c), f"{name}: unflagged"
+    assert all(not f for f, v in zip(flags, merged, strict=True) if v is None)
+
+
+@pytest.mark.parametrize("name", HR_MESSAGE_FILES)
+def test_corpus_hr_messages_merged_like_sdk(corpus, name):
+    data = (corpus / "files/fit" / name).read_bytes()
+    act = runlab.read_activity(corpus / "files/fit" / name)
+    assert act.records["timestamp"].is_sorted()  # same order as the SDK's records here
+    _assert_hr_like_sdk(act, data, name)
+    plain = runlab.read_activity(corpus / "files/fit" / name, merge_heart_rates=False).records
+    assert "heart_rate_merged" not in plain.columns
+    sdk_plain = [r.get("heart_rate") for r in fitgen.sdk_messages(data)["record_mesgs"]]
+    assert plain["heart_rate_bpm"].to_list() == [None if v is None else float(v)
+                                                 for v in sdk_plain]
+
+
+@pytest.mark.parametrize("packed", [True, False], ids=["event_timestamp_12", "uint32"])
+def test_generated_hr_messages_merged_like_sdk(packed):
+    data = fitgen.with_hr_messages(400, seed=5, packed=packed)
+    act = read_activity_bytes(data, "hrm.fit")
+    _assert_hr_like_sdk(act, data, "hrm.fit")
+    assert act.records["heart_rate_merged"].sum() > 390
+
+
+def test_broken_hr_stream_is_not_merged_and_says_so(monkeypatch):
+    """Streams the SDK refuses (values before any anchor, counts that differ, a clock that
+    runs backwards) are not merged: the records stay as stored, with a warning."""
+    from runlab.io import _fit_hr, fit
+    from runlab.io._fit_hr import HrStreamError, _expand
+
+    with pytest.raises(HrStreamError, match="anchor"):
+        _expand([(0, float("nan"), float("nan"), [120.0], ([1024], True))], 100)
+    with pytest.raises(HrStreamError, match="pair"):
+        _expand([(0, 10.0, 0.0, [120.0, 121.0], ([1024], True))], 100)
+    with pytest.raises(HrStreamError, match="backwards"):
+        _expand([(0, 10.0, 0.0, [120.0], ([2048], True)),
+                 (1, float("nan"), float("nan"), [120.0], ([1024], True))], 100)
+    with pytest.raises(HrStreamError, match="more than 10"):
+        _expand([(0, 10.0, 0.0, [120.0], ([1024], True)),
+                 (1, float("nan"), 0.0, [120.0], ([1024 * 51], True))], 10)  # 20 fills
+    data = fitgen.with_hr_messages(60, seed=6)
+
+    def broken(msgs, limit):
+        raise HrStreamError("hr values before the first anchor (timestamp)")
+
+    monkeypatch.setattr(fit, "hr_samples", broken)
+    with pytest.warns(DataRepairWarning, match="not merged"):
+        act = read_activity_bytes(data, "hrm.fit")
+    assert act.records["heart_rate_bpm"].null_count() == act.records.height
+    assert _fit_hr.hr_samples is not broken
+
+
+# --------------------------------------------------------------------------------------
+# chained files: a damaged later part (issue 22)
+
+
+def test_chained_file_with_corrupt_second_header_raises_when_strict():
+    one = fitgen.activity(duration_s=60, seed=8)
+    two = bytearray(fitgen.activity(duration_s=60, seed=9,
+                                    start=datetime(2024, 5, 4, 8, 30, tzinfo=UTC)))
+    two[8:12] = b".FTI"  # the second part's signature damaged
+    data = one + bytes(two)
+    with pytest.raises(CorruptFileError, match=rf"chain.fit: .*byte {len(one)}"):
+        read_activity_bytes(data, "chain.fit")
+    with pytest.warns(DataRepairWarning, match="partial"):
+        act = read_activity_bytes(data, "chain.fit", strict=False)
+    assert act.partial and act.records.height == 60
+    assert act.records.equals(read_activity_bytes(one, "one.fit").records)
+    padded = read_activity_bytes(one + b"\0" * 100, "pad.fit")  # zero padding is no damage
+    assert not padded.partial and padded.records.height == 60
+
+
+# --------------------------------------------------------------------------------------
+# structure that multiplies (issue 20): caps, sparse columns, whole-process memory
+
+_CHILD = """
+import resource, sys, warnings
+data = open(sys.argv[1], "rb").read()
+from runlab.errors import ReadError
+from runlab.io.fit import read_activity_bytes
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+warnings.simplefilter("ignore")
+try:
+    outcome = "ok %d" % read_activity_bytes(data, "h.fit").records.width
+except ReadError as exc:
+    outcome = type(exc).__name__
+grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+print(outcome, grown * (1 if sys.platform == "darwin" else 1024))
+"""
+
+
+def _read_in_child(tmp_path, data: bytes) -> tuple[str, int]:
+    """Outcome and peak RSS growth [bytes] of reading ``data`` in a fresh process (RSS
+    counts polars' memory too, which tracemalloc cannot see)."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "h.fit"
+    path.write_bytes(data)
+    out = subprocess.run([sys.executable, "-c", _CHILD, str(path)], capture_output=True,
+                         text=True, timeout=600, check=True).stdout.split()  # hang guard
+    return " ".join(out[:-1]), int(out[-1])
+
+
+@pytest.mark.skipif(not hasattr(__import__("resource"), "getrusage"), reason="no getrusage")
+@pytest.mark.parametrize(("case", "expected"), [
+    ("wide", "ok 16"),  # one 255-field record + 200 000 5-byte records: was +430 MiB
+    ("sparse_dev", "FileTooLargeError"),  # 255 developer fields in one of 200 000: +800 MiB
+    ("same_name", "FileTooLargeError"),  # 12 × 255 equal names: was 4.6 s, cubic
+])
+def test_multiplied_structure_stays_bounded(tmp_path, case, expected):
+    data = {"wide": lambda: fitgen.hostile_wide_definition(200_000),
+            "sparse_dev": lambda: fitgen.hostile_dev_fields(255, 200_000, same_name=False,
+                                                            every_record=False),
+            "same_name": lambda: fitgen.hostile_dev_fields(255, 12, developers=12)}[case]()
+    outcome, grown = _read_in_child(tmp_path, data)
+    assert outcome == expected
+    assert grown < 64 * 2**20 + 100 * len(data), f"{case}: +{grown / 2**20:.0f} MiB"
+
+
+def test_structural_caps(monkeypatch):
+    import runlab.io.fit as fit
+
+    with pytest.raises(FileTooLargeError, match="765 developer fields described; the limit"):
+        read_activity_bytes(fitgen.hostile_dev_fields(255, 3, developers=3), "d.fit")
+    data = fitgen.hostile_dev_fields(255, 5, same_name=False)
+    assert read_activity_bytes(data, "w.fit").records.width == len(runlab.schema.RECORDS) + 255
+    monkeypatch.setattr(fit, "MAX_FIELDS_PER_MESSAGE", 100)
+    with pytest.raises(FileTooLargeError, match="w.fit: message 20 has more than 100"):
+        read_activity_bytes(data, "w.fit")
+    monkeypatch.setattr(fit, "MAX_FIELDS_PER_MESSAGE", 512)
+    monkeypatch.setattr(fit, "CELLS_SLACK", 0)
+    with pytest.raises(FileTooLargeError, match="w.fit: .*values than 8 per byte"):
+        read_activity_bytes(fitgen.hostile_dev_fields(255, 2000, same_name=False,
+                                                      every_record=False), "w.fit")
+    read_activity_bytes(fitgen.activity(duration_s=600, seed=2, dev_fields=True), "ok.fit")

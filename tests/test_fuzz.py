@@ -2,7 +2,7 @@
 
 Every corpus file of every format is mutated (truncation, byte flips, spliced headers of
 other formats, giant declared sizes, deep XML/JSON nesting, entity bombs, invalid UTF-8,
-damage inside gzip) and read with :func:`runlab.io.read_bytes_activity`. Each input must
+damage inside gzip) and read with :func:`runlab.io.read_activity_bytes`. Each input must
 
 * end in a :class:`~runlab.errors.ReadError` naming the input, or in records that pass
   :func:`runlab.schema.validate` (a byte flip in a number is still a readable file);
@@ -48,7 +48,7 @@ from runlab.errors import (
     RunlabWarning,
     UnsupportedFormatError,
 )
-from runlab.io import read_bytes_activity
+from runlab.io import read_activity_bytes
 from runlab.io._fit_decode import crc16, decode
 from runlab.io.archive import read_archive
 
@@ -379,7 +379,7 @@ def check(data: bytes, name: str, *, strict: bool = True, memory: bool = True) -
     try:
         with time_limit(seconds), warnings.catch_warnings():
             warnings.simplefilter("ignore", RunlabWarning)
-            act = read_bytes_activity(data, name, strict=strict)
+            act = read_activity_bytes(data, name, strict=strict)
             schema.validate(act.records, "records")
             outcome = "ok"
     except ReadError as exc:
@@ -610,7 +610,7 @@ def test_entity_bombs_and_external_entities_are_refused(pool, suffix):
         i, j = _after_prolog(data), _root_open_end(data)
         bomb = data[:i] + dtd + data[i:j] + ref + data[j:]
         with pytest.raises(UnsupportedFormatError, match="DOCTYPE"):
-            read_bytes_activity(bomb, name)
+            read_activity_bytes(bomb, name)
         assert check(bomb, name) == "UnsupportedFormatError"
 
 
@@ -628,7 +628,7 @@ def test_invalid_utf8_is_a_corrupt_file(pool, suffix):
     i = data.find(b"<time>") if b"<time>" in data else data.find(b"<Time>")
     bad = data[:i + 6] + b"\xff\xfe" + data[i + 6:]
     with pytest.raises(CorruptFileError, match="UTF-8|malformed"):
-        read_bytes_activity(bad, name)
+        read_activity_bytes(bad, name)
 
 
 def test_fit_giant_declared_size_is_truncation_not_allocation(pool):
@@ -644,4 +644,4 @@ def test_gzip_bomb_is_refused(monkeypatch):
     monkeypatch.setattr(rio, "MAX_FILE_BYTES", 2**20)
     bomb = gzip.compress(b"\0" * (8 * 2**20), compresslevel=9)
     with pytest.raises(FileTooLargeError, match="bomb.fit.gz"):
-        read_bytes_activity(bomb, "bomb.fit.gz")
+        read_activity_bytes(bomb, "bomb.fit.gz")

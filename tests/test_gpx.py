@@ -23,7 +23,7 @@ from runlab.errors import (
     UnsupportedFormatError,
 )
 from runlab.geo import step_distances_m
-from runlab.io import read_activity, read_bytes_activity
+from runlab.io import read_activity, read_activity_bytes
 from runlab.io._xml_safe import parse
 from runlab.io.gpx import cadence_per_leg, write_gpx
 
@@ -165,7 +165,7 @@ def test_cadence_rule_from_creator_and_data():
                       for i, c in enumerate(values))
         data = (f'<gpx version="1.1" creator="Some Phone App" xmlns="{GPX11}" xmlns:x="{TPX1}">'
                 f"<trk><trkseg>{pts}</trkseg></trk></gpx>").encode()
-        act = read_bytes_activity(data, "app.gpx")
+        act = read_activity_bytes(data, "app.gpx")
         assert act.records["cadence_spm"].to_list() == list(map(float, expect_spm))
 
 
@@ -183,7 +183,7 @@ def test_cluetrust_gpxdata_and_gpx10_speed():
     <trkpt lat="10.0001" lon="20"><time>2020-01-01T00:00:04Z</time><extensions><gpxdata:hr>141</gpxdata:hr>
     <gpxdata:cadence>86</gpxdata:cadence><gpxdata:distance>11.5</gpxdata:distance></extensions></trkpt>
     </trkseg></trk></gpx>""".encode()
-    rec = read_bytes_activity(data, "ct.gpx").records
+    rec = read_activity_bytes(data, "ct.gpx").records
     assert rec["heart_rate_bpm"].to_list() == [140, 141]
     assert rec["cadence_spm"].to_list() == [170, 172]
     assert rec["temperature_c"].to_list() == [21.5, None]
@@ -201,7 +201,7 @@ def test_multiple_tracks_segments_missing_ele_and_speed_derivation():
             "</trkpt>" for i in range(n)) + "</trkseg>"
     data = (f'<gpx xmlns="{GPX11}" version="1.1"><trk>{seg(0, 0, 3)}<trkseg/>{seg(10, 1, 3)}'
             f"</trk><trk>{seg(20, 2, 2)}</trk></gpx>").encode()
-    act = read_bytes_activity(data, "multi.gpx")
+    act = read_activity_bytes(data, "multi.gpx")
     rec = act.records
     assert rec.height == 8 and act.meta["tracks"] == 2 and act.meta["segments"] == 3
     assert rec["altitude_m"].null_count() == 8
@@ -269,20 +269,20 @@ DTD_NET = b"""<?xml version="1.0"?><!DOCTYPE gpx SYSTEM "http://example.invalid/
                                                                        "xxe-utf16"])
 def test_dtds_and_entities_are_refused(data):
     with pytest.raises(UnsupportedFormatError, match="evil.gpx.*DOCTYPE"):
-        read_bytes_activity(data, "evil.gpx")
+        read_activity_bytes(data, "evil.gpx")
 
 
 def test_invalid_utf8_and_malformed_xml_name_the_file():
     bad = f'<gpx xmlns="{GPX11}"><trk><name>caf\xe9</name></trk></gpx>'.encode("latin-1")
     with pytest.raises(CorruptFileError, match="bad.gpx.*invalid UTF-8"):
-        read_bytes_activity(bad, "bad.gpx")
+        read_activity_bytes(bad, "bad.gpx")
     with pytest.raises(CorruptFileError, match="cut.gpx: malformed XML at line 1"):
-        read_bytes_activity(f'<gpx xmlns="{GPX11}"><trk><trkseg><trkpt lat="1"'.encode(),
+        read_activity_bytes(f'<gpx xmlns="{GPX11}"><trk><trkseg><trkpt lat="1"'.encode(),
                             "cut.gpx")
     with pytest.raises(CorruptFileError, match="prefix.gpx.*unbound prefix"):
-        read_bytes_activity(b'<gpx><x:trk/></gpx>', "prefix.gpx")
+        read_activity_bytes(b'<gpx><x:trk/></gpx>', "prefix.gpx")
     with pytest.raises(CorruptFileError, match="lat='north'"):
-        read_bytes_activity(f'<gpx xmlns="{GPX11}"><trk><trkseg><trkpt lat="north" lon="1"/>'
+        read_activity_bytes(f'<gpx xmlns="{GPX11}"><trk><trkseg><trkpt lat="north" lon="1"/>'
                             "</trkseg></trk></gpx>".encode(), "n.gpx")
 
 
@@ -290,7 +290,7 @@ def test_declared_latin1_is_decoded():
     data = ('<?xml version="1.0" encoding="ISO-8859-1"?><gpx version="1.1" creator="Zürich" '
             f'xmlns="{GPX11}"><trk><trkseg><trkpt lat="1" lon="2"><time>2020-01-01T00:00:00Z'
             "</time></trkpt></trkseg></trk></gpx>").encode("latin-1")
-    assert read_bytes_activity(data, "l.gpx").meta["creator"] == "Zürich"
+    assert read_activity_bytes(data, "l.gpx").meta["creator"] == "Zürich"
 
 
 def test_huge_xml_is_refused_before_parsing():
@@ -305,7 +305,7 @@ def test_not_gpx_root_and_empty_track():
 
         check_root(parse_root, ["gpx"], "a.kml", "GPX")
     with pytest.raises(NotAnActivityError, match="no track points"):
-        read_bytes_activity(f'<gpx xmlns="{GPX11}"><trk><trkseg/></trk></gpx>'.encode(), "e.gpx")
+        read_activity_bytes(f'<gpx xmlns="{GPX11}"><trk><trkseg/></trk></gpx>'.encode(), "e.gpx")
 
 
 # ------------------------------------------------------------------ fast scanner = full parser
@@ -354,7 +354,7 @@ def test_an_unclosed_point_among_empty_ones_is_an_error(bad):
     empty = '<trkpt lat="1" lon="2"/>'
     doc = f'<gpx xmlns="{GPX11}"><trk><trkseg>{empty * 20}{bad}{empty}</trkseg></trk></gpx>'
     with pytest.raises(CorruptFileError, match="unclosed.gpx: malformed XML"):
-        read_bytes_activity(doc.encode(), "unclosed.gpx")
+        read_activity_bytes(doc.encode(), "unclosed.gpx")
 
 
 def test_a_broken_point_after_good_ones_is_an_error():
@@ -364,7 +364,7 @@ def test_a_broken_point_after_good_ones_is_an_error():
     doc = (f'<gpx xmlns="{GPX11}"><trk><trkseg>{good * 50}<trkpt lat="1" lon="2"><ele>1</elf>'
            f"</trkpt>{good}</trkseg></trk></gpx>")
     with pytest.raises(CorruptFileError, match="broken.gpx: malformed XML at line 1"):
-        read_bytes_activity(doc.encode(), "broken.gpx")
+        read_activity_bytes(doc.encode(), "broken.gpx")
 
 
 @pytest.mark.parametrize(("doc", "reason"), [
@@ -380,7 +380,7 @@ def test_a_broken_point_after_good_ones_is_an_error():
 def test_errors_found_by_fuzzing_name_the_file(doc, reason):
     # regressions from tests/test_fuzz.py: the scanner must never report "<skeleton>"
     with pytest.raises(CorruptFileError, match=f"fuzzed.gpx: .*{reason}"):
-        read_bytes_activity(doc.format(ns=GPX11).encode(), "fuzzed.gpx")
+        read_activity_bytes(doc.format(ns=GPX11).encode(), "fuzzed.gpx")
 
 
 VARIANTS = [

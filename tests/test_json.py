@@ -11,7 +11,8 @@ from conftest import corpus_params
 
 from runlab import schema
 from runlab.errors import CorruptFileError, NotAnActivityError, UnsupportedFormatError
-from runlab.io import read_activity, read_bytes_activity
+from runlab.io import read_activity
+from runlab.io import read_activity_bytes as read_any_bytes
 from runlab.io.json import read_activity_bytes
 
 UTC = dt.UTC
@@ -65,14 +66,14 @@ def test_nike_run_union_of_sample_times(corpus):
 def test_streams_as_list_and_bad_documents():
     streams = [{"type": "time", "data": [0, 1, 2]}, {"type": "heartrate", "data": [90, None, 92]},
                {"type": "latlng", "data": [[1.0, 2.0], [], [1.0, 2.00001]]}]
-    rec = read_bytes_activity(json.dumps(streams).encode(), "s.json").records
+    rec = read_any_bytes(json.dumps(streams).encode(), "s.json").records
     assert rec["heart_rate_bpm"].to_list() == [90.0, None, 92.0]
     assert rec["lat_deg"].to_list() == [1.0, None, 1.0]
     with pytest.raises(CorruptFileError, match="stream 'heartrate' has 2 values"):
         read_activity_bytes(json.dumps({"time": {"data": [0, 1, 2]},
                                         "heartrate": {"data": [1, 2]}}).encode(), "b.json")
     with pytest.raises(UnsupportedFormatError, match="x.json"):
-        read_bytes_activity(b'{"hello": 1}', "x.json")
+        read_any_bytes(b'{"hello": 1}', "x.json")
     with pytest.raises(CorruptFileError, match="malformed JSON"):
         read_activity_bytes(b'{"time": ', "m.json")
     with pytest.raises(CorruptFileError, match="malformed JSON"):

@@ -139,13 +139,21 @@ def test_summary_easy_flag_against_history():
     assert summarize(rec, max_hr_bpm=180)["easy"][0] is False
 
 
-def test_baseline_mile():
+def test_metrics_baseline_mile_is_a_deprecated_alias():
+    rec, _ = session([("run", 700)], seed=5)
+    cleaned = runlab.clean(rec)
+    with pytest.warns(DeprecationWarning, match="find_mile_tests"):
+        old = metrics.baseline_mile(cleaned)
+    assert old.equals(metrics.find_mile_tests(cleaned))
+
+
+def test_find_mile_tests():
     rec, _ = session([("walk", 300), ("run", 60, 175.0, 3.4), ("run", 800), ("walk", 300)],
                      seed=7)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataRepairWarning)
         cleaned = runlab.clean(rec)
-    mile = metrics.baseline_mile(cleaned).row(0, named=True)
+    mile = metrics.find_mile_tests(cleaned).row(0, named=True)
     assert mile["distance_m"] == pytest.approx(metrics.MILE_M, abs=5)
     assert mile["time_s"] == pytest.approx(metrics.MILE_M / 2.8, rel=0.03)
     assert mile["cadence_spm"] == pytest.approx(165, abs=1.5)
@@ -157,7 +165,7 @@ def test_baseline_mile():
     rec, _ = session([("run", 300), ("walk", 60)] * 4, seed=8)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataRepairWarning)
-        assert metrics.baseline_mile(runlab.clean(rec)).height == 0
+        assert metrics.find_mile_tests(runlab.clean(rec)).height == 0
 
 
 def test_weekly_progress_table():
@@ -201,7 +209,7 @@ def test_summaries_recover_simulated_truth():
             warnings.simplefilter("ignore", DataRepairWarning)
             cleaned = runlab.clean(cohort.records(run["run_id"]), cohort.events(run["run_id"]))
         row = runlab.summarize(cleaned, run_id=run["run_id"]).row(0, named=True)
-        mile = metrics.baseline_mile(cleaned)
+        mile = metrics.find_mile_tests(cleaned)
         rows.append({
             "moving": row["moving_s"] / run["moving_s"] - 1,
             # treadmill distance is the pod's (calibrated ±4 %), not the plan's

@@ -20,7 +20,7 @@ from runlab.models import (
     progression,
     retention,
     rpe,
-    stride,
+    step_length_speed,
     target_attainment,
     walk_run,
 )
@@ -205,15 +205,27 @@ def test_non_convergence_is_a_model_error(monkeypatch):
 def test_public_api_reexports():
     assert runlab.models.cadence_speed is cadence_speed
     assert runlab.models.progression.cadence is progression.cadence
-    assert callable(runlab.models.stride)
+    assert runlab.models.step_length_speed is step_length_speed
+    assert runlab.models.step_length.step_length_speed is step_length_speed
 
 
-# --------------------------------------------------------------------------- stride
+def test_stride_is_a_deprecated_alias_of_step_length_speed():
+    runs = van_oeveren_cohort(9, n_runners=6, runs=8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RunlabWarning)
+        with pytest.warns(DeprecationWarning, match="step_length_speed"):
+            old = runlab.models.stride(runs)
+        new = step_length_speed(runs)
+    assert isinstance(old, runlab.models.StepLengthSpeed) and runlab.models.Stride is type(old)
+    assert old.elasticities.equals(new.elasticities)
+
+
+# --------------------------------------------------------------------------- step length
 
 
 def test_stride_elasticities_sum_to_one_and_decompose():
     runs = van_oeveren_cohort(9, n_runners=20, runs=15, height=True)
-    fit = stride(runs)
+    fit = step_length_speed(runs)
     e = dict(zip(fit.elasticities["term"], fit.elasticities["estimate"], strict=True))
     assert e["cadence"] + e["step_length"] == pytest.approx(1.0, abs=1e-12)
     # cadence rises ~6 spm per m/s at ~170 spm and ~3.2 m/s: elasticity ≈ 6.01·3.2/170
@@ -230,7 +242,7 @@ def test_stride_elasticity_matches_fixed_effects_ols():
     runs = van_oeveren_cohort(10, n_runners=5, runs=12)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RunlabWarning)
-        fit = stride(runs)
+        fit = step_length_speed(runs)
     dummies = runs["runner_id"].to_dummies().to_numpy().astype(float)
     x = np.column_stack([np.log(runs["speed_mps"].to_numpy()), dummies])
     ref = sm.OLS(np.log(runs["cadence_spm"].to_numpy()), x).fit()
@@ -241,7 +253,7 @@ def test_stride_elasticity_matches_fixed_effects_ols():
 
 def test_overstriding_flags_a_long_step_relative_to_own_line():
     runs = van_oeveren_cohort(11, n_runners=12, runs=20)
-    fit = stride(runs)
+    fit = step_length_speed(runs)
     base = runs.filter(pl.col("runner_id") == "r002").row(0, named=True)
     probe = pl.DataFrame({"runner_id": ["r002", "r002", "stranger"],
                           "speed_mps": [base["speed_mps"]] * 3,
@@ -258,7 +270,7 @@ def test_overstriding_flags_a_long_step_relative_to_own_line():
 
 def test_stride_requires_speed_and_cadence():
     with pytest.raises(ModelError, match="speed_mps"):
-        stride(pl.DataFrame({"runner_id": ["a"], "cadence_spm": [170.0]}))
+        step_length_speed(pl.DataFrame({"runner_id": ["a"], "cadence_spm": [170.0]}))
 
 
 # --------------------------------------------------------------------------- targets
@@ -267,6 +279,9 @@ def test_stride_requires_speed_and_cadence():
 def test_cadence_zone_population_fallback_is_the_novice_line():
     with pytest.warns(RunlabWarning, match="novice"):
         zone = cadence_zone(None, 2.5)
+        assert cadence_zone(None, speed_mps=2.5).habitual_spm == zone.habitual_spm
+        with pytest.warns(DeprecationWarning, match="speed_mps"):
+            assert cadence_zone(None, speed=2.5).habitual_spm == zone.habitual_spm
     assert zone.source == "population" and zone.population == "novice"
     # de Ruiter et al. (2014): novices' self-selected 77.8 strides/min = 155.6 spm
     assert zone.habitual_spm == pytest.approx(155.6)
@@ -581,7 +596,7 @@ def test_models_on_real_files(corpus):
         # the runner's habitual cadence at their own mean pace lies in their observed range
         pred = fit.predict(row["runner_id"], row["speed_mean_mps"])["cadence_spm"][0]
         assert sub["cadence_spm"].min() <= pred <= sub["cadence_spm"].max()
-    elastic = stride(segs).elasticities["estimate"]
+    elastic = step_length_speed(segs).elasticities["estimate"]
     assert elastic.sum() == pytest.approx(1.0, abs=1e-12)
     one = segs.filter(pl.col("runner_id") == "fitparse__activity-small-fenix2-run.fit")
     zone = cadence_zone(one, float(one["speed_mps"].median()))

@@ -19,7 +19,7 @@ START = dt.date(2026, 3, 2)
 @pytest.fixture(scope="module")
 def clinic8():
     return plan.clinic(START, 8, runner="r01", days_per_week=5, technique_days=2,
-                       habitual_cadence=158, boost=0.06)
+                       habitual_cadence_spm=158, boost=0.06)
 
 
 def text(frame: pl.DataFrame) -> str:
@@ -45,7 +45,7 @@ def test_clinic_shape_and_dates(clinic8):
     "short, rapid steps", "wall or mirror", "relax jaw",
 ])
 def test_clinic_covers_every_practice(practice):
-    p = plan.clinic(START, 8, days_per_week=5, technique_days=2, habitual_cadence=160)
+    p = plan.clinic(START, 8, days_per_week=5, technique_days=2, habitual_cadence_spm=160)
     assert practice in text(p)
 
 

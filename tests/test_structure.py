@@ -1,9 +1,11 @@
 """The house rules a newcomer relies on: no import cycle in runlab (function-local imports
-count) and no module over 800 lines except generated tables."""
+count), no module over 800 lines except generated tables, and no pointer to files that are
+not in the repository (SCIENCE.md, CLINIC.md, DESIGN.md, ../shared)."""
 
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -119,3 +121,28 @@ def test_no_module_over_800_lines(path):
         return
     n = len(path.read_text(encoding="utf-8").splitlines())
     assert n <= MAX_LINES, f"{rel} has {n} lines (split it by concern)"
+_OUTSIDE = re.compile(r"SCIENCE\.md|CLINIC\.md|DESIGN\.md|\.\./shared")
+
+
+def _documents() -> list[Path]:
+    files = [*PACKAGE.rglob("*.py"), ROOT / "README.md"]
+    for folder in ("docs", "notebooks"):
+        files += [p for p in (ROOT / folder).rglob("*") if p.is_file()
+                  and p.suffix in {".md", ".py", ".ipynb", ".rst", ".txt"}]
+    return sorted(files)
+
+
+def test_docs_cited_by_the_code_exist():
+    for name in ("science.md", "clinic.md", "layout.md"):
+        assert (ROOT / "docs" / name).is_file(), name
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "docs/science.md" in readme and "docs/clinic.md" in readme
+
+
+def test_nothing_points_outside_the_repository():
+    hits = []
+    for path in _documents():
+        for no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if _OUTSIDE.search(line):
+                hits.append(f"{path.relative_to(ROOT)}:{no}: {line.strip()[:80]}")
+    assert not hits, "files outside the repository named:\n" + "\n".join(hits)

@@ -13,7 +13,7 @@ import runlab
 from runlab import schema
 from runlab.errors import CorruptFileError, NotAnActivityError, ReadError
 from runlab.geo import step_distances_m
-from runlab.io import read_activity, read_bytes_activity
+from runlab.io import read_activity, read_activity_bytes
 from runlab.io.tcx import write_tcx
 
 UTC = dt.UTC
@@ -190,9 +190,9 @@ def test_several_activities_raise_or_are_chosen():
     data = TPL.format(acts=ACT.format(sport="Running", hr=120, cad=85)
                       + ACT.format(sport="Biking", hr=130, cad=90)).encode()
     with pytest.raises(ReadError, match="2 activities.*activity=0..1"):
-        read_bytes_activity(data, "multi.tcx")
-    run = read_bytes_activity(data, "multi.tcx", activity=0)
-    bike = read_bytes_activity(data, "multi.tcx", activity=1)
+        read_activity_bytes(data, "multi.tcx")
+    run = read_activity_bytes(data, "multi.tcx", activity=0)
+    bike = read_activity_bytes(data, "multi.tcx", activity=1)
     assert run.sport == "running" and bike.sport == "cycling"
     assert run.records["heart_rate_bpm"][0] == 120 and bike.records["heart_rate_bpm"][0] == 130
     # <Cadence> of a run is per leg by its values (85 → 170 steps/min); of a ride, crank rpm
@@ -200,14 +200,14 @@ def test_several_activities_raise_or_are_chosen():
     assert bike.records["cadence_spm"].null_count() == 2 and bike.records["cadence_rpm"][0] == 90
     assert run.records["power_w"][0] == 250
     with pytest.raises(ReadError, match="activity=5"):
-        read_bytes_activity(data, "multi.tcx", activity=5)
+        read_activity_bytes(data, "multi.tcx", activity=5)
 
 
 def test_bom_leading_whitespace_and_no_declaration():
     body = TPL.format(acts=ACT.format(sport="Running", hr=120, cad=85)).encode()
     for data in (b"\xef\xbb\xbf" + body, b"\n\n  \t" + body, b"\xef\xbb\xbf\r\n  " + body,
                  "\ufeff".encode("utf-16-le") + body.decode().encode("utf-16-le")):
-        act = read_bytes_activity(data, "strava.tcx")
+        act = read_activity_bytes(data, "strava.tcx")
         assert act.records.height == 2
         assert act.records["distance_m"].to_list() == [None, 3.0]
 
@@ -223,7 +223,7 @@ def test_tcx_v1_history_layout():
 <Trackpoint><Time>2007-03-01T08:00:01Z</Time><Position><LatitudeDegrees>45.50001</LatitudeDegrees>
 <LongitudeDegrees>-122.6</LongitudeDegrees></Position><HeartRateBpm>142</HeartRateBpm></Trackpoint>
 </Track></Lap></Run></Running></History></TrainingCenterDatabase>"""
-    act = read_bytes_activity(v1, "old.tcx")
+    act = read_activity_bytes(v1, "old.tcx")
     assert act.sport == "running" and act.meta["tcx_version"] == "v1"
     assert act.records["heart_rate_bpm"].to_list() == [141.0, 142.0]
     assert act.records["distance_m"].to_list() == [None, None]  # not in the file
@@ -236,16 +236,16 @@ def test_files_without_activity_or_trackpoints():
     course = (b'<TrainingCenterDatabase xmlns="http://www.garmin.com/xmlschemas/'
               b'TrainingCenterDatabase/v2"><Courses><Course/></Courses></TrainingCenterDatabase>')
     with pytest.raises(NotAnActivityError, match="Courses"):
-        read_bytes_activity(course, "course.tcx")
+        read_activity_bytes(course, "course.tcx")
     laps_only = TPL.format(acts=ACT.format(sport="Running", hr=1, cad=1)).replace(
         "<Track>", "<Notes>").replace("</Track>", "</Notes>")
     laps_only = laps_only.split("<Notes>")[0] + "</Lap></Activity></Activities></TrainingCenterDatabase>"
     with pytest.raises(NotAnActivityError, match="no trackpoints"):
-        read_bytes_activity(laps_only.encode(), "manual.tcx")
+        read_activity_bytes(laps_only.encode(), "manual.tcx")
 
 
 def test_bad_time_names_file_and_value():
     data = TPL.format(acts=ACT.format(sport="Running", hr=1, cad=1)).replace(
         "2024-01-01T10:00:01Z</Time>", "yesterday</Time>").encode()
     with pytest.raises(CorruptFileError, match="bad.tcx.*'yesterday'"):
-        read_bytes_activity(data, "bad.tcx")
+        read_activity_bytes(data, "bad.tcx")

@@ -44,7 +44,7 @@ def spec(view) -> dict:
 @pytest.mark.slow  # first widget test: pays for importing statsmodels and the vega bundle
 def test_cadence_tuner_zone_step_length_and_chart(runs):
     one = runs.filter(pl.col("runner_id") == "r01")
-    tuner = CadenceTuner(one, boost_pct=5)
+    tuner = CadenceTuner(one, boost=0.05)
     tuner.pace.value = 5.5  # min/km → 3.03 m/s
     v = 1000 / 330
     habitual = tuner.zone.habitual_spm
@@ -65,7 +65,7 @@ def test_cadence_tuner_zone_step_length_and_chart(runs):
 
 
 def test_cadence_tuner_metronome_and_exports(runs, tmp_path):
-    tuner = CadenceTuner(runs, runner="r02", out_dir=tmp_path, boost_pct=7)
+    tuner = CadenceTuner(runs, runner="r02", out_dir=tmp_path, boost=0.07)
     track = tuner.metronome(seconds=5)
     assert tuner.audio.value[:4] == b"RIFF" and track.spm == round(tuner.target_spm, 1)
     gaps = np.diff(track.onsets) / track.sample_rate
@@ -191,7 +191,7 @@ def test_rubric_scorer_rejects_non_videos(tmp_path):
 
 
 def test_plan_builder_rebuilds_and_exports(tmp_path):
-    pb = PlanBuilder(start_date=dt.date(2026, 3, 2), habitual_cadence=156, out_dir=tmp_path)
+    pb = PlanBuilder(start_date=dt.date(2026, 3, 2), habitual_cadence_spm=156, out_dir=tmp_path)
     assert pb.plan.height == 32 and "32 sessions" in pb.summary.value
     pb.controls["weeks"].value = 4
     pb.controls["boost"].value = 10
@@ -253,3 +253,15 @@ def test_widgets_leave_altair_global_state_alone(runs):
     # the widget's own charts are offline: vega from vl-convert, nothing from a CDN
     assert isinstance(ex.scatter, alt.JupyterChart) and "https://" not in ex.scatter._esm[:500]
     assert plain_before.startswith("import") and "https://" in plain_before[:500]
+
+
+def test_old_keywords_still_work_with_a_deprecation_warning(runs):
+    with pytest.warns(DeprecationWarning, match="boost="):
+        old = CadenceTuner(runs, runner="r02", boost_pct=7)
+    assert old.boost.value == CadenceTuner(runs, runner="r02", boost=0.07).boost.value == 7
+    with pytest.warns(DeprecationWarning, match="habitual_cadence_spm"):
+        pb = PlanBuilder(start_date=dt.date(2026, 3, 2), habitual_cadence=156)
+    assert pb.params()["habitual_cadence_spm"] == 156
+    with pytest.warns(DeprecationWarning, match="habitual_cadence_spm"):
+        p = plan.clinic(dt.date(2026, 3, 2), 4, habitual_cadence=156)
+    assert p.equals(plan.clinic(dt.date(2026, 3, 2), 4, habitual_cadence_spm=156))

@@ -30,7 +30,7 @@ week1 = sample / "R04" / "2026-05-13_1.fit"  # the clinic's first baseline test.
 week10 = sample / "R04" / "2026-07-15_1.fit"  # ...and its last, ten weeks later
 
 tests = pl.concat([
-    metrics.baseline_mile(runlab.read_activity(path).clean()).with_columns(
+    metrics.find_mile_tests(runlab.read_activity(path).clean()).with_columns(
         pl.lit(path.name).alias("file")) for path in (week1, week10)
 ])
 tests.select("file", "mile_time_s", "speed_mps", "cadence_spm", "step_length_m",
@@ -53,5 +53,5 @@ journal.filter((pl.col("runner_id") == "R04") & pl.col("date").is_in(days.implod
 # ## Your data
 # ```python
 # cleaned = runlab.read_activity("my_mile.fit").clean()
-# runlab.metrics.baseline_mile(cleaned)
+# runlab.metrics.find_mile_tests(cleaned)
 # ```

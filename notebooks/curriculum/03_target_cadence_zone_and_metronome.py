@@ -32,7 +32,7 @@ store = datasets.sample_store()  # runlab.ingest(sample, <cache>/sample-store): 
 runs = store.select_runs("R04")
 first_weeks = runs.filter(pl.col("start_time") < pl.col("start_time").min()
                           + pl.duration(days=14))
-zone = models.cadence_zone(first_weeks, speed=2.5, boost=(0.05, 0.10), height_m=1.75)
+zone = models.cadence_zone(first_weeks, speed_mps=2.5, boost=(0.05, 0.10), height_m=1.75)
 print(zone.explanation)
 zone.to_frame()
 
@@ -60,7 +60,7 @@ import tempfile
 from pathlib import Path
 
 plan = runlab.plan.clinic("2026-08-03", weeks=2, runner="R04",
-                          habitual_cadence=zone.habitual_spm, boost=0.05)
+                          habitual_cadence_spm=zone.habitual_spm, boost=0.05)
 technique = plan.filter(pl.col("session_type") == "technique").row(0, named=True)
 out = Path(tempfile.mkdtemp())
 workout = cues.fit_workout(technique, out / "technique.fit")
@@ -71,7 +71,7 @@ sorted(p.name for p in out.iterdir())
 # ## Your data
 # ```python
 # runs = runlab.ingest("my_runs/", "my-store/").runs       # or summarize a few files
-# zone = runlab.models.cadence_zone(runs, speed=2.6, height_m=1.70)
+# zone = runlab.models.cadence_zone(runs, speed_mps=2.6, height_m=1.70)
 # runlab.cues.metronome(zone.target_low_spm, seconds=600).save("metronome.wav")
 # ```
 # With too little data the zone falls back to population values, with a warning.

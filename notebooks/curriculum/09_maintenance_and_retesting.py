@@ -25,7 +25,7 @@ import runlab
 from runlab import datasets, metrics, plan
 
 sample = datasets.sample()
-last_test = metrics.baseline_mile(runlab.read_activity(sample / "R04" / "2026-07-15_1.fit").clean())
+last_test = metrics.find_mile_tests(runlab.read_activity(sample / "R04" / "2026-07-15_1.fit").clean())
 target = float(last_test["cadence_spm"][0])
 keep = plan.maintenance("2026-08-03", weeks=12, runner="R04", phase_weeks=4,
                         target_cadence=round(target))
@@ -52,7 +52,7 @@ tests = []
 for path in sorted(sample.glob("R0*/*.*")):
     if path.suffix not in {".fit", ".tcx"}:
         continue
-    mile = metrics.baseline_mile(runlab.read_activity(path).clean())
+    mile = metrics.find_mile_tests(runlab.read_activity(path).clean())
     if mile.height and path.parent.name != "R04":
         tests.append(mile.with_columns(pl.lit(path.parent.name).alias("runner_id"),
                                        pl.lit(path.name[:10]).alias("date")))

@@ -14,7 +14,7 @@
 # # Real watch files: one run in three formats, cleaned, segmented and summarized
 #
 # The simulated data of the other notebooks is clean by construction; real files are not.
-# This notebook reads real files from runlab's test corpus (`../shared/corpus`, files from
+# This notebook reads real files from runlab's test corpus (a `shared/corpus` folder beside the checkout, files from
 # devices and other projects' test suites; set `RUNLAB_CORPUS` to point elsewhere). Without
 # the corpus it falls back to the sample runner's files so it still runs.
 #
@@ -81,7 +81,7 @@ runlab.summarize(act, runner_id="corpus").transpose(include_header=True,
                                                     column_names=["value"])
 
 # %%
-metrics.baseline_mile(cleaned)
+metrics.find_mile_tests(cleaned)
 
 # %%
 charts.run_timeline(cleaned, segments, title=f"{long_run.name}: cadence, speed and gait")

@@ -16,7 +16,7 @@
 # A sport scientist's first look at a cohort: what was ingested, what failed and why,
 # who the runners are, and how cadence relates to speed across everyone.
 #
-# The demo cohort is simulated with known truth (`runlab.simulate`, see SCIENCE.md): two
+# The demo cohort is simulated with known truth (`runlab.simulate`, see `docs/science.md`): two
 # groups — control, and cadence retraining toward +7.5 % — followed for 12 weeks. It is written
 # as real FIT/TCX/GPX files and a journal, then ingested like any folder of exports.
 # Point `runlab.ingest` at your own folder (`<root>/<runner_id>/<files>`) to do the same.

@@ -14,7 +14,7 @@
 # # Step length and speed
 #
 # Speed is cadence × step length (step length = speed / (cadence / 60)). At a constant
-# speed, +10 % cadence means −9.09 % step length (1/1.1 − 1). `runlab.models.stride` fits
+# speed, +10 % cadence means −9.09 % step length (1/1.1 − 1). `runlab.models.step_length_speed` fits
 # step length against speed (and height when known), the log-log elasticities of cadence
 # and step length with speed (they add up to 1), splits a speed change into its cadence
 # and step-length parts, and flags overstriding relative to the runner's own pattern.
@@ -27,7 +27,7 @@ from runlab import charts, datasets, models
 _ = alt.renderers.enable("jupyter", offline=True)
 runs = datasets.demo_runs()
 baseline = runs.filter(runs["week"] < 2)
-fit = models.stride(baseline)
+fit = models.step_length_speed(baseline)
 fit.fixed
 
 # %% [markdown]
@@ -51,4 +51,4 @@ fit.overstriding(runs).sort("step_length_z", descending=True).head(8)
 
 # %% [markdown]
 # ## Your data
-# `models.stride(store.runs)`; with a `height_m` column the height term is estimated too.
+# `models.step_length_speed(store.runs)`; with a `height_m` column the height term is estimated too.

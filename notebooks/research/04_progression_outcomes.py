@@ -13,7 +13,7 @@
 # %% [markdown]
 # # Progression outcomes of a cadence-retraining intervention
 #
-# The clinic's model (SCIENCE.md): `cadence_spm ~ speed_c + week * group + (1 + week | runner)`
+# The clinic's model (`docs/science.md`): `cadence_spm ~ speed_c + week * group + (1 + week | runner)`
 # with speed centred per runner. The `week:group` term is the weekly gain of the retrained
 # group over control. Around it: the share of runners reaching their target, comfort and
 # RPE as ordinal outcomes against week, temperature and humidity, and the walk–run ratio

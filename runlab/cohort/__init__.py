@@ -41,10 +41,10 @@ Modules: :mod:`~runlab.cohort.discovery` (inputs), :mod:`~runlab.cohort.worker` 
 :mod:`~runlab.cohort.ingesting` and :mod:`~runlab.cohort.exporting`.
 """
 
+from runlab.cohort.codebook import codebook, export_for_r
 from runlab.cohort.commit import BATCH_FILES, BATCH_SECONDS
 from runlab.cohort.discovery import JOURNAL_PATTERNS, SIDE_FILES
 from runlab.cohort.executors import IN_FLIGHT_PER_WORKER
-from runlab.cohort.codebook import codebook, export_for_r
 from runlab.cohort.exporting import EXPORT_DROPPED_RUNS, export
 from runlab.cohort.ingesting import ingest
 from runlab.cohort.report import IngestReport

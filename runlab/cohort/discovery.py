@@ -77,9 +77,10 @@ def _is_journal(name: str) -> bool:
 
 
 def _discover(source: Any, runners: Any, key: str | bytes | None, exclude: Path,
-              report: IngestReport) -> list[_Input]:
+              report: IngestReport, runner: str | None = None) -> list[_Input]:
     """Every input of ``source`` (folder, archive, path or list of paths), in a stable order;
-    the activity files inside ``.zip`` exports are inputs of their own."""
+    the activity files inside ``.zip`` exports are inputs of their own. ``runner`` is the
+    runner id of every input the mapping and the folder layout leave without one."""
     from runlab.privacy import pseudonym
 
     lookup = _runner_lookup(runners)
@@ -89,17 +90,19 @@ def _discover(source: Any, runners: Any, key: str | bytes | None, exclude: Path,
     def make(location: Path, rel: str, stored: str, member: str | None = None,
              problem: ReadError | None = None) -> _Input:
         parts = Path(rel).parts
-        runner = lookup(rel, _storable(str(location))) or (parts[0] if len(parts) > 1 else None)
+        found = lookup(rel, _storable(str(location))) or (parts[0] if len(parts) > 1 else None)
         if location.suffix.lower() == ".zip":  # a member: by its name, else the export's
-            runner = (lookup(member, "") if member else None) or runner or location.stem
+            found = (lookup(member, "") if member else None) or found or (
+                None if runner else location.stem)
+        runner_id = found or runner
         name = Path(member or location.name).name
         kind = "journal" if member is None and _is_journal(name) else "activity"
         if member is not None:
             stored = f"{stored}!{_storable(member)}"
         if key is not None:
-            runner = pseudonym(runner, key) if runner is not None else None
+            runner_id = pseudonym(runner_id, key) if runner_id is not None else None
             stored = pseudonym(stored, key, length=32)
-        return _Input(stored, str(location), member, runner, kind, problem)
+        return _Input(stored, str(location), member, runner_id, kind, problem)
 
     entries: list[tuple[Path, str, str]] = []  # (file, path relative to root, stored name)
     if isinstance(source, (str, os.PathLike)) and Path(source).is_dir():

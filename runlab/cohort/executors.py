@@ -92,8 +92,11 @@ def _started_pool(workers: int, ctx: Any) -> ProcessPoolExecutor:
         pool.submit(_ping).result()
     except BrokenProcessPool as exc:
         pool.shutdown(wait=False, cancel_futures=True)
-        raise RuntimeError("ingest worker processes cannot start (see their traceback "
-                           "above); run from a script file or module, or use client=") from exc
+        raise RuntimeError(
+            "ingest worker processes cannot start (see their traceback above). In a script, "
+            "put the call under `if __name__ == \"__main__\":` (each worker re-imports the "
+            "script, Python's spawn start method); a script read from stdin cannot be "
+            "re-imported: save it as a file, or pass client=") from exc
     return pool
 
 

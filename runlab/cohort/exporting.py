@@ -18,7 +18,7 @@ def export(store: str | os.PathLike | Store, out: str | os.PathLike, *,
            zones: Iterable[tuple[float, ...]] = (), radius_m: float | None = None,
            trim_start_end_m: float | None = None, key: str | bytes | None = None,
            mask: bool = True, pseudonymize: bool = True,
-           include_notes: bool = False) -> Store:
+           include_notes: bool = False, drop_positions: bool = False) -> Store:
     """A copy of a store that may be shared: positions masked, ids pseudonymised, no notes.
 
     Parameters
@@ -38,6 +38,9 @@ def export(store: str | os.PathLike | Store, out: str | os.PathLike, *,
     include_notes
         Keep the journal's free-text ``notes`` and ``video`` references
         (:func:`runlab.journal.for_export`); left out by default.
+    drop_positions
+        Remove every position (``lat_deg``/``lon_deg`` null in all records): for sharing
+        without private places to name; cadence, speed and distance stay.
 
     Returns
     -------
@@ -76,7 +79,9 @@ def export(store: str | os.PathLike | Store, out: str | os.PathLike, *,
         for (runner, sha), one in zip(runs.select("runner_id", "file_sha256").iter_rows(),
                                       runs.iter_slices(1), strict=True):
             records = pl.read_parquet(_records_path(src.path, runner, sha))
-            if mask:
+            if drop_positions:
+                records = _without_positions(records)
+            elif mask:
                 records = privacy.mask(records, zones, radius_m=radius,
                                        trim_start_end_m=trim)
             new = hide(one)
@@ -90,3 +95,13 @@ def export(store: str | os.PathLike | Store, out: str | os.PathLike, *,
         if (src.path / "PIPELINE").is_file():  # the rows were made by the same runlab
             shutil.copyfile(src.path / "PIPELINE", dst.path / "PIPELINE")
     return dst
+
+
+def _without_positions(records: pl.DataFrame) -> pl.DataFrame:
+    """Records with every latitude and longitude set to null; ``position_masked`` is True
+    where a position was removed (as :func:`runlab.privacy.mask` marks it)."""
+    present = [c for c in ("lat_deg", "lon_deg") if c in records.columns]
+    had = pl.any_horizontal([pl.col(c).is_not_null() for c in present]) if present \
+        else pl.lit(False)
+    return records.with_columns(*[pl.lit(None, records[c].dtype).alias(c) for c in present],
+                                had.alias("position_masked"))

@@ -14,7 +14,7 @@ from runlab.cohort.journals import _ingest_journals
 from runlab.cohort.report import IngestReport, _Progress
 from runlab.cohort.store import Store, _locked
 from runlab.cohort.worker import _error_result, _Task
-from runlab.errors import DuplicateFile
+from runlab.errors import DuplicateFile, UnnamedRunnerError
 
 
 def _plan(inputs: list[_Input], state: dict[str, tuple[str, bool]], store: Store,
@@ -32,6 +32,8 @@ def _plan(inputs: list[_Input], state: dict[str, tuple[str, bool]], store: Store
                 continue
             task = _Task(item.source_path, item.location, item.member, item.runner_id, sha,
                          str(store.path), data)
+            if problem is None and item.runner_id is None:  # never a run of nobody
+                problem = UnnamedRunnerError(f"{item.location}: not read: no runner id")
             if problem is not None:
                 committer.add(_error_result(task, problem))
                 continue
@@ -45,10 +47,27 @@ def _plan(inputs: list[_Input], state: dict[str, tuple[str, bool]], store: Store
         archives.close()
 
 
+#: Files that look like activities; others without a runner (a README next to the runner
+#: folders) become error rows unread.
+_ACTIVITY_SUFFIXES = (".fit", ".tcx", ".gpx", ".gz", ".zip", ".csv", ".json", ".xml")
+
+
+def _refuse_unnamed(inputs: list[_Input]) -> None:
+    """Refuse activity files without a runner id: a store never holds a run of nobody."""
+    unnamed = [i.location for i in inputs if i.kind == "activity" and i.runner_id is None
+               and i.location.lower().endswith(_ACTIVITY_SUFFIXES)]
+    if unnamed:
+        raise UnnamedRunnerError(
+            f"{len(unnamed)} file(s) have no runner (e.g. {unnamed[0]}): name the runner "
+            "(runlab ingest --runner NAME, ingest(..., runner=NAME)), map files to runners "
+            "(--runners CSV with path,runner_id), or put each runner's files in a folder "
+            "named after them; nothing was written")
+
+
 def ingest(source: str | os.PathLike | Iterable[str | os.PathLike], store: str | os.PathLike,
-           *, runners: Any = None, client: Any = None, workers: int | None = None,
-           progress: bool = True, pseudonymize_key: str | bytes | None = None,
-           retry_errors: bool = False, lock_timeout_s: float = 0.0) -> Store:
+           *, runners: Any = None, runner: str | None = None, client: Any = None,
+           workers: int | None = None, progress: bool = True,
+           pseudonymize_key: str | bytes | None = None, retry_errors: bool = False, lock_timeout_s: float = 0.0) -> Store:
     """Ingest activity files and journals into a parquet :class:`Store`, incrementally.
 
     Parameters
@@ -63,6 +82,10 @@ def ingest(source: str | os.PathLike | Iterable[str | os.PathLike], store: str |
         Runner ids by file: a CSV path or frame with columns ``path``, ``runner_id`` (path
         relative to the source root, absolute, or a bare file name), or a dict. Wins over
         the folder layout.
+    runner
+        The runner id of every file that ``runners`` and the folder layout leave without
+        one (a flat folder, one runner's export, a list of files). Ingest refuses, before
+        writing anything, files that would end up with no runner.
     client
         A ``dask.distributed.Client``: run on its cluster instead of local processes.
     workers
@@ -85,13 +108,16 @@ def ingest(source: str | os.PathLike | Iterable[str | os.PathLike], store: str |
     """
     if isinstance(source, (str, os.PathLike)) and not os.path.lexists(source):
         raise FileNotFoundError(f"{os.fspath(source)}: no such folder, archive or file")
+    if runner is not None and (not isinstance(runner, str) or not runner.strip()):
+        raise ValueError(f"invalid runner {runner!r}; allowed: a non-empty runner id")
     st = Store(store)
     report = IngestReport()
     t0 = time.monotonic()
+    inputs = _discover(source, runners, pseudonymize_key, st.path.resolve(), report, runner)
+    _refuse_unnamed(inputs)
     st.path.mkdir(parents=True, exist_ok=True)
     with _locked(st.path, lock_timeout_s):
         st._collect_garbage()
-        inputs = _discover(source, runners, pseudonymize_key, st.path.resolve(), report)
         activities = [i for i in inputs if i.kind == "activity"]
         report.files = len(activities)
         since = st._since()  # rows made before, by another runlab, are read anew

@@ -28,7 +28,7 @@ class _Task:
 
 
 def _read_task(task: _Task):
-    from runlab.io import read_activity, read_bytes_activity
+    from runlab.io import read_activity, read_activity_bytes
 
     if task.data is None:
         with open(task.location, "rb") as fh:
@@ -38,7 +38,7 @@ def _read_task(task: _Task):
         return read_activity(task.location)
     name = f"{task.location}!{task.member}"
     act = (_phone_activity(task.data, name) if is_phone_log(task.data[:4096])
-           else read_bytes_activity(task.data, name))
+           else read_activity_bytes(task.data, name))
     act.meta.update(archive=task.location, member=task.member)
     return act
 

@@ -16,7 +16,7 @@ from runlab.errors import SchemaError
 
 __all__ = ["segments", "walk_run_pattern", "run_walk_ratio", "strides", "hills", "PATTERNS"]
 
-#: The clinic's walk–run progressions (run minutes : walk minutes), CLINIC.md / SCIENCE.md.
+#: The clinic's walk–run progressions (run minutes : walk minutes), as beginners' walk–run programmes progress (``docs/clinic.md``).
 PATTERNS = {"1:1": 1.0, "2:1": 2.0, "3:1": 3.0}
 _GAITS = ("run", "walk", "stop")
 
@@ -44,7 +44,7 @@ def _episode_frame(cleaned: pl.DataFrame, starts: np.ndarray, ends: np.ndarray,
     """One row per episode ``starts[i]..ends[i]`` (inclusive sample indexes).
 
     Cadence and speed are time-weighted means (weights ``sample_s``); step length is
-    ``speed / (cadence / 60)`` of those means (SCIENCE.md); distance is the rise of
+    ``speed / (cadence / 60)`` of those means; distance is the rise of
     ``distance_m`` over the episode; ``gait`` the most frequent label. ``extra`` maps a
     column name to ``("span" | "mean" | "given", values)``: range or time-weighted mean of
     per-sample ``values`` over each episode, or one given value per episode.

@@ -93,9 +93,13 @@ def decode(data: bytes, path: str) -> Decoded:
     n = len(data)
     while pos < n:
         if out.headers and (n - pos < 12 or data[pos + 8:pos + 12] != b".FIT"):
-            rest = data[pos:]
-            what = "zero padding" if not rest.strip(b"\x00") else "bytes that are not a FIT file"
-            out.warnings.append(f"{n - pos} trailing {what} after the last FIT file ignored")
+            if not data[pos:].strip(b"\x00"):
+                out.warnings.append(f"{n - pos} trailing bytes of zero padding after the last "
+                                    "FIT file ignored")
+            else:  # a damaged header of a chained part, or garbage: damage either way
+                out.fault = CorruptFileError(
+                    path, f"{n - pos} bytes after the FIT file ending at byte {pos} are not "
+                    f"a FIT file (a chained part with a damaged header at byte {pos}?)")
             break
         header = _read_header(data, pos, path)
         if isinstance(header, ReadError):
@@ -256,14 +260,15 @@ def message_rows(data_u8: np.ndarray, defn: Definition) -> np.ndarray:
     return out
 
 
-def field_columns(rows: np.ndarray, defn: Definition, *, wanted=None,
-                  dev: bool = False) -> dict[int, np.ndarray | list]:
+def field_columns(rows: np.ndarray, defn: Definition, *, wanted=None, dev: bool = False,
+                  keys=None) -> dict[int, np.ndarray | list]:
     """Decode fields of all messages of a definition from their ``rows``.
 
     Returns ``{field_number: values}``: scalar numbers as float64 with invalid → NaN,
     strings as a list of ``str | None``, numeric arrays as 2-D raw integer arrays (invalid
     elements kept raw). With ``dev=True`` the developer fields are decoded instead, keyed by
     ``(developer_data_index, number)`` and typed by ``wanted[(index, number)]`` (a base type).
+    ``keys`` (native fields only): decode just these field numbers.
     """
     out: dict = {}
     order = ">" if defn.big_endian else "<"
@@ -271,7 +276,7 @@ def field_columns(rows: np.ndarray, defn: Definition, *, wanted=None,
     scalars: list[tuple] = []
     for num, offset, size, extra in specs:
         key = (extra, num) if dev else num
-        if wanted is not None and key not in wanted:
+        if (wanted is not None and key not in wanted) or (keys is not None and key not in keys):
             continue
         base = wanted[key] if dev else extra
         if base not in BASE_TYPES or size == 0:

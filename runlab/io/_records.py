@@ -3,13 +3,16 @@ from parsed point columns, cadence in steps/min, the metadata every reader sets.
 
 from __future__ import annotations
 
+import warnings as _warnings
+
 import numpy as np
 import polars as pl
 
 from runlab import schema
-from runlab.errors import NotAnActivityError
+from runlab.errors import DataRepairWarning, NotAnActivityError
 
-__all__ = ["meta", "finish_records", "cadence_to_spm", "PER_LEG_MEDIAN_MAX", "lower_sport"]
+__all__ = ["meta", "finish_records", "partial_read", "cadence_to_spm", "PER_LEG_MEDIAN_MAX",
+           "lower_sport"]
 
 
 def meta(fmt: str, records: pl.DataFrame, warnings: list[str], *, sport: str | None = None,
@@ -19,6 +22,14 @@ def meta(fmt: str, records: pl.DataFrame, warnings: list[str], *, sport: str | N
             "start_time": records["timestamp"].min(),
             "local_time_offset_s": offset_s, "creator": creator, "partial": False,
             "warnings": warnings, **extra}
+
+
+def partial_read(path: str, fault: str, records: pl.DataFrame, warnings: list[str]) -> None:
+    """Say that a ``strict=False`` read kept only the records before ``fault``: a note in
+    ``warnings`` (``meta["warnings"]``) and a :class:`~runlab.errors.DataRepairWarning`."""
+    note = f"partial read: {fault}; kept the {records.height} records before it"
+    warnings.append(note)
+    _warnings.warn(f"{path}: {note}", DataRepairWarning, stacklevel=3)
 
 
 #: A median raw cadence below this is per leg [1/min]: per-leg running cadence is 75–100 and

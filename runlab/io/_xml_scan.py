@@ -42,7 +42,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from runlab.errors import ReadError
+from runlab.errors import CorruptFileError, ReadError
 from runlab.io._times import device_times, first_text, parse_times, utc_offset_s, zulu_rows
 from runlab.io._xml_safe import local, namespace, parse_prepared, prepare
 
@@ -71,6 +71,8 @@ class Doc:
     within: dict[str, np.ndarray]
     fast: bool
     times: dict[str, pl.Series] = field(default_factory=dict)
+    #: what stopped a ``strict=False`` load (the points are those before it); None: whole
+    fault: str | None = None
 
 
 def point_times(doc: Doc, name: str, path: str, keep: np.ndarray | None = None
@@ -88,7 +90,7 @@ def point_times(doc: Doc, name: str, path: str, keep: np.ndarray | None = None
 
 def load(data: bytes, path: str, *, point: str, names: dict[str, str],
          texts: Sequence[str] = (), attrs: Sequence[str] = (),
-         containers: Sequence[str] = (), scan: bool = True) -> Doc:
+         containers: Sequence[str] = (), scan: bool = True, strict: bool = True) -> Doc:
     """Parse ``data`` safely into a :class:`Doc` of ``point`` elements.
 
     Parameters
@@ -107,6 +109,10 @@ def load(data: bytes, path: str, *, point: str, names: dict[str, str],
     scan
         False: expat alone reads the document (the reference the scanner is tested
         against); ``Doc.fast`` tells which path read it.
+    strict
+        False: a document that is not well-formed (truncated, damaged) gives the points
+        that ended before the first fault, and ``Doc.fault`` says what it was; it still
+        raises when no point ended before it.
 
     Notes
     -----
@@ -119,7 +125,46 @@ def load(data: bytes, path: str, *, point: str, names: dict[str, str],
     fast = _scan(data, *spec) if scan else None
     if fast is not None:
         return fast
-    return _tree_doc(parse_prepared(data, path), *spec)
+    try:
+        return _tree_doc(parse_prepared(data, path), *spec)
+    except CorruptFileError as exc:
+        root = None if strict else _sound_prefix(data, point)
+        doc = None if root is None else _tree_doc(root, *spec)
+        if doc is None or doc.n == 0:
+            raise
+        doc.fault = exc.reason
+        return doc
+
+
+def _sound_prefix(data: bytes, point: str) -> ET.Element | None:
+    """The tree expat built before the first fault of ``data``, without the ``point``
+    element it was inside (its values may be cut); None when not even the root started."""
+    parser = ET.XMLPullParser(events=("start", "end"))
+    open_: list[ET.Element] = []
+    root = None
+    try:
+        parser.feed(data)
+        parser.close()
+    except ET.ParseError:
+        pass
+    except (LookupError, ValueError):  # encodings: not damage, no partial read
+        return None
+    try:
+        for event, element in parser.read_events():  # raises the queued fault at its place
+            if event == "start":
+                root = element if root is None else root
+                open_.append(element)
+            else:
+                open_.pop()
+    except ET.ParseError:
+        pass
+    except (LookupError, ValueError):  # encodings: not damage, no partial read
+        return None
+    for parent, child in zip(open_, open_[1:], strict=False):
+        if local(child.tag) == point:
+            parent.remove(child)
+            break
+    return root
 
 
 def _tree_doc(root: ET.Element, point: str, names: dict[str, str], texts: tuple[str, ...],

@@ -193,9 +193,9 @@ def _read(zf: zipfile.ZipFile, info: zipfile.ZipInfo, archive: str, limit: int) 
 
 
 def _activity(zf: zipfile.ZipFile, info: zipfile.ZipInfo, where: str, limit: int) -> Activity:
-    from runlab.io import read_bytes_activity
+    from runlab.io import read_activity_bytes
 
-    return read_bytes_activity(_read(zf, info, where.rsplit("!", 1)[0], limit), where)
+    return read_activity_bytes(_read(zf, info, where.rsplit("!", 1)[0], limit), where)
 
 
 def _stem(member: str) -> str:

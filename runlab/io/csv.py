@@ -37,9 +37,15 @@ import numpy as np
 import polars as pl
 
 from runlab.activity import Activity
-from runlab.errors import CorruptFileError, NotAnActivityError, ReadError, UnsupportedFormatError
+from runlab.errors import (
+    CorruptFileError,
+    NotAnActivityError,
+    ReadError,
+    TruncatedFileError,
+    UnsupportedFormatError,
+)
 from runlab.io import _records, _times
-from runlab.io._text import check_csv_columns, header_record
+from runlab.io._text import check_csv_columns, count_csv_columns, header_record
 from runlab.io.sniff import csv_separator
 
 __all__ = ["read_csv", "read_activity_bytes", "UNIT_TARGETS", "QUANTITIES"]
@@ -138,8 +144,8 @@ _UNIT = re.compile(r"^(.*?)\s*[(\[]\s*([^)\]]*?)\s*[)\]]\s*$")
 
 
 def read_csv(path: str | os.PathLike, columns: dict[str, str] | None = None, *,
-             start_time: datetime | None = None, timestamp_format: str | None = None,
-             separator: str | None = None) -> pl.DataFrame:
+             strict: bool = True, start_time: datetime | None = None,
+             timestamp_format: str | None = None, separator: str | None = None) -> pl.DataFrame:
     """Canonical records from a CSV file (see the module notes for what is recognised).
 
     Parameters
@@ -149,6 +155,9 @@ def read_csv(path: str | os.PathLike, columns: dict[str, str] | None = None, *,
     columns
         Source column → target (canonical column or a key of :data:`UNIT_TARGETS`). Without
         it the header decides.
+    strict
+        False: a damaged file (invalid UTF-8, a value that is not a number, a last row cut
+        short) gives the rows before the first fault (see :func:`runlab.read_activity`).
     start_time
         UTC start for files with relative time only (``elapsed_s``).
     timestamp_format
@@ -161,31 +170,34 @@ def read_csv(path: str | os.PathLike, columns: dict[str, str] | None = None, *,
     >>> rec = runlab.read_csv("run.csv", columns={"Time": "timestamp", "HR": "heart_rate_bpm",
     ...                                          "Pace": "pace_min_per_km"})  # doctest: +SKIP
     """
-    from runlab.io import read_activity
+    from runlab.io import MAX_FILE_BYTES, read_activity
+    from runlab.io._files import read_file_bytes
 
     name = os.fspath(path)
     if columns is None and start_time is None and timestamp_format is None and separator is None:
-        return read_activity(name).records
-    try:
-        data = open(name, "rb").read()
-    except OSError as exc:
-        raise ReadError(name, f"cannot open: {exc.strerror or exc}") from exc
-    return read_activity_bytes(data, name, columns=columns, start_time=start_time,
+        return read_activity(name, strict=strict).records  # any format, by its content
+    return read_activity_bytes(read_file_bytes(name, MAX_FILE_BYTES), name, strict=strict,
+                               columns=columns, start_time=start_time,
                                timestamp_format=timestamp_format, separator=separator).records
 
 
-def read_activity_bytes(data: bytes, path: str, *, columns: dict[str, str] | None = None,
+def read_activity_bytes(data: bytes, path: str, *, strict: bool = True,
+                        columns: dict[str, str] | None = None,
                         start_time: datetime | None = None,
-                        timestamp_format: str | None = None, separator: str | None = None,
-                        **_: object) -> Activity:
+                        timestamp_format: str | None = None,
+                        separator: str | None = None) -> Activity:
     """An :class:`~runlab.activity.Activity` from CSV bytes (``meta["profile"]`` tells which
-    layout was recognised)."""
-    text = _decode(data, path)
+    layout was recognised). Faults ``strict=False`` reads past (keeping the rows before
+    the first): invalid UTF-8, a last row cut short (fewer fields than the header and no
+    line end), a value that is not a number."""
+    faults: list[str] = []
+    text = _decode(data, path, strict, faults)
     first = header_record(text)
     sep = separator or csv_separator(first)
-    check_csv_columns(first, path, separator=sep)  # before polars allocates per column
+    width = check_csv_columns(first, path, separator=sep)  # before polars allocates per column
+    text = _whole_rows(text, width, sep, path, strict, faults)
     if columns is None and first.replace(" ", "").startswith("Type,LocalNumber,Message"):
-        return _fit_csv(text, path)
+        return _fit_csv(text, path, strict, faults)
     try:
         frame = pl.read_csv(io.StringIO(text), separator=sep, infer_schema=False,
                             truncate_ragged_lines=True)
@@ -205,25 +217,63 @@ def read_activity_bytes(data: bytes, path: str, *, columns: dict[str, str] | Non
         if target not in UNIT_TARGETS:
             raise ValueError(f"unknown target {target!r}; use a records column or one of "
                              f"{sorted(UNIT_TARGETS)}")
-    cols, times = _convert(frame, mapping, path, timestamp_format, warnings)
+    cols, times, bad = _convert(frame, mapping, path, timestamp_format, warnings)
+    if bad is not None:  # (row, what): a value that is not a number
+        if strict or bad[0] == 0:
+            raise CorruptFileError(path, bad[1])
+        faults.append(bad[1])
+        cols = {k: v[:bad[0]] for k, v in cols.items()}
+        times = None if times is None else times.head(bad[0])
+    n = len(next(iter(cols.values()))) if cols else frame.height
     if times is None and start_time is not None and "elapsed_s" in cols:
         times = _offset_times(start_time, cols["elapsed_s"])
     elif times is None:
-        times = pl.Series("timestamp", [None] * frame.height, dtype=pl.Datetime("us", "UTC"))
+        times = pl.Series("timestamp", [None] * n, dtype=pl.Datetime("us", "UTC"))
         if "elapsed_s" in cols:
             warnings.append("no absolute time in the file; pass start_time= for timestamps")
     records = _records.finish_records(cols, times, path, warnings)
-    meta = _records.meta("csv", records, warnings, creator=profile, profile=profile)
+    if faults:
+        _records.partial_read(path, faults[-1], records, warnings)  # the last is the earliest
+    meta = _records.meta("csv", records, warnings, creator=profile, profile=profile,
+                         partial=bool(faults))
     return Activity(path=path, records=records, meta=meta)
 
 
-def _decode(data: bytes, path: str) -> str:
+def _decode(data: bytes, path: str, strict: bool = True, faults: list[str] | None = None
+            ) -> str:
+    """Text of UTF-8 (BOM optional) or UTF-16 (BOM) bytes. Invalid bytes raise, or with
+    ``strict=False`` end the text at the last line break before them (noted in ``faults``)."""
+    codec = "utf-16" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig"
     try:
-        if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-            return data.decode("utf-16")
-        return data.decode("utf-8-sig")
+        return data.decode(codec)
     except UnicodeDecodeError as exc:
-        raise CorruptFileError(path, f"invalid UTF-8 at byte {exc.start}") from exc
+        fault = f"invalid {'UTF-16' if codec == 'utf-16' else 'UTF-8'} at byte {exc.start}"
+        if strict or faults is None:
+            raise CorruptFileError(path, fault) from exc
+        text = data[:exc.start].decode(codec, errors="ignore")
+        if "\n" not in text:  # not even the header is whole
+            raise CorruptFileError(path, fault) from exc
+        faults.append(fault)
+        return text[:text.rindex("\n") + 1]
+
+
+def _whole_rows(text: str, width: int, sep: str, path: str, strict: bool,
+                faults: list[str]) -> str:
+    """``text`` without a last row cut short: no line end after it and fewer fields than
+    the header (or an open quote) — a truncated file. Raises
+    :class:`~runlab.errors.TruncatedFileError`, or with ``strict=False`` drops the row."""
+    if text.endswith("\n") or "\n" not in text:
+        return text
+    cut = text.rindex("\n") + 1
+    last = text[cut:]
+    if last.count('"') % 2 == 0 and count_csv_columns(last, sep) >= width:
+        return text
+    fault = (f"the last row is cut short ({count_csv_columns(last, sep)} of {width} fields, "
+             "no line end): the file is truncated")
+    if strict or not text[:cut].strip("\r\n").count("\n"):  # (no whole row: nothing sound)
+        raise TruncatedFileError(path, fault)
+    faults.append(fault)
+    return text[:cut]
 
 
 def _auto_mapping(header: list[str], path: str) -> tuple[dict[str, str], str]:
@@ -265,8 +315,19 @@ def _auto_mapping(header: list[str], path: str) -> tuple[dict[str, str], str]:
 
 def _convert(frame: pl.DataFrame, mapping: dict[str, str], path: str,
              timestamp_format: str | None, warnings: list[str]):
+    """Canonical columns and times of ``frame``, and the first value that is not a number
+    as ``(row, message)`` (None: all are), the earliest over all columns."""
     cols: dict[str, np.ndarray] = {}
     times = None
+    bad: tuple[int, str] | None = None
+
+    def numbers(raw: pl.Series, source: str) -> np.ndarray:
+        nonlocal bad
+        values, row = _numbers(raw)
+        if row is not None and (bad is None or row < bad[0]):
+            bad = (row, f"column {source!r} has {raw[row]!r}, not a number (row {row + 1})")
+        return values
+
     for source, target in mapping.items():
         raw = frame[source].str.strip_chars()
         if target == "time_auto":  # a "Time" column: clock times, seconds or h:m:s
@@ -281,15 +342,15 @@ def _convert(frame: pl.DataFrame, mapping: dict[str, str], path: str,
             continue
         if target == "latlng":
             pair = raw.str.strip_chars("[]()").str.split_exact(",", 1)
-            cols["lat_deg"] = _numbers(pair.struct.field("field_0"), source, path)
-            cols["lon_deg"] = _numbers(pair.struct.field("field_1"), source, path)
+            cols["lat_deg"] = numbers(pair.struct.field("field_0"), source)
+            cols["lon_deg"] = numbers(pair.struct.field("field_1"), source)
             continue
         if target == "elapsed_hms":
             parts = raw.str.split(":").list.eval(pl.element().cast(pl.Float64, strict=False))
             value = parts.list.eval(pl.element() * 60.0 ** (pl.len() - 1 - pl.int_range(pl.len())))
             cols["elapsed_s"] = value.list.sum().cast(pl.Float64).to_numpy()
             continue
-        value = _numbers(raw, source, path)
+        value = numbers(raw, source)
         if target in ("pace_s_per_km", "pace_min_per_km"):
             scale = 1.0 if target == "pace_s_per_km" else 60.0
             with np.errstate(divide="ignore"):
@@ -303,16 +364,16 @@ def _convert(frame: pl.DataFrame, mapping: dict[str, str], path: str,
         else:
             value = value * factor
         cols[canonical] = value
-    return cols, times
+    return cols, times, bad
 
 
-def _numbers(raw: pl.Series, source: str, path: str) -> np.ndarray:
+def _numbers(raw: pl.Series) -> tuple[np.ndarray, int | None]:
+    """Floats of a text column (blank → NaN) and the row of the first value that is not a
+    number (None: every value is)."""
     values = raw.str.strip_chars().cast(pl.Float64, strict=False)
     bad = values.is_null() & raw.is_not_null() & (raw.str.strip_chars() != "")
-    if bad.any():
-        raise CorruptFileError(path, f"column {source!r} has {raw.filter(bad)[0]!r}, "
-                                     "not a number")
-    return values.to_numpy().astype(np.float64)
+    row = int(bad.arg_max()) if bad.any() else None
+    return values.to_numpy().astype(np.float64), row
 
 
 def _timestamps(raw: pl.Series, target: str, path: str, fmt: str | None,
@@ -347,8 +408,9 @@ def _offset_times(start: datetime, elapsed_s: np.ndarray) -> pl.Series:
     return micros.cast(pl.Datetime("us", "UTC")).alias("timestamp")
 
 
-def _fit_csv(text: str, path: str) -> Activity:
-    """Record rows of a FIT SDK ``FitCSVTool`` file."""
+def _fit_csv(text: str, path: str, strict: bool, faults: list[str]) -> Activity:
+    """Record rows of a FIT SDK ``FitCSVTool`` file; with ``strict=False`` a value that is
+    not a number ends the records there (noted in ``faults``)."""
     rows: list[dict[str, float]] = []
     for row in _csv.reader(io.StringIO(text)):
         if len(row) < 6 or row[0] != "Data" or row[2] != "record":
@@ -360,9 +422,15 @@ def _fit_csv(text: str, path: str) -> Activity:
                 try:
                     rec[name] = float(row[i + 1].split("|")[0])
                 except ValueError as exc:
-                    raise CorruptFileError(path, f"record field {row[i]}={row[i + 1]!r} is "
-                                                 "not a number") from exc
-        rows.append(rec)
+                    fault = f"record field {row[i]}={row[i + 1]!r} is not a number"
+                    if strict or not rows:
+                        raise CorruptFileError(path, fault) from exc
+                    faults.append(fault)
+                    break
+        else:
+            rows.append(rec)
+            continue
+        break
     if not rows:
         raise NotAnActivityError(path, "a FIT CSV without record messages")
     frame = pl.DataFrame(rows, infer_schema_length=None)
@@ -383,5 +451,8 @@ def _fit_csv(text: str, path: str) -> Activity:
         pl.Datetime("us", "UTC")).alias("timestamp")
     warnings: list[str] = []
     records = _records.finish_records(cols, times, path, warnings)
-    meta = _records.meta("csv", records, warnings, creator="FitCSVTool", profile="garmin_fit_csv")
+    if faults:
+        _records.partial_read(path, faults[-1], records, warnings)
+    meta = _records.meta("csv", records, warnings, creator="FitCSVTool",
+                         profile="garmin_fit_csv", partial=bool(faults))
     return Activity(path=path, records=records, meta=meta)

@@ -49,6 +49,7 @@ and a :class:`~runlab.errors.DataRepairWarning`.
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 import warnings
@@ -67,9 +68,11 @@ from runlab.errors import (
     UnsupportedFormatError,
 )
 from runlab.io._fit_decode import Decoded, decode, field_columns, message_rows
+from runlab.io._fit_hr import HR_MESG, HrStreamError, hr_samples, merge_heart_rates
 from runlab.io._fit_profile import MESSAGES, PROFILE_VERSION, TYPES
 
-__all__ = ["read_activity_bytes", "FIT_EPOCH", "MAX_RECORDS", "FOOT_SPORTS"]
+__all__ = ["read_activity_bytes", "FIT_EPOCH", "MAX_RECORDS", "FOOT_SPORTS", "MAX_DEV_FIELDS",
+           "MAX_FIELDS_PER_MESSAGE", "CELLS_PER_BYTE", "CELLS_SLACK"]
 
 #: 1989-12-31T00:00:00Z, the FIT epoch.
 FIT_EPOCH = datetime(1989, 12, 31, tzinfo=UTC)
@@ -78,6 +81,17 @@ _FIT_EPOCH_US = int(FIT_EPOCH.timestamp()) * 1_000_000
 _SYSTEM_TIME_MAX = 0x10000000
 #: Most record messages runlab reads from one file: 7 days at 10 Hz.
 MAX_RECORDS = 7 * 24 * 3600 * 10
+#: Most developer fields described in one file (distinct developer index and field number;
+#: real files describe up to ~35).
+MAX_DEV_FIELDS = 256
+#: Most distinct fields (native and developer) one message kind may have over all its
+#: definitions (real files: up to ~130); each is a column of that kind's table.
+MAX_FIELDS_PER_MESSAGE = 512
+#: Values (rows × columns of every table, hr samples) allowed per input byte, plus a fixed
+#: allowance: a field present in one message becomes a column as long as the table, so
+#: this bounds memory by the input size (real files: up to 1.9 per byte beyond the slack).
+CELLS_PER_BYTE = 8
+CELLS_SLACK = 4 * 2**20
 #: Sports (and sub-sports) whose FIT cadence counts strides of a foot: spm = 2 × cadence.
 FOOT_SPORTS = frozenset({"running", "walking", "hiking"})
 FOOT_SUB_SPORTS = frozenset({"treadmill", "street", "trail", "track", "indoor_running",
@@ -101,6 +115,12 @@ _CANONICAL = {
 }
 #: Native record fields kept as extra columns (running dynamics beyond the canonical set).
 _EXTRA = {83: "vertical_ratio_pct", 84: "stance_time_balance_pct"}
+#: Native record fields read: the above, timestamp, cadence (+ fractional), speed and
+#: altitude (enhanced and 16-bit), compressed speed/distance.
+_RECORD_KEYS = frozenset({253, 4, 53, 73, 6, 78, 2, 8, *_CANONICAL, *_EXTRA})
+#: Record columns that hold standard fields only: a developer field never writes them.
+STANDARD_COLUMNS = frozenset({*schema.RECORDS, *_EXTRA.values(), "cadence_rpm",
+                              "heart_rate_merged"})
 
 #: FIT unit → column suffix (canonical units only; others are spelled out).
 _UNIT_SUFFIX = {
@@ -112,16 +132,20 @@ _UNIT_SUFFIX = {
 }
 
 
-def read_activity_bytes(data: bytes, path: str, *, strict: bool = True) -> Activity:
+def read_activity_bytes(data: bytes, path: str, *, strict: bool = True,
+                        merge_heart_rates: bool = True) -> Activity:
     """Decode a FIT activity from ``data``; ``path`` names the file in errors.
 
     Parameters
     ----------
     data : the FIT bytes (already gunzipped), possibly several chained FIT files.
     path : file name used in error messages and ``Activity.path``.
-    strict : raise on any damage (default). With ``False``, a truncated or corrupt file
-        gives the sound messages before the fault, ``meta["partial"] = True`` and a
-        :class:`~runlab.errors.DataRepairWarning`.
+    strict : raise on any damage (default), also in a later part of a chained file. With
+        ``False``, a truncated or corrupt file gives the sound messages before the fault,
+        ``meta["partial"] = True`` and a :class:`~runlab.errors.DataRepairWarning`.
+    merge_heart_rates : merge heart rate stored in ``hr`` messages (HRM-Pro/Tri/Swim, pool
+        swims) into the records as the FIT SDK does; the rows filled are flagged in a
+        ``heart_rate_merged`` column (present when the file has ``hr`` messages).
     """
     if len(data) < 12 or data[8:12] != b".FIT":
         raise UnsupportedFormatError(path, "not a FIT file (no '.FIT' signature at byte 8)")
@@ -133,7 +157,8 @@ def read_activity_bytes(data: bytes, path: str, *, strict: bool = True) -> Activ
             raise dec.fault
         partial = True
         notes.append(f"partial read: {dec.fault.reason}; kept the messages before it")
-    msgs = _Messages(dec, np.frombuffer(data, dtype=np.uint8), path)
+    msgs = _Messages(dec, np.frombuffer(data, dtype=np.uint8), path,
+                     CELLS_PER_BYTE * len(data) + CELLS_SLACK)
     file_id = msgs.first(_FILE_ID)
     sessions = msgs.frame(_SESSION)
     n_records = msgs.count(_RECORD)
@@ -141,13 +166,13 @@ def read_activity_bytes(data: bytes, path: str, *, strict: bool = True) -> Activ
     if n_records > MAX_RECORDS:
         raise FileTooLargeError(path, f"{n_records} records is over the {MAX_RECORDS} limit")
     sport, sub_sport, sports = _sports(sessions, msgs)
-    records = _records(msgs, sessions, sport, sub_sport, notes)
+    records = _records(msgs, sessions, sport, sub_sport, notes, merge_heart_rates)
     if msgs.system_time:
         notes.append("timestamps are seconds since device power-on (FIT system time < "
                      "0x10000000), shown relative to the FIT epoch 1989-12-31; the real "
                      "date is unknown")
     for note in notes:
-        if partial or "ignored" in note or "dropped" in note:
+        if partial or any(w in note for w in ("ignored", "dropped", "not merged")):
             warnings.warn(f"{path}: {note}", DataRepairWarning, stacklevel=2)
     activity_msg = msgs.first(_ACTIVITY)
     meta = _meta(file_id, msgs, activity_msg, sessions, records, dec, sport, sub_sport, sports)
@@ -163,11 +188,13 @@ def read_activity_bytes(data: bytes, path: str, *, strict: bool = True) -> Activ
 class _Messages:
     """Decoded columns of each global message number, merged over its definitions."""
 
-    def __init__(self, dec: Decoded, buf: np.ndarray, path: str):
+    def __init__(self, dec: Decoded, buf: np.ndarray, path: str, cells: int):
         self.dec, self.buf, self.path = dec, buf, path
+        self.cells_left = cells  # values the tables may still hold (CELLS_PER_BYTE)
         self._rows: dict[int, np.ndarray] = {}
         self._frames: dict[int, pl.DataFrame] = {}
         self.system_time = False
+        self.dev_links: dict[str, str] = {}  # developer column → native column it mirrors
         self._compressed = self._compressed_timestamps() if dec.compressed else None
         self.dev_descriptions = self._dev_descriptions()
 
@@ -180,8 +207,17 @@ class _Messages:
     def count(self, gnum: int) -> int:
         return sum(len(d.offsets) for d in self.dec.of(gnum))
 
-    def columns(self, gnum: int, *, dev: bool = False) -> tuple[np.ndarray, dict]:
-        """(positions, {field number: values}) in file order; NaN/None where absent."""
+    def charge(self, cells: int, what: str) -> None:
+        """Count ``cells`` values against the file's budget (FileTooLargeError beyond)."""
+        self.cells_left -= cells
+        if self.cells_left < 0:
+            raise FileTooLargeError(self.path, f"{what}: more values than {CELLS_PER_BYTE} "
+                                    f"per byte of the file (+{CELLS_SLACK}) allow; a field "
+                                    "in one message makes a column of every message")
+
+    def columns(self, gnum: int, *, dev: bool = False, keys=None) -> tuple[np.ndarray, dict]:
+        """(positions, {field number: values}) in file order; NaN/None where absent.
+        ``keys``: the native field numbers wanted (default: all)."""
         defs = self.dec.of(gnum)
         sizes = [len(d.offsets) for d in defs]
         total = sum(sizes)
@@ -191,7 +227,7 @@ class _Messages:
         start = 0
         for defn, size in zip(defs, sizes, strict=True):
             rows = self.rows(defn)
-            cols = field_columns(rows, defn)
+            cols = field_columns(rows, defn, keys=keys)
             if dev and defn.dev_fields:
                 types = {k: v["base"] for k, v in self._dev_for(defn).items()}
                 cols.update(field_columns(rows, defn, wanted=types, dev=True))
@@ -199,6 +235,13 @@ class _Messages:
                 if not _typed_as_profile(gnum, key, values):
                     continue  # a damaged definition gave the field an impossible type
                 if key not in merged:
+                    if len(merged) >= MAX_FIELDS_PER_MESSAGE:
+                        raise FileTooLargeError(
+                            self.path, f"message {gnum} has more than "
+                            f"{MAX_FIELDS_PER_MESSAGE} distinct fields (the limit)")
+                    width = 1 if isinstance(values, list) or values.ndim == 1 \
+                        else values.shape[1]
+                    self.charge(total * width, f"message {gnum}")
                     merged[key] = _empty_like(values, total)
                 _put(merged[key], values, start, size)
             start += size
@@ -225,7 +268,7 @@ class _Messages:
         if not self.dec.of(gnum):
             return pl.DataFrame()
         name, profile = MESSAGES[gnum]
-        _, cols = self.columns(gnum)
+        _, cols = self.columns(gnum, keys=profile.keys())
         out = {}
         for num, values in cols.items():
             if num not in profile or (isinstance(values, np.ndarray) and values.ndim != 1):
@@ -299,7 +342,7 @@ class _Messages:
         """(position, (developer_data_index, field number), description) in file order."""
         if not self.dec.of(_FIELD_DESCRIPTION):
             return []
-        pos, cols = self.columns(_FIELD_DESCRIPTION)
+        pos, cols = self.columns(_FIELD_DESCRIPTION, keys={0, 1, 2, 3, 8, 6, 7, 14, 15})
         n = pos.size
 
         def number(key: int) -> list[float]:
@@ -323,16 +366,27 @@ class _Messages:
                 "scale": scale if scale == scale and scale else 1.0,
                 "offset": offset if offset == offset else 0.0,
                 "native": tuple(int(v) if v == v else None for v in (n_mesg, n_field))}))
+        keys = {key for _, key, _ in out}
+        if len(keys) > MAX_DEV_FIELDS:
+            raise FileTooLargeError(self.path, f"{len(keys)} developer fields described; "
+                                    f"the limit is {MAX_DEV_FIELDS}")
+        self._described: dict[tuple[int, int], tuple[list[int], list[dict]]] = {}
+        for p, key, desc in out:  # in file order: positions ascending per key
+            where, descs = self._described.setdefault(key, ([], []))
+            where.append(p)
+            descs.append(desc)
         return out
 
     def _dev_for(self, defn) -> dict[tuple[int, int], dict]:
         """Descriptions in force at a definition (the latest before it, else the first)."""
         found: dict[tuple[int, int], dict] = {}
-        for p, key, desc in self.dev_descriptions:
-            if p < defn.position or key not in found:
-                found[key] = desc
-        wanted = {(index, num) for num, _, _, index in defn.dev_fields}
-        return {k: v for k, v in found.items() if k in wanted}
+        for num, _, _, index in defn.dev_fields:
+            key = (index, num)
+            if key in found or key not in getattr(self, "_described", {}):
+                continue
+            where, descs = self._described[key]
+            found[key] = descs[max(bisect.bisect_left(where, defn.position) - 1, 0)]
+        return found
 
 
 def _frame_of(columns: dict) -> pl.DataFrame:
@@ -459,10 +513,11 @@ def _is_foot(sport: str | None, sub_sport: str | None) -> bool:
 
 
 def _records(msgs: _Messages, sessions: pl.DataFrame, sport, sub_sport,
-             notes: list[str]) -> pl.DataFrame:
-    pos, cols = msgs.columns(_RECORD, dev=True)
+             notes: list[str], merge_hr: bool = True) -> pl.DataFrame:
+    pos, cols = msgs.columns(_RECORD, dev=True, keys=_RECORD_KEYS)
     cols = {k: v for k, v in cols.items() if k == 8 or v.ndim == 1}  # scalars (+ packed)
     n = pos.size
+    msgs.charge(n * len(schema.RECORDS), "record messages")
     nan = np.full(n, np.nan)
     out: dict[str, np.ndarray] = {}
     ts = cols.get(253, nan)
@@ -498,6 +553,8 @@ def _records(msgs: _Messages, sessions: pl.DataFrame, sport, sub_sport,
             out["cadence_spm"] = np.where(foot, 2.0 * strides, np.nan)
         if not foot.all():
             out["cadence_rpm"] = np.where(foot, np.nan, strides)
+    if merge_hr and msgs.dec.of(HR_MESG):
+        _merge_hr(msgs, ts, out, notes)
     _developer_columns(msgs, cols, out)
     if not keep.all():
         ts = ts[keep]
@@ -561,10 +618,30 @@ def _foot_mask(ts: np.ndarray, sessions: pl.DataFrame, sport, sub_sport) -> np.n
     return np.full(ts.size, _is_foot(sport, sub_sport))
 
 
+def _merge_hr(msgs: _Messages, ts: np.ndarray, out: dict, notes: list[str]) -> None:
+    """Heart rate of ``hr`` messages into the records (:mod:`runlab.io._fit_hr`)."""
+    limit = max(msgs.cells_left // 2, 0)
+    try:
+        hr_t, hr_b = hr_samples(msgs, limit)
+    except HrStreamError as exc:
+        notes.append(f"hr messages not merged into the records: {exc}")
+        return
+    msgs.charge(2 * hr_t.size, "hr samples")
+    hr = out.get("heart_rate_bpm", np.full(ts.size, np.nan))
+    out["heart_rate_bpm"], out["heart_rate_merged"] = merge_heart_rates(ts, hr_t, hr_b, hr)
+
+
 def _developer_columns(msgs: _Messages, cols: dict, out: dict) -> None:
+    """Developer fields as their own columns, named from their descriptions. A name that is
+    a standard column gets a ``dev_`` prefix (standard columns hold standard fields only);
+    repeated names get ``_2``, ``_3``... (linear in the number of fields). A developer field
+    whose description links it to a native record field is listed in ``msgs.dev_links``
+    (column → standard column) for :func:`runlab.clean` to decide about."""
     names: dict[tuple[int, int], dict] = {}
     for _, key, desc in msgs.dev_descriptions:
         names[key] = desc
+    taken = set(out) | STANDARD_COLUMNS
+    counters: dict[str, int] = {}
     for key, values in cols.items():
         if not isinstance(key, tuple) or key not in names:
             continue
@@ -572,18 +649,29 @@ def _developer_columns(msgs: _Messages, cols: dict, out: dict) -> None:
             continue  # strings and arrays are not record columns
         desc = names[key]
         name = _dev_name(desc["name"], desc["units"])
-        data = values / desc["scale"] - desc["offset"]
-        canonical = _native_canonical(desc["native"])
-        if name in schema.RECORDS or name in out:
-            if canonical and np.isnan(out.get(canonical, np.array([np.nan]))).all():
-                out[canonical] = data
+        if name in STANDARD_COLUMNS:
             name = f"dev_{name}"
-        while name in out:
-            name += "_"
-        out[name] = data
+        name = _unique(name, taken, counters)
+        out[name] = values / desc["scale"] - desc["offset"]
+        standard = _native_standard(desc["native"])
+        if standard:
+            msgs.dev_links[name] = standard
 
 
-def _native_canonical(native: tuple) -> str | None:
+def _unique(name: str, taken: set[str], counters: dict[str, int]) -> str:
+    """``name``, or ``name_2``, ``name_3``... the first not taken; adds it to ``taken``.
+    Each name's counter only grows, so n equal names cost O(n) in all."""
+    if name in taken:
+        k = counters.get(name, 1)
+        while f"{name}_{k + 1}" in taken:
+            k += 1
+        counters[name] = k + 1
+        name = f"{name}_{k + 1}"
+    taken.add(name)
+    return name
+
+
+def _native_standard(native: tuple) -> str | None:
     mesg, num = native
     if mesg != _RECORD or num not in _CANONICAL:
         return None
@@ -645,5 +733,6 @@ def _meta(file_id: dict, msgs: _Messages, activity_msg: dict, sessions: pl.DataF
         "protocol_version": dec.headers[0]["protocol_version"] if dec.headers else None,
         "profile_version": dec.headers[0]["profile_version"] if dec.headers else None,
         "decoder_profile": PROFILE_VERSION, "developer_fields": dev_fields,
+        "developer_links": dict(msgs.dev_links),
         "system_time": msgs.system_time,
     }

@@ -102,10 +102,11 @@ def cadence_per_leg(creator: str | None) -> bool | None:
     return True if any(name in low for name in PER_LEG_CREATORS) else None
 
 
-def read_activity_bytes(data: bytes, path: str, **_: object) -> Activity:
-    """The recorded track(s) of GPX bytes as one activity."""
+def read_activity_bytes(data: bytes, path: str, *, strict: bool = True) -> Activity:
+    """The recorded track(s) of GPX bytes as one activity; ``strict=False`` keeps the points
+    before the first fault of a damaged document (``meta["partial"]``)."""
     doc = _xml_scan.load(data, path, point="trkpt", names=POINT_NAMES, texts=("time",),
-                    attrs=("lat", "lon"), containers=("trkseg",))
+                         attrs=("lat", "lon"), containers=("trkseg",), strict=strict)
     root = doc.root
     _xml_safe.check_root(root, ["gpx"], path, "GPX")
     ns = _xml_safe.namespace(root.tag)
@@ -126,6 +127,8 @@ def read_activity_bytes(data: bytes, path: str, **_: object) -> Activity:
         cols["cadence_spm"], unit = _records.cadence_to_spm(cols.pop("cadence"),
                                                         per_leg=cadence_per_leg(creator))
     records = _records.finish_records(cols, times, path, warnings)
+    if doc.fault:
+        _records.partial_read(path, doc.fault, records, warnings)
 
     seg = doc.within["trkseg"]
     starts = np.flatnonzero(np.r_[False, seg[1:] != seg[:-1]])
@@ -138,7 +141,7 @@ def read_activity_bytes(data: bytes, path: str, **_: object) -> Activity:
                      offset_s=offset or None,
                      gpx_version=root.get("version"), name=root.findtext(f"{ns}trk/{ns}name"),
                      tracks=len(root.findall(f"{ns}trk")), segments=len(np.unique(seg)),
-                     cadence_unit=unit)
+                     cadence_unit=unit, partial=doc.fault is not None)
     return Activity(path=path, records=records, events=events, meta=meta)
 
 

@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import json as _json
+import re
 from datetime import datetime
 
 import numpy as np
@@ -35,28 +36,82 @@ _NIKE_SAMPLES = {"latitude": ("lat_deg", 1.0), "longitude": ("lon_deg", 1.0),
                  "speed": ("speed_mps", 1 / 3.6)}
 
 
-def read_activity_bytes(data: bytes, path: str, *, start_time: datetime | None = None,
-                        **_: object) -> Activity:
-    """The activity in a Strava-streams or Nike Run JSON document."""
+def read_activity_bytes(data: bytes, path: str, *, strict: bool = True,
+                        start_time: datetime | None = None) -> Activity:
+    """The activity in a Strava-streams or Nike Run JSON document.
+
+    ``strict=False``: a truncated or damaged document is read as far as it is sound (every
+    value before the first fault; streams are then cut to a common length, so the records
+    are those before the fault) with ``meta["partial"] = True``.
+    """
+    fault = None
     try:
         doc = _json.loads(data)
     except UnicodeDecodeError as exc:
         raise CorruptFileError(path, f"invalid UTF-8 at byte {exc.start}") from exc
+    except _json.JSONDecodeError as exc:
+        fault = f"malformed JSON: {exc}"
+        doc = None if strict else sound_prefix(exc.doc, exc.pos)
+        if doc is None:
+            raise CorruptFileError(path, fault) from exc
     except (ValueError, RecursionError) as exc:
         raise CorruptFileError(path, f"malformed JSON: {exc}") from exc
     try:
         if isinstance(doc, dict) and isinstance(doc.get("metrics"), list):
-            return nike_run(doc, path)
-        streams = _streams(doc)
-        if streams is not None:
-            return strava_streams(streams, path, start_time=start_time)
+            act = nike_run(doc, path, partial=fault is not None)
+        elif (streams := _streams(doc, partial=fault is not None)) is not None:
+            act = strava_streams(streams, path, start_time=start_time,
+                                 partial=fault is not None)
+        else:
+            raise UnsupportedFormatError(path, "JSON that is neither Strava streams nor a Nike "
+                                               "Run activity")
     except OverflowError as exc:  # e.g. a 400-digit integer or 1e309 where a value belongs
         raise CorruptFileError(path, f"a number out of range: {exc}") from exc
-    raise UnsupportedFormatError(path, "JSON that is neither Strava streams nor a Nike Run "
-                                       "activity")
+    except (UnsupportedFormatError, NotAnActivityError) as exc:
+        if fault is None:
+            raise
+        raise CorruptFileError(path, f"{fault} (nothing readable before it)") from exc
+    if fault is not None:
+        _records.partial_read(path, fault, act.records, act.meta["warnings"])
+        act.meta["partial"] = True
+    return act
 
 
-def _streams(doc) -> dict[str, list] | None:
+_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{},]')
+
+
+def sound_prefix(text: str, fault_at: int):
+    """The JSON document in ``text[:fault_at]`` up to its last complete array element or
+    object member, with the open brackets closed (None: nothing complete)."""
+    depth, safe = 0, None
+    for m in _TOKEN.finditer(text, 0, fault_at):
+        tok = m.group()
+        if tok in "[{":
+            depth += 1
+        elif tok in "]}":
+            depth -= 1
+        elif tok == ",":
+            safe = m.start()  # what precedes a comma is complete
+    if safe is None:
+        return None
+    stack = [m.group() for m in _TOKEN.finditer(text, 0, safe) if m.group() in "[]{}"]
+    open_: list[str] = []
+    for tok in stack:
+        if tok in "[{":
+            open_.append("]" if tok == "[" else "}")
+        else:
+            open_.pop()
+    try:
+        return _json.loads(text[:safe] + "".join(reversed(open_)))
+    except (ValueError, RecursionError):
+        return None
+
+
+def _streams(doc, *, partial: bool = False) -> dict[str, list] | None:
+    if partial and isinstance(doc, list):  # the entry being read at the fault is incomplete
+        doc = [s for s in doc if isinstance(s, dict) and "type" in s and "data" in s]
+    if partial and isinstance(doc, dict):
+        doc = {k: v for k, v in doc.items() if isinstance(v, dict) and "data" in v}
     if isinstance(doc, list) and all(isinstance(s, dict) and "type" in s and "data" in s
                                      for s in doc):
         return {s["type"]: s["data"] for s in doc}
@@ -67,8 +122,13 @@ def _streams(doc) -> dict[str, list] | None:
 
 
 def strava_streams(streams: dict[str, list], path: str, *,
-                   start_time: datetime | None = None) -> Activity:
-    """Records from Strava streams (stream type → list of values)."""
+                   start_time: datetime | None = None, partial: bool = False) -> Activity:
+    """Records from Strava streams (stream type → list of values); ``partial``: the streams
+    of a document read up to a fault, cut to the length of the shortest."""
+    if partial:
+        known = [v for k, v in streams.items() if k in STRAVA and isinstance(v, list)]
+        n = min(map(len, known), default=0)
+        streams = {k: v[:n] if isinstance(v, list) else v for k, v in streams.items()}
     n = len(streams.get("time", []))
     if n == 0:
         raise NotAnActivityError(path, "Strava streams without a time stream")
@@ -99,10 +159,19 @@ def strava_streams(streams: dict[str, list], path: str, *,
     return Activity(path=path, records=records, meta=meta)
 
 
-def nike_run(doc: dict, path: str) -> Activity:
-    """Records from a Nike Run Club activity document (see the module notes)."""
+def nike_run(doc: dict, path: str, *, partial: bool = False) -> Activity:
+    """Records from a Nike Run Club activity document (see the module notes); ``partial``:
+    a document read up to a fault, whose records end at the last whole sample of the metric
+    being read there."""
     metrics = {m.get("type"): m.get("values") or [] for m in doc["metrics"]
                if isinstance(m, dict)}
+    end_ms = None
+    if partial:
+        whole = ("start_epoch_ms", "end_epoch_ms", "value")
+        metrics = {k: [v for v in vs if isinstance(v, dict) and all(w in v for w in whole)]
+                   for k, vs in metrics.items() if isinstance(vs, list)}
+        last = [vs for vs in metrics.values() if vs][-1:]
+        end_ms = _int_or_none(last[0][-1]["end_epoch_ms"]) if last else None
     parts = []
     for kind, (col, factor) in _NIKE_SAMPLES.items():
         if metrics.get(kind):
@@ -121,6 +190,8 @@ def nike_run(doc: dict, path: str) -> Activity:
     for part in parts[1:]:
         frame = frame.join(part, on="t_ms", how="full", coalesce=True)
     frame = frame.sort("t_ms")
+    if end_ms is not None:
+        frame = frame.filter(pl.col("t_ms") <= end_ms)
     times = (frame["t_ms"] * 1000).cast(pl.Datetime("us", "UTC")).alias("timestamp")
     cols = {c: frame[c].cast(pl.Float64).to_numpy() for c in frame.columns if c != "t_ms"}
     warnings: list[str] = []
@@ -130,6 +201,13 @@ def nike_run(doc: dict, path: str) -> Activity:
                      profile="nike_run",
                      active_duration_s=(doc.get("active_duration_ms") or 0) / 1000 or None)
     return Activity(path=path, records=records, meta=meta)
+
+
+def _int_or_none(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
 
 
 def _nike_frame(values: list, col: str, factor: float, path: str, *,

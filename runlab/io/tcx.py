@@ -76,11 +76,13 @@ def read_tcx(path: str | os.PathLike, **kwargs) -> Activity:
     return read_activity(path, **kwargs)
 
 
-def read_activity_bytes(data: bytes, path: str, *, activity: int | None = None,
-                        **_: object) -> Activity:
-    """The activity in TCX bytes; ``activity`` picks one of several (0-based)."""
+def read_activity_bytes(data: bytes, path: str, *, strict: bool = True,
+                        activity: int | None = None) -> Activity:
+    """The activity in TCX bytes; ``activity`` picks one of several (0-based);
+    ``strict=False`` keeps the trackpoints before the first fault of a damaged document
+    (``meta["partial"]``)."""
     doc = _xml_scan.load(data, path, point="Trackpoint", names=POINT_NAMES, texts=("Time",),
-                    containers=("Activity", "Run"))
+                         containers=("Activity", "Run"), strict=strict)
     root = doc.root
     _xml_safe.check_root(root, ["TrainingCenterDatabase"], path, "TCX")
     ns = _xml_safe.namespace(root.tag)
@@ -110,6 +112,8 @@ def read_activity_bytes(data: bytes, path: str, *, activity: int | None = None,
     sport = _records.lower_sport(sport_label, SPORTS)
     _cadence(cols, sport, warnings)
     records = _records.finish_records(cols, times, path, warnings)
+    if doc.fault:
+        _records.partial_read(path, doc.fault, records, warnings)
 
     lap_frame = _laps(laps, ns, path)
     starts = lap_frame["start_time"].drop_nulls()
@@ -123,7 +127,7 @@ def read_activity_bytes(data: bytes, path: str, *, activity: int | None = None,
                      offset_s=offset or None,
                      author=root.findtext(f"{ns}Author/{ns}Name"),
                      tcx_version="v1" if ns.endswith("v1}") else "v2",
-                     activities_in_file=len(acts))
+                     activities_in_file=len(acts), partial=doc.fault is not None)
     return Activity(path=path, records=records, events=events, laps=lap_frame, meta=meta)
 
 

@@ -1,6 +1,6 @@
 """The training journal and the video rubric as data.
 
-The clinic (CLINIC.md) asks runners to journal every session — perceived tempo, foot strike,
+The clinic (``docs/clinic.md``) asks runners to journal every session — perceived tempo, foot strike,
 comfort, and later how cadence feels on different surfaces and temperatures — and coaches to
 score short clips on a three-part rubric (cadence consistency, landing quietness, upright
 posture). This module is the one place where the journal's fields, scales and units are

@@ -65,7 +65,7 @@ def perceived_ease(journal: pl.DataFrame, *, hot_c: float = HEAT_BANDS["caution"
       of the available ``(comfort − 1) / 4`` and ``1 − rpe / 10`` (Borg CR10);
     - ``ease_vs_cool``: ``ease`` minus the runner's median ease in entries that were not
       hot — negative when heat and humidity make running feel harder than usual for that
-      runner. This is the clinic's "perceived ease in heat or humidity" (CLINIC.md); as it
+      runner. This is the clinic's "perceived ease in heat or humidity" (``docs/clinic.md``); as it
       improves towards 0 the runner copes with heat better.
     """
     for name in ("runner_id", "comfort", "rpe", "temperature_c", "humidity_pct"):

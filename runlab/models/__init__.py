@@ -2,7 +2,7 @@
 
 - :func:`cadence_speed` — cadence against speed per runner (OLS) and for a cohort (MixedLM),
   with :meth:`CadenceSpeed.predict` for habitual cadence at a pace;
-- :func:`stride` — step length against speed, cadence/step-length elasticities, speed-change
+- :func:`step_length_speed` (:mod:`step_length`) — step length against speed, cadence/step-length elasticities, speed-change
   decomposition and an overstriding indicator;
 - :mod:`progression` — cadence over weeks by group, retention, target attainment, walk–run
   ratio progression, baseline-mile change;
@@ -21,7 +21,7 @@ ci_high, n``) and the fitted statsmodels object as ``.model``.
 
 from __future__ import annotations
 
-from runlab.models import inference, ordinal, progression, targets
+from runlab.models import inference, ordinal, progression, step_length, targets
 from runlab.models.cadence import CadenceSpeed, cadence_speed, population_cadence
 from runlab.models.inference import compare, effect_sizes, icc
 from runlab.models.ordinal import comfort, rpe
@@ -32,13 +32,14 @@ from runlab.models.progression import (
     target_attainment,
     walk_run,
 )
-from runlab.models.stride import Stride, stride
+from runlab.models.step_length import StepLengthSpeed, Stride, step_length_speed, stride
 from runlab.models.targets import CadenceZone, cadence_zone
 
 __all__ = [
     "Design",
     "CadenceSpeed",
     "CadenceZone",
+    "StepLengthSpeed",
     "Stride",
     "baseline_mile",
     "cadence_speed",
@@ -55,6 +56,8 @@ __all__ = [
     "retention",
     "rpe",
     "sample_size",
+    "step_length",
+    "step_length_speed",
     "stride",
     "target_attainment",
     "targets",

@@ -1,7 +1,7 @@
 """Cadence against speed: per-runner lines and a cohort mixed model.
 
 Cadence rises roughly linearly with speed over the running range: overground,
-spm ≈ 150.0 + 6.01 · v (van Oeveren et al., 2019), with a between-runner SD of about
+spm ≈ 150.0 + 6.01 · v (van Oeveren et al., 2019, doi:10.1080/02640414.2019.1614137), with a between-runner SD of about
 8 spm at a given speed and a within-runner run-to-run SD of about 3 spm. So each runner
 gets their own line (OLS), and the cohort a mixed model with random intercepts and
 slopes whose BLUPs give each runner's habitual cadence at any pace.
@@ -30,6 +30,12 @@ from runlab.models._tidy import (
     to_pandas,
     usable,
 )
+from runlab.science import (
+    BETWEEN_RUNNER_SD_SPM,
+    POPULATION_INTERCEPT_SPM,
+    POPULATION_SLOPE_SPM_PER_MPS,
+    WITHIN_RUNNER_SD_SPM,
+)
 
 __all__ = [
     "POPULATION_INTERCEPT_SPM",
@@ -43,14 +49,6 @@ __all__ = [
     "running_speed",
 ]
 
-#: Overground cadence at 0 m/s of the population line [steps/min] (van Oeveren et al., 2019).
-POPULATION_INTERCEPT_SPM = 150.0
-#: Slope of the population line [steps/min per m/s] (van Oeveren et al., 2019).
-POPULATION_SLOPE_SPM_PER_MPS = 6.01
-#: Between-runner SD of cadence at a given speed [steps/min] (SCIENCE.md).
-BETWEEN_RUNNER_SD_SPM = 8.0
-#: Within-runner run-to-run SD of cadence at the same speed [steps/min] (SCIENCE.md).
-WITHIN_RUNNER_SD_SPM = 3.0
 
 _NEEDED = ("speed_mps", "cadence_spm")
 

@@ -1,6 +1,6 @@
 """Progression outcomes of a cadence-retraining cohort.
 
-The core model (SCIENCE.md, "A model that fits the clinic")::
+The core model of the clinic (``docs/science.md``, "A model that fits the clinic")::
 
     cadence_spm ~ speed_c + week * group + (1 + week | runner)
 
@@ -490,7 +490,7 @@ def baseline_mile(tests: pl.DataFrame, *, time: str = "week",
     Parameters
     ----------
     tests : polars.DataFrame
-        One row per baseline-mile test (e.g. :func:`runlab.metrics.baseline_mile` rows with
+        One row per baseline-mile test (e.g. :func:`runlab.metrics.find_mile_tests` rows with
         ``runner_id`` added, journal ``rpe`` joined): ``runner_id``, ``time`` (``week``, or
         derived from ``start_time``/``date``/``start``) and outcomes (default: those present
         of ``cadence_spm``, ``speed_mps``, ``mile_time_s``, ``step_length_m``,

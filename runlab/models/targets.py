@@ -39,6 +39,7 @@ from runlab.models.cadence import (
     running_rows,
     running_speed,
 )
+from runlab.science import BOOST_PRESCRIBED
 
 __all__ = [
     "CadenceZone",
@@ -70,7 +71,7 @@ LINES = {
 HEIGHT_REF_M = 1.75
 _HEIGHT_CLIP_M = 0.25
 #: The prescription (Heiderscheit et al., 2011) [fraction above habitual].
-BOOST_DEFAULT = (0.05, 0.10)
+BOOST_DEFAULT = BOOST_PRESCRIBED
 #: Boosts above this warn; above :data:`BOOST_MAX` they are refused.
 BOOST_WARN = 0.10
 BOOST_MAX = 0.15
@@ -138,15 +139,15 @@ class CadenceZone:
         return self.explanation
 
 
-def cadence_zone(runner_history: pl.DataFrame | None, speed: float,
+def cadence_zone(runner_history: pl.DataFrame | None, speed_mps: float | None = None,
                  boost: float | tuple[float, float] = BOOST_DEFAULT,
                  height_m: float | None = None, *, runner: str | None = None,
                  population: str = "novice", height_slope_spm_per_m: float = 0.0,
                  min_runs: int = 10, min_speed_range_mps: float = 0.4,
-                 alpha: float = 0.05) -> CadenceZone:
-    """Target cadence zone at ``speed`` [m/s] relative to the runner's habitual cadence.
+                 alpha: float = 0.05, speed: float | None = None) -> CadenceZone:
+    """Target cadence zone at ``speed_mps`` [m/s] relative to the runner's habitual cadence.
 
-    Habitual cadence at ``speed`` comes from, in order of preference:
+    Habitual cadence at ``speed_mps`` comes from, in order of preference:
 
     1. with a cohort in ``runner_history`` (≥ 5 runners) and ``runner``: the cohort mixed
        model ``cadence ~ speed + (1 + speed | runner)`` (:func:`~runlab.models.cadence_speed`),
@@ -165,8 +166,9 @@ def cadence_zone(runner_history: pl.DataFrame | None, speed: float,
     runner_history : polars.DataFrame or None
         Run summaries or running segments: ``speed_mps`` (a running-only ``run_speed_mps``
         is preferred when present), ``cadence_spm`` (and ``runner_id`` if several runners).
-    speed : float
-        Pace of the zone [m/s].
+    speed_mps : float
+        Pace of the zone [m/s]. (``speed=`` still works for one release, with a
+        ``DeprecationWarning``.)
     boost : float or (float, float)
         Step-up above habitual [fraction]: +5 % to +10 % by default (Heiderscheit et al.,
         2011); above 0.10 up to 0.15 with a RunlabWarning; above 0.15 a ModelError.
@@ -180,6 +182,13 @@ def cadence_zone(runner_history: pl.DataFrame | None, speed: float,
     min_runs, min_speed_range_mps, alpha
         Data needed for the runner's own line; 1 − confidence of the habitual interval.
     """
+    if speed is not None:
+        warnings.warn("cadence_zone(speed=) is deprecated; use speed_mps=",
+                      DeprecationWarning, stacklevel=2)
+        speed_mps = speed if speed_mps is None else speed_mps
+    if speed_mps is None:
+        raise TypeError("cadence_zone() needs speed_mps (the zone's pace [m/s])")
+    speed = speed_mps
     v = float(speed)
     if not np.isfinite(v) or not 0.5 <= v <= 10.0:
         raise ModelError(f"cadence_zone: speed must be a running speed 0.5..10 m/s, got {speed}")

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import re
 
+from runlab.science import BETWEEN_RUNNER_SD_SPM as BETWEEN_RUNNER_SD_SPM  # (re-exported)
+from runlab.science import WITHIN_RUNNER_SD_SPM
+
 DEFAULT_TZ = "Europe/Amsterdam"  # the simulated runners' time zone
 V_REF_MPS = 2.5  # reference speed of the per-runner cadence line [m/s]
 CADENCE_AT_REF_SPM = 157.0  # novices at easy pace: 154–160 spm
-BETWEEN_RUNNER_SD_SPM = 8.0  # SD of cadence between runners at a given speed
-RUN_NOISE_SD_SPM = 3.0  # within-runner, run-to-run noise at the same speed
+RUN_NOISE_SD_SPM = WITHIN_RUNNER_SD_SPM  # within-runner, run-to-run noise at the same speed
 SAMPLE_NOISE_SD_SPM = 2.0  # per-second sensor noise (wrist/pod within ±3 spm)
-SLOPE_MEAN_SPM_PER_MPS = 8.0  # between 6.0 overground and 10.8 on a treadmill
+SLOPE_MEAN_SPM_PER_MPS = 8.0  # between 6.01 overground and 10.8 on a treadmill (runlab.science)
 SLOPE_SD_SPM_PER_MPS = 1.5
 HEIGHT_SPM_PER_M = -15.0  # taller runners step slightly slower (Cavanagh & Kram, 1989)
 HEIGHT_MEAN_M, HEIGHT_SD_M = 1.72, 0.09

@@ -26,7 +26,7 @@ def _runner_plan(runner: dict, weeks: int, clinic_weeks: int, model: str) -> pl.
     """The runner's planned sessions: the clinic, then follow-up easy runs."""
     p = _plan.clinic(runner["start_date"], clinic_weeks, runner=runner["runner_id"],
                      days_per_week=runner["days_per_week"],
-                     habitual_cadence=round(float(runner["habitual_cadence_spm"]), 1),
+                     habitual_cadence_spm=round(float(runner["habitual_cadence_spm"]), 1),
                      boost=float(runner["target_boost"]))
     extra = []
     for week in range(clinic_weeks + 1, weeks + 1):

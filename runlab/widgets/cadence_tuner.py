@@ -38,8 +38,10 @@ class CadenceTuner(w.VBox):
         Which runner of ``runner_data``.
     height_m : float, optional
         Stature [m] (only used when there are too few runs).
-    boost_pct : float
-        Initial boost [%].
+    boost : float
+        Initial boost above habitual [fraction], 0..0.15 (0.05 = +5 %; the slider shows it
+        in percent). ``boost_pct=`` (percent) still works for one release, with a
+        ``DeprecationWarning``.
     out_dir : str or Path
         Where exports go.
 
@@ -49,8 +51,13 @@ class CadenceTuner(w.VBox):
     """
 
     def __init__(self, runner_data: pl.DataFrame, *, runner: str | None = None,
-                 height_m: float | None = None, boost_pct: float = 5.0,
-                 speed_mps: float | None = None, out_dir: str | Path | None = None):
+                 height_m: float | None = None, boost: float = 0.05,
+                 speed_mps: float | None = None, out_dir: str | Path | None = None,
+                 boost_pct: float | None = None):
+        if boost_pct is not None:
+            warnings.warn("CadenceTuner(boost_pct=) is deprecated; give boost= as a fraction "
+                          "(0.05 = +5 %)", DeprecationWarning, stacklevel=2)
+            boost = boost_pct / 100
         for name in ("speed_mps", "cadence_spm"):
             if name not in runner_data.columns:
                 raise SchemaError(f"CadenceTuner: runner_data lacks column {name!r}; "
@@ -72,7 +79,7 @@ class CadenceTuner(w.VBox):
                                       step=0.05, description="pace [min/km]",
                                       continuous_update=False, readout_format=".2f",
                                       style={"description_width": "100px"}), "pace")
-        self.boost = css(w.IntSlider(value=int(round(boost_pct)), min=0, max=15, step=1,
+        self.boost = css(w.IntSlider(value=int(round(boost * 100)), min=0, max=15, step=1,
                                      description="boost [%]", continuous_update=False,
                                      style={"description_width": "70px"}), "boost")
         self.zone_text = css(w.HTML(), "zone")
@@ -213,7 +220,7 @@ class CadenceTuner(w.VBox):
                                   sample_rate=22050).save(folder / f"{stem}.wav")
         elif kind == "ics":
             frame = plan.clinic(dt.date.today(), 8, runner=self.runner,
-                                habitual_cadence=round(self.zone.habitual_spm, 1),
+                                habitual_cadence_spm=round(self.zone.habitual_spm, 1),
                                 boost=self.boost.value / 100)
             path = write_ics(frame, folder / f"{stem}_plan.ics")
         else:

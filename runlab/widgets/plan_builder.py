@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from pathlib import Path
 
 import ipywidgets as w
@@ -25,7 +26,12 @@ class PlanBuilder(w.VBox):
     """
 
     def __init__(self, *, start_date: dt.date | None = None, runner: str = "runner",
-                 habitual_cadence: float = 160.0, out_dir: str | Path | None = None):
+                 habitual_cadence_spm: float = 160.0, out_dir: str | Path | None = None,
+                 habitual_cadence: float | None = None):
+        if habitual_cadence is not None:
+            warnings.warn("PlanBuilder(habitual_cadence=) is deprecated; use "
+                          "habitual_cadence_spm=", DeprecationWarning, stacklevel=2)
+            habitual_cadence_spm = habitual_cadence
         self.out_dir = out_dir
         self.timings_s: list[float] = []
         self.plan: pl.DataFrame | None = None
@@ -37,7 +43,7 @@ class PlanBuilder(w.VBox):
             "days_per_week": w.IntSlider(value=4, min=3, max=6, description="days/week"),
             "technique_days": w.ToggleButtons(options=[1, 2], value=1,
                                               description="technique"),
-            "habitual_cadence": w.BoundedFloatText(value=habitual_cadence, min=120, max=220,
+            "habitual_cadence": w.BoundedFloatText(value=habitual_cadence_spm, min=120, max=220,
                                                    step=1, description="habitual [spm]"),
             "boost": w.IntSlider(value=5, min=0, max=15, description="boost [%]"),
         }
@@ -62,7 +68,7 @@ class PlanBuilder(w.VBox):
         c = {k: v.value for k, v in self.controls.items()}
         return {"start_date": c["start_date"], "weeks": c["weeks"], "runner": c["runner"],
                 "days_per_week": c["days_per_week"], "technique_days": c["technique_days"],
-                "habitual_cadence": c["habitual_cadence"], "boost": c["boost"] / 100}
+                "habitual_cadence_spm": c["habitual_cadence"], "boost": c["boost"] / 100}
 
     @timed
     def update(self) -> None:

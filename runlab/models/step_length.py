@@ -31,7 +31,7 @@ from runlab.models._tidy import (
 )
 from runlab.models.cadence import running_rows, running_speed
 
-__all__ = ["Stride", "stride", "step_length_m"]
+__all__ = ["StepLengthSpeed", "step_length_speed", "step_length_m", "Stride", "stride"]
 
 _BODY = ("height_m", "leg_length_m")
 
@@ -42,7 +42,7 @@ def step_length_m(speed_mps, cadence_spm) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class Stride:
+class StepLengthSpeed:
     """Fitted step-length models (see :func:`stride`).
 
     Attributes
@@ -156,8 +156,9 @@ def _with_step_length(data: pl.DataFrame, what: str) -> pl.DataFrame:
     return data.with_columns(step_length_m=pl.col("speed_mps") / (pl.col("cadence_spm") / 60.0))
 
 
-def stride(data: pl.DataFrame, by: str = "runner", *, speed: str | None = None,
-           alpha: float = 0.05, min_runs: int = 3, min_runners: int = 5) -> Stride:
+def step_length_speed(data: pl.DataFrame, by: str = "runner", *, speed: str | None = None,
+                      alpha: float = 0.05, min_runs: int = 3, min_runners: int = 5
+                      ) -> StepLengthSpeed:
     """Fit step length [m] against speed [m/s] (and height/leg length when known).
 
     - Step-length model: ``step_length_m ~ speed + height + leg_length + (1 + speed | runner)``
@@ -165,7 +166,7 @@ def stride(data: pl.DataFrame, by: str = "runner", *, speed: str | None = None,
       pooled OLS with fewer than ``min_runners`` runners.
     - Elasticities: OLS of ln(cadence) and ln(step length) on ln(speed) with one intercept
       per runner (within-runner); step length is taken as v / (c/60) so they sum to 1.
-    - Each runner's own OLS step-length line, for :meth:`Stride.overstriding`.
+    - Each runner's own OLS step-length line, for :meth:`StepLengthSpeed.overstriding`.
 
     Parameters
     ----------
@@ -228,8 +229,20 @@ def stride(data: pl.DataFrame, by: str = "runner", *, speed: str | None = None,
             pl.col("term").replace(dict(zip(x_cols, names, strict=True))))
         random = random_frame(model).with_columns(
             pl.col("term").str.replace_all("speed_mps_c", "speed_mps"))
-    return Stride(fixed, random, elasticities, per, model, elastic_model, col, ref, frame)
+    return StepLengthSpeed(fixed, random, elasticities, per, model, elastic_model, col, ref, frame)
 
+
+
+#: Deprecated name of :class:`StepLengthSpeed` (removed in the next release).
+Stride = StepLengthSpeed
+
+
+def stride(*args, **kwargs) -> StepLengthSpeed:
+    """Deprecated: :func:`step_length_speed` (the function hid its module; removed in the
+    next release)."""
+    warnings.warn("runlab.models.stride() is deprecated; use "
+                  "runlab.models.step_length_speed()", DeprecationWarning, stacklevel=2)
+    return step_length_speed(*args, **kwargs)
 
 def _elasticities(frame: pl.DataFrame, col: str, alpha: float):
     """Within-runner OLS of ln c and ln L on ln v (one intercept per runner)."""
