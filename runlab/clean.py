@@ -533,9 +533,12 @@ def _grade(a: dict[str, np.ndarray], window_s: float, distance_m: float
     smooth = np.where(np.isfinite(alt), centred_mean(alt, window_s / 2, a["t"]), np.nan)
     dist = np.fmax.accumulate(np.nan_to_num(a["distance_m"], nan=-np.inf))
     dist = np.where(np.isfinite(dist), dist, 0.0)  # forward-filled, never runs backwards
-    lo = np.searchsorted(dist, dist - distance_m / 2, side="left")
-    hi = np.clip(np.searchsorted(dist, dist + distance_m / 2, side="right") - 1, 0,
+    # the samples just outside ±distance_m/2 (inside when none is): with smart recording
+    # (samples up to ~20 m apart) a window cut at the nearest inner sample is one-sided
+    # and under-reads a short climb
+    lo = np.clip(np.searchsorted(dist, dist - distance_m / 2, side="right") - 1, 0,
                  len(dist) - 1)
+    hi = np.clip(np.searchsorted(dist, dist + distance_m / 2, side="left"), 0, len(dist) - 1)
     run = dist[hi] - dist[lo]
     with np.errstate(invalid="ignore", divide="ignore"):
         grade = np.where(run >= distance_m / 3, 100.0 * (smooth[hi] - smooth[lo]) / run, np.nan)
