@@ -41,7 +41,7 @@ RUN_MIN_SPM = 140.0
 
 
 def running_states(features: dict[str, np.ndarray], dt_s: np.ndarray, *,
-                   mean_bout_s: float = 60.0, rounds: int = 6,
+                   mean_bout_s: float = 60.0, rounds: int = 3,
                    min_share: float = 0.04) -> np.ndarray:
     """True where the runner runs, for samples that are all moving and stepping.
 
@@ -173,35 +173,38 @@ def _reestimate(x: dict[str, np.ndarray], gamma: np.ndarray, mean: dict, sd: dic
 
 def _posterior(log_e: np.ndarray, stay: np.ndarray) -> np.ndarray:
     """P(run) per sample by forward–backward, as prefix products of 2×2 matrices (a
-    log-depth scan, no Python loop over samples)."""
-    n = log_e.shape[0]
+    log-depth scan over elementwise arrays, no Python loop over samples)."""
     e = np.exp(log_e - log_e.max(axis=1, keepdims=True))
-    trans = np.empty((n, 2, 2))
-    trans[:, 0, 0] = trans[:, 1, 1] = stay
-    trans[:, 0, 1] = trans[:, 1, 0] = 1 - stay
-    # forward: alpha_t ∝ 1ᵀ M_1 … M_t with M_t = T_t diag(e_t) (T_1 = I/2)
-    m = trans * e[:, None, :]
-    m[0] = np.diag(e[0])
-    fwd = _scan(m)
-    alpha = fwd.sum(axis=1)
-    # backward: beta_t ∝ M_{t+1} … M_n 1
-    rev = _scan(np.ascontiguousarray(np.transpose(m[1:][::-1], (0, 2, 1))))
-    beta = np.ones((n, 2))
-    beta[:-1] = rev.sum(axis=1)[::-1]
-    post = alpha * beta
-    return post[:, 1] / np.maximum(post.sum(axis=1), 1e-300)
+    e0, e1 = e[:, 0], e[:, 1]
+    go = 1 - stay
+    # M_t = T_t diag(e_t): [[stay e0, go e1], [go e0, stay e1]]; M_0 = diag(e_0)
+    m = [stay * e0, go * e1, go * e0, stay * e1]
+    m[0][0], m[1][0], m[2][0], m[3][0] = e0[0], 0.0, 0.0, e1[0]
+    a, b, c, d = _scan(*m)
+    alpha0, alpha1 = a + c, b + d  # 1ᵀ M_0 … M_t
+    # backward: beta_t = M_{t+1} … M_n 1, a prefix product of the reversed transposes
+    ra, rb, rc, rd = _scan(*(x[1:][::-1] for x in (m[0], m[2], m[1], m[3])))
+    beta0, beta1 = np.ones(e0.size), np.ones(e0.size)
+    beta0[:-1], beta1[:-1] = (ra + rc)[::-1], (rb + rd)[::-1]
+    p0, p1 = alpha0 * beta0, alpha1 * beta1
+    return p1 / np.maximum(p0 + p1, 1e-300)
 
 
-def _scan(m: np.ndarray) -> np.ndarray:
-    """Inclusive prefix products ``m[0] @ … @ m[t]`` of 2×2 matrices, each rescaled."""
-    p = m / m.max(axis=(1, 2), keepdims=True)
+def _scan(a, b, c, d):
+    """Inclusive prefix products of 2×2 matrices ``[[a, b], [c, d]]`` (arrays over time),
+    each rescaled to a largest entry of 1."""
+    a, b, c, d = (np.array(x, dtype=np.float64) for x in (a, b, c, d))
     k = 1
-    while k < p.shape[0]:
-        q = p.copy()
-        q[k:] = p[:-k] @ p[k:]
-        p = q / np.maximum(q.max(axis=(1, 2), keepdims=True), 1e-300)
+    while k < a.size:
+        na = a[:-k] * a[k:] + b[:-k] * c[k:]
+        nb = a[:-k] * b[k:] + b[:-k] * d[k:]
+        nc = c[:-k] * a[k:] + d[:-k] * c[k:]
+        nd = c[:-k] * b[k:] + d[:-k] * d[k:]
+        top = np.maximum(np.maximum(na, nb), np.maximum(nc, nd))
+        top = np.maximum(top, 1e-300)
+        a[k:], b[k:], c[k:], d[k:] = na / top, nb / top, nc / top, nd / top
         k *= 2
-    return p
+    return a, b, c, d
 
 
 def _ordered(mean: dict) -> bool:
