@@ -1,7 +1,11 @@
 """Long fuzzing run: mutated corpus files through ``runlab.read``, in worker processes.
 
-Uses the mutators and the per-input check of ``tests/test_fuzz.py`` (time limit, traced
-memory bound, only ``ReadError`` may escape). Each input runs in a worker process with a
+Uses the mutators and the per-input check of ``tests/test_fuzz.py`` (time limit, only
+``ReadError`` may escape; memory: the worker's whole-process peak RSS per input, polars
+included, against ``RSS_PER_MIB``/``RSS_SLACK`` on Linux, and tracemalloc on a quarter of
+the other inputs). ``--kinds fit_dev_fields fit_wide_definition fit_multiply_records
+--files '\\.fit$'`` runs the structural FIT mutators (issue 20) and prints the worst time and
+RSS per MiB seen. Each input runs in a worker process with a
 hard timeout, so a hang or a crash (segfault, abort in native code) is caught and counted
 instead of stopping the run. Inputs that fail are written to ``--out`` as
 ``<file>~<mutation>~<seed>.bin`` with a line in ``findings.tsv``; reproduce one with
@@ -46,22 +50,41 @@ def _blob(path: str, kind: str, seed: int, pool: dict) -> bytes:
     return test_fuzz.mutate(pool[path], kind, seed, pool)
 
 
-def _one(job: tuple[str, str, int, bool]) -> tuple[str, str, int, bool, str]:
+def _rss_reset() -> int:
+    """Reset this worker's peak RSS (Linux) and return its current RSS [bytes]; 0 where the
+    platform cannot (then no RSS figure is reported)."""
+    try:
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as fh:
+            fh.write("5")
+        return test_fuzz._vm("VmRSS")
+    except OSError:
+        return 0
+
+
+def _one(job: tuple[str, str, int, bool]) -> tuple:
     path, kind, seed, strict = job
     blob = _blob(path, kind, seed, _POOL)
     name = f"{Path(path).name}~{kind}~{seed}"
+    traced = seed % 4 == 0 and kind not in test_fuzz.FIT_STRUCTURE
+    base = _rss_reset()
+    start = time.perf_counter()
     try:
         if path == ARCHIVE:
             with tempfile.TemporaryDirectory() as tmp:
                 outcome = test_fuzz.check_archive(blob, f"export~{kind}~{seed}.zip", Path(tmp))
             outcome = outcome.split(" ", 1)[0]
         else:
-            outcome = test_fuzz.check(blob, name, strict=strict, memory=seed % 4 == 0)
+            outcome = test_fuzz.check(blob, name, strict=strict, memory=traced)
     except AssertionError as exc:
         outcome = f"FAIL {exc}"
     except BaseException as exc:  # anything but a ReadError is a finding
         outcome = f"FAIL {type(exc).__name__}: {exc}"[:500]
-    return path, kind, seed, strict, outcome
+    seconds = time.perf_counter() - start
+    peak = test_fuzz._vm("VmHWM") - base if base else 0  # whole worker, polars included
+    limit = test_fuzz.RSS_PER_MIB * len(blob) / 2**20 + test_fuzz.RSS_SLACK
+    if not traced and peak > limit and not outcome.startswith("FAIL"):
+        outcome = f"FAIL RSS +{peak / 2**20:.0f} MiB > {limit / 2**20:.0f} MiB"
+    return path, kind, seed, strict, outcome, (seconds, peak, len(blob))
 
 
 def main() -> int:
@@ -84,6 +107,7 @@ def main() -> int:
     if archives:
         outcomes.update({f"zip:{k}": Counter() for k in test_fuzz.ARCHIVE_MUTATORS})
     findings: list[tuple] = []
+    worst: dict[str, list] = {}  # kind → [max s, max RSS growth, max s/MiB, max RSS/MiB]
     tried = 0
     ctx = mp.get_context("spawn")  # fork would deadlock polars thread pools
     while time.monotonic() < deadline:
@@ -95,12 +119,19 @@ def main() -> int:
             pending = [(job, pool.apply_async(_one, (job,))) for job in batch]
             for job, result in pending:
                 try:
-                    path, kind, seed, strict, outcome = result.get(timeout=args.timeout)
+                    path, kind, seed, strict, outcome, cost = result.get(timeout=args.timeout)
                 except mp.TimeoutError:
                     path, kind, seed, strict = job
                     outcome = f"FAIL hang: no result within {args.timeout} s (or worker died)"
+                    cost = None
                 tried += 1
                 kind = f"zip:{kind}" if path == ARCHIVE else kind
+                if cost is not None:
+                    seconds, peak, size = cost
+                    mib = max(size / 2**20, 0.25)  # per-MiB figures of inputs ≥ 256 KiB
+                    w = worst.setdefault(kind, [0.0, 0, 0.0, 0.0])
+                    worst[kind] = [max(w[0], seconds), max(w[1], peak),
+                                   max(w[2], seconds / mib), max(w[3], peak / 2**20 / mib)]
                 outcomes[kind][outcome.split(" ", 1)[0] if outcome.startswith("FAIL")
                                else outcome] += 1
                 if outcome.startswith("FAIL"):
@@ -120,6 +151,11 @@ def main() -> int:
     print(f"inputs tried: {tried} in {args.minutes:g} min with {args.workers} workers")
     for kind, counts in outcomes.items():
         print(f"  {kind:<13} " + ", ".join(f"{k}={v}" for k, v in counts.most_common()))
+    print("worst per mutation: time, peak RSS growth of the worker (whole process), and per "
+          "MiB of input (inputs under 256 KiB counted as 256 KiB)")
+    for kind, (sec, peak, sec_mib, rss_mib) in sorted(worst.items()):
+        print(f"  {kind:<22} {sec:6.2f} s  +{peak / 2**20:5.0f} MiB  {sec_mib:5.2f} s/MiB  "
+              f"{rss_mib:5.0f} MiB/MiB")
     print(f"findings: {len(findings)}")
     for path, kind, seed, strict, outcome in findings[:50]:
         print(f"  {Path(path).name} {kind} seed={seed} strict={strict}: {outcome[:300]}")

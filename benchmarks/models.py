@@ -7,7 +7,11 @@ Times, in the same run:
 - ``cadence_speed`` (per-runner OLS + cohort MixedLM with random intercepts and slopes);
 - the per-runner OLS lines (vectorized polars) against a loop of statsmodels OLS fits.
 
-Target: the cohort mixed model fits in < 10 s here. Run: ``python benchmarks/models.py``.
+- ``models.power`` for one design (12 runners per group, 12 weeks, 200 simulated studies,
+  in memory, each analysed with ``clinic_effect``).
+
+Targets: the cohort mixed model fits in < 10 s here; power for one design in < 2 min.
+Run: ``nice python benchmarks/models.py``.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import statsmodels.api as sm
 import statsmodels.formula.api as smf
 
 from runlab import simulate
-from runlab.models import cadence_speed, progression
+from runlab.models import Design, cadence_speed, power, progression
 from runlab.models._tidy import ols_by
 
 N_RUNNERS, WEEKS = 200, 12
@@ -77,6 +81,11 @@ def main() -> None:
     print(f"per-runner OLS, vectorized polars  {t_ols * 1e3:7.1f} ms  "
           f"vs statsmodels loop {t_loop * 1e3:.1f} ms  ratio = {t_ols / t_loop:.3f}")
     assert per.height == N_RUNNERS and np.isfinite(cs.fixed["estimate"].to_numpy()).all()
+    design = Design(runners_per_group=12, weeks=12, effect_pct=5.0)
+    pw, t_pow = timed(power, design, n_studies=200, seed=0)
+    print(f"models.power, 200 studies of {design.runners_per_group}/group x {design.weeks} weeks "
+          f"{t_pow:7.1f} s  {'OK' if t_pow < 120 else 'SLOW'} (target < 120 s)  "
+          f"power {pw['power'][0]:.1%} [{pw['ci_low'][0]:.1%}, {pw['ci_high'][0]:.1%}]")
 
 
 if __name__ == "__main__":

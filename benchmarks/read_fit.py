@@ -10,12 +10,17 @@ record means linear growth).
 
 Run: ``python benchmarks/read_fit.py`` (needs the ``test`` and ``bench`` extras).
 Targets (issue 3): runlab ≤ 1.5× fitfast; ≥ 25× faster than fitdecode and the SDK.
+Issue 20 (field caps, hr merge, standard columns only): the 60-min read stays within 1.2×
+of :data:`BEFORE_ISSUE_20_CPU_MS`, measured on this machine just before those changes (on a
+shared, loaded machine compare the two versions side by side, interleaved: CPU best
+2.5–3.3 ms before, 2.9–3.2 ms after; medians 3.3–4.3 ms before, 3.5–4.4 ms after, ×1.01–1.07).
 """
 
 from __future__ import annotations
 
 import io
 import sys
+import time
 import timeit
 from pathlib import Path
 
@@ -27,6 +32,11 @@ import fitgen
 
 from runlab.io import read_activity_bytes
 
+#: Best CPU time (``time.process_time``, all threads) of the 60-min read before issue 20's
+#: changes [ms] (6 Dec 2026, this 2-core machine; best wall time 2.93 ms). CPU time, as the
+#: shared machine's load makes wall times swing 3× between runs.
+BEFORE_ISSUE_20_CPU_MS = 2.9
+
 FIELDS = ("timestamp", "position_lat", "position_long", "distance", "enhanced_speed",
           "enhanced_altitude", "heart_rate", "cadence", "fractional_cadence")
 
@@ -34,6 +44,13 @@ FIELDS = ("timestamp", "position_lat", "position_long", "distance", "enhanced_sp
 def best_of(fn, repeat: int) -> float:
     """Best wall time of ``repeat`` calls [s]."""
     return min(timeit.repeat(fn, number=1, repeat=repeat))
+
+
+def _cpu(data: bytes) -> float:
+    """CPU seconds of one runlab read (all threads)."""
+    start = time.process_time()
+    runlab_frame(data)
+    return time.process_time() - start
 
 
 def runlab_frame(data: bytes) -> pl.DataFrame:
@@ -93,6 +110,9 @@ def main() -> None:
     for peer in ("fitdecode", "garmin-fit-sdk", "fitparse"):
         print(f"{peer} / runlab: {results[peer][60] / base[60]:.0f}× (60 min), "
               f"{results[peer][240] / base[240]:.0f}× (4 h)  [target ≥ 25×]")
+    cpu = min(_cpu(files[60]) for _ in range(50))
+    print(f"runlab 60 min CPU {cpu * 1e3:.2f} ms / before issue 20: "
+          f"{cpu * 1e3 / BEFORE_ISSUE_20_CPU_MS:.2f}  [target ≤ 1.2]")
     print("runlab time by file length (linear: a fixed cost plus a flat marginal µs/record):")
     previous = None
     for minutes in (15, 60, 120, 240, 480):

@@ -10,6 +10,12 @@ so the budget is judged on CPU time.
 The peer is altair's own way of updating a chart widget, ``JupyterChart.chart = new_chart``
 (which validates the whole spec against the Vega-Lite schema), measured on the same charts.
 
+The squad overview is timed on a simulated squad of 100 runners (sorting = an update).
+Opening the dashboard is timed twice: in this process (open the cached demo store, build
+the squad table and the first runner's tuner: the first zone), and as Voila does it (a
+fresh kernel runs ``notebooks/coach/dashboard.py`` to the end, via nbclient). Budgets:
+first page 3 s, first zone 5 s (issue 23); the browser's drawing is not included.
+
 Run: ``python benchmarks/widgets.py``.
 """
 
@@ -62,8 +68,8 @@ def main() -> None:
 
     tuner = CadenceTuner(runs.filter(pl.col("runner_id") == runner), runner=runner,
                          out_dir=out)
-    report("CadenceTuner: pace slider", changes(tuner.pace, (5.0, 5.5, 6.0, 6.5, 7.0, 7.5,
-                                                             8.0, 8.5)))
+    report("CadenceTuner: pace slider", changes(tuner.pace, (300, 330, 360, 390, 420, 450,
+                                                             480, 600)))
     report("CadenceTuner: boost slider", changes(tuner.boost, (0, 3, 6, 9, 12, 15, 7, 5)))
     report("CadenceTuner: metronome button (30 s)", [timed(tuner.metronome)
                                                      for _ in range(5)])
@@ -116,5 +122,52 @@ def main() -> None:
           "(median CPU)")
 
 
+def squad(n_runners: int = 100) -> None:
+    """SquadOverview at ``n_runners``: building it once, and each re-sort (an update)."""
+    from runlab import simulate
+    from runlab.widgets import SquadOverview
+
+    cohort = simulate.cohort(n_runners, 8, ("control", "cadence+7.5%"), seed=1)
+    runs = cohort.runs
+    if "moving_s" not in runs.columns:
+        runs = runs.with_columns(moving_s=pl.col("distance_m") / pl.col("speed_mps"))
+    wall, cpu = timed(lambda: SquadOverview(runs))
+    print(f"\nSquadOverview: {runs['runner_id'].n_unique()} runners, {runs.height} runs; "
+          f"built in {wall:.2f} s wall / {cpu:.2f} s CPU (once, at start)")
+    view = SquadOverview(runs)
+    keys = [k for k, _ in ((v, k) for k, v in view.sort_by.options)]
+    report(f"SquadOverview: sort ({n_runners} runners)",
+           changes(view.sort_by, keys * 2) + changes(view.descending, (True, False) * 3))
+
+
+def first_page() -> None:
+    """Time to the first zone in this process, and the dashboard run by a fresh kernel."""
+    import nbclient
+    import nbformat
+
+    from runlab import datasets
+    from runlab.widgets import CadenceTuner, SquadOverview
+    from runlab.widgets.coach import dashboard_notebook
+
+    datasets.demo_store()  # built once into the cache (not timed: `runlab coach` does it)
+    started = time.perf_counter()
+    store = datasets.demo_store()
+    runs = store.runs
+    SquadOverview(store)
+    runner = runs["runner_id"].sort()[0]
+    tuner = CadenceTuner(runs.filter(pl.col("runner_id") == runner), runner=runner)
+    zone_s = time.perf_counter() - started
+    print(f"\nfirst zone in this process: {zone_s:.2f} s (budget 5 s, ratio "
+          f"{zone_s / 5:.2f}): {tuner.zone_text.value[:60]}...")
+    nb = nbformat.read(dashboard_notebook(tempfile.mkdtemp(prefix="runlab-bench-nb-")), 4)
+    started = time.perf_counter()
+    nbclient.NotebookClient(nb, timeout=600, kernel_name="python3").execute()
+    page_s = time.perf_counter() - started
+    print(f"dashboard notebook, fresh kernel to last cell: {page_s:.2f} s (first page budget "
+          f"3 s, ratio {page_s / 3:.2f}; includes the kernel start and imports)")
+
+
 if __name__ == "__main__":
     main()
+    squad()
+    first_page()

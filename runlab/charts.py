@@ -662,7 +662,7 @@ def forest(effects: pl.DataFrame, *, label: str = "runner_id", estimate: str = "
     ----------
     effects : polars.DataFrame
         One row per runner, e.g. ``CadenceSpeed.per_runner`` with ``estimate="slope"``,
-        ``ci_low="slope_ci_low"``, ``ci_high="slope_ci_high"``, or a tidy model frame
+        ``ci_low="slope_ci_low"``, ``ci_high="slope_ci_high_spm_per_mps"``, or a tidy model frame
         (``term``/``estimate``/``ci_low``/``ci_high`` with ``label="term"``).
     reference : float, optional
         A vertical reference line (e.g. 6.01 spm per m/s, van Oeveren et al., 2019).

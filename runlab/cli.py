@@ -17,22 +17,26 @@ def cmd_info(args: argparse.Namespace) -> int:
     that cannot be read gets one line on stderr. Exit 1 when any failed."""
     import warnings
 
-    from runlab.errors import RunlabWarning
-    from runlab.io import read_activity
+    from runlab.errors import RunlabWarning, WorkerCrashed
+    from runlab.io.isolated import read_activity_isolated
+    from runlab.isolation import IsolatedPool
 
     failed = 0
-    for path in args.files:
-        try:
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always", RunlabWarning)
-                act = read_activity(path, strict=not args.lenient)
-        except (ReadError, OSError) as exc:
-            print(f"error: {_one_line(exc, path)}", file=sys.stderr)
-            failed += 1
-            continue
-        for w in caught:
-            print(f"note: {w.message}", file=sys.stderr)
-        print(_describe(act, args.units), flush=True)
+    with IsolatedPool(1) as pool:  # each file read in a worker, under hard limits
+        for path in args.files:
+            try:
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always", RunlabWarning)
+                    act = read_activity_isolated(path, strict=not args.lenient, pool=pool,
+                                                 time_limit_s=args.time_limit_s,
+                                                 memory_limit_mib=args.memory_limit_mib)
+            except (ReadError, OSError, WorkerCrashed) as exc:
+                print(f"error: {_one_line(exc, path)}", file=sys.stderr)
+                failed += 1
+                continue
+            for w in caught:
+                print(f"note: {w.message}", file=sys.stderr)
+            print(_describe(act, args.units), flush=True)
     if failed and len(args.files) > 1:
         print(f"{failed} of {len(args.files)} files could not be read", file=sys.stderr)
     return 1 if failed else 0
@@ -177,7 +181,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                        args.source[0], args.store, runners=args.runners,
                        runner=args.runner, client=client,
                        workers=args.workers, progress=not args.quiet,
-                       pseudonymize_key=key, retry_errors=args.retry_errors)
+                       pseudonymize_key=key, retry_errors=args.retry_errors,
+                       time_limit_s=args.time_limit_s, memory_limit_mib=args.memory_limit_mib)
     except (OSError, RuntimeError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -244,6 +249,12 @@ def cmd_coach(args: argparse.Namespace) -> int:
     from runlab.lab import run_server
     from runlab.widgets.coach import coach_command
 
+    if args.store is None:
+        from runlab.demo import demo_cached
+
+        if not demo_cached():
+            print("runlab coach: building the demo store once into runlab's cache "
+                  "(about a minute; later starts only open it)...", flush=True)
     cmd, env, cwd = coach_command(store=args.store, journal=args.journal,
                                   exports=args.exports, runner=args.runner, port=args.port,
                                   open_browser=not args.no_browser, units=args.units)
@@ -352,7 +363,8 @@ def cmd_journal(args: argparse.Namespace) -> int:
     print(f"{args.file}: {frame.height} good entries, {len(problems)} problem(s) in "
           f"{len({p[0] for p in problems})} row(s)", file=sys.stderr)
     if args.export:
-        write(args.export, for_export(frame, include_notes=args.include_notes))
+        write(args.export, for_export(frame, include_notes=args.include_notes),
+              escape_formulas=True)
         print(f"wrote {frame.height} entries to {args.export}"
               f"{'' if args.include_notes else ' (notes and video paths left out)'}",
               file=sys.stderr)
@@ -379,6 +391,15 @@ def _units_option(p: argparse.ArgumentParser) -> None:
                         "locale; now %(default)s)")
 
 
+def _limit_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--time-limit-s", type=float, default=None,
+                   help="wall-clock limit of reading one file [s] (default 10 + 5 per MiB; "
+                        "0: none)")
+    p.add_argument("--memory-limit-mib", type=float, default=None,
+                   help="memory cap of reading one file [MiB] (default 1024 + 64 per MiB; "
+                        "0: none)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="runlab", description="runlab: running technique data, models and notebooks.")
@@ -388,6 +409,7 @@ def build_parser() -> argparse.ArgumentParser:
     _units_option(p)
     p.add_argument("--lenient", action="store_true",
                    help="read the sound part of a truncated or damaged file (marked partial)")
+    _limit_options(p)
     p.set_defaults(func=cmd_info)
     p = sub.add_parser("archive", help="list the activities of a bulk-export zip (in memory)")
     p.add_argument("file")
@@ -428,6 +450,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--key-env", help="pseudonymise runner ids with the key in this env variable")
     p.add_argument("--retry-errors", action="store_true", help="read failed files again")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    _limit_options(p)
     p.set_defaults(func=cmd_ingest)
     p = sub.add_parser("add", help="add one runner's new files to a store")
     p.add_argument("files", nargs="+", help="activity files (FIT, TCX, GPX, ...) or zips")
@@ -435,6 +458,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--store", required=True, help="store folder (created if needed)")
     p.add_argument("--workers", type=int, default=None, help="worker processes")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    _limit_options(p)
     p.set_defaults(func=cmd_add)
     p = sub.add_parser("export", help="copy a store for sharing: masked, pseudonymised")
     p.add_argument("store")
@@ -470,7 +494,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="step-up above habitual cadence [fraction] (0.05 0.10)")
     p.set_defaults(func=cmd_zone)
     p = sub.add_parser("coach", help="serve the coach dashboard (Voila) on 127.0.0.1")
-    p.add_argument("--store", help="cohort store from `runlab ingest` (default: demo cohort)")
+    p.add_argument("--store", help="cohort store from `runlab ingest` (default: the demo "
+                                   "store, built once into runlab's cache)")
     p.add_argument("--journal", default="coach-journal.csv", help="journal file to append to")
     p.add_argument("--exports", default="coach-exports", help="folder for exported files")
     p.add_argument("--runner", help="runner_id to tune first")

@@ -153,7 +153,8 @@ def _cohort_sections(workers) -> tuple[list[Section], dict]:
     prog = models.progression.cadence(runs)
     # reached: within the run-to-run noise (≈ 3 steps/min, runlab.science.WITHIN_RUNNER_SD_SPM) of the target
     reached = models.target_attainment(runs, datasets.demo_targets(runs), tolerance_spm=3.0)
-    slopes = speed.per_runner.filter(pl.col("n") >= 6, pl.col("slope_se").is_finite())
+    slopes = speed.per_runner.filter(pl.col("n_runs") >= 6,
+                                     pl.col("slope_se_spm_per_mps").is_finite())
     gain = prog.fixed.filter(pl.col("term").str.starts_with("week:group")).row(0, named=True)
     errors = store.errors.group_by("error_type").agg(pl.len().alias("files"))
     sections = [
@@ -163,8 +164,8 @@ def _cohort_sections(workers) -> tuple[list[Section], dict]:
             "that no retraining changed: all control runs and the retrained group's first two "
             "weeks. The forest shows runners with at least 6 such runs.",
             charts=[charts.cadence_speed(baseline),
-                    charts.forest(slopes, estimate="slope", ci_low="slope_ci_low",
-                                  ci_high="slope_ci_high", title="Per-runner cadence–speed "
+                    charts.forest(slopes, estimate="slope_spm_per_mps", ci_low="slope_ci_low_spm_per_mps",
+                                  ci_high="slope_ci_high_spm_per_mps", title="Per-runner cadence–speed "
                                   "slopes", x_title="Slope [steps/min per m/s]")],
             tables=[("Cohort model (fixed effects)", speed.fixed),
                     ("Between-runner and residual variance", speed.random)]),

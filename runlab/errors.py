@@ -17,6 +17,9 @@ __all__ = [
     "UnnamedRunnerError",
     "FileTooLargeError",
     "UnsafeArchiveError",
+    "TimeLimitError",
+    "MemoryLimitError",
+    "StoreError",
     "SchemaError",
     "JournalError",
     "ModelError",
@@ -61,6 +64,21 @@ class FileTooLargeError(ReadError):
 
 class UnsafeArchiveError(ReadError):
     """An archive member escapes the archive (zip-slip) or decompresses absurdly (zip bomb)."""
+
+
+class TimeLimitError(ReadError):
+    """Reading the file ran past its wall-clock limit (``time_limit_s``); the worker reading
+    it was killed."""
+
+
+class MemoryLimitError(ReadError):
+    """Reading the file needed more memory than its cap (``memory_limit_mib``); the worker
+    reading it was killed."""
+
+
+class StoreError(ValueError):
+    """A folder is not a runlab store (no marker, files runlab did not make), so runlab
+    refuses to write into it or clean it."""
 
 
 class SchemaError(ValueError):

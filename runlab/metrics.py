@@ -45,9 +45,9 @@ QUALITY: dict[str, pl.DataType] = {
     "elapsed_s": pl.Float64,
     "paused_s": pl.Float64,
     "recording_gap_s": pl.Float64,
-    "records": pl.Int64,
+    "n_records": pl.Int64,
     "cadence_repaired": pl.Boolean,
-    "spikes": pl.Int64,
+    "n_spikes": pl.Int64,
     "speed_derived": pl.Boolean,
     "notes": pl.String,
 }
@@ -166,9 +166,9 @@ def summarize(activity_or_records, *, run_id: str | None = None,
         # pauses: timer stops and stands the distance shows; recording gaps apart
         "paused_s": max(elapsed - float(w.sum()) - gaps_s, 0.0),
         "recording_gap_s": gaps_s,
-        "records": cleaned.height,
+        "n_records": cleaned.height,
         "cadence_repaired": bool(np.any(cleaned["cadence_repaired"].to_numpy())),
-        "spikes": spikes,
+        "n_spikes": spikes,
         "speed_derived": bool(np.any(cleaned["speed_derived"].to_numpy())),
         "notes": "; ".join(notes) or None,
     }

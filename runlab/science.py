@@ -17,6 +17,9 @@ References
 - Willy RW, Buchenic L, Rogacki K, Ackerman J, Schmidt A, Willson JD (2016). In-field gait
   retraining and mobile monitoring to address running biomechanics associated with tibial
   stress fracture. *Scand J Med Sci Sports* 26(2):197–205. doi:10.1111/sms.12413
+- de Ruiter CJ, Verdijk PWL, Werker W, Zuidema MJ, de Haan A (2014). Stride frequency in
+  relation to oxygen consumption in experienced and novice runners. *Eur J Sport Sci*
+  14(3):251–258. doi:10.1080/17461391.2013.783627
 - Cavanagh PR, Kram R (1989). Stride length in distance running: velocity, body dimensions,
   and added mass effects. *Med Sci Sports Exerc* 21(4):467–479.
   doi:10.1249/00005768-198908000-00020
@@ -26,7 +29,7 @@ from __future__ import annotations
 
 __all__ = [
     "POPULATION_INTERCEPT_SPM", "POPULATION_SLOPE_SPM_PER_MPS", "TREADMILL_SLOPE_SPM_PER_MPS",
-    "BETWEEN_RUNNER_SD_SPM", "WITHIN_RUNNER_SD_SPM", "BOOST_PRESCRIBED",
+    "BETWEEN_RUNNER_SD_SPM", "WITHIN_RUNNER_SD_SPM", "NOVICE_CADENCE_SPM", "NOVICE_SD_SPM", "BOOST_PRESCRIBED",
     "RETAINED_BOOST_ONE_MONTH", "WALK_RUN_THRESHOLD_SPM",
 ]
 
@@ -46,6 +49,11 @@ BETWEEN_RUNNER_SD_SPM = 8.0
 #: between-runner spread (van Oeveren et al., 2019); runlab uses 3 spm, about the ±1 %
 #: agreement of wrist and foot-pod cadence while running.
 WITHIN_RUNNER_SD_SPM = 3.0
+#: Novices' self-selected running cadence [steps/min]: 77.8 strides/min (de Ruiter et al.,
+#: 2014, doi:10.1080/17461391.2013.783627).
+NOVICE_CADENCE_SPM = 2 * 77.8
+#: Between-novice SD of that cadence [steps/min]: 2.8 strides/min (de Ruiter et al., 2014).
+NOVICE_SD_SPM = 2 * 2.8
 #: Typical cadence-retraining prescriptions: +5 % to +10 % above habitual at the same pace,
 #: as a fraction (Heiderscheit et al., 2011, doi:10.1249/MSS.0b013e3181ebedf4); +5 %
 #: already lowers hip and knee loading.

@@ -339,21 +339,22 @@ def test_forest_small_and_binned():
         warnings.simplefilter("ignore")
         fit = runlab.models.cadence_speed(BIG, min_runners=10_000)  # per-runner OLS only
     per = fit.per_runner.head(30)
-    spec = _spec(C.forest(per, estimate="slope", ci_low="slope_ci_low",
-                          ci_high="slope_ci_high", reference=6.01,
+    spec = _spec(C.forest(per, estimate="slope_spm_per_mps", ci_low="slope_ci_low_spm_per_mps",
+                          ci_high="slope_ci_high_spm_per_mps", reference=6.01,
                           x_title="Cadence–speed slope [steps/min per m/s]"))
     assert _marks(spec) == ["rule", "point", "rule"]
     assert "Cadence–speed slope [steps/min per m/s]" in _axis_titles(spec)
     data = _data(spec, next(_views(spec)))
-    assert len(data) == 30 and [d["slope"] for d in data] == sorted(d["slope"] for d in data)
+    assert len(data) == 30 and [d["slope_spm_per_mps"] for d in data] == sorted(d["slope_spm_per_mps"] for d in data)
     assert "dashed: reference 6.01" in spec["title"]["subtitle"]
-    big = _spec(C.forest(fit.per_runner, estimate="slope", ci_low="slope_ci_low",
-                         ci_high="slope_ci_high", max_rows=100))
+    big = _spec(C.forest(fit.per_runner, estimate="slope_spm_per_mps", ci_low="slope_ci_low_spm_per_mps",
+                         ci_high="slope_ci_high_spm_per_mps", max_rows=100))
     rows = _data(big, next(_views(big)))
     assert len(rows) == 100 and "in 100 bins of 3" in big["title"]["subtitle"]
-    assert np.mean([r["slope"] for r in rows]) == pytest.approx(fit.per_runner["slope"].mean())
+    assert np.mean([r["slope_spm_per_mps"] for r in rows]) == pytest.approx(
+        fit.per_runner["slope_spm_per_mps"].mean())
     with pytest.raises(SchemaError, match="ci_low"):
-        C.forest(per.rename({"slope": "estimate"}))
+        C.forest(per.rename({"slope_spm_per_mps": "estimate"}))
 
 
 # ----------------------------------------------------------------------------- rendering

@@ -163,7 +163,7 @@ def test_records_are_partitioned_by_runner_and_filters_prune(mixed):
     root, store = mixed
     assert (root / "store/records/runner_id=r01").is_dir()
     rec = store.records.collect()
-    assert rec.height == store.runs["records"].sum()
+    assert rec.height == store.runs["n_records"].sum()
     assert set(rec["run_id"]) == set(store.runs["run_id"])
     one = store.scan_records(runner_id="r01")
     plan = one.explain()
@@ -209,7 +209,7 @@ def test_new_and_changed_files_are_picked_up(tmp_path):
     assert store.runs.height == 4 and store.runs["source_path"].is_unique().all()
     assert old not in set(store.runs["file_sha256"])
     assert not list((tmp_path / "store/records").rglob(f"{old}.parquet"))  # replaced
-    assert store.records.collect().height == store.runs["records"].sum()
+    assert store.records.collect().height == store.runs["n_records"].sum()
 
 
 def test_a_store_made_by_another_runlab_is_ingested_anew(tmp_path, monkeypatch):
@@ -232,7 +232,7 @@ def test_a_store_made_by_another_runlab_is_ingested_anew(tmp_path, monkeypatch):
     assert again.runs.height == 3 and again.runs["source_path"].is_unique().all()
     assert (again.runs["ingested_at"] > runs["ingested_at"].max()).all()
     assert again.journal.drop("ingested_at").equals(journal.drop("ingested_at"))
-    assert again.records.collect().height == again.runs["records"].sum()
+    assert again.records.collect().height == again.runs["n_records"].sum()
     third = ingest(src, tmp_path / "store", workers=1, progress=False)
     assert (third.last_report.read, third.last_report.skipped) == (0, 3)
 
@@ -251,7 +251,7 @@ def test_runner_mapping_csv_and_pseudonyms(tmp_path):
         "a0.fit": "alice", "a1.fit": "alice", "a2.fit": "b/o=b %2F"}
     assert set(store.records.collect()["runner_id"]) == {"alice", "b/o=b %2F"}
     assert store.scan_records(runner_id="b/o=b %2F").collect().height == store.runs.filter(
-        pl.col("source_path") == "a2.fit")["records"][0]
+        pl.col("source_path") == "a2.fit")["n_records"][0]
     hidden = ingest(src, tmp_path / "pseudo", runners=tmp_path / "map.csv", workers=1,
                     progress=False, pseudonymize_key="k3y")
     ids = set(hidden.runs["runner_id"])
@@ -318,7 +318,7 @@ def _check_sound(store_path: Path) -> Store:
     runs = store.runs
     assert runs["source_path"].is_unique().all()
     counts = store.records.group_by("run_id").len().collect()
-    assert dict(counts.iter_rows()) == dict(runs.select("run_id", "records").iter_rows())
+    assert dict(counts.iter_rows()) == dict(runs.select("run_id", "n_records").iter_rows())
     return store
 
 
@@ -359,7 +359,7 @@ def test_killed_at_random_moments_loses_nothing_and_resumes(many, tmp_path):
     assert r.skipped >= len(seen) and r.read + r.failed + r.skipped == N_MANY + 1
     assert not [p for p in store_path.rglob(".*") if p.name != ".lock"]  # no temp left
     reference = ingest(many, tmp_path / "clean", workers=2, progress=False)
-    key = ["source_path", "run_id", "runner_id", "records", "cadence_spm", "distance_m"]
+    key = ["source_path", "run_id", "runner_id", "n_records", "cadence_spm", "distance_m"]
     assert final.runs.select(key).sort("source_path").equals(
         reference.runs.select(key).sort("source_path"))
 

@@ -332,12 +332,144 @@ def point_edit(data: bytes, rng: random.Random, _: dict) -> bytes:
     return data
 
 
+# FIT structure that multiplies (issue 20): appended to the first FIT file's data, CRCs
+# fixed, so it reaches the decoder in strict mode. Other formats: plain flips.
+
+
+def _fit_parts(data: bytes) -> tuple[bytes, bytes] | None:
+    """(header without CRC fields, data of the first FIT file) or None when not FIT."""
+    if len(data) < 14 or data[8:12] != b".FIT" or data[0] not in (12, 14):
+        return None
+    end = min(data[0] + struct.unpack_from("<I", data, 4)[0], len(data))
+    return data[:data[0]], data[data[0]:end]
+
+
+def _refit(header: bytes, body: bytes) -> bytes:
+    out = bytearray(header)
+    struct.pack_into("<I", out, 4, len(body))
+    if out[0] == 14:
+        struct.pack_into("<H", out, 12, crc16(bytes(out[:12])))
+    out += body
+    return bytes(out) + struct.pack("<H", crc16(bytes(out)))
+
+
+def _fit_definition(local: int, gnum: int, fields, dev=()) -> bytes:
+    out = bytes([0x40 | (0x20 if dev else 0) | local, 0, 0]) + struct.pack("<HB", gnum,
+                                                                       len(fields))
+    out += b"".join(bytes(f) for f in fields)
+    return out + (bytes([len(dev)]) + b"".join(bytes(d) for d in dev) if dev else b"")
+
+
+def _budget(rng: random.Random) -> int:
+    """Bytes a structural mutation may add: up to ~2 MiB, mostly much less."""
+    return rng.choice([2**10, 2**14, 2**17, 2**20, 2**21])
+
+
+def fit_dev_fields(data: bytes, rng: random.Random, pool: dict) -> bytes:
+    """Multiply developer fields: 1–600 described (equal or unique names, 1–3 developers),
+    carried by every appended record or by the first only."""
+    parts = _fit_parts(data)
+    if parts is None:
+        return flip(data, rng, pool)
+    header, body = parts
+    developers = rng.choice([1, 1, 2, 3])
+    per_dev = rng.choice([1, 8, 64, 200, 255])
+    same = rng.random() < 0.5
+    body += _fit_definition(14, 207, [(3, 1, 0x02)])
+    body += b"".join(bytes([14, d]) for d in range(developers))
+    body += _fit_definition(14, 206, [(0, 1, 0x02), (1, 1, 0x02), (2, 1, 0x02),
+                                      (3, 16, 0x07), (8, 8, 0x07)])
+    for d in range(developers):
+        for i in range(per_dev):
+            name = b"Power" if same else b"f%d_%d" % (d, i)
+            body += bytes([14, d, i, rng.choice([0x02, 0x02, 0x84, 0x88])]) + \
+                name.ljust(16, b"\0") + rng.choice([b"Watts", b"", b"RPM"]).ljust(8, b"\0")
+    every = rng.random() < 0.5
+    t0 = rng.choice([1_000_000_000, 0x20000])
+    sizes = [rng.choice([1, 1, 2, 4]) for _ in range(per_dev)]
+    budget = _budget(rng)
+    r = 0
+    while len(body) < budget + len(parts[1]):
+        d = r % developers
+        if every or r < developers:
+            body += _fit_definition(15, 20, [(253, 4, 0x86)],
+                                    [(i, sizes[i], d) for i in range(per_dev)])
+            body += bytes([15]) + struct.pack("<I", t0 + r) + bytes(sum(sizes))
+            if every:  # many records of this definition
+                body += (bytes([15]) + struct.pack("<I", t0 + r) + bytes(sum(sizes))) * \
+                    rng.choice([1, 100])
+        else:
+            if r == developers:
+                body += _fit_definition(15, 20, [(253, 4, 0x86)])
+            body += b"".join(bytes([15]) + struct.pack("<I", t0 + r + k) for k in range(1000))
+        r += 1
+    return _refit(header, body)
+
+
+def fit_wide_definition(data: bytes, rng: random.Random, pool: dict) -> bytes:
+    """Multiply field definitions: a message kind (record, lap, session, event, hr) declared
+    with up to 255 fields in one message, then many small messages of the same kind; or the
+    same definition repeated thousands of times."""
+    parts = _fit_parts(data)
+    if parts is None:
+        return flip(data, rng, pool)
+    header, body = parts
+    gnum = rng.choice([20, 20, 19, 18, 21, 132, 206])
+    n = rng.choice([16, 128, 254])
+    nums = rng.sample([k for k in range(256) if k != 253], n)
+    wide = _fit_definition(15, gnum, [(253, 4, 0x86)] + [(k, rng.choice([1, 2, 4]),
+                                                            rng.choice([0x02, 0x84, 0x86, 0x0D]))
+                                                           for k in nums])
+    content = sum(wide[6 + 3 * i + 1] for i in range(n + 1))
+    budget = _budget(rng)
+    if rng.random() < 0.3:  # the same definition over and over
+        body += wide * max(1, budget // len(wide))
+        body += bytes([15]) + bytes(content)
+    else:
+        body += wide + bytes([15]) + bytes(content)
+        body += _fit_definition(15, gnum, [(253, 4, 0x86)])
+        t0 = 1_000_000_000
+        body += b"".join(bytes([15]) + struct.pack("<I", t0 + k) for k in range(budget // 5))
+    return _refit(header, body)
+
+
+def fit_multiply_records(data: bytes, rng: random.Random, pool: dict) -> bytes:
+    """Multiply records: the file's data repeated (definitions and all) up to ~2 MiB, or
+    its last data message repeated as compressed-timestamp messages."""
+    parts = _fit_parts(data)
+    if parts is None or not parts[1]:
+        return flip(data, rng, pool)
+    header, body = parts
+    budget = _budget(rng)
+    if rng.random() < 0.5:
+        body = body * max(1, min(budget // len(body), 64))
+    else:
+        defs = [d for d in decode(data, "seed").definitions if d.global_num == 20 and d.offsets
+                and d.offsets[-1] < len(header) + len(body)]
+        if not defs:
+            return fit_valid_crc(data, rng, pool)
+        d = defs[-1]
+        local = data[d.position] & 0x03  # compressed headers reach local types 0–3 only
+        start = d.offsets[-1] - len(header) + 1
+        content = body[start:start + d.size]
+        body += _fit_definition(local, 20, [(f[0], f[2], f[3]) for f in d.fields],
+                                [(f[0], f[2], f[3]) for f in d.dev_fields])
+        body += b"".join(bytes([0x80 | local << 5 | k % 32]) + content
+                         for k in range(budget // (d.size + 1)))
+    return _refit(header, body)
+
+
+#: Mutators that multiply FIT structure (benchmarks/fuzz.py ``--kinds``; the RSS check).
+FIT_STRUCTURE = ("fit_dev_fields", "fit_wide_definition", "fit_multiply_records")
+
+
 MUTATORS: dict[str, Callable[[bytes, random.Random, dict], bytes]] = {
     "truncate": truncate, "flip": flip, "splice": splice, "chain": chain,
     "giant_size": giant_size, "deep_nesting": deep_nesting, "entity_bomb": entity_bomb,
     "invalid_utf8": invalid_utf8, "inside_gzip": inside_gzip, "fit_valid_crc": fit_valid_crc,
     "fit_definitions": fit_definitions, "reencode": reencode, "markup_edit": markup_edit,
-    "point_edit": point_edit,
+    "point_edit": point_edit, "fit_dev_fields": fit_dev_fields,
+    "fit_wide_definition": fit_wide_definition, "fit_multiply_records": fit_multiply_records,
 }
 
 
@@ -396,6 +528,63 @@ def check(data: bytes, name: str, *, strict: bool = True, memory: bool = True) -
     if _is_xml(data) and len(data) < 4 * 2**20:
         check_scanner(data, name)  # (tests/conftest.py)
     return outcome
+
+
+# --------------------------------------------------------------------------------------
+# memory of the whole process (RSS): polars' Rust heap included, unlike tracemalloc
+
+#: Peak RSS growth allowed while reading one input: per MiB of input, plus a fixed
+#: allowance [bytes] (SECURITY.md: measured worst FIT case ~80 MiB per MiB).
+RSS_PER_MIB = 160 * 2**20
+RSS_SLACK = 128 * 2**20
+
+
+def _vm(field: str) -> int:
+    with open("/proc/self/status", encoding="ascii") as fh:
+        line = next(line for line in fh if line.startswith(field + ":"))
+    return int(line.split()[1]) * 1024
+
+
+def _rss_child(folder: str) -> None:
+    """In a fresh process: read every ``*.bin`` of ``folder`` with :func:`check` (time
+    bound, ReadErrors only) and print ``name outcome seconds peak_growth_bytes`` per input.
+    The peak is reset between inputs (Linux ``/proc/self/clear_refs``)."""
+    import json
+
+    for path in sorted(Path(folder).glob("*.bin")):
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as fh:
+            fh.write("5")  # reset VmHWM to the current RSS
+        base = _vm("VmRSS")
+        start = time.perf_counter()
+        try:
+            outcome = check(path.read_bytes(), path.stem, memory=False)
+        except AssertionError as exc:
+            outcome = f"FAIL {exc}"
+        print(json.dumps([path.stem, outcome, time.perf_counter() - start,
+                          _vm("VmHWM") - base]), flush=True)
+
+
+def rss_check(blobs: dict[str, bytes], tmp: Path, timeout: float = 900) -> list[tuple]:
+    """(name, outcome, seconds, peak RSS growth [bytes]) of each input, read in one child
+    process (a hang guard of ``timeout`` s for all); fails an input over the RSS bound."""
+    import json
+    import subprocess
+    import sys
+
+    for i, (name, blob) in enumerate(blobs.items()):
+        (tmp / f"{i:04d}~{name}.bin").write_bytes(blob)
+    code = f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); " \
+           f"import test_fuzz; test_fuzz._rss_child({str(tmp)!r})"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=timeout, check=True).stdout
+    rows = [tuple(json.loads(line)) for line in out.splitlines() if line.startswith("[")]
+    sizes = {f"{i:04d}~{name}": len(b) for i, (name, b) in enumerate(blobs.items())}
+    for name, outcome, _, peak in rows:
+        assert not outcome.startswith("FAIL"), outcome
+        limit = RSS_PER_MIB * sizes[name] / 2**20 + RSS_SLACK
+        assert peak <= limit, f"{name}: RSS +{peak / 2**20:.0f} MiB > {limit / 2**20:.0f} MiB"
+    assert len(rows) == len(blobs)
+    return rows
 
 
 # --------------------------------------------------------------------------------------
@@ -579,6 +768,32 @@ def test_found_inputs_stay_fixed(pool, path, kind, seed):
     for strict in (True, False):
         check(mutate(pool[path], kind, seed, pool), f"{Path(path).name}~{kind}~{seed}",
               strict=strict)
+
+
+_LINUX_RSS = pytest.mark.skipif(not Path("/proc/self/clear_refs").exists(),
+                                reason="per-input peak RSS needs Linux /proc/self/clear_refs")
+
+
+@_LINUX_RSS
+def test_fit_structure_mutations_bounded_in_whole_process_memory(pool, tmp_path):
+    """Developer fields, field definitions and records multiplied in corpus FIT files
+    (issue 20): ReadErrors or valid records, within the time and RSS bounds."""
+    fits = sorted(p for p in pool if p.lower().endswith(".fit"))
+    blobs = {f"{Path(p).name}~{kind}~{seed}": mutate(pool[p], kind, seed, pool)
+             for kind in FIT_STRUCTURE for seed in range(5)
+             for p in [fits[(7 * seed + len(kind)) % len(fits)]]}
+    rows = rss_check(blobs, tmp_path)
+    assert {r[1] for r in rows} & {"ok"} and {r[1] for r in rows} & {"FileTooLargeError"}
+
+
+@_LINUX_RSS
+def test_fit_structure_mutations_of_a_written_file(tmp_path):
+    """The same without the corpus: an SDK-written run as the seed."""
+    fitgen = pytest.importorskip("fitgen")  # the garmin-fit-sdk test dependency
+    seed_file = fitgen.activity(duration_s=600, seed=3, dev_fields=True)
+    blobs = {f"written~{kind}~{seed}": mutate(seed_file, kind, seed, {"w": seed_file})
+             for kind in FIT_STRUCTURE for seed in range(3)}
+    rss_check(blobs, tmp_path)
 
 
 def test_found_archive_stays_fixed(pool, tmp_path):

@@ -41,7 +41,7 @@ def test_summary_row_of_a_walk_run_session():
     assert row["run_s"] == pytest.approx(7 * 120, abs=10)
     assert row["strides"] == 0 and row["hill_reps"] == 0
     assert row["easy"] is None  # one run, no known maximum heart rate: cannot judge
-    assert row["records"] == len(truth) and row["notes"] is None
+    assert row["n_records"] == len(truth) and row["notes"] is None
 
 
 def test_summary_counts_strides_hills_and_repairs():

@@ -94,15 +94,17 @@ def test_cadence_speed_per_runner_matches_ols_and_keeps_thin_runners():
     with pytest.warns(RunlabWarning, match="no own line for 1 runner"):
         fit = cadence_speed(runs)
     per = fit.per_runner
-    assert per.columns[:10] == ["runner_id", "n", "intercept", "intercept_se", "slope",
-                                "slope_se", "slope_ci_low", "slope_ci_high", "r2", "residual_sd"]
+    assert per.columns[:10] == ["runner_id", "n_runs", "intercept_spm", "intercept_se_spm",
+                                "slope_spm_per_mps", "slope_se_spm_per_mps",
+                                "slope_ci_low_spm_per_mps", "slope_ci_high_spm_per_mps", "r2",
+                                "residual_sd_spm"]
     thin = per.filter(pl.col("runner_id") == "thin").row(0, named=True)
-    assert thin["n"] == 2 and thin["slope"] is None
+    assert thin["n_runs"] == 2 and thin["slope_spm_per_mps"] is None
     sub = runs.filter(pl.col("runner_id") == "r003")
     ref = sm.OLS(sub["cadence_spm"].to_numpy(),
                  sm.add_constant(sub["speed_mps"].to_numpy())).fit()
     row = per.filter(pl.col("runner_id") == "r003").row(0, named=True)
-    assert row["slope"] == pytest.approx(ref.params[1], abs=1e-9)
+    assert row["slope_spm_per_mps"] == pytest.approx(ref.params[1], abs=1e-9)
     assert fit.fixed.columns == TIDY_COLUMNS
     assert fit.fixed["term"].to_list() == ["intercept", "speed_mps", "cadence_at_ref"]
     assert fit.random["term"].to_list() == ["intercept", "speed_mps", "intercept:speed_mps",
@@ -148,7 +150,7 @@ def test_random_intercept_only_model_predicts():
     assert fit.random["term"].to_list() == ["intercept", "residual"]
     known, pop = fit.predict("r001", 3.2), fit.predict(None, 3.2)
     assert known["std_error"][0] < pop["std_error"][0]
-    blup = fit.per_runner.filter(pl.col("runner_id") == "r001")["blup_slope"][0]
+    blup = fit.per_runner.filter(pl.col("runner_id") == "r001")["blup_slope_spm_per_mps"][0]
     assert blup == pytest.approx(fit.fixed["estimate"][1])
 
 
@@ -499,7 +501,9 @@ def test_comfort_and_rpe_ordinal_recover_signs():
                                            "humidity_pct"]
     group = fit.fixed.row(0, named=True)
     assert group["ci_low"] < 0.6 < group["ci_high"]
-    assert fit.model.cov_type == "bias_reduced" and fit.fixed["df"].to_list() == [29.0] * 4
+    assert fit.model.cov_type == "robust" and fit.fixed["df"].to_list() == [29.0] * 4
+    scaled = np.asarray(fit.model.bse)[4:] * np.sqrt(30 / 29)
+    assert fit.fixed["std_error"].to_numpy() == pytest.approx(scaled)
     assert fit.fixed["odds_ratio"][1] == pytest.approx(np.exp(est["week"]))
     slope = rpe(journal).fixed.filter(pl.col("term") == "week")["estimate"][0]
     assert slope == pytest.approx(-est["week"], abs=1e-4)
@@ -591,8 +595,9 @@ def test_models_on_real_files(corpus):
         sub = segs.filter(pl.col("runner_id") == row["runner_id"])
         ref = sm.OLS(sub["cadence_spm"].to_numpy(),
                      sm.add_constant(sub["speed_mps"].to_numpy())).fit()
-        assert [row["intercept"], row["slope"]] == pytest.approx(list(ref.params), abs=1e-9)
-        assert row["slope_se"] == pytest.approx(ref.bse[1], rel=1e-9)
+        assert [row["intercept_spm"], row["slope_spm_per_mps"]] == pytest.approx(
+            list(ref.params), abs=1e-9)
+        assert row["slope_se_spm_per_mps"] == pytest.approx(ref.bse[1], rel=1e-9)
         # the runner's habitual cadence at their own mean pace lies in their observed range
         pred = fit.predict(row["runner_id"], row["speed_mean_mps"])["cadence_spm"][0]
         assert sub["cadence_spm"].min() <= pred <= sub["cadence_spm"].max()

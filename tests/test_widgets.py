@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import wave
+from pathlib import Path
 
 import icalendar
 import numpy as np
@@ -11,7 +13,14 @@ import polars as pl
 import pytest
 
 from runlab import journal, plan
-from runlab.widgets import CadenceTuner, CohortExplorer, JournalForm, PlanBuilder, RubricScorer
+from runlab.widgets import (
+    CadenceTuner,
+    CohortExplorer,
+    JournalForm,
+    PlanBuilder,
+    RubricScorer,
+    SquadOverview,
+)
 
 
 def synthetic_runs(n_runners=6, weeks=6, seed=3) -> pl.DataFrame:
@@ -44,8 +53,9 @@ def spec(view) -> dict:
 @pytest.mark.slow  # first widget test: pays for importing statsmodels and the vega bundle
 def test_cadence_tuner_zone_step_length_and_chart(runs):
     one = runs.filter(pl.col("runner_id") == "r01")
-    tuner = CadenceTuner(one, boost=0.05)
-    tuner.pace.value = 5.5  # min/km → 3.03 m/s
+    tuner = CadenceTuner(one, boost=0.05, units="km")
+    assert tuner.pace.options[0] == ("3:00", 180) and tuner.pace.options[-1] == ("15:00", 900)
+    tuner.pace.value = 330  # 5:30 /km → 3.03 m/s
     v = 1000 / 330
     habitual = tuner.zone.habitual_spm
     # the runner's own OLS line at that speed
@@ -62,6 +72,53 @@ def test_cadence_tuner_zone_step_length_and_chart(runs):
     # +10 % cadence → −9.09 % step length at the same pace (SCIENCE.md)
     assert "-9.1 %" in tuner.step_text.value
     assert len(tuner.timings_s) == 2
+    check_one_target(tuner)
+
+
+def check_one_target(tuner):
+    """Band, marker and text agree at the chosen pace; the habitual marker is on the line."""
+    top = spec(tuner.view)
+    data = {layer["mark"]["type"]: top["datasets"][layer.get("data", top.get("data"))["name"]]
+            for layer in top["layer"]}
+    lo, hi = tuner.zone_spm
+    marker = data["rule"][0]
+    assert (marker["low_spm"], marker["high_spm"]) == (lo, hi)
+    v = tuner.speed_mps
+    band = data["area"]
+    speeds = [row["speed_mps"] for row in band]
+    low_at_v = np.interp(v, speeds, [row["low_spm"] for row in band])
+    high_at_v = np.interp(v, speeds, [row["high_spm"] for row in band])
+    assert (low_at_v, high_at_v) == (pytest.approx(lo), pytest.approx(hi))
+    habit_at_v = np.interp(v, speeds, [row["habitual_spm"] for row in band])
+    assert habit_at_v == pytest.approx(tuner.zone.habitual_spm)
+    assert f"zone {lo:.0f}–{hi:.0f}" in tuner.zone_text.value
+    labels = [row["label"] for row in data["text"]]
+    assert f"target {tuner.target_spm:.0f} ({lo:.0f}–{hi:.0f})" in labels
+
+
+@pytest.mark.parametrize("units", ["km", "mi"])
+def test_cadence_tuner_pace_in_units_and_one_target_at_every_boost(runs, units):
+    one = runs.filter(pl.col("runner_id") == "r03")
+    tuner = CadenceTuner(one, units=units)
+    mile = units == "mi"
+    assert tuner.pace.description == f"pace [/{units}]"
+    assert tuner.pace.options[0][1] == (290 if mile else 180)
+    assert tuner.pace.options[-1][1] == (1445 if mile else 900)
+    tuner.pace.value = 600 if mile else 400
+    for boost in (0, 5, 10, 15):
+        tuner.boost.value = boost
+        check_one_target(tuner)
+    assert f"/{units}</b>" in tuner.zone_text.value
+
+
+def test_plan_builder_follows_the_tuned_runner(runs):
+    one = runs.filter(pl.col("runner_id") == "r02")
+    tuner = CadenceTuner(one, runner="r02", boost=0.08)
+    pb = PlanBuilder(start_date=dt.date(2026, 3, 2)).follow(tuner)
+    assert pb.params()["runner"] == "r02" and pb.params()["boost"] == 0.08
+    assert pb.params()["habitual_cadence_spm"] == round(tuner.zone.habitual_spm, 1) != 160
+    tuner.pace.value = tuner.pace.options[10][1]
+    assert pb.params()["habitual_cadence_spm"] == round(tuner.zone.habitual_spm, 1)
 
 
 def test_cadence_tuner_metronome_and_exports(runs, tmp_path):
@@ -127,8 +184,11 @@ def test_cohort_explorer_derives_week_and_group():
 def test_journal_form_appends_valid_entries_only(tmp_path):
     path = tmp_path / "journal.csv"
     form = JournalForm(path, "r07")
+    assert not form.submit()  # an empty row is refused, naming what is missing
+    assert "comfort, RPE" in form.status.value and not path.exists()
     form.date.value = dt.date(2026, 3, 4)
     form.controls["comfort"].value = 4
+    assert not form.submit() and "missing: RPE" in form.status.value
     form.controls["rpe"].value = 3
     form.controls["foot_strike"].value = "midfoot"
     form.controls["surface"].value = "grass"
@@ -238,6 +298,9 @@ def test_coach_command_serves_the_dashboard_on_localhost(tmp_path):
     assert any("CadenceTuner(" in c.source for c in nb.cells)
     assert env["RUNLAB_COACH_JOURNAL"] == str(tmp_path / "j.csv")
     assert env["RUNLAB_COACH_STORE"] == str(tmp_path / "store") and cwd == tmp_path / "nb"
+    assert "--template=runlab" in cmd  # the lab template without Font Awesome from a CDN
+    template = Path(env["JUPYTER_PATH"].split(os.pathsep)[0]) / "voila/templates/runlab"
+    assert "fortawesome" in (template / "index.html.j2").read_text()  # the tags it removes
     with pytest.raises(ValueError, match="invalid port"):
         coach_command(port=0, notebook_dir=tmp_path / "nb")
 
@@ -253,6 +316,39 @@ def test_widgets_leave_altair_global_state_alone(runs):
     # the widget's own charts are offline: vega from vl-convert, nothing from a CDN
     assert isinstance(ex.scatter, alt.JupyterChart) and "https://" not in ex.scatter._esm[:500]
     assert plain_before.startswith("import") and "https://" in plain_before[:500]
+
+
+def test_squad_overview_rows_flags_sorting_and_opening(runs):
+    from runlab.widgets.squad import VOLUME_FLAG_PCT, squad_table
+
+    runs = runs.with_columns(moving_s=pl.col("distance_m") / pl.col("speed_mps"))
+    last = dict(runs.group_by("runner_id").agg(pl.col("start_time").max().dt.date())
+                .iter_rows())
+    journal_rows = pl.DataFrame({"date": [last["r01"], last["r02"]],
+                                 "runner_id": ["r01", "r02"], "comfort": [2, 4],
+                                 "rpe": [8, 3]})
+    table = squad_table(runs, journal_rows)
+    assert table["runner_id"].to_list() == sorted(runs["runner_id"].unique().to_list())
+    assert table["runner_id"].null_count() == 0 and VOLUME_FLAG_PCT == 10.0
+    warn = dict(table.select("runner_id", "warnings").iter_rows())
+    assert warn["r02"] == "" and warn["r01"] == "comfort 2 of 5, RPE 8 of 10"
+    flagged = table.filter(pl.col("volume_change_pct") > 10)["volume_flag"]
+    assert flagged.all()
+    strict = squad_table(runs, None, volume_flag_pct=1e9)
+    assert not strict["volume_flag"].any()  # the flag is a parameter
+    assert set(table["decision"]) <= {"hold", "step_back", "step_forward", "on_track",
+                                      "no_data"}
+    opened = []
+    squad = SquadOverview(runs, journal=journal_rows, on_select=opened.append)
+    squad.sort_by.value = "trend_spm"
+    squad.descending.value = True
+    trends = squad.sorted()["trend_spm"].drop_nulls().to_list()
+    assert trends == sorted(trends, reverse=True)
+    first = squad.sorted()["runner_id"][0]
+    assert squad.table.value.index(f'data-runner="{first}"') < squad.table.value.index(
+        f'data-runner="{squad.sorted()["runner_id"][-1]}"')
+    squad.runner.value = "r01"
+    assert opened == ["r01"] and len(squad.timings_s) == 3
 
 
 def test_old_keywords_still_work_with_a_deprecation_warning(runs):

@@ -39,7 +39,7 @@ fit.random
 # Per-runner lines, with 95 % intervals of the slope:
 
 # %%
-charts.forest(fit.per_runner, estimate="slope", ci_low="slope_ci_low", ci_high="slope_ci_high",
+charts.forest(fit.per_runner, estimate="slope_spm_per_mps", ci_low="slope_ci_low_spm_per_mps", ci_high="slope_ci_high_spm_per_mps",
               x_title="Cadence–speed slope [steps/min per m/s]", title="Per-runner slopes")
 
 # %% [markdown]

@@ -50,3 +50,24 @@ charts.forest(recovery.filter(pl.col("term") == "week:group[T.cadence+7.5%]")
               label="label", reference=sim.truth_effects["week:group[T.cadence+7.5%]"],
               x_title="Weekly gain of the retrained group [steps/min per week]",
               title="Recovery of the group × week effect across seeds")
+
+# %% [markdown]
+# ## What a reviewer asks next
+# Fixed effects carry t intervals on Satterthwaite degrees of freedom (column `df`).
+# Does the cohort need random week slopes? A likelihood-ratio test on maximum-likelihood
+# refits (a variance on its boundary: the χ̄² mixture), with AIC and BIC:
+
+# %%
+slopes = models.progression.cadence(sim.runs)
+no_slopes = models.progression.cadence(sim.runs, random_week=False)
+models.compare(no_slopes, slopes, names=("random intercepts", "+ random week slopes"))
+
+# %% [markdown]
+# How much of a run's cadence is the runner (intraclass correlation at week 0), with
+# parametric-bootstrap intervals, and the effects in SD units:
+
+# %%
+models.icc(slopes, n_boot=50, seed=1)
+
+# %%
+models.effect_sizes(slopes).select("term", "estimate", "df", "d", "d_ci_low", "d_ci_high")

@@ -202,6 +202,7 @@ def export_for_r(store, out: str | os.PathLike, *, runners: pl.DataFrame | None 
     polars.DataFrame
         The codebook.
     """
+    from runlab._csv_safe import formula_safe
     from runlab.cohort.store import Store
 
     if fmt not in ("csv", "parquet"):
@@ -220,7 +221,7 @@ def export_for_r(store, out: str | os.PathLike, *, runners: pl.DataFrame | None 
     folder.mkdir(parents=True, exist_ok=True)
     for name, frame in tables.items():
         if fmt == "csv":
-            _for_csv(frame).write_csv(folder / f"{name}.csv", null_value="NA")
+            formula_safe(_for_csv(frame)).write_csv(folder / f"{name}.csv", null_value="NA")
         else:
             frame.write_parquet(folder / f"{name}.parquet")
     book = codebook(tables)

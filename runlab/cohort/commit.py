@@ -43,6 +43,12 @@ class _Committer:
             self.flush()
         self.progress.update()
 
+    def tick(self) -> None:
+        """Commit what is finished if the last commit is :data:`BATCH_SECONDS` old (called
+        while a long file keeps the workers busy)."""
+        if (self.runs or self.errors) and time.monotonic() - self.last >= BATCH_SECONDS:
+            self.flush()
+
     def skip(self) -> None:
         self.report.skipped += 1
         self.progress.update()

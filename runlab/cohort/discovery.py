@@ -132,18 +132,21 @@ def _discover(source: Any, runners: Any, key: str | bytes | None, exclude: Path,
     out = []
     for path, rel, stored in entries:
         if path.suffix.lower() == ".zip" and path.is_file() and not path.is_symlink():
-            members, skipped, problem = _archive_members(path)
+            members, skipped, problem, refused = _archive_members(path)
             report.ignored += skipped
             if problem is not None:
                 out.append(make(path, rel, stored, problem=problem))
             out += [make(path, rel, stored, member=m) for m in members]
+            out += [make(path, rel, stored, member=m, problem=e) for m, e in refused.items()]
         else:
             out.append(make(path, rel, stored))
     return out
 
 
-def _archive_members(path: Path) -> tuple[list[str], int, ReadError | None]:
-    """(activity members, number of other members, why the archive is refused) of a zip.
+def _archive_members(path: Path) -> tuple[list[str], int, ReadError | None,
+                                          dict[str, ReadError]]:
+    """(activity members, number of other members, why the archive is refused, members
+    refused alone) of a zip.
 
     Uses :mod:`runlab.io.archive`'s checks (zip-slip, zip bombs, sizes) before anything is
     decompressed; a nested zip (Garmin's export) contributes ``inner.zip!member`` names.
@@ -153,29 +156,36 @@ def _archive_members(path: Path) -> tuple[list[str], int, ReadError | None]:
 
     members: list[str] = []
     skipped = 0
+    refused: dict[str, ReadError] = {}
+    inner_refused: dict[str, ReadError] = {}
     try:
         with zipfile.ZipFile(path) as zf:
-            for info in arc._checked(zf, str(path), "", MAX_FILE_BYTES, arc.MAX_TOTAL_BYTES):
+            for info in arc._checked(zf, str(path), "", MAX_FILE_BYTES, arc.MAX_TOTAL_BYTES,
+                                     refused):
                 low = info.filename.lower()
                 if low.endswith(".zip"):
                     inner = zipfile.ZipFile(io.BytesIO(arc._read(zf, info, str(path),
                                                                  MAX_FILE_BYTES)))
                     with inner:
+                        inner_refused.clear()
                         for sub in arc._checked(inner, str(path), f"{info.filename}!",
-                                                MAX_FILE_BYTES, arc.MAX_TOTAL_BYTES):
+                                                MAX_FILE_BYTES, arc.MAX_TOTAL_BYTES,
+                                                inner_refused):
                             if sub.filename.lower().endswith(arc._ACTIVITY_SUFFIXES):
                                 members.append(f"{info.filename}!{sub.filename}")
                             else:
                                 skipped += 1
+                        refused.update((f"{info.filename}!{m}", e)
+                                       for m, e in inner_refused.items())
                 elif low.endswith(arc._ACTIVITY_SUFFIXES):
                     members.append(info.filename)
                 else:
                     skipped += 1
     except ReadError as exc:
-        return [], 0, exc
+        return [], 0, exc, {}
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        return [], 0, CorruptFileError(str(path), f"not a readable zip archive: {exc}")
-    return members, skipped, None
+        return [], 0, CorruptFileError(str(path), f"not a readable zip archive: {exc}"), {}
+    return members, skipped, None, refused
 
 
 class _ArchiveBytes:
@@ -248,6 +258,8 @@ def _stand_in(path: str, detail: str) -> str:
 def _content(item: _Input, archives: _ArchiveBytes
              ) -> tuple[str, bytes | None, ReadError | None]:
     """(sha256, an archive member's bytes, why it cannot be read) of one input."""
+    if item.member is not None and item.problem is not None:  # a member refused alone
+        return _stand_in(item.location, item.member), None, item.problem
     if item.member is None:
         sha, reason = _identify(item)
         return sha, None, item.problem or (ReadError(item.location, reason) if reason else None)

@@ -1,103 +1,62 @@
-"""Where workers run: a local process pool (spawn) or a Dask cluster, a few tasks in flight."""
+"""Where workers run: isolated local processes under limits, or a Dask cluster."""
 
 from __future__ import annotations
 
 import itertools
-import multiprocessing
-import os
-from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from runlab.cohort.worker import _error_result, _ingest_one, _Task
 from runlab.errors import WorkerCrashed
+from runlab.isolation import IsolatedPool, Job, limits_for
 
-#: Tasks in flight per worker (back-pressure: memory does not grow with the file count).
+#: Tasks in flight per Dask worker thread (back-pressure: memory does not grow with the file
+#: count). Local workers take one file at a time, each under its own limits.
 IN_FLIGHT_PER_WORKER = 4
 
 
 def _results_local(tasks: Iterator[_Task], workers: int,
-                   work: Callable[[_Task], dict[str, Any]] | None = None
-                   ) -> Iterator[dict[str, Any]]:
-    """Results of ``tasks`` from a process pool, in completion order, a few in flight.
+                   work: Callable[[_Task], dict[str, Any]] | None = None, *,
+                   time_limit_s: float | None = None, memory_limit_mib: float | None = None,
+                   pool: IsolatedPool | None = None, tick_s: float | None = None,
+                   ) -> Iterator[dict[str, Any] | None]:
+    """Results of ``tasks`` from isolated worker processes (:mod:`runlab.isolation`), in
+    completion order; with ``tick_s``, ``None`` after every ``tick_s`` seconds without a
+    result (the caller commits what is finished meanwhile).
 
-    When a worker process dies (a reader crashing the interpreter, the kernel's OOM killer)
-    the pool breaks and every task in flight fails with it. Those tasks are run again one
-    at a time in a fresh pool; the one that breaks it alone is reported as
-    ``WorkerCrashed`` and the batch goes on.
+    Each file runs under its limits (:func:`runlab.isolation.limits_for` of its size, or
+    ``time_limit_s``/``memory_limit_mib``): a file past them costs its worker, which is
+    replaced, and becomes a ``TimeLimitError``/``MemoryLimitError`` row. A worker dying on
+    a file (a reader crashing the interpreter, the kernel's OOM killer) makes a
+    ``WorkerCrashed`` row. The batch goes on.
     """
     work = work or _ingest_one
     first = next(tasks, None)
     if first is None:  # nothing new: start no processes
         return
     tasks = itertools.chain([first], tasks)
-    ctx = multiprocessing.get_context("spawn")  # fork after polars' threads can deadlock
-    limit = workers * IN_FLIGHT_PER_WORKER
-    suspects: deque[_Task] = deque()
-    pending: dict[Any, _Task] = {}
-    pool: ProcessPoolExecutor | None = None
-    solo = False
+    jobs = (Job(work, (task,), task.location if task.member is None
+                else f"{task.location}!{task.member}",
+                limits_for(task.size_bytes, time_limit_s, memory_limit_mib), task)
+            for task in tasks)
+    own = pool is None
+    pool = pool or IsolatedPool(workers, preload=_PRELOAD)
     try:
-        while True:
-            if pool is None:
-                pool = _started_pool(workers, ctx)
-            if suspects:
-                if not pending:
-                    task = suspects.popleft()
-                    pending[pool.submit(work, task)] = task
-                    solo = True
+        for out in pool.run(jobs, tick_s=tick_s):
+            if out is None:
+                yield None
+            elif out.error is None:
+                yield out.value
             else:
-                solo = False
-                while len(pending) < limit and (task := next(tasks, None)) is not None:
-                    pending[pool.submit(work, task)] = task
-            if not pending:
-                return
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            crashed = []
-            for fut in done:
-                task = pending.pop(fut)
-                try:
-                    yield fut.result()
-                except BrokenProcessPool:
-                    crashed.append(task)
-            if crashed:
-                crashed += pending.values()  # they die with the pool
-                pending.clear()
-                pool.shutdown(wait=False, cancel_futures=True)
-                pool = None
-                if solo:
-                    yield _error_result(crashed[0], WorkerCrashed(
-                        "the worker process died reading this file"))
-                else:
-                    suspects.extend(crashed)
+                yield _error_result(out.job.tag, out.error)
     finally:
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+        if own:
+            pool.close()
 
 
-def _ping() -> int:
-    return os.getpid()
-
-
-def _started_pool(workers: int, ctx: Any) -> ProcessPoolExecutor:
-    """A process pool whose workers are known to start (a crash later is the file's fault).
-
-    Raises ``RuntimeError`` when they cannot: e.g. a script read from stdin cannot be
-    re-imported by ``spawn``; then no file is blamed.
-    """
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
-    try:
-        pool.submit(_ping).result()
-    except BrokenProcessPool as exc:
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise RuntimeError(
-            "ingest worker processes cannot start (see their traceback above). In a script, "
-            "put the call under `if __name__ == \"__main__\":` (each worker re-imports the "
-            "script, Python's spawn start method); a script read from stdin cannot be "
-            "re-imported: save it as a file, or pass client=") from exc
-    return pool
+#: What a worker imports before its first file (not counted in that file's time limit).
+_PRELOAD = ("runlab.cohort.worker", "runlab.clean", "runlab.metrics", "runlab.io.fit",
+            "runlab.io.gpx", "runlab.io.tcx")
 
 
 def _results_dask(tasks: Iterator[_Task], client: Any) -> Iterator[dict[str, Any]]:

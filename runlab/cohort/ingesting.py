@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 from runlab.cohort.commit import _Committer
 from runlab.cohort.discovery import _ArchiveBytes, _content, _discover, _Input
-from runlab.cohort.executors import _results_dask, _results_local
+from runlab.cohort.executors import _PRELOAD, _results_dask, _results_local
 from runlab.cohort.journals import _ingest_journals
 from runlab.cohort.report import IngestReport, _Progress
 from runlab.cohort.store import Store, _locked
 from runlab.cohort.worker import _error_result, _Task
 from runlab.errors import DuplicateFile, UnnamedRunnerError
+from runlab.isolation import IsolatedPool
+
+#: Seconds between checks, while files run, whether finished work is due to be committed.
+_TICK_S = 1.0
 
 
 def _plan(inputs: list[_Input], state: dict[str, tuple[str, bool]], store: Store,
@@ -31,7 +38,7 @@ def _plan(inputs: list[_Input], state: dict[str, tuple[str, bool]], store: Store
                 committer.skip()
                 continue
             task = _Task(item.source_path, item.location, item.member, item.runner_id, sha,
-                         str(store.path), data)
+                         str(store.path), data, _size(item, data))
             if problem is None and item.runner_id is None:  # never a run of nobody
                 problem = UnnamedRunnerError(f"{item.location}: not read: no runner id")
             if problem is not None:
@@ -45,6 +52,15 @@ def _plan(inputs: list[_Input], state: dict[str, tuple[str, bool]], store: Store
             yield task
     finally:
         archives.close()
+
+
+def _size(item: _Input, data: bytes | None) -> int:
+    if data is not None:
+        return len(data)
+    try:
+        return os.lstat(item.location).st_size
+    except OSError:
+        return 0
 
 
 #: Files that look like activities; others without a runner (a README next to the runner
@@ -67,7 +83,9 @@ def _refuse_unnamed(inputs: list[_Input]) -> None:
 def ingest(source: str | os.PathLike | Iterable[str | os.PathLike], store: str | os.PathLike,
            *, runners: Any = None, runner: str | None = None, client: Any = None,
            workers: int | None = None, progress: bool = True,
-           pseudonymize_key: str | bytes | None = None, retry_errors: bool = False, lock_timeout_s: float = 0.0) -> Store:
+           pseudonymize_key: str | bytes | None = None, retry_errors: bool = False,
+           lock_timeout_s: float = 0.0, time_limit_s: float | None = None,
+           memory_limit_mib: float | None = None) -> Store:
     """Ingest activity files and journals into a parquet :class:`Store`, incrementally.
 
     Parameters
@@ -100,6 +118,18 @@ def ingest(source: str | os.PathLike | Iterable[str | os.PathLike], store: str |
     lock_timeout_s
         Seconds to wait for another ingest of the same store to finish (default 0: raise
         ``RuntimeError`` at once). The waiting ingest then only adds what is still new.
+    time_limit_s, memory_limit_mib
+        Hard limits of reading one file (activity, archive member or journal) in its worker
+        process: wall-clock seconds and resident memory [MiB]. A file past them becomes a
+        ``TimeLimitError``/``MemoryLimitError`` row and the batch goes on. Default: scaled
+        with the file's size (:func:`runlab.isolation.limits_for`: 10 s + 5 s/MiB,
+        1 GiB + 64 MiB/MiB); 0 switches a limit off. Local workers only (a Dask cluster
+        has its own memory limits).
+
+    The store folder must be new, empty or a runlab store (see :class:`Store`): ingest
+    refuses (:class:`~runlab.errors.StoreError`) to write into or clean any other folder.
+    Finished files are committed at least every :data:`BATCH_SECONDS`, also while one
+    file runs long, and when the ingest stops (an exception, Ctrl-C or SIGTERM).
 
     Returns
     -------
@@ -115,14 +145,17 @@ def ingest(source: str | os.PathLike | Iterable[str | os.PathLike], store: str |
     t0 = time.monotonic()
     inputs = _discover(source, runners, pseudonymize_key, st.path.resolve(), report, runner)
     _refuse_unnamed(inputs)
-    st.path.mkdir(parents=True, exist_ok=True)
-    with _locked(st.path, lock_timeout_s):
+    st._claim()  # before the lock file or anything else is written
+    n_workers = workers or os.cpu_count() or 1
+    with _locked(st.path, lock_timeout_s), _sigterm_as_exit(), IsolatedPool(
+            1 if client is not None else n_workers, preload=_PRELOAD) as pool:
+        st._mark()
         st._collect_garbage()
         activities = [i for i in inputs if i.kind == "activity"]
         report.files = len(activities)
         since = st._since()  # rows made before, by another runlab, are read anew
         _ingest_journals([i for i in inputs if i.kind == "journal"], st, pseudonymize_key,
-                         report, since)
+                         report, since, pool, time_limit_s, memory_limit_mib)
         state = st._state(since)
         bar = _Progress(report, progress)
         committer = _Committer(st, report, bar)
@@ -130,10 +163,15 @@ def ingest(source: str | os.PathLike | Iterable[str | os.PathLike], store: str |
         if client is not None:
             results = _results_dask(tasks, client)
         else:
-            results = _results_local(tasks, workers or os.cpu_count() or 1)
+            results = _results_local(tasks, n_workers, time_limit_s=time_limit_s,
+                                     memory_limit_mib=memory_limit_mib, pool=pool,
+                                     tick_s=_TICK_S)
         try:
             for result in results:
-                committer.add(result)
+                if result is None:  # a tick: commit what is finished if it is time
+                    committer.tick()
+                else:
+                    committer.add(result)
         finally:
             committer.flush()
             report.seconds = time.monotonic() - t0
@@ -142,3 +180,23 @@ def ingest(source: str | os.PathLike | Iterable[str | os.PathLike], store: str |
         st._collect_garbage()
     st.last_report = report
     return st
+
+
+@contextlib.contextmanager
+def _sigterm_as_exit() -> Iterator[None]:
+    """While ingesting, SIGTERM raises SystemExit (so finished work is committed and the
+    workers stopped on the way out) instead of ending the process on the spot."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, frame):
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    if previous is None:  # installed outside Python: restore the default
+        previous = signal.SIG_DFL
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 
 import polars as pl
@@ -13,18 +14,30 @@ from runlab.cohort.report import IngestReport
 from runlab.cohort.store import ERRORS, Store, _now
 from runlab.cohort.worker import _message
 from runlab.errors import ReadError
+from runlab.isolation import IsolatedPool, limits_for
+
+
+def _read_journal_file(path: str) -> tuple[pl.DataFrame, list[tuple[int, str, str]]]:
+    """A journal's good rows and problems (run in an isolated worker)."""
+    from runlab.journal import read_journal
+
+    return read_journal(path, errors="collect")
 
 
 def _ingest_journals(items: list[_Input], store: Store, key: str | bytes | None,
-                     report: IngestReport, since: datetime) -> None:
+                     report: IngestReport, since: datetime, pool: IsolatedPool,
+                     time_limit_s: float | None = None,
+                     memory_limit_mib: float | None = None) -> None:
     """Read each journal new or changed since ``since`` into the journal table; bad rows
     and unreadable journals go to errors (one row per journal file, listing the
     problems).
 
     A journal counts as stored once its rows are committed, and they are committed last:
     a kill before that re-reads it next time (an unreadable journal is re-read every time).
+    Journals are read in ``pool``'s isolated workers under the limits of their size
+    (:func:`runlab.isolation.limits_for`): a hostile one is an error row, never the end
+    of the ingest.
     """
-    from runlab.journal import read_journal
     from runlab.privacy import pseudonymize
 
     stored = set(store.journal.filter(pl.col("ingested_at") >= since)
@@ -45,7 +58,9 @@ def _ingest_journals(items: list[_Input], store: Store, key: str | bytes | None,
         try:
             if problem is not None:
                 raise ReadError(item.location, problem)
-            frame, problems = read_journal(item.location, errors="collect")
+            size = os.lstat(item.location).st_size
+            frame, problems = pool.call(_read_journal_file, (item.location,), item.location,
+                                        limits_for(size, time_limit_s, memory_limit_mib))
         except Exception as exc:  # a journal that cannot be read at all
             error(type(exc).__name__, _message(exc, item.location))
             continue

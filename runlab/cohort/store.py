@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import os
+import re
+import stat
 import time
 import uuid
 from collections.abc import Iterable, Iterator
@@ -21,7 +24,7 @@ from runlab.cohort.report import IngestReport
 
 #: What ingest makes of a file (reading, cleaning, summarizing): raise it when a change
 #: alters stored runs or records, so that stores made before are ingested anew.
-PIPELINE = 1
+PIPELINE = 2  # 2: summary counts n_records, n_spikes
 
 #: Parts of a table above which an ingest compacts it into one file.
 COMPACT_PARTS = 32
@@ -61,9 +64,26 @@ RECORDS_STORED: dict[str, pl.DataType] = {
 }
 
 
+#: Longest percent-encoded runner id kept readable in a partition name [characters]; longer
+#: ids (a 28-character CJK name encodes to 252) are hashed so that every name stays well
+#: under the 255-byte limit of file names. The records files hold the readable id.
+MAX_PARTITION_CHARS = 120
+
+
 def _partition(runner_id: str | None) -> str:
-    """Hive folder of a runner (percent-encoded, so any id is one safe path component)."""
-    return "runner_id=" + (_NULL_PARTITION if runner_id is None else quote(runner_id, safe=""))
+    """Hive folder of a runner: the percent-encoded id (one safe path component), or
+    ``~`` + a SHA-256 prefix of it when that would be longer than
+    :data:`MAX_PARTITION_CHARS`."""
+    if runner_id is None:
+        return "runner_id=" + _NULL_PARTITION
+    if _hashed_partition(runner_id):
+        digest = hashlib.sha256(runner_id.encode("utf-8", "surrogatepass")).hexdigest()
+        return f"runner_id=~{digest[:40]}"
+    return "runner_id=" + quote(runner_id, safe="")
+
+
+def _hashed_partition(runner_id: str | None) -> bool:
+    return runner_id is not None and len(quote(runner_id, safe="")) > MAX_PARTITION_CHARS
 
 
 def _records_path(store: str | Path, runner_id: str | None, file_sha256: str) -> Path:
@@ -177,7 +197,10 @@ class Store:
             runs = runs.with_columns(easy_flags(runs))
         tables = {
             "runs": runs,
-            "errors": current(raw["errors"], ERRORS, True),
+            # a file read again with success (retry_errors) is no longer an error
+            "errors": current(raw["errors"], ERRORS, True).join(
+                runs.select("source_path", "file_sha256"), on=["source_path", "file_sha256"],
+                how="anti"),
             "journal": current(raw["journal"], {**schema.JOURNAL, "source_path": pl.String,
                                                 "file_sha256": pl.String,
                                                 "ingested_at": schema.TIMESTAMP}, False),
@@ -230,13 +253,18 @@ class Store:
         to parquet row groups.
         """
         runs = self.select_runs(runner_id, start, end)
-        files = [str(_records_path(self.path, r, s)) for r, s in
-                 runs.select("runner_id", "file_sha256").iter_rows()]
+        pairs = runs.select("runner_id", "file_sha256").iter_rows()
+        files: dict[bool, list[str]] = {False: [], True: []}
+        for r, s in pairs:  # hashed partitions: the id is read from the files themselves
+            files[_hashed_partition(r)].append(str(_records_path(self.path, r, s)))
         hive = {"runner_id": pl.String}
-        if not files:
+        if not files[False] and not files[True]:
             return pl.LazyFrame(schema={**RECORDS_STORED, **hive})
-        lf = pl.scan_parquet(files, hive_partitioning=True, hive_schema=hive,
-                             missing_columns="insert", extra_columns="ignore")
+        scans = [pl.scan_parquet(f, hive_partitioning=not hashed, missing_columns="insert",
+                                 extra_columns="ignore",
+                                 **({"hive_schema": hive} if not hashed else {}))
+                 for hashed, f in files.items() if f]
+        lf = scans[0] if len(scans) == 1 else pl.concat(scans, how="diagonal_relaxed")
         if start is not None:
             lf = lf.filter(pl.col("timestamp") >= _utc(start))
         if end is not None:
@@ -251,7 +279,7 @@ class Store:
         ingest resumes."""
         from runlab._files import atomic_write
 
-        marker = self.path / "PIPELINE"
+        marker = self.path / MARKER
         with contextlib.suppress(FileNotFoundError, ValueError):
             made_by, since = marker.read_text(encoding="utf-8").splitlines()[:2]
             if made_by == _pipeline():
@@ -274,29 +302,75 @@ class Store:
     def _commit(self, table: str, frame: pl.DataFrame) -> None:
         _write_parquet(frame, self.path / table / _part_name())
 
+    def _claim(self) -> None:
+        """Make sure this folder is a runlab store before anything is written or cleaned.
+
+        A missing or empty folder becomes one; a folder with the marker (``PIPELINE``,
+        first line ``runlab ...``) is one; a folder made by an older runlab without the
+        marker is adopted when it holds only runlab's layout. Anything else raises
+        :class:`~runlab.errors.StoreError` and is left untouched.
+        """
+        from runlab.errors import StoreError
+
+        path = self.path
+        if not os.path.lexists(path):
+            path.mkdir(parents=True, exist_ok=True)  # another ingest may be making it too
+        if not path.is_dir():
+            raise StoreError(f"{path}: not a folder")
+        if _is_marked(path):
+            return
+        names = {e.name for e in os.scandir(path)}
+        if names - {".lock"} and not _only_runlab_layout(path):
+            raise StoreError(
+                f"{path}: not a runlab store (no {MARKER} marker, and it holds files runlab "
+                "did not make); runlab writes and cleans only its own stores — give a new or "
+                "empty folder")
+        self._mark()
+
+    def _mark(self) -> None:
+        """Write the marker (this runlab, now) if the folder has none."""
+        from runlab._files import atomic_write
+
+        if not _is_marked(self.path):
+            atomic_write(self.path / MARKER, f"{_pipeline()}\n{_now().isoformat()}\n".encode())
+
     def _collect_garbage(self) -> int:
-        """Delete temporary files and records of runs that are not committed (an interrupted
-        ingest) or were replaced (a changed file). Returns how many files went."""
+        """Delete what an interrupted ingest left — temporary files, records of runs not
+        committed — and records of replaced runs. Only names the store writes are touched
+        (``part-*.parquet`` temporaries, ``runner_id=*/<sha256>.parquet``), symbolic links
+        are neither followed nor removed, and nothing happens in a folder that is not a
+        marked store. Returns how many files went."""
+        if not _is_marked(self.path):
+            return 0
         keep = {_records_path(self.path, r, s) for r, s in
                 self.runs.select("runner_id", "file_sha256").iter_rows()}
         gone = 0
-        for folder in ("records", "runs", "errors", "journal"):
-            base = self.path / folder
-            if not base.is_dir():
+        for table in ("runs", "errors", "journal"):
+            for entry in _real_entries(self.path / table, dirs=False):
+                if _TEMP.fullmatch(entry.name) and _PART.fullmatch(_TEMP.fullmatch(
+                        entry.name).group(1)):
+                    gone += _unlink(entry.path)
+        for part in _real_entries(self.path / "records", dirs=True):
+            if not part.name.startswith("runner_id="):
                 continue
-            for path in base.rglob("*"):
-                stale = path.name.startswith(".") or (
-                    folder == "records" and path.suffix == ".parquet" and path not in keep)
-                if stale and path.is_file():
-                    path.unlink(missing_ok=True)
-                    gone += 1
+            for entry in _real_entries(Path(part.path), dirs=False):
+                temp = _TEMP.fullmatch(entry.name)
+                if temp and _RECORDS.fullmatch(temp.group(1)):
+                    gone += _unlink(entry.path)
+                elif _RECORDS.fullmatch(entry.name) and Path(entry.path) not in keep:
+                    gone += _unlink(entry.path)
+        for entry in _real_entries(self.path, dirs=False):
+            temp = _TEMP.fullmatch(entry.name)
+            if temp and temp.group(1) == MARKER:
+                gone += _unlink(entry.path)
         return gone
 
     def _compact(self) -> None:
         """Merge many small parts of runs and errors into one (crash-safe: the merged part
         is committed before the old ones go, and reading de-duplicates)."""
         for table in ("runs", "errors"):
-            parts = sorted((self.path / table).glob("part-*.parquet"))
+            parts = sorted(Path(e.path) for e in _real_entries(self.path / table, dirs=False)
+                           if _PART.fullmatch(e.name))
             if len(parts) <= COMPACT_PARTS:
                 continue
             merged = (pl.concat([pl.read_parquet(p) for p in parts], how="diagonal_relaxed")
@@ -304,6 +378,77 @@ class Store:
             self._commit(table, merged)
             for p in parts:
                 p.unlink()
+
+
+#: The file that marks a folder as a runlab store (which runlab made its rows, since when).
+MARKER = "PIPELINE"
+_TABLES = ("runs", "errors", "journal")
+_PART = re.compile(r"part-\d{20}-[0-9a-f]{8}\.parquet")
+_RECORDS = re.compile(r"[0-9a-f]{64}\.parquet")
+#: Temporaries of _write_parquet and runlab._files.atomic_write: ".<name>.<8 chars>.tmp".
+_TEMP = re.compile(r"\.(.+)\.[A-Za-z0-9_]{8}\.tmp")
+
+
+def _is_marked(path: Path) -> bool:
+    """Whether ``path`` holds a runlab store marker (a regular file, ``runlab ...``)."""
+    marker = path / MARKER
+    try:
+        if not stat.S_ISREG(os.lstat(marker).st_mode):
+            return False
+        with open(marker, "rb") as fh:
+            return fh.read(64).startswith(b"runlab ")
+    except OSError:
+        return False
+
+
+def _real_entries(folder: Path, dirs: bool) -> list[os.DirEntry]:
+    """Regular files (``dirs=False``) or real folders of ``folder`` — never a symbolic link,
+    and nothing when ``folder`` itself is one or is missing."""
+    try:
+        if stat.S_ISLNK(os.lstat(folder).st_mode):
+            return []
+        with os.scandir(folder) as it:
+            return [e for e in it if (e.is_dir(follow_symlinks=False) if dirs
+                                      else e.is_file(follow_symlinks=False))]
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+
+
+def _unlink(path: str) -> int:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+        return 1
+    return 0
+
+
+def _only_runlab_layout(path: Path) -> bool:
+    """Whether an unmarked folder holds nothing but what runlab writes (a store made before
+    the marker existed): the tables' parts, records files and their temporaries."""
+    def ours(name: str, pattern: re.Pattern) -> bool:
+        temp = _TEMP.fullmatch(name)
+        return bool(pattern.fullmatch(temp.group(1) if temp else name))
+
+    def only(folder: Path, check) -> bool:
+        with os.scandir(folder) as it:
+            return all(check(e) for e in it)
+
+    def top(e: os.DirEntry) -> bool:
+        if e.name == ".lock" or (_TEMP.fullmatch(e.name)
+                                 and _TEMP.fullmatch(e.name).group(1) == MARKER):
+            return e.is_file(follow_symlinks=False)  # another ingest is marking it now
+        if e.is_symlink() or not e.is_dir():
+            return False
+        if e.name in _TABLES:
+            return only(Path(e.path), lambda f: f.is_file(follow_symlinks=False)
+                        and ours(f.name, _PART))
+        if e.name == "records":
+            return only(Path(e.path), lambda d: d.is_dir(follow_symlinks=False)
+                        and d.name.startswith("runner_id=") and only(
+                            Path(d.path), lambda f: f.is_file(follow_symlinks=False)
+                            and ours(f.name, _RECORDS)))
+        return False
+
+    return only(path, top)
 
 
 def _utc(value: Any) -> datetime:

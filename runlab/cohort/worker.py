@@ -9,7 +9,12 @@ from typing import Any
 import polars as pl
 
 from runlab import schema
-from runlab.cohort.store import RECORDS_STORED, _records_path, _write_parquet
+from runlab.cohort.store import (
+    RECORDS_STORED,
+    _hashed_partition,
+    _records_path,
+    _write_parquet,
+)
 from runlab.errors import ReadError, UnsupportedFormatError
 from runlab.io.imu import is_phone_log
 
@@ -25,6 +30,7 @@ class _Task:
     file_sha256: str
     store: str
     data: bytes | None = None  # an archive member's bytes (read once, by the planner)
+    size_bytes: int = 0  # what the file's limits scale with
 
 
 def _read_task(task: _Task):
@@ -82,6 +88,8 @@ def _ingest_one(task: _Task) -> dict[str, Any]:
             summary = summarize(cleaned, run_id=run_id, runner_id=task.runner_id)
         stored = cleaned.with_columns(pl.lit(run_id).alias("run_id")).select(
             [pl.col(c).cast(t) for c, t in RECORDS_STORED.items()])
+        if _hashed_partition(task.runner_id):  # its folder name is a hash: keep the id here
+            stored = stored.with_columns(pl.lit(task.runner_id, pl.String).alias("runner_id"))
         _write_parquet(stored, _records_path(task.store, task.runner_id, task.file_sha256),
                        durable=False)
         meta = act.meta

@@ -20,7 +20,7 @@ from runlab.io._files import read_file_bytes
 from runlab.io.sniff import detect_bytes
 
 __all__ = ["read", "read_activity", "read_activity_bytes", "read_bytes_activity", "OPTIONS",
-           "MAX_FILE_BYTES"]
+           "MAX_FILE_BYTES", "read_isolated", "read_activity_isolated"]
 
 #: Largest file (after decompression) runlab reads: 512 MiB — a 24-hour 1 Hz FIT file
 #: with every sensor is ~15 MiB, so anything near this is not an activity.
@@ -51,7 +51,9 @@ OPTIONS: dict[str, tuple[str, ...]] = {
 def read(path: str | os.PathLike, *, strict: bool = True, **options) -> pl.DataFrame:
     """Canonical records of an activity file: ``read_activity(path, ...).records``.
 
-    Takes the same arguments as :func:`read_activity`.
+    Takes the same arguments as :func:`read_activity`. For files from people you do not
+    trust, :func:`read_isolated` reads in a worker process under a time limit and a memory
+    cap.
     """
     return read_activity(path, strict=strict, **options).records
 
@@ -175,3 +177,6 @@ def _gunzip(data: bytes, name: str) -> bytes:
     if not d.eof:
         raise CorruptFileError(name, "gzip stream is truncated")
     return out
+
+
+from runlab.io.isolated import read_activity_isolated, read_isolated  # noqa: E402

@@ -34,9 +34,16 @@ fractional_cadence)``; for other sports ``cadence_spm`` is null and the raw valu
 as ``cadence_rpm`` (pedal or stroke rate). Timestamps below 0x10000000 are seconds since
 the device powered on (FIT "system time"); they are kept relative to the FIT epoch and a
 warning says so. Developer fields become extra columns named from their field
-description (``form_power_w``, ``leg_spring_stiffness_kn_m``...); one that duplicates a
-canonical column gets a ``dev_`` prefix, and fills the canonical column when the file
-has no native value and the description links it to that native field.
+description (``form_power_w``, ``leg_spring_stiffness_kn_m``...); one whose name is a
+standard column gets a ``dev_`` prefix (``dev_power_w``, ``dev_cadence_rpm``): standard
+columns hold standard fields only. A developer field linked to a native record field is
+listed in ``meta["developer_links"]`` (column → standard column), never copied into it.
+Heart rate stored in ``hr`` messages is merged into the records as the FIT SDK does
+(:mod:`runlab.io._fit_hr`; ``heart_rate_merged`` flags the rows filled).
+
+Structure is capped (:data:`MAX_DEV_FIELDS`, :data:`MAX_FIELDS_PER_MESSAGE`, and at most
+:data:`CELLS_PER_BYTE` values per input byte + :data:`CELLS_SLACK` in all tables), so
+memory grows linearly with the file: beyond, :class:`~runlab.errors.FileTooLargeError`.
 
 Bad input raises a :class:`~runlab.errors.ReadError` subclass naming the file:
 :class:`~runlab.errors.TruncatedFileError`, :class:`~runlab.errors.CorruptFileError`
@@ -313,30 +320,33 @@ class _Messages:
         return ts
 
     def _compressed_timestamps(self) -> tuple[np.ndarray, np.ndarray]:
-        """Resolve compressed-timestamp headers against the last full timestamp."""
-        events: list[tuple[int, float]] = []
+        """Resolve compressed-timestamp headers against the last full timestamp before
+        them: the first adds ``(offset − full) mod 32`` to it, each next one
+        ``(offset − previous offset) mod 32`` (vectorized; NaN before any full one)."""
+        comp = np.asarray(self.dec.compressed, dtype=np.int64).reshape(-1, 2)
+        cpos, coff = comp[:, 0], comp[:, 1]
+        fpos, fval = [np.zeros(0, dtype=np.int64)], [np.zeros(0)]
         for defn in self.dec.definitions:
             if defn.offsets and any(f[0] == 253 for f in defn.fields):
-                ts = field_columns(self.rows(defn), defn).get(253)
+                ts = field_columns(self.rows(defn), defn, keys={253}).get(253)
                 if isinstance(ts, np.ndarray) and ts.ndim == 1:
-                    events.extend(zip(defn.offsets, ts.tolist(), strict=True))
-        comp = dict(self.dec.compressed)
-        events.extend((p, -1.0 - off) for p, off in comp.items())
-        events.sort()
-        last = None
-        cpos, cval = [], []
-        for p, value in events:
-            if p in comp:
-                if last is None:
-                    ts = np.nan
-                else:
-                    ts = last + ((comp[p] - int(last)) & 0x1F)
-                    last = ts
-                cpos.append(p)
-                cval.append(ts)
-            elif 0 <= value < 2**32:  # a valid FIT date_time (uint32)
-                last = value
-        return np.asarray(cpos, dtype=np.int64), np.asarray(cval, dtype=np.float64)
+                    fpos.append(np.frombuffer(defn.offsets, dtype=np.int64))
+                    fval.append(ts)
+        full_p, full_v = np.concatenate(fpos), np.concatenate(fval)
+        ok = (full_v >= 0) & (full_v < 2**32) & ~np.isin(full_p, cpos)  # valid uint32 dates
+        order = np.argsort(full_p[ok], kind="stable")
+        full_p, full_v = full_p[ok][order], full_v[ok][order]
+        idx = np.searchsorted(full_p, cpos) - 1  # the last full timestamp before each
+        n = cpos.size
+        first = np.ones(n, dtype=bool)
+        first[1:] = idx[1:] != idx[:-1]
+        base = np.where(idx >= 0, full_v[np.maximum(idx, 0)] if full_v.size else 0.0, np.nan)
+        base_int = np.nan_to_num(base).astype(np.int64)
+        prev = np.concatenate([np.zeros(1, dtype=np.int64), coff[:-1]])
+        delta = np.where(first, (coff - base_int) & 0x1F, (coff - prev) & 0x1F)
+        csum = np.cumsum(delta)
+        start = np.maximum.accumulate(np.where(first, np.arange(n), 0)) if n else idx
+        return cpos, base + (csum - csum[start] + delta[start])
 
     def _dev_descriptions(self) -> list[tuple[int, tuple[int, int], dict]]:
         """(position, (developer_data_index, field number), description) in file order."""

@@ -50,11 +50,15 @@ def _encode(frame: pl.DataFrame, fmt: str, header: Sequence[str] | None = None,
     by_norm = {_header_name(c): c for c in cells.columns}
     out = io.StringIO()
     writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
+    # csv quotes cells holding the line terminator ("\n") but not a lone "\r", which other
+    # readers take for a line end: rows with one are written fully quoted
+    quoted = csv.writer(out, delimiter=delimiter, lineterminator="\n", quoting=csv.QUOTE_ALL)
     if header is None:
         writer.writerow(cols)
     for row in cells.iter_rows(named=True):
-        writer.writerow(["" if (v := row.get(by_norm.get(_header_name(c), ""))) is None else v
-                         for c in cols])
+        values = ["" if (v := row.get(by_norm.get(_header_name(c), ""))) is None else v
+                  for c in cols]
+        (quoted if any("\r" in str(v) for v in values) else writer).writerow(values)
     return out.getvalue().encode()
 
 
@@ -70,16 +74,24 @@ def _writable_format(path: Path) -> str:
     return fmt
 
 
-def write(path: str | os.PathLike, frame: pl.DataFrame) -> Path:
+def write(path: str | os.PathLike, frame: pl.DataFrame, *,
+          escape_formulas: bool = False) -> Path:
     """Write a whole journal atomically (CSV or JSON Lines by extension); return the path.
 
     The frame is validated first (:class:`~runlab.errors.JournalError` lists every bad row)
     and written in :data:`SCHEMA` column order, extra columns after. The file is replaced
-    with ``os.replace`` after an fsync, so readers never see a partial file.
+    with ``os.replace`` after an fsync, so readers never see a partial file; through a
+    symbolic link, with the file's permissions kept (:func:`runlab._files.atomic_write`).
+    ``escape_formulas`` (for CSV meant for a spreadsheet, e.g. an export) prefixes text
+    cells beginning with ``= + - @``, tab or CR with ``'`` (:mod:`runlab._csv_safe`).
     """
     path = Path(path)
     fmt = _writable_format(path)
     typed = validate(frame, "raise", source=str(path))
+    if escape_formulas and fmt == "csv":
+        from runlab._csv_safe import formula_safe
+
+        typed = formula_safe(typed)
     atomic_write(path, _encode(typed, fmt))
     return path
 

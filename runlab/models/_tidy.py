@@ -150,6 +150,16 @@ def ols_by(frame: pl.DataFrame, by: str, x: str, y: str, *, alpha: float = 0.05,
     return out.with_columns(sums.select("x_mean", "x_min", "x_max", "y_mean"))
 
 
+def with_units(lines: pl.DataFrame, y_unit: str, slope_unit: str) -> pl.DataFrame:
+    """:func:`ols_by`'s lines with units in the column names (``intercept_spm``,
+    ``slope_spm_per_mps``, ``residual_sd_spm``...) and ``n`` as ``n_runs``."""
+    names = {"n": "n_runs", "intercept": f"intercept_{y_unit}",
+             "intercept_se": f"intercept_se_{y_unit}", "residual_sd": f"residual_sd_{y_unit}",
+             **{c: f"{c}_{slope_unit}" for c in ("slope", "slope_se", "slope_ci_low",
+                                                  "slope_ci_high")}}
+    return lines.rename({k: v for k, v in names.items() if k in lines.columns})
+
+
 def _f(name: str, values: np.ndarray) -> pl.Series:
     return pl.Series(name, values, dtype=pl.Float64).fill_nan(None)
 

@@ -29,6 +29,7 @@ from runlab.models._tidy import (
     random_frame_empty,
     to_pandas,
     usable,
+    with_units,
 )
 from runlab.science import (
     BETWEEN_RUNNER_SD_SPM,
@@ -106,10 +107,11 @@ class CadenceSpeed:
     Attributes
     ----------
     per_runner : polars.DataFrame
-        One OLS line per runner: ``<by>``, ``n``, ``intercept`` [spm], ``intercept_se``,
-        ``slope`` [spm per m/s], ``slope_se``, ``slope_ci_low``, ``slope_ci_high``, ``r2``,
-        ``residual_sd`` [spm], ``speed_mean_mps``, ``speed_min_mps``, ``speed_max_mps``,
-        ``cadence_mean_spm``; with a mixed model also ``blup_slope`` [spm per m/s] and
+        One OLS line per runner: ``<by>``, ``n_runs``, ``intercept_spm``,
+        ``intercept_se_spm``, ``slope_spm_per_mps``, ``slope_se_spm_per_mps``,
+        ``slope_ci_low_spm_per_mps``, ``slope_ci_high_spm_per_mps``, ``r2``,
+        ``residual_sd_spm``, ``speed_mean_mps``, ``speed_min_mps``, ``speed_max_mps``,
+        ``cadence_mean_spm``; with a mixed model also ``blup_slope_spm_per_mps`` and
         ``cadence_at_ref_spm`` (habitual cadence at ``speed_ref_mps``). Runners with too few
         runs or a single speed keep their row with null estimates.
     fixed : polars.DataFrame
@@ -197,10 +199,11 @@ class CadenceSpeed:
     def _predict_ols(self, runner, v):
         if self._known(runner):
             row = self.per_runner.filter(pl.col(self.by) == runner).row(0, named=True)
-            if row["slope"] is not None and row["slope_se"] is not None:
-                mean = row["intercept"] + row["slope"] * v
-                var = (row["residual_sd"] ** 2 / row["n"]
-                       + (v - row["speed_mean_mps"]) ** 2 * row["slope_se"] ** 2)
+            slope, slope_se = row["slope_spm_per_mps"], row["slope_se_spm_per_mps"]
+            if slope is not None and slope_se is not None:
+                mean = row["intercept_spm"] + slope * v
+                var = (row["residual_sd_spm"] ** 2 / row["n_runs"]
+                       + (v - row["speed_mean_mps"]) ** 2 * slope_se ** 2)
                 return mean, var, "runner"
             warnings.warn(f"predict: runner {runner!r} has too few runs for a line; "
                           "using population values", RunlabWarning, stacklevel=3)
@@ -258,7 +261,7 @@ def cadence_speed(data: pl.DataFrame, by: str = "runner", *, speed: str | None =
         raise ModelError("cadence_speed: all runs have the same speed_mps; cadence cannot be "
                          "related to speed")
     per = _per_runner(frame, col, alpha, min_runs)
-    thin = per.filter(pl.col("slope").is_null())[col].to_list()
+    thin = per.filter(pl.col("slope_spm_per_mps").is_null())[col].to_list()
     if thin:
         warnings.warn(f"cadence_speed: no own line for {len(thin)} runner(s) with fewer than "
                       f"{min_runs} runs or a single speed: {thin[:10]}", RunlabWarning,
@@ -285,9 +288,10 @@ def cadence_speed(data: pl.DataFrame, by: str = "runner", *, speed: str | None =
 
 
 def _per_runner(frame: pl.DataFrame, col: str, alpha: float, min_runs: int) -> pl.DataFrame:
-    return ols_by(frame, col, "speed_mps", "cadence_spm", alpha=alpha, min_n=min_runs).rename({
+    lines = ols_by(frame, col, "speed_mps", "cadence_spm", alpha=alpha, min_n=min_runs).rename({
         "x_mean": "speed_mean_mps", "x_min": "speed_min_mps", "x_max": "speed_max_mps",
         "y_mean": "cadence_mean_spm"})
+    return with_units(lines, "spm", "spm_per_mps")
 
 
 def _pooled_ols(frame: pl.DataFrame):
@@ -311,6 +315,6 @@ def _blups(model, col: str, beta: np.ndarray) -> pl.DataFrame:
     re = np.array([np.asarray(model.random_effects[g], dtype=float) for g in names])
     slope_re = re[:, 1] if re.shape[1] > 1 else np.zeros(len(names))
     return pl.DataFrame({col: [str(g) for g in names],
-                         "blup_slope": beta[1] + slope_re,
+                         "blup_slope_spm_per_mps": beta[1] + slope_re,
                          "cadence_at_ref_spm": beta[0] + re[:, 0]})
 

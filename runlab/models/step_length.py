@@ -28,6 +28,7 @@ from runlab.models._tidy import (
     random_frame,
     random_frame_empty,
     to_pandas,
+    with_units,
 )
 from runlab.models.cadence import running_rows, running_speed
 
@@ -58,10 +59,11 @@ class StepLengthSpeed:
         Within-runner log-log elasticities with speed, tidy, ``term`` ``cadence`` and
         ``step_length``; the two estimates sum to 1.
     per_runner : polars.DataFrame
-        Each runner's own step-length line: ``<by>``, ``n``, ``intercept`` [m], ``slope``
-        [m per m/s], ``slope_se``, ``slope_ci_low``, ``slope_ci_high``, ``r2``,
-        ``residual_sd`` [m], ``speed_mean_mps``, ``speed_min_mps``, ``speed_max_mps``,
-        ``step_length_mean_m`` (plus ``intercept_se``).
+        Each runner's own step-length line: ``<by>``, ``n_runs``, ``intercept_m``,
+        ``slope_m_per_mps``, ``slope_se_m_per_mps``, ``slope_ci_low_m_per_mps``,
+        ``slope_ci_high_m_per_mps``, ``r2``, ``residual_sd_m``, ``speed_mean_mps``,
+        ``speed_min_mps``, ``speed_max_mps``, ``step_length_mean_m`` (plus
+        ``intercept_se_m``).
     model : statsmodels results
         Step-length MixedLM (or pooled OLS with few runners).
     elasticity_model : statsmodels results
@@ -131,7 +133,8 @@ class StepLengthSpeed:
         if self.by not in runs.columns or "speed_mps" not in runs.columns:
             raise ModelError(f"overstriding: runs need columns {self.by!r} and 'speed_mps'; "
                              f"has {runs.columns}")
-        lines = self.per_runner.select(self.by, _a="intercept", _b="slope", _sd="residual_sd")
+        lines = self.per_runner.select(self.by, _a="intercept_m", _b="slope_m_per_mps",
+                                       _sd="residual_sd_m")
         expected = pl.col("_a") + pl.col("_b") * pl.col("speed_mps")
         out = runs.with_columns(pl.col(self.by).cast(pl.String)).join(
             lines, on=self.by, how="left").with_columns(step_length_expected_m=expected)
@@ -201,9 +204,10 @@ def step_length_speed(data: pl.DataFrame, by: str = "runner", *, speed: str | No
         raise ModelError(f"stride: {frame.height} usable runs; need at least {min_runs}")
     if frame["speed_mps"].std() <= 1e-9:
         raise ModelError("stride: all runs have the same speed_mps")
-    per = ols_by(frame, col, "speed_mps", "step_length_m", alpha=alpha, min_n=min_runs).rename({
+    per = with_units(ols_by(frame, col, "speed_mps", "step_length_m", alpha=alpha,
+                            min_n=min_runs).rename({
         "x_mean": "speed_mean_mps", "x_min": "speed_min_mps", "x_max": "speed_max_mps",
-        "y_mean": "step_length_mean_m"})
+        "y_mean": "step_length_mean_m"}), "m", "m_per_mps")
     elastic_model, elasticities = _elasticities(frame, col, alpha)
     ref = float(frame["speed_mps"].mean())
     centred = frame.with_columns(

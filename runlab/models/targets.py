@@ -39,7 +39,7 @@ from runlab.models.cadence import (
     running_rows,
     running_speed,
 )
-from runlab.science import BOOST_PRESCRIBED
+from runlab.science import BOOST_PRESCRIBED, NOVICE_CADENCE_SPM, NOVICE_SD_SPM
 
 __all__ = [
     "CadenceZone",
@@ -53,13 +53,10 @@ __all__ = [
     "BOOST_MAX",
 ]
 
-#: Novices' self-selected cadence [steps/min] (de Ruiter et al., 2014: 77.8 strides/min)...
-NOVICE_CADENCE_SPM = 2 * 77.8
-#: ...placed at a novice easy pace [m/s] (9 km/h; an assumption, the paper set speed at 80 % of
-#: each runner's ventilatory threshold).
+#: Novices' cadence (:data:`runlab.science.NOVICE_CADENCE_SPM`) placed at an easy pace
+#: [m/s] (9 km/h; an assumption, the paper set speed at 80 % of each runner's ventilatory
+#: threshold).
 NOVICE_SPEED_MPS = 2.5
-#: Between-novice SD of self-selected cadence [steps/min] (de Ruiter et al., 2014: 2.8 strides/min).
-NOVICE_SD_SPM = 2 * 2.8
 #: Population lines by name: (cadence at 0 m/s [spm], slope [spm per m/s], between-runner SD [spm]).
 LINES = {
     "novice": (NOVICE_CADENCE_SPM - POPULATION_SLOPE_SPM_PER_MPS * NOVICE_SPEED_MPS,

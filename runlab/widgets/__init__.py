@@ -17,5 +17,7 @@ from runlab.widgets.cohort_explorer import CohortExplorer
 from runlab.widgets.journal_form import JournalForm
 from runlab.widgets.plan_builder import PlanBuilder
 from runlab.widgets.rubric_scorer import RubricScorer
+from runlab.widgets.squad import SquadOverview
 
-__all__ = ["CadenceTuner", "CohortExplorer", "JournalForm", "PlanBuilder", "RubricScorer"]
+__all__ = ["CadenceTuner", "CohortExplorer", "JournalForm", "PlanBuilder", "RubricScorer",
+           "SquadOverview"]

@@ -12,13 +12,19 @@ import polars as pl
 from runlab.errors import RunlabWarning, SchemaError
 from runlab.widgets._common import chart_view, css, export_dir, set_chart, timed, unvalidated
 
-__all__ = ["CadenceTuner", "pace_label"]
+__all__ = ["CadenceTuner", "pace_options", "PACE_RANGE_S_PER_KM"]
+
+#: Pace range of the slider [s/km]: 3:00 to 15:00 /km covers walk-run beginners.
+PACE_RANGE_S_PER_KM = (180, 900)
 
 
-def pace_label(speed_mps: float) -> str:
-    """``3.0`` m/s → ``"5:33 /km"``."""
-    seconds = round(1000.0 / speed_mps)
-    return f"{seconds // 60}:{seconds % 60:02d} /km"
+def pace_options(units: str = "km", step_s: int = 5) -> list[tuple[str, int]]:
+    """Slider options ``("M:SS", seconds per unit)`` over :data:`PACE_RANGE_S_PER_KM`."""
+    from runlab.pace import UNITS
+
+    lo, hi = (round(s * UNITS[units] / 1000) for s in PACE_RANGE_S_PER_KM)
+    start = lo - lo % step_s
+    return [(f"{s // 60}:{s % 60:02d}", s) for s in range(start, hi + 1, step_s)]
 
 
 class CadenceTuner(w.VBox):
@@ -53,7 +59,9 @@ class CadenceTuner(w.VBox):
     def __init__(self, runner_data: pl.DataFrame, *, runner: str | None = None,
                  height_m: float | None = None, boost: float = 0.05,
                  speed_mps: float | None = None, out_dir: str | Path | None = None,
-                 boost_pct: float | None = None):
+                 units: str | None = None, boost_pct: float | None = None):
+        from runlab.pace import UNITS, check_units, default_units
+
         if boost_pct is not None:
             warnings.warn("CadenceTuner(boost_pct=) is deprecated; give boost= as a fraction "
                           "(0.05 = +5 %)", DeprecationWarning, stacklevel=2)
@@ -69,32 +77,37 @@ class CadenceTuner(w.VBox):
             runner_data = runner_data.filter(pl.col("runner_id") == runner)
         self.runs = runner_data.filter(pl.col("speed_mps") > 0, pl.col("cadence_spm") > 0)
         self.runner = runner or "runner"
+        self.units = check_units(units) if units else default_units()
+        self._metres = UNITS[self.units]
         self.height_m = height_m
         self.out_dir = out_dir
         self.timings_s: list[float] = []
         speeds = self.runs["speed_mps"]
         v0 = speed_mps or (float(speeds.median()) if self.runs.height else 2.8)
 
-        self.pace = css(w.FloatSlider(value=round(1000 / v0 / 60, 2), min=3.5, max=9.0,
-                                      step=0.05, description="pace [min/km]",
-                                      continuous_update=False, readout_format=".2f",
-                                      style={"description_width": "100px"}), "pace")
+        options = pace_options(self.units)
+        wanted = self._metres / v0
+        start = min(options, key=lambda o: abs(o[1] - wanted))[1]
+        self.pace = css(w.SelectionSlider(options=options, value=start,
+                                          description=f"pace [/{self.units}]",
+                                          continuous_update=False,
+                                          style={"description_width": "80px"}), "pace")
         self.boost = css(w.IntSlider(value=int(round(boost * 100)), min=0, max=15, step=1,
                                      description="boost [%]", continuous_update=False,
                                      style={"description_width": "70px"}), "boost")
         self.zone_text = css(w.HTML(), "zone")
         self.step_text = css(w.HTML(), "step-length")
-        self.audio = css(w.Audio(value=b"", format="wav", autoplay=False, loop=True,
-                                 controls=True), "metronome-audio")
-        self.audio.layout.display = "none"
-        self.play = css(w.Button(description="Metronome", icon="music",
+        # the player appears with the first click track (an empty one is an error in a browser)
+        self.audio = css(w.Audio(format="wav", autoplay=False, loop=True, controls=True),
+                         "metronome-audio")
+        self.play = css(w.Button(description="Metronome",
                                  tooltip="click track at the target cadence"), "metronome")
         self.export_buttons = {
             kind: css(w.Button(description=f"Export {kind.upper()}"), f"export-{kind}")
             for kind in ("fit", "wav", "ics")}
         self.status = css(w.HTML(), "export-status")
         self.zone = None
-        self._base = None
+        self._line = self._habitual_line()
         self._update()
         self.view = chart_view(self._chart())
         self.pace.observe(self._on_change, "value")
@@ -103,15 +116,17 @@ class CadenceTuner(w.VBox):
         for kind, button in self.export_buttons.items():
             button.on_click(lambda _, k=kind: self.export(k))
         super().__init__([
-            w.HBox([self.pace, self.boost]), self.zone_text, self.step_text, self.view,
-            w.HBox([self.play, *self.export_buttons.values()]), self.audio, self.status])
+            w.HBox([self.pace, self.boost], layout=w.Layout(flex_flow="row wrap")),
+            self.zone_text, self.step_text, self.view,
+            w.HBox([self.play, *self.export_buttons.values()],
+                   layout=w.Layout(flex_flow="row wrap")), self.status])
         css(self, "cadence-tuner")
 
     # --- state ---------------------------------------------------------------------------
     @property
     def speed_mps(self) -> float:
         """The chosen pace as speed [m/s]."""
-        return 1000.0 / (self.pace.value * 60.0)
+        return self._metres / self.pace.value
 
     @property
     def target_spm(self) -> float:
@@ -135,17 +150,32 @@ class CadenceTuner(w.VBox):
         with unvalidated():
             set_chart(self.view, self._chart())
 
-    def _update(self) -> None:
+    def _zone(self, speed_mps: float, boost: float):
         from runlab.models.targets import cadence_zone
 
-        boost = self.boost.value / 100
+        cols = [c for c in ("speed_mps", "run_speed_mps", "cadence_spm") if c in self.runs.columns]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RunlabWarning)  # few runs: explained in the text
-            self.zone = cadence_zone(self.runs.select("speed_mps", "cadence_spm"),
-                                     self.speed_mps, (boost, boost), self.height_m)
+            return cadence_zone(self.runs.select(cols), speed_mps, (boost, boost),
+                                self.height_m)
+
+    def _habitual_line(self) -> tuple[float, float]:
+        """(intercept, slope) of the habitual cadence line [spm, spm per m/s]: every source
+        of :func:`runlab.models.targets.cadence_zone` is a straight line in speed, so two
+        speeds give it; the chart draws this line, and the marker sits on it."""
+        a, b = 2.0, 4.0
+        ya, yb = self._zone(a, 0.0).habitual_spm, self._zone(b, 0.0).habitual_spm
+        slope = (yb - ya) / (b - a)
+        return ya - slope * a, slope
+
+    def _update(self) -> None:
+        from runlab.pace import format_pace
+
+        boost = self.boost.value / 100
+        self.zone = self._zone(self.speed_mps, boost)
         z, (lo, hi) = self.zone, self.zone_spm
         self.zone_text.value = (
-            f"<b>{pace_label(self.speed_mps)}</b>: habitual <b>{z.habitual_spm:.0f}</b> "
+            f"<b>{format_pace(self.speed_mps, self.units)}</b>: habitual <b>{z.habitual_spm:.0f}</b> "
             f"steps/min → target <b>{self.target_spm:.0f}</b> "
             f"(zone {lo:.0f}–{hi:.0f} steps/min, +{self.boost.value} %)"
             f" <small>[{z.source.replace('_', ' ')}, {z.n_runs} runs]</small>")
@@ -155,32 +185,52 @@ class CadenceTuner(w.VBox):
             f"({(target_step / z.step_length_m - 1) * 100:+.1f} % at the same pace)")
 
     def _chart(self):
-        """The runner's cadence–speed chart (runlab.charts, built once) with this pace's
-        habitual and target cadence and the ±3 spm zone drawn on top."""
+        """The runner's runs, their habitual line, the target band (habitual × (1 + boost)
+        ± 3 spm) and, at the chosen pace, the habitual and target markers with the zone:
+        band, marker and text show the same numbers. The speed axis is labelled in pace."""
         import altair as alt
+        import numpy as np
 
-        if self._base is None:
-            from runlab import charts
+        from runlab.pace import pace_label_expr
+        from runlab.plan import ZONE_HALF_WIDTH_SPM
 
-            self._base = charts.cadence_speed(self.runs)
-        lo, hi = self.zone_spm
+        a, b = self._line
+        speed = ("run_speed_mps" if "run_speed_mps" in self.runs.columns else "speed_mps")
+        runs = self.runs.select(pl.col(speed).alias("speed_mps"), "cadence_spm").drop_nulls()
         v = self.speed_mps
+        span = [float(runs["speed_mps"].min()), float(runs["speed_mps"].max())] \
+            if runs.height else [v, v]
+        grid = np.linspace(min(span[0], v) - 0.1, max(span[1], v) + 0.1, 20)
+        gain = 1 + self.boost.value / 100
+        line = pl.DataFrame({"speed_mps": grid, "habitual_spm": a + b * grid,
+                             "low_spm": (a + b * grid) * gain - ZONE_HALF_WIDTH_SPM,
+                             "high_spm": (a + b * grid) * gain + ZONE_HALF_WIDTH_SPM})
+        lo, hi = self.zone_spm
         marks = pl.DataFrame({
             "speed_mps": [v, v], "cadence_spm": [self.zone.habitual_spm, self.target_spm],
             "low_spm": [lo, lo], "high_spm": [hi, hi],
             "label": [f"habitual {self.zone.habitual_spm:.0f}",
-                      f"target {self.target_spm:.0f}"]})
-        base = alt.Chart(marks).encode(x="speed_mps:Q")
-        zone = base.mark_rule(strokeWidth=8, opacity=0.5, color="#e45756").encode(
-            y="low_spm:Q", y2="high_spm:Q")
-        points = base.mark_point(filled=True, size=90).encode(
-            y="cadence_spm:Q",
-            color=alt.Color("label:N", legend=None,
-                            scale=alt.Scale(range=["#333333", "#e45756"])),
-            tooltip=["label", alt.Tooltip("speed_mps", format=".2f"),
-                     alt.Tooltip("low_spm", format=".0f"), alt.Tooltip("high_spm", format=".0f")])
-        text = base.mark_text(align="left", dx=8).encode(y="cadence_spm:Q", text="label:N")
-        return self._base + zone + points + text
+                      f"target {self.target_spm:.0f} ({lo:.0f}–{hi:.0f})"]})
+        x = alt.X("speed_mps:Q", title=f"pace [min/{self.units}] (faster →)",
+                  scale=alt.Scale(zero=False),
+                  axis=alt.Axis(labelExpr=pace_label_expr(self.units)))
+        y = alt.Y("cadence_spm:Q", title="cadence [steps/min]", scale=alt.Scale(zero=False))
+        band = alt.Chart(line).mark_area(opacity=0.25, color="#54a24b").encode(
+            x=x, y=alt.Y("low_spm:Q", title="cadence [steps/min]"), y2="high_spm:Q")
+        habit = alt.Chart(line).mark_line(color="#333333").encode(
+            x=x, y=alt.Y("habitual_spm:Q", title="cadence [steps/min]"))
+        points = alt.Chart(runs).mark_circle(size=30, opacity=0.5, color="#4c78a8").encode(
+            x=x, y=y)
+        base = alt.Chart(marks).encode(x=x)
+        rule = base.mark_rule(strokeWidth=8, opacity=0.6, color="#2f7d32").encode(
+            y=alt.Y("low_spm:Q", title="cadence [steps/min]"), y2="high_spm:Q")
+        dots = base.mark_point(filled=True, size=90).encode(
+            y=y, color=alt.Color("label:N", legend=None,
+                                 scale=alt.Scale(range=["#333333", "#2f7d32"])),
+            tooltip=["label"])
+        text = base.mark_text(align="left", dx=8).encode(y=y, text="label:N")
+        return (band + habit + points + rule + dots + text).properties(
+            width=330, height=280)
 
     # --- actions -------------------------------------------------------------------------
     def metronome(self, seconds: float = 30.0):
@@ -189,7 +239,8 @@ class CadenceTuner(w.VBox):
 
         track = metronome(round(self.target_spm, 1), seconds, sample_rate=22050)
         self.audio.value = track.wav_bytes()
-        self.audio.layout.display = None
+        if self.audio not in self.children:
+            self.children = (*self.children[:-1], self.audio, self.children[-1])
         return track
 
     def session(self) -> dict:

@@ -1,5 +1,8 @@
 """``runlab coach``: the coach dashboard (``notebooks/coach/dashboard.py``) served by Voila.
 
+Voila's own template asks a CDN for Font Awesome; runlab serves it with its ``runlab``
+template (``runlab/_data/voila/templates/runlab``), the same page without those requests.
+
 Voila runs notebooks, so the jupytext percent file is converted to ``.ipynb`` in runlab's
 cache first. The server listens on 127.0.0.1 only; the dashboard's inputs are passed as
 environment variables (``RUNLAB_COACH_STORE``, ``RUNLAB_COACH_JOURNAL``,
@@ -53,7 +56,8 @@ def coach_command(*, store: str | os.PathLike | None = None,
     Parameters
     ----------
     store : path, optional
-        A cohort store (``runlab ingest``); without it the dashboard simulates a demo cohort.
+        A cohort store (``runlab ingest``); without it the demo store
+        (:func:`runlab.datasets.demo_store`), built once into runlab's cache.
     journal : path
         Journal file the dashboard's form appends to.
     exports : path
@@ -67,13 +71,21 @@ def coach_command(*, store: str | os.PathLike | None = None,
         raise ValueError(f"invalid port {port!r}; allowed: an integer 1..65535")
     nb = dashboard_notebook(notebook_dir)
     cmd = [sys.executable, "-m", "voila", str(nb), "--Voila.ip=127.0.0.1", f"--port={port}",
-           "--Voila.port_retries=0"]
+           "--Voila.port_retries=0", "--template=runlab",
+           # jupytext's lab extension needs JupyterLab's document manager: an error in Voila
+           '--VoilaConfiguration.extension_denylist=["jupyterlab-jupytext"]']
     if not open_browser:
         cmd.append("--no-browser")
+    if store is None:
+        from runlab.datasets import demo_store
+
+        store = demo_store().path
+    templates = str(Path(__file__).resolve().parents[1] / "_data")  # voila/templates/runlab
     env = {"RUNLAB_COACH_JOURNAL": str(Path(journal).resolve()),
-           "RUNLAB_COACH_EXPORTS": str(Path(exports).resolve())}
-    if store is not None:
-        env["RUNLAB_COACH_STORE"] = str(Path(store).resolve())
+           "RUNLAB_COACH_EXPORTS": str(Path(exports).resolve()),
+           "RUNLAB_COACH_STORE": str(Path(store).resolve()),
+           "JUPYTER_PATH": os.pathsep.join(
+               p for p in (templates, os.environ.get("JUPYTER_PATH")) if p)}
     if runner:
         env["RUNLAB_COACH_RUNNER"] = runner
     if units:

@@ -7,12 +7,16 @@ from pathlib import Path
 
 import ipywidgets as w
 
+from runlab._csv_safe import formula_safe_text
 from runlab.errors import JournalError
 from runlab.widgets._common import css, timed
 
 __all__ = ["JournalForm"]
 
 #: fields the form asks for, in order (runner_id and date come from the form itself)
+#: fields a saved entry must have: the plan's decisions (runlab.plan.decisions) read them
+REQUIRED_FIELDS = ("comfort", "rpe")
+
 FORM_FIELDS = ("run_id", "perceived_tempo", "foot_strike", "comfort", "rpe", "surface",
                "temperature_c", "humidity_pct", "notes")
 
@@ -62,8 +66,8 @@ class JournalForm(w.VBox):
                                      style={"description_width": "150px"}), "journal-date")
         self.controls = {name: css(_control(FIELDS[name]), f"journal-{name.replace('_', '-')}")
                          for name in FORM_FIELDS}
-        self.save = css(w.Button(description="Save entry", button_style="primary",
-                                 icon="check"), "journal-save")
+        self.save = css(w.Button(description="Save entry", button_style="primary"),
+                        "journal-save")
         self.status = css(w.HTML(), "journal-status")
         self.save.on_click(lambda _: self.submit())
         super().__init__([w.HTML(f"<b>Journal of {runner}</b> → <code>{self.path}</code>"),
@@ -75,8 +79,8 @@ class JournalForm(w.VBox):
         out = {"date": self.date.value, "runner_id": self.runner}
         for name, control in self.controls.items():
             value = control.value
-            if isinstance(value, str):
-                value = value.strip() or None
+            if isinstance(value, str):  # never a formula when the CSV is opened
+                value = formula_safe_text(value.strip()) or None
             out[name] = value
         return out
 
@@ -86,6 +90,15 @@ class JournalForm(w.VBox):
         from runlab import journal
 
         entry = self.entry()
+        missing = [n for n in REQUIRED_FIELDS if entry.get(n) is None]
+        if entry["date"] is None:
+            missing.insert(0, "date")
+        if missing:
+            names = ", ".join(n.replace("rpe", "RPE") for n in missing)
+            self.status.value = (f'<span class="runlab-error">not saved: required '
+                                 f'{"field" if len(missing) == 1 else "fields"} missing: '
+                                 f"{names}</span>")
+            return False
         try:
             journal.append(self.path, entry)
         except (JournalError, ValueError) as exc:

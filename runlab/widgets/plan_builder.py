@@ -26,8 +26,8 @@ class PlanBuilder(w.VBox):
     """
 
     def __init__(self, *, start_date: dt.date | None = None, runner: str = "runner",
-                 habitual_cadence_spm: float = 160.0, out_dir: str | Path | None = None,
-                 habitual_cadence: float | None = None):
+                 habitual_cadence_spm: float = 160.0, boost: float = 0.05,
+                 out_dir: str | Path | None = None, habitual_cadence: float | None = None):
         if habitual_cadence is not None:
             warnings.warn("PlanBuilder(habitual_cadence=) is deprecated; use "
                           "habitual_cadence_spm=", DeprecationWarning, stacklevel=2)
@@ -45,7 +45,8 @@ class PlanBuilder(w.VBox):
                                               description="technique"),
             "habitual_cadence": w.BoundedFloatText(value=habitual_cadence_spm, min=120, max=220,
                                                    step=1, description="habitual [spm]"),
-            "boost": w.IntSlider(value=5, min=0, max=15, description="boost [%]"),
+            "boost": w.IntSlider(value=int(round(boost * 100)), min=0, max=15,
+                                 description="boost [%]"),
         }
         for name, control in self.controls.items():
             control.style.description_width = "120px"
@@ -54,14 +55,27 @@ class PlanBuilder(w.VBox):
         self.summary = css(w.HTML(), "plan-summary")
         self.table = css(w.HTML(layout=w.Layout(max_height="420px", overflow="auto")),
                          "plan-table")
-        self.export_button = css(w.Button(description="Export plan", icon="download"),
-                                 "plan-export")
+        self.export_button = css(w.Button(description="Export plan"), "plan-export")
         self.status = css(w.HTML(), "plan-status")
         self.export_button.on_click(lambda _: self.export())
         self.update()
         super().__init__([w.VBox(list(self.controls.values())), self.summary, self.table,
                           self.export_button, self.status])
         css(self, "plan-builder")
+
+    def follow(self, tuner) -> PlanBuilder:
+        """Start from a :class:`~runlab.widgets.CadenceTuner`'s runner, habitual cadence
+        and boost, and follow its changes; returns self."""
+        def sync(_=None):
+            with self.hold_trait_notifications():
+                self.controls["runner"].value = tuner.runner
+                self.controls["habitual_cadence"].value = round(tuner.zone.habitual_spm, 1)
+                self.controls["boost"].value = tuner.boost.value
+
+        sync()
+        tuner.pace.observe(sync, "value")
+        tuner.boost.observe(sync, "value")
+        return self
 
     def params(self) -> dict:
         """Keyword arguments for :func:`runlab.plan.clinic` from the controls."""
