@@ -23,9 +23,6 @@
 # same with your own files.
 
 # %%
-MY_FILES = []  # your own exports, e.g. ["~/Downloads/my_run.fit"]; empty: the sample runner
-
-# %%
 import tempfile
 from pathlib import Path
 
@@ -33,6 +30,8 @@ import altair as alt
 
 import runlab
 from runlab import charts, datasets, gait, simulate
+
+MY_FILES = []  # your own exports, e.g. ["~/Downloads/my_run.fit"]; empty: the sample runner
 
 _ = alt.renderers.enable("jupyter", offline=True)
 

@@ -19,15 +19,14 @@
 # time, cadence and step length; the journal gives the RPE.
 
 # %%
-MY_FILES = []  # your own baseline-test files, e.g. ["my_mile.fit"]; empty: the sample runner
-
-# %%
 from pathlib import Path
 
 import polars as pl
 
 import runlab
 from runlab import datasets, metrics
+
+MY_FILES = []  # your own baseline-test files, e.g. ["my_mile.fit"]; empty: the sample runner
 
 sample = datasets.sample()
 journal = runlab.read_journal(sample / "journal.csv")
