@@ -1,3 +1,15 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
 # %% [markdown]
 # # 00 · Getting started: load your watch file
 #
@@ -19,10 +31,13 @@ import altair as alt
 import runlab
 from runlab import charts, datasets, gait, simulate
 
+MY_FILES = []  # your own exports, e.g. ["~/Downloads/my_run.fit"]; empty: the sample runner
+
 _ = alt.renderers.enable("jupyter", offline=True)
 
 sample = datasets.sample()
-first_run = sorted((sample / "R04").glob("*.fit"))[0]
+first_run = (Path(MY_FILES[0]).expanduser() if MY_FILES
+             else sorted((sample / "R04").glob("*.fit"))[0])
 activity = runlab.read_activity(first_run)
 activity
 
@@ -101,15 +116,14 @@ gait.segments(phone_cleaned)
 
 # %% [markdown]
 # ## Your data
-# Export your run from your watch or app (FIT, TCX, GPX or a platform CSV) and point runlab at it:
-# ```python
-# activity = runlab.read_activity("my_run.fit")    # format found from the content
-# cleaned = activity.clean()
-# runlab.summarize(activity)
-# ```
-# From a terminal: `runlab info my_run.fit`. A phone log instead (phyphox, Sensor Logger
-# or any `t, x, y, z` CSV):
-# ```python
-# steps = runlab.gait.steps(runlab.read_imu("my_phone.csv"))
-# runlab.summarize(runlab.gait.step_records(steps))
-# ```
+# Export your runs from your watch or app (FIT, TCX, GPX or a platform CSV), list them in
+# `MY_FILES` in the first cell and run all cells: the notebook then reads your first file
+# above, and this cell describes every file you listed (`runlab info my_run.fit` does the
+# same in a terminal). A phone log instead (phyphox, Sensor Logger or any `t, x, y, z`
+# CSV): `runlab.gait.steps(runlab.read_imu("my_phone.csv"))`.
+
+# %%
+for path in MY_FILES:
+    mine = runlab.read_activity(Path(path).expanduser())
+    print(path, "→", runlab.summarize(mine).select("start_time", "distance_m", "moving_s",
+                                                   "cadence_spm").row(0, named=True))
