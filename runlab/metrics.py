@@ -44,6 +44,7 @@ QUALITY: dict[str, pl.DataType] = {
     "walk_s": pl.Float64,
     "elapsed_s": pl.Float64,
     "paused_s": pl.Float64,
+    "recording_gap_s": pl.Float64,
     "n_records": pl.Int64,
     "cadence_repaired": pl.Boolean,
     "n_spikes": pl.Int64,
@@ -133,6 +134,8 @@ def summarize(activity_or_records, *, run_id: str | None = None,
     ts = cleaned["timestamp"]
     us = epoch_us(ts)
     elapsed = float(us[-1] - us[0]) / 1e6 if us.size else 0.0
+    gaps_s = (float(cleaned["recording_gap_s"].sum()) if "recording_gap_s" in cleaned.columns
+              else 0.0)
     spikes = sum(int(np.count_nonzero(cleaned[c].to_numpy())) for c in FLAGS
                  if c.endswith("_spike"))
     notes = repair_notes(cleaned)
@@ -160,7 +163,9 @@ def summarize(activity_or_records, *, run_id: str | None = None,
         "run_s": pattern["run_s"][0],
         "walk_s": pattern["walk_s"][0],
         "elapsed_s": elapsed,
-        "paused_s": max(elapsed - float(w.sum()), 0.0),
+        # pauses: timer stops and stands the distance shows; recording gaps apart
+        "paused_s": max(elapsed - float(w.sum()) - gaps_s, 0.0),
+        "recording_gap_s": gaps_s,
         "n_records": cleaned.height,
         "cadence_repaired": bool(np.any(cleaned["cadence_repaired"].to_numpy())),
         "n_spikes": spikes,

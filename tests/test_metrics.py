@@ -158,7 +158,8 @@ def test_find_mile_tests():
     assert mile["time_s"] == pytest.approx(metrics.MILE_M / 2.8, rel=0.03)
     assert mile["cadence_spm"] == pytest.approx(165, abs=1.5)
     assert mile["step_length_m"] == pytest.approx(2.8 / (165 / 60), rel=0.03)
-    assert mile["start"] >= T0 + dt.timedelta(seconds=300)  # not during the warm-up walk
+    # not during the warm-up walk (the second of the switch itself may go either way)
+    assert mile["start"] >= T0 + dt.timedelta(seconds=299)
     assert mile["speed_cv"] <= 0.10
     # walk-run: never a continuous mile, and the warning says why
     rec, _ = session([("run", 300), ("walk", 60)] * 4, seed=8)
