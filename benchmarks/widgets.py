@@ -149,9 +149,16 @@ def first_page() -> None:
     from runlab.widgets import CadenceTuner, SquadOverview
     from runlab.widgets.coach import dashboard_notebook
 
-    datasets.demo_store()  # built once into the cache (not timed: `runlab coach` does it)
+    import os
+
+    from runlab.cohort import Store
+
+    # built once into the cache and found by `runlab coach` before Voila starts (not timed);
+    # the page opens the store by its path, as the dashboard does with RUNLAB_COACH_STORE
+    path = datasets.demo_store().path
+    os.environ["RUNLAB_COACH_STORE"] = str(path)
     started = time.perf_counter()
-    store = datasets.demo_store()
+    store = Store(path)
     runs = store.runs
     SquadOverview(store)
     runner = runs["runner_id"].sort()[0]
