@@ -142,16 +142,15 @@ def squad(n_runners: int = 100) -> None:
 
 def first_page() -> None:
     """Time to the first zone in this process, and the dashboard run by a fresh kernel."""
+    import os
+
     import nbclient
     import nbformat
 
     from runlab import datasets
+    from runlab.cohort import Store
     from runlab.widgets import CadenceTuner, SquadOverview
     from runlab.widgets.coach import dashboard_notebook
-
-    import os
-
-    from runlab.cohort import Store
 
     # built once into the cache and found by `runlab coach` before Voila starts (not timed);
     # the page opens the store by its path, as the dashboard does with RUNLAB_COACH_STORE
