@@ -177,3 +177,22 @@ def test_p_values_print_as_text_never_zero():
                                     "estimate": [0.0, 1.234]}))
     assert "<td>&lt; 0.001</td>" in page and "<td>0.2</td>" not in page
     assert "<td>0.200</td>" in page and "<td>0.0</td>" in page  # estimates stay numbers
+
+
+def test_baseline_mile_is_a_group_contrast_not_a_pooled_change():
+    c = simulate.cohort(24, 12, seed=12)
+    tests = c.runs.filter(pl.col("session_type") == "baseline_test",
+                          pl.col("week").is_in([0, 12])).select(
+        "runner_id", "week", "group", "cadence_spm", "speed_mps")
+    fit = progression.baseline_mile(tests)
+    row = fit.fixed.filter(pl.col("term") == "cadence_spm_change:cadence+7.5%").row(
+        0, named=True)
+    means = {r["group"]: r["estimate"] for r in fit.summary.filter(
+        pl.col("term") == "cadence_spm_change").iter_rows(named=True)}
+    assert row["estimate"] == pytest.approx(means["cadence+7.5%"] - means["control"])
+    assert 2 < row["df"] < 24 and row["ci_low"] < row["estimate"] < row["ci_high"]
+    follow = c.truth().filter(pl.col("phase") == "follow_up")["effect_spm"][0]
+    assert row["ci_low"] < follow + 3 and row["estimate"] > 4  # retrained beyond control
+    pooled = progression.baseline_mile(tests, group=None).fixed.filter(
+        pl.col("term") == "cadence_spm_change")["estimate"][0]
+    assert pooled < row["estimate"]  # pooling both groups dilutes the effect

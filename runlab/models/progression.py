@@ -548,8 +548,13 @@ def walk_run(runs: pl.DataFrame, *, group: str | None = "group", week: str = "we
 
 
 def baseline_mile(tests: pl.DataFrame, *, time: str = "week",
-                  outcomes: Sequence[str] | None = None, alpha: float = 0.05) -> ModelResult:
-    """Change from the first to the last baseline comfortable-mile test of each runner.
+                  outcomes: Sequence[str] | None = None, alpha: float = 0.05,
+                  group: str | None = "group", control: str | None = "control"
+                  ) -> ModelResult:
+    """Change from the first to the last baseline comfortable-mile test of each runner and,
+    with a ``group`` column holding the ``control`` group, each retrained group's change
+    beyond the control group's (difference in differences, Welch–Satterthwaite t interval)
+    — never one change pooled over both groups.
 
     Parameters
     ----------
@@ -567,6 +572,9 @@ def baseline_mile(tests: pl.DataFrame, *, time: str = "week",
         ``<outcome>_first``, ``<outcome>_last``, ``<outcome>_change`` per outcome;
         ``fixed``: mean change per outcome, ``term`` ``<outcome>_change`` (t interval from
         an intercept-only OLS on the changes; ``n`` runners); ``model``: dict outcome → OLS.
+        With groups: ``fixed`` holds the contrasts, ``term`` ``<outcome>_change:<group>``
+        (retrained group's mean change minus control's, with ``df``), and ``summary`` each
+        group's mean change (``group``, ``term``, ``estimate``, ``n``).
     """
     import statsmodels.api as sm
 
@@ -596,9 +604,43 @@ def baseline_mile(tests: pl.DataFrame, *, time: str = "week",
     paired = per.filter(pl.col("n_tests") >= 2)
     if paired.height < 2:
         raise ModelError(f"{what}: {paired.height} runner(s) with two or more tests; need 2")
+    groups = _runner_groups(frame, group) if group is not None else None
+    if groups is not None and control is not None and control in set(groups["group"]):
+        return _mile_contrasts(paired.join(groups, on=RUNNER, how="inner"), per, outcomes,
+                               control, alpha)
     models, rows = {}, []
     for o in outcomes:
         y = paired[f"{o}_change"].to_numpy()
         models[o] = sm.OLS(y, np.ones((y.size, 1))).fit()
         rows.append(params_frame(models[o], alpha=alpha).with_columns(term=pl.lit(f"{o}_change")))
     return ModelResult(pl.concat(rows), models, per_runner=per)
+
+
+def _mile_contrasts(paired: pl.DataFrame, per: pl.DataFrame, outcomes, control: str,
+                    alpha: float) -> ModelResult:
+    """Each retrained group's mean mile change minus the control group's (Welch t)."""
+    rows, means = [], []
+    treated = sorted(g for g in paired["group"].unique().to_list() if g != control)
+    for o in outcomes:
+        col = f"{o}_change"
+        by = {g: paired.filter(pl.col("group") == g)[col].drop_nulls().to_numpy()
+              for g in [control, *treated]}
+        means += [{"group": g, "term": col, "estimate": float(np.mean(x)) if x.size else None,
+                   "n": int(x.size)} for g, x in by.items()]
+        for g in treated:
+            a, c = by[g], by[control]
+            if a.size < 2 or c.size < 2:
+                raise ModelError(f"progression.baseline_mile: group {g!r} or {control!r} has "
+                                 f"fewer than 2 runners with two tests ({col})")
+            va, vc = np.var(a, ddof=1) / a.size, np.var(c, ddof=1) / c.size
+            est, se = float(a.mean() - c.mean()), float(np.sqrt(va + vc))
+            den = va**2 / (a.size - 1) + vc**2 / (c.size - 1)
+            df = float((va + vc) ** 2 / den) if den > 0 else float(a.size + c.size - 2)
+            q = stats.t.ppf(1 - alpha / 2, df)
+            tval = est / se if se > 0 else np.inf
+            rows.append({"term": f"{col}:{g}", "estimate": est, "std_error": se,
+                         "statistic": tval, "p_value": float(2 * stats.t.sf(abs(tval), df)),
+                         "ci_low": est - q * se, "ci_high": est + q * se, "df": df,
+                         "n": int(a.size + c.size)})
+    per = per.join(paired.select(RUNNER, "group"), on=RUNNER, how="left")
+    return ModelResult(pl.DataFrame(rows), None, per_runner=per, summary=pl.DataFrame(means))
