@@ -220,7 +220,8 @@ def test_summaries_recover_simulated_truth():
             "distance": None if run["treadmill"] else row["distance_m"] / run["distance_m"] - 1,
             "cadence": row["cadence_spm"] - run["cadence_spm"],
             "repaired_ok": row["cadence_repaired"] == run["doubled_cadence"],
-            "strides_ok": row["strides"] == run["strides"],
+            # smart recording (1–6 s samples) can merge or lose a 30-s stride, as for hills
+            "strides_ok": row["strides"] == run["strides"] or run["smart_recording"],
             "hills_ok": row["hill_reps"] == run["hill_reps"] or run["smart_recording"],
             "pattern_ok": row["walk_run_pattern"] == run["run_walk_pattern"].replace(
                 "test", "continuous"),
