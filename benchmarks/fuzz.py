@@ -98,9 +98,12 @@ def main() -> int:
                         default=sorted(test_fuzz.MUTATORS), help="mutators to use")
     parser.add_argument("--files", default="", help="regex: only corpus files it matches "
                         "(and no export zips), e.g. '\\.(tcx|gpx)' for the XML scanner")
+    parser.add_argument("--archives", type=float, default=0.1,
+                        help="share of inputs that are damaged or structurally multiplied "
+                             "export zips (zip:overlap, repeat, names, special, many, ...)")
     args = parser.parse_args()
     paths = sorted(p for p in test_fuzz.seeds() if re.search(args.files, p))
-    archives = 0.1 if not args.files else 0.0
+    archives = args.archives if not args.files else 0.0
     rng = random.Random(args.seed)
     deadline = time.monotonic() + args.minutes * 60
     outcomes: dict[str, Counter] = {k: Counter() for k in args.kinds}

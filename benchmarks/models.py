@@ -7,6 +7,8 @@ Times, in the same run:
 - ``cadence_speed`` (per-runner OLS + cohort MixedLM with random intercepts and slopes);
 - the per-runner OLS lines (vectorized polars) against a loop of statsmodels OLS fits.
 
+- ``progression.clinic_effect`` on a ``model="clinic"`` cohort of 200 runners × 12 weeks
+  (target < 10 s);
 - ``models.power`` for one design (12 runners per group, 12 weeks, 200 simulated studies,
   in memory, each analysed with ``clinic_effect``).
 
@@ -81,6 +83,14 @@ def main() -> None:
     print(f"per-runner OLS, vectorized polars  {t_ols * 1e3:7.1f} ms  "
           f"vs statsmodels loop {t_loop * 1e3:.1f} ms  ratio = {t_ols / t_loop:.3f}")
     assert per.height == N_RUNNERS and np.isfinite(cs.fixed["estimate"].to_numpy()).all()
+    clinic, t_csim = timed(simulate.cohort, N_RUNNERS, WEEKS, seed=1)
+    effect, t_eff = timed(progression.clinic_effect, clinic.runs, plan=clinic.plan)
+    end = effect.summary.filter(pl.col("phase") == "end").row(0, named=True)
+    truth = clinic.truth().filter(pl.col("phase") == "end")["effect_pct"][0]
+    print(f"progression.clinic_effect, {clinic.runs.height} runs of {N_RUNNERS} runners "
+          f"{t_eff:7.2f} s  {'OK' if t_eff < 10 else 'SLOW'} (target < 10 s)  end effect "
+          f"{end['effect_pct']:+.2f} % [{end['ci_low_pct']:+.2f}, {end['ci_high_pct']:+.2f}] "
+          f"(truth {truth:+.2f} %)")
     design = Design(runners_per_group=12, weeks=12, effect_pct=5.0)
     pw, t_pow = timed(power, design, n_studies=200, seed=0)
     print(f"models.power, 200 studies of {design.runners_per_group}/group x {design.weeks} weeks "

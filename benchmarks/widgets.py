@@ -142,16 +142,22 @@ def squad(n_runners: int = 100) -> None:
 
 def first_page() -> None:
     """Time to the first zone in this process, and the dashboard run by a fresh kernel."""
+    import os
+
     import nbclient
     import nbformat
 
     from runlab import datasets
+    from runlab.cohort import Store
     from runlab.widgets import CadenceTuner, SquadOverview
     from runlab.widgets.coach import dashboard_notebook
 
-    datasets.demo_store()  # built once into the cache (not timed: `runlab coach` does it)
+    # built once into the cache and found by `runlab coach` before Voila starts (not timed);
+    # the page opens the store by its path, as the dashboard does with RUNLAB_COACH_STORE
+    path = datasets.demo_store().path
+    os.environ["RUNLAB_COACH_STORE"] = str(path)
     started = time.perf_counter()
-    store = datasets.demo_store()
+    store = Store(path)
     runs = store.runs
     SquadOverview(store)
     runner = runs["runner_id"].sort()[0]

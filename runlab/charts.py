@@ -557,7 +557,8 @@ _HUMIDITY_BANDS = [(0, 40, "< 40 %"), (40, 60, "40–60 %"), (60, 80, "60–80 %
 
 def comfort_heat(journal: pl.DataFrame, *, value: str = "comfort", bin_c: float = 2.0,
                  runner_id: str | None = None) -> alt.LayerChart:
-    """Comfort (or ease, RPE) against temperature, one line per humidity band.
+    """Comfort (or ease, RPE) against temperature: points per humidity band, sized by
+    entries, with a smoothed (loess) trend per band.
 
     Entries are grouped in ``bin_c`` [°C] temperature bins and four relative-humidity bands
     and averaged, so the chart stays small for any journal; point size is the number of
@@ -586,8 +587,8 @@ def comfort_heat(journal: pl.DataFrame, *, value: str = "comfort", bin_c: float 
                "rpe": "RPE (Borg CR10, 0–10)",
                "ease": "Perceived ease (0 hard – 1 easy)"}.get(
         value, spec.allowed if spec else axis_title(value))
-    palette = dict(zip([b[2] for b in _HUMIDITY_BANDS] + ["unknown"],
-                       ["#9ecae1", "#4292c6", "#08519c", "#08306b", "#bbbbbb"], strict=True))
+    palette = dict(zip([b[2] for b in _HUMIDITY_BANDS] + ["unknown"],  # distinct hues
+                       ["#e69f00", "#009e73", "#0072b2", "#cc79a7", "#999999"], strict=True))
     present = [b for b in palette if b in set(data["humidity"].to_list())]
     color = alt.Color("humidity:N", title="Relative humidity", sort=present,
                       scale=alt.Scale(domain=present, range=[palette[b] for b in present]))
@@ -595,13 +596,18 @@ def comfort_heat(journal: pl.DataFrame, *, value: str = "comfort", bin_c: float 
     y = alt.Y(f"{value}:Q", title=y_title, scale=alt.Scale(zero=False))
     base = alt.Chart(data)
     chart = alt.layer(
-        base.mark_line().encode(x=x, y=y, color=color),
-        base.mark_circle(opacity=0.9).encode(
+        base.mark_circle(opacity=0.8).encode(
             x=x, y=y, color=color,
-            size=alt.Size("entries:Q", title="Entries", scale=alt.Scale(zero=False),
+            size=alt.Size("entries:Q", title="Entries", scale=alt.Scale(range=[40, 400]),
                           legend=alt.Legend(tickMinStep=1)),
             tooltip=["humidity", alt.Tooltip("temperature_c", format=".0f"),
                      alt.Tooltip(value, format=".2f"), "entries"]),
+        # a smoothed trend per band instead of lines joining sparse bins (one entry made a V)
+        # (only for bands with 4 or more bins: fewer cannot show a trend)
+        base.transform_joinaggregate(bins="count()", groupby=["humidity"])
+        .transform_filter("datum.bins >= 4")
+        .transform_loess("temperature_c", value, groupby=["humidity"], bandwidth=1.0)
+        .mark_line(strokeWidth=2).encode(x=x, y=y, color=color),
     ).properties(width=_WIDTH, height=_HEIGHT)
     title = {"ease": "Perceived ease"}.get(value, value.replace("_", " ").capitalize())
     sub = (f"{frame.height} journal entries, mean per {bin_c:g} °C bin and humidity band")

@@ -13,13 +13,18 @@
    window median (``speed_spike``, ``heart_rate_spike``, ``cadence_spike`` keep the trace),
    and jumps in distance (GPS spikes) replaced by speed × time (``distance_spike``);
 5. optional resampling to a regular grid (``every="1s"``) for smart recording;
-6. pauses from timer events and time gaps (a gap over ``pause_gap_s`` the distance shows
-   was not covered at walking speed), ``moving`` and ``sample_s`` (the seconds of
-   recording each sample closes; 0 after a pause or gap, so ``sample_s`` summed over moving
-   samples is the moving time);
+6. pauses and recording gaps, one definition each. A *pause* is time the timer was stopped
+   (timer events), or a gap over ``pause_gap_s`` across which the distance shows the
+   runner stood (under ``moving_speed_mps``). A *recording gap* is a gap over
+   ``pause_gap_s`` without distance to tell (signal lost, the watch asleep):
+   ``recording_gap_s`` holds its length on the sample after it. A gap the distance shows
+   was covered at moving speed is neither (smart recording). ``moving`` and ``sample_s``
+   (the seconds of recording each sample closes; 0 after a pause or recording gap, so
+   ``sample_s`` summed over moving samples is the moving time);
 7. altitude smoothing and ``grade_pct``;
-8. ``gait`` run/walk/stop by cadence with hysteresis (140/130 spm, or adapted to a
-   clearly bimodal session: :func:`run_thresholds`) and a minimum segment duration.
+8. ``gait`` run/walk/stop: moving samples by a per-session two-state model on cadence,
+   speed and running dynamics (:func:`runlab.walkrun.running_states`), then a minimum
+   segment duration.
 
 Every repair is flagged in a column, announced with a
 :class:`~runlab.errors.DataRepairWarning`, and listed by :func:`repair_notes`.
@@ -38,6 +43,7 @@ from runlab._series import centred_mean, epoch_us, run_lengths, seconds_since, t
 from runlab.errors import DataRepairWarning, SchemaError
 from runlab.geo import path_distance_m
 from runlab.science import POPULATION_INTERCEPT_SPM, POPULATION_SLOPE_SPM_PER_MPS
+from runlab.walkrun import running_states
 
 __all__ = ["clean", "repair_notes", "hampel", "cadence_unit_factor", "run_lengths",
            "run_thresholds", "epoch_us", "timestamps", "derive_speed_mps", "FLAGS",
@@ -49,10 +55,6 @@ __all__ = ["clean", "repair_notes", "hampel", "cadence_unit_factor", "run_length
 RUN_ENTER_SPM = 140.0
 #: Run→walk when cadence falls below this [steps/min] (hysteresis; :data:`runlab.science.WALK_RUN_THRESHOLD_SPM`).
 RUN_LEAVE_SPM = 130.0
-#: Fallback without cadence: walk→run above / run→walk below these speeds [m/s]. Beginners
-#: jog from ~2.0 m/s and walk briskly up to ~2.0 m/s, so speed alone is a rough guide.
-RUN_ENTER_MPS = 2.3
-RUN_LEAVE_MPS = 1.9
 #: A run or walk bout shorter than this [s] is merged into its neighbour.
 MIN_SEGMENT_S = 10.0
 #: A gap between samples longer than this [s] is a pause (smart recording spaces samples
@@ -66,7 +68,7 @@ MIN_STEPPING_SPM = 40.0
 SPEED_HALF_WINDOW = 2
 
 #: Flag columns :func:`clean` adds after the canonical ones.
-FLAGS = ("sample_s", "cadence_repaired", "speed_derived", "distance_derived",
+FLAGS = ("sample_s", "recording_gap_s", "cadence_repaired", "speed_derived", "distance_derived",
          "speed_spike", "heart_rate_spike", "cadence_spike", "distance_spike")
 
 #: Hampel filter: column → (flag column, smallest deviation that counts as a spike).
@@ -129,8 +131,10 @@ def clean(records: pl.DataFrame, events: pl.DataFrame | None = None, *,
 
     Notes
     -----
-    Walk/run thresholds follow :data:`runlab.science.WALK_RUN_THRESHOLD_SPM` (cadence threshold 135–140 spm, hysteresis enter
-    > 140, leave < 130, minimum segment duration). Repairs raise a
+    Walk/run is a per-session two-state hidden Markov model on every gait feature the
+    file holds (:mod:`runlab.walkrun`), so brisk walks and slow jogs whose cadences overlap
+    are told apart by speed, stance time and vertical oscillation; bouts shorter than
+    ``min_segment_s`` are merged. Repairs raise a
     :class:`~runlab.errors.DataRepairWarning`; :func:`repair_notes` lists them afterwards.
     """
     frame = _prepare(records)
@@ -152,10 +156,10 @@ def clean(records: pl.DataFrame, events: pl.DataFrame | None = None, *,
     if every is not None:
         frame = _resample(_assemble(frame, a), _seconds(every), pause_gap_s)
         a = _arrays(frame)
-    a["moving"], a["sample_s"] = _pauses(a, frame["timestamp"], events, pause_gap_s,
-                                         moving_speed_mps)
+    a["moving"], a["sample_s"], a["recording_gap_s"] = _pauses(
+        a, frame["timestamp"], events, pause_gap_s, moving_speed_mps)
     a["altitude_m"], a["grade_pct"] = _grade(a, altitude_window_s, grade_distance_m)
-    a["gait"] = _gait(a, min_segment_s)
+    a["gait"] = _gait(a, min_segment_s, frame)
     for note in notes:
         warnings.warn(note, DataRepairWarning, stacklevel=2)
     extra = [c for c in frame.columns if c not in schema.CLEANED and c not in FLAGS]
@@ -269,7 +273,7 @@ def _assemble(frame: pl.DataFrame, a: dict[str, np.ndarray], order: list[str] | 
     """``frame`` with the arrays of ``a`` written back (NaN → null), columns in ``order``
     (default: frame's, then new ones); built directly from Series, without a query."""
     new: dict[str, pl.Series] = {}
-    for c in (*_FLOATS, "grade_pct", "sample_s"):
+    for c in (*_FLOATS, "grade_pct", "sample_s", "recording_gap_s"):
         if c in a:
             new[c] = pl.Series(c, a[c], nan_to_null=True)
     for c in _BOOLS:
@@ -488,14 +492,20 @@ def _pauses(a: dict[str, np.ndarray], timestamp: pl.Series, events: pl.DataFrame
     with np.errstate(invalid="ignore", divide="ignore"):
         across = np.diff(dist, prepend=dist[:1]) / np.where(dt > 0, dt, np.nan)
         kept_going = across >= moving_speed_mps
-    sample_s = np.where(stopped_before | ((dt > gap_s) & ~kept_going), 0.0, dt)
+    with np.errstate(invalid="ignore"):
+        stood = np.isfinite(across) & (across < moving_speed_mps)  # distance says: no travel
+    gap = (dt > gap_s) & ~kept_going & ~stopped_before
+    sample_s = np.where(stopped_before | gap, 0.0, dt)
+    # a gap is a pause only when the distance says the runner stood; without distance it
+    # is a recording gap (signal lost, watch asleep), counted apart
+    recording_gap_s = np.where(gap & ~stood, dt, 0.0)
     speed, cad = a["speed_mps"], a["cadence_spm"]
     with np.errstate(invalid="ignore"):
         by_speed = speed >= moving_speed_mps
         by_cadence = cad >= MIN_STEPPING_SPM
     moving = np.where(np.isfinite(speed), by_speed,
                       np.where(np.isfinite(cad), by_cadence, True)) & ~paused
-    return moving, sample_s
+    return moving, sample_s, recording_gap_s
 
 
 def _timer_events(events: pl.DataFrame | None, timestamp: pl.Series
@@ -523,39 +533,35 @@ def _grade(a: dict[str, np.ndarray], window_s: float, distance_m: float
     smooth = np.where(np.isfinite(alt), centred_mean(alt, window_s / 2, a["t"]), np.nan)
     dist = np.fmax.accumulate(np.nan_to_num(a["distance_m"], nan=-np.inf))
     dist = np.where(np.isfinite(dist), dist, 0.0)  # forward-filled, never runs backwards
-    lo = np.searchsorted(dist, dist - distance_m / 2, side="left")
-    hi = np.clip(np.searchsorted(dist, dist + distance_m / 2, side="right") - 1, 0,
+    # the samples just outside ±distance_m/2 (inside when none is): with smart recording
+    # (samples up to ~20 m apart) a window cut at the nearest inner sample is one-sided
+    # and under-reads a short climb
+    lo = np.clip(np.searchsorted(dist, dist - distance_m / 2, side="right") - 1, 0,
                  len(dist) - 1)
+    hi = np.clip(np.searchsorted(dist, dist + distance_m / 2, side="left"), 0, len(dist) - 1)
     run = dist[hi] - dist[lo]
     with np.errstate(invalid="ignore", divide="ignore"):
         grade = np.where(run >= distance_m / 3, 100.0 * (smooth[hi] - smooth[lo]) / run, np.nan)
     return smooth, np.clip(grade, -45.0, 45.0)
 
 
-def _hysteresis(x: np.ndarray, enter: float, leave: float) -> np.ndarray:
-    """1 above ``enter``, 0 below ``leave``, the previous state in between (vectorized)."""
-    state = np.full(x.size, np.nan)
-    with np.errstate(invalid="ignore"):
-        state[x > enter] = 1.0
-        state[x < leave] = 0.0
-    known = np.isfinite(state)
-    idx = np.where(known, np.arange(x.size), -1)
-    np.maximum.accumulate(idx, out=idx)
-    filled = np.where(idx >= 0, state[np.maximum(idx, 0)], np.nan)
-    with np.errstate(invalid="ignore"):
-        first = x >= (enter + leave) / 2  # before any decisive sample: the midpoint decides
-    return np.where(np.isfinite(filled), filled, first).astype(bool)
-
-
-def _gait(a: dict[str, np.ndarray], min_segment_s: float) -> np.ndarray:
+def _gait(a: dict[str, np.ndarray], min_segment_s: float, frame: pl.DataFrame) -> np.ndarray:
+    """run/walk/stop: moving samples by the session's two-state model
+    (:func:`runlab.walkrun.running_states`) on every gait feature the file holds."""
     if a["t"].size == 0:
         return np.array([], dtype=object)
-    moving, cad, speed = a["moving"], a["cadence_spm"], a["speed_mps"]
-    stepping = np.isfinite(cad) & (cad >= MIN_STEPPING_SPM)
-    enter, leave = run_thresholds(cad[stepping & moving])
-    cad_state = _hysteresis(np.where(stepping, cad, np.nan), enter, leave)
-    speed_state = _hysteresis(speed, RUN_ENTER_MPS, RUN_LEAVE_MPS)
-    running = np.where(stepping, cad_state, speed_state)
+    moving, cad = a["moving"], a["cadence_spm"]
+    with np.errstate(invalid="ignore"):
+        stepping = np.isfinite(cad) & (cad >= MIN_STEPPING_SPM)
+    features = {"cadence_spm": np.where(stepping, cad, np.nan), "speed_mps": a["speed_mps"],
+                "step_length_m": a["step_length_m"]}
+    for col in ("stance_time_ms", "vertical_oscillation_mm"):
+        if col in frame.columns:
+            features[col] = frame[col].to_numpy().astype(np.float64)
+    go = np.flatnonzero(moving)
+    dt = np.diff(a["t"][go], prepend=a["t"][go][:1] if go.size else a["t"][:0])
+    running = np.zeros(a["t"].size, dtype=bool)
+    running[go] = running_states({k: v[go] for k, v in features.items()}, dt)
     label = np.where(~moving, "stop", np.where(running, "run", "walk")).astype(object)
     return _merge_short(label, a["sample_s"], min_segment_s)
 

@@ -23,6 +23,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 import polars as pl
@@ -30,11 +31,14 @@ import polars as pl
 from runlab._files import cache_dir
 
 __all__ = ["sample", "sample_store", "demo_cohort", "demo_store", "demo_runs", "demo_targets",
-           "demo_journal_runs", "make_sample", "cache_dir", "SAMPLE", "SAMPLE_PHONE",
+           "demo_simulation", "demo_journal_runs", "make_sample", "cache_dir", "SAMPLE", "SAMPLE_PHONE",
            "SAMPLE_CLIP", "DEMO"]
 
 #: The simulate call behind the sample (``data/README.md`` repeats it).
-SAMPLE = {"n_runners": 8, "weeks": 10, "groups": ["control", "cadence+7.5%"], "seed": 7}
+#: One runner's clinic for the tutorials: no separate baseline week (its week-1 mile is the
+#: baseline test the curriculum reads).
+SAMPLE = {"n_runners": 8, "weeks": 10, "groups": ["control", "cadence+7.5%"], "seed": 7,
+          "baseline_weeks": 0}
 #: How many other runners contribute their baseline-mile sessions to the sample.
 SAMPLE_BASELINE_RUNNERS = 5
 #: The sample runner's phone log (:func:`runlab.simulate.phone_log`, ``phone_pocket.csv``):
@@ -44,7 +48,9 @@ SAMPLE_PHONE = {"spm": 168.0, "seconds": 30.0, "placement": "pocket", "seed": 7}
 #: ``clip_week6.mp4``): 4 s at their week-6 easy-run cadence (retrained, about +6 %).
 SAMPLE_CLIP = {"spm": 178.0, "seconds": 4.0, "loudness_db": -16.0, "seed": 7}
 #: The simulate call behind the demo cohort.
-DEMO = {"n_runners": 24, "weeks": 12, "groups": ["control", "cadence+7.5%"], "seed": 2026}
+#: Week 0 is the metronome-free baseline, weeks 1-10 the clinic, 11-12 follow-up.
+DEMO = {"n_runners": 24, "weeks": 12, "groups": ["control", "cadence+7.5%"], "seed": 2026,
+        "baseline_weeks": 1, "clinic_weeks": 10}
 _MARKER = ".runlab-complete.json"
 _REPO_DATA = Path(__file__).resolve().parent.parent / "data"
 
@@ -71,7 +77,7 @@ def make_sample(folder: str | os.PathLike, *, workers: int | None = 1) -> Path:
     from runlab import simulate
 
     c = simulate.cohort(SAMPLE["n_runners"], SAMPLE["weeks"], tuple(SAMPLE["groups"]),
-                        seed=SAMPLE["seed"])
+                        seed=SAMPLE["seed"], baseline_weeks=SAMPLE["baseline_weeks"])
     keep = sample_runner(c.runs, c.runners)
     others = [r for r in c.runners["runner_id"].to_list() if r != keep]
     baseline = others[:SAMPLE_BASELINE_RUNNERS]
@@ -96,6 +102,16 @@ def sample() -> Path:
     return _cached("sample", recipe, lambda tmp: make_sample(tmp))
 
 
+def demo_simulation():
+    """The demo cohort in memory (:data:`DEMO`), with its truth
+    (:meth:`runlab.simulate.Cohort.truth`)."""
+    from runlab import simulate
+
+    return simulate.cohort(DEMO["n_runners"], DEMO["weeks"], tuple(DEMO["groups"]),
+                           seed=DEMO["seed"], baseline_weeks=DEMO["baseline_weeks"],
+                           clinic_weeks=min(DEMO["clinic_weeks"], DEMO["weeks"]))
+
+
 def demo_cohort(path: str | os.PathLike | None = None, *, workers: int | None = None) -> Path:
     """A simulated 24-runner × 12-week cohort (:data:`DEMO`), written on first use.
 
@@ -114,12 +130,9 @@ def demo_cohort(path: str | os.PathLike | None = None, *, workers: int | None = 
         ``<path>/<runner_id>/<date>_<session>.fit`` (and some ``.tcx``/``.gpx``),
         ``journal.csv``, ``runners.csv`` and ``runs_truth.csv``.
     """
-    from runlab import simulate
 
     def make(tmp: Path) -> Path:
-        c = simulate.cohort(DEMO["n_runners"], DEMO["weeks"], tuple(DEMO["groups"]),
-                            seed=DEMO["seed"])
-        return c.write(tmp, workers=workers)
+        return demo_simulation().write(tmp, workers=workers)
 
     target = Path(path) if path is not None else None
     return _cached("demo-cohort", {"demo": DEMO}, make, target)
@@ -199,10 +212,13 @@ def demo_runs(store=None) -> pl.DataFrame:
             .join(runners, on="runner_id", how="left"))
 
 
-def demo_targets(runs: pl.DataFrame | None = None, *, baseline_weeks: int = 2) -> pl.DataFrame:
-    """Each demo runner's cadence target: habitual cadence at their own pace in the first
-    ``baseline_weeks`` weeks (mean of their easy runs) × (1 + their group's boost). The
-    target's pace is their mean running speed (``run_speed_mps``: walk breaks excluded).
+def demo_targets(runs: pl.DataFrame | None = None, *,
+                 baseline_weeks: Sequence[int] = (0,)) -> pl.DataFrame:
+    """Each demo runner's cadence target: habitual cadence at their own pace in the
+    metronome-free baseline (``baseline_weeks``, default week 0: mean of their easy runs
+    and baseline mile) × (1 + their group's boost). Boosted clinic weeks are never used
+    as habitual. The target's pace is their mean running speed there (``run_speed_mps``:
+    walk breaks excluded).
 
     Returns ``runner_id``, ``group``, ``habitual_spm``, ``speed_mps`` (the pace of the
     target) and ``target_spm`` [steps/min].
@@ -211,7 +227,7 @@ def demo_targets(runs: pl.DataFrame | None = None, *, baseline_weeks: int = 2) -
     from runlab.models.cadence import running_speed
 
     base = running_speed(runs).filter(
-        pl.col("week") <= baseline_weeks, pl.col("cadence_spm").is_not_null(),
+        pl.col("week").is_in(list(baseline_weeks)), pl.col("cadence_spm").is_not_null(),
         pl.col("session_type").is_in(["easy", "baseline_test"]))
     return (base.group_by("runner_id", "group", "target_boost")
             .agg(pl.col("cadence_spm").mean().alias("habitual_spm"),

@@ -19,7 +19,7 @@ from runlab import gait, schema
 from runlab._series import epoch_us
 from runlab.activity import Activity
 from runlab.clean import FLAGS, clean, repair_notes
-from runlab.errors import SchemaError
+from runlab.errors import RunlabWarning, SchemaError
 from runlab.science import POPULATION_SLOPE_SPM_PER_MPS
 from runlab.sessions import MILE_M
 
@@ -44,6 +44,7 @@ QUALITY: dict[str, pl.DataType] = {
     "walk_s": pl.Float64,
     "elapsed_s": pl.Float64,
     "paused_s": pl.Float64,
+    "recording_gap_s": pl.Float64,
     "n_records": pl.Int64,
     "cadence_repaired": pl.Boolean,
     "n_spikes": pl.Int64,
@@ -133,6 +134,8 @@ def summarize(activity_or_records, *, run_id: str | None = None,
     ts = cleaned["timestamp"]
     us = epoch_us(ts)
     elapsed = float(us[-1] - us[0]) / 1e6 if us.size else 0.0
+    gaps_s = (float(cleaned["recording_gap_s"].sum()) if "recording_gap_s" in cleaned.columns
+              else 0.0)
     spikes = sum(int(np.count_nonzero(cleaned[c].to_numpy())) for c in FLAGS
                  if c.endswith("_spike"))
     notes = repair_notes(cleaned)
@@ -160,7 +163,9 @@ def summarize(activity_or_records, *, run_id: str | None = None,
         "run_s": pattern["run_s"][0],
         "walk_s": pattern["walk_s"][0],
         "elapsed_s": elapsed,
-        "paused_s": max(elapsed - float(w.sum()), 0.0),
+        # pauses: timer stops and stands the distance shows; recording gaps apart
+        "paused_s": max(elapsed - float(w.sum()) - gaps_s, 0.0),
+        "recording_gap_s": gaps_s,
         "n_records": cleaned.height,
         "cadence_repaired": bool(np.any(cleaned["cadence_repaired"].to_numpy())),
         "n_spikes": spikes,
@@ -290,7 +295,8 @@ def find_mile_tests(cleaned: pl.DataFrame, *, distance_m: float = MILE_M,
     Returns
     -------
     polars.DataFrame
-        One row (none when the session has no such mile): ``start``, ``end``, ``time_s``,
+        One row (none when the session has no such mile: then a
+        :class:`~runlab.errors.RunlabWarning` says why): ``start``, ``end``, ``time_s``,
         ``distance_m``, ``mile_time_s``, ``speed_mps``, ``speed_cv``, ``cadence_spm``,
         ``step_length_m``, ``heart_rate_bpm``.
     """
@@ -301,7 +307,7 @@ def find_mile_tests(cleaned: pl.DataFrame, *, distance_m: float = MILE_M,
                   "heart_rate_bpm": pl.Float64}
     n = cleaned.height
     if n < 2 or cleaned["distance_m"].null_count() == n:
-        return pl.DataFrame(schema=out_schema)
+        return _no_mile(out_schema, "the session has no distance data")
     t = np.cumsum(cleaned["sample_s"].to_numpy().astype(np.float64))  # moving clock [s]
     d = np.fmax.accumulate(np.nan_to_num(cleaned["distance_m"].to_numpy().astype(np.float64),
                                          nan=-np.inf))
@@ -327,7 +333,17 @@ def find_mile_tests(cleaned: pl.DataFrame, *, distance_m: float = MILE_M,
         cv = np.sqrt(var) / mean
     ok = np.flatnonzero(valid & (cv <= max_speed_cv))
     if ok.size == 0:
-        return pl.DataFrame(schema=out_schema)
+        if not running.any():
+            why = "no running samples (gait 'run')"
+        elif not valid.any():
+            longest = max(float(d[last[k]] - d[k]) for k in np.flatnonzero(running))
+            why = (f"the longest stretch of running without a walk or stop is {longest:.0f} m, "
+                   f"short of {min_fraction * distance_m:.0f} m")
+        else:
+            why = (f"no mile of running is steady: its speed varies by at least "
+                   f"{np.nanmin(cv[valid]):.0%} (coefficient of variation; allowed "
+                   f"{max_speed_cv:.0%}, max_speed_cv)")
+        return _no_mile(out_schema, why)
     a = int(ok[0])
     b = int(end[a])
     part = cleaned.slice(a, b - a + 1)
@@ -342,6 +358,12 @@ def find_mile_tests(cleaned: pl.DataFrame, *, distance_m: float = MILE_M,
         "step_length_m": speed / (cadence / 60.0) if cadence else None,
         "heart_rate_bpm": part["heart_rate_bpm"].mean(),
     }], schema=out_schema)
+
+
+def _no_mile(out_schema: dict, why: str) -> pl.DataFrame:
+    """The empty result of :func:`find_mile_tests`, with a warning that says why."""
+    warnings.warn(f"find_mile_tests: no mile test found: {why}", RunlabWarning, stacklevel=3)
+    return pl.DataFrame(schema=out_schema)
 
 
 def baseline_mile(cleaned: pl.DataFrame, **kwargs) -> pl.DataFrame:

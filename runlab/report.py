@@ -17,7 +17,8 @@ from pathlib import Path
 import altair as alt
 import polars as pl
 
-__all__ = ["Section", "write_report", "table_html"]
+__all__ = ["Section", "write_report", "table_html", "readable", "COLUMN_NOTES",
+           "format_p"]
 
 
 @dataclass
@@ -30,18 +31,74 @@ class Section:
     tables: list[tuple[str, pl.DataFrame]] = field(default_factory=list)
 
 
-def table_html(frame: pl.DataFrame, *, max_rows: int = 30, digits: int = 2) -> str:
-    """An HTML table of ``frame`` (first ``max_rows`` rows, floats rounded to ``digits``)."""
-    shown = frame.head(max_rows).with_columns(
-        [pl.col(c).round(digits) for c, t in frame.schema.items() if t.is_float()])
+def format_p(p: float | None) -> str:
+    """A p-value as text: ``"< 0.001"`` below 0.001 (never ``"0.0"``), else 3 decimals."""
+    if p is None or p != p:
+        return ""
+    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+
+
+#: What a column means, shown under any table that has it.
+COLUMN_NOTES = {
+    "ease": "ease: 0 = very hard and uncomfortable … 1 = effortless and comfortable; the mean "
+            "of (comfort − 1) / 4 and 1 − RPE / 10 (runlab.journal.ease).",
+    "ease_vs_cool": "ease_vs_cool: ease minus the runner's usual ease when it is not hot; "
+                    "below 0 = heat makes running feel harder than usual.",
+    "heat_index_c": "heat index [°C]: how hot it feels from temperature and humidity (US NWS).",
+}
+
+
+def readable(frame: pl.DataFrame, units: str | None = None) -> pl.DataFrame:
+    """A frame for reading (frame in, frame out; the data stay SI elsewhere): distances
+    ``*distance_m`` in km or mi, durations ``*_s`` as h:mm:ss, speeds ``*speed_mps`` as
+    pace M:SS per km or mi (``units``: default :func:`runlab.pace.default_units`)."""
+    from runlab.pace import UNITS, default_units, format_duration, format_pace
+
+    units = units or default_units()
+    out = []
+    for name, dtype in frame.schema.items():
+        col = pl.col(name)
+        if not dtype.is_numeric():
+            out.append(col)
+        elif name.endswith("distance_m"):
+            out.append((col / UNITS[units]).round(2).alias(
+                f"{name[:-len('_m')]} [{units}]"))
+        elif name.endswith("_s") and not name.endswith("_per_s"):
+            out.append(col.map_elements(format_duration, return_dtype=pl.String)
+                       .alias(f"{name[:-len('_s')]} [h:mm:ss]"))
+        elif name.endswith("speed_mps"):
+            out.append(col.map_elements(lambda v: format_pace(v, units, suffix=False),
+                                        return_dtype=pl.String)
+                       .alias(f"{name[:-len('speed_mps')]}pace [min/{units}]"))
+        else:
+            out.append(col)
+    return frame.select(out)
+
+
+def table_html(frame: pl.DataFrame, *, max_rows: int = 30, digits: int = 2,
+               caption: str = "", units: str | None = None) -> str:
+    """An HTML table of ``frame`` (first ``max_rows`` rows, :func:`readable`, floats
+    rounded to ``digits``) in a box that scrolls sideways when wide, with notes on the
+    columns that need them (:data:`COLUMN_NOTES`); an empty frame is one sentence."""
+    if frame.height == 0:
+        return f"<p class='empty'>{html.escape(caption or 'This table')}: none.</p>"
+    shown = readable(frame.head(max_rows), units)
+    pcols = [c for c, t in shown.schema.items()  # p-values as text: "< 0.001", never 0.0
+             if t.is_float() and (c == "p_value" or c.endswith("_p_value"))]
+    shown = shown.with_columns(
+        [pl.col(c).map_elements(format_p, return_dtype=pl.String) for c in pcols]).with_columns(
+        [pl.col(c).round(digits) for c, t in shown.schema.items()
+         if t.is_float() and c not in pcols])
     head = "".join(f"<th>{html.escape(c)}</th>" for c in shown.columns)
     body = "".join(
         "<tr>" + "".join(f"<td>{'' if v is None else html.escape(str(v))}</td>" for v in row)
         + "</tr>" for row in shown.iter_rows())
     more = (f"<p class='more'>{frame.height - max_rows} more rows</p>"
             if frame.height > max_rows else "")
+    notes = "".join(f"<p class='note'>{html.escape(text)}</p>"
+                    for name, text in COLUMN_NOTES.items() if name in frame.columns)
     return (f"<div class='table'><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody>"
-            f"</table></div>{more}")
+            f"</table></div>{more}{notes}")
 
 
 _STYLE = """
@@ -50,7 +107,10 @@ margin:2em auto;padding:0 1em;color:#222}
 h1{margin-bottom:.2em} h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:2em}
 .meta{color:#666} table{border-collapse:collapse;margin:1em 0;font-size:.9em}
 th,td{border:1px solid #ddd;padding:.25em .6em;text-align:right}
-th{background:#f4f4f4} .table{overflow-x:auto} .chart{margin:1em 0} .more{color:#666;font-size:.85em}
+th{background:#f4f4f4} .table{overflow-x:auto;max-width:100%}
+.chart{margin:1em 0;max-width:100%;overflow-x:auto} .more,.note{color:#666;font-size:.85em}
+.empty{color:#444;font-style:italic}
+@media (max-width:600px){body{margin:1em auto;padding:0 .6em} h1{font-size:1.4em}}
 """
 
 
@@ -72,13 +132,16 @@ def write_report(path: str | os.PathLike, title: str, sections: list[Section], *
             embeds.append(f"vegaEmbed('#{div}', {json.dumps(chart.to_dict())}, "
                           "{actions: false});")
         for caption, frame in section.tables:
-            parts.append(f"<h4>{html.escape(caption)}</h4>{table_html(frame)}")
+            if frame.height:
+                parts.append(f"<h4>{html.escape(caption)}</h4>")
+            parts.append(table_html(frame, caption=caption))
     script = vlc.javascript_bundle("\n".join(embeds))
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     from runlab import __version__
 
     page = (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
         f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>"
         f"<h1>{html.escape(title)}</h1><p class='meta'>runlab {__version__} · {stamp}</p>"
         + (f"<p>{html.escape(intro)}</p>" if intro else "")

@@ -21,6 +21,12 @@ _EOCD = struct.Struct("<4s4H2LH")
 
 
 def overlapping_zip(path, payload: bytes, copies: int = 2) -> os.PathLike:
+    """See :func:`overlapping_zip_bytes`; written to ``path``."""
+    path.write_bytes(overlapping_zip_bytes(payload, copies))
+    return path
+
+
+def overlapping_zip_bytes(payload: bytes, copies: int = 2) -> bytes:
     """A zip whose members all point into one stored stream (Fifield's "overlap" bomb):
     member ``i`` is stored and its data holds the local records of members ``i+1...``."""
     names = [f"r{i:05d}.gpx" for i in range(copies)]
@@ -40,8 +46,7 @@ def overlapping_zip(path, payload: bytes, copies: int = 2) -> os.PathLike:
                                size, len(name), 0, 0, 0, 0, 0o100644 << 16, offset) + name.encode()
         offset += 30 + len(name)
     eocd = _EOCD.pack(b"PK\x05\x06", 0, 0, copies, copies, len(records), len(body), 0)
-    path.write_bytes(body + records + eocd)
-    return path
+    return body + records + eocd
 
 
 @pytest.fixture

@@ -170,7 +170,12 @@ try:
     runlab.{call}(sys.argv[1])
 except FileTooLargeError as exc:
     print("refused:", exc)
-print("rss_mib", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+try:  # this process's own peak (ru_maxrss keeps the forking parent's peak across exec)
+    with open("/proc/self/status") as fh:
+        peak_kib = next(int(line.split()[1]) for line in fh if line.startswith("VmHWM"))
+except OSError:
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print("rss_mib", peak_kib / 1024)
 """
 
 

@@ -210,3 +210,15 @@ def test_xml_fault_in_the_middle_keeps_the_points_before(tmp_path):
     full = read_activity_bytes(data, "full.tcx").records
     assert act.records.equals(full.head(act.records.height))
     assert act.records.height == data[:at].count(b"<Trackpoint>")
+
+
+def test_gpx_coordinate_that_is_not_a_number_ends_a_partial_read(tmp_path):
+    data = _files(tmp_path)["gpx"]
+    at = data.index(b'<trkpt lat="', len(data) // 2) + len(b'<trkpt lat="')
+    broken = data[:at] + b"north" + data[data.index(b'"', at):]
+    with pytest.raises(CorruptFileError, match="b.gpx: trkpt .*lat='north'"):
+        read_activity_bytes(broken, "b.gpx")
+    act = _partial(broken, "b.gpx")
+    full = read_activity_bytes(data, "full.gpx").records
+    assert act.records.height == data[:at].count(b"<trkpt ") - 1
+    assert act.records.equals(full.head(act.records.height))

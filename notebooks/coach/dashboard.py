@@ -81,7 +81,15 @@ def open_runner(name: str) -> None:
 
 
 squad = SquadOverview(store, on_select=open_runner)
-cohort = CohortExplorer(runs)
+cohort = widgets.VBox()  # the cohort explorer is built when its tab is first opened
+
+
+def build_cohort(change) -> None:
+    if change["new"] == 3 and not cohort.children:
+        cohort.children = [CohortExplorer(runs)]
+
+
+tabs.observe(build_cohort, "selected_index")
 tuner, journal, plan = panels(runner)
 tabs.children = [squad, tuner, journal, cohort, plan]
 for i, title in enumerate(["Squad", "Tuner", "Journal", "Cohort", "Plan"]):

@@ -1,3 +1,15 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
 # %% [markdown]
 # # 00 · Getting started: load your watch file
 #
@@ -19,10 +31,13 @@ import altair as alt
 import runlab
 from runlab import charts, datasets, gait, simulate
 
+MY_FILES = []  # your own exports, e.g. ["~/Downloads/my_run.fit"]; empty: the sample runner
+
 _ = alt.renderers.enable("jupyter", offline=True)
 
 sample = datasets.sample()
-first_run = sorted((sample / "R04").glob("*.fit"))[0]
+first_run = (Path(MY_FILES[0]).expanduser() if MY_FILES
+             else sorted((sample / "R04").glob("*.fit"))[0])
 activity = runlab.read_activity(first_run)
 activity
 
@@ -65,6 +80,30 @@ found = gait.steps(phone)
 # the sample was written by this call: running it again gives the true step times
 truth = simulate.phone_log(Path(tempfile.mkdtemp()) / "phone.csv", **datasets.SAMPLE_PHONE)
 print(f"steps found: {found.height}, true steps: {truth.size}")
+found.select("bout", "method", "placement", "confidence").unique()
+
+# %% [markdown]
+# ### Where to carry the phone
+# Any usual place works: runlab finds how the phone moves. Held in front, in a neck pouch,
+# a chest or hip pocket or most bags it bumps once a step (`placement` = `"trunk"`); in a
+# trouser pocket or a swinging hand it repeats once a stride — one strong and one weak
+# bump — and runlab counts two steps a stride (`"limb"`). `confidence` says how regular
+# the rhythm was (0–1). On real walks whose steps were counted (Oxford Step Counter data
+# set; people whose walks were *not* used to tune the detector), the count was within:
+#
+# | position | error of the total count |
+# |---|---|
+# | hand (held in front) | within ±1.2 % (4 walks) |
+# | armband | within ±1.5 % (4 walks) |
+# | back trouser pocket | within ±2.2 % (4 walks) |
+# | front trouser pocket | within ±3 % on 3 of 4 walks; one +4.2 % |
+# | neck pouch | within ±3.0 % (4 walks) |
+# | bag or handbag | within ±1.7 % (4 walks) |
+#
+# Those are walks (about 95–130 steps/min). Running with a phone is checked on simulated
+# signals only (no counted real runs were found): a phone that bounces loose in a pocket
+# or bag is the weakest place; an armband or a snug pocket is the safest. Sampling must be
+# at least 20 Hz (phyphox records ~100 Hz).
 
 # %% [markdown]
 # `step_records` turns the steps into the same records frame a watch gives (cadence only),
@@ -77,15 +116,14 @@ gait.segments(phone_cleaned)
 
 # %% [markdown]
 # ## Your data
-# Export your run from your watch or app (FIT, TCX, GPX or a platform CSV) and point runlab at it:
-# ```python
-# activity = runlab.read_activity("my_run.fit")    # format found from the content
-# cleaned = activity.clean()
-# runlab.summarize(activity)
-# ```
-# From a terminal: `runlab info my_run.fit`. A phone log instead (phyphox, Sensor Logger
-# or any `t, x, y, z` CSV):
-# ```python
-# steps = runlab.gait.steps(runlab.read_imu("my_phone.csv"))
-# runlab.summarize(runlab.gait.step_records(steps))
-# ```
+# Export your runs from your watch or app (FIT, TCX, GPX or a platform CSV), list them in
+# `MY_FILES` in the first cell and run all cells: the notebook then reads your first file
+# above, and this cell describes every file you listed (`runlab info my_run.fit` does the
+# same in a terminal). A phone log instead (phyphox, Sensor Logger or any `t, x, y, z`
+# CSV): `runlab.gait.steps(runlab.read_imu("my_phone.csv"))`.
+
+# %%
+for path in MY_FILES:
+    mine = runlab.read_activity(Path(path).expanduser())
+    print(path, "→", runlab.summarize(mine).select("start_time", "distance_m", "moving_s",
+                                                   "cadence_spm").row(0, named=True))

@@ -19,10 +19,14 @@
 # time, cadence and step length; the journal gives the RPE.
 
 # %%
+from pathlib import Path
+
 import polars as pl
 
 import runlab
 from runlab import datasets, metrics
+
+MY_FILES = []  # your own baseline-test files, e.g. ["my_mile.fit"]; empty: the sample runner
 
 sample = datasets.sample()
 journal = runlab.read_journal(sample / "journal.csv")
@@ -51,7 +55,11 @@ journal.filter((pl.col("runner_id") == "R04") & pl.col("date").is_in(days.implod
 
 # %% [markdown]
 # ## Your data
-# ```python
-# cleaned = runlab.read_activity("my_mile.fit").clean()
-# runlab.metrics.find_mile_tests(cleaned)
-# ```
+# List your own baseline-test files in `MY_FILES` (first cell) and run all cells: this cell
+# looks for the mile in each of them. When a file has none, runlab says why (too short,
+# walk breaks, pace too uneven).
+
+# %%
+pl.concat([metrics.find_mile_tests(runlab.read_activity(Path(p).expanduser()).clean())
+           .with_columns(pl.lit(str(p)).alias("file")) for p in MY_FILES], how="diagonal") \
+    if MY_FILES else "MY_FILES is empty: the sample runner's tests are above"

@@ -41,7 +41,7 @@ DESCRIPTIONS = {
     "cadence_spm": "mean cadence while running, steps (not strides) per minute",
     "cadence_cv": "coefficient of variation of cadence while running (fraction)",
     "step_length_m": "mean step length while running",
-    "run_walk_ratio": "running time / walking time (Inf: continuous running)",
+    "run_walk_ratio": "median run interval / median walk interval of the walk-run block (runlab.gait.run_walk_ratio)",
     "easy": "an easy run by the runner's own heart rate or pace",
     "temperature_c": "air temperature",
     "humidity_pct": "relative humidity",

@@ -73,6 +73,7 @@ def export(store: str | os.PathLike | Store, out: str | os.PathLike, *,
                 frame = privacy.pseudonymize(frame, key, column, length=64)
         return frame
 
+    secret = src._secret()  # the zones' offsets: never leaves the store
     dst.path.mkdir(parents=True, exist_ok=True)
     with _locked(dst.path):
         runs = src.runs
@@ -82,14 +83,17 @@ def export(store: str | os.PathLike | Store, out: str | os.PathLike, *,
             if drop_positions:
                 records = _without_positions(records)
             elif mask:
-                records = privacy.mask(records, zones, radius_m=radius,
-                                       trim_start_end_m=trim)
+                records = privacy.mask_for_export(
+                    records, zones, radius_m=radius, trim_start_end_m=trim, secret=secret,
+                    export_key=key, runner_id=runner, run_id=sha)
             new = hide(one)
             _write_parquet(hide(records), _records_path(dst.path, new["runner_id"][0],
                                                         new["file_sha256"][0]), durable=False)
         if runs.height:
             os.sync()
-            dst._commit("runs", hide(runs.drop(EXPORT_DROPPED_RUNS, strict=False)))
+            dst._commit("runs", hide(runs.drop(EXPORT_DROPPED_RUNS, strict=False))
+                        .with_columns(pl.col(c).dt.truncate("1d")  # the day, not the time
+                                      for c in ("start_time", "end_time") if c in runs.columns))
         if src.journal.height:
             dst._commit("journal", hide(for_export(src.journal, include_notes=include_notes)))
         if (src.path / "PIPELINE").is_file():  # the rows were made by the same runlab

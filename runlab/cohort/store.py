@@ -333,6 +333,27 @@ class Store:
 
         if not _is_marked(self.path):
             atomic_write(self.path / MARKER, f"{_pipeline()}\n{_now().isoformat()}\n".encode())
+        self._secret()
+
+    def _secret(self) -> bytes:
+        """The store's own secret (``SECRET``, mode 0600, made with the store or at its
+        first export): seeds the private-zone offsets of exports; never exported."""
+        import secrets
+
+        path = self.path / SECRET
+        with contextlib.suppress(FileExistsError):
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0),
+                         0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_hex(32) + "\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+        if not stat.S_ISREG(os.lstat(path).st_mode):
+            raise ValueError(f"{path}: not a regular file")
+        text = path.read_text(encoding="ascii").strip()
+        if len(text) < 64:
+            raise ValueError(f"{path}: damaged store secret")
+        return bytes.fromhex(text)
 
     def _collect_garbage(self) -> int:
         """Delete what an interrupted ingest left — temporary files, records of runs not
@@ -382,6 +403,8 @@ class Store:
 
 #: The file that marks a folder as a runlab store (which runlab made its rows, since when).
 MARKER = "PIPELINE"
+#: The store's secret (private-zone offsets of exports); never copied by an export.
+SECRET = "SECRET"
 _TABLES = ("runs", "errors", "journal")
 _PART = re.compile(r"part-\d{20}-[0-9a-f]{8}\.parquet")
 _RECORDS = re.compile(r"[0-9a-f]{64}\.parquet")
@@ -433,7 +456,7 @@ def _only_runlab_layout(path: Path) -> bool:
             return all(check(e) for e in it)
 
     def top(e: os.DirEntry) -> bool:
-        if e.name == ".lock" or (_TEMP.fullmatch(e.name)
+        if e.name in (".lock", SECRET) or (_TEMP.fullmatch(e.name)
                                  and _TEMP.fullmatch(e.name).group(1) == MARKER):
             return e.is_file(follow_symlinks=False)  # another ingest is marking it now
         if e.is_symlink() or not e.is_dir():

@@ -6,9 +6,16 @@ All functions take cleaned records (:func:`runlab.clean`), IMU frames
 frames with units in the column names.
 """
 
-from runlab.gait.bouts import PATTERNS, hills, segments, strides, walk_run_pattern
+from runlab.gait.bouts import (
+    PATTERNS,
+    hills,
+    run_walk_ratio,
+    segments,
+    strides,
+    walk_run_pattern,
+)
 from runlab.gait.phone import STEP_BAND_HZ, step_records, steps
 from runlab.gait.sound import FOOTFALL_BAND_HZ, footfall_summary, footfalls
 
-__all__ = ["segments", "walk_run_pattern", "strides", "hills", "steps", "step_records",
+__all__ = ["segments", "walk_run_pattern", "run_walk_ratio", "strides", "hills", "steps", "step_records",
            "footfalls", "footfall_summary", "PATTERNS", "STEP_BAND_HZ", "FOOTFALL_BAND_HZ"]

@@ -14,7 +14,7 @@ from runlab import schema
 from runlab._series import centred_mean, epoch_us, run_lengths, timestamps
 from runlab.errors import SchemaError
 
-__all__ = ["segments", "walk_run_pattern", "strides", "hills", "PATTERNS"]
+__all__ = ["segments", "walk_run_pattern", "run_walk_ratio", "strides", "hills", "PATTERNS"]
 
 #: The clinic's walk–run progressions (run minutes : walk minutes), as beginners' walk–run programmes progress (``docs/clinic.md``).
 PATTERNS = {"1:1": 1.0, "2:1": 2.0, "3:1": 3.0}
@@ -119,9 +119,9 @@ def walk_run_pattern(cleaned_or_segments: pl.DataFrame, *, tolerance: float = 0.
     Only the block from the first to the last run interval counts, so a warm-up and
     cool-down walk do not distort the ratio; run bouts shorter than ``min_interval_s`` are
     drills (30-s strides, hill reps), not intervals, and are left out with the walks
-    around them. ``run_walk_ratio`` is the median run interval over the
-    median walk interval in that block (a 2:1 session of 2-min runs and 1-min walks gives 2.0
-    whatever the number of repeats). The pattern is ``"continuous"`` when walking is under
+    around them. ``run_walk_ratio`` is :func:`run_walk_ratio`: the median run interval over
+    the median walk interval in that block (a 2:1 session of 2-min runs and 1-min walks
+    gives 2.0 whatever the number of repeats). The pattern is ``"continuous"`` when walking is under
     ``continuous_walk_fraction`` (10 %) of the block (a 3:1 session walks 25 %), the nearest
     of :data:`PATTERNS` when the ratio is within ``tolerance`` (relative) of it, else
     ``"other"``; ``"none"`` without running.
@@ -134,7 +134,10 @@ def walk_run_pattern(cleaned_or_segments: pl.DataFrame, *, tolerance: float = 0.
     Returns
     -------
     polars.DataFrame
-        One row: ``pattern``, ``run_walk_ratio`` (null when continuous or no running),
+        One row: ``pattern``, ``run_walk_ratio`` (:func:`run_walk_ratio`; null when
+        continuous or no running), ``run_walk_time_ratio`` (total run interval time over
+        total walk interval time in the block: 3 runs of 2 min and the 2 walks between
+        give 3.0 where ``run_walk_ratio`` is 2.0),
         ``run_interval_s``, ``walk_interval_s`` (medians [s]), ``run_intervals``,
         ``walk_intervals`` (counts), ``run_s``, ``walk_s`` [s].
     """
@@ -174,18 +177,35 @@ def walk_run_pattern(cleaned_or_segments: pl.DataFrame, *, tolerance: float = 0.
     if walk_s <= continuous_walk_fraction * (run_s + walk_s):
         return _pattern_row("continuous", None, run_med, walk_med, run.size, walk.size,
                             run_s, walk_s)
-    ratio = run_med / walk_med
+    ratio = run_walk_ratio(run, walk)
     name, target = min(PATTERNS.items(), key=lambda kv: abs(np.log(ratio / kv[1])))
     pattern = name if abs(ratio / target - 1.0) <= tolerance else "other"
     return _pattern_row(pattern, ratio, run_med, walk_med, run.size, walk.size, run_s, walk_s)
 
 
+def run_walk_ratio(run_intervals_s, walk_intervals_s) -> float | None:
+    """The run:walk ratio, defined once: the median run interval over the median walk
+    interval of a walk–run block [s/s] — 2.0 for 2-min runs with 1-min walks, however
+    many repeats (the clinic's 1:1, 2:1, 3:1). The simulator's truth uses this function.
+    Total running over total walking time is :func:`walk_run_pattern`'s separate
+    ``run_walk_time_ratio``. None without a walk interval."""
+    run = np.asarray(run_intervals_s, dtype=np.float64)
+    walk = np.asarray(walk_intervals_s, dtype=np.float64)
+    if run.size == 0 or walk.size == 0:
+        return None
+    return float(np.median(run) / np.median(walk))
+
+
 def _pattern_row(pattern, ratio, run_med, walk_med, n_run, n_walk, run_s, walk_s):
+    time_ratio = run_s / walk_s if pattern not in ("continuous", "none") and walk_s > 0 \
+        else None
     return pl.DataFrame({
-        "pattern": [pattern], "run_walk_ratio": [ratio], "run_interval_s": [run_med],
+        "pattern": [pattern], "run_walk_ratio": [ratio], "run_walk_time_ratio": [time_ratio],
+        "run_interval_s": [run_med],
         "walk_interval_s": [walk_med], "run_intervals": [n_run], "walk_intervals": [n_walk],
         "run_s": [run_s], "walk_s": [walk_s],
     }, schema={"pattern": pl.String, "run_walk_ratio": pl.Float64,
+               "run_walk_time_ratio": pl.Float64,
                "run_interval_s": pl.Float64, "walk_interval_s": pl.Float64,
                "run_intervals": pl.Int64, "walk_intervals": pl.Int64,
                "run_s": pl.Float64, "walk_s": pl.Float64})

@@ -3,8 +3,8 @@
 polars (like most CSV parsers) allocates per column: a one-row CSV of 10⁶ columns (10–18 MB)
 takes 1.2–3.6 GB to read. :func:`check_csv_columns` counts the header's fields in linear
 time and refuses a table wider than :data:`MAX_CSV_COLUMNS` with a
-:class:`~runlab.errors.FileTooLargeError`, so memory follows the file's size again. Used by
-the CSV activity reader and the journal reader.
+:class:`~runlab.errors.FileTooLargeError`, so memory follows the file's size again. The CSV
+activity reader uses it; any reader of delimited text can (journals, phone logs).
 """
 
 from __future__ import annotations

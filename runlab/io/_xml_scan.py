@@ -74,6 +74,14 @@ class Doc:
     #: what stopped a ``strict=False`` load (the points are those before it); None: whole
     fault: str | None = None
 
+    def head(self, k: int, fault: str) -> Doc:
+        """The first ``k`` points only: a reader found ``fault`` at point ``k``."""
+        return Doc(self.root, k, {c: v[:k] for c, v in self.cols.items()},
+                   {c: v.head(k) for c, v in self.texts.items()},
+                   {c: v.head(k) for c, v in self.attrs.items()},
+                   {c: v[:k] for c, v in self.within.items()}, self.fast,
+                   {c: v.head(k) for c, v in self.times.items()}, fault)
+
 
 def point_times(doc: Doc, name: str, path: str, keep: np.ndarray | None = None
                 ) -> tuple[pl.Series, list[str], int | None]:

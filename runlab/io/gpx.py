@@ -115,6 +115,8 @@ def read_activity_bytes(data: bytes, path: str, *, strict: bool = True) -> Activ
         kind = ("a route (planned course)" if "rte" in has else
                 "waypoints only" if has else "no track points")
         raise NotAnActivityError(path, f"GPX with {kind}, not a recorded activity")
+    if not strict:
+        doc = _sound_points(doc, path)
     warnings: list[str] = []
     times, w, offset = _xml_scan.point_times(doc, "time", path)
     warnings += w
@@ -143,6 +145,24 @@ def read_activity_bytes(data: bytes, path: str, *, strict: bool = True) -> Activ
                      tracks=len(root.findall(f"{ns}trk")), segments=len(np.unique(seg)),
                      cadence_unit=unit, partial=doc.fault is not None)
     return Activity(path=path, records=records, events=events, meta=meta)
+
+
+def _sound_points(doc: _xml_scan.Doc, path: str) -> _xml_scan.Doc:
+    """The points before the first whose ``lat`` or ``lon`` is not a number (all if none;
+    :class:`CorruptFileError` when the first point is bad)."""
+    firsts = []
+    for src in ("lat", "lon"):
+        raw = doc.attrs[src].str.strip_chars()
+        bad = raw.is_not_null() & raw.cast(pl.Float64, strict=False).is_null()
+        if bad.any():
+            k = int(bad.arg_max())
+            firsts.append((k, f"trkpt {k + 1} has {src}={raw[k]!r}, not a number"))
+    if not firsts:
+        return doc
+    k, fault = min(firsts)
+    if k == 0:
+        raise CorruptFileError(path, fault)
+    return doc.head(k, fault)
 
 
 def _coordinate(raw: pl.Series, src: str, path: str) -> np.ndarray:

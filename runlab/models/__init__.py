@@ -4,6 +4,8 @@
   with :meth:`CadenceSpeed.predict` for habitual cadence at a pace;
 - :func:`step_length_speed` (:mod:`step_length`) — step length against speed, cadence/step-length elasticities, speed-change
   decomposition and an overstriding indicator;
+- :func:`clinic_effect` — the clinic's effect per phase and group (difference in
+  differences at matched speed, t intervals with Satterthwaite df);
 - :mod:`progression` — cadence over weeks by group, retention, target attainment, walk–run
   ratio progression, baseline-mile change;
 - :mod:`ordinal` — comfort and RPE (cumulative-logit GEE by runner, group in the model);
@@ -28,6 +30,7 @@ from runlab.models.ordinal import comfort, rpe
 from runlab.models.planning import Design, power, sample_size
 from runlab.models.progression import (
     baseline_mile,
+    clinic_effect,
     retention,
     target_attainment,
     walk_run,
@@ -44,6 +47,7 @@ __all__ = [
     "baseline_mile",
     "cadence_speed",
     "cadence_zone",
+    "clinic_effect",
     "comfort",
     "compare",
     "effect_sizes",

@@ -20,34 +20,33 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import polars as pl
 from scipy import stats
 
 from runlab.errors import ModelError, RunlabWarning
+from runlab.models._result import ModelResult
 from runlab.models._tidy import (
     centre_within,
-    coef_frame,
     fit_mixedlm,
     fixed_frame,
     mixed_df,
     ols_by,
     params_frame,
     random_frame,
-    random_frame_empty,
     require,
     to_pandas,
     usable,
 )
 from runlab.models.cadence import running_rows, running_speed
+from runlab.models.clinic import clinic_effect, phases_from_plan
 from runlab.models.inference import require_runners_per_group
 
 __all__ = [
     "ModelResult",
     "cadence",
+    "clinic_effect",
     "retention",
     "target_attainment",
     "walk_run",
@@ -58,30 +57,6 @@ __all__ = [
 RUNNER = "runner_id"
 _MILE_OUTCOMES = ("cadence_spm", "speed_mps", "mile_time_s", "step_length_m", "heart_rate_bpm",
                   "rpe")
-
-
-@dataclass(frozen=True)
-class ModelResult:
-    """Tidy results of a progression model.
-
-    Attributes
-    ----------
-    fixed : polars.DataFrame
-        ``term``, ``estimate``, ``std_error``, ``statistic``, ``p_value``, ``ci_low``,
-        ``ci_high``, ``n`` (plus extra columns documented per function).
-    model : statsmodels results (or a dict of them, :func:`baseline_mile`)
-    random : polars.DataFrame
-        ``term``, ``variance``, ``sd``, ``corr`` (empty without random effects).
-    per_runner : polars.DataFrame or None
-    summary : polars.DataFrame or None
-        Function-specific derived table (trend per week and group, shares, thresholds...).
-    """
-
-    fixed: pl.DataFrame
-    model: Any
-    random: pl.DataFrame = field(default_factory=random_frame_empty)
-    per_runner: pl.DataFrame | None = None
-    summary: pl.DataFrame | None = None
 
 
 # ---------------------------------------------------------------------------------------
@@ -242,75 +217,110 @@ def _prepared(frame, week, needed, what, group=None) -> pl.DataFrame:
 
 def retention(runs: pl.DataFrame, *, baseline_weeks: Sequence[float],
               end_weeks: Sequence[float], follow_up_weeks: Sequence[float],
-              week: str = "week", speed: str | None = None, min_runners: int = 5,
+              week: str = "week", speed: str | None = None, group: str = "group",
+              control: str | None = "control", min_runners: int = 5,
               alpha: float = 0.05) -> ModelResult:
-    """How much of the cadence gain is kept after retraining stops.
+    """How much of the clinic's cadence gain is kept after retraining stops, per group,
+    beyond the control group's change.
 
-    Runs fall into three phases by week: baseline, end of retraining, follow-up (runs in no
-    phase are not used). Model: ``cadence_spm ~ speed_c + phase + (1 | runner)`` (MixedLM;
-    speed centred per runner).
+    The three phases (baseline, end of retraining, follow-up) go to
+    :func:`runlab.models.clinic.clinic_effect`: each runner's change from the baseline at
+    their own pace, minus the control group's mean change (difference in differences).
+    The retained fraction is the follow-up effect over the end effect; its interval uses
+    the delta method on the runner-level changes (the same runners in both phases) with
+    Welch–Satterthwaite degrees of freedom. ``control=None`` (or runs without ``group``):
+    a pre–post change, with a :class:`~runlab.errors.RunlabWarning`.
 
     Returns
     -------
     ModelResult
-        ``fixed`` terms ``intercept`` (baseline cadence at usual pace), ``speed_c``,
-        ``end_vs_baseline``, ``follow_up_vs_baseline`` [spm];
-        ``summary`` tidy terms ``end_change_pct``, ``follow_up_change_pct`` [% of baseline]
-        and ``retained_fraction`` (follow-up gain / end gain), delta-method intervals;
-        ``per_runner``: ``runner_id``, ``baseline_spm``, ``end_spm``, ``follow_up_spm``
-        (speed-adjusted means), ``n_baseline``, ``n_end``, ``n_follow_up``,
-        ``end_change_pct``, ``follow_up_change_pct``, ``retained_fraction``.
+        ``fixed``: ``end:<group>`` and ``follow_up:<group>`` effects [spm] (tidy, with
+        ``df``); ``summary``: per retrained ``group``, terms ``end_change_pct``,
+        ``follow_up_change_pct`` [% of the group's baseline] and ``retained_fraction``
+        (follow-up effect / end effect): ``group``, ``term``, ``estimate``,
+        ``std_error``, ``statistic``, ``p_value``, ``ci_low``, ``ci_high``, ``df``, ``n``;
+        ``per_runner``: ``runner_id``, ``group``, ``baseline_spm``, ``end_spm``,
+        ``follow_up_spm`` (at the runner's own pace), ``n_baseline``, ``n_end``,
+        ``n_follow_up``, ``end_change_pct``, ``follow_up_change_pct``,
+        ``retained_fraction``; ``random``: the between-runner SDs of the changes.
     """
     what = "progression.retention"
-    frame = _prepared(running_speed(runs, speed), week, ("speed_mps", "cadence_spm"), what)
     phases = {"baseline": baseline_weeks, "end": end_weeks, "follow_up": follow_up_weeks}
     for name, wk in phases.items():
         if not len(wk):
             raise ModelError(f"{what}: {name}_weeks is empty")
-    phase = pl.when(pl.col(week).cast(pl.Float64).is_in(list(map(float, baseline_weeks)))).then(pl.lit("baseline"))
-    phase = phase.when(pl.col(week).cast(pl.Float64).is_in(list(map(float, end_weeks)))).then(pl.lit("end"))
-    phase = phase.when(pl.col(week).cast(pl.Float64).is_in(list(map(float, follow_up_weeks)))).then(
-        pl.lit("follow_up"))
-    frame = frame.with_columns(pl.col(week).cast(pl.Float64)).with_columns(phase=phase)
-    frame = running_rows(frame.filter(pl.col("phase").is_not_null()),
-                         (RUNNER, "speed_mps", "cadence_spm"), what)
-    present = set(frame["phase"].unique().to_list())
-    if present != set(phases):
-        raise ModelError(f"{what}: no usable runs in phase(s) {sorted(set(phases) - present)}")
+    frame = _prepared(running_speed(runs, speed), week, ("speed_mps", "cadence_spm"), what)
+    if control is not None and (group not in frame.columns
+                                or control not in set(frame[group].cast(pl.String))):
+        control = None  # no control arm in the data: a pre–post change (warned below)
+    present = set(frame.filter(pl.col(week).cast(pl.Float64).is_in(
+        [float(w) for wk in phases.values() for w in wk]) & pl.col("cadence_spm").is_not_null())
+        .select(pl.col(week).cast(pl.Float64))[week].to_list())
+    empty = [n for n, wk in phases.items() if not present & {float(w) for w in wk}]
+    if empty:
+        raise ModelError(f"{what}: no usable runs in phase(s) {empty}")
     if frame[RUNNER].n_unique() < min_runners:
         raise ModelError(f"{what}: {frame[RUNNER].n_unique()} runner(s); need {min_runners}")
-    frame = frame.with_columns(speed_c=centre_within("speed_mps", RUNNER))
-    design = frame.select(intercept=pl.lit(1.0), speed_c="speed_c",
-                          end_vs_baseline=(pl.col("phase") == "end").cast(pl.Float64),
-                          follow_up_vs_baseline=(pl.col("phase") == "follow_up").cast(pl.Float64))
-    names = design.columns
-    pdf = to_pandas(pl.concat([frame.select(RUNNER, "cadence_spm"), design], how="horizontal"),
-                    [RUNNER, "cadence_spm", *names])
-    model = fit_mixedlm(pdf["cadence_spm"], pdf[names], pdf[RUNNER], pdf[["intercept"]], what)
-    b = np.asarray(model.fe_params, dtype=float)
-    cov = np.asarray(model.cov_params(), dtype=float)[:4, :4][np.ix_([0, 2, 3], [0, 2, 3])]
-    b0, de, df = b[0], b[2], b[3]
-    values = np.array([100 * de / b0, 100 * df / b0, df / de])
-    grads = np.array([[-100 * de / b0**2, 100 / b0, 0.0],
-                      [-100 * df / b0**2, 0.0, 100 / b0],
-                      [0.0, -df / de**2, 1 / de]])
-    se = np.sqrt(np.einsum("ij,jk,ik->i", grads, cov, grads))
-    summary = coef_frame(["end_change_pct", "follow_up_change_pct", "retained_fraction"],
-                         values, se, alpha, int(model.nobs))
-    adjusted = frame.with_columns(
-        _adj=pl.col("cadence_spm") - float(b[1]) * pl.col("speed_c"))
-    per = adjusted.pivot(on="phase", index=RUNNER, values="_adj", aggregate_function="mean")
-    counts = adjusted.pivot(on="phase", index=RUNNER, values="_adj", aggregate_function="len")
-    per = per.rename({p: f"{p}_spm" for p in phases}).join(
-        counts.rename({p: f"n_{p}" for p in phases}).with_columns(
-            pl.col(f"n_{p}").cast(pl.Int64) for p in phases), on=RUNNER).with_columns(
+    try:
+        fit = clinic_effect(frame, phases=phases, control=control, group=group, week=week,
+                            alpha=alpha)
+    except ModelError as e:
+        raise ModelError(str(e).replace("progression.clinic_effect", what)) from None
+    s = fit.summary
+    per = fit.per_runner.pivot(on="phase", index=[RUNNER, "group"],
+                               values=["phase_spm", "change_spm", "n_phase"])
+    base = fit.per_runner.group_by(RUNNER).agg(pl.col("baseline_spm", "n_baseline").first())
+    per = per.join(base, on=RUNNER, how="left").select(
+        RUNNER, "group", "baseline_spm", end_spm="phase_spm_end",
+        follow_up_spm="phase_spm_follow_up", n_baseline="n_baseline",
+        n_end="n_phase_end", n_follow_up="n_phase_follow_up").with_columns(
         end_change_pct=100 * (pl.col("end_spm") / pl.col("baseline_spm") - 1),
         follow_up_change_pct=100 * (pl.col("follow_up_spm") / pl.col("baseline_spm") - 1))
     per = per.with_columns(retained_fraction=pl.col("follow_up_change_pct")
-                           / pl.col("end_change_pct")).select(
-        RUNNER, "baseline_spm", "end_spm", "follow_up_spm", "n_baseline", "n_end",
-        "n_follow_up", "end_change_pct", "follow_up_change_pct", "retained_fraction").sort(RUNNER)
-    return ModelResult(fixed_frame(model, alpha=alpha), model, random_frame(model), per, summary)
+                           / pl.col("end_change_pct")).sort(RUNNER)
+    rows = []
+    for g in s["group"].unique(maintain_order=True).to_list():
+        end = s.filter((pl.col("group") == g) & (pl.col("phase") == "end")).row(0, named=True)
+        fu = s.filter((pl.col("group") == g) & (pl.col("phase") == "follow_up")).row(
+            0, named=True)
+        for term, r in (("end_change_pct", end), ("follow_up_change_pct", fu)):
+            rows.append({"group": g, "term": term, "estimate": r["effect_pct"],
+                         "std_error": r["std_error_pct"], "ci_low": r["ci_low_pct"],
+                         "ci_high": r["ci_high_pct"], "df": r["df"],
+                         "n": r["n_runners"] + r["n_control"]})
+        rows.append({"group": g, "term": "retained_fraction",
+                     **_retained(fit.per_runner, g, control, end["effect_spm"],
+                                 fu["effect_spm"], alpha)})
+    summary = pl.DataFrame(rows).with_columns(
+        statistic=pl.col("estimate") / pl.col("std_error"))
+    summary = summary.with_columns(p_value=pl.Series(
+        2 * stats.t.sf(np.abs(summary["statistic"].to_numpy()), summary["df"].to_numpy())))
+    summary = summary.select("group", "term", "estimate", "std_error", "statistic", "p_value",
+                             "ci_low", "ci_high", "df", pl.col("n").cast(pl.Int64))
+    return ModelResult(fit.fixed, fit.model, fit.random, per, summary)
+
+
+def _retained(per: pl.DataFrame, g: str, control: str | None, end: float, fu: float,
+              alpha: float) -> dict:
+    """Follow-up effect / end effect with a delta-method, Welch–Satterthwaite t interval
+    over runners who have both phases."""
+    both = per.pivot(on="phase", index=[RUNNER, "group"], values="change_spm").drop_nulls()
+    ratio = fu / end
+    parts = []
+    for who in (g, control):
+        if who is None:
+            continue
+        x = both.filter(pl.col("group") == who)
+        parts.append((x["follow_up"].to_numpy() - ratio * x["end"].to_numpy()) / end)
+    terms = [(np.var(x, ddof=1) / x.size, x.size) for x in parts if x.size > 1]
+    var = sum(v for v, _ in terms)
+    denom = sum(v * v / (n - 1) for v, n in terms if v > 0)
+    df = var * var / denom if denom > 0 else max(1.0, sum(n for _, n in terms) - len(terms))
+    se = float(np.sqrt(var))
+    q = stats.t.ppf(1 - alpha / 2, df)
+    return {"estimate": ratio, "std_error": se, "ci_low": ratio - q * se,
+            "ci_high": ratio + q * se, "df": float(df),
+            "n": int(sum(x.size for x in parts))}
 
 
 # ---------------------------------------------------------------------------------------
@@ -320,30 +330,43 @@ def retention(runs: pl.DataFrame, *, baseline_weeks: Sequence[float],
 def target_attainment(runs: pl.DataFrame, targets: pl.DataFrame, *,
                       weeks: Sequence[float] | None = None, tolerance_spm: float = 0.0,
                       group: str | None = "group", week: str = "week",
-                      speed: str | None = None, min_runs: int = 3, alpha: float = 0.05
-                      ) -> ModelResult:
-    """Share of runners whose cadence reached their target.
+                      speed: str | None = None, min_runs: int = 3, alpha: float = 0.05,
+                      phases: dict[str, Sequence[float]] | None = None,
+                      plan: pl.DataFrame | None = None, phase: str = "end",
+                      control: str | None = "control") -> ModelResult:
+    """Share of runners whose cadence reached their target, judged in one phase.
 
-    A runner's achieved cadence is taken from their runs in ``weeks`` (all runs if None):
-    with a target pace (``targets.speed_mps``) and enough runs, their own cadence–speed line
-    at that pace (``method="line"``), else their mean cadence (``method="mean"``). Reached
-    means achieved ≥ target − ``tolerance_spm``.
+    The phase: ``weeks`` if given, else ``phases[phase]`` (or the ``phase`` of
+    :func:`runlab.models.clinic.phases_from_plan` for ``plan``), else the last two weeks
+    with a metronome target (``cadence_target_spm``) in ``runs`` — by default the last two
+    clinic weeks, never all weeks. A runner's achieved cadence comes from their runs in
+    those weeks: with a target pace (``targets.speed_mps``) and enough runs, their own
+    cadence–speed line at that pace (``method="line"``), else their mean cadence
+    (``method="mean"``). Reached means achieved ≥ target − ``tolerance_spm``.
+
+    The ``control`` group has no target it could miss (its "target" is its own habitual
+    cadence): its runners get no ``reached`` and no share; they are compared on change
+    (``change_spm``, ``change_pct`` from ``targets.habitual_spm`` when given), and the
+    group contrast belongs to :func:`runlab.models.clinic.clinic_effect`.
 
     Parameters
     ----------
     runs : polars.DataFrame
         ``runner_id``, ``cadence_spm`` (``speed_mps`` for the line), ``week`` (or
-        ``start_time``) when ``weeks`` is given, optional ``group``.
+        ``start_time``), optional ``group``.
     targets : polars.DataFrame
-        ``runner_id``, ``target_spm`` and optionally ``speed_mps`` (the target's pace).
+        ``runner_id``, ``target_spm`` and optionally ``speed_mps`` (the target's pace) and
+        ``habitual_spm`` (the baseline the change is measured from).
 
     Returns
     -------
     ModelResult
         ``per_runner``: ``runner_id``, ``group``, ``target_spm``, ``achieved_spm``,
-        ``gap_spm``, ``reached``, ``n_runs``, ``method``;
+        ``gap_spm``, ``reached``, ``n_runs``, ``method`` (``"control"`` for the control
+        group), ``change_spm`` and ``change_pct`` (from ``habitual_spm``; null without);
         ``summary``: ``group``, ``n_runners``, ``n_reached``, ``share``, ``ci_low``,
-        ``ci_high`` (Wilson interval), one row per group and one for ``"all"``;
+        ``ci_high`` (Wilson interval), ``mean_change_pct``, one row per group and one
+        for ``"all"`` (the retrained groups); the control row has no share;
         ``fixed`` the log-odds of reaching (``intercept`` and ``group[T.<g>]``) from a
         binomial GLM, which is ``model``.
     """
@@ -351,8 +374,9 @@ def target_attainment(runs: pl.DataFrame, targets: pl.DataFrame, *,
     require(runs, (RUNNER, "cadence_spm"), what)
     require(targets, (RUNNER, "target_spm"), f"{what} (targets)")
     frame = running_speed(runs, speed).with_columns(pl.col(RUNNER).cast(pl.String))
-    if weeks is not None:
-        frame = add_week(frame, week).filter(pl.col(week).cast(pl.Float64).is_in(list(map(float, weeks))))
+    weeks = _attainment_weeks(frame, weeks, phases, plan, phase, week, what)
+    frame = add_week(frame, week).filter(
+        pl.col(week).cast(pl.Float64).is_in(list(map(float, weeks))))
     use_line = "speed_mps" in targets.columns and "speed_mps" in frame.columns
     needed = (RUNNER, "cadence_spm", "speed_mps") if use_line else (RUNNER, "cadence_spm")
     frame = usable(frame, needed, what)
@@ -377,22 +401,62 @@ def target_attainment(runs: pl.DataFrame, targets: pl.DataFrame, *,
         per = per.with_columns(achieved_spm=pl.col("mean_spm"), method=pl.lit("mean"))
     per = per.with_columns(pl.col("n_runs").fill_null(0),
                            gap_spm=pl.col("achieved_spm") - pl.col("target_spm"))
-    per = per.with_columns(reached=pl.col("gap_spm") >= -tolerance_spm)
     groups = _runner_groups(runs, group)
     per = per.join(groups, on=RUNNER, how="left") if groups is not None else per.with_columns(
         group=pl.lit(None, pl.String))
+    is_control = (pl.col("group") == control).fill_null(False) if control else pl.lit(False)
+    habitual = (tg.select(RUNNER, "habitual_spm") if "habitual_spm" in tg.columns
+                else tg.select(RUNNER, habitual_spm=pl.lit(None, pl.Float64)))
+    per = per.join(habitual, on=RUNNER, how="left").with_columns(
+        reached=pl.when(is_control).then(None).otherwise(pl.col("gap_spm") >= -tolerance_spm),
+        method=pl.when(is_control).then(pl.lit("control")).otherwise(pl.col("method")),
+        change_spm=pl.col("achieved_spm") - pl.col("habitual_spm"),
+        change_pct=100 * (pl.col("achieved_spm") / pl.col("habitual_spm") - 1))
+    controls = per.filter(is_control & pl.col("achieved_spm").is_not_null())
     per = per.select(RUNNER, "group", "target_spm", "achieved_spm", "gap_spm", "reached",
-                     "n_runs", "method").sort(RUNNER)
-    missing = per.filter(pl.col("reached").is_null())[RUNNER].to_list()
+                     "n_runs", "method", "change_spm", "change_pct").sort(RUNNER)
+    missing = per.filter(pl.col("achieved_spm").is_null())[RUNNER].to_list()
     if missing:
         warnings.warn(f"{what}: {len(missing)} runner(s) with a target have no usable runs and "
                       f"are left out of the share: {missing[:10]}", RunlabWarning, stacklevel=2)
     scored = per.filter(pl.col("reached").is_not_null())
     if scored.height == 0:
-        raise ModelError(f"{what}: no runner with a target has usable runs")
+        raise ModelError(f"{what}: no retrained runner with a target has usable runs in "
+                         f"weeks {list(weeks)}")
     summary = _shares(scored, alpha)
+    change = pl.concat([scored, controls.select(scored.columns)]).group_by("group").agg(
+        mean_change_pct=pl.col("change_pct").mean())
+    summary = summary.join(change, on="group", how="left")
+    if controls.height:
+        summary = pl.concat([summary, pl.DataFrame({
+            "group": [control], "n_runners": [controls.height], "n_reached": [None],
+            "share": [None], "ci_low": [None], "ci_high": [None],
+            "mean_change_pct": [controls["change_pct"].mean()]})], how="diagonal_relaxed").sort(
+            pl.col("group") == "all", "group")
+    summary = summary.with_columns(mean_change_pct=pl.when(pl.col("group") == "all").then(
+        pl.lit(scored["change_pct"].mean(), pl.Float64)).otherwise("mean_change_pct"))
     model, fixed = _attainment_glm(scored, alpha)
     return ModelResult(fixed, model, per_runner=per, summary=summary)
+
+
+def _attainment_weeks(frame, weeks, phases, plan, phase, week, what) -> list[float]:
+    """The weeks attainment is judged in (see :func:`target_attainment`)."""
+    if weeks is not None:
+        return [float(w) for w in weeks]
+    if phases is None and plan is not None:
+        phases = phases_from_plan(plan, week=week)
+    if phases is not None:
+        if phase not in phases:
+            raise ModelError(f"{what}: phase {phase!r} not among {list(phases)}")
+        return [float(w) for w in phases[phase]]
+    if "cadence_target_spm" in frame.columns and week in frame.columns:
+        clinic = frame.filter(pl.col("cadence_target_spm").is_not_null())[week].unique()
+        if clinic.len():
+            last = float(clinic.max())
+            return [w for w in (last - 1, last) if w in set(clinic.cast(pl.Float64))]
+    raise ModelError(f"{what}: name the weeks to judge attainment in (weeks=, phases= or "
+                     "plan=); without a plan the default is the last two weeks with a "
+                     "metronome target (cadence_target_spm), which runs do not have")
 
 
 def _runner_groups(runs: pl.DataFrame, group: str | None) -> pl.DataFrame | None:
@@ -409,7 +473,7 @@ def _shares(scored: pl.DataFrame, alpha: float) -> pl.DataFrame:
     from statsmodels.stats.proportion import proportion_confint
 
     parts = [scored.with_columns(group=pl.lit("all"))]
-    if scored["group"].drop_nulls().n_unique() > 1:
+    if scored["group"].drop_nulls().n_unique() >= 1:
         parts.insert(0, scored.filter(pl.col("group").is_not_null()))
     counts = pl.concat(parts).group_by("group", maintain_order=True).agg(
         n_runners=pl.len().cast(pl.Int64), n_reached=pl.col("reached").sum().cast(pl.Int64))
@@ -424,7 +488,7 @@ def _attainment_glm(scored: pl.DataFrame, alpha: float):
     import statsmodels.api as sm
 
     levels = _levels(scored, "group", None)
-    design = scored.select(pl.lit(1.0).alias("intercept"), *[
+    design = scored.select(pl.repeat(1.0, scored.height).alias("intercept"), *[
         (pl.col("group") == g).cast(pl.Float64).alias(f"group[T.{g}]") for g in levels[1:]])
     y = scored["reached"].cast(pl.Float64).to_numpy()
     with warnings.catch_warnings(record=True) as caught:

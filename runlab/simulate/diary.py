@@ -26,10 +26,10 @@ def _journal_rows(done: pl.DataFrame, runner: dict, clinic_weeks: int, rng,
     hot = np.clip(heat - 22, 0, None)
     effort = np.select([kind == "hills", kind == "technique", kind == "baseline_test",
                         kind == "reflective_cooldown"], [6.0, 5.0, 4.0, 2.0], 3.0)
-    rpe = np.rint(effort + 0.15 * hot + 0.6 * (1 - adapt) + rng.normal(0, 0.9, n)).clip(0, 10)
+    rpe = np.rint(effort + runner["rpe_offset"] + 0.15 * hot + 0.6 * (1 - adapt) + rng.normal(0, 0.9, n)).clip(0, 10)
     tempo = np.rint(3 + 12 * boost * (1 - 0.6 * adapt) + (kind == "technique") * 0.6
                     + rng.normal(0, 0.6, n)).clip(1, 5)
-    comfort = np.rint(3.9 - 0.12 * hot - 0.25 * np.clip(rpe - 5, 0, None)
+    comfort = np.rint(3.9 + runner["comfort_offset"] - 0.12 * hot - 0.25 * np.clip(rpe - 5, 0, None)
                       - 6 * boost * (1 - adapt) + 0.4 * adapt + rng.normal(0, 0.6, n)).clip(1, 5)
     p_heel = runner["heel_strike_p"] * (1 - 0.75 * progress)
     u = rng.uniform(size=n)

@@ -17,8 +17,18 @@ SLOPE_SD_SPM_PER_MPS = 1.5
 HEIGHT_SPM_PER_M = -15.0  # taller runners step slightly slower (Cavanagh & Kram, 1989)
 HEIGHT_MEAN_M, HEIGHT_SD_M = 1.72, 0.09
 ACHIEVED_RATIO = (0.95, 0.10)  # achieved / target boost (mean, SD)
-RETENTION = (0.85, 0.08)  # fraction of the boost kept after retraining stops
+#: Fraction of the boost kept once retraining stops (mean, SD between runners), reached
+#: with a time constant of RETENTION_DECAY_WEEKS: most of the gain is kept a month on
+#: (Willy et al., 2016, DOI 10.1016/j.clinbiomech.2016.06.008).
+RETENTION = (0.85, 0.08)
 RETENTION_DECAY_WEEKS = 2.0
+BASELINE_WEEKS = 1  # metronome-free weeks before the clinic (week 0 and earlier)
+BASELINE_DAYS = (0, 2, 5)  # sessions of a baseline week: the mile first, then easy run/walks
+#: Runner-level SDs of comfort and RPE on their latent scales (runners differ in how they
+#: rate the same session; without it, clustering by runner is never exercised).
+COMFORT_RUNNER_SD, RPE_RUNNER_SD = 0.6, 0.8
+#: Walking cadence between runners (mean, SD, lowest, highest) [steps/min].
+WALK_CADENCE_SPM = (112.0, 5.0, 98.0, 126.0)
 DRIFT_SD_SPM_PER_WEEK = 0.1  # small individual drift of cadence over weeks (clinic model)
 FATIGUE_MIN_RUN_S = 1200.0  # continuous runs at least this long show fatigue drift
 FATIGUE_DROP_SPM = (3.0, 1.2)  # cadence drop reached at the end of a long run (mean, SD)

@@ -13,15 +13,18 @@ from runlab.simulate.params import (
     ACHIEVED_RATIO,
     BETWEEN_RUNNER_SD_SPM,
     CADENCE_AT_REF_SPM,
+    COMFORT_RUNNER_SD,
     DRIFT_SD_SPM_PER_WEEK,
     GROUP_PATTERN,
     HEIGHT_MEAN_M,
     HEIGHT_SD_M,
     HEIGHT_SPM_PER_M,
     RETENTION,
+    RPE_RUNNER_SD,
     SLOPE_MEAN_SPM_PER_MPS,
     SLOPE_SD_SPM_PER_MPS,
     V_REF_MPS,
+    WALK_CADENCE_SPM,
 )
 
 
@@ -38,8 +41,11 @@ def _boost_of(group: str) -> float:
 
 
 def _draw_runners(n: int, weeks: int, groups, boosts, rng, rates, quirks, start,
-                  mixed) -> pl.DataFrame:
-    """Per-runner truth (vectorized draws); ``mixed`` adds the model's random effects."""
+                  mixed, baseline_weeks: int = 0,
+                  retention_mean_sd: tuple[float, float] = RETENTION) -> pl.DataFrame:
+    """Per-runner truth (vectorized draws); ``mixed`` adds the model's random effects.
+    ``start_date`` is the runner's clinic week 1, after ``baseline_weeks`` weeks from
+    ``start`` (plus 0–9 days: runners join within the first two weeks)."""
     width = max(2, len(str(n)))
     ids = [f"R{i + 1:0{width}d}" for i in range(n)]
     group = np.array(groups)[rng.permutation(np.arange(n) % len(groups))]
@@ -50,7 +56,7 @@ def _draw_runners(n: int, weeks: int, groups, boosts, rng, rates, quirks, start,
     slope = rng.normal(SLOPE_MEAN_SPM_PER_MPS, SLOPE_SD_SPM_PER_MPS, n).clip(3, 14)
     easy = rng.normal(2.55, 0.3, n).clip(1.9, 3.4)
     achieved = target * rng.normal(*ACHIEVED_RATIO, n).clip(0.6, 1.3)
-    retention = rng.normal(*RETENTION, n).clip(0.5, 1.0)
+    retention = rng.normal(*retention_mean_sd, n).clip(0.0, 1.0)
     hazard = rates["dropout_per_week"]
     dropout = 1 + rng.geometric(hazard, n) if hazard > 0 else np.full(n, weeks + 1)
     if mixed is not None:
@@ -73,7 +79,7 @@ def _draw_runners(n: int, weeks: int, groups, boosts, rng, rates, quirks, start,
         "mass_kg": (22.5 * height**2 * rng.lognormal(0.05, 0.1, n)).round(1),
         "easy_speed_mps": easy,
         "walk_speed_mps": rng.normal(1.45, 0.08, n).clip(1.2, 1.7),
-        "walk_cadence_spm": rng.normal(112, 5, n).clip(98, 126),
+        "walk_cadence_spm": rng.normal(*WALK_CADENCE_SPM[:2], n).clip(*WALK_CADENCE_SPM[2:]),
         "intercept_spm": c_ref - slope * V_REF_MPS,
         "slope_spm_per_mps": slope,
         "cadence_at_ref_spm": c_ref,
@@ -85,7 +91,8 @@ def _draw_runners(n: int, weeks: int, groups, boosts, rng, rates, quirks, start,
         "dropout_week": pl.Series([int(d) if d <= weeks else None for d in dropout],
                                   dtype=pl.Int64),
         "days_per_week": rng.choice([3, 4], n, p=[0.4, 0.6]).astype(np.int64),
-        "start_date": [start + dt.timedelta(days=int(d)) for d in rng.integers(0, 10, n)],
+        "start_date": [start + dt.timedelta(days=7 * baseline_weeks + int(d))
+                       for d in rng.integers(0, 10, n)],
         "start_hour": rng.choice([6.5, 7.5, 12.25, 17.5, 18.5, 19.25], n),
         "miss_rate": rng.beta(2, 18, n) * rates["missed_session"] / 0.1,
         "treadmill_rate": rates["treadmill"] * rng.gamma(2.0, 0.5, n) if quirks else np.zeros(n),
@@ -97,6 +104,14 @@ def _draw_runners(n: int, weeks: int, groups, boosts, rng, rates, quirks, start,
         "home_lat_deg": 52.37 + rng.normal(0, 0.03, n),
         "home_lon_deg": 4.90 + rng.normal(0, 0.05, n),
     })
+
+
+def _rating_offsets(runners: pl.DataFrame, rng) -> pl.DataFrame:
+    """Each runner's own level of comfort and RPE (latent scale): runners rate the same
+    session differently."""
+    n = runners.height
+    return runners.with_columns(comfort_offset=rng.normal(0, COMFORT_RUNNER_SD, n),
+                                rpe_offset=rng.normal(0, RPE_RUNNER_SD, n))
 
 
 def _weather(start: dt.date, weeks: int, rng) -> dict[dt.date, tuple[float, float]]:

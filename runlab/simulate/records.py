@@ -11,6 +11,7 @@ from scipy.signal import lfilter
 
 from runlab import plan as _plan
 from runlab import schema
+from runlab.gait.bouts import run_walk_ratio
 from runlab.simulate.params import (
     _EASY_TYPES,
     _HILL_GRADE,
@@ -95,9 +96,12 @@ def _truth(run: dict) -> dict:
         "cadence_spm": float(cad[running].mean()) if running.any() else None,
         "run_speed_mps": float(speed[running].mean()) if running.any() else None,
         "running_s": run_s, "walking_s": walk_s,
-        # the walk–run block's ratio, as runlab.gait.walk_run_pattern measures it
-        "run_walk_ratio": (run["run_s"] / run["walk_s"]
-                           if run.get("walk_s") and not run.get("test_distance_m") else None),
+        # the walk–run block's ratio, defined once (runlab.gait.run_walk_ratio)
+        "run_walk_ratio": (run_walk_ratio([run["run_s"]] * run["repeats"],
+                                          [run["walk_s"]] * (run["repeats"] - 1)
+                                          or [run["walk_s"]])
+                           if run.get("walk_s") and run.get("repeats")
+                           and not run.get("test_distance_m") else None),
         "cadence_drift_spm": (float(fat[first].mean() - fat[last].mean())
                               if first.any() and last.any() else None),
     }

@@ -13,6 +13,7 @@ from runlab import plan as _plan
 from runlab import schema
 from runlab.journal import heat_index_c
 from runlab.simulate.params import (
+    BASELINE_DAYS,
     FATIGUE_DROP_SPM,
     FATIGUE_MIN_RUN_S,
     FOLLOW_UP_DAYS,
@@ -22,13 +23,39 @@ from runlab.simulate.params import (
 from runlab.simulate.progression import _boost_fraction
 
 
-def _runner_plan(runner: dict, weeks: int, clinic_weeks: int, model: str) -> pl.DataFrame:
-    """The runner's planned sessions: the clinic, then follow-up easy runs."""
+def _baseline_rows(runner: dict, baseline_weeks: int) -> list[dict]:
+    """Metronome-free baseline weeks (1 − ``baseline_weeks`` .. 0) before the clinic: the
+    baseline mile opens the last one, the other sessions are 1:1 run/walks by feel."""
+    rows = []
+    for week in range(1 - baseline_weeks, 1):
+        for slot, offset in enumerate(BASELINE_DAYS):
+            test = week == 0 and slot == 0
+            rows.append({
+                "date": runner["start_date"] + dt.timedelta(days=7 * (week - 1) + offset),
+                "week": week, "session": slot + 1, "runner_id": runner["runner_id"],
+                "program": "baseline", "session_type": "baseline_test" if test else "easy",
+                "run_walk_pattern": "test" if test else "1:1",
+                "run_s": None if test else _plan.WALK_UNIT_S,
+                "walk_s": None if test else _plan.WALK_UNIT_S,
+                "repeats": 0 if test else 10,
+                "warmup_s": _plan.WARMUP_S, "cooldown_s": _plan.COOLDOWN_S, "strides": 0,
+                "stride_s": _plan.STRIDE_S, "hill_reps": 0, "hill_rep_s": _plan.HILL_REP_S,
+                "test_distance_m": _plan.MILE_M if test else None, "video_review": False,
+                "description": "Baseline: " + ("a comfortable mile by feel, no metronome."
+                                               if test else "easy run/walk by feel, no "
+                                               "metronome.")})
+    return rows
+
+
+def _runner_plan(runner: dict, weeks: int, clinic_weeks: int, model: str,
+                 baseline_weeks: int = 0) -> pl.DataFrame:
+    """The runner's planned sessions: metronome-free baseline weeks, the clinic, then
+    follow-up easy runs."""
     p = _plan.clinic(runner["start_date"], clinic_weeks, runner=runner["runner_id"],
                      days_per_week=runner["days_per_week"],
                      habitual_cadence_spm=round(float(runner["habitual_cadence_spm"]), 1),
                      boost=float(runner["target_boost"]))
-    extra = []
+    extra = _baseline_rows(runner, baseline_weeks)
     for week in range(clinic_weeks + 1, weeks + 1):
         for slot, offset in enumerate(FOLLOW_UP_DAYS):
             kind = "baseline_test" if (week == weeks and slot == 0) else "easy"
@@ -48,7 +75,7 @@ def _runner_plan(runner: dict, weeks: int, clinic_weeks: int, model: str) -> pl.
     if extra:
         p = pl.concat([p, pl.DataFrame(extra).cast({k: v for k, v in _plan.PLAN.items()
                                                      if k in extra[0]})],
-                      how="diagonal_relaxed")
+                      how="diagonal_relaxed").sort("date", "session")
     if model == "mixed":  # every session a continuous run of 20–35 min, no walking
         p = p.with_columns(session_type=pl.lit("easy"), run_walk_pattern=pl.lit("continuous"),
                            run_s=1200.0 + 60.0 * (pl.col("week") % 4) * 5,
@@ -92,6 +119,8 @@ def _outcomes(p: pl.DataFrame, runner: dict, groups: tuple[str, ...], clinic_wee
     speed = (runner["easy_speed_mps"] * (1 + 0.004 * (week - 1))
              * (1 - 0.006 * np.clip(heat - 18, 0, None)) * np.exp(rng.normal(0, 0.04, n)))
     boost = _boost_fraction(runner, week, clinic_weeks)
+    # the mile that opens the clinic comes before any metronome session: no boost yet
+    boost = np.where((kind == "baseline_test") & (week <= 1), 0.0, boost)
     if model == "mixed":
         speed = runner["easy_speed_mps"] + rng.normal(0, 0.25, n)
         speed_c = speed - speed.mean()

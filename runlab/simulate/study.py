@@ -16,9 +16,14 @@ import polars as pl
 
 from runlab import plan as _plan
 from runlab.simulate.diary import _journal_rows
-from runlab.simulate.params import DEFAULT_TZ, RATES
-from runlab.simulate.population import _boost_of, _draw_runners, _weather
-from runlab.simulate.progression import _clinic_effects, _mixed_effects
+from runlab.simulate.params import DEFAULT_TZ, RATES, RETENTION
+from runlab.simulate.population import _boost_of, _draw_runners, _rating_offsets, _weather
+from runlab.simulate.progression import (
+    _clinic_effects,
+    _mixed_effects,
+    default_phases,
+    phase_truth,
+)
 from runlab.simulate.records import _finish_runs, _task_row, run_records
 from runlab.simulate.sessions import _outcomes, _runner_plan
 from runlab.simulate.writing import _write_runner
@@ -51,6 +56,9 @@ class Cohort:
         run each entry really belongs to.
     truth_effects : dict
         The parameters the data were drawn from (see :func:`cohort`).
+    clinic_weeks, baseline_weeks : int
+        Weeks of retraining (1..clinic_weeks) and metronome-free baseline weeks before it
+        (weeks 1 − baseline_weeks .. 0); later weeks are follow-up.
     """
 
     runners: pl.DataFrame
@@ -62,6 +70,30 @@ class Cohort:
     model: str
     tz: str
     folder: Path | None = field(default=None)
+    clinic_weeks: int = 10
+    baseline_weeks: int = 0
+    retention_mean: float = RETENTION[0]
+
+    @property
+    def phases(self) -> dict[str, list[int]]:
+        """The design's phases by week: ``"baseline"`` (weeks ≤ 0), ``"end"`` (the last two
+        clinic weeks) and ``"follow_up"`` (the weeks after the clinic, if any)."""
+        weeks = int(self.plan["week"].max()) if self.plan.height else self.clinic_weeks
+        return default_phases(self.clinic_weeks, weeks, self.baseline_weeks)
+
+    def truth(self, phases: dict[str, list[int]] | None = None,
+              reference: str | None = "control") -> pl.DataFrame:
+        """The true clinic effect per non-baseline phase (default :attr:`phases`) and
+        non-reference group, as :func:`runlab.models.progression.clinic_effect` estimates
+        it: ``phase``, ``group``, ``weeks``, ``effect_spm`` and ``effect_pct`` (this
+        cohort's runners: the mean achieved boost beyond the reference group's, in spm and
+        in % of the group's baseline cadence at the runners' own pace) and
+        ``population_pct`` (the expectation over runners)."""
+        if self.model != "clinic":
+            raise ValueError("truth() describes the clinic model; model='mixed' has its "
+                             "parameters in truth_effects")
+        return phase_truth(self.runners, phases or self.phases, self.clinic_weeks, reference,
+                           self.retention_mean)
 
     def filter(self, predicate: pl.Expr) -> Cohort:
         """The cohort restricted to the runs matching ``predicate`` (a polars expression
@@ -131,7 +163,8 @@ def cohort(n_runners: int, weeks: int, groups: Sequence[str] = ("control", "cade
            seed: int = 0, *, model: str = "clinic", clinic_weeks: int | None = None,
            start_date: dt.date | str = "2026-05-04", tz: str = DEFAULT_TZ,
            quirks: bool | None = None, rates: dict[str, float] | None = None,
-           effects: dict[str, float] | None = None) -> Cohort:
+           effects: dict[str, float] | None = None, baseline_weeks: int | None = None,
+           retention: tuple[float, float] = RETENTION) -> Cohort:
     """Simulate a cohort with known truth.
 
     Parameters
@@ -150,10 +183,21 @@ def cohort(n_runners: int, weeks: int, groups: Sequence[str] = ("control", "cade
         continuous runs whose mean cadence is drawn from exactly
         ``cadence_spm ~ speed_c + week * group + (1 + week | runner)``.
     clinic_weeks : int, optional
-        Weeks of retraining (default ``min(weeks, 10)``); later weeks are follow-up easy
-        runs without the metronome, where the boost is partly retained.
+        Weeks of retraining (default ``min(weeks, 10)``), numbered 1..clinic_weeks; the
+        metronome boost follows the plan's ramp and plateau
+        (:func:`runlab.plan.boost_for_week`). Later weeks (up to ``weeks``) are follow-up
+        easy runs without the metronome, where the boost is partly retained.
+    baseline_weeks : int, optional
+        Metronome-free weeks before the clinic, numbered 1 − baseline_weeks .. 0 (default
+        1 for ``"clinic"``, 0 for ``"mixed"``): easy run/walks by feel and, in week 0, the
+        baseline mile. No boost at all: the baseline is the runner's habitual cadence.
+    retention : (float, float)
+        Mean and between-runner SD of the fraction of the boost kept after the clinic
+        (default 0.85 ± 0.08: most of the gain is kept a month on, Willy et al., 2016,
+        DOI 10.1016/j.clinbiomech.2016.06.008).
     start_date : date or str
-        The Monday the cohort starts (runners start within its first two weeks).
+        The Monday the cohort starts: the baseline weeks, then the clinic (runners start
+        within its first two weeks).
     tz : str
         The runners' time zone (journal dates and times are local).
     quirks : bool, optional
@@ -191,6 +235,11 @@ def cohort(n_runners: int, weeks: int, groups: Sequence[str] = ("control", "cade
     if not isinstance(clinic_weeks, int) or not 1 <= clinic_weeks <= weeks:
         raise ValueError(f"clinic_weeks must be an integer 1..weeks ({weeks}), "
                          f"got {clinic_weeks!r}")
+    baseline_weeks = (1 if model == "clinic" else 0) if baseline_weeks is None else baseline_weeks
+    if not isinstance(baseline_weeks, int) or not 0 <= baseline_weeks <= 8:
+        raise ValueError(f"baseline_weeks must be an integer 0..8, got {baseline_weeks!r}")
+    if (len(retention) != 2 or not 0 <= retention[0] <= 1 or retention[1] < 0):
+        raise ValueError(f"retention must be (mean 0..1, SD >= 0), got {retention!r}")
     rates = {**RATES, **(rates or {})}
     unknown = set(rates) - set(RATES)
     if unknown:
@@ -203,12 +252,13 @@ def cohort(n_runners: int, weeks: int, groups: Sequence[str] = ("control", "cade
     cohort_rng = np.random.default_rng(root.spawn(1)[0])
     mixed = _mixed_effects(groups, boosts, effects) if model == "mixed" else None
     runners = _draw_runners(n_runners, weeks, groups, boosts, cohort_rng, rates, quirks, start,
-                            mixed)
-    weather = _weather(start, weeks + 3, cohort_rng)
+                            mixed, baseline_weeks, tuple(retention))
+    weather = _weather(start, weeks + baseline_weeks + 3, cohort_rng)
+    runners = _rating_offsets(runners, cohort_rng)
     plans, runs, journals = [], [], []
     for i, runner in enumerate(runners.iter_rows(named=True)):
         rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(1, i)))
-        p = _runner_plan(runner, weeks, clinic_weeks, model)
+        p = _runner_plan(runner, weeks, clinic_weeks, model, baseline_weeks)
         p = _outcomes(p, runner, groups, clinic_weeks, rng, rates, quirks, weather, tz, model,
                       mixed, seed, i)
         plans.append(p)
@@ -219,6 +269,16 @@ def cohort(n_runners: int, weeks: int, groups: Sequence[str] = ("control", "cade
     runs_all = _finish_runs(pl.concat(runs, how="diagonal_relaxed"), model)
     journal_all = pl.concat(journals, how="diagonal_relaxed")
     truth = mixed if mixed is not None else _clinic_effects(groups, runners)
+    if mixed is None:
+        phases = default_phases(clinic_weeks, weeks, baseline_weeks) if baseline_weeks else None
+        for row in (phase_truth(runners, phases, clinic_weeks, "control", retention[0])
+                    .iter_rows(named=True) if phases else ()):
+            key = f"[{row['phase']}][{row['group']}]"
+            truth |= {f"effect_spm{key}": row["effect_spm"],
+                      f"effect_pct{key}": row["effect_pct"],
+                      f"population_pct{key}": row["population_pct"]}
     plan_cols = [*_plan.PLAN, "run_id", "status"]
     return Cohort(runners=runners, plan=plan_all.select(plan_cols), runs=runs_all,
-                  journal=journal_all, truth_effects=truth, seed=seed, model=model, tz=tz)
+                  journal=journal_all, truth_effects=truth, seed=seed, model=model, tz=tz,
+                  clinic_weeks=clinic_weeks, baseline_weeks=baseline_weeks,
+                  retention_mean=float(retention[0]))

@@ -98,6 +98,10 @@ def test_coach_dashboard(page, expect, voila_url, coach_files, offsite_requests,
     assert (row["runner_id"], row["comfort"], row["rpe"], row["foot_strike"]) == (
         chosen, 4, 3, "midfoot")
 
+    page.get_by_role("tab", name="Cohort").click()  # built when first opened
+    expect(page.locator(".runlab-cohort-explorer .vega-embed .marks")).to_have_count(
+        2, timeout=60_000)
+    page.screenshot(path=artifacts_dir / "coach_cohort.png", full_page=True)
     page.get_by_role("tab", name="Plan").click()
     expect(page.locator(".runlab-plan-summary")).to_contain_text("sessions")
     page.screenshot(path=artifacts_dir / "coach_plan.png", full_page=True)

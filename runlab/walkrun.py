@@ -1,0 +1,232 @@
+"""Walk or run, second by second: a per-session two-state hidden Markov model.
+
+Cadence alone cannot tell a beginner's brisk walk (up to ~145 steps/min) from their slow
+jog (from ~128 steps/min). What does differ is the session's own two clusters: within one
+session the jog is faster, longer-stepped, and — where a strap or pod measures it — has a
+short stance and a large vertical oscillation (running has a flight phase, walking none;
+Cavagna et al. 1977, doi:10.1152/ajpregu.1977.233.5.R243). :func:`running_states` fits a
+two-state Gaussian HMM (Rabiner 1989, doi:10.1109/5.18626) to the features the file holds
+— ``cadence_spm`` always, ``speed_mps``, ``stance_time_ms``, ``vertical_oscillation_mm``
+and ``step_length_m`` when present — starting from walking/running priors and re-estimating
+each state's means and spreads for the session (EM, a few rounds). The states persist:
+a switch is expected once a minute (``mean_bout_s``), so a noisy second does not flip the
+label, and there is no dead band as with fixed hysteresis thresholds.
+
+A session with one cluster only (all walking, a continuous jog) is labelled as a whole:
+running when its median speed is at least :data:`JOG_MIN_MPS` (or, without speed, its
+median cadence at least :data:`RUN_MIN_SPM`), or when running dynamics (stance under
+400 ms) say so.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["running_states", "PRIORS", "JOG_MIN_MPS", "RUN_MIN_SPM"]
+
+#: Feature → (walking mean, running mean, spread) of the starting model and the floor of a
+#: state's SD. Walking 1.2–1.9 m/s at 100–145 spm; jogging from ~1.9–2.0 m/s, 128+ spm;
+#: stance ~600+ ms walking vs 200–320 ms running; vertical oscillation ~40 vs 60–110 mm.
+PRIORS: dict[str, tuple[float, float, float, float]] = {
+    "cadence_spm": (118.0, 158.0, 12.0, 2.0),
+    "speed_mps": (1.5, 2.6, 0.35, 0.08),
+    "stance_time_ms": (620.0, 280.0, 60.0, 10.0),
+    "vertical_oscillation_mm": (40.0, 85.0, 15.0, 3.0),
+    "step_length_m": (0.78, 1.0, 0.15, 0.03),
+}
+#: A one-cluster session is a jog from this median speed [m/s] (a brisk walk stays below).
+JOG_MIN_MPS = 1.95
+#: ... or, without speed, from this median cadence [steps/min].
+RUN_MIN_SPM = 140.0
+
+
+def running_states(features: dict[str, np.ndarray], dt_s: np.ndarray, *,
+                   mean_bout_s: float = 60.0, rounds: int = 3,
+                   min_share: float = 0.04) -> np.ndarray:
+    """True where the runner runs, for samples that are all moving and stepping.
+
+    Parameters
+    ----------
+    features : dict of str → numpy.ndarray
+        Per-sample values of any :data:`PRIORS` features (NaN where not recorded); features
+        recorded on under 30 % of the samples (10 % for running dynamics) are left out.
+    dt_s : numpy.ndarray
+        Seconds since the previous sample (smart recording spaces samples 1–7 s): the
+        chance of a switch between two samples grows with the time between them.
+    mean_bout_s : float
+        Expected time between switches [s].
+    min_share : float
+        Each state must hold this share of the samples, else the session is one cluster.
+    """
+    n = dt_s.size
+    if n == 0:
+        return np.zeros(0, dtype=bool)
+    # dynamics are written while running only: a tenth of the session is enough
+    x = {k: np.asarray(v, dtype=np.float64) for k, v in features.items()
+         if k in PRIORS and np.isfinite(v).mean() >= (0.1 if k in _DYNAMICS else 0.3)}
+    if not x:
+        return np.zeros(n, dtype=bool)
+    stay = np.exp(-np.clip(dt_s, 1.0, None) / mean_bout_s)
+    # straps and pods write running dynamics while running: whether a second has them
+    # is itself evidence (a Bernoulli feature per state)
+    recorded = next((np.isfinite(x[k]) for k in _DYNAMICS if k in x), None)
+    gamma = _initial(x)
+    mean = {k: np.array(PRIORS[k][:2]) for k in x}
+    sd = {k: np.full(2, PRIORS[k][2]) for k in x}
+    for _ in range(rounds):
+        mean, sd = _reestimate(x, gamma, mean, sd)
+        gamma = _posterior(_log_emission(x, mean, sd) + _log_presence(recorded, gamma), stay)
+    run = gamma > 0.5
+    share = run.mean()
+    if min_share <= share <= 1 - min_share and _ordered(mean) and _plausible(mean):
+        return run
+    return np.full(n, _one_cluster_runs(x))
+
+
+def _initial(x: dict[str, np.ndarray], *, smooth_n: int = 15) -> np.ndarray:
+    """Starting P(run): a running score (each feature standardised for the session, signed
+    so that running is high, averaged and smoothed over ``smooth_n`` samples) split in two
+    by Otsu's threshold (Otsu 1979, doi:10.1109/TSMC.1979.4310076)."""
+    sign = {"stance_time_ms": -1.0}
+    parts = []
+    for k, v in x.items():
+        ok = np.isfinite(v)
+        centre = np.median(v[ok])
+        spread = max(float(np.std(v[ok])), PRIORS[k][3])
+        parts.append(np.where(ok, sign.get(k, 1.0) * (v - centre) / spread, np.nan))
+    stack = np.stack(parts)
+    have = np.isfinite(stack).sum(axis=0)
+    score = np.where(have > 0, np.nansum(stack, axis=0) / np.maximum(have, 1), 0.0)
+    kernel = np.ones(smooth_n) / smooth_n
+    score = np.convolve(np.pad(score, smooth_n // 2, mode="edge"), kernel, "valid")[:score.size]
+    hist, edges = np.histogram(score, bins=64)
+    centre = (edges[:-1] + edges[1:]) / 2
+    w0 = np.cumsum(hist)
+    w1 = score.size - w0
+    s0 = np.cumsum(hist * centre)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        between = w0 * w1 * (s0 / w0 - (s0[-1] - s0) / w1) ** 2
+    cut = edges[int(np.nanargmax(np.where((w0 > 0) & (w1 > 0), between, np.nan))) + 1] \
+        if ((w0 > 0) & (w1 > 0)).any() else np.inf
+    return (score > cut).astype(np.float64)
+
+
+def _plausible(mean: dict) -> bool:
+    """The run state could be running (not the faster of two walking paces): short stance,
+    a large vertical oscillation, a jogging speed or a running cadence."""
+    checks = {"stance_time_ms": lambda m: m < 400.0,
+              "vertical_oscillation_mm": lambda m: m >= 60.0,
+              "speed_mps": lambda m: m >= 1.8,
+              "cadence_spm": lambda m: m >= 140.0}
+    said = [checks[k](mean[k][1]) for k in checks if k in mean]
+    if "speed_mps" in mean and mean["speed_mps"][0] > 2.3:
+        return False  # the "walk" state runs too: two running paces
+    if len(said) == 1 and "cadence_spm" in mean:  # cadence only: overlapping ranges
+        return bool(mean["cadence_spm"][1] >= 125.0 and mean["cadence_spm"][0] <= 150.0)
+    return any(said)
+
+
+_DYNAMICS = ("stance_time_ms", "vertical_oscillation_mm")
+_NU = 4.0
+
+
+def _log_presence(recorded: np.ndarray | None, gamma: np.ndarray) -> np.ndarray:
+    """(n, 2) log-probability of a sample having (or lacking) running dynamics under walk
+    and run, the rates re-estimated from ``gamma`` (bounded to 2–98 %)."""
+    if recorded is None:
+        return np.zeros((gamma.size, 2))
+    w = np.stack([1 - gamma, gamma])
+    rate = np.clip((w @ recorded + 1.0) / (w.sum(axis=1) + 2.0), 0.02, 0.98)
+    return np.where(recorded[:, None], np.log(rate)[None, :], np.log1p(-rate)[None, :])
+
+
+def _log_emission(x: dict[str, np.ndarray], mean: dict, sd: dict) -> np.ndarray:
+    """(n, 2) log-likelihood of each sample under walk (0) and run (1): Student t with
+    :data:`_NU` degrees of freedom, so a sample far from both (a transition second, a
+    spike) is not forced into the nearer; missing values add nothing."""
+    n = next(iter(x.values())).size
+    out = np.zeros((n, 2))
+    for k, v in x.items():
+        ok = np.isfinite(v)
+        for s in (0, 1):
+            z = (v[ok] - mean[k][s]) / sd[k][s]
+            out[ok, s] += -0.5 * (_NU + 1) * np.log1p(z * z / _NU) - np.log(sd[k][s])
+    return out
+
+
+def _reestimate(x: dict[str, np.ndarray], gamma: np.ndarray, mean: dict, sd: dict,
+                *, prior_weight: float = 10.0) -> tuple[dict, dict]:
+    """Weighted means and SDs per state, pulled towards the priors by ``prior_weight``
+    pseudo-samples (so a near-empty state stays put)."""
+    new_mean, new_sd = {}, {}
+    for k, v in x.items():
+        ok = np.isfinite(v)
+        w = np.stack([1 - gamma[ok], gamma[ok]])  # (2, m)
+        prior_m, prior_s, floor = np.array(PRIORS[k][:2]), PRIORS[k][2], PRIORS[k][3]
+        tot = w.sum(axis=1) + prior_weight
+        m = (w @ v[ok] + prior_weight * prior_m) / tot
+        var = ((w * (v[ok][None, :] - m[:, None]) ** 2).sum(axis=1)
+               + prior_weight * prior_s ** 2) / tot
+        new_mean[k], new_sd[k] = m, np.maximum(np.sqrt(var), floor)
+    return new_mean, new_sd
+
+
+def _posterior(log_e: np.ndarray, stay: np.ndarray) -> np.ndarray:
+    """P(run) per sample by forward–backward, as prefix products of 2×2 matrices (a
+    log-depth scan over elementwise arrays, no Python loop over samples)."""
+    e = np.exp(log_e - log_e.max(axis=1, keepdims=True))
+    e0, e1 = e[:, 0], e[:, 1]
+    go = 1 - stay
+    # M_t = T_t diag(e_t): [[stay e0, go e1], [go e0, stay e1]]; M_0 = diag(e_0)
+    m = [stay * e0, go * e1, go * e0, stay * e1]
+    m[0][0], m[1][0], m[2][0], m[3][0] = e0[0], 0.0, 0.0, e1[0]
+    a, b, c, d = _scan(*m)
+    alpha0, alpha1 = a + c, b + d  # 1ᵀ M_0 … M_t
+    # backward: beta_t = M_{t+1} … M_n 1, a prefix product of the reversed transposes
+    ra, rb, rc, rd = _scan(*(x[1:][::-1] for x in (m[0], m[2], m[1], m[3])))
+    beta0, beta1 = np.ones(e0.size), np.ones(e0.size)
+    beta0[:-1], beta1[:-1] = (ra + rc)[::-1], (rb + rd)[::-1]
+    p0, p1 = alpha0 * beta0, alpha1 * beta1
+    return p1 / np.maximum(p0 + p1, 1e-300)
+
+
+def _scan(a, b, c, d):
+    """Inclusive prefix products of 2×2 matrices ``[[a, b], [c, d]]`` (arrays over time),
+    each rescaled to a largest entry of 1."""
+    a, b, c, d = (np.array(x, dtype=np.float64) for x in (a, b, c, d))
+    k = 1
+    while k < a.size:
+        na = a[:-k] * a[k:] + b[:-k] * c[k:]
+        nb = a[:-k] * b[k:] + b[:-k] * d[k:]
+        nc = c[:-k] * a[k:] + d[:-k] * c[k:]
+        nd = c[:-k] * b[k:] + d[:-k] * d[k:]
+        top = np.maximum(np.maximum(na, nb), np.maximum(nc, nd))
+        top = np.maximum(top, 1e-300)
+        a[k:], b[k:], c[k:], d[k:] = na / top, nb / top, nc / top, nd / top
+        k *= 2
+    return a, b, c, d
+
+
+def _ordered(mean: dict) -> bool:
+    """The run state differs from walking by a plausible margin in at least one feature,
+    and is not clearly slower or lower in cadence."""
+    margin = {"cadence_spm": 4.0, "speed_mps": 0.25, "stance_time_ms": -60.0,
+              "vertical_oscillation_mm": 10.0, "step_length_m": 0.08}
+    ok = [(mean[k][1] - mean[k][0]) * np.sign(margin[k]) >= abs(margin[k]) for k in mean]
+    inverted = [mean[k][1] - mean[k][0] <= -margin[k]
+                for k in ("cadence_spm", "speed_mps") if k in mean]
+    return any(ok) and not any(inverted)
+
+
+def _one_cluster_runs(x: dict[str, np.ndarray]) -> bool:
+    def median(k):
+        v = x.get(k)
+        return float(np.nanmedian(v)) if v is not None and np.isfinite(v).any() else None
+    stance = median("stance_time_ms")
+    if stance is not None:
+        return stance < 400.0
+    speed = median("speed_mps")
+    if speed is not None:
+        return speed >= JOG_MIN_MPS
+    cadence = median("cadence_spm")
+    return cadence is not None and cadence >= RUN_MIN_SPM
