@@ -79,3 +79,12 @@ def test_power_errors():
         power(n_studies=5)
     with pytest.raises(ModelError, match="dropout"):
         power(dropout=1.0)
+
+
+def test_power_by_default_analyses_with_clinic_effect():
+    design = Design(runners_per_group=5, weeks=5, effect_pct=8.0, dropout=0.0)
+    cohort = planning.simulate_study(design, seed=4)
+    p = planning.analyse_study(cohort, design)
+    assert 0.0 <= p < 0.05  # +8 % with 5 runners per group is plain to see
+    out = power(design, n_studies=20, seed=4)
+    assert out["power"][0] >= 0.7 and out["n_failed"][0] == 0
