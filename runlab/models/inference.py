@@ -43,9 +43,9 @@ __all__ = [
 ]
 
 #: Fewest runners per group for a cohort model with group terms. With 4 per group, random
-#: intercept and week-slope variances are estimated from 8 runners and boundary fits are common;
-#: at 5 per group Satterthwaite t tests of a null group × week term keep their level
-#: (benchmarks/validate_inference.py).
+#: intercept and week-slope variances are estimated from 8 runners and boundary fits are common.
+#: (A rule of thumb, not yet a measured threshold: the ``mixed`` section of
+#: benchmarks/validate_inference.py measures the level at 6 per group.)
 MIN_RUNNERS_PER_GROUP = 5
 
 #: Fewest runners (clusters) for cluster-robust standard errors. Sandwich variances are biased
