@@ -179,7 +179,7 @@ def test_strides_and_hill_reps_on_smart_recording():
     """Irregular 1–7 s (occasionally longer) spacing: ≥ 95 % found, none invented."""
     from runlab import simulate
 
-    c = simulate.cohort(40, 10, seed=5)
+    c = simulate.cohort(40, 10, seed=5, baseline_weeks=0)  # detectors, not the design
     runs = c.runs.filter(pl.col("smart_recording")
                          & ((pl.col("strides") > 0) | (pl.col("hill_reps") > 0)))
     assert runs.height >= 10
