@@ -819,6 +819,13 @@ def test_damaged_export_archives_only_raise_read_errors(corpus, tmp_path, kind, 
     check_archive(blob, f"export~{kind}~{seed}.zip", tmp_path)
 
 
+def test_archive_with_a_directory_pointing_before_the_file_is_a_read_error(corpus, tmp_path):
+    # found by the suite: a flipped byte made a member's header offset negative → OSError
+    pool = seeds(corpus)
+    blob = ARCHIVE_MUTATORS["flip"](export_zip(pool, 69978), random.Random(69978), pool)
+    check_archive(blob, "export~flip~69978.zip", tmp_path)
+
+
 def test_undamaged_export_archive_reads(pool, tmp_path):
     assert check_archive(export_zip(pool, 0), "export.zip", tmp_path) == "ok (4 members)"
 

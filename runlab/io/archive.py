@@ -240,8 +240,10 @@ def _check_extents(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], archive: s
     fp = zf.fp
     spans = []
     for info in infos:
-        fp.seek(info.header_offset)
-        head = fp.read(_LOCAL_HEADER.size)
+        head = b""
+        if info.header_offset >= 0:  # a damaged directory can point before the file
+            fp.seek(info.header_offset)
+            head = fp.read(_LOCAL_HEADER.size)
         if len(head) < _LOCAL_HEADER.size or head[:4] != b"PK\x03\x04":
             raise CorruptFileError(archive, f"member {prefix}{info.filename!r}: no local "
                                             "header where the directory says")
