@@ -196,7 +196,8 @@ def test_wide_csv_is_refused_from_its_header_in_bounded_memory(tmp_path, call):
     assert f"refused: {path}: the CSV header has {n} columns" in out.stdout
     assert f"limit of {MAX_CSV_COLUMNS}" in out.stdout
     rss = float(out.stdout.split("rss_mib")[1])
-    assert rss < 400, f"peak RSS {rss:.0f} MiB for a {path.stat().st_size >> 20} MiB file"
+    # before the header check: 1.2 GB; alone ~110 MiB, up to ~430 MiB seen under xdist
+    assert rss < 640, f"peak RSS {rss:.0f} MiB for a {path.stat().st_size >> 20} MiB file"
 
 
 def test_csv_at_the_column_limit_is_read(tmp_path):
