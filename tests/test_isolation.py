@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 
 import polars as pl
@@ -59,6 +58,21 @@ def test_a_hanging_and_a_hogging_file_become_error_rows_and_the_batch_goes_on():
     assert types == {"d": None, "e": None, "hog": "MemoryLimitError"}
     hog = next(r for r in results if r["source_path"] == "hog")
     assert "600 MiB" in hog["message"] and "memory_limit_mib" in hog["message"]
+
+
+@pytest.mark.slow
+def test_files_on_a_dask_cluster_run_under_the_same_limits():
+    distributed = pytest.importorskip("distributed")
+    tasks = iter([_task(n, i) for i, n in enumerate(["a", "slow", "b"])])
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        t0 = time.monotonic()
+        results = list(executors._results_dask(tasks, client, _sleep_on_slow,
+                                               time_limit_s=3, memory_limit_mib=0))
+        assert time.monotonic() - t0 < 300  # hang guard: the hang itself is 600 s
+    types = {r["source_path"]: r.get("error_type") for r in results}
+    assert types == {"a": None, "b": None, "slow": "TimeLimitError"}
 
 
 @pytest.mark.slow

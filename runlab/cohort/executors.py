@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import itertools
+import multiprocessing
+import threading
+import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from runlab.cohort.worker import _error_result, _ingest_one, _Task
-from runlab.errors import WorkerCrashed
+from runlab.errors import ReadError, RunlabWarning, WorkerCrashed
 from runlab.isolation import IsolatedPool, Job, limits_for
 
 #: Tasks in flight per Dask worker thread (back-pressure: memory does not grow with the file
@@ -59,12 +62,48 @@ _PRELOAD = ("runlab.cohort.worker", "runlab.clean", "runlab.metrics", "runlab.io
             "runlab.io.gpx", "runlab.io.tcx")
 
 
-def _results_dask(tasks: Iterator[_Task], client: Any) -> Iterator[dict[str, Any]]:
+#: One isolated process per Dask worker thread, started at its first file.
+_DASK_THREAD = threading.local()
+
+
+def _ingest_one_limited(task: _Task, time_limit_s: float | None,
+                        memory_limit_mib: float | None,
+                        work: Callable[[_Task], dict[str, Any]] = _ingest_one) -> dict[str, Any]:
+    """:func:`_ingest_one` on a Dask worker, under the same limits as a local ingest.
+
+    Each worker thread keeps one isolated process (:mod:`runlab.isolation`); a file past
+    its limits costs that process, which is replaced, and becomes an error row. Dask's
+    default nanny makes worker processes daemonic, and a daemonic process may not start
+    children: there the file is read in the worker itself, with a ``RunlabWarning`` saying
+    how to restore the limits (Dask config ``distributed.worker.daemon: false``).
+    """
+    if multiprocessing.current_process().daemon:
+        warnings.warn("runlab ingest on a Dask worker without per-file limits: the worker "
+                      "process is daemonic; set the Dask config distributed.worker.daemon: "
+                      "false so each file is read in an isolated process", RunlabWarning,
+                      stacklevel=2)
+        return work(task)
+    pool = getattr(_DASK_THREAD, "pool", None)
+    if pool is None:
+        pool = _DASK_THREAD.pool = IsolatedPool(1, preload=_PRELOAD)
+    name = task.location if task.member is None else f"{task.location}!{task.member}"
+    try:
+        return pool.call(work, (task,), name,
+                         limits_for(task.size_bytes, time_limit_s, memory_limit_mib))
+    except (ReadError, WorkerCrashed) as exc:
+        return _error_result(task, exc)
+
+
+def _results_dask(tasks: Iterator[_Task], client: Any,
+                  work: Callable[[_Task], dict[str, Any]] | None = None, *,
+                  time_limit_s: float | None = None, memory_limit_mib: float | None = None,
+                  ) -> Iterator[dict[str, Any]]:
     """Results of ``tasks`` from a Dask cluster (``client.submit`` + ``as_completed``).
 
     Workers write records to the store path themselves, so it must be on a file system
     they share (always true for a ``LocalCluster``; a cluster file system for SLURM/K8s).
-    A worker dying repeatedly on one file (Dask retries it elsewhere) yields an error row.
+    Each file runs under its limits on the worker (:func:`_ingest_one_limited`). A worker
+    dying repeatedly on one file (Dask retries it elsewhere) yields an error row.
     """
     from distributed import KilledWorker, as_completed
 
@@ -73,7 +112,8 @@ def _results_dask(tasks: Iterator[_Task], client: Any) -> Iterator[dict[str, Any
     queue = as_completed()
 
     def submit(task: _Task) -> None:
-        fut = client.submit(_ingest_one, task, pure=False)
+        fut = client.submit(_ingest_one_limited, task, time_limit_s, memory_limit_mib,
+                            work or _ingest_one, pure=False)
         submitted[fut.key] = task
         queue.add(fut)
 

@@ -161,7 +161,8 @@ def ingest(source: str | os.PathLike | Iterable[str | os.PathLike], store: str |
         committer = _Committer(st, report, bar)
         tasks = _plan(activities, state, st, committer, retry_errors)
         if client is not None:
-            results = _results_dask(tasks, client)
+            results = _results_dask(tasks, client, time_limit_s=time_limit_s,
+                                    memory_limit_mib=memory_limit_mib)
         else:
             results = _results_local(tasks, n_workers, time_limit_s=time_limit_s,
                                      memory_limit_mib=memory_limit_mib, pool=pool,
