@@ -19,11 +19,15 @@
 # measured.
 
 # %%
+from pathlib import Path
+
 import altair as alt
 import polars as pl
 
 import runlab
 from runlab import charts, datasets
+
+MY_FILES = []  # your own runs (pace, cadence, step length), e.g. ["~/runs/2026-09-01.fit"]; empty: the sample
 
 _ = alt.renderers.enable("jupyter", offline=True)
 sample = datasets.sample()
@@ -55,6 +59,12 @@ charts.weekly_cadence(runlab.metrics.weekly(runs))
 
 # %% [markdown]
 # ## Your data
-# Keep a journal as CSV (`date,runner_id,perceived_tempo,foot_strike,comfort,rpe,...`) or use
-# the journal form in notebook 06; then `runlab.read_journal("journal.csv")` and
-# `runlab.journal.attach(runs, journal)`.
+# List your own run files in `MY_FILES` (first cell) and run all cells: this cell gives each
+# run's pace, cadence and step length. Add a journal with `runlab.read_journal("journal.csv")`
+# and `runlab.journal.attach(runs, journal)` (or the journal form in notebook 06).
+
+# %%
+(pl.concat([runlab.summarize(runlab.read_activity(Path(p).expanduser())) for p in MY_FILES],
+           how="diagonal").select("start_time", "distance_m", "speed_mps", "cadence_spm",
+                                  "step_length_m")
+ if MY_FILES else "MY_FILES is empty: the sample runner's runs are above")

@@ -36,6 +36,8 @@ from IPython.display import Audio, display
 import runlab
 from runlab import charts, cues, datasets, models
 
+MY_FILES = []  # your own runs, for your own zone, e.g. ["~/runs/2026-09-01.fit"]; empty: the sample
+
 _ = alt.renderers.enable("jupyter", offline=True)
 sample = datasets.sample()
 store = datasets.sample_store()  # runlab.ingest(sample, <cache>/sample-store): incremental
@@ -79,10 +81,12 @@ sorted(p.name for p in out.iterdir())
 
 # %% [markdown]
 # ## Your data
-# ```python
-# runs = runlab.ingest("my_runs/", "my-store/").runs       # or summarize a few files
-# zone = runlab.models.cadence_zone(runs, speed_mps=2.6, height_m=1.70)
-# runlab.cues.metronome(zone.target_low_spm, seconds=600).save("metronome.wav")
-# ```
-# With too little data the zone falls back to population values, with a warning.
-# From a terminal: `runlab zone --pace 6:25 --height 1.70` (or `--pace 10:20/mi`).
+# List your own easy-run files in `MY_FILES` (first cell) and run all cells: this cell gives
+# your zone at 2.6 m/s (change `speed_mps` to your easy pace). With fewer than 10 runs your
+# line is pulled toward the novice population line. A metronome for it:
+# `cues.metronome(zone.target_low_spm, seconds=600).save("metronome.wav")`.
+
+# %%
+(models.cadence_zone(pl.concat([runlab.summarize(runlab.read_activity(Path(p).expanduser()))
+                                 for p in MY_FILES], how="diagonal"), speed_mps=2.6)
+ if MY_FILES else "MY_FILES is empty: the sample runner's zone is above")

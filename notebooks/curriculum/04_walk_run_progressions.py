@@ -19,11 +19,15 @@
 # not flip the state) and recognises 1:1, 2:1, 3:1 and continuous running.
 
 # %%
+from pathlib import Path
+
 import altair as alt
 import polars as pl
 
 import runlab
 from runlab import charts, datasets, gait
+
+MY_FILES = []  # your own walk–run sessions, e.g. ["~/runs/2026-09-01.fit"]; empty: the sample
 
 _ = alt.renderers.enable("jupyter", offline=True)
 sample = datasets.sample()
@@ -46,4 +50,10 @@ charts.run_timeline(session, gait.segments(session), title="Easy run/walk, week 
 
 # %% [markdown]
 # ## Your data
-# `runlab.gait.walk_run_pattern(runlab.read_activity("my_run.fit").clean())`
+# List your own walk–run files in `MY_FILES` (first cell) and run all cells: this cell finds
+# the run:walk pattern of each session.
+
+# %%
+(pl.concat([gait.walk_run_pattern(runlab.read_activity(Path(p).expanduser()).clean())
+            .with_columns(pl.lit(str(p)).alias("file")) for p in MY_FILES], how="diagonal")
+ if MY_FILES else "MY_FILES is empty: the sample runner's sessions are above")

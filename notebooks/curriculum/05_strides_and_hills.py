@@ -19,10 +19,15 @@
 # way down. runlab finds both in the file, with cadence and step length on each.
 
 # %%
+from pathlib import Path
+
 import altair as alt
+import polars as pl
 
 import runlab
 from runlab import charts, datasets, gait
+
+MY_FILES = []  # your own runs with strides or hill reps, e.g. ["~/runs/2026-09-01.fit"]; empty: the sample
 
 _ = alt.renderers.enable("jupyter", offline=True)
 sample = datasets.sample()
@@ -48,4 +53,11 @@ charts.run_timeline(hill_day, gait.segments(hill_day), hills=hills,
 
 # %% [markdown]
 # ## Your data
-# `gait.strides(cleaned)` and `gait.hills(cleaned)` on any cleaned run.
+# List your own files in `MY_FILES` (first cell) and run all cells: this cell counts the
+# strides and hill reps runlab finds in each run (`gait.strides(cleaned)` and
+# `gait.hills(cleaned)` list them one by one).
+
+# %%
+(pl.concat([runlab.summarize(runlab.read_activity(Path(p).expanduser())) for p in MY_FILES],
+           how="diagonal").select("start_time", "strides", "hill_reps")
+ if MY_FILES else "MY_FILES is empty: the sample runner's strides and hills are above")

@@ -19,11 +19,15 @@
 # third **at matched speed**, so a slower finish is not mistaken for a form change.
 
 # %%
+from pathlib import Path
+
 import altair as alt
 import polars as pl
 
 import runlab
 from runlab import charts, datasets, metrics
+
+MY_FILES = []  # your own long runs, e.g. ["~/runs/2026-09-01.fit"]; empty: the sample
 
 _ = alt.renderers.enable("jupyter", offline=True)
 sample = datasets.sample()
@@ -58,4 +62,10 @@ charts.run_timeline(cleaned, title="Where form faded")
 # planned pause, then back to quick light steps under the body.
 #
 # ## Your data
-# `runlab.metrics.cadence_drift(runlab.read_activity("long_run.fit").clean())`
+# List your own long-run files in `MY_FILES` (first cell) and run all cells: this cell gives
+# each run's cadence and step-length drift from its first to its last part.
+
+# %%
+(pl.concat([metrics.cadence_drift(runlab.read_activity(Path(p).expanduser()).clean())
+            .with_columns(pl.lit(str(p)).alias("file")) for p in MY_FILES], how="diagonal")
+ if MY_FILES else "MY_FILES is empty: the sample runner's long run is above")

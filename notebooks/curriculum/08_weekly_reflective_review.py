@@ -19,11 +19,15 @@
 # review.
 
 # %%
+from pathlib import Path
+
 import altair as alt
 import polars as pl
 
 import runlab
 from runlab import charts, datasets, metrics
+
+MY_FILES = []  # your own runs of the weeks to review, e.g. ["~/runs/2026-09-01.fit"]; empty: the sample
 
 _ = alt.renderers.enable("jupyter", offline=True)
 sample = datasets.sample()
@@ -52,4 +56,10 @@ charts.comfort_heat(journal)
 
 # %% [markdown]
 # ## Your data
-# `runlab.metrics.weekly(store.runs)` and `runlab.journal.weekly_ease(journal)`.
+# List your own files of the week(s) in `MY_FILES` (first cell) and run all cells: this cell
+# gives the weekly table; `runlab.journal.weekly_ease(journal)` adds your journal's ease.
+
+# %%
+(metrics.weekly(pl.concat([runlab.summarize(runlab.read_activity(Path(p).expanduser()))
+                            for p in MY_FILES], how="diagonal"))
+ if MY_FILES else "MY_FILES is empty: the sample runner's weeks are above")

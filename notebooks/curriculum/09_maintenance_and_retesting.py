@@ -19,10 +19,14 @@
 # baseline comfortable mile, and exports to your calendar.
 
 # %%
+from pathlib import Path
+
 import polars as pl
 
 import runlab
 from runlab import datasets, metrics, plan
+
+MY_FILES = []  # your own retest mile, e.g. ["~/runs/retest.fit"]; empty: the sample runner
 
 sample = datasets.sample()
 last_test = metrics.find_mile_tests(runlab.read_activity(sample / "R04" / "2026-07-15_1.fit").clean())
@@ -60,5 +64,15 @@ pl.concat(tests).select("runner_id", "date", "mile_time_s", "cadence_spm", "step
 
 # %% [markdown]
 # ## Your data
-# `runlab plan --start 2026-09-01 --weeks 12 --cadence 168 --out my-plan/` writes the plan as CSV and
-# ICS, a FIT workout per session and metronome WAVs.
+# List your retest file(s) in `MY_FILES` (first cell) and run all cells: this cell finds the
+# comfortable mile in each and a 12-week maintenance plan at its cadence. From the shell,
+# `runlab plan --start 2026-09-01 --weeks 12 --cadence 168 --out my-plan/` writes the plan as
+# CSV and ICS, a FIT workout per session and metronome WAVs.
+
+# %%
+my_tests = pl.concat([metrics.find_mile_tests(runlab.read_activity(Path(p).expanduser()).clean())
+                      for p in MY_FILES], how="diagonal") if MY_FILES else pl.DataFrame()
+(plan.maintenance("2026-09-01", weeks=12, runner="me", phase_weeks=4,
+                  target_cadence=round(float(my_tests["cadence_spm"][-1])))
+ .select("date", "phase", "session_type", "description", "cadence_target_spm")
+ if my_tests.height else "No mile found in MY_FILES (or it is empty): the sample's plan is above")
