@@ -38,8 +38,7 @@ def _results_local(tasks: Iterator[_Task], workers: int,
     if first is None:  # nothing new: start no processes
         return
     tasks = itertools.chain([first], tasks)
-    jobs = (Job(work, (task,), task.location if task.member is None
-                else f"{task.location}!{task.member}",
+    jobs = (Job(work, (task,), task.name,
                 limits_for(task.size_bytes, time_limit_s, memory_limit_mib), task)
             for task in tasks)
     own = pool is None
@@ -86,9 +85,8 @@ def _ingest_one_limited(task: _Task, time_limit_s: float | None,
     pool = getattr(_DASK_THREAD, "pool", None)
     if pool is None:
         pool = _DASK_THREAD.pool = IsolatedPool(1, preload=_PRELOAD)
-    name = task.location if task.member is None else f"{task.location}!{task.member}"
     try:
-        return pool.call(work, (task,), name,
+        return pool.call(work, (task,), task.name,
                          limits_for(task.size_bytes, time_limit_s, memory_limit_mib))
     except (ReadError, WorkerCrashed) as exc:
         return _error_result(task, exc)

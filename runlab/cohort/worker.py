@@ -32,6 +32,11 @@ class _Task:
     data: bytes | None = None  # an archive member's bytes (read once, by the planner)
     size_bytes: int = 0  # what the file's limits scale with
 
+    @property
+    def name(self) -> str:
+        """The file as errors name it: its path, or ``archive!member``."""
+        return self.location if self.member is None else f"{self.location}!{self.member}"
+
 
 def _read_task(task: _Task):
     from runlab.io import read_activity, read_activity_bytes
@@ -42,7 +47,7 @@ def _read_task(task: _Task):
             if is_phone_log(head):
                 return _phone_activity(head + fh.read(), task.location)
         return read_activity(task.location)
-    name = f"{task.location}!{task.member}"
+    name = task.name
     act = (_phone_activity(task.data, name) if is_phone_log(task.data[:4096])
            else read_activity_bytes(task.data, name))
     act.meta.update(archive=task.location, member=task.member)
