@@ -48,9 +48,17 @@ def test_coach_dashboard(page, expect, voila_url, coach_files, offsite_requests,
     page.locator(".runlab-squad-sort select").select_option(label="since baseline [spm]")
     page.locator(".runlab-squad-descending input").check()
     expect(squad.locator("tbody tr").first).not_to_have_attribute("data-runner", by_name[0])
-    trends = [float(t.replace("−", "-")) for t in
-              squad.locator("tbody tr td:nth-child(5)").all_inner_texts() if t != "-"]
-    assert trends == sorted(trends, reverse=True)
+
+    def trends() -> list[float]:
+        return [float(t.replace("−", "-")) for t in
+                squad.locator("tbody tr td:nth-child(5)").all_inner_texts() if t != "-"]
+
+    # the table redraws once per control: the sort may show before "descending" does
+    for _ in range(150):  # hang guard, 30 s
+        if trends() == sorted(trends(), reverse=True):
+            break
+        page.wait_for_timeout(200)
+    assert trends() == sorted(trends(), reverse=True)
     # ... and opens a runner in the tuner
     chosen = by_name[2]
     page.locator(".runlab-squad-open select").select_option(label=chosen)
