@@ -21,11 +21,19 @@ refused below :data:`runlab.models.inference.MIN_CLUSTERS` runners:
 - ``"cr1"``: the sandwich scaled by G/(G − 1) (Cameron & Miller, 2015,
   doi:10.3368/jhr.50.2.317), the previous default.
 
-Measured over null studies of 12 runners per group, 24 sessions each, runner-level SD 1 on
-the logit scale (``benchmarks/validate_inference.py``, seeds 0–999): a 7-level outcome
-(969 of 1,000 fits converged) rejected a true group null 6.9 % (CR1), 6.6 % (KC) and 5.9 %
-(MD) of the time, week 4.0 / 4.0 / 3.8 %. MD was chosen as the one well inside 3–7 %; for a
-5-level outcome see the script's output in the module's tests and docs/inference.md.
+Measured over 1,000 null studies of 12 runners per group, 24 sessions each, runner-level
+SD 1 on the logit scale (the generator and seeds of ``benchmarks/validate_inference.py``,
+which prints the rates; fits that fail to converge are left out), rejections of a true null
+at 0.05 for group / week:
+
+============  ================  ==================  =============
+outcome       CR1 (before)      Kauermann–Carroll   Mancl–DeRouen
+============  ================  ==================  =============
+5 levels      5.4 % / 4.4 %     4.9 % / 4.4 %       4.1 % / 3.7 %
+7 levels      6.9 % / 4.0 %     6.6 % / 4.0 %       5.9 % / 3.8 %
+============  ================  ==================  =============
+
+Mancl–DeRouen is the default: the one well inside 3–7 % for both.
 """
 
 from __future__ import annotations
