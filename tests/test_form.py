@@ -151,3 +151,35 @@ def test_standing_still_has_no_contacts():
         f = form(still.select(pose.columns))
     assert f.steps.height == 0 and f.summary["steps"][0] == 0
     assert f.summary["cadence_spm"][0] is None
+
+
+def test_rubric_suggestions_follow_the_bands():
+    from runlab.gait.form import rubric_suggestions
+
+    def summary(**values):
+        base = {"cadence_cv_pct": 2.0, "overstride_leg": 0.1, "trunk_lean_deg": 5.0}
+        return pl.DataFrame([{**base, **values}])
+
+    def scores(**values):
+        return dict(rubric_suggestions(summary(**values)).select("item", "suggested")
+                    .iter_rows())
+
+    assert set(scores().values()) == {5}
+    assert scores(trunk_lean_deg=14.0)["rubric_upright_posture"] == 3  # 4° outside
+    assert scores(trunk_lean_deg=-9.0)["rubric_upright_posture"] == 1  # leaning back
+    assert scores(overstride_leg=0.3)["rubric_landing_quietness"] == 3
+    assert scores(cadence_cv_pct=12.0)["rubric_cadence_consistency"] == 1
+    missing = rubric_suggestions(summary(cadence_cv_pct=None))
+    assert missing.filter(pl.col("measure") == "cadence_cv_pct")["suggested"][0] is None
+
+
+def test_form_entry_is_journal_valid():
+    from runlab import journal
+
+    pose, _ = running_pose(seed=14)
+    entry = journal.form_entry(form(pose).summary)
+    assert set(entry) == set(journal.FORM)
+    typed = journal.validate([{"date": "2026-03-05", "runner_id": "r1", **entry}], "raise")
+    assert typed["form_foot_strike"][0] == "heel"
+    with pytest.raises(Exception, match="one row"):
+        journal.form_entry(pl.DataFrame({"steps": [1, 2]}))

@@ -17,7 +17,8 @@ import polars as pl
 
 from runlab.errors import FormError, RunlabWarning, SchemaError
 
-__all__ = ["form", "Form", "STRIKE_THRESHOLDS_DEG", "LEG_PER_HEIGHT", "MIN_VISIBILITY"]
+__all__ = ["form", "Form", "rubric_suggestions", "RUBRIC_RULES", "STRIKE_THRESHOLDS_DEG",
+           "LEG_PER_HEIGHT", "MIN_VISIBILITY"]
 
 #: Foot strike angle class limits [deg] (Altman & Davis 2012, doi:10.1016/j.gaitpost.2011.09.104):
 #: rearfoot (heel) above 8.0°, forefoot below −1.6°, midfoot between.
@@ -437,3 +438,42 @@ def _summary(steps: pl.DataFrame, *, frames_total, frames_used, frames_seen, t, 
                               "foot_strike_confidence", "heel_pct", "midfoot_pct",
                               "forefoot_pct", "trunk_lean_deg", "knee_flexion_deg",
                               "vertical_oscillation_leg")}})
+
+
+#: Suggested rubric scores (5 best … 1) from measured form: rubric item → (summary column,
+#: unit, upper limits of the |distance| outside the target band for 5, 4, 3, 2; target band).
+#: runlab's defaults, not validated cut-offs: the bands sit on typical values of trained
+#: runners — step-time variation of a few per cent (Nakayama et al. 2010,
+#: doi:10.1016/j.gaitpost.2009.12.003), a foot landing close under the hip (Heiderscheit
+#: et al. 2011, doi:10.1249/MSS.0b013e3181ebedf4), a slight forward trunk lean (Folland et
+#: al. 2017, doi:10.1249/MSS.0000000000001245). The coach's score stays the record.
+RUBRIC_RULES = {
+    "rubric_cadence_consistency": ("cadence_cv_pct", "%", (0.0, 3.0), (0.0, 1.0, 3.0, 6.0)),
+    "rubric_landing_quietness": ("overstride_leg", "leg lengths", (-0.05, 0.15),
+                                 (0.0, 0.1, 0.2, 0.3)),
+    "rubric_upright_posture": ("trunk_lean_deg", "deg", (2.0, 10.0), (0.0, 3.0, 6.0, 10.0)),
+}
+
+
+def rubric_suggestions(summary: pl.DataFrame, rules: dict = RUBRIC_RULES) -> pl.DataFrame:
+    """Suggested 1–5 rubric scores from a clip's measured form (:func:`form` ``.summary``).
+
+    Per rubric item (:data:`RUBRIC_RULES`): the measured value, its target band, how far
+    outside the band it lies, and the score that distance earns (5 inside the band, one
+    less per step of the limits; null when not measured). Returns one row per item:
+    ``item``, ``measure``, ``value``, ``unit``, ``band_lo``, ``band_hi``, ``outside``,
+    ``suggested``.
+    """
+    row = summary.row(0, named=True) if summary.height else {}
+    out = []
+    for item, (measure, unit, (lo, hi), limits) in rules.items():
+        value = row.get(measure)
+        outside = None if value is None else max(lo - value, value - hi, 0.0)
+        score = None if outside is None else \
+            5 - sum(outside > limit for limit in limits)
+        out.append({"item": item, "measure": measure, "value": value, "unit": unit,
+                    "band_lo": lo, "band_hi": hi, "outside": outside, "suggested": score})
+    return pl.DataFrame(out, schema={"item": pl.String, "measure": pl.String,
+                                     "value": pl.Float64, "unit": pl.String,
+                                     "band_lo": pl.Float64, "band_hi": pl.Float64,
+                                     "outside": pl.Float64, "suggested": pl.Int64})
