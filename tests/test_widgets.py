@@ -296,6 +296,20 @@ def test_plan_builder_rebuilds_and_exports(tmp_path):
     assert plan.PLAN.keys() == set(pl.read_csv(files["csv"][0]).columns)
 
 
+def test_plan_table_shows_times_as_people_read_them():
+    pb = PlanBuilder(start_date=dt.date(2026, 3, 2), habitual_cadence_spm=156, units="mi")
+    head = pb.table.value.split("</thead>")[0]
+    assert "duration [h:mm:ss]" in head and "run [h:mm:ss]" in head and "_min" not in head
+    first = pb.plan.row(1, named=True)  # a run-walk session
+    cells = pb.table.value.split("<tr>")[3]
+    total = round(first["duration_s"])
+    assert f"<td>{total // 60}:{total % 60:02d}</td>" in cells
+    run = round(first["run_s"])
+    assert f"<td>{run // 60}:{run % 60:02d}</td>" in cells
+    hours, rest = divmod(round(pb.plan["duration_s"].sum()), 3600)
+    assert f"{hours}:{rest // 60:02d}:{rest % 60:02d} (h:mm:ss)" in pb.summary.value
+
+
 def test_cohort_explorer_brush_narrows_the_table(runs):
     ex = CohortExplorer(runs)
     assert ex.scatter.selections.trait_names() == ["speed_brush"]
