@@ -17,6 +17,8 @@ from pathlib import Path
 import altair as alt
 import polars as pl
 
+from runlab.pace import readable
+
 __all__ = ["Section", "write_report", "table_html", "readable", "COLUMN_NOTES",
            "format_p"]
 
@@ -46,33 +48,6 @@ COLUMN_NOTES = {
                     "below 0 = heat makes running feel harder than usual.",
     "heat_index_c": "heat index [°C]: how hot it feels from temperature and humidity (US NWS).",
 }
-
-
-def readable(frame: pl.DataFrame, units: str | None = None) -> pl.DataFrame:
-    """A frame for reading (frame in, frame out; the data stay SI elsewhere): distances
-    ``*distance_m`` in km or mi, durations ``*_s`` as h:mm:ss, speeds ``*speed_mps`` as
-    pace M:SS per km or mi (``units``: default :func:`runlab.pace.default_units`)."""
-    from runlab.pace import UNITS, default_units, format_duration, format_pace
-
-    units = units or default_units()
-    out = []
-    for name, dtype in frame.schema.items():
-        col = pl.col(name)
-        if not dtype.is_numeric():
-            out.append(col)
-        elif name.endswith("distance_m"):
-            out.append((col / UNITS[units]).round(2).alias(
-                f"{name[:-len('_m')]} [{units}]"))
-        elif name.endswith("_s") and not name.endswith("_per_s"):
-            out.append(col.map_elements(format_duration, return_dtype=pl.String)
-                       .alias(f"{name[:-len('_s')]} [h:mm:ss]"))
-        elif name.endswith("speed_mps"):
-            out.append(col.map_elements(lambda v: format_pace(v, units, suffix=False),
-                                        return_dtype=pl.String)
-                       .alias(f"{name[:-len('speed_mps')]}pace [min/{units}]"))
-        else:
-            out.append(col)
-    return frame.select(out)
 
 
 def table_html(frame: pl.DataFrame, *, max_rows: int = 30, digits: int = 2,

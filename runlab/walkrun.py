@@ -12,6 +12,13 @@ each state's means and spreads for the session (EM, a few rounds). The states pe
 a switch is expected once a minute (``mean_bout_s``), so a noisy second does not flip the
 label, and there is no dead band as with fixed hysteresis thresholds.
 
+Two states are kept only when they differ by a gait's worth in the features together
+(:func:`_ordered`): a brisk walk at 1.9–2.1 m/s and a slow jog at the same speed and cadence
+(people switch gait near 2.0 m/s; Hreljac 1993, doi:10.1249/00005768-199310000-00012)
+look like one gait drifting, and only running dynamics — written while walking too — can
+tell them apart: stance is over half the stride when walking and under half when running
+(Alexander 1989, doi:10.1152/physrev.1989.69.4.1199).
+
 A session with one cluster only (all walking, a continuous jog) is labelled as a whole:
 running when its median speed is at least :data:`JOG_MIN_MPS` (or, without speed, its
 median cadence at least :data:`RUN_MIN_SPM`), or when running dynamics (stance under
@@ -36,8 +43,9 @@ PRIORS: dict[str, tuple[float, float, float, float]] = {
 }
 #: A one-cluster session is a jog from this median speed [m/s] (a brisk walk stays below).
 JOG_MIN_MPS = 1.95
-#: ... or, without speed, from this median cadence [steps/min].
-RUN_MIN_SPM = 140.0
+#: ... or, without speed, from this median cadence [steps/min] (2–3 spm below the slowest
+#: jog of 140, so a session-long jog there is not a coin toss on its median).
+RUN_MIN_SPM = 137.0
 
 
 def running_states(features: dict[str, np.ndarray], dt_s: np.ndarray, *,
@@ -208,14 +216,23 @@ def _scan(a, b, c, d):
 
 
 def _ordered(mean: dict) -> bool:
-    """The run state differs from walking by a plausible margin in at least one feature,
-    and is not clearly slower or lower in cadence."""
-    margin = {"cadence_spm": 4.0, "speed_mps": 0.25, "stance_time_ms": -60.0,
-              "vertical_oscillation_mm": 10.0, "step_length_m": 0.08}
-    ok = [(mean[k][1] - mean[k][0]) * np.sign(margin[k]) >= abs(margin[k]) for k in mean]
-    inverted = [mean[k][1] - mean[k][0] <= -margin[k]
+    """The run state differs from walking by a gait's worth in the features together, and is
+    not clearly slower or lower in cadence.
+
+    Each feature's difference is measured in :data:`_MARGIN` (the smallest walk–run
+    difference that feature alone can vouch for); the differences add as a distance
+    (Σ (Δ/margin)² ≥ 1), so a jog 3 spm quicker *and* 0.15 m/s faster counts, as either
+    would at 4 spm or 0.25 m/s alone. Smaller differences are what a single gait drifts by
+    over a session (hills, fatigue), which two states must not be fitted to."""
+    dist = sum(max((mean[k][1] - mean[k][0]) / _MARGIN[k], 0.0) ** 2 for k in mean)
+    inverted = [mean[k][1] - mean[k][0] <= -_MARGIN[k]
                 for k in ("cadence_spm", "speed_mps") if k in mean]
-    return any(ok) and not any(inverted)
+    return dist >= 1.0 and not any(inverted)
+
+
+#: Smallest walk→run difference per feature (signed: stance shortens when running).
+_MARGIN = {"cadence_spm": 4.0, "speed_mps": 0.25, "stance_time_ms": -60.0,
+           "vertical_oscillation_mm": 10.0, "step_length_m": 0.08}
 
 
 def _one_cluster_runs(x: dict[str, np.ndarray]) -> bool:
