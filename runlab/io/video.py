@@ -312,6 +312,7 @@ class Video:
             with contextlib.suppress(Exception):
                 proc.wait(timeout=10)
             proc.stdout.close()
+            proc.stderr.close()
 
 
 def _showinfo_times(stream, out: queue.Queue, errors: list[str]) -> None:
@@ -399,7 +400,7 @@ def read_video(path: str | os.PathLike, *, capture_fps: float | None = None,
         reason = reason.replace("file:" + os.path.abspath(name), "the file")
         with open(name, "rb") as fh:
             head = fh.read(12)
-        if head[4:8] == b"ftyp" or head[:4] in (b"\x1aE\xdf\xa3", b"RIFF"):
+        if head[4:8] == b"ftyp" or head[:4] == b"\x1aE\xdf\xa3" or head[8:12] == b"AVI ":
             raise CorruptFileError(name, f"a damaged or truncated video: {reason}")
         raise UnsupportedFormatError(name, f"not a video ffmpeg can read: {reason}")
     head = _parse_header(name, report, capture_fps)

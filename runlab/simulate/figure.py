@@ -178,6 +178,7 @@ def _draw(img: np.ndarray, q: dict[str, np.ndarray], near: str, view: str) -> No
                  SHORTS, 0.9)
         _capsule(img, sh, head_c, limb * 0.55, limb * 0.5, SKIN, 0.85)
         _ellipse(img, head_c, head_r * 0.95, head_r * 1.1, SKIN, 1.0, hair=0.25)
+        _face(img, head_c, q["nose"], head_r)
         leg(near)
         arm(near)
     else:
@@ -191,6 +192,20 @@ def _draw(img: np.ndarray, q: dict[str, np.ndarray], near: str, view: str) -> No
         _ellipse(img, head_c, head_r * 0.9, head_r * 1.1, SKIN, 1.0, hair=0.35)
         for side in order:
             arm(side)
+
+
+def _face(img: np.ndarray, centre: np.ndarray, nose: np.ndarray, r: float) -> None:
+    """Nose, eye and ear of a head seen side-on (the face towards ``nose``), so that the
+    model can tell which way the figure faces."""
+    ahead = np.sign(nose[0] - centre[0]) or 1.0
+    tip = centre + [ahead * r * 1.12, r * 0.15]
+    _capsule(img, centre + [ahead * r * 0.8, -r * 0.05], tip, r * 0.16, r * 0.1, SKIN, 0.95)
+    _ellipse(img, centre + [ahead * r * 0.55, -r * 0.2], r * 0.12, r * 0.1, (30, 25, 25), 1.0)
+    _capsule(img, centre + [ahead * r * 0.55, -r * 0.42], centre + [ahead * r * 0.8, -r * 0.38],
+             r * 0.05, r * 0.05, _HAIR, 1.0)  # eyebrow
+    _ellipse(img, centre + [-ahead * r * 0.1, 0.0], r * 0.18, r * 0.26, SKIN, 0.8)  # ear
+    _capsule(img, centre + [ahead * r * 0.45, r * 0.55], centre + [ahead * r * 0.75, r * 0.5],
+             r * 0.05, r * 0.05, (150, 70, 70), 1.0)  # mouth
 
 
 def front_pose(*, cadence_spm: float = 170.0, seconds: float = 2.0, fps: float = 30.0,
