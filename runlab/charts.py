@@ -21,6 +21,7 @@ walk_run_progression   runs with ``run_walk_ratio``
 comfort_heat           journal (:mod:`runlab.journal`)
 forest                 tidy per-runner estimates (e.g. ``CadenceSpeed.per_runner``)
 journal_calendar       journal
+form_clip              :func:`runlab.gait.form`'s result (one clip)
 =====================  ==========================================================
 """
 
@@ -32,12 +33,14 @@ import altair as alt
 import numpy as np
 import polars as pl
 
+from runlab.clip_chart import form_clip
 from runlab.errors import SchemaError
 from runlab.schema import axis_title
 
 __all__ = [
     "MAX_ROWS", "MAX_SERIES", "cadence_speed", "step_length_speed", "run_timeline",
     "weekly_cadence", "walk_run_progression", "comfort_heat", "forest", "journal_calendar",
+    "form_clip",
 ]
 
 #: Most data rows a chart ships to the browser (all layers together).

@@ -360,6 +360,28 @@ def test_forest_small_and_binned():
 # ----------------------------------------------------------------------------- rendering
 
 @pytest.mark.slow
+def _form():
+    from runlab.gait import form
+    from runlab.simulate.pose import running_pose
+
+    return form(running_pose(strike_deg=-5, seed=1)[0])
+
+
+def test_form_clip_figures_and_measures():
+    measured = _form()
+    spec = _spec(C.form_clip(measured, max_figures=4))
+    assert _title(spec).startswith("Running form")
+    titles = _axis_titles(spec)
+    assert {"Height above ground [leg lengths]", "Overstride [leg lengths]",
+            "Foot strike angle [deg]", "Cadence [steps/min]", "Time in clip [s]"} <= titles
+    figs = _data(spec, spec["vconcat"][0])
+    assert {r["contact"] for r in figs} == {1, 2, 3, 4}
+    assert {r["foot_strike"] for r in figs} == {"forefoot"}
+    assert min(r["y"] for r in figs) == pytest.approx(0.0, abs=1e-9)  # feet on the ground
+    with pytest.raises(SchemaError, match="no initial contacts"):
+        C.form_clip(type(measured)(measured.steps.clear(), measured.summary, measured.frames))
+
+
 def test_every_chart_renders_offline_with_vl_convert():
     import vl_convert as vlc
 
@@ -368,7 +390,8 @@ def test_every_chart_renders_offline_with_vl_convert():
               C.walk_run_progression(SMALL), C.comfort_heat(_journal()),
               C.journal_calendar(_journal()),
               C.forest(pl.DataFrame({"runner_id": ["a", "b"], "estimate": [5.0, 7.0],
-                                     "ci_low": [3.0, 6.0], "ci_high": [7.0, 8.0]}))]
+                                     "ci_low": [3.0, 6.0], "ci_high": [7.0, 8.0]})),
+              C.form_clip(_form())]
     for chart in charts:
         svg = vlc.vegalite_to_svg(chart.to_json())
         assert svg.startswith("<svg") and _title(chart.to_dict()).split(":")[0] in svg
