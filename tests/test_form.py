@@ -100,6 +100,8 @@ def test_unconfident_frames_dropped_and_counted():
     assert row["frames_total"] == 180 and row["frames_dropped"] == 25
     assert row["frames_without_pose"] == 5
     assert form(gone).summary["frames_dropped"][0] == 5
+    gone.meta = {"frames_total": 200}  # as runlab.gait.pose's PoseFrame tells it
+    assert form(gone).summary["frames_dropped"][0] == 25
     assert row["cadence_spm"] == pytest.approx(170, rel=0.02)  # gaps not counted as steps
 
 

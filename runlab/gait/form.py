@@ -192,7 +192,9 @@ def form(pose: pl.DataFrame, *, height_m: float | None = None,
     measured in its frame: the last frame at or before the contact time):
 
     - **Confident frame**: the camera-side leg, hip and shoulder landmarks all have
-      visibility ≥ 0.5. Other frames are dropped and counted (``frames_dropped``).
+      visibility ≥ 0.5. Other frames are dropped and counted (``frames_dropped``; of the
+      clip's ``frames_total`` when ``pose`` carries :func:`runlab.gait.pose`'s ``meta``,
+      else of the frame numbers it spans; ``frames_without_pose``: absent from ``pose``).
     - **Side facing the camera**: the side whose landmarks MediaPipe sees better (median
       visibility), or, when equal, the one the running direction implies.
     - **Initial contact** (foot-velocity method, O'Connor et al. 2007,
@@ -245,8 +247,10 @@ def form(pose: pl.DataFrame, *, height_m: float | None = None,
     missing = [c for c in _NEED if c not in pose.columns]
     if missing:
         raise SchemaError(f"pose frame lacks {', '.join(missing)} (runlab.gait.pose makes it)")
+    meta = getattr(pose, "meta", None) or {}  # runlab.gait.pose's PoseFrame knows the clip
     w = _wide(pose)
-    frames_total = int(w["frame"].max() - w["frame"].min() + 1) if w.height else 0
+    frames_total = int(meta.get("frames_total") or
+                       (w["frame"].max() - w["frame"].min() + 1 if w.height else 0))
     if capture_fps:
         w = w.with_columns((pl.col("frame") / capture_fps).alias("time_s"))
     vis = {s: np.nanmedian(np.stack([_col(w, "visibility", f"{s}_{p}") for p in _PARTS]))
