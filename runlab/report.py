@@ -2,7 +2,8 @@
 
 The vega, vega-lite and vega-embed JavaScript comes from ``vl-convert-python`` and is
 inlined once per report, so a report opens offline (a lab, a clinic, a plane) and charts
-stay interactive (tooltips, selections).
+stay interactive (tooltips, selections). Charts are drawn as SVG and shrink to the page's
+width on a phone (sharp when zoomed); wide tables scroll sideways in their own box.
 """
 
 from __future__ import annotations
@@ -81,9 +82,10 @@ body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:11
 margin:2em auto;padding:0 1em;color:#222}
 h1{margin-bottom:.2em} h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:2em}
 .meta{color:#666} table{border-collapse:collapse;margin:1em 0;font-size:.9em}
-th,td{border:1px solid #ddd;padding:.25em .6em;text-align:right}
+th,td{border:1px solid #ddd;padding:.25em .6em;text-align:right} td{white-space:nowrap}
 th{background:#f4f4f4} .table{overflow-x:auto;max-width:100%}
-.chart{margin:1em 0;max-width:100%;overflow-x:auto} .more,.note{color:#666;font-size:.85em}
+.chart{margin:1em 0;max-width:100%;overflow-x:auto}
+.chart svg{max-width:100%;height:auto} .more,.note{color:#666;font-size:.85em}
 .empty{color:#444;font-style:italic}
 @media (max-width:600px){body{margin:1em auto;padding:0 .6em} h1{font-size:1.4em}}
 """
@@ -105,7 +107,7 @@ def write_report(path: str | os.PathLike, title: str, sections: list[Section], *
             div = f"chart-{s_index}-{c_index}"
             parts.append(f"<div class='chart' id='{div}'></div>")
             embeds.append(f"vegaEmbed('#{div}', {json.dumps(chart.to_dict())}, "
-                          "{actions: false});")
+                          "{actions: false, renderer: 'svg'});")
         for caption, frame in section.tables:
             if frame.height:
                 parts.append(f"<h4>{html.escape(caption)}</h4>")

@@ -14,6 +14,7 @@ import runlab
 from runlab import charts as C
 from runlab import journal as J
 from runlab.errors import SchemaError
+from runlab.pace import pace_label_expr
 
 # ----------------------------------------------------------------------------- synthetic data
 
@@ -124,10 +125,19 @@ BIG = _runs(300, 40)
 
 # ----------------------------------------------------------------------------- cadence, stride
 
-def test_cadence_speed_single_runner_lines_and_zone():
+def test_speed_axes_read_as_pace_in_the_chosen_units(monkeypatch):
+    monkeypatch.setenv("RUNLAB_UNITS", "mi")
+    spec = _spec(C.cadence_speed(SMALL))
+    assert "Pace [min/mi] (faster →)" in _axis_titles(spec)
+    label = {view["encoding"]["x"]["axis"]["labelExpr"] for view in _views(spec)
+             if "axis" in view.get("encoding", {}).get("x", {})}
+    assert label == {pace_label_expr("mi")}  # every speed layer: 8:56 at 3 m/s, data in m/s
+
+def test_cadence_speed_single_runner_lines_and_zone(monkeypatch):
+    monkeypatch.setenv("RUNLAB_UNITS", "km")
     spec = _spec(C.cadence_speed(SMALL, runner_id="R001"))
     assert _title(spec) == "Cadence vs speed" and "R001" in spec["title"]["subtitle"]
-    assert {"Speed [m/s]", "Cadence [steps/min]"} <= _axis_titles(spec)
+    assert {"Pace [min/km] (faster →)", "Cadence [steps/min]"} <= _axis_titles(spec)
     assert sorted(_marks(spec)) == ["area", "circle", "line", "line", "line", "line"]
     views = list(_views(spec))
     points = _data(spec, views[1])
@@ -180,10 +190,11 @@ def test_cadence_speed_uses_running_rows_only_and_names_missing_columns():
         C.cadence_speed(SMALL, runner_id="nobody")
 
 
-def test_step_length_speed_derives_step_length():
+def test_step_length_speed_derives_step_length(monkeypatch):
+    monkeypatch.setenv("RUNLAB_UNITS", "km")
     spec = _spec(C.step_length_speed(SMALL))
     assert _title(spec) == "Step length vs speed"
-    assert {"Speed [m/s]", "Step length [m]"} <= _axis_titles(spec)
+    assert {"Pace [min/km] (faster →)", "Step length [m]"} <= _axis_titles(spec)
     points = _data(spec, list(_views(spec))[0])
     for p in points[:5]:
         row = SMALL.filter(pl.col("run_id") == p["run_id"]).row(0, named=True)
