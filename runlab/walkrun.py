@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from runlab._series import centred_mean
+
 __all__ = ["running_states", "PRIORS", "JOG_MIN_MPS", "RUN_MIN_SPM"]
 
 #: Feature → (walking mean, running mean, spread) of the starting model and the floor of a
@@ -78,7 +80,7 @@ def running_states(features: dict[str, np.ndarray], dt_s: np.ndarray, *,
     # straps and pods write running dynamics while running: whether a second has them
     # is itself evidence (a Bernoulli feature per state)
     recorded = next((np.isfinite(x[k]) for k in _DYNAMICS if k in x), None)
-    gamma = _initial(x)
+    gamma = _initial(x, np.cumsum(np.clip(dt_s, 0.0, None)))
     mean = {k: np.array(PRIORS[k][:2]) for k in x}
     sd = {k: np.full(2, PRIORS[k][2]) for k in x}
     for _ in range(rounds):
@@ -91,9 +93,11 @@ def running_states(features: dict[str, np.ndarray], dt_s: np.ndarray, *,
     return np.full(n, _one_cluster_runs(x))
 
 
-def _initial(x: dict[str, np.ndarray], *, smooth_n: int = 15) -> np.ndarray:
+def _initial(x: dict[str, np.ndarray], t_s: np.ndarray, *, smooth_s: float = 15.0
+             ) -> np.ndarray:
     """Starting P(run): a running score (each feature standardised for the session, signed
-    so that running is high, averaged and smoothed over ``smooth_n`` samples) split in two
+    so that running is high, averaged and smoothed over ``smooth_s`` seconds — not
+    samples, which smart recording spaces 1–7 s apart) split in two
     by Otsu's threshold (Otsu 1979, doi:10.1109/TSMC.1979.4310076)."""
     sign = {"stance_time_ms": -1.0}
     parts = []
@@ -105,10 +109,7 @@ def _initial(x: dict[str, np.ndarray], *, smooth_n: int = 15) -> np.ndarray:
     stack = np.stack(parts)
     have = np.isfinite(stack).sum(axis=0)
     score = np.where(have > 0, np.nansum(stack, axis=0) / np.maximum(have, 1), 0.0)
-    kernel = np.ones(smooth_n) / smooth_n
-    h = smooth_n // 2
-    padded = np.concatenate([np.full(h, score[0]), score, np.full(h, score[-1])])
-    score = np.convolve(padded, kernel, "valid")[:score.size]
+    score = centred_mean(score, smooth_s / 2, t_s)
     hist, edges = np.histogram(score, bins=64)
     centre = (edges[:-1] + edges[1:]) / 2
     w0 = np.cumsum(hist)
@@ -126,7 +127,7 @@ def _plausible(mean: dict) -> bool:
     a large vertical oscillation, a jogging speed or a running cadence."""
     checks = {"stance_time_ms": lambda m: m < 400.0,
               "vertical_oscillation_mm": lambda m: m >= 60.0,
-              "speed_mps": lambda m: m >= 1.8,
+              "speed_mps": lambda m: m >= _JOG_FROM_MPS,
               "cadence_spm": lambda m: m >= 140.0}
     said = [checks[k](mean[k][1]) for k in checks if k in mean]
     if "speed_mps" in mean and mean["speed_mps"][0] > 2.3:
@@ -136,6 +137,9 @@ def _plausible(mean: dict) -> bool:
     return any(said)
 
 
+#: Over ground, people mix walking and running from 1.9 m/s average speed up (Baker, Long &
+#: Srinivasan 2025, arXiv:2501.00720): a faster state slower than this is a brisk walk.
+_JOG_FROM_MPS = 1.9
 _DYNAMICS = ("stance_time_ms", "vertical_oscillation_mm")
 _NU = 4.0
 
@@ -165,18 +169,21 @@ def _log_emission(x: dict[str, np.ndarray], mean: dict, sd: dict) -> np.ndarray:
 
 def _reestimate(x: dict[str, np.ndarray], gamma: np.ndarray, mean: dict, sd: dict,
                 *, prior_weight: float = 10.0) -> tuple[dict, dict]:
-    """Weighted means and SDs per state, pulled towards the priors by ``prior_weight``
-    pseudo-samples (so a near-empty state stays put)."""
+    """Weighted means per state, pulled towards the priors by ``prior_weight``
+    pseudo-samples (so a near-empty state stays put), and a pooled SD per feature."""
     new_mean, new_sd = {}, {}
     for k, v in x.items():
         ok = np.isfinite(v)
         w = np.stack([1 - gamma[ok], gamma[ok]])  # (2, m)
-        prior_m, prior_s, floor = np.array(PRIORS[k][:2]), PRIORS[k][2], PRIORS[k][3]
+        prior_m, floor = np.array(PRIORS[k][:2]), PRIORS[k][3]
         tot = w.sum(axis=1) + prior_weight
         m = (w @ v[ok] + prior_weight * prior_m) / tot
-        var = ((w * (v[ok][None, :] - m[:, None]) ** 2).sum(axis=1)
-               + prior_weight * prior_s ** 2) / tot
-        new_mean[k], new_sd[k] = m, np.maximum(np.sqrt(var), floor)
+        # one spread for both states (pooled, as in linear discriminant analysis): a state
+        # cannot widen into a catch-all for another feature's outliers, and a feature
+        # whose means agree adds nothing to either side
+        # (pooled over every sample, it needs no prior: only the means are pulled)
+        var = (w * (v[ok][None, :] - m[:, None]) ** 2).sum() / max(w.sum(), 1.0)
+        new_mean[k], new_sd[k] = m, np.full(2, max(np.sqrt(var), floor))
     return new_mean, new_sd
 
 

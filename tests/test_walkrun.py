@@ -6,6 +6,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import polars as pl
 import pytest
 
 import runlab
@@ -150,3 +151,44 @@ def test_smart_recording_walk_run(tmp_path):
         gaps = np.diff(rec["elapsed_s"].to_numpy())
         assert gaps.max() <= 7 and gaps.min() >= 1
         assert scored(gait_of_file(tmp_path, rec), rec, truth) >= 0.95
+
+
+@pytest.mark.parametrize("smart", [False, True])
+def test_all_walk_session_at_two_brisk_paces_is_walking(tmp_path, smart):
+    """Walks at 125 and 134 spm, 1.7 and 1.85 m/s: two walking paces, not walk and jog
+    (people mix in running from 1.9 m/s)."""
+    for seed in range(3):
+        rec, _ = simulate.walk_run_session(
+            run_s=300, walk_s=300, repeats=3, walk_cadence_spm=125, jog_cadence_spm=134,
+            walk_speed_mps=1.7, jog_speed_mps=1.85, smart_recording=smart, seed=seed)
+        out = gait_of_file(tmp_path, rec)
+        assert (out["gait"] == "walk").mean() >= 0.98
+        assert gait.walk_run_pattern(out)["pattern"][0] == "none"
+
+
+def test_long_recording_gap_between_walk_and_jog(tmp_path):
+    """Two hours without records between a walk and a jog: a clear result on both sides."""
+    walk, _ = simulate.walk_run_session(run_s=0, repeats=1, warmup_s=600, cooldown_s=0,
+                                        walk_cadence_spm=118, walk_speed_mps=1.5, seed=1)
+    jog, _ = simulate.walk_run_session(run_s=600, repeats=1, warmup_s=0, cooldown_s=0,
+                                       jog_cadence_spm=150, jog_speed_mps=2.5, seed=2)
+    later = jog.with_columns(pl.col("timestamp") + pl.duration(hours=2),
+                             pl.col("elapsed_s") + 7200.0,
+                             pl.col("distance_m") + walk["distance_m"][-1])
+    out = gait_of_file(tmp_path, pl.concat([walk, later]))
+    t = (out["timestamp"] - out["timestamp"][0]).dt.total_seconds().to_numpy()
+    g = out["gait"].to_numpy()
+    assert (g[t < 590] == "walk").mean() >= 0.98
+    assert (g[t > 7210] == "run").mean() >= 0.98
+    assert out["sample_s"].sum() < 1300  # the distance stood still: a pause, not 2 h walking
+
+
+@pytest.mark.parametrize("n", [1, 2, 5])
+def test_tiny_and_featureless_sessions_get_a_label(n):
+    t0 = simulate.walk_run_session(run_s=n, repeats=1, warmup_s=0, cooldown_s=0,
+                                   jog_cadence_spm=160, jog_speed_mps=2.8)[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataRepairWarning)
+        assert set(runlab.clean(t0)["gait"]) == {"run"}
+        blank = t0.with_columns(cadence_spm=None, speed_mps=None, distance_m=None)
+        assert set(runlab.clean(blank)["gait"]) <= {"walk", "stop"}

@@ -18,8 +18,8 @@
 # `RUNLAB_COACH_STORE` (a cohort store from `runlab ingest`) or the demo store, built once
 # into runlab's cache (`runlab.datasets.demo_store`) and only opened here. Journal entries go
 # to `RUNLAB_COACH_JOURNAL`. Paces are per km or per mile (`RUNLAB_UNITS` or the locale).
-# The page opens on the squad; each other tab is built the first time it is shown, so
-# charts (altair) and models load only when a coach asks for them.
+# The page opens on the squad; each other tab is built the first time it is shown, so the
+# page opens in seconds.
 
 # %%
 import os
