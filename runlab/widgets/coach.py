@@ -80,6 +80,9 @@ def coach_command(*, store: str | os.PathLike | None = None,
         from runlab.datasets import demo_store
 
         store = demo_store().path
+    from runlab.widgets._common import vega_bundle
+
+    vega_bundle()  # the charts' offline script, bundled once into runlab's cache
     templates = str(Path(__file__).resolve().parents[1] / "_data")  # voila/templates/runlab
     env = {"RUNLAB_COACH_JOURNAL": str(Path(journal).resolve()),
            "RUNLAB_COACH_EXPORTS": str(Path(exports).resolve()),
