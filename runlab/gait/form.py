@@ -88,48 +88,46 @@ def _flexion_deg(hip, knee, ankle) -> np.ndarray:
     return 180.0 - np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
 
 
-def _contacts(t: np.ndarray, y: np.ndarray, ground: np.ndarray, *, lift: float = 0.12,
-              near: float = 0.08, frac: float = 0.2, settle: float = 0.015,
-              min_stride_s: float = 0.4,
+def _contacts(t: np.ndarray, ahead: np.ndarray, height: np.ndarray, mid: np.ndarray, *,
+              prominence: float = 0.25, lift: float = 0.12, near: float = 0.25,
               max_gap_s: float = 0.1) -> list[float]:
-    """Initial contacts of one foot: its lowest point (y up, leg lengths) descends from at
-    least ``lift`` above the ground and its downward velocity falls below ``frac`` of the
-    descent's peak within ``near`` of the ground. The contact time is the last frame more
-    than ``settle`` above the level the foot stopped at, plus the time its descent velocity
-    needs to reach that level (at most one frame)."""
-    h = y - ground
-    ok = np.isfinite(h)
-    found: list[float] = []
-    airborne, peak_v = False, 0.0
-    for i in range(1, t.size):
-        if not (ok[i] and ok[i - 1]) or not 0 < t[i] - t[i - 1] <= max_gap_s:
-            airborne, peak_v = False, 0.0
+    """Initial contacts of one foot, in leg lengths: the moments its heel is furthest
+    ahead of the hip (``ahead``; Zeni et al. 2008, doi:10.1016/j.gaitpost.2007.07.007) —
+    a peak at least ``prominence`` above the lows around it — with the foot's lowest point
+    within ``near`` of the ground (``height``) and its centre ``lift`` up (``mid``) in the
+    swing before. The time is refined between frames by a parabola through the peak."""
+    from scipy.signal import find_peaks
+
+    ok = np.isfinite(ahead) & np.isfinite(height) & np.isfinite(mid)
+    r = np.where(ok, ahead, -np.inf)
+    peaks, _ = find_peaks(np.where(ok, ahead, np.nanmin(ahead[ok]) if ok.any() else 0.0),
+                          prominence=prominence)
+    found, last = [], -np.inf
+    for k in peaks:
+        if not ok[k] or height[k] > near or k == 0 or k + 1 >= t.size:
             continue
-        if h[i] > lift:
-            airborne, peak_v = True, 0.0  # a new swing; forget earlier descents
+        if not (ok[k - 1] and ok[k + 1]) or t[k + 1] - t[k - 1] > 2 * max_gap_s:
             continue
-        v = (h[i] - h[i - 1]) / (t[i] - t[i - 1])  # at the mid-time of frames i-1, i
-        if not airborne:
+        swing = (t >= t[k] - 0.6) & (t < t[k]) & ok
+        if not (mid[swing] > lift).any() or (last > -np.inf and (mid[(t > last) & (t < t[k])] <= lift).all()):
             continue
-        if v < peak_v:
-            peak_v = v  # most negative = fastest descent so far
-        if peak_v < 0 and v > frac * peak_v and h[i] < near:
-            # the last frame still clearly above where the foot stopped, and its descent
-            # extrapolated down to that level
-            a = i - 1
-            while a > 0 and ok[a] and h[a] <= h[i] + settle and t[i] - t[a] < 0.1:
-                a -= 1
-            tc = t[i]
-            if a >= 1 and ok[a] and ok[a - 1] and h[a] > h[i] + settle \
-                    and t[a - 1] < t[a] < t[a + 1]:
-                va = (h[a] - h[a - 1]) / (t[a] - t[a - 1])
-                va = va if va < 0 else (h[a + 1] - h[a]) / (t[a + 1] - t[a])
-                if va < 0:
-                    tc = t[a] + min(max((h[a] - h[i]) / -va, 0.0), t[a + 1] - t[a])
-            if not found or tc - found[-1] >= min_stride_s:
-                found.append(float(tc))
-            airborne, peak_v = False, 0.0
+        den = r[k - 1] - 2 * r[k] + r[k + 1]
+        shift = 0.5 * (r[k - 1] - r[k + 1]) / den if den < 0 else 0.0
+        shift = min(max(shift, -0.5), 0.5)
+        tc = float(t[k] + shift * (t[k + 1] - t[k - 1]) / 2)
+        found.append(tc)
+        last = tc
     return found
+
+
+def _one_per_step(found: list[tuple[float, str]], min_step_s: float = 0.15
+                  ) -> list[tuple[float, str]]:
+    """Contacts closer than ``min_step_s`` (faster than 400 steps/min) are one: the first."""
+    out: list[tuple[float, str]] = []
+    for tc, side in found:
+        if not out or tc - out[-1][0] >= min_step_s:
+            out.append((tc, side))
+    return out
 
 
 def _frame_at(t: np.ndarray, tc: float) -> int:
@@ -192,18 +190,27 @@ def form(pose: pl.DataFrame, *, height_m: float | None = None,
     measured in its frame: the last frame at or before the contact time):
 
     - **Confident frame**: the camera-side leg, hip and shoulder landmarks all have
-      visibility ≥ 0.5. Other frames are dropped and counted (``frames_dropped``).
+      visibility ≥ 0.5. Other frames are dropped and counted (``frames_dropped``; of the
+      clip's ``frames_total`` when ``pose`` carries :func:`runlab.gait.pose`'s ``meta``,
+      else of the frame numbers it spans; ``frames_without_pose``: absent from ``pose``).
     - **Side facing the camera**: the side whose landmarks MediaPipe sees better (median
       visibility), or, when equal, the one the running direction implies.
-    - **Initial contact** (foot-velocity method, O'Connor et al. 2007,
-      doi:10.1016/j.gaitpost.2006.05.016, for running video see Souza 2016): the foot's
-      lowest point (heel or toe) comes down from ≥ 0.12 leg lengths above the ground
-      (the lowest foot point within ±0.75 s) and its downward velocity falls below 20 % of
-      its peak within 0.08 leg lengths of the ground. Both feet; the far foot only where
+    - **Initial contact** (coordinate method of Zeni et al. 2008,
+      doi:10.1016/j.gaitpost.2007.07.007): the heel is furthest ahead of the hip
+      centre — a peak ≥ 0.25 leg lengths above the lows around it,
+      refined between frames by a parabola — with the foot's lowest point within 0.25 leg
+      lengths of the ground (the 20th percentile of the lowest foot point within ±0.5 s)
+      and, in the swing before, its heel–toe midpoint ≥ 0.12 leg lengths up (the foot
+      left the ground; O'Connor et al. 2007, doi:10.1016/j.gaitpost.2006.05.016, use the
+      foot's vertical motion likewise). A low camera makes a foot skimming the ground look
+      down; the peak ahead of the hip does not depend on camera height or panning. With both feet in view each foot is followed by its motion (pose
+      models trade left/right labels in side views), so ``side`` names a physical leg by
+      its label in the first frame; with the far leg hidden, the near foot only. Both feet; the far foot only where
       it is seen. ``source``: "video", "video+audio" (a footfall within the tolerance)
       or "audio" (a footfall inside the clip where the video found none).
     - **Cadence** [steps/min]: 60 / mean time between successive contacts of opposite
-      feet (gaps over 1 s left out), or 120 / mean stride time when only one foot is
+      feet (left out: over 1 s, across dropped frames, or outside 0.75–1.33 × the median —
+      a spurious or missed contact), or 120 / mean stride time when only one foot is
       seen; from ``time_s`` (or ``capture_fps``), never the playback rate; ``cadence_cv_pct`` is the
       coefficient of variation of step times (cadence consistency).
     - **Overstride** (Heiderscheit et al. 2011, doi:10.1249/MSS.0b013e3181ebedf4): the
@@ -212,7 +219,7 @@ def form(pose: pl.DataFrame, *, height_m: float | None = None,
     - **Foot strike angle** (Altman & Davis 2012, doi:10.1016/j.gaitpost.2011.09.104):
       heel→toe (``heel``→``foot_index``) angle to the ground at contact, toe up positive,
       minus the same angle at mid-stance (foot flat; replaces their standing trial and
-      absorbs camera tilt). Class: heel > 8.0°, forefoot < −1.6°, midfoot between;
+      absorbs camera tilt; mid-stance: 35 % of the way to the next contact, lower foot). Class: heel > 8.0°, forefoot < −1.6°, midfoot between;
       ``foot_strike_confidence`` is the probability of that class if the angle's error is
       normal with SD = max(3°, the foot angle's frame-to-frame jitter in stance / √2).
     - **Trunk lean** [deg from vertical, forward positive]: hip-centre→shoulder-centre line.
@@ -245,8 +252,10 @@ def form(pose: pl.DataFrame, *, height_m: float | None = None,
     missing = [c for c in _NEED if c not in pose.columns]
     if missing:
         raise SchemaError(f"pose frame lacks {', '.join(missing)} (runlab.gait.pose makes it)")
+    meta = getattr(pose, "meta", None) or {}  # runlab.gait.pose's PoseFrame knows the clip
     w = _wide(pose)
-    frames_total = int(w["frame"].max() - w["frame"].min() + 1) if w.height else 0
+    frames_total = int(meta.get("frames_total") or
+                       (w["frame"].max() - w["frame"].min() + 1 if w.height else 0))
     if capture_fps:
         w = w.with_columns((pl.col("frame") / capture_fps).alias("time_s"))
     vis = {s: np.nanmedian(np.stack([_col(w, "visibility", f"{s}_{p}") for p in _PARTS]))
@@ -290,20 +299,30 @@ def form(pose: pl.DataFrame, *, height_m: float | None = None,
     m_per_leg = LEG_PER_HEIGHT * height_m if height_m else None
     hip = 0.5 * (P["left_hip"] + P["right_hip"])
     sho = 0.5 * (P["left_shoulder"] + P["right_shoulder"])
-    low = {s: np.minimum(P[f"{s}_heel"][:, 1], P[f"{s}_foot_index"][:, 1]) for s in _SIDES}
-    both = np.minimum(low["left"], low["right"])
-    ground = _rolling_min(t, both, 0.75)
+    lows = [np.minimum(P[f"{s}_heel"][:, 1], P[f"{s}_foot_index"][:, 1]) for s in _SIDES]
+    ground = _rolling_low(t, np.minimum(*lows), 0.5)
+    mids = [0.5 * (P[f"{s}_heel"][:, 1] + P[f"{s}_foot_index"][:, 1]) for s in _SIDES]
+    flat = _rolling_low(t, np.minimum(*mids), 0.5)
     far_seen = _seen(wk, far, ("knee", "ankle", "heel", "foot_index"))
-    found = [(tc, near) for tc in _contacts(t, low[near], ground)]
-    y_far = np.where(far_seen, low[far], np.nan)
-    found += [(tc, far) for tc in _contacts(t, y_far, ground)]
+    both_feet = far_seen.mean() >= 0.5
+    feet = list(_SIDES) if both_feet else [near]  # the far leg hidden: the near foot only
+    if both_feet:  # follow each foot by its motion: no trust in left/right labels
+        _track_feet(P)
+    found = []
+    for s in feet:
+        low = np.minimum(P[f"{s}_heel"][:, 1], P[f"{s}_foot_index"][:, 1])
+        mid = 0.5 * (P[f"{s}_heel"][:, 1] + P[f"{s}_foot_index"][:, 1]) - flat
+        ahead = P[f"{s}_heel"][:, 0] - hip[:, 0]
+        found += [(tc, s) for tc in _contacts(t, ahead, low - ground, mid)]
+    found = _one_per_step(sorted(found))
     found.sort()
     span = (float(t[0]), float(t[-1]))
     audio = footfalls["time_s"].to_numpy() if footfalls is not None and footfalls.height \
         else np.zeros(0)
     rows, audio_added = _merge_audio(found, audio, span, audio_tolerance_s)
     angle = {s: _angle_deg(P[f"{s}_foot_index"] - P[f"{s}_heel"]) for s in _SIDES}
-    flat_ref, jitter = _foot_flat(t, P, angle, rows)
+    low = {s: np.minimum(P[f"{s}_heel"][:, 1], P[f"{s}_foot_index"][:, 1]) for s in _SIDES}
+    flat_ref, jitter = _foot_flat(t, low, angle, rows)
     sd = max(_ANGLE_SD_MIN_DEG, jitter / math.sqrt(2.0))
     steps = []
     for i, (tc, side, source, ta) in enumerate(rows):
@@ -321,7 +340,11 @@ def form(pose: pl.DataFrame, *, height_m: float | None = None,
             if inside.sum() >= 3:
                 osc = float(hip[inside, 1].max() - hip[inside, 1].min())
         dt = tc - rows[i - 1][0] if i else None
-        dt = dt if dt is not None and rows[i - 1][1] != side and dt < 1.0 else None
+        between = (t > rows[i - 1][0]) & (t <= tc) if i else None
+        gap = bool(i) and (between.sum() < 1 or np.diff(t[between]).max(initial=0) > 0.1
+                           or t[between][0] - rows[i - 1][0] > 0.1)
+        dt = dt if dt is not None and (both_feet or rows[i - 1][1] != side) and dt < 1.0 \
+            and not gap else None
         steps.append({
             "time_s": tc, "side": side, "source": source, "step_time_s": dt,
             "cadence_spm": 60.0 / dt if dt else None,
@@ -338,7 +361,7 @@ def form(pose: pl.DataFrame, *, height_m: float | None = None,
                        frames_seen=w.height, t=t, near=near, direction=direction,
                        leg_px=leg_px, m_per_leg=m_per_leg, height_m=height_m,
                        n_audio=audio.size, audio_added=audio_added,
-                       one_side=not any(s == far for _, s in found))
+                       one_side=not both_feet)
     if not steps_df.height:
         warnings.warn(f"no initial contacts found in {frames_total} frames: is the runner "
                       "running, and are the feet in view?", RunlabWarning, stacklevel=2)
@@ -357,37 +380,61 @@ _STEP_SCHEMA = {
 }
 
 
-def _rolling_min(t: np.ndarray, y: np.ndarray, half_s: float) -> np.ndarray:
-    """Lowest finite y within ±half_s of each time (the ground under a panning camera)."""
+def _rolling_low(t: np.ndarray, y: np.ndarray, half_s: float, q: float = 20.0) -> np.ndarray:
+    """The ``q``-th percentile of finite y within ±half_s of each time: the ground under a
+    panning camera (the lowest foot point is on the ground in most frames), robust to a
+    few misplaced landmarks."""
     out = np.empty_like(y)
     lo = np.searchsorted(t, t - half_s, side="left")
     hi = np.searchsorted(t, t + half_s, side="right")
     for i in range(t.size):
         win = y[lo[i]:hi[i]]
         win = win[np.isfinite(win)]
-        out[i] = win.min() if win.size else np.nan
+        out[i] = np.percentile(win, q) if win.size else np.nan
     return out
 
 
-def _foot_flat(t, P, angle, rows) -> tuple[float, float]:
-    """The foot's angle when flat — at mid-stance, where the ankle passes under the hip
-    (within 0.3 s after contact) — as the median over contacts, and the foot angle's
+def _track_feet(P: dict[str, np.ndarray]) -> None:
+    """Keep each leg's landmarks on one physical leg, in place. Seen from the side, pose
+    models trade the legs' left/right labels, mostly as the feet pass each other; each
+    frame's labels are crossed when that puts the feet (ankle, heel, toe) nearer to where
+    their motion over the previous two frames predicts (a stance foot stays put, a swing
+    foot moves fast)."""
+    parts = ("knee", "ankle", "heel", "foot_index")
+    foot = {s: np.mean([P[f"{s}_{p}"] for p in ("ankle", "heel", "foot_index")], axis=0)
+            for s in _SIDES}
+    n = foot["left"].shape[0]
+    a, b = foot["left"].copy(), foot["right"].copy()  # the tracks, labels resolved
+    flip = np.zeros(n, dtype=bool)
+    for i in range(1, n):
+        pa = a[i - 1] + (a[i - 1] - a[i - 2] if i >= 2 else 0.0)
+        pb = b[i - 1] + (b[i - 1] - b[i - 2] if i >= 2 else 0.0)
+        keep = np.linalg.norm(foot["left"][i] - pa) + np.linalg.norm(foot["right"][i] - pb)
+        cross = np.linalg.norm(foot["right"][i] - pa) + np.linalg.norm(foot["left"][i] - pb)
+        flip[i] = cross < keep
+        a[i], b[i] = (foot["right"][i], foot["left"][i]) if flip[i] else \
+            (foot["left"][i], foot["right"][i])
+    for p in parts:
+        left, right = P[f"left_{p}"].copy(), P[f"right_{p}"].copy()
+        P[f"left_{p}"][flip], P[f"right_{p}"][flip] = right[flip], left[flip]
+
+
+def _foot_flat(t, low, angle, rows) -> tuple[float, float]:
+    """The foot's angle when flat — at mid-stance, 35 % of the way from a contact to the
+    next, on whichever foot is lower then — as the median over steps, and the foot angle's
     frame-to-frame jitter [deg] around those moments (robust SD of differences)."""
-    hip_x = 0.5 * (P["left_hip"][:, 0] + P["right_hip"][:, 0])
     refs, diffs = [], []
-    for tc, side, *_ in rows:
-        inside = np.flatnonzero((t > tc) & (t <= tc + 0.3))
-        if inside.size < 2:
+    for (tc, *_), (tn, *_) in zip(rows, rows[1:], strict=False):
+        if tn - tc > 1.0:
             continue
-        ahead = P[f"{side}_ankle"][inside, 0] - hip_x[inside]
-        cross = np.flatnonzero(ahead <= 0)
-        if cross.size:
-            k = inside[cross[0]]
-            refs.append(angle[side][k])
-            around = angle[side][max(0, k - 2):k + 3]
-            diffs.extend(np.diff(around))
-    ref = float(np.median(refs)) if refs else 0.0
-    jitter = float(1.4826 * np.median(np.abs(diffs))) if len(diffs) >= 4 else 0.0
+        k = int(np.searchsorted(t, tc + 0.35 * (tn - tc)))
+        if k >= t.size:
+            continue
+        side = "left" if low["left"][k] <= low["right"][k] else "right"
+        refs.append(angle[side][k])
+        diffs.extend(np.diff(angle[side][max(0, k - 2):k + 3]))
+    ref = float(np.nanmedian(refs)) if refs else 0.0
+    jitter = float(1.4826 * np.nanmedian(np.abs(diffs))) if len(diffs) >= 4 else 0.0
     return ref, jitter
 
 
@@ -402,6 +449,8 @@ def _summary(steps: pl.DataFrame, *, frames_total, frames_used, frames_seen, t, 
             if times.size >= 3 else None
     else:
         dts = steps["step_time_s"].drop_nulls().to_numpy()
+        if dts.size:  # not a missed or a spurious contact
+            dts = dts[(dts > 0.75 * np.median(dts)) & (dts < 1.33 * np.median(dts))]
         cadence = 60.0 / float(np.mean(dts)) if dts.size else None
         cv = float(np.std(dts, ddof=1) / np.mean(dts) * 100) if dts.size >= 2 else None
     med = lambda c: steps[c].median() if steps.height else None  # noqa: E731
