@@ -103,17 +103,17 @@ def _binned_counts(frame: pl.DataFrame, x: str, y: str, bins: int = 40) -> pl.Da
             .sort(x, y))
 
 
-def _x(column: str) -> alt.X:
-    """An x encoding titled with the column's unit; speed [m/s] reads as pace (M:SS per km
-    or mi, :func:`runlab.pace.default_units`, faster to the right): the data stay in m/s,
-    only the axis labels change."""
+def _x(column: str, channel=alt.X, faster: str = "→"):
+    """A position encoding (x, or ``channel=alt.Y``) titled with the column's unit; speed
+    [m/s] reads as pace (M:SS per km or mi, :func:`runlab.pace.default_units`; faster
+    toward ``faster``): the data stay in m/s, only the axis labels change."""
     from runlab.pace import default_units, pace_label_expr
 
     if column != "speed_mps":
-        return alt.X(column, title=axis_title(column), scale=alt.Scale(zero=False))
+        return channel(f"{column}:Q", title=axis_title(column), scale=alt.Scale(zero=False))
     units = default_units()
-    return alt.X(f"{column}:Q", title=f"Pace [min/{units}] (faster →)",
-                 scale=alt.Scale(zero=False), axis=alt.Axis(labelExpr=pace_label_expr(units)))
+    return channel(f"{column}:Q", title=f"Pace [min/{units}] (faster {faster})",
+                   scale=alt.Scale(zero=False), axis=alt.Axis(labelExpr=pace_label_expr(units)))
 
 
 def _scatter(frame: pl.DataFrame, x: str, y: str, *, color_by_runner: bool,
@@ -364,7 +364,7 @@ def run_timeline(cleaned: pl.DataFrame, segments: pl.DataFrame | None = None, *,
                 tooltip=["gait", alt.Tooltip("elapsed_min", format=".1f"),
                          alt.Tooltip("end_min", format=".1f")]))
         layers.append(alt.Chart(rec).mark_line(color=color, strokeWidth=1.2, clip=True).encode(
-            x=x, y=alt.Y(f"{col}:Q", title=axis_title(col), scale=alt.Scale(zero=False))))
+            x=x, y=_x(col, alt.Y, "↑")))
         return alt.layer(*layers).properties(width=_WIDTH, height=160)
 
     charts = [panel("cadence_spm", "#4c78a8"), panel("speed_mps", "#e45756")]

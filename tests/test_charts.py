@@ -204,12 +204,14 @@ def test_step_length_speed_derives_step_length(monkeypatch):
 
 # ----------------------------------------------------------------------------- one run
 
-def test_run_timeline_panels_bands_and_efforts():
+def test_run_timeline_panels_bands_and_efforts(monkeypatch):
+    monkeypatch.setenv("RUNLAB_UNITS", "km")
     cleaned = _cleaned()
     spec = _spec(C.run_timeline(cleaned, title="Run timeline: 2:1"))
     assert _title(spec) == "Run timeline: 2:1"
     assert len(spec["vconcat"]) == 3
-    assert {"Cadence [steps/min]", "Speed [m/s]", "Elapsed [min]"} <= _axis_titles(spec)
+    assert {"Cadence [steps/min]", "Pace [min/km] (faster ↑)", "Elapsed [min]"} <= _axis_titles(
+        spec)
     views = list(_views(spec))
     bands = _data(spec, views[0])
     assert {b["gait"] for b in bands} == {"run", "walk"}

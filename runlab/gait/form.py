@@ -109,8 +109,7 @@ def _contacts(t: np.ndarray, ahead: np.ndarray, height: np.ndarray, mid: np.ndar
         if not (ok[k - 1] and ok[k + 1]) or t[k + 1] - t[k - 1] > 2 * max_gap_s:
             continue
         swing = (t >= t[k] - 0.6) & (t < t[k]) & ok
-        seen_swing = t[k] - t[0] < 0.3 or (mid[swing] > lift).any()  # clip start: unknown
-        if not seen_swing or (last > -np.inf and (mid[(t > last) & (t < t[k])] <= lift).all()):
+        if not (mid[swing] > lift).any() or (last > -np.inf and (mid[(t > last) & (t < t[k])] <= lift).all()):
             continue
         den = r[k - 1] - 2 * r[k] + r[k + 1]
         shift = 0.5 * (r[k - 1] - r[k + 1]) / den if den < 0 else 0.0
@@ -210,8 +209,8 @@ def form(pose: pl.DataFrame, *, height_m: float | None = None,
       it is seen. ``source``: "video", "video+audio" (a footfall within the tolerance)
       or "audio" (a footfall inside the clip where the video found none).
     - **Cadence** [steps/min]: 60 / mean time between successive contacts of opposite
-      feet (left out: over 1 s, across dropped frames, or over 1.6 × the median — a
-      missed contact), or 120 / mean stride time when only one foot is
+      feet (left out: over 1 s, across dropped frames, or outside 0.75–1.33 × the median —
+      a spurious or missed contact), or 120 / mean stride time when only one foot is
       seen; from ``time_s`` (or ``capture_fps``), never the playback rate; ``cadence_cv_pct`` is the
       coefficient of variation of step times (cadence consistency).
     - **Overstride** (Heiderscheit et al. 2011, doi:10.1249/MSS.0b013e3181ebedf4): the
@@ -450,7 +449,8 @@ def _summary(steps: pl.DataFrame, *, frames_total, frames_used, frames_seen, t, 
             if times.size >= 3 else None
     else:
         dts = steps["step_time_s"].drop_nulls().to_numpy()
-        dts = dts[dts < 1.6 * np.median(dts)] if dts.size else dts  # not a missed contact
+        if dts.size:  # not a missed or a spurious contact
+            dts = dts[(dts > 0.75 * np.median(dts)) & (dts < 1.33 * np.median(dts))]
         cadence = 60.0 / float(np.mean(dts)) if dts.size else None
         cv = float(np.std(dts, ddof=1) / np.mean(dts) * 100) if dts.size >= 2 else None
     med = lambda c: steps[c].median() if steps.height else None  # noqa: E731
