@@ -131,9 +131,11 @@ def _one_per_step(found: list[tuple[float, str]], min_step_s: float = 0.15
 
 
 def _frame_at(t: np.ndarray, tc: float) -> int:
-    """The contact frame: the last frame at or before the contact (2-ms slack) — the foot's
-    and knee's landing angles hold in late swing and change fast once the foot is down."""
-    return max(0, int(np.searchsorted(t, tc + 0.002, side="right")) - 1)
+    """The contact frame: the frame nearest the contact time."""
+    k = int(np.searchsorted(t, tc))
+    if k >= t.size or (k > 0 and tc - t[k - 1] <= t[k] - tc):
+        k -= 1
+    return max(k, 0)
 
 
 def _strike(angle_deg: float, sd_deg: float) -> tuple[str, float]:
@@ -187,7 +189,7 @@ def form(pose: pl.DataFrame, *, height_m: float | None = None,
     the clip's soundtrack) are matched to the video contacts within ``audio_tolerance_s``.
 
     Definitions (x forward in the direction of running, y up; at each initial contact,
-    measured in its frame: the last frame at or before the contact time):
+    measured in its frame: the frame nearest the contact time):
 
     - **Confident frame**: the camera-side leg, hip and shoulder landmarks all have
       visibility ≥ 0.5. Other frames are dropped and counted (``frames_dropped``; of the
