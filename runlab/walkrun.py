@@ -175,7 +175,7 @@ def _reestimate(x: dict[str, np.ndarray], gamma: np.ndarray, mean: dict, sd: dic
     for k, v in x.items():
         ok = np.isfinite(v)
         w = np.stack([1 - gamma[ok], gamma[ok]])  # (2, m)
-        prior_m, prior_s, floor = np.array(PRIORS[k][:2]), PRIORS[k][2], PRIORS[k][3]
+        prior_m, floor = np.array(PRIORS[k][:2]), PRIORS[k][3]
         tot = w.sum(axis=1) + prior_weight
         m = (w @ v[ok] + prior_weight * prior_m) / tot
         # one spread for both states (pooled, as in linear discriminant analysis): a state
