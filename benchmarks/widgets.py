@@ -13,8 +13,10 @@ The peer is altair's own way of updating a chart widget, ``JupyterChart.chart = 
 The squad overview is timed on a simulated squad of 100 runners (sorting = an update).
 Opening the dashboard is timed twice: in this process (open the cached demo store, build
 the squad table and the first runner's tuner: the first zone), and as Voila does it (a
-fresh kernel runs ``notebooks/coach/dashboard.py`` to the end, via nbclient). Budgets:
-first page 3 s, first zone 5 s (issue 23); the browser's drawing is not included.
+fresh kernel runs ``notebooks/coach/dashboard.py`` to the end, via nbclient: the squad
+page; the other tabs are built when first shown). Budgets: first page 3 s, first zone 5 s
+(issue 23); the browser's drawing is not included here (``benchmarks/dashboard.py`` times
+the page in a browser).
 
 Run: ``python benchmarks/widgets.py``.
 """
@@ -169,7 +171,7 @@ def first_page() -> None:
     started = time.perf_counter()
     nbclient.NotebookClient(nb, timeout=600, kernel_name="python3").execute()
     page_s = time.perf_counter() - started
-    print(f"dashboard notebook, fresh kernel to last cell: {page_s:.2f} s (first page budget "
+    print(f"dashboard notebook (squad page), fresh kernel to last cell: {page_s:.2f} s (budget "
           f"3 s, ratio {page_s / 3:.2f}; includes the kernel start and imports)")
 
 

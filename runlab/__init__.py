@@ -24,6 +24,7 @@ _API = {
     "read_archive": "runlab.io.archive",
     "read_imu": "runlab.io.imu",
     "read_audio": "runlab.io.audio",
+    "read_video": "runlab.io.video",
     "read_journal": "runlab.journal",
     "summarize": "runlab.metrics",
     "ingest": "runlab.cohort",

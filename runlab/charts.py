@@ -21,6 +21,7 @@ walk_run_progression   runs with ``run_walk_ratio``
 comfort_heat           journal (:mod:`runlab.journal`)
 forest                 tidy per-runner estimates (e.g. ``CadenceSpeed.per_runner``)
 journal_calendar       journal
+form_clip              :func:`runlab.gait.form`'s result (one clip)
 =====================  ==========================================================
 """
 
@@ -32,12 +33,14 @@ import altair as alt
 import numpy as np
 import polars as pl
 
+from runlab.clip_chart import form_clip
 from runlab.errors import SchemaError
 from runlab.schema import axis_title
 
 __all__ = [
     "MAX_ROWS", "MAX_SERIES", "cadence_speed", "step_length_speed", "run_timeline",
     "weekly_cadence", "walk_run_progression", "comfort_heat", "forest", "journal_calendar",
+    "form_clip",
 ]
 
 #: Most data rows a chart ships to the browser (all layers together).
@@ -100,20 +103,33 @@ def _binned_counts(frame: pl.DataFrame, x: str, y: str, bins: int = 40) -> pl.Da
             .sort(x, y))
 
 
+def _x(column: str, channel=alt.X, faster: str = "→"):
+    """A position encoding (x, or ``channel=alt.Y``) titled with the column's unit; speed
+    [m/s] reads as pace (M:SS per km or mi, :func:`runlab.pace.default_units`; faster
+    toward ``faster``): the data stay in m/s, only the axis labels change."""
+    from runlab.pace import default_units, pace_label_expr
+
+    if column != "speed_mps":
+        return channel(f"{column}:Q", title=axis_title(column), scale=alt.Scale(zero=False))
+    units = default_units()
+    return channel(f"{column}:Q", title=f"Pace [min/{units}] (faster {faster})",
+                   scale=alt.Scale(zero=False), axis=alt.Axis(labelExpr=pace_label_expr(units)))
+
+
 def _scatter(frame: pl.DataFrame, x: str, y: str, *, color_by_runner: bool,
              max_points: int) -> alt.Chart:
     """Points, coloured by runner for small cohorts; a 2-D count heat map for large ones."""
-    xs, ys = alt.X(x, title=axis_title(x)), alt.Y(y, title=axis_title(y))
+    xs, ys = _x(x), alt.Y(y, title=axis_title(y))
     if frame.height > max_points:
         counts = _binned_counts(frame, x, y)
         return alt.Chart(counts).mark_rect(opacity=0.8).encode(
-            x=alt.X(x, title=axis_title(x), scale=alt.Scale(zero=False)), x2=f"{x}_end",
+            x=xs, x2=f"{x}_end",
             y=alt.Y(y, title=axis_title(y), scale=alt.Scale(zero=False)), y2=f"{y}_end",
             color=alt.Color("runs:Q", title="Runs", scale=alt.Scale(scheme="greys")),
             tooltip=[x, y, "runs"])
     cols = [c for c in ("runner_id", "run_id", "start_time") if c in frame.columns]
     data = frame.select(*cols, x, y)
-    enc = {"x": xs.scale(zero=False), "y": ys.scale(zero=False),
+    enc = {"x": xs, "y": ys.scale(zero=False),
            "tooltip": [*cols, alt.Tooltip(x, format=".2f"), alt.Tooltip(y, format=".1f")]}
     if color_by_runner and "runner_id" in data.columns:
         enc["color"] = alt.Color("runner_id:N", title="Runner")
@@ -199,7 +215,7 @@ def cadence_speed(runs: pl.DataFrame, runner_id: str | None = None, *,
                          "series": f"Target zone +{lo:.0%} to +{hi:.0%}"})
     pop = pl.DataFrame({"speed_mps": grid, "cadence_spm": population_cadence(grid),
                         "series": _POPULATION})
-    x = alt.X("speed_mps:Q", title=axis_title("speed_mps"), scale=alt.Scale(zero=False))
+    x = _x("speed_mps")
     y_title = axis_title("cadence_spm")
     zone_chart = alt.Chart(zone)
     layers = [
@@ -253,7 +269,7 @@ def step_length_speed(runs: pl.DataFrame, runner_id: str | None = None, *,
     grid = _speed_grid(data)
     n_runners = _n_runners(data)
     few = n_runners <= MAX_SERIES
-    x = alt.X("speed_mps:Q", title=axis_title("speed_mps"), scale=alt.Scale(zero=False))
+    x = _x("speed_mps")
     y = alt.Y("step_length_m:Q", title=axis_title("step_length_m"), scale=alt.Scale(zero=False))
     pop = pl.DataFrame({"speed_mps": grid,
                         "step_length_m": step_length_m(grid, population_cadence(grid))})
@@ -348,7 +364,7 @@ def run_timeline(cleaned: pl.DataFrame, segments: pl.DataFrame | None = None, *,
                 tooltip=["gait", alt.Tooltip("elapsed_min", format=".1f"),
                          alt.Tooltip("end_min", format=".1f")]))
         layers.append(alt.Chart(rec).mark_line(color=color, strokeWidth=1.2, clip=True).encode(
-            x=x, y=alt.Y(f"{col}:Q", title=axis_title(col), scale=alt.Scale(zero=False))))
+            x=x, y=_x(col, alt.Y, "↑")))
         return alt.layer(*layers).properties(width=_WIDTH, height=160)
 
     charts = [panel("cadence_spm", "#4c78a8"), panel("speed_mps", "#e45756")]

@@ -20,6 +20,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     from runlab.errors import RunlabWarning, WorkerCrashed
     from runlab.io.isolated import read_activity_isolated
     from runlab.isolation import IsolatedPool
+    from runlab.pace import default_units
 
     failed = 0
     with IsolatedPool(1) as pool:  # each file read in a worker, under hard limits
@@ -36,7 +37,7 @@ def cmd_info(args: argparse.Namespace) -> int:
                 continue
             for w in caught:
                 print(f"note: {w.message}", file=sys.stderr)
-            print(_describe(act, args.units), flush=True)
+            print(_describe(act, args.units or default_units()), flush=True)
     if failed and len(args.files) > 1:
         print(f"{failed} of {len(args.files)} files could not be read", file=sys.stderr)
     return 1 if failed else 0
@@ -268,20 +269,23 @@ def cmd_zone(args: argparse.Namespace) -> int:
 
     from runlab.errors import RunlabWarning
     from runlab.models import cadence_zone
-    from runlab.pace import format_pace, parse_pace
+    from runlab.pace import default_units, format_pace, parse_pace
 
     try:
         speed = parse_pace(args.pace) if args.pace else _speed(args.speed)
+        units = args.units or ("mi" if args.pace and args.pace.strip().lower().endswith("mi")
+                               else default_units())  # the unit the pace was typed in
         history = _runner_runs(args.runs, args.runner) if args.runs else None
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", RunlabWarning)
-            zone = cadence_zone(history, speed, boost=tuple(args.boost), height_m=args.height)
+            zone = cadence_zone(history, speed, boost=tuple(args.boost), height_m=args.height,
+                                units=units)
     except (OSError, ValueError) as exc:  # ModelError is a ValueError
         print(f"error: {exc}", file=sys.stderr)
         return 2
     for w in caught:
         print(f"note: {w.message}", file=sys.stderr)
-    print(f"pace {format_pace(speed, args.units)} ({speed:.2f} m/s): target "
+    print(f"pace {format_pace(speed, units)} ({speed:.2f} m/s): target "
           f"{zone.target_low_spm:.0f}-{zone.target_high_spm:.0f} steps/min")
     print(zone.explanation)
     return 0
@@ -386,9 +390,9 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 def _units_option(p: argparse.ArgumentParser) -> None:
     from runlab.pace import default_units
 
-    p.add_argument("--units", choices=("km", "mi"), default=default_units(),
+    p.add_argument("--units", choices=("km", "mi"), default=None,
                    help="pace and distance per km or per mile (default: RUNLAB_UNITS or the "
-                        "locale; now %(default)s)")
+                        f"locale; now {default_units()})")
 
 
 def _limit_options(p: argparse.ArgumentParser) -> None:

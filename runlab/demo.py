@@ -125,12 +125,12 @@ def _sample_sections(workers) -> tuple[list[Section], dict]:
         Section(
             f"One runner's clinic ({SAMPLE_RUNNER}, 10 weeks)",
             "Average cadence on easy runs is the clinic's progress metric; the band is the "
-            "target zone, +5 % to +10 % above the runner's own habitual cadence.",
+            "target zone, +5 % to +10 % above the runner's own habitual cadence. "
+            + zone.explanation,
             charts=[charts.weekly_cadence(weekly, target_spm=(zone.target_low_spm,
                                                               zone.target_high_spm)),
                     charts.cadence_speed(first_weeks, SAMPLE_RUNNER)],
-            tables=[("Target cadence zone: " + zone.explanation,
-                     zone.to_frame().drop("explanation")),
+            tables=[("Target cadence zone", zone.to_frame().drop("explanation")),
                     ("Weekly summary", weekly)]),
         Section(
             "Walk–run progression, strides and the journal",

@@ -98,6 +98,11 @@ class JournalError(ValueError):
         super().__init__(message)
 
 
+class FormError(ValueError):
+    """Running form cannot be measured from a pose: too few confident frames, or not a
+    side view."""
+
+
 class ModelError(ValueError):
     """A model cannot be fitted honestly: too little data, missing columns, no convergence."""
 

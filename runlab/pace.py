@@ -11,11 +11,15 @@ from __future__ import annotations
 import math
 import os
 import re
+from typing import TYPE_CHECKING
 
 from runlab.sessions import MILE_M
 
+if TYPE_CHECKING:
+    import polars as pl
+
 __all__ = ["UNITS", "parse_pace", "format_pace", "pace_s", "format_duration", "default_units",
-           "check_units", "pace_label_expr"]
+           "check_units", "pace_label_expr", "readable"]
 
 #: metres per pace unit
 UNITS = {"km": 1000.0, "mi": MILE_M}
@@ -91,3 +95,30 @@ def pace_label_expr(units: str = "km") -> str:
     sec = f"round({metres} / datum.value)"
     return (f"datum.value > 0 ? floor({sec} / 60) + ':' + "
             f"(({sec} % 60) < 10 ? '0' : '') + ({sec} % 60) : ''")
+
+
+def readable(frame: pl.DataFrame, units: str | None = None) -> pl.DataFrame:
+    """A frame for reading (frame in, frame out; the data stay SI elsewhere): distances
+    ``*distance_m`` in km or mi, durations ``*_s`` as h:mm:ss, speeds ``*speed_mps`` as
+    pace M:SS per km or mi (``units``: default :func:`runlab.pace.default_units`)."""
+    import polars as pl
+
+    units = units or default_units()
+    out = []
+    for name, dtype in frame.schema.items():
+        col = pl.col(name)
+        if not dtype.is_numeric():
+            out.append(col)
+        elif name.endswith("distance_m"):
+            out.append((col / UNITS[units]).round(2).alias(
+                f"{name[:-len('_m')]} [{units}]"))
+        elif name.endswith("_s") and not name.endswith("_per_s"):
+            out.append(col.map_elements(format_duration, return_dtype=pl.String)
+                       .alias(f"{name[:-len('_s')]} [h:mm:ss]"))
+        elif name.endswith("speed_mps"):
+            out.append(col.map_elements(lambda v: format_pace(v, units, suffix=False),
+                                        return_dtype=pl.String)
+                       .alias(f"{name[:-len('speed_mps')]}pace [min/{units}]"))
+        else:
+            out.append(col)
+    return frame.select(out)

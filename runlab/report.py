@@ -2,7 +2,8 @@
 
 The vega, vega-lite and vega-embed JavaScript comes from ``vl-convert-python`` and is
 inlined once per report, so a report opens offline (a lab, a clinic, a plane) and charts
-stay interactive (tooltips, selections).
+stay interactive (tooltips, selections). Charts are drawn as SVG and shrink to the page's
+width on a phone (sharp when zoomed); wide tables scroll sideways in their own box.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from pathlib import Path
 
 import altair as alt
 import polars as pl
+
+from runlab.pace import readable
 
 __all__ = ["Section", "write_report", "table_html", "readable", "COLUMN_NOTES",
            "format_p"]
@@ -46,33 +49,6 @@ COLUMN_NOTES = {
                     "below 0 = heat makes running feel harder than usual.",
     "heat_index_c": "heat index [°C]: how hot it feels from temperature and humidity (US NWS).",
 }
-
-
-def readable(frame: pl.DataFrame, units: str | None = None) -> pl.DataFrame:
-    """A frame for reading (frame in, frame out; the data stay SI elsewhere): distances
-    ``*distance_m`` in km or mi, durations ``*_s`` as h:mm:ss, speeds ``*speed_mps`` as
-    pace M:SS per km or mi (``units``: default :func:`runlab.pace.default_units`)."""
-    from runlab.pace import UNITS, default_units, format_duration, format_pace
-
-    units = units or default_units()
-    out = []
-    for name, dtype in frame.schema.items():
-        col = pl.col(name)
-        if not dtype.is_numeric():
-            out.append(col)
-        elif name.endswith("distance_m"):
-            out.append((col / UNITS[units]).round(2).alias(
-                f"{name[:-len('_m')]} [{units}]"))
-        elif name.endswith("_s") and not name.endswith("_per_s"):
-            out.append(col.map_elements(format_duration, return_dtype=pl.String)
-                       .alias(f"{name[:-len('_s')]} [h:mm:ss]"))
-        elif name.endswith("speed_mps"):
-            out.append(col.map_elements(lambda v: format_pace(v, units, suffix=False),
-                                        return_dtype=pl.String)
-                       .alias(f"{name[:-len('speed_mps')]}pace [min/{units}]"))
-        else:
-            out.append(col)
-    return frame.select(out)
 
 
 def table_html(frame: pl.DataFrame, *, max_rows: int = 30, digits: int = 2,
@@ -106,9 +82,10 @@ body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:11
 margin:2em auto;padding:0 1em;color:#222}
 h1{margin-bottom:.2em} h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:2em}
 .meta{color:#666} table{border-collapse:collapse;margin:1em 0;font-size:.9em}
-th,td{border:1px solid #ddd;padding:.25em .6em;text-align:right}
+th,td{border:1px solid #ddd;padding:.25em .6em;text-align:right} td{white-space:nowrap}
 th{background:#f4f4f4} .table{overflow-x:auto;max-width:100%}
-.chart{margin:1em 0;max-width:100%;overflow-x:auto} .more,.note{color:#666;font-size:.85em}
+.chart{margin:1em 0;max-width:100%;overflow-x:auto}
+.chart svg{max-width:100%;height:auto} .more,.note{color:#666;font-size:.85em}
 .empty{color:#444;font-style:italic}
 @media (max-width:600px){body{margin:1em auto;padding:0 .6em} h1{font-size:1.4em}}
 """
@@ -130,7 +107,7 @@ def write_report(path: str | os.PathLike, title: str, sections: list[Section], *
             div = f"chart-{s_index}-{c_index}"
             parts.append(f"<div class='chart' id='{div}'></div>")
             embeds.append(f"vegaEmbed('#{div}', {json.dumps(chart.to_dict())}, "
-                          "{actions: false});")
+                          "{actions: false, renderer: 'svg'});")
         for caption, frame in section.tables:
             if frame.height:
                 parts.append(f"<h4>{html.escape(caption)}</h4>")

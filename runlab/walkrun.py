@@ -12,6 +12,13 @@ each state's means and spreads for the session (EM, a few rounds). The states pe
 a switch is expected once a minute (``mean_bout_s``), so a noisy second does not flip the
 label, and there is no dead band as with fixed hysteresis thresholds.
 
+Two states are kept only when they differ by a gait's worth in the features together
+(:func:`_ordered`): a brisk walk at 1.9–2.1 m/s and a slow jog at the same speed and cadence
+(people switch gait near 2.0 m/s; Hreljac 1993, doi:10.1249/00005768-199310000-00012)
+look like one gait drifting, and only running dynamics — written while walking too — can
+tell them apart: stance is over half the stride when walking and under half when running
+(Alexander 1989, doi:10.1152/physrev.1989.69.4.1199).
+
 A session with one cluster only (all walking, a continuous jog) is labelled as a whole:
 running when its median speed is at least :data:`JOG_MIN_MPS` (or, without speed, its
 median cadence at least :data:`RUN_MIN_SPM`), or when running dynamics (stance under
@@ -21,6 +28,8 @@ median cadence at least :data:`RUN_MIN_SPM`), or when running dynamics (stance u
 from __future__ import annotations
 
 import numpy as np
+
+from runlab._series import centred_mean
 
 __all__ = ["running_states", "PRIORS", "JOG_MIN_MPS", "RUN_MIN_SPM"]
 
@@ -36,8 +45,9 @@ PRIORS: dict[str, tuple[float, float, float, float]] = {
 }
 #: A one-cluster session is a jog from this median speed [m/s] (a brisk walk stays below).
 JOG_MIN_MPS = 1.95
-#: ... or, without speed, from this median cadence [steps/min].
-RUN_MIN_SPM = 140.0
+#: ... or, without speed, from this median cadence [steps/min] (2–3 spm below the slowest
+#: jog of 140, so a session-long jog there is not a coin toss on its median).
+RUN_MIN_SPM = 137.0
 
 
 def running_states(features: dict[str, np.ndarray], dt_s: np.ndarray, *,
@@ -70,7 +80,7 @@ def running_states(features: dict[str, np.ndarray], dt_s: np.ndarray, *,
     # straps and pods write running dynamics while running: whether a second has them
     # is itself evidence (a Bernoulli feature per state)
     recorded = next((np.isfinite(x[k]) for k in _DYNAMICS if k in x), None)
-    gamma = _initial(x)
+    gamma = _initial(x, np.cumsum(np.clip(dt_s, 0.0, None)))
     mean = {k: np.array(PRIORS[k][:2]) for k in x}
     sd = {k: np.full(2, PRIORS[k][2]) for k in x}
     for _ in range(rounds):
@@ -83,9 +93,11 @@ def running_states(features: dict[str, np.ndarray], dt_s: np.ndarray, *,
     return np.full(n, _one_cluster_runs(x))
 
 
-def _initial(x: dict[str, np.ndarray], *, smooth_n: int = 15) -> np.ndarray:
+def _initial(x: dict[str, np.ndarray], t_s: np.ndarray, *, smooth_s: float = 15.0
+             ) -> np.ndarray:
     """Starting P(run): a running score (each feature standardised for the session, signed
-    so that running is high, averaged and smoothed over ``smooth_n`` samples) split in two
+    so that running is high, averaged and smoothed over ``smooth_s`` seconds — not
+    samples, which smart recording spaces 1–7 s apart) split in two
     by Otsu's threshold (Otsu 1979, doi:10.1109/TSMC.1979.4310076)."""
     sign = {"stance_time_ms": -1.0}
     parts = []
@@ -97,8 +109,7 @@ def _initial(x: dict[str, np.ndarray], *, smooth_n: int = 15) -> np.ndarray:
     stack = np.stack(parts)
     have = np.isfinite(stack).sum(axis=0)
     score = np.where(have > 0, np.nansum(stack, axis=0) / np.maximum(have, 1), 0.0)
-    kernel = np.ones(smooth_n) / smooth_n
-    score = np.convolve(np.pad(score, smooth_n // 2, mode="edge"), kernel, "valid")[:score.size]
+    score = centred_mean(score, smooth_s / 2, t_s)
     hist, edges = np.histogram(score, bins=64)
     centre = (edges[:-1] + edges[1:]) / 2
     w0 = np.cumsum(hist)
@@ -116,7 +127,7 @@ def _plausible(mean: dict) -> bool:
     a large vertical oscillation, a jogging speed or a running cadence."""
     checks = {"stance_time_ms": lambda m: m < 400.0,
               "vertical_oscillation_mm": lambda m: m >= 60.0,
-              "speed_mps": lambda m: m >= 1.8,
+              "speed_mps": lambda m: m >= _JOG_FROM_MPS,
               "cadence_spm": lambda m: m >= 140.0}
     said = [checks[k](mean[k][1]) for k in checks if k in mean]
     if "speed_mps" in mean and mean["speed_mps"][0] > 2.3:
@@ -126,6 +137,9 @@ def _plausible(mean: dict) -> bool:
     return any(said)
 
 
+#: Over ground, people mix walking and running from 1.9 m/s average speed up (Baker, Long &
+#: Srinivasan 2025, arXiv:2501.00720): a faster state slower than this is a brisk walk.
+_JOG_FROM_MPS = 1.9
 _DYNAMICS = ("stance_time_ms", "vertical_oscillation_mm")
 _NU = 4.0
 
@@ -147,75 +161,103 @@ def _log_emission(x: dict[str, np.ndarray], mean: dict, sd: dict) -> np.ndarray:
     n = next(iter(x.values())).size
     out = np.zeros((n, 2))
     for k, v in x.items():
-        ok = np.isfinite(v)
-        for s in (0, 1):
-            z = (v[ok] - mean[k][s]) / sd[k][s]
-            out[ok, s] += -0.5 * (_NU + 1) * np.log1p(z * z / _NU) - np.log(sd[k][s])
+        z = (v[:, None] - mean[k]) / sd[k]
+        term = -0.5 * (_NU + 1) * np.log1p(z * z / _NU) - np.log(sd[k])
+        out += np.where(np.isfinite(term), term, 0.0)
     return out
 
 
 def _reestimate(x: dict[str, np.ndarray], gamma: np.ndarray, mean: dict, sd: dict,
                 *, prior_weight: float = 10.0) -> tuple[dict, dict]:
-    """Weighted means and SDs per state, pulled towards the priors by ``prior_weight``
-    pseudo-samples (so a near-empty state stays put)."""
+    """Weighted means per state, pulled towards the priors by ``prior_weight``
+    pseudo-samples (so a near-empty state stays put), and a pooled SD per feature."""
     new_mean, new_sd = {}, {}
     for k, v in x.items():
         ok = np.isfinite(v)
         w = np.stack([1 - gamma[ok], gamma[ok]])  # (2, m)
-        prior_m, prior_s, floor = np.array(PRIORS[k][:2]), PRIORS[k][2], PRIORS[k][3]
+        prior_m, floor = np.array(PRIORS[k][:2]), PRIORS[k][3]
         tot = w.sum(axis=1) + prior_weight
         m = (w @ v[ok] + prior_weight * prior_m) / tot
-        var = ((w * (v[ok][None, :] - m[:, None]) ** 2).sum(axis=1)
-               + prior_weight * prior_s ** 2) / tot
-        new_mean[k], new_sd[k] = m, np.maximum(np.sqrt(var), floor)
+        # one spread for both states (pooled, as in linear discriminant analysis): a state
+        # cannot widen into a catch-all for another feature's outliers, and a feature
+        # whose means agree adds nothing to either side
+        # (pooled over every sample, it needs no prior: only the means are pulled)
+        var = (w * (v[ok][None, :] - m[:, None]) ** 2).sum() / max(w.sum(), 1.0)
+        new_mean[k], new_sd[k] = m, np.full(2, max(np.sqrt(var), floor))
     return new_mean, new_sd
 
 
 def _posterior(log_e: np.ndarray, stay: np.ndarray) -> np.ndarray:
     """P(run) per sample by forward–backward, as prefix products of 2×2 matrices (a
-    log-depth scan over elementwise arrays, no Python loop over samples)."""
-    e = np.exp(log_e - log_e.max(axis=1, keepdims=True))
+    log-depth scan over elementwise arrays, no Python loop over samples). The forward
+    products and the backward ones (of the reversed transposes) are one stacked scan."""
+    e = np.exp(log_e - np.maximum(log_e[:, 0], log_e[:, 1])[:, None])
     e0, e1 = e[:, 0], e[:, 1]
     go = 1 - stay
-    # M_t = T_t diag(e_t): [[stay e0, go e1], [go e0, stay e1]]; M_0 = diag(e_0)
-    m = [stay * e0, go * e1, go * e0, stay * e1]
-    m[0][0], m[1][0], m[2][0], m[3][0] = e0[0], 0.0, 0.0, e1[0]
-    a, b, c, d = _scan(*m)
-    alpha0, alpha1 = a + c, b + d  # 1ᵀ M_0 … M_t
-    # backward: beta_t = M_{t+1} … M_n 1, a prefix product of the reversed transposes
-    ra, rb, rc, rd = _scan(*(x[1:][::-1] for x in (m[0], m[2], m[1], m[3])))
-    beta0, beta1 = np.ones(e0.size), np.ones(e0.size)
-    beta0[:-1], beta1[:-1] = (ra + rc)[::-1], (rb + rd)[::-1]
+    n = e0.size
+    # M_t = T_t diag(e_t): [[stay e0, go e1], [go e0, stay e1]]; M_0 = diag(e_0).
+    # Row 0 scans M_0 … M_t; row 1 scans I, M_{n-1}ᵀ, M_{n-2}ᵀ, … (the backward pass)
+    p = np.empty((4, 2, n))
+    p[0, 0], p[1, 0], p[2, 0], p[3, 0] = stay * e0, go * e1, go * e0, stay * e1
+    p[:, 0, 0] = e0[0], 0.0, 0.0, e1[0]
+    p[:, 1, 0] = 1.0, 0.0, 0.0, 1.0
+    p[:, 1, 1:] = p[[0, 2, 1, 3], 0, :0:-1]
+    a, b, c, d = _scan(p)
+    alpha0, alpha1 = a[0] + c[0], b[0] + d[0]  # 1ᵀ M_0 … M_t
+    # beta_t = M_{t+1} … M_{n-1} 1: the column sums of the backward product n-1-t
+    beta0, beta1 = (a[1] + c[1])[::-1], (b[1] + d[1])[::-1]
     p0, p1 = alpha0 * beta0, alpha1 * beta1
     return p1 / np.maximum(p0 + p1, 1e-300)
 
 
-def _scan(a, b, c, d):
-    """Inclusive prefix products of 2×2 matrices ``[[a, b], [c, d]]`` (arrays over time),
-    each rescaled to a largest entry of 1."""
-    a, b, c, d = (np.array(x, dtype=np.float64) for x in (a, b, c, d))
-    k = 1
-    while k < a.size:
-        na = a[:-k] * a[k:] + b[:-k] * c[k:]
-        nb = a[:-k] * b[k:] + b[:-k] * d[k:]
-        nc = c[:-k] * a[k:] + d[:-k] * c[k:]
-        nd = c[:-k] * b[k:] + d[:-k] * d[k:]
-        top = np.maximum(np.maximum(na, nb), np.maximum(nc, nd))
-        top = np.maximum(top, 1e-300)
-        a[k:], b[k:], c[k:], d[k:] = na / top, nb / top, nc / top, nd / top
-        k *= 2
-    return a, b, c, d
+def _scan(p: np.ndarray) -> np.ndarray:
+    """Inclusive prefix products along the last axis of 2×2 matrices stored as
+    ``p[0..3] = a, b, c, d`` of ``[[a, b], [c, d]]`` (any axes between), each rescaled to a
+    largest entry of 1: the products of neighbouring pairs are scanned (recursively, half
+    as long), and the even positions filled in from them — about 2n matrix products
+    instead of n·log2(n) by recursive doubling (Blelloch 1990, CMU-CS-90-190)."""
+    n = p.shape[-1]
+    if n == 1:
+        return p
+    m = n // 2
+    pairs = _scan(_product(p[..., 0:2 * m:2], p[..., 1:2 * m:2],
+                           np.empty((*p.shape[:-1], m))))
+    out = np.empty_like(p)
+    out[..., 1::2] = pairs
+    out[..., 0] = p[..., 0]
+    if n > 2:
+        _product(pairs[..., :(n - 1) // 2], p[..., 2::2], out[..., 2::2])
+    return out
+
+
+def _product(left: np.ndarray, right: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``out`` = ``left`` · ``right`` (2×2 matrices as in :func:`_scan`), rescaled."""
+    np.multiply(left[0], right[0:2], out=out[0:2])  # a·a', a·b'
+    out[0:2] += left[1] * right[2:4]                # + b·c', b·d'
+    np.multiply(left[2], right[0:2], out=out[2:4])  # c·a', c·b'
+    out[2:4] += left[3] * right[2:4]                # + d·c', d·d'
+    out /= np.maximum(out.max(axis=0), 1e-300)
+    return out
 
 
 def _ordered(mean: dict) -> bool:
-    """The run state differs from walking by a plausible margin in at least one feature,
-    and is not clearly slower or lower in cadence."""
-    margin = {"cadence_spm": 4.0, "speed_mps": 0.25, "stance_time_ms": -60.0,
-              "vertical_oscillation_mm": 10.0, "step_length_m": 0.08}
-    ok = [(mean[k][1] - mean[k][0]) * np.sign(margin[k]) >= abs(margin[k]) for k in mean]
-    inverted = [mean[k][1] - mean[k][0] <= -margin[k]
+    """The run state differs from walking by a gait's worth in the features together, and is
+    not clearly slower or lower in cadence.
+
+    Each feature's difference is measured in :data:`_MARGIN` (the smallest walk–run
+    difference that feature alone can vouch for); the differences add as a distance
+    (Σ (Δ/margin)² ≥ 1), so a jog 3 spm quicker *and* 0.15 m/s faster counts, as either
+    would at 4 spm or 0.25 m/s alone. Smaller differences are what a single gait drifts by
+    over a session (hills, fatigue), which two states must not be fitted to."""
+    dist = sum(max((mean[k][1] - mean[k][0]) / _MARGIN[k], 0.0) ** 2 for k in mean)
+    inverted = [mean[k][1] - mean[k][0] <= -_MARGIN[k]
                 for k in ("cadence_spm", "speed_mps") if k in mean]
-    return any(ok) and not any(inverted)
+    return dist >= 1.0 and not any(inverted)
+
+
+#: Smallest walk→run difference per feature (signed: stance shortens when running).
+_MARGIN = {"cadence_spm": 4.0, "speed_mps": 0.25, "stance_time_ms": -60.0,
+           "vertical_oscillation_mm": 10.0, "step_length_m": 0.08}
 
 
 def _one_cluster_runs(x: dict[str, np.ndarray]) -> bool:

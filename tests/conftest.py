@@ -119,3 +119,21 @@ def scanned(data: bytes, point: str, names: dict, texts=(), attrs=(), containers
     except ReadError:
         return None
     return doc if doc.fast else None
+
+
+#: Set by CI's video job (.ci/run): there the video tests may not skip.
+VIDEO_JOB = os.environ.get("RUNLAB_VIDEO_JOB", "") == "1"
+
+
+@pytest.fixture(scope="session")
+def mediapipe():
+    """The mediapipe module. Skips without the ``video`` extra — also in CI's core job,
+    whose venv has no mediapipe by design; CI's video job (RUNLAB_VIDEO_JOB=1) runs every
+    video test, and a missing mediapipe fails it."""
+    try:
+        import mediapipe as mp
+    except ImportError as exc:
+        if VIDEO_JOB:
+            pytest.fail(f"the video job needs mediapipe: {exc}", pytrace=False)
+        pytest.skip(f'needs the video extra (pip install -e ".[test,video]"): {exc}')
+    return mp

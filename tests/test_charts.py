@@ -14,6 +14,7 @@ import runlab
 from runlab import charts as C
 from runlab import journal as J
 from runlab.errors import SchemaError
+from runlab.pace import pace_label_expr
 
 # ----------------------------------------------------------------------------- synthetic data
 
@@ -124,10 +125,19 @@ BIG = _runs(300, 40)
 
 # ----------------------------------------------------------------------------- cadence, stride
 
-def test_cadence_speed_single_runner_lines_and_zone():
+def test_speed_axes_read_as_pace_in_the_chosen_units(monkeypatch):
+    monkeypatch.setenv("RUNLAB_UNITS", "mi")
+    spec = _spec(C.cadence_speed(SMALL))
+    assert "Pace [min/mi] (faster →)" in _axis_titles(spec)
+    label = {view["encoding"]["x"]["axis"]["labelExpr"] for view in _views(spec)
+             if "axis" in view.get("encoding", {}).get("x", {})}
+    assert label == {pace_label_expr("mi")}  # every speed layer: 8:56 at 3 m/s, data in m/s
+
+def test_cadence_speed_single_runner_lines_and_zone(monkeypatch):
+    monkeypatch.setenv("RUNLAB_UNITS", "km")
     spec = _spec(C.cadence_speed(SMALL, runner_id="R001"))
     assert _title(spec) == "Cadence vs speed" and "R001" in spec["title"]["subtitle"]
-    assert {"Speed [m/s]", "Cadence [steps/min]"} <= _axis_titles(spec)
+    assert {"Pace [min/km] (faster →)", "Cadence [steps/min]"} <= _axis_titles(spec)
     assert sorted(_marks(spec)) == ["area", "circle", "line", "line", "line", "line"]
     views = list(_views(spec))
     points = _data(spec, views[1])
@@ -180,10 +190,11 @@ def test_cadence_speed_uses_running_rows_only_and_names_missing_columns():
         C.cadence_speed(SMALL, runner_id="nobody")
 
 
-def test_step_length_speed_derives_step_length():
+def test_step_length_speed_derives_step_length(monkeypatch):
+    monkeypatch.setenv("RUNLAB_UNITS", "km")
     spec = _spec(C.step_length_speed(SMALL))
     assert _title(spec) == "Step length vs speed"
-    assert {"Speed [m/s]", "Step length [m]"} <= _axis_titles(spec)
+    assert {"Pace [min/km] (faster →)", "Step length [m]"} <= _axis_titles(spec)
     points = _data(spec, list(_views(spec))[0])
     for p in points[:5]:
         row = SMALL.filter(pl.col("run_id") == p["run_id"]).row(0, named=True)
@@ -193,12 +204,14 @@ def test_step_length_speed_derives_step_length():
 
 # ----------------------------------------------------------------------------- one run
 
-def test_run_timeline_panels_bands_and_efforts():
+def test_run_timeline_panels_bands_and_efforts(monkeypatch):
+    monkeypatch.setenv("RUNLAB_UNITS", "km")
     cleaned = _cleaned()
     spec = _spec(C.run_timeline(cleaned, title="Run timeline: 2:1"))
     assert _title(spec) == "Run timeline: 2:1"
     assert len(spec["vconcat"]) == 3
-    assert {"Cadence [steps/min]", "Speed [m/s]", "Elapsed [min]"} <= _axis_titles(spec)
+    assert {"Cadence [steps/min]", "Pace [min/km] (faster ↑)", "Elapsed [min]"} <= _axis_titles(
+        spec)
     views = list(_views(spec))
     bands = _data(spec, views[0])
     assert {b["gait"] for b in bands} == {"run", "walk"}
@@ -360,6 +373,28 @@ def test_forest_small_and_binned():
 # ----------------------------------------------------------------------------- rendering
 
 @pytest.mark.slow
+def _form():
+    from runlab.gait import form
+    from runlab.simulate.pose import running_pose
+
+    return form(running_pose(strike_deg=-5, seed=1)[0])
+
+
+def test_form_clip_figures_and_measures():
+    measured = _form()
+    spec = _spec(C.form_clip(measured, max_figures=4))
+    assert _title(spec).startswith("Running form")
+    titles = _axis_titles(spec)
+    assert {"Height above ground [leg lengths]", "Overstride [leg lengths]",
+            "Foot strike angle [deg]", "Cadence [steps/min]", "Time in clip [s]"} <= titles
+    figs = _data(spec, spec["vconcat"][0])
+    assert {r["contact"] for r in figs} == {1, 2, 3, 4}
+    assert {r["foot_strike"] for r in figs} == {"forefoot"}
+    assert min(r["y"] for r in figs) == pytest.approx(0.0, abs=1e-9)  # feet on the ground
+    with pytest.raises(SchemaError, match="no initial contacts"):
+        C.form_clip(type(measured)(measured.steps.clear(), measured.summary, measured.frames))
+
+
 def test_every_chart_renders_offline_with_vl_convert():
     import vl_convert as vlc
 
@@ -368,7 +403,8 @@ def test_every_chart_renders_offline_with_vl_convert():
               C.walk_run_progression(SMALL), C.comfort_heat(_journal()),
               C.journal_calendar(_journal()),
               C.forest(pl.DataFrame({"runner_id": ["a", "b"], "estimate": [5.0, 7.0],
-                                     "ci_low": [3.0, 6.0], "ci_high": [7.0, 8.0]}))]
+                                     "ci_low": [3.0, 6.0], "ci_high": [7.0, 8.0]})),
+              C.form_clip(_form())]
     for chart in charts:
         svg = vlc.vegalite_to_svg(chart.to_json())
         assert svg.startswith("<svg") and _title(chart.to_dict()).split(":")[0] in svg

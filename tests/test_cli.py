@@ -68,6 +68,16 @@ def test_zone_pace_and_speed(capsys):
     assert capsys.readouterr().out.startswith("pace 8:50 /mi (3.04 m/s)")
 
 
+def test_zone_answers_in_the_unit_the_pace_was_typed_in(capsys, monkeypatch):
+    monkeypatch.setenv("RUNLAB_UNITS", "km")
+    assert main(["zone", "--pace", "8:50/mi"]) == 0
+    head, explanation = capsys.readouterr().out.splitlines()[:2]
+    assert head.startswith("pace 8:50 /mi") and "(8:50 /mi)" in explanation
+    assert main(["zone", "--pace", "8:50/mi", "--units", "km"]) == 0
+    head, explanation = capsys.readouterr().out.splitlines()[:2]
+    assert head.startswith("pace 5:29 /km") and "(5:29 /km)" in explanation
+
+
 @pytest.mark.parametrize("args", [["--pace", "6:75"], ["--pace", "abc"], ["--speed", "5:30"]])
 def test_zone_bad_pace_is_one_line_exit_2(args):
     done = run_cli("zone", *args)

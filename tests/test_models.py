@@ -303,6 +303,16 @@ def test_cadence_zone_population_fallback_is_the_novice_line():
         cadence_zone(None, 3.0, population="elite")
 
 
+def test_cadence_zone_explains_the_pace_in_the_chosen_units(monkeypatch):
+    monkeypatch.setenv("RUNLAB_UNITS", "mi")
+    with pytest.warns(RunlabWarning):
+        zone = cadence_zone(None, 3.0)
+    assert "(8:56 /mi)" in zone.explanation  # 1609.344 m / 3 m/s = 536 s
+    monkeypatch.setenv("RUNLAB_UNITS", "km")
+    with pytest.warns(RunlabWarning):
+        assert "(5:33 /km)" in cadence_zone(None, 3.0).explanation
+
+
 def test_cadence_zone_height_adjustment_is_off_by_default():
     with pytest.warns(RunlabWarning):
         tall = cadence_zone(None, 3.0, height_m=1.95)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import polars as pl
 import pytest
 
 import runlab
@@ -34,14 +35,23 @@ def scored(out, records, truth):
     return float((out["gait"].to_numpy()[far] == want[far]).mean())
 
 
-def session(seed, gap_spm, **kw):
+def session(seed, gap_spm, speed_gap_mps=None, **kw):
+    """A walk–run session whose jog cadence is ``gap_spm`` above the walk's (walks 120–145,
+    jogs from 128 spm). ``speed_gap_mps=None``: walks at 1.5–1.85 m/s, jogs at 2.05–2.5 (the
+    speeds don't overlap); else a brisk walk at 1.9–2.1 m/s and a jog this much faster
+    (at least 1.9 m/s), so walking and jogging speeds overlap."""
     rng = np.random.default_rng(seed)
     walk = rng.uniform(120.0, 145.0 - gap_spm / 2)
     run_s, walk_s, repeats = PATTERNS[seed % len(PATTERNS)]
+    if speed_gap_mps is None:
+        walk_v, jog_v = rng.uniform(1.5, 1.85), rng.uniform(2.05, 2.5)
+    else:
+        walk_v = rng.uniform(1.9, 2.1)
+        jog_v = max(1.9, walk_v + speed_gap_mps)
     return simulate.walk_run_session(
         run_s=run_s, walk_s=walk_s, repeats=repeats, walk_cadence_spm=walk,
-        jog_cadence_spm=max(128.0, walk + gap_spm), walk_speed_mps=rng.uniform(1.5, 1.85),
-        jog_speed_mps=rng.uniform(2.05, 2.5), cadence_sd_spm=3.0, seed=seed, **kw)
+        jog_cadence_spm=max(128.0, walk + gap_spm), walk_speed_mps=walk_v,
+        jog_speed_mps=jog_v, cadence_sd_spm=3.0, seed=seed, **kw)
 
 
 @pytest.mark.parametrize("what", ["speed", "dynamics"])
@@ -53,6 +63,45 @@ def test_overlapping_cadences_with_speed_or_dynamics(tmp_path, what, gap_spm):
         scores.append(scored(gait_of_file(tmp_path, rec), rec, truth))
     print(what, gap_spm, np.round(scores, 3))
     assert min(scores) >= 0.95
+
+
+def scores_of(tmp_path, gap_spm, speed_gap_mps, seeds=range(8), **kw):
+    out = []
+    for seed in seeds:
+        rec, truth = session(seed, gap_spm, speed_gap_mps, **kw)
+        out.append(scored(gait_of_file(tmp_path, rec), rec, truth))
+    print(gap_spm, speed_gap_mps, kw, np.round(out, 3))
+    return np.array(out)
+
+
+@pytest.mark.parametrize("speed", [True, False])
+@pytest.mark.parametrize("gap_spm", [0.0, 4.0])
+def test_overlapping_speeds_and_cadences_with_walking_dynamics(tmp_path, speed, gap_spm):
+    """Brisk walk and slow jog at the same speed (1.9–2.1 m/s) and nearly the same cadence:
+    stance time and vertical oscillation, written while walking too, still separate them
+    (walking has no flight phase)."""
+    s = scores_of(tmp_path, gap_spm, 0.0, speed=speed, dynamics=True, walk_dynamics=True)
+    assert s.min() >= 0.95
+
+
+@pytest.mark.parametrize(("gap_spm", "speed_gap_mps"), [(8.0, 0.0), (6.0, 0.1), (4.0, 0.2),
+                                                        (0.0, 0.3)])
+def test_overlapping_speeds_with_speed_where_speed_and_cadence_differ(
+        tmp_path, gap_spm, speed_gap_mps):
+    """Brisk walks at 1.9–2.1 m/s, jogs at most 0.3 m/s faster: right wherever cadence and
+    speed together differ by a gait's worth."""
+    assert scores_of(tmp_path, gap_spm, speed_gap_mps, speed=True).min() >= 0.95
+
+
+def test_identical_walk_and_jog_without_dynamics_is_one_gait_not_a_flicker(tmp_path):
+    """Same cadence and speed, no dynamics: nothing in the file tells walking from jogging
+    (impossible in principle), so the session gets one label throughout, never a flicker."""
+    for seed in range(4):
+        rec, truth = simulate.walk_run_session(
+            walk_cadence_spm=136.0, jog_cadence_spm=136.0, walk_speed_mps=2.0,
+            jog_speed_mps=2.0, seed=seed)
+        out = gait_of_file(tmp_path, rec)
+        assert out["gait"].n_unique() == 1
 
 
 @pytest.mark.parametrize("gap_spm", [6.0, 10.0])
@@ -75,6 +124,18 @@ def test_continuous_slow_jog_at_130_is_running_when_speed_says_so(tmp_path, seed
     assert gait.walk_run_pattern(out)["pattern"][0] == "continuous"
 
 
+@pytest.mark.parametrize("speed", [True, False])
+@pytest.mark.parametrize("seed", range(4))
+def test_continuous_slow_jog_at_140_to_148_is_running(tmp_path, seed, speed):
+    rng = np.random.default_rng(100 + seed)
+    rec, truth = simulate.walk_run_session(
+        run_s=1200, repeats=1, warmup_s=0, cooldown_s=0,
+        jog_cadence_spm=rng.uniform(140.0, 148.0), jog_speed_mps=rng.uniform(2.0, 2.3),
+        speed=speed, seed=seed)
+    out = gait_of_file(tmp_path, rec)
+    assert (out["gait"] == "run").mean() >= 0.95
+
+
 def test_all_walk_session_is_walking(tmp_path):
     rec, _ = simulate.walk_run_session(
         run_s=300, walk_s=300, repeats=3, walk_cadence_spm=112, jog_cadence_spm=128,
@@ -90,3 +151,44 @@ def test_smart_recording_walk_run(tmp_path):
         gaps = np.diff(rec["elapsed_s"].to_numpy())
         assert gaps.max() <= 7 and gaps.min() >= 1
         assert scored(gait_of_file(tmp_path, rec), rec, truth) >= 0.95
+
+
+@pytest.mark.parametrize("smart", [False, True])
+def test_all_walk_session_at_two_brisk_paces_is_walking(tmp_path, smart):
+    """Walks at 125 and 134 spm, 1.7 and 1.85 m/s: two walking paces, not walk and jog
+    (people mix in running from 1.9 m/s)."""
+    for seed in range(3):
+        rec, _ = simulate.walk_run_session(
+            run_s=300, walk_s=300, repeats=3, walk_cadence_spm=125, jog_cadence_spm=134,
+            walk_speed_mps=1.7, jog_speed_mps=1.85, smart_recording=smart, seed=seed)
+        out = gait_of_file(tmp_path, rec)
+        assert (out["gait"] == "walk").mean() >= 0.98
+        assert gait.walk_run_pattern(out)["pattern"][0] == "none"
+
+
+def test_long_recording_gap_between_walk_and_jog(tmp_path):
+    """Two hours without records between a walk and a jog: a clear result on both sides."""
+    walk, _ = simulate.walk_run_session(run_s=0, repeats=1, warmup_s=600, cooldown_s=0,
+                                        walk_cadence_spm=118, walk_speed_mps=1.5, seed=1)
+    jog, _ = simulate.walk_run_session(run_s=600, repeats=1, warmup_s=0, cooldown_s=0,
+                                       jog_cadence_spm=150, jog_speed_mps=2.5, seed=2)
+    later = jog.with_columns(pl.col("timestamp") + pl.duration(hours=2),
+                             pl.col("elapsed_s") + 7200.0,
+                             pl.col("distance_m") + walk["distance_m"][-1])
+    out = gait_of_file(tmp_path, pl.concat([walk, later]))
+    t = (out["timestamp"] - out["timestamp"][0]).dt.total_seconds().to_numpy()
+    g = out["gait"].to_numpy()
+    assert (g[t < 590] == "walk").mean() >= 0.98
+    assert (g[t > 7210] == "run").mean() >= 0.98
+    assert out["sample_s"].sum() < 1300  # the distance stood still: a pause, not 2 h walking
+
+
+@pytest.mark.parametrize("n", [1, 2, 5])
+def test_tiny_and_featureless_sessions_get_a_label(n):
+    t0 = simulate.walk_run_session(run_s=n, repeats=1, warmup_s=0, cooldown_s=0,
+                                   jog_cadence_spm=160, jog_speed_mps=2.8)[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataRepairWarning)
+        assert set(runlab.clean(t0)["gait"]) == {"run"}
+        blank = t0.with_columns(cadence_spm=None, speed_mps=None, distance_m=None)
+        assert set(runlab.clean(blank)["gait"]) <= {"walk", "stop"}

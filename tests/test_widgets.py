@@ -241,6 +241,33 @@ def test_rubric_scorer_saves_scores_and_video(clip, tmp_path):
     assert row["video"] == "clip.mp4" and row["run_id"] == "run-3"
 
 
+def test_rubric_scorer_shows_measures_and_links_the_summary(clip, tmp_path):
+    from runlab.gait import form
+    from runlab.simulate.pose import running_pose
+
+    pose, _ = running_pose(overstride_leg=0.45, trunk_lean_deg=6, seed=3)
+    measured = form(pose)
+    path = tmp_path / "journal.csv"
+    scorer = RubricScorer(clip, path, runner="r07", date=dt.date(2026, 3, 5), form=measured)
+    shown = scorer.measured["rubric_landing_quietness"].value
+    assert "overstride leg" in shown and "suggests" in shown
+    suggested = dict(scorer.suggestions.select("item", "suggested").iter_rows())
+    assert suggested["rubric_upright_posture"] == 5  # 6° lean is inside the 2–10° band
+    assert suggested["rubric_landing_quietness"] < 5  # lands far ahead of the hip
+    assert all(s.value == 3 for s in scorer.sliders.values())  # the coach decides
+    scorer.sliders["rubric_upright_posture"].value = 2  # the coach disagrees: kept
+    assert scorer.submit()
+    row = journal.read_journal(path).row(0, named=True)
+    assert row["rubric_upright_posture"] == 2
+    assert row["form_overstride_leg"] == pytest.approx(
+        measured.summary["overstride_leg"][0], abs=0.01)
+    assert row["form_foot_strike"] == measured.summary["foot_strike"][0]
+    assert row["form_steps"] == measured.steps.height
+    assert "form_cadence_spm" in journal.for_export(journal.read_journal(path)).columns
+    scorer.apply_suggestions()
+    assert scorer.sliders["rubric_upright_posture"].value == 5
+
+
 def test_rubric_scorer_rejects_non_videos(tmp_path):
     from runlab.errors import ReadError
 
@@ -267,6 +294,20 @@ def test_plan_builder_rebuilds_and_exports(tmp_path):
     assert pl.read_csv(files["csv"][0]).height == 20
     assert "wrote" in pb.status.value
     assert plan.PLAN.keys() == set(pl.read_csv(files["csv"][0]).columns)
+
+
+def test_plan_table_shows_times_as_people_read_them():
+    pb = PlanBuilder(start_date=dt.date(2026, 3, 2), habitual_cadence_spm=156, units="mi")
+    head = pb.table.value.split("</thead>")[0]
+    assert "duration [h:mm:ss]" in head and "run [h:mm:ss]" in head and "_min" not in head
+    first = pb.plan.row(1, named=True)  # a run-walk session
+    cells = pb.table.value.split("<tr>")[3]
+    total = round(first["duration_s"])
+    assert f"<td>{total // 60}:{total % 60:02d}</td>" in cells
+    run = round(first["run_s"])
+    assert f"<td>{run // 60}:{run % 60:02d}</td>" in cells
+    hours, rest = divmod(round(pb.plan["duration_s"].sum()), 3600)
+    assert f"{hours}:{rest // 60:02d}:{rest % 60:02d} (h:mm:ss)" in pb.summary.value
 
 
 def test_cohort_explorer_brush_narrows_the_table(runs):

@@ -18,12 +18,14 @@
 # `RUNLAB_COACH_STORE` (a cohort store from `runlab ingest`) or the demo store, built once
 # into runlab's cache (`runlab.datasets.demo_store`) and only opened here. Journal entries go
 # to `RUNLAB_COACH_JOURNAL`. Paces are per km or per mile (`RUNLAB_UNITS` or the locale).
+# The page opens on the squad; each other tab is built the first time it is shown, so the
+# page opens in seconds.
 
 # %%
 import os
+import sys
 from pathlib import Path
 
-import altair as alt
 import ipywidgets as widgets
 import polars as pl
 
@@ -31,7 +33,10 @@ from runlab import datasets
 from runlab.cohort import Store
 from runlab.widgets import CadenceTuner, CohortExplorer, JournalForm, PlanBuilder, SquadOverview
 
-_ = alt.renderers.enable("jupyter", offline=True)  # vega from vl-convert-python, no CDN
+# jsonschema (under altair) compiles an IRI grammar when rfc3987-syntax is installed, about
+# 2 s at import (python-jsonschema/jsonschema#1392); altair's Vega-Lite schema has no IRI
+# formats, so this kernel goes without that checker and the tuner opens 2 s sooner.
+sys.modules.setdefault("rfc3987_syntax", None)
 
 STORE = os.environ.get("RUNLAB_COACH_STORE")
 JOURNAL = Path(os.environ.get("RUNLAB_COACH_JOURNAL", "coach-journal.csv"))
@@ -64,34 +69,47 @@ STYLE = widgets.HTML("""<style>
 </style>""")
 
 tabs = widgets.Tab()
+current = {"runner": runner}
+TITLES = ["Squad", "Tuner", "Journal", "Cohort", "Plan"]
 
 
-def panels(name: str) -> list:
-    """The tuner, journal and plan of one runner (the plan follows the tuner)."""
-    tuner = CadenceTuner(runs.filter(pl.col("runner_id") == name), runner=name,
-                         out_dir=EXPORTS)
-    plan = PlanBuilder(runner=name, out_dir=EXPORTS).follow(tuner)
-    return [tuner, JournalForm(JOURNAL, name), plan]
+def placeholder(title: str) -> widgets.HTML:
+    return widgets.HTML(f"<i>Opening the {title.lower()}…</i>")
+
+
+def build(index: int) -> None:
+    """Build a tab the first time it is shown, for the current runner (the plan follows
+    the tuner, so it builds the tuner first)."""
+    box = tabs.children[index]
+    if index == 0 or not isinstance(box.children[0], widgets.HTML):
+        return
+    name = current["runner"]
+    if index == 1:
+        made = CadenceTuner(runs.filter(pl.col("runner_id") == name), runner=name,
+                            out_dir=EXPORTS)
+    elif index == 2:
+        made = JournalForm(JOURNAL, name)
+    elif index == 3:
+        made = CohortExplorer(runs)
+    else:
+        build(1)
+        made = PlanBuilder(runner=name, out_dir=EXPORTS).follow(tabs.children[1].children[0])
+    box.children = [made]
 
 
 def open_runner(name: str) -> None:
-    tuner, journal, plan = panels(name)
-    tabs.children = [squad, tuner, journal, cohort, plan]
-    tabs.selected_index = 1
+    """The squad's *open runner*: the tuner, journal and plan of ``name``."""
+    current["runner"] = name
+    for i in (1, 2, 4):
+        tabs.children[i].children = [placeholder(TITLES[i])]
+    if tabs.selected_index == 1:
+        build(1)
+    tabs.selected_index = 1  # built by the observer below
 
 
 squad = SquadOverview(store, on_select=open_runner)
-cohort = widgets.VBox()  # the cohort explorer is built when its tab is first opened
-
-
-def build_cohort(change) -> None:
-    if change["new"] == 3 and not cohort.children:
-        cohort.children = [CohortExplorer(runs)]
-
-
-tabs.observe(build_cohort, "selected_index")
-tuner, journal, plan = panels(runner)
-tabs.children = [squad, tuner, journal, cohort, plan]
-for i, title in enumerate(["Squad", "Tuner", "Journal", "Cohort", "Plan"]):
+tabs.children = [squad] + [widgets.VBox([placeholder(t)]) for t in TITLES[1:]]
+for i, title in enumerate(TITLES):
     tabs.set_title(i, title)
+tabs.observe(lambda change: build(change["new"]), "selected_index")
 widgets.VBox([STYLE, tabs])

@@ -234,13 +234,17 @@ def _elapsed(cleaned: pl.DataFrame) -> np.ndarray:
 
 
 def strides(cleaned: pl.DataFrame, *, min_gain: float = 0.15, min_s: float = 15.0,
-            max_s: float = 60.0, smooth_n: int = 5) -> pl.DataFrame:
+            max_s: float = 60.0, smooth_n: int = 5, settle_gain: float = 0.05,
+            ramp_s: float = 30.0) -> pl.DataFrame:
     """Short fast efforts (the clinic's 30-second strides) with cadence and step length.
 
     A stride is a running stretch whose speed (centred mean of ``smooth_n`` running samples)
     is at least ``min_gain`` (15 %) above the session's median running speed for
-    ``min_s``–``max_s`` seconds (dips under 3 s are bridged). Longer fast stretches are
-    tempo or progression running, not strides.
+    ``min_s``–``max_s`` seconds (dips under 3 s are bridged), and stands alone: the
+    stretch around it still ``settle_gain`` (5 %) above that median, acceleration and
+    easing off included, lasts at most ``max_s`` + ``ramp_s``. Longer fast stretches are
+    tempo or progression running, or a hilly session's faster running on the flat, not
+    strides (on real smart-recording files these made up every invented stride).
 
     Returns
     -------
@@ -257,10 +261,16 @@ def strides(cleaned: pl.DataFrame, *, min_gain: float = 0.15, min_s: float = 15.
         return _empty_episodes({"speed_gain_pct": pl.Float64})
     base = float(np.median(run_speed))
     smooth = centred_mean(np.where(running, speed, np.nan), smooth_n // 2)  # running only
+    t = _elapsed(cleaned)
     with np.errstate(invalid="ignore"):
         fast = running & (smooth >= base * (1.0 + min_gain))
-    starts, ends = _episodes(fast, _elapsed(cleaned), bridge_s=3.0, min_s=min_s, max_s=max_s)
-    out = _episode_frame(cleaned, starts, ends)
+        quick = running & (smooth >= base * (1.0 + settle_gain))
+    starts, ends = _episodes(fast, t, bridge_s=3.0, min_s=min_s, max_s=max_s)
+    q_start, q_end = _episodes(quick, t, bridge_s=3.0, min_s=0.0, max_s=None)
+    around = np.searchsorted(q_start, starts, side="right") - 1  # quick stretch holding it
+    alone = (t[q_end[around]] - t[q_start[around]] <= max_s + ramp_s) if starts.size else \
+        np.zeros(0, dtype=bool)
+    out = _episode_frame(cleaned, starts[alone], ends[alone])
     gain = 100.0 * (out["speed_mps"].to_numpy().astype(np.float64) / base - 1.0)
     return out.hstack([pl.Series("speed_gain_pct", gain, dtype=pl.Float64)])
 

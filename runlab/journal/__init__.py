@@ -35,6 +35,15 @@ rubric_upright_posture         Int64     1–5 (1 collapsed/over-leaning … 5 t
                                          "gentle arm swing")
 notes                          String    free text (private: dropped by :func:`for_export`)
 video                          String    file reference of the scored clip (private)
+form_steps                     Int64     optional: the scored clip's measured form
+form_cadence_spm               Float64   (:func:`form_entry` of a :func:`runlab.gait.form`
+form_cadence_cv_pct            Float64   summary): steps; cadence [steps/min] and its step-
+form_overstride_leg            Float64   time variation [%]; ankle ahead of hip [leg
+form_foot_strike               String    lengths]; heel, midfoot or forefoot; strike angle
+form_foot_strike_angle_deg     Float64   [deg]; trunk lean [deg]; knee flexion at contact
+form_trunk_lean_deg            Float64   [deg]; hip vertical oscillation [leg lengths].
+form_knee_flexion_deg          Float64   Measures only (exported); landmarks and frames are
+form_vertical_oscillation_leg  Float64   never journaled
 =============================  ========  =====================================================
 
 Text fields are stripped; ``foot_strike`` and ``surface`` are case-insensitive and stored in
@@ -54,14 +63,14 @@ from __future__ import annotations
 
 from runlab.journal.ease import HEAT_BANDS, heat_index_c, perceived_ease, weekly_ease
 from runlab.journal.export import for_export
-from runlab.journal.fields import FIELDS, FOOT_STRIKES, PRIVATE, SCHEMA, SURFACES
-from runlab.journal.linking import attach
+from runlab.journal.fields import FIELDS, FOOT_STRIKES, FORM, PRIVATE, SCHEMA, SURFACES
+from runlab.journal.linking import attach, form_entry
 from runlab.journal.reading import read_journal
 from runlab.journal.validation import problems_frame, validate
 from runlab.journal.writing import append, update, write
 
 __all__ = [
-    "SCHEMA", "FIELDS", "FOOT_STRIKES", "SURFACES", "PRIVATE", "HEAT_BANDS",
-    "read_journal", "validate", "write", "append", "update", "attach",
+    "SCHEMA", "FIELDS", "FOOT_STRIKES", "SURFACES", "PRIVATE", "FORM", "HEAT_BANDS",
+    "read_journal", "validate", "write", "append", "update", "attach", "form_entry",
     "heat_index_c", "perceived_ease", "weekly_ease", "for_export", "problems_frame",
 ]

@@ -9,9 +9,22 @@ import polars as pl
 
 from runlab import schema
 
-__all__ = ["SCHEMA", "FIELDS", "FOOT_STRIKES", "SURFACES", "PRIVATE", "Field", "Problem"]
+__all__ = ["SCHEMA", "FIELDS", "FOOT_STRIKES", "SURFACES", "PRIVATE", "FORM", "Field",
+           "Problem"]
 
-#: The journal's columns: ``schema.JOURNAL`` plus the scored clip's file reference.
+#: Measured form of a scored clip (:func:`runlab.gait.form` summary): journal column →
+#: summary column. Measures only; landmarks and frames are never journaled.
+FORM = {
+    "form_steps": "steps", "form_cadence_spm": "cadence_spm",
+    "form_cadence_cv_pct": "cadence_cv_pct", "form_overstride_leg": "overstride_leg",
+    "form_foot_strike": "foot_strike", "form_foot_strike_angle_deg": "foot_strike_angle_deg",
+    "form_trunk_lean_deg": "trunk_lean_deg", "form_knee_flexion_deg": "knee_flexion_deg",
+    "form_vertical_oscillation_leg": "vertical_oscillation_leg",
+}
+
+#: The journal's columns: ``schema.JOURNAL`` plus the scored clip's file reference. (The
+#: ``form_*`` fields are optional columns: validated and typed when present, not added to
+#: every journal.)
 SCHEMA: dict[str, pl.DataType] = {**schema.JOURNAL, "video": pl.String}
 
 FOOT_STRIKES = ("heel", "midfoot", "forefoot", "unsure")
@@ -66,6 +79,24 @@ FIELDS: dict[str, Field] = {f.name: f for f in [
           labels=_RUBRIC),
     Field("notes", pl.String, "text", "free text"),
     Field("video", pl.String, "text", "a video file reference"),
+    Field("form_steps", pl.Int64, "int", "a step count 0-100000 (measured on the clip)",
+          0, 100000),
+    Field("form_cadence_spm", pl.Float64, "float", "a cadence 30 to 300 [steps/min]",
+          30, 300),
+    Field("form_cadence_cv_pct", pl.Float64, "float",
+          "a step-time variation 0 to 100 [%]", 0, 100),
+    Field("form_overstride_leg", pl.Float64, "float",
+          "an ankle-ahead-of-hip distance -1 to 2 [leg lengths]", -1, 2),
+    Field("form_foot_strike", pl.String, "choice", "one of heel, midfoot, forefoot",
+          choices=("heel", "midfoot", "forefoot")),
+    Field("form_foot_strike_angle_deg", pl.Float64, "float",
+          "a foot strike angle -60 to 60 [deg]", -60, 60),
+    Field("form_trunk_lean_deg", pl.Float64, "float", "a trunk lean -45 to 60 [deg]",
+          -45, 60),
+    Field("form_knee_flexion_deg", pl.Float64, "float",
+          "a knee flexion at contact -10 to 120 [deg]", -10, 120),
+    Field("form_vertical_oscillation_leg", pl.Float64, "float",
+          "a hip oscillation 0 to 1 [leg lengths]", 0, 1),
 ]}
 
 _LINE = "__line"

@@ -7,7 +7,23 @@ import polars as pl
 from runlab.errors import JournalError
 from runlab.journal.validation import _typed_column
 
-__all__ = ["attach"]
+__all__ = ["attach", "form_entry"]
+
+
+def form_entry(summary: pl.DataFrame) -> dict:
+    """A clip's measured form (:func:`runlab.gait.form` ``.summary``, one row) as journal
+    fields (``form_*``, :data:`runlab.journal.FORM`), rounded for people: append it with
+    the rubric scores so the entry links the coach's scores to what was measured."""
+    from runlab.journal.fields import FORM
+
+    if summary.height != 1:
+        raise JournalError(f"a clip's form summary has one row; got {summary.height}")
+    row = summary.row(0, named=True)
+    out = {}
+    for column, measured in FORM.items():
+        value = row.get(measured)
+        out[column] = round(value, 2) if isinstance(value, float) else value
+    return out
 
 
 def attach(runs: pl.DataFrame, journal: pl.DataFrame, *, tz: str = "UTC",

@@ -23,20 +23,54 @@ ci_high, n``) and the fitted statsmodels object as ``.model``.
 
 from __future__ import annotations
 
-from runlab.models import inference, ordinal, progression, step_length, targets
-from runlab.models.cadence import CadenceSpeed, cadence_speed, population_cadence
-from runlab.models.inference import compare, effect_sizes, icc
-from runlab.models.ordinal import comfort, rpe
-from runlab.models.planning import Design, power, sample_size
-from runlab.models.progression import (
-    baseline_mile,
-    clinic_effect,
-    retention,
-    target_attainment,
-    walk_run,
-)
-from runlab.models.step_length import StepLengthSpeed, Stride, step_length_speed, stride
-from runlab.models.targets import CadenceZone, cadence_zone
+import importlib
+from typing import TYPE_CHECKING
+
+# Names resolve on first use (PEP 562), so that ``runlab.models.targets`` (the coach's
+# tuner) does not import statsmodels, scipy.stats and pandas for the models it never fits.
+_MODULES = ("inference", "ordinal", "progression", "step_length", "targets")
+_NAMES = {
+    "CadenceSpeed": "cadence", "cadence_speed": "cadence", "population_cadence": "cadence",
+    "compare": "inference", "effect_sizes": "inference", "icc": "inference",
+    "comfort": "ordinal", "rpe": "ordinal",
+    "Design": "planning", "power": "planning", "sample_size": "planning",
+    "baseline_mile": "progression", "clinic_effect": "progression", "retention": "progression",
+    "target_attainment": "progression", "walk_run": "progression",
+    "StepLengthSpeed": "step_length", "Stride": "step_length",
+    "step_length_speed": "step_length", "stride": "step_length",
+    "CadenceZone": "targets", "cadence_zone": "targets",
+}
+
+if TYPE_CHECKING:
+    from runlab.models import inference, ordinal, progression, step_length, targets
+    from runlab.models.cadence import CadenceSpeed, cadence_speed, population_cadence
+    from runlab.models.inference import compare, effect_sizes, icc
+    from runlab.models.ordinal import comfort, rpe
+    from runlab.models.planning import Design, power, sample_size
+    from runlab.models.progression import (
+        baseline_mile,
+        clinic_effect,
+        retention,
+        target_attainment,
+        walk_run,
+    )
+    from runlab.models.step_length import StepLengthSpeed, Stride, step_length_speed, stride
+    from runlab.models.targets import CadenceZone, cadence_zone
+
+
+def __getattr__(name: str):
+    if name in _MODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    if name in _NAMES:
+        value = getattr(importlib.import_module(f"{__name__}.{_NAMES[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
 
 __all__ = [
     "Design",

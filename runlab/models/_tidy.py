@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import polars as pl
-from scipy import stats
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 from runlab.errors import ModelError, RunlabWarning
 
@@ -109,6 +111,8 @@ def ols_by(frame: pl.DataFrame, by: str, x: str, y: str, *, alpha: float = 0.05,
         ``slope_ci_low``, ``slope_ci_high`` (``1 - alpha`` t interval), ``r2``,
         ``residual_sd``, ``x_mean``, ``x_min``, ``x_max``, ``y_mean``, sorted by ``by``.
     """
+    from scipy.special import stdtrit  # not scipy.stats: the coach's tuner fits lines at start
+
     dx = pl.col(x) - pl.col(x).mean().over(by)
     dy = pl.col(y) - pl.col(y).mean().over(by)
     sums = (
@@ -140,7 +144,7 @@ def ols_by(frame: pl.DataFrame, by: str, x: str, y: str, *, alpha: float = 0.05,
         slope_se = np.sqrt(sigma2 / sxx)
         intercept_se = np.sqrt(sigma2 * (1.0 / n + xbar**2 / sxx))
         r2 = np.where(syy > 0, 1.0 - rss / syy, np.nan)
-        tq = stats.t.ppf(1 - alpha / 2, np.where(dof > 0, dof, np.nan))
+        tq = stdtrit(np.where(dof > 0, dof, np.nan), 1 - alpha / 2)  # t quantile
     out = sums.select(by, "n").with_columns(
         _f("intercept", intercept), _f("intercept_se", intercept_se),
         _f("slope", slope), _f("slope_se", slope_se),
@@ -225,6 +229,8 @@ def params_frame(result, *, alpha: float = 0.05, names: Sequence[str] | None = N
     ``names`` restricts (and orders) the terms; ``dist`` is ``"t"`` (OLS, residual
     degrees of freedom) or ``"z"`` (likelihood models).
     """
+    import pandas as pd
+
     all_names = list(result.model.exog_names)
     if len(all_names) != len(np.asarray(result.params)):
         all_names = list(pd.Series(result.params).index)
@@ -242,6 +248,8 @@ def coef_frame(names, est, se, alpha, n, *, dist: str = "z", df=np.inf) -> pl.Da
 
     ``dist="t"`` uses ``df`` (a number, or one per term); ``"z"`` the normal (``df = inf``).
     """
+    from scipy import stats
+
     est = np.asarray(est, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         stat = est / se

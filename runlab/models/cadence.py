@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
 import polars as pl
-from scipy import stats
 
 from runlab.errors import ModelError, RunlabWarning
 from runlab.models._tidy import (
@@ -163,7 +163,7 @@ class CadenceSpeed:
         else:
             mean, var, source = self._predict_ols(runner, v)
         se = np.sqrt(var)
-        z = stats.norm.ppf(1 - alpha / 2)
+        z = NormalDist().inv_cdf(1 - alpha / 2)
         return pl.DataFrame({
             self.by: pl.Series([runner] * v.size, dtype=pl.String),
             "speed_mps": v, "cadence_spm": mean, "std_error": se,

@@ -24,10 +24,10 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import asdict, dataclass
+from statistics import NormalDist
 
 import numpy as np
 import polars as pl
-from scipy import stats
 
 from runlab.errors import ModelError, RunlabWarning
 from runlab.models._tidy import group_column, ols_by
@@ -39,6 +39,7 @@ from runlab.models.cadence import (
     running_rows,
     running_speed,
 )
+from runlab.pace import default_units, format_pace
 from runlab.science import BOOST_PRESCRIBED, NOVICE_CADENCE_SPM, NOVICE_SD_SPM
 
 __all__ = [
@@ -141,7 +142,8 @@ def cadence_zone(runner_history: pl.DataFrame | None, speed_mps: float | None = 
                  height_m: float | None = None, *, runner: str | None = None,
                  population: str = "novice", height_slope_spm_per_m: float = 0.0,
                  min_runs: int = 10, min_speed_range_mps: float = 0.4,
-                 alpha: float = 0.05, speed: float | None = None) -> CadenceZone:
+                 alpha: float = 0.05, speed: float | None = None,
+                 units: str | None = None) -> CadenceZone:
     """Target cadence zone at ``speed_mps`` [m/s] relative to the runner's habitual cadence.
 
     Habitual cadence at ``speed_mps`` comes from, in order of preference:
@@ -178,6 +180,8 @@ def cadence_zone(runner_history: pl.DataFrame | None, speed_mps: float | None = 
         Population line for the prior and the fallback.
     min_runs, min_speed_range_mps, alpha
         Data needed for the runner's own line; 1 − confidence of the habitual interval.
+    units : {"km", "mi"}, optional
+        Pace unit of the explanation (default :func:`runlab.pace.default_units`).
     """
     if speed is not None:
         warnings.warn("cadence_zone(speed=) is deprecated; use speed_mps=",
@@ -193,7 +197,7 @@ def cadence_zone(runner_history: pl.DataFrame | None, speed_mps: float | None = 
     population_line(v, population)  # validates the name
     tau = LINES[population][2]
     adj = height_adjustment_spm(height_m, height_slope_spm_per_m)
-    z = stats.norm.ppf(1 - alpha / 2)
+    z = NormalDist().inv_cdf(1 - alpha / 2)
     blup = _cohort_blup(runner_history, runner, v, alpha)
     history = _history(runner_history, runner)
     n = history.height
@@ -236,7 +240,7 @@ def cadence_zone(runner_history: pl.DataFrame | None, speed_mps: float | None = 
         step_length_change_low_pct=(1 / (1 + lo) - 1) * 100,
         step_length_change_high_pct=(1 / (1 + hi) - 1) * 100,
         height_adjustment_spm=float(adj), n_runs=n, source=source, population=population)
-    return CadenceZone(**zone, explanation=_explain(zone, height_m))
+    return CadenceZone(**zone, explanation=_explain(zone, height_m, units or default_units()))
 
 
 def _boosts(boost) -> tuple[float, float]:
@@ -312,12 +316,7 @@ def _own_line(history: pl.DataFrame, min_runs: int, min_range: float, alpha: flo
     return fit if fit["slope"] is not None and fit["slope_se"] is not None else None
 
 
-def _pace(v: float) -> str:
-    seconds = round(1000.0 / v)
-    return f"{seconds // 60}:{seconds % 60:02d} min/km"
-
-
-def _explain(z: dict, height_m: float | None) -> str:
+def _explain(z: dict, height_m: float | None, units: str) -> str:
     basis = {
         "cohort_blup": (f"from your {z['n_runs']} run(s), pooled with the cohort's cadence-speed "
                         "lines (mixed model)"),
@@ -329,7 +328,7 @@ def _explain(z: dict, height_m: float | None) -> str:
                           else "van Oeveren et al., 2019")
                        + ") since there are no usable runs of yours yet"),
     }[z["source"]]
-    text = (f"At {z['speed_mps']:.2f} m/s ({_pace(z['speed_mps'])}) your habitual cadence is "
+    text = (f"At {z['speed_mps']:.2f} m/s ({format_pace(z['speed_mps'], units)}) your habitual cadence is "
             f"about {z['habitual_spm']:.0f} steps/min ({z['habitual_low_spm']:.0f}-"
             f"{z['habitual_high_spm']:.0f}), {basis}. ")
     if z["height_adjustment_spm"] != 0.0 and height_m is not None:

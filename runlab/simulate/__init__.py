@@ -51,6 +51,7 @@ from runlab.simulate.phone import (
     phone_log,
     phone_walk,
 )
+from runlab.simulate.pose import running_pose
 from runlab.simulate.records import run_records
 from runlab.simulate.sound import phone_soundtrack
 from runlab.simulate.study import Cohort, cohort
@@ -58,4 +59,4 @@ from runlab.simulate.walkrun import walk_run_session
 
 __all__ = ["Cohort", "cohort", "RATES", "GROUP_PATTERN", "run_records", "phone_walk",
            "phone_log", "footfall_audio", "footfall_clip", "FOOTFALL_LEVELS", "DEFAULT_TZ",
-           "HEIGHT_SPM_PER_M", "walk_run_session", "phone_soundtrack"]
+           "HEIGHT_SPM_PER_M", "walk_run_session", "running_pose", "phone_soundtrack"]

@@ -11,7 +11,7 @@ from pathlib import Path
 import polars as pl
 
 __all__ = ["css", "timed", "chart_view", "chart_spec", "set_spec", "set_chart", "unvalidated",
-           "frame_html", "offline_chart_class", "export_dir"]
+           "frame_html", "offline_chart_class", "vega_bundle", "export_dir"]
 
 
 def css(widget, *names: str):
@@ -42,10 +42,32 @@ def offline_chart_class() -> type:
 
     altair's own switches (``alt.renderers.enable("jupyter", offline=True)``,
     ``alt.JupyterChart.enable_offline()``) change state every chart of the session shares;
-    a widget must not, so the offline bundle lives on this class only. The bundle is made
-    as altair makes it: the widget's script without its CDN imports, bundled by
-    ``vl_convert.javascript_bundle`` for altair's Vega-Lite version.
+    a widget must not, so the offline bundle lives on this class only (:func:`vega_bundle`).
     """
+    import altair as alt
+
+    return type("OfflineJupyterChart", (alt.JupyterChart,), {"_esm": vega_bundle()})
+
+
+def vega_bundle() -> str:
+    """The offline widget script, made as altair makes it: the widget's script without its
+    CDN imports, bundled by ``vl_convert.javascript_bundle`` for altair's Vega-Lite version.
+
+    Bundling takes about a second, so the result is kept in runlab's cache
+    (``<cache>/vega/``, one file per altair and vl-convert-python version; ``runlab coach``
+    makes it before its first page). A cache that cannot be read or written only costs the
+    time.
+    """
+    from importlib.metadata import version
+
+    from runlab._files import atomic_write, cache_dir
+
+    path = (cache_dir() / "vega"
+            / f"altair-{version('altair')}_vl-convert-{version('vl-convert-python')}.js")
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        pass
     import itertools
 
     import altair as alt
@@ -57,7 +79,12 @@ def offline_chart_class() -> type:
         load_js_src().split("\n"))
     bundle = vlc.javascript_bundle("\n".join(lines),
                                    vl_version="_".join(alt.SCHEMA_VERSION.split(".")[:2]))
-    return type("OfflineJupyterChart", (alt.JupyterChart,), {"_esm": bundle})
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, bundle.encode("utf-8"))
+    except OSError:
+        pass
+    return bundle
 
 
 def chart_view(chart):

@@ -73,13 +73,16 @@ def coach_command(*, store: str | os.PathLike | None = None,
     cmd = [sys.executable, "-m", "voila", str(nb), "--Voila.ip=127.0.0.1", f"--port={port}",
            "--Voila.port_retries=0", "--template=runlab",
            # jupytext's lab extension needs JupyterLab's document manager: an error in Voila
-           '--VoilaConfiguration.extension_denylist=["jupyterlab-jupytext"]']
+           "--VoilaConfiguration.extension_denylist", "jupyterlab-jupytext"]
     if not open_browser:
         cmd.append("--no-browser")
     if store is None:
         from runlab.datasets import demo_store
 
         store = demo_store().path
+    from runlab.widgets._common import vega_bundle
+
+    vega_bundle()  # the charts' offline script, bundled once into runlab's cache
     templates = str(Path(__file__).resolve().parents[1] / "_data")  # voila/templates/runlab
     env = {"RUNLAB_COACH_JOURNAL": str(Path(journal).resolve()),
            "RUNLAB_COACH_EXPORTS": str(Path(exports).resolve()),

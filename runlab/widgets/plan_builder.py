@@ -13,8 +13,9 @@ from runlab.widgets._common import css, export_dir, frame_html, timed
 
 __all__ = ["PlanBuilder"]
 
-TABLE_COLUMNS = ("date", "week", "session_type", "run_walk_pattern", "duration_s",
-                 "cadence_target_spm", "strides", "hill_reps", "drills")
+TABLE_COLUMNS = ("date", "week", "session_type", "run_walk_pattern", "repeats", "run_s",
+                 "walk_s", "duration_s", "cadence_target_spm", "strides", "hill_reps",
+                 "drills")
 
 
 class PlanBuilder(w.VBox):
@@ -23,16 +24,22 @@ class PlanBuilder(w.VBox):
     Any control change rebuilds the plan and its table; invalid combinations (e.g. two
     technique days with four sessions a week) show the plan's own error message. *Export*
     writes CSV, ICS, FIT workouts and metronome WAVs (:func:`runlab.plan.export`).
+    Times show as h:mm:ss (m:ss under an hour), distances in ``units`` (km or mi; default
+    :func:`runlab.pace.default_units`), as in reports (:func:`runlab.pace.readable`).
     """
 
     def __init__(self, *, start_date: dt.date | None = None, runner: str = "runner",
                  habitual_cadence_spm: float = 160.0, boost: float = 0.05,
-                 out_dir: str | Path | None = None, habitual_cadence: float | None = None):
+                 out_dir: str | Path | None = None, habitual_cadence: float | None = None,
+                 units: str | None = None):
+        from runlab.pace import check_units, default_units
+
         if habitual_cadence is not None:
             warnings.warn("PlanBuilder(habitual_cadence=) is deprecated; use "
                           "habitual_cadence_spm=", DeprecationWarning, stacklevel=2)
             habitual_cadence_spm = habitual_cadence
         self.out_dir = out_dir
+        self.units = check_units(units) if units else default_units()
         self.timings_s: list[float] = []
         self.plan: pl.DataFrame | None = None
         self.controls = {
@@ -88,6 +95,7 @@ class PlanBuilder(w.VBox):
     def update(self) -> None:
         """Rebuild the plan, summary and table."""
         from runlab import plan
+        from runlab.pace import format_duration, readable
 
         try:
             self.plan = plan.clinic(**self.params())
@@ -100,13 +108,12 @@ class PlanBuilder(w.VBox):
         counts = p.group_by("session_type").len().sort("session_type")
         targets = p["cadence_target_spm"].drop_nulls()
         self.summary.value = (
-            f"{p.height} sessions, {p['duration_s'].sum() / 3600:.1f} h over "
+            f"{p.height} sessions, {format_duration(p['duration_s'].sum())} (h:mm:ss) over "
             f"{p['week'].max()} weeks; cadence target {targets.min():.0f} → "
             f"{targets.max():.0f} steps/min; "
             + ", ".join(f"{n} {t.replace('_', ' ')}" for t, n in counts.iter_rows()))
-        self.table.value = frame_html(
-            p.select(TABLE_COLUMNS).with_columns((pl.col("duration_s") / 60).round(0))
-            .rename({"duration_s": "duration_min"}), max_rows=200)
+        self.table.value = frame_html(readable(p.select(TABLE_COLUMNS), self.units),
+                                      max_rows=200)
 
     def export(self) -> dict | None:
         """Write the plan's files into ``out_dir``; returns :func:`runlab.plan.export`'s dict."""

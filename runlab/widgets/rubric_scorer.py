@@ -30,6 +30,13 @@ class RubricScorer(w.VBox):
     with the scores and the clip's file name (column ``video``) through
     :func:`runlab.journal.append`.
 
+    With ``form`` (:func:`runlab.gait.form` of the clip, or its ``.summary``), each slider
+    shows the measured value beside it (step-time variation, overstride, trunk lean) and
+    the score it suggests (:func:`runlab.gait.form.rubric_suggestions`), and the entry
+    links the clip's measured summary (``form_*`` fields, :func:`runlab.journal.form_entry`).
+    The sliders start at 3, not at the suggestion: the coach's score stays the record
+    (*Use suggestions* copies them over when the coach agrees).
+
     Parameters
     ----------
     video_path : str or Path
@@ -40,11 +47,13 @@ class RubricScorer(w.VBox):
         ``runner_id`` of the entry.
     run_id : str, optional
         The run the clip belongs to.
+    form : runlab.gait.Form or polars.DataFrame, optional
+        The clip's measured form (landmarks are not kept: only the summary's measures).
     """
 
     def __init__(self, video_path: str | Path, journal_path: str | Path, *,
                  runner: str = "runner", run_id: str | None = None,
-                 date: dt.date | None = None):
+                 date: dt.date | None = None, form=None):
         from runlab.errors import ReadError
 
         self.video_path = Path(video_path)
@@ -71,21 +80,57 @@ class RubricScorer(w.VBox):
             self.sliders[column] = css(slider, f"rubric-{column.removeprefix('rubric_')}")
         self.cues = {column: css(w.HTML(f"cue: <i>“{cue}”</i>"), "rubric-cue")
                      for column, (_, cue) in RUBRIC.items()}
+        self.summary = getattr(form, "summary", form)
+        self.suggestions = None
+        self.measured = {c: css(w.HTML(), "rubric-measured") for c in RUBRIC}
+        self.use_suggestions = css(w.Button(description="Use suggestions",
+                                            disabled=True), "rubric-use-suggestions")
+        self.use_suggestions.on_click(lambda _: self.apply_suggestions())
+        if self.summary is not None:
+            self._show_measures()
         self.notes = css(w.Textarea(description="notes"), "rubric-notes")
         self.save = css(w.Button(description="Save scores", button_style="primary"),
                         "rubric-save")
         self.status = css(w.HTML(), "rubric-status")
         self.save.on_click(lambda _: self.submit())
-        rows = [w.HBox([self.sliders[c], self.cues[c]]) for c in RUBRIC]
+        rows = [w.HBox([self.sliders[c], self.cues[c], self.measured[c]]) for c in RUBRIC]
+        extra = [self.use_suggestions] if self.summary is not None else []
         super().__init__([w.HTML(f"<b>{self.video_path.name}</b>"), self.video, self.date,
-                          *rows, self.notes, self.save, self.status])
+                          *rows, *extra, self.notes, self.save, self.status])
         css(self, "rubric-scorer")
 
+    def _show_measures(self) -> None:
+        from runlab.gait.form import rubric_suggestions
+
+        self.suggestions = rubric_suggestions(self.summary)
+        for row in self.suggestions.iter_rows(named=True):
+            label = row["measure"].replace("_", " ")
+            if row["value"] is None:
+                text = f"measured: {label} — not measured"
+            else:
+                text = (f"measured: {label} {row['value']:.2f} {row['unit']} (target "
+                        f"{row['band_lo']:g}–{row['band_hi']:g}) → suggests "
+                        f"<b>{row['suggested']}</b>")
+            self.measured[row["item"]].value = text
+        self.use_suggestions.disabled = self.suggestions["suggested"].is_null().all()
+
+    def apply_suggestions(self) -> None:
+        """Set each slider to its suggested score (where one was measured)."""
+        for row in (self.suggestions.iter_rows(named=True)
+                    if self.suggestions is not None else []):
+            if row["suggested"] is not None:
+                self.sliders[row["item"]].value = row["suggested"]
+
     def entry(self) -> dict:
-        """The journal entry the current scores make."""
+        """The journal entry the current scores make (with the measured ``form_*`` fields
+        when the clip's form was given)."""
+        from runlab.journal import form_entry
+
+        measured = form_entry(self.summary) if self.summary is not None else {}
         return {"date": self.date.value, "runner_id": self.runner, "run_id": self.run_id,
                 **{c: s.value for c, s in self.sliders.items()},
-                "notes": self.notes.value.strip() or None, "video": self.video_path.name}
+                "notes": self.notes.value.strip() or None, "video": self.video_path.name,
+                **measured}
 
     @timed
     def submit(self) -> bool:

@@ -13,10 +13,15 @@ from runlab.widgets._common import css, timed
 
 __all__ = ["SquadOverview", "squad_table", "VOLUME_FLAG_PCT"]
 
-#: Weekly distance increase [%] flagged by default. The "10 % rule": Nielsen et al. (2014)
-#: found more running-related injuries in novices who raised their weekly distance by more
-#: than 30 % than in those who stayed under 10 % (J Orthop Sports Phys Ther 44(10):739-747,
-#: doi:10.2519/jospt.2014.5164); 10 % is the conservative edge of that reference group.
+#: Weekly distance increase [%] flagged by default (a parameter: ``volume_flag_pct``).
+#: Nielsen et al. (2014, "Excessive progression in weekly running distance and risk of
+#: running-related injuries", J Orthop Sports Phys Ther 44(10):739-747,
+#: doi:10.2519/jospt.2014.5164) followed 873 novices for a year: those who raised their
+#: weekly distance by more than 30 % over two weeks had more distance-related injuries
+#: (patellofemoral pain, iliotibial band syndrome, shin splints, ...) than those under 10 %
+#: (hazard ratio 1.59, 95 % CI 0.96-2.66); 10-30 % did not differ from under 10 %. The
+#: "10 % rule" is a convention, not a proven threshold; 10 % is the edge of that study's
+#: reference group, so the flag errs on the side of a conversation with the runner.
 VOLUME_FLAG_PCT = 10.0
 
 #: Columns the overview shows, with their headings.

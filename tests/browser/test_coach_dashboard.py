@@ -64,7 +64,6 @@ def test_coach_dashboard(page, expect, voila_url, coach_files, offsite_requests,
     page.locator(".runlab-squad-open select").select_option(label=chosen)
     zone = page.locator(".runlab-zone")
     expect(zone).to_be_visible()
-    expect(page.locator(".runlab-plan-runner input")).to_have_value(chosen)
     expect(page.locator(".runlab-cadence-tuner .vega-embed .marks")).to_be_visible(
         timeout=60_000)
 
@@ -110,8 +109,11 @@ def test_coach_dashboard(page, expect, voila_url, coach_files, offsite_requests,
     expect(page.locator(".runlab-cohort-explorer .vega-embed .marks")).to_have_count(
         2, timeout=60_000)
     page.screenshot(path=artifacts_dir / "coach_cohort.png", full_page=True)
-    page.get_by_role("tab", name="Plan").click()
+    page.get_by_role("tab", name="Plan").click()  # built when first opened, from the tuner
     expect(page.locator(".runlab-plan-summary")).to_contain_text("sessions")
+    expect(page.locator(".runlab-plan-runner input")).to_have_value(chosen)
+    habitual = float(page.locator(".runlab-plan-habitual-cadence input").input_value())
+    assert habitual == pytest.approx(after[0] / 1.10, abs=0.6)  # the tuner's, boost +10 %
     page.screenshot(path=artifacts_dir / "coach_plan.png", full_page=True)
     assert not offsite_requests, f"requests left the machine: {offsite_requests}"
     assert not console, f"console errors: {console}"

@@ -1,0 +1,528 @@
+"""Running form from a side-view clip's pose landmarks (:func:`runlab.gait.pose`).
+
+:func:`form` finds every initial contact and measures, at each one, what a coach looks at
+in a side view — where the foot lands relative to the hip, heel or forefoot first, knee
+bend, trunk lean — plus cadence and the hip's vertical oscillation over the clip.
+Definitions follow the 2-D video analysis of Souza (2016, doi:10.1016/j.pmr.2015.08.013).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import polars as pl
+
+from runlab.errors import FormError, RunlabWarning, SchemaError
+
+__all__ = ["form", "Form", "rubric_suggestions", "RUBRIC_RULES", "STRIKE_THRESHOLDS_DEG",
+           "LEG_PER_HEIGHT", "MIN_VISIBILITY"]
+
+#: Foot strike angle class limits [deg] (Altman & Davis 2012, doi:10.1016/j.gaitpost.2011.09.104):
+#: rearfoot (heel) above 8.0°, forefoot below −1.6°, midfoot between.
+STRIKE_THRESHOLDS_DEG = (-1.6, 8.0)
+#: Hip-to-ankle length (thigh 0.245 + shank 0.246) as a fraction of body height (Winter
+#: 2009, *Biomechanics and Motor Control of Human Movement*, doi:10.1002/9780470549148).
+LEG_PER_HEIGHT = 0.491
+#: A landmark counts as seen at or above this MediaPipe visibility.
+MIN_VISIBILITY = 0.5
+#: Foot angle measurement noise floor [deg] for the strike-class confidence.
+_ANGLE_SD_MIN_DEG = 3.0
+_SIDES = ("left", "right")
+_PARTS = ("shoulder", "hip", "knee", "ankle", "heel", "foot_index")
+_NEED = ("frame", "time_s", "landmark", "x_px", "y_px", "visibility")
+_MIN_FRAMES = 10
+
+
+@dataclass
+class Form:
+    """What :func:`form` measured: ``steps`` (one row per initial contact), ``summary``
+    (one row per clip), and ``frames`` — the confident frames' landmarks in leg lengths
+    (x forward, y up; for :func:`runlab.charts.form_clip`; biometric: never exported)."""
+
+    steps: pl.DataFrame
+    summary: pl.DataFrame
+    frames: pl.DataFrame = field(repr=False)
+
+    def _repr_html_(self) -> str:  # pragma: no cover - notebook display
+        return self.summary._repr_html_()
+
+
+def _wide(pose: pl.DataFrame) -> pl.DataFrame:
+    names = [f"{s}_{p}" for s in _SIDES for p in _PARTS]
+    long = pose.filter(pl.col("landmark").is_in(names))
+    missing = sorted(set(names) - set(long["landmark"].unique().to_list()))
+    if missing:
+        raise SchemaError(f"pose has no {', '.join(missing)} landmarks (MediaPipe's 33 "
+                          "names expected, e.g. from runlab.gait.pose)")
+    return (long.pivot(on="landmark", index=["frame", "time_s"],
+                       values=["x_px", "y_px", "visibility"])
+            .sort("frame"))
+
+
+def _col(w: pl.DataFrame, what: str, name: str) -> np.ndarray:
+    return w[f"{what}_{name}"].to_numpy().astype(np.float64)
+
+
+def _xy(w: pl.DataFrame, name: str) -> np.ndarray:
+    return np.stack([_col(w, "x_px", name), _col(w, "y_px", name)], axis=1)
+
+
+def _seen(w: pl.DataFrame, side: str, parts=_PARTS) -> np.ndarray:
+    vis = np.stack([_col(w, "visibility", f"{side}_{p}") for p in parts], axis=1)
+    xy = np.stack([_col(w, "x_px", f"{side}_{p}") for p in parts], axis=1)
+    return (np.nan_to_num(vis, nan=0.0) >= MIN_VISIBILITY).all(axis=1) & \
+        np.isfinite(xy).all(axis=1)
+
+
+def _angle_deg(v: np.ndarray) -> np.ndarray:
+    """Angle of 2-D vectors (x forward, y up) above the forward horizontal [deg]."""
+    return np.degrees(np.arctan2(v[..., 1], v[..., 0]))
+
+
+def _flexion_deg(hip, knee, ankle) -> np.ndarray:
+    u, v = hip - knee, ankle - knee
+    cos = (u * v).sum(-1) / (np.linalg.norm(u, axis=-1) * np.linalg.norm(v, axis=-1))
+    return 180.0 - np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
+
+
+def _contacts(t: np.ndarray, ahead: np.ndarray, height: np.ndarray, mid: np.ndarray, *,
+              prominence: float = 0.25, lift: float = 0.12, near: float = 0.25,
+              max_gap_s: float = 0.1) -> list[float]:
+    """Initial contacts of one foot, in leg lengths: the moments its heel is furthest
+    ahead of the hip (``ahead``; Zeni et al. 2008, doi:10.1016/j.gaitpost.2007.07.007) —
+    a peak at least ``prominence`` above the lows around it — with the foot's lowest point
+    within ``near`` of the ground (``height``) and its centre ``lift`` up (``mid``) in the
+    swing before. The time is refined between frames by a parabola through the peak."""
+    from scipy.signal import find_peaks
+
+    ok = np.isfinite(ahead) & np.isfinite(height) & np.isfinite(mid)
+    r = np.where(ok, ahead, -np.inf)
+    peaks, _ = find_peaks(np.where(ok, ahead, np.nanmin(ahead[ok]) if ok.any() else 0.0),
+                          prominence=prominence)
+    found, last = [], -np.inf
+    for k in peaks:
+        if not ok[k] or height[k] > near or k == 0 or k + 1 >= t.size:
+            continue
+        if not (ok[k - 1] and ok[k + 1]) or t[k + 1] - t[k - 1] > 2 * max_gap_s:
+            continue
+        swing = (t >= t[k] - 0.6) & (t < t[k]) & ok
+        if not (mid[swing] > lift).any() or (last > -np.inf and (mid[(t > last) & (t < t[k])] <= lift).all()):
+            continue
+        den = r[k - 1] - 2 * r[k] + r[k + 1]
+        shift = 0.5 * (r[k - 1] - r[k + 1]) / den if den < 0 else 0.0
+        shift = min(max(shift, -0.5), 0.5)
+        tc = float(t[k] + shift * (t[k + 1] - t[k - 1]) / 2)
+        found.append(tc)
+        last = tc
+    return found
+
+
+def _one_per_step(found: list[tuple[float, str]], min_step_s: float = 0.15
+                  ) -> list[tuple[float, str]]:
+    """Contacts closer than ``min_step_s`` (faster than 400 steps/min) are one: the first."""
+    out: list[tuple[float, str]] = []
+    for tc, side in found:
+        if not out or tc - out[-1][0] >= min_step_s:
+            out.append((tc, side))
+    return out
+
+
+def _frame_at(t: np.ndarray, tc: float) -> int:
+    """The contact frame: the last frame at or before the contact (2-ms slack) — the foot's
+    and knee's landing angles hold in late swing and change fast once the foot is down."""
+    return max(0, int(np.searchsorted(t, tc + 0.002, side="right")) - 1)
+
+
+def _strike(angle_deg: float, sd_deg: float) -> tuple[str, float]:
+    """Class and the probability of that class under N(angle, sd²)."""
+    lo, hi = STRIKE_THRESHOLDS_DEG
+    cdf = lambda z: 0.5 * (1.0 + math.erf(z / math.sqrt(2.0)))  # noqa: E731
+    p_fore = cdf((lo - angle_deg) / sd_deg)
+    p_heel = 1.0 - cdf((hi - angle_deg) / sd_deg)
+    probs = {"forefoot": p_fore, "midfoot": 1.0 - p_fore - p_heel, "heel": p_heel}
+    cls = "heel" if angle_deg > hi else "forefoot" if angle_deg < lo else "midfoot"
+    return cls, float(probs[cls])
+
+
+def _merge_audio(contacts: list[tuple[float, str]], audio_s: np.ndarray, span: tuple,
+                 tol_s: float) -> tuple[list[tuple[float, str, str, float | None]], int]:
+    """Video contacts matched to sound footfalls within ``tol_s``; footfalls with no video
+    contact inside the confident span are added (side: the one not used last)."""
+    rows, used = [], np.zeros(audio_s.size, dtype=bool)
+    for tc, side in contacts:
+        d = np.abs(audio_s - tc) if audio_s.size else np.array([])
+        k = int(np.argmin(d)) if d.size else -1
+        if k >= 0 and d[k] <= tol_s and not used[k]:
+            used[k] = True
+            rows.append((tc, side, "video+audio", float(audio_s[k])))
+        else:
+            rows.append((tc, side, "video", None))
+    added = 0
+    for k in np.flatnonzero(~used):
+        ta = float(audio_s[k])
+        if span[0] <= ta <= span[1]:
+            before = [r for r in rows if r[0] < ta]
+            last = max(before, key=lambda r: r[0])[1] if before else "left"
+            rows.append((ta, "right" if last == "left" else "left", "audio", ta))
+            added += 1
+    return sorted(rows, key=lambda r: r[0]), added
+
+
+def form(pose: pl.DataFrame, *, height_m: float | None = None,
+         capture_fps: float | None = None, footfalls: pl.DataFrame | None = None,
+         audio_tolerance_s: float = 0.05) -> Form:
+    """Running form per step and per clip from a side view's pose landmarks.
+
+    ``pose`` is the long frame of :func:`runlab.gait.pose` (``frame``, ``time_s``,
+    ``landmark``, ``x_px``, ``y_px``, ``visibility``; MediaPipe's landmark names; image y
+    down). Give ``height_m`` (the runner's height) for lengths in metres; without it lengths
+    are in **leg lengths** (hip-to-ankle, thigh + shank: 0.491 × height, Winter 2009,
+    doi:10.1002/9780470549148), measured in pixels as the median of hip→knee + knee→ankle
+    over the clip. ``capture_fps`` re-times frames as ``frame / capture_fps`` (a slow-motion
+    clip stored for slower playback: its real time, not its playback time, gives cadence);
+    by default ``time_s`` is used as given. ``footfalls`` (:func:`runlab.gait.footfalls` of
+    the clip's soundtrack) are matched to the video contacts within ``audio_tolerance_s``.
+
+    Definitions (x forward in the direction of running, y up; at each initial contact,
+    measured in its frame: the last frame at or before the contact time):
+
+    - **Confident frame**: the camera-side leg, hip and shoulder landmarks all have
+      visibility ≥ 0.5. Other frames are dropped and counted (``frames_dropped``; of the
+      clip's ``frames_total`` when ``pose`` carries :func:`runlab.gait.pose`'s ``meta``,
+      else of the frame numbers it spans; ``frames_without_pose``: absent from ``pose``).
+    - **Side facing the camera**: the side whose landmarks MediaPipe sees better (median
+      visibility), or, when equal, the one the running direction implies.
+    - **Initial contact** (coordinate method of Zeni et al. 2008,
+      doi:10.1016/j.gaitpost.2007.07.007): the heel is furthest ahead of the hip
+      centre — a peak ≥ 0.25 leg lengths above the lows around it,
+      refined between frames by a parabola — with the foot's lowest point within 0.25 leg
+      lengths of the ground (the 20th percentile of the lowest foot point within ±0.5 s)
+      and, in the swing before, its heel–toe midpoint ≥ 0.12 leg lengths up (the foot
+      left the ground; O'Connor et al. 2007, doi:10.1016/j.gaitpost.2006.05.016, use the
+      foot's vertical motion likewise). A low camera makes a foot skimming the ground look
+      down; the peak ahead of the hip does not depend on camera height or panning. With both feet in view each foot is followed by its motion (pose
+      models trade left/right labels in side views), so ``side`` names a physical leg by
+      its label in the first frame; with the far leg hidden, the near foot only. Both feet; the far foot only where
+      it is seen. ``source``: "video", "video+audio" (a footfall within the tolerance)
+      or "audio" (a footfall inside the clip where the video found none).
+    - **Cadence** [steps/min]: 60 / mean time between successive contacts of opposite
+      feet (left out: over 1 s, across dropped frames, or outside 0.75–1.33 × the median —
+      a spurious or missed contact), or 120 / mean stride time when only one foot is
+      seen; from ``time_s`` (or ``capture_fps``), never the playback rate; ``cadence_cv_pct`` is the
+      coefficient of variation of step times (cadence consistency).
+    - **Overstride** (Heiderscheit et al. 2011, doi:10.1249/MSS.0b013e3181ebedf4): the
+      landing ankle's horizontal distance ahead of the hip joint centre
+      [``overstride_leg``, and ``overstride_m`` with ``height_m``].
+    - **Foot strike angle** (Altman & Davis 2012, doi:10.1016/j.gaitpost.2011.09.104):
+      heel→toe (``heel``→``foot_index``) angle to the ground at contact, toe up positive,
+      minus the same angle at mid-stance (foot flat; replaces their standing trial and
+      absorbs camera tilt; mid-stance: 35 % of the way to the next contact, lower foot). Class: heel > 8.0°, forefoot < −1.6°, midfoot between;
+      ``foot_strike_confidence`` is the probability of that class if the angle's error is
+      normal with SD = max(3°, the foot angle's frame-to-frame jitter in stance / √2).
+    - **Trunk lean** [deg from vertical, forward positive]: hip-centre→shoulder-centre line.
+    - **Knee flexion at contact** [deg]: 180° − the hip–knee–ankle angle of the landing leg.
+    - **Vertical oscillation** of the hip centre: its range (max − min) between successive
+      contacts [``vertical_oscillation_leg``; ``vertical_oscillation_cm`` with height].
+
+    2-D limits: the runner should run across the camera's view (a side view), the camera
+    level and still or panning smoothly; a front view is refused (:class:`FormError`).
+
+    Returns
+    -------
+    Form
+        ``.steps``: ``time_s``, ``side``, ``source``, ``step_time_s``, ``cadence_spm``,
+        ``overstride_leg``, ``overstride_m``, ``foot_strike_angle_deg``, ``foot_strike``,
+        ``foot_strike_confidence``, ``trunk_lean_deg``, ``knee_flexion_deg``,
+        ``vertical_oscillation_leg``, ``vertical_oscillation_cm``, ``audio_time_s``.
+        ``.summary`` (one row): frame counts, ``duration_s``, ``side_facing_camera``,
+        ``direction`` ("left"/"right" in the image), ``steps``, ``cadence_spm``,
+        ``cadence_cv_pct``, medians of the per-step measures, the share of each strike
+        class [%], ``leg_length_px``, ``leg_length_m``, ``audio_agreement_pct``.
+
+    Raises
+    ------
+    SchemaError
+        Missing columns or landmarks.
+    FormError
+        Fewer than 10 confident frames, or not a side view.
+    """
+    missing = [c for c in _NEED if c not in pose.columns]
+    if missing:
+        raise SchemaError(f"pose frame lacks {', '.join(missing)} (runlab.gait.pose makes it)")
+    meta = getattr(pose, "meta", None) or {}  # runlab.gait.pose's PoseFrame knows the clip
+    w = _wide(pose)
+    frames_total = int(meta.get("frames_total") or
+                       (w["frame"].max() - w["frame"].min() + 1 if w.height else 0))
+    if capture_fps:
+        w = w.with_columns((pl.col("frame") / capture_fps).alias("time_s"))
+    vis = {s: np.nanmedian(np.stack([_col(w, "visibility", f"{s}_{p}") for p in _PARTS]))
+           for s in _SIDES} if w.height else {s: 0.0 for s in _SIDES}
+    seen = {s: _seen(w, s) for s in _SIDES} if w.height else {}
+    # facing: the better-seen side; tie → from the running direction (toes point forward)
+    keep = (seen["left"] | seen["right"]) if w.height else np.zeros(0, dtype=bool)
+    if keep.sum() < _MIN_FRAMES:
+        raise FormError(f"only {int(keep.sum())} of {frames_total} frames have a confident "
+                        f"pose (visibility ≥ {MIN_VISIBILITY}); {_MIN_FRAMES} needed")
+    wk = w.filter(pl.Series(keep))
+    toe_dx = np.concatenate([_col(wk, "x_px", f"{s}_foot_index") - _col(wk, "x_px", f"{s}_heel")
+                             for s in _SIDES])
+    direction = 1.0 if np.nanmedian(toe_dx) >= 0 else -1.0
+    if abs(vis["left"] - vis["right"]) > 0.02:
+        near = "left" if vis["left"] > vis["right"] else "right"
+    else:  # running to the image's right shows the right side
+        near = "right" if direction > 0 else "left"
+    far = "right" if near == "left" else "left"
+    keep = seen[near] if seen[near].sum() >= _MIN_FRAMES else seen[far]
+    if keep.sum() < _MIN_FRAMES:
+        raise FormError(f"only {int(keep.sum())} of {frames_total} frames show one whole "
+                        "side (shoulder, hip, knee, ankle, heel, toes) confidently")
+    wk = w.filter(pl.Series(keep))
+    t = wk["time_s"].to_numpy().astype(np.float64)
+    P = {f"{s}_{p}": _xy(wk, f"{s}_{p}") for s in _SIDES for p in _PARTS}
+    for k in P:  # image (x right, y down) → x forward, y up; pixels for now
+        P[k] = np.stack([direction * P[k][:, 0], -P[k][:, 1]], axis=1)
+    seg = lambda a, b: np.linalg.norm(P[a] - P[b], axis=1)  # noqa: E731
+    leg_px = float(np.median(seg(f"{near}_hip", f"{near}_knee")
+                             + seg(f"{near}_knee", f"{near}_ankle")))
+    if not leg_px > 0:
+        raise FormError("the leg has no length in the image (hip, knee and ankle coincide)")
+    hip_gap = float(np.median(np.abs(P["left_hip"][:, 0] - P["right_hip"][:, 0]))) / leg_px
+    foot_len = float(np.median(seg(f"{near}_heel", f"{near}_foot_index"))) / leg_px
+    if hip_gap > 0.3 and foot_len < 0.15:
+        raise FormError(f"not a side view (hips {hip_gap:.2f} leg lengths apart, foot "
+                        f"{foot_len:.2f} long in the image): film the runner from the side")
+    for k in P:
+        P[k] = P[k] / leg_px
+    m_per_leg = LEG_PER_HEIGHT * height_m if height_m else None
+    hip = 0.5 * (P["left_hip"] + P["right_hip"])
+    sho = 0.5 * (P["left_shoulder"] + P["right_shoulder"])
+    lows = [np.minimum(P[f"{s}_heel"][:, 1], P[f"{s}_foot_index"][:, 1]) for s in _SIDES]
+    ground = _rolling_low(t, np.minimum(*lows), 0.5)
+    mids = [0.5 * (P[f"{s}_heel"][:, 1] + P[f"{s}_foot_index"][:, 1]) for s in _SIDES]
+    flat = _rolling_low(t, np.minimum(*mids), 0.5)
+    far_seen = _seen(wk, far, ("knee", "ankle", "heel", "foot_index"))
+    both_feet = far_seen.mean() >= 0.5
+    feet = list(_SIDES) if both_feet else [near]  # the far leg hidden: the near foot only
+    if both_feet:  # follow each foot by its motion: no trust in left/right labels
+        _track_feet(P)
+    found = []
+    for s in feet:
+        low = np.minimum(P[f"{s}_heel"][:, 1], P[f"{s}_foot_index"][:, 1])
+        mid = 0.5 * (P[f"{s}_heel"][:, 1] + P[f"{s}_foot_index"][:, 1]) - flat
+        ahead = P[f"{s}_heel"][:, 0] - hip[:, 0]
+        found += [(tc, s) for tc in _contacts(t, ahead, low - ground, mid)]
+    found = _one_per_step(sorted(found))
+    found.sort()
+    span = (float(t[0]), float(t[-1]))
+    audio = footfalls["time_s"].to_numpy() if footfalls is not None and footfalls.height \
+        else np.zeros(0)
+    rows, audio_added = _merge_audio(found, audio, span, audio_tolerance_s)
+    angle = {s: _angle_deg(P[f"{s}_foot_index"] - P[f"{s}_heel"]) for s in _SIDES}
+    low = {s: np.minimum(P[f"{s}_heel"][:, 1], P[f"{s}_foot_index"][:, 1]) for s in _SIDES}
+    flat_ref, jitter = _foot_flat(t, low, angle, rows)
+    sd = max(_ANGLE_SD_MIN_DEG, jitter / math.sqrt(2.0))
+    steps = []
+    for i, (tc, side, source, ta) in enumerate(rows):
+        k = _frame_at(t, tc)
+        hip_c, sho_c = hip[k], sho[k]
+        ank, kne, hp = (P[f"{side}_{p}"][k] for p in ("ankle", "knee", "hip"))
+        fsa = float(angle[side][k]) - flat_ref
+        cls, conf = _strike(fsa, sd)
+        trunk = float(np.degrees(np.arctan2(sho_c[0] - hip_c[0], sho_c[1] - hip_c[1])))
+        over = float(ank[0] - hip_c[0])
+        nxt = rows[i + 1][0] if i + 1 < len(rows) else None
+        osc = None
+        if nxt is not None and nxt - tc < 1.0:
+            inside = (t >= tc) & (t <= nxt)
+            if inside.sum() >= 3:
+                osc = float(hip[inside, 1].max() - hip[inside, 1].min())
+        dt = tc - rows[i - 1][0] if i else None
+        between = (t > rows[i - 1][0]) & (t <= tc) if i else None
+        gap = bool(i) and (between.sum() < 1 or np.diff(t[between]).max(initial=0) > 0.1
+                           or t[between][0] - rows[i - 1][0] > 0.1)
+        dt = dt if dt is not None and (both_feet or rows[i - 1][1] != side) and dt < 1.0 \
+            and not gap else None
+        steps.append({
+            "time_s": tc, "side": side, "source": source, "step_time_s": dt,
+            "cadence_spm": 60.0 / dt if dt else None,
+            "overstride_leg": over, "overstride_m": over * m_per_leg if m_per_leg else None,
+            "foot_strike_angle_deg": fsa, "foot_strike": cls, "foot_strike_confidence": conf,
+            "trunk_lean_deg": trunk, "knee_flexion_deg": float(_flexion_deg(hp, kne, ank)),
+            "vertical_oscillation_leg": osc,
+            "vertical_oscillation_cm": osc * m_per_leg * 100 if osc is not None and m_per_leg
+            else None,
+            "audio_time_s": ta,
+        })
+    steps_df = pl.DataFrame(steps, schema=_STEP_SCHEMA)
+    summary = _summary(steps_df, frames_total=frames_total, frames_used=int(keep.sum()),
+                       frames_seen=w.height, t=t, near=near, direction=direction,
+                       leg_px=leg_px, m_per_leg=m_per_leg, height_m=height_m,
+                       n_audio=audio.size, audio_added=audio_added,
+                       one_side=not both_feet)
+    if not steps_df.height:
+        warnings.warn(f"no initial contacts found in {frames_total} frames: is the runner "
+                      "running, and are the feet in view?", RunlabWarning, stacklevel=2)
+    frames = pl.DataFrame({"time_s": t, **{f"{k}_{a}": P[k][:, j] for k in P
+                                           for j, a in enumerate(("x", "y"))}})
+    return Form(steps_df, summary, frames)
+
+
+_STEP_SCHEMA = {
+    "time_s": pl.Float64, "side": pl.String, "source": pl.String, "step_time_s": pl.Float64,
+    "cadence_spm": pl.Float64, "overstride_leg": pl.Float64, "overstride_m": pl.Float64,
+    "foot_strike_angle_deg": pl.Float64, "foot_strike": pl.String,
+    "foot_strike_confidence": pl.Float64, "trunk_lean_deg": pl.Float64,
+    "knee_flexion_deg": pl.Float64, "vertical_oscillation_leg": pl.Float64,
+    "vertical_oscillation_cm": pl.Float64, "audio_time_s": pl.Float64,
+}
+
+
+def _rolling_low(t: np.ndarray, y: np.ndarray, half_s: float, q: float = 20.0) -> np.ndarray:
+    """The ``q``-th percentile of finite y within ±half_s of each time: the ground under a
+    panning camera (the lowest foot point is on the ground in most frames), robust to a
+    few misplaced landmarks."""
+    out = np.empty_like(y)
+    lo = np.searchsorted(t, t - half_s, side="left")
+    hi = np.searchsorted(t, t + half_s, side="right")
+    for i in range(t.size):
+        win = y[lo[i]:hi[i]]
+        win = win[np.isfinite(win)]
+        out[i] = np.percentile(win, q) if win.size else np.nan
+    return out
+
+
+def _track_feet(P: dict[str, np.ndarray]) -> None:
+    """Keep each leg's landmarks on one physical leg, in place. Seen from the side, pose
+    models trade the legs' left/right labels, mostly as the feet pass each other; each
+    frame's labels are crossed when that puts the feet (ankle, heel, toe) nearer to where
+    their motion over the previous two frames predicts (a stance foot stays put, a swing
+    foot moves fast)."""
+    parts = ("knee", "ankle", "heel", "foot_index")
+    foot = {s: np.mean([P[f"{s}_{p}"] for p in ("ankle", "heel", "foot_index")], axis=0)
+            for s in _SIDES}
+    n = foot["left"].shape[0]
+    a, b = foot["left"].copy(), foot["right"].copy()  # the tracks, labels resolved
+    flip = np.zeros(n, dtype=bool)
+    for i in range(1, n):
+        pa = a[i - 1] + (a[i - 1] - a[i - 2] if i >= 2 else 0.0)
+        pb = b[i - 1] + (b[i - 1] - b[i - 2] if i >= 2 else 0.0)
+        keep = np.linalg.norm(foot["left"][i] - pa) + np.linalg.norm(foot["right"][i] - pb)
+        cross = np.linalg.norm(foot["right"][i] - pa) + np.linalg.norm(foot["left"][i] - pb)
+        flip[i] = cross < keep
+        a[i], b[i] = (foot["right"][i], foot["left"][i]) if flip[i] else \
+            (foot["left"][i], foot["right"][i])
+    for p in parts:
+        left, right = P[f"left_{p}"].copy(), P[f"right_{p}"].copy()
+        P[f"left_{p}"][flip], P[f"right_{p}"][flip] = right[flip], left[flip]
+
+
+def _foot_flat(t, low, angle, rows) -> tuple[float, float]:
+    """The foot's angle when flat — at mid-stance, 35 % of the way from a contact to the
+    next, on whichever foot is lower then — as the median over steps, and the foot angle's
+    frame-to-frame jitter [deg] around those moments (robust SD of differences)."""
+    refs, diffs = [], []
+    for (tc, *_), (tn, *_) in zip(rows, rows[1:], strict=False):
+        if tn - tc > 1.0:
+            continue
+        k = int(np.searchsorted(t, tc + 0.35 * (tn - tc)))
+        if k >= t.size:
+            continue
+        side = "left" if low["left"][k] <= low["right"][k] else "right"
+        refs.append(angle[side][k])
+        diffs.extend(np.diff(angle[side][max(0, k - 2):k + 3]))
+    ref = float(np.nanmedian(refs)) if refs else 0.0
+    jitter = float(1.4826 * np.nanmedian(np.abs(diffs))) if len(diffs) >= 4 else 0.0
+    return ref, jitter
+
+
+def _summary(steps: pl.DataFrame, *, frames_total, frames_used, frames_seen, t, near,
+             direction, leg_px, m_per_leg, height_m, n_audio, audio_added, one_side):
+    times = steps["time_s"].to_numpy()
+    if one_side and times.size >= 2:
+        strides = np.diff(times)
+        strides = strides[strides < 2.0 * np.median(strides)]  # not across a gap
+        cadence = 120.0 / float(np.mean(strides))
+        cv = float(np.std(np.diff(times), ddof=1) / np.mean(np.diff(times)) * 100) \
+            if times.size >= 3 else None
+    else:
+        dts = steps["step_time_s"].drop_nulls().to_numpy()
+        if dts.size:  # not a missed or a spurious contact
+            dts = dts[(dts > 0.75 * np.median(dts)) & (dts < 1.33 * np.median(dts))]
+        cadence = 60.0 / float(np.mean(dts)) if dts.size else None
+        cv = float(np.std(dts, ddof=1) / np.mean(dts) * 100) if dts.size >= 2 else None
+    med = lambda c: steps[c].median() if steps.height else None  # noqa: E731
+    share = lambda c: (100.0 * (steps["foot_strike"] == c).sum() / steps.height  # noqa: E731
+                       if steps.height else None)
+    classes = steps["foot_strike"].value_counts(sort=True) if steps.height else None
+    matched = int((steps["source"] == "video+audio").sum()) if steps.height else 0
+    video = int((steps["source"] != "audio").sum()) if steps.height else 0
+    return pl.DataFrame([{
+        "frames_total": frames_total, "frames_used": frames_used,
+        "frames_dropped": frames_total - frames_used,
+        "frames_without_pose": frames_total - frames_seen,
+        "duration_s": float(t[-1] - t[0]), "side_facing_camera": near,
+        "direction": "right" if direction > 0 else "left",
+        "steps": steps.height, "cadence_spm": cadence, "cadence_cv_pct": cv,
+        "overstride_leg": med("overstride_leg"), "overstride_m": med("overstride_m"),
+        "foot_strike_angle_deg": med("foot_strike_angle_deg"),
+        "foot_strike": classes["foot_strike"][0] if classes is not None else None,
+        "foot_strike_confidence": med("foot_strike_confidence"),
+        "heel_pct": share("heel"), "midfoot_pct": share("midfoot"),
+        "forefoot_pct": share("forefoot"),
+        "trunk_lean_deg": med("trunk_lean_deg"), "knee_flexion_deg": med("knee_flexion_deg"),
+        "vertical_oscillation_leg": med("vertical_oscillation_leg"),
+        "vertical_oscillation_cm": med("vertical_oscillation_cm"),
+        "leg_length_px": leg_px, "leg_length_m": m_per_leg, "height_m": height_m,
+        "audio_footfalls": n_audio, "audio_only_steps": audio_added,
+        "audio_agreement_pct": 100.0 * matched / video if n_audio and video else None,
+    }], schema_overrides={"overstride_m": pl.Float64, "vertical_oscillation_cm": pl.Float64,
+                          "leg_length_m": pl.Float64, "height_m": pl.Float64,
+                          "cadence_spm": pl.Float64, "cadence_cv_pct": pl.Float64,
+                          "foot_strike": pl.String, "audio_agreement_pct": pl.Float64,
+                          **{c: pl.Float64 for c in (
+                              "overstride_leg", "foot_strike_angle_deg",
+                              "foot_strike_confidence", "heel_pct", "midfoot_pct",
+                              "forefoot_pct", "trunk_lean_deg", "knee_flexion_deg",
+                              "vertical_oscillation_leg")}})
+
+
+#: Suggested rubric scores (5 best … 1) from measured form: rubric item → (summary column,
+#: unit, upper limits of the |distance| outside the target band for 5, 4, 3, 2; target band).
+#: runlab's defaults, not validated cut-offs: the bands sit on typical values of trained
+#: runners — step-time variation of a few per cent (Nakayama et al. 2010,
+#: doi:10.1016/j.gaitpost.2009.12.003), a foot landing close under the hip (Heiderscheit
+#: et al. 2011, doi:10.1249/MSS.0b013e3181ebedf4), a slight forward trunk lean (Folland et
+#: al. 2017, doi:10.1249/MSS.0000000000001245). The coach's score stays the record.
+RUBRIC_RULES = {
+    "rubric_cadence_consistency": ("cadence_cv_pct", "%", (0.0, 3.0), (0.0, 1.0, 3.0, 6.0)),
+    "rubric_landing_quietness": ("overstride_leg", "leg lengths", (-0.05, 0.15),
+                                 (0.0, 0.1, 0.2, 0.3)),
+    "rubric_upright_posture": ("trunk_lean_deg", "deg", (2.0, 10.0), (0.0, 3.0, 6.0, 10.0)),
+}
+
+
+def rubric_suggestions(summary: pl.DataFrame, rules: dict = RUBRIC_RULES) -> pl.DataFrame:
+    """Suggested 1–5 rubric scores from a clip's measured form (:func:`form` ``.summary``).
+
+    Per rubric item (:data:`RUBRIC_RULES`): the measured value, its target band, how far
+    outside the band it lies, and the score that distance earns (5 inside the band, one
+    less per step of the limits; null when not measured). Returns one row per item:
+    ``item``, ``measure``, ``value``, ``unit``, ``band_lo``, ``band_hi``, ``outside``,
+    ``suggested``.
+    """
+    row = summary.row(0, named=True) if summary.height else {}
+    out = []
+    for item, (measure, unit, (lo, hi), limits) in rules.items():
+        value = row.get(measure)
+        outside = None if value is None else max(lo - value, value - hi, 0.0)
+        score = None if outside is None else \
+            5 - sum(outside > limit for limit in limits)
+        out.append({"item": item, "measure": measure, "value": value, "unit": unit,
+                    "band_lo": lo, "band_hi": hi, "outside": outside, "suggested": score})
+    return pl.DataFrame(out, schema={"item": pl.String, "measure": pl.String,
+                                     "value": pl.Float64, "unit": pl.String,
+                                     "band_lo": pl.Float64, "band_hi": pl.Float64,
+                                     "outside": pl.Float64, "suggested": pl.Int64})

@@ -1,0 +1,210 @@
+"""runlab.read_video on clips generated here: time stamps from the container (constant and
+variable rate, slow motion), rotation, and every bad input ending in a ReadError naming it."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+import runlab
+from runlab.errors import (
+    CorruptFileError,
+    FileTooLargeError,
+    ReadError,
+    TimeLimitError,
+    UnsupportedFormatError,
+)
+from runlab.io import video as video_mod
+from runlab.simulate.figure import write_clip
+
+pytestmark = pytest.mark.video
+
+
+
+def _frames(n: int = 30, w: int = 96, h: int = 64) -> np.ndarray:
+    """Frames with a bright block in the top-left corner (so orientation shows) that
+    moves right by one pixel per frame."""
+    f = np.full((n, h, w, 3), 40, np.uint8)
+    for i in range(n):
+        f[i, 4:20, 4 + i:24 + i] = (230, 200, 60)
+    return f
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory):
+    d = tmp_path_factory.mktemp("clips")
+    f = _frames()
+    vfr_times = np.concatenate([np.arange(15) / 30, 0.5 + np.arange(15) / 60])
+    return {
+        "plain": (write_clip(d / "plain.mp4", f, fps=30), f),
+        "portrait": (write_clip(d / "portrait.mp4", np.ascontiguousarray(f.transpose(0, 2, 1, 3)),
+                                fps=30, rotation_deg=90), f.transpose(0, 2, 1, 3)),
+        "upside": (write_clip(d / "upside.mp4", f, fps=30, rotation_deg=180), f),
+        "vfr": (write_clip(d / "vfr.mp4", f, times_s=vfr_times), vfr_times),
+        "slow": (write_clip(d / "slow.mp4", f, fps=30, capture_fps=240), f),
+        "dir": d,
+    }
+
+
+def test_constant_rate_times_from_the_container(clips):
+    path, f = clips["plain"]
+    v = runlab.read_video(path)
+    assert (v.width_px, v.height_px, v.rotation_deg, v.capture_fps) == (96, 64, 0, None)
+    assert v.n_frames == 30
+    np.testing.assert_allclose(v.frame_times_s, np.arange(30) / 30, atol=1e-4)
+    assert v.fps == pytest.approx(30, rel=1e-3)
+    assert v.duration_s == pytest.approx(1.0, rel=1e-3)
+    got = list(v.frames())
+    assert [i for i, _, _ in got] == list(range(30))
+    np.testing.assert_allclose([t for _, t, _ in got], v.frame_times_s, atol=1e-9)
+    assert got[5][2].shape == (64, 96, 3)
+    assert np.abs(got[5][2].astype(int) - f[5]).mean() < 8  # the frame, not another
+
+
+def test_variable_frame_rate_is_not_assumed_constant(clips):
+    path, times = clips["vfr"]
+    v = runlab.read_video(path)
+    np.testing.assert_allclose(v.frame_times_s, times, atol=1e-4)
+    np.testing.assert_allclose([t for _, t, _ in v.frames()], times, atol=1e-4)
+    assert v.fps == pytest.approx(29 / times[-1], rel=1e-3)  # 30 then 60 fps: ~39
+
+
+@pytest.mark.parametrize("kind", ["portrait", "upside"])
+def test_rotation_metadata_gives_upright_frames(clips, kind):
+    path, upright = clips[kind]
+    v = runlab.read_video(path)
+    assert v.rotation_deg == {"portrait": 90, "upside": 180}[kind]
+    h, w = upright.shape[1:3]
+    assert (v.width_px, v.height_px) == (w, h)
+    _, _, rgb = next(iter(v.frames()))
+    assert rgb.shape == (h, w, 3)
+    good = np.abs(rgb.astype(int) - upright[0]).mean()
+    wrong = np.abs(rgb.astype(int) - np.rot90(upright[0], 2)).mean()
+    assert good < 8 < wrong
+
+
+def test_slow_motion_capture_rate_gives_real_time(clips, tmp_path):
+    path, _ = clips["slow"]
+    v = runlab.read_video(path)
+    assert v.capture_fps == 240
+    assert v.playback_fps == pytest.approx(30, rel=1e-3)
+    assert v.fps == pytest.approx(240, rel=1e-3)
+    np.testing.assert_allclose(v.frame_times_s, np.arange(30) / 240, atol=1e-5)
+    np.testing.assert_allclose(v.playback_times_s, np.arange(30) / 30, atol=1e-4)
+    assert list(v.frames())[-1][1] == pytest.approx(29 / 240, abs=1e-5)
+    # metadata stripped (a messenger): the caller says what the capture rate was
+    plain, _ = clips["plain"]
+    assert runlab.read_video(plain, capture_fps=120).frame_times_s[-1] == \
+        pytest.approx(29 / 120, abs=1e-5)
+
+
+def test_bad_files_raise_read_errors_naming_them(clips, tmp_path):
+    good = clips["plain"][0].read_bytes()
+    cases = {
+        "empty.mp4": (b"", ReadError),
+        "text.mp4": (b"not a video at all\n" * 20, UnsupportedFormatError),
+        "truncated.mp4": (good[: len(good) // 2], CorruptFileError),
+        "header_only.mp4": (good[:40], CorruptFileError),
+    }
+    for name, (data, error) in cases.items():
+        p = tmp_path / name
+        p.write_bytes(data)
+        with pytest.raises(error) as info:
+            runlab.read_video(p).frames().__next__()
+        assert str(p) in str(info.value), name
+    with pytest.raises(ReadError, match="missing.mp4"):
+        runlab.read_video(tmp_path / "missing.mp4")
+    with pytest.raises(ReadError, match="directory"):
+        runlab.read_video(tmp_path)
+    fifo = tmp_path / "fifo.mp4"
+    os.mkfifo(fifo)
+    with pytest.raises(ReadError, match="FIFO"):
+        runlab.read_video(fifo)
+
+
+def test_damaged_frames_are_a_read_error(clips, tmp_path):
+    data = bytearray(clips["plain"][0].read_bytes())
+    mdat = data.find(b"mdat")
+    for k in range(mdat + 200, len(data) - 2000, 7):  # garbage through the coded frames
+        data[k] ^= 0xFF
+    p = tmp_path / "damaged.mp4"
+    p.write_bytes(bytes(data))
+    try:
+        v = runlab.read_video(p)
+        n = sum(1 for _ in v.frames())
+    except ReadError as exc:
+        assert str(p) in str(exc)
+    else:  # the decoder concealed the damage: still every frame, with its time
+        assert n == v.n_frames
+
+
+def test_audio_and_playlists_are_not_read(clips, tmp_path):
+    from runlab.io.audio import write_wav
+
+    wav = write_wav(tmp_path / "sound.mp4", np.zeros(2205), 22050)
+    with pytest.raises(UnsupportedFormatError, match="sound.mp4"):
+        runlab.read_video(wav)
+    # a playlist or concat list posing as a clip could make ffmpeg open other files
+    target = clips["plain"][0]
+    for name, text in {
+        "list.mp4": f"ffconcat version 1.0\nfile '{target}'\n",
+        "play.mp4": f"#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1,\n{target}\n#EXT-X-ENDLIST\n",
+        "secret.mp4": "ffconcat version 1.0\nfile '/etc/passwd'\n",
+    }.items():
+        p = tmp_path / name
+        p.write_text(text)
+        with pytest.raises(UnsupportedFormatError, match=name):
+            runlab.read_video(p)
+
+
+def test_limits(clips, monkeypatch):
+    path, _ = clips["plain"]
+    with pytest.raises(TimeLimitError, match="plain.mp4"):
+        runlab.read_video(path, time_limit_s=1e-4)
+    monkeypatch.setattr(video_mod, "MAX_FRAME_PIXELS", 96 * 64 - 1)
+    with pytest.raises(FileTooLargeError, match="plain.mp4"):
+        runlab.read_video(path)
+    monkeypatch.setattr(video_mod, "MAX_FRAME_PIXELS", 10**9)
+    monkeypatch.setattr(video_mod, "MAX_FRAMES", 29)
+    with pytest.raises(FileTooLargeError, match="30 frames"):
+        runlab.read_video(path).frame_times_s  # noqa: B018
+    monkeypatch.setattr(video_mod, "MAX_VIDEO_BYTES", 100)
+    with pytest.raises(FileTooLargeError, match="plain.mp4"):
+        runlab.read_video(path)
+
+
+def test_frames_scaled_down_on_request(clips):
+    path, _ = clips["plain"]
+    _, _, rgb = next(iter(runlab.read_video(path).frames(max_side_px=48)))
+    assert rgb.shape == (32, 48, 3)
+
+
+def test_decoding_limit_counts_the_decoder_not_the_caller(clips, tmp_path, monkeypatch):
+    import dataclasses
+    import time
+
+    path, _ = clips["plain"]
+    v = dataclasses.replace(runlab.read_video(path, time_limit_s=30), time_limit_s=1.0)
+    assert v.decode_limit_s == 1.0
+    slow = 0
+    for _ in v.frames():  # a slow caller: 30 × 50 ms > the 1-s budget
+        time.sleep(0.05)
+        slow += 1
+    assert slow == 30
+    # a decoder that never answers is killed when its budget is spent
+    fake = tmp_path / "ffmpeg"
+    fake.write_text("#!/bin/sh\nexec sleep 60\n")
+    fake.chmod(0o755)
+    monkeypatch.setattr(video_mod, "_ffmpeg", lambda: str(fake))
+    start = time.monotonic()
+    with pytest.raises(TimeLimitError, match="plain.mp4"):
+        next(iter(v.frames()))
+    assert time.monotonic() - start < 30
+
+
+def test_default_decoding_budget_grows_with_the_frames(clips):
+    v = runlab.read_video(clips["plain"][0])
+    extra = video_mod.DECODE_S_PER_MEGAPIXEL * 96 * 64 / 1e6 * 30
+    assert v.decode_limit_s == pytest.approx(v.time_limit_s + extra)
