@@ -179,3 +179,32 @@ def test_frames_scaled_down_on_request(clips):
     path, _ = clips["plain"]
     _, _, rgb = next(iter(runlab.read_video(path).frames(max_side_px=48)))
     assert rgb.shape == (32, 48, 3)
+
+
+def test_decoding_limit_counts_the_decoder_not_the_caller(clips, tmp_path, monkeypatch):
+    import dataclasses
+    import time
+
+    path, _ = clips["plain"]
+    v = dataclasses.replace(runlab.read_video(path, time_limit_s=30), time_limit_s=1.0)
+    assert v.decode_limit_s == 1.0
+    slow = 0
+    for _ in v.frames():  # a slow caller: 30 × 50 ms > the 1-s budget
+        time.sleep(0.05)
+        slow += 1
+    assert slow == 30
+    # a decoder that never answers is killed when its budget is spent
+    fake = tmp_path / "ffmpeg"
+    fake.write_text("#!/bin/sh\nexec sleep 60\n")
+    fake.chmod(0o755)
+    monkeypatch.setattr(video_mod, "_ffmpeg", lambda: str(fake))
+    start = time.monotonic()
+    with pytest.raises(TimeLimitError, match="plain.mp4"):
+        next(iter(v.frames()))
+    assert time.monotonic() - start < 30
+
+
+def test_default_decoding_budget_grows_with_the_frames(clips):
+    v = runlab.read_video(clips["plain"][0])
+    extra = video_mod.DECODE_S_PER_MEGAPIXEL * 96 * 64 / 1e6 * 30
+    assert v.decode_limit_s == pytest.approx(v.time_limit_s + extra)

@@ -73,7 +73,7 @@ def coach_command(*, store: str | os.PathLike | None = None,
     cmd = [sys.executable, "-m", "voila", str(nb), "--Voila.ip=127.0.0.1", f"--port={port}",
            "--Voila.port_retries=0", "--template=runlab",
            # jupytext's lab extension needs JupyterLab's document manager: an error in Voila
-           '--VoilaConfiguration.extension_denylist=["jupyterlab-jupytext"]']
+           "--VoilaConfiguration.extension_denylist", "jupyterlab-jupytext"]
     if not open_browser:
         cmd.append("--no-browser")
     if store is None:
