@@ -6,13 +6,14 @@ Sections (all by default; name some to run only those):
   runner, robust sandwich × G/(G − 1), t on runners − 1 df) over 1,000 null studies of 12
   runners per group each: group and week have no effect, runners differ (SD 1 on the
   logit scale), temperature and humidity do act. Target: 3–7 %.
-- ``clusters`` — type-I error by number of runners (clusters) of the old clustered
-  OrderedModel with z tests and of runlab's GEE, 200 null studies per count: the basis of
-  ``MIN_CLUSTERS``.
-- ``mixed`` — type-I error and coverage of the ``week:group`` and ``group`` terms of
-  ``progression.cadence`` with z and with Satterthwaite t intervals, 400 null studies of
-  6 runners per group drawn from the model (``cadence ~ speed_c + week*group + (1 + week |
-  runner)``).
+- ``clusters`` — type-I error of the group term by number of runners (clusters: 6, 8, 10,
+  12, 16, 24) of the old clustered OrderedModel with z tests and of runlab's GEE (below
+  ``MIN_CLUSTERS`` too), ``VALIDATE_N``'s second figure of null studies per count: the
+  basis of ``MIN_CLUSTERS``.
+- ``mixed`` — type-I error of the ``week:group`` and ``group`` terms of
+  ``progression.cadence`` with z and with Satterthwaite t intervals, null studies (the
+  third figure) of 5, 6 and 12 runners per group drawn from the model
+  (``cadence ~ speed_c + week*group + (1 + week | runner)``).
 - ``power`` — ``models.power`` (200 studies, in memory, no device quirks) against the
   rejection rate of ``clinic_effect`` on 200 independent studies with other seeds and the
   simulator's device quirks, for two designs. Target: within 5 points.
@@ -31,7 +32,10 @@ import numpy as np
 
 N_ORDINAL, N_CLUSTER, N_MIXED, N_POWER = (int(x) for x in __import__("os").environ.get(
     "VALIDATE_N", "1000,200,400,200").split(","))
-WORKERS = 2
+WORKERS = int(__import__("os").environ.get("VALIDATE_WORKERS", "2"))
+#: Runners per group of the cluster-count and mixed-model sweeps.
+CLUSTER_PER_GROUP = (3, 4, 5, 6, 8, 12)
+MIXED_PER_GROUP = (5, 6, 12)
 #: Levels of the RPE-like null outcome (11 = the full 0–10 scale; slower to fit).
 RPE_LEVELS = int(__import__("os").environ.get("VALIDATE_RPE_LEVELS", "11"))
 
@@ -121,7 +125,8 @@ def _mixed_null(seed: int, per_group: int = 6, weeks: int = 8, per_week: int = 3
                          "cadence_spm": cad})
 
 
-def _mixed_task(seed):
+def _mixed_task(args):
+    seed, per_group = args
     from scipy import stats
 
     from runlab.errors import ModelError
@@ -129,7 +134,7 @@ def _mixed_task(seed):
 
     warnings.simplefilter("ignore")
     try:
-        fit = progression.cadence(_mixed_null(seed))
+        fit = progression.cadence(_mixed_null(seed, per_group=per_group))
     except ModelError:
         return None
     out = []
@@ -188,22 +193,27 @@ def main(sections) -> None:
                       f"({time.perf_counter() - t0:.0f} s): group {_rate([r[0] for r in ok])}; "
                       f"week {_rate([r[1] for r in ok])}", flush=True)
         if "clusters" in sections:
-            for per_group in (3, 4, 6):
+            for per_group in CLUSTER_PER_GROUP:
+                t0 = time.perf_counter()
                 res = pool.map(_cluster_task, [(10_000 + s, per_group) for s in range(N_CLUSTER)],
                                chunksize=10)
                 print(f"{2 * per_group:2d} runners: clustered OrderedModel z "
                       f"{_rate([r[0] for r in res])}; runlab GEE (CR1-scaled, t) "
-                      f"{_rate([r[1] for r in res])}", flush=True)
-        if "mixed" in sections:
-            res = [r for r in pool.map(_mixed_task, range(20_000, 20_000 + N_MIXED), chunksize=10)
-                   if r is not None]
-            for i, term in ((0, "week:group"), (3, "group")):
-                z = 1 - np.mean([r[i] for r in res])
-                t = 1 - np.mean([r[i + 1] for r in res])
-                df = np.median([r[i + 2] for r in res])
-                print(f"progression.cadence {term}, 6 runners/group, {len(res)} null studies: "
-                      f"type-I z {z:.1%}, Satterthwaite t {t:.1%} (median df {df:.1f})",
+                      f"{_rate([r[1] for r in res])} ({time.perf_counter() - t0:.0f} s)",
                       flush=True)
+        if "mixed" in sections:
+            for per_group in MIXED_PER_GROUP:
+                t0 = time.perf_counter()
+                res = [r for r in pool.map(_mixed_task, [(20_000 + s, per_group)
+                                                         for s in range(N_MIXED)], chunksize=10)
+                       if r is not None]
+                for i, term in ((0, "week:group"), (3, "group")):
+                    z = _rate([not r[i] for r in res])
+                    t = _rate([not r[i + 1] for r in res])
+                    df = np.median([r[i + 2] for r in res])
+                    print(f"progression.cadence {term}, {per_group} runners/group, {len(res)} "
+                          f"null studies: type-I z {z}, Satterthwaite t {t} (median df "
+                          f"{df:.1f}) ({time.perf_counter() - t0:.0f} s)", flush=True)
         if "power" in sections:
             from runlab.models import Design, power
 
