@@ -212,3 +212,21 @@ def test_default_decoding_budget_grows_with_the_frames(clips):
     v = runlab.read_video(clips["plain"][0])
     extra = video_mod.DECODE_S_PER_MEGAPIXEL * 96 * 64 / 1e6 * 30
     assert v.decode_limit_s == pytest.approx(v.time_limit_s + extra)
+
+
+def test_a_cover_picture_is_not_a_video(clips, tmp_path):
+    """An M4A with album art has a one-picture 'video' stream; it is not a clip."""
+    import subprocess
+
+    from runlab.io._ffmpeg import ffmpeg_exe
+
+    png = tmp_path / "cover.png"
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "color=red:s=64x64",
+                    "-frames:v", "1", str(png)], check=True)
+    m4a = tmp_path / "song.m4a"
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i",
+                    "sine=frequency=440:duration=1", "-i", str(png), "-map", "0:a", "-map",
+                    "1:v", "-c:a", "aac", "-c:v", "png", "-disposition:v", "attached_pic",
+                    str(m4a)], check=True)
+    with pytest.raises(UnsupportedFormatError, match="song.m4a.*no video stream"):
+        runlab.read_video(m4a)
