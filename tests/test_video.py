@@ -230,3 +230,20 @@ def test_a_cover_picture_is_not_a_video(clips, tmp_path):
                     str(m4a)], check=True)
     with pytest.raises(UnsupportedFormatError, match="song.m4a.*no video stream"):
         runlab.read_video(m4a)
+
+
+def test_header_report_variants():
+    """ffmpeg's report of clips written by older tools: a ``rotate`` tag, a k-rate."""
+    report = """Input #0, mov,mp4,m4a,3gp,3g2,mj2, from 'file:/x/old.mp4':
+  Metadata:
+    com.android.capture.fps: 120.000000
+  Duration: 00:00:02.00, start: 0.000000, bitrate: 52 kb/s
+  Stream #0:0(eng): Audio: aac (LC) (mp4a / 0x6134706D), 48000 Hz, stereo, fltp, 96 kb/s
+  Stream #0:1(eng): Video: h264 (High) (avc1 / 0x31637661), yuv420p(tv, bt709), 1920x1080, 17000 kb/s, 1k fps, 30 tbr, 90k tbn
+    Metadata:
+      rotate          : 270
+      handler_name    : VideoHandle
+"""
+    head = video_mod._parse_header("old.mp4", report, None)
+    assert (head.width_px, head.height_px, head.rotation_deg) == (1080, 1920, 270)
+    assert head.nominal_fps == 1000 and head.capture_fps == 120 and head.codec == "h264"
