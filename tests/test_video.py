@@ -146,17 +146,21 @@ def test_audio_and_playlists_are_not_read(clips, tmp_path):
     wav = write_wav(tmp_path / "sound.mp4", np.zeros(2205), 22050)
     with pytest.raises(UnsupportedFormatError, match="sound.mp4"):
         runlab.read_video(wav)
-    # a playlist or concat list posing as a clip could make ffmpeg open other files
-    target = clips["plain"][0]
+    # a playlist or concat list posing as a clip would make ffmpeg open the files it lists
+    (tmp_path / "clip.mp4").write_bytes(clips["plain"][0].read_bytes())
+    write_wav(tmp_path / "other.wav", np.full(2205, 0.5), 22050)
     for name, text in {
-        "list.mp4": f"ffconcat version 1.0\nfile '{target}'\n",
-        "play.mp4": f"#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1,\n{target}\n#EXT-X-ENDLIST\n",
+        "list.ffconcat": "ffconcat version 1.0\nfile 'clip.mp4'\n",
+        "play.m3u8": "#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1,\nclip.mp4\n#EXT-X-ENDLIST\n",
         "secret.mp4": "ffconcat version 1.0\nfile '/etc/passwd'\n",
     }.items():
         p = tmp_path / name
         p.write_text(text)
         with pytest.raises(UnsupportedFormatError, match=name):
             runlab.read_video(p)
+        p.write_text(text.replace("clip.mp4", "other.wav"))
+        with pytest.raises(UnsupportedFormatError, match=name):  # nor as a soundtrack
+            runlab.read_audio(p)
 
 
 def test_limits(clips, monkeypatch):

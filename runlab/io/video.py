@@ -58,6 +58,9 @@ from runlab.errors import (
     TimeLimitError,
     UnsupportedFormatError,
 )
+from runlab.io._ffmpeg import ffmpeg_exe as _ffmpeg
+from runlab.io._ffmpeg import input_args as _input_args
+from runlab.io._ffmpeg import limit_process
 
 __all__ = ["Video", "read_video", "MAX_VIDEO_BYTES", "MAX_FRAME_PIXELS", "MAX_FRAMES",
            "DECODER_MEMORY_MIB", "CAPTURE_FPS_KEYS", "DECODE_S_PER_MEGAPIXEL"]
@@ -77,38 +80,9 @@ DECODE_S_PER_MEGAPIXEL = 0.02
 #: Metadata keys holding the capture frame rate of slow-motion (or time-lapse) clips.
 CAPTURE_FPS_KEYS = ("com.android.capture.fps", "com.apple.quicktime.capture.fps")
 
-#: Containers ffmpeg may open (its demuxer names): MP4/MOV/3GP, Matroska/WebM, AVI.
-_FORMATS = "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi"
-
-
-def _ffmpeg() -> str:
-    import imageio_ffmpeg
-
-    return imageio_ffmpeg.get_ffmpeg_exe()
-
-
-def _input_args(name: str) -> list[str]:
-    """ffmpeg's input options for an untrusted local file (``file:`` so that a name like
-    ``http:x`` or ``concat:a|b`` stays a file name)."""
-    return ["-protocol_whitelist", "file", "-format_whitelist", _FORMATS,
-            "-i", "file:" + os.path.abspath(name)]
-
 
 def _limit_decoder(cpu_s: float | None):
-    """A ``preexec_fn`` capping the decoder's address space and CPU time (POSIX only)."""
-    try:
-        import resource
-    except ImportError:  # pragma: no cover - Windows: the wall-clock limit still applies
-        return None
-
-    def apply() -> None:
-        cap = DECODER_MEMORY_MIB * 2**20
-        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
-        if cpu_s is not None:
-            limit = max(1, int(cpu_s * 2) + 1)  # ffmpeg decodes on several threads
-            resource.setrlimit(resource.RLIMIT_CPU, (limit, limit + 1))
-
-    return apply
+    return limit_process(cpu_s, DECODER_MEMORY_MIB)
 
 
 def _run(name: str, args: list[str], time_limit_s: float | None) -> subprocess.CompletedProcess:
