@@ -90,14 +90,14 @@ alt.Chart(end).mark_rule().encode(
 # %% [markdown]
 # ## How many runners would the next study need?
 # `models.power` simulates a design many times and analyses each study with
-# `clinic_effect`; here power against the achieved boost for 8 runners per group (12
-# weeks, 10 % missed sessions, 10 % dropout). 20 studies per point keep the notebook
-# quick (±11 points); plan with 200 or more. Notebook 05 draws power against the number
-# of runners.
+# `clinic_effect` (`models.power_curve` varies one field of the design); here power
+# against the achieved boost for 8 runners per group (12 weeks, 10 % missed sessions, 10 %
+# dropout). 20 studies per point keep the notebook quick (±11 points); plan with 200 or
+# more. Notebook 05 draws power against the number of runners.
 
 # %%
-by_effect = pl.concat([models.power(runners_per_group=8, weeks=12, effect_pct=e,
-                                    n_studies=20) for e in (1.5, 3.0, 5.0)])
+by_effect = models.power_curve([0.5, 1.0, 2.0], over="effect_pct", runners_per_group=8,
+                               weeks=12, n_studies=20)
 alt.Chart(by_effect).mark_line(point=True).encode(
     x=alt.X("effect_pct:Q", title="Achieved boost [% of habitual cadence]"),
     y=alt.Y("power:Q", title="Power", scale=alt.Scale(domain=[0, 1])),
