@@ -30,6 +30,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from test_walkrun import gait_of_file, scored, session
 
+from runlab.simulate import walk_run_session
+
 CADENCE_GAPS_SPM = (0.0, 2.0, 4.0, 6.0, 8.0, 12.0, 20.0)
 SPEED_GAPS_MPS = (None, 0.0, 0.1, 0.2, 0.3)
 MODES = {
@@ -56,6 +58,24 @@ def table(folder: Path, seeds: range, mode: str, speed_gaps) -> None:
                                             for c in cells), flush=True)
 
 
+def continuous_jogs(folder: Path, seeds: range) -> None:
+    """Share of seconds called "run" in 20-min continuous jogs (no walking at all)."""
+    print("\ncontinuous slow jogs (20 min): share of seconds called run, mean (min)")
+    for cadence in (130.0, 140.0, 144.0, 148.0):
+        cells = []
+        for speed in (True, False):
+            s = []
+            for seed in seeds:
+                rng = np.random.default_rng(seed)
+                rec, _ = walk_run_session(
+                    run_s=1200, repeats=1, warmup_s=0, cooldown_s=0, jog_cadence_spm=cadence,
+                    jog_speed_mps=rng.uniform(2.0, 2.3), speed=speed, seed=seed)
+                s.append(float((gait_of_file(folder, rec)["gait"] == "run").mean()))
+            cells.append(f"{'speed' if speed else 'cadence only'} {np.mean(s):6.1%} "
+                         f"({np.min(s):5.1%})")
+        print(f"{cadence:>5.0f} spm  " + "   ".join(cells), flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", type=int, default=12)
@@ -66,6 +86,7 @@ def main() -> None:
     seeds = range(first, first + args.seeds)
     folder = Path(tempfile.mkdtemp(prefix="runlab-gait-"))
     print(f"seeds {seeds.start}–{seeds.stop - 1}")
+    continuous_jogs(folder, seeds)
     for mode in args.modes:
         gaps = SPEED_GAPS_MPS if MODES[mode].get("speed") else (None,)
         table(folder, seeds, mode, gaps)

@@ -8,7 +8,9 @@ Cavagna et al. 1977, doi:10.1152/ajpregu.1977.233.5.R243). :func:`running_states
 two-state Gaussian HMM (Rabiner 1989, doi:10.1109/5.18626) to the features the file holds
 — ``cadence_spm`` always, ``speed_mps``, ``stance_time_ms``, ``vertical_oscillation_mm``
 and ``step_length_m`` when present — starting from walking/running priors and re-estimating
-each state's means and spreads for the session (EM, a few rounds). The states persist:
+each state's means and one pooled spread per feature for the session (EM, a few rounds;
+pooled as in linear discriminant analysis, so neither state widens into a catch-all for
+another feature's drift). The states persist:
 a switch is expected once a minute (``mean_bout_s``), so a noisy second does not flip the
 label, and there is no dead band as with fixed hysteresis thresholds.
 
@@ -23,6 +25,27 @@ A session with one cluster only (all walking, a continuous jog) is labelled as a
 running when its median speed is at least :data:`JOG_MIN_MPS` (or, without speed, its
 median cadence at least :data:`RUN_MIN_SPM`), or when running dynamics (stance under
 400 ms) say so.
+
+Measured (``benchmarks/validate_gait.py``: simulated beginner sessions written as FIT files
+and read back, 1:1 to 3:1 and 90 s:90 s, cadence noise SD 3 spm a second, 5 s around each
+switch not scored; 12 seeds never used while tuning), share of seconds right:
+
+==========================================  ==============================  ===========
+the file holds                              jog vs walk                     right
+==========================================  ==============================  ===========
+stance time and vertical oscillation        any, even same cadence & speed  100 %
+speed and cadence (1 Hz)                    ≥ 6 spm, or ≥ 0.3 m/s, or       ≥ 98 % mean
+                                            ≥ 4 spm and ≥ 0.1 m/s           (worst 93 %)
+speed and cadence (1 Hz)                    < 4 spm and < 0.2 m/s           75–89 %
+speed and cadence (smart recording)         ≥ 0.2 m/s, or ≥ 12 spm          ≥ 97.5 %
+speed and cadence (smart recording)         same speed, 6–8 spm             82–90 %
+cadence only (a phone, most footpods)       ≥ 6 spm                         ≥ 99.5 %
+cadence only                                4 spm                           96.6 %
+cadence only                                0–2 spm                         74–78 %
+==========================================  ==============================  ===========
+
+Where nothing in the file differs (same cadence and speed, no running dynamics) the
+task is impossible in principle: the session then gets one label throughout.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ fixed-seed slice."""
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 
 import numpy as np
 import polars as pl
@@ -196,3 +197,95 @@ def test_baseline_mile_is_a_group_contrast_not_a_pooled_change():
     pooled = progression.baseline_mile(tests, group=None).fixed.filter(
         pl.col("term") == "cadence_spm_change")["estimate"][0]
     assert pooled < row["estimate"]  # pooling both groups dilutes the effect
+
+
+def test_retention_and_mile_contrasts_recover_the_truth():
+    """A fixed-seed slice of benchmarks/validate_clinic.py for the other two contrasts:
+    fails for a pooled change (half the effect) or a ratio without the control's drift."""
+    hits, errors = {"retained": [], "mile": []}, {"retained": [], "mile": []}
+    for seed in range(10):
+        c = simulate.cohort(24, 12, seed=300 + seed)
+        ph = c.phases
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RunlabWarning)
+            kept = progression.retention(c.runs, baseline_weeks=ph["baseline"],
+                                         end_weeks=ph["end"], follow_up_weeks=ph["follow_up"])
+            mile = progression.baseline_mile(
+                c.runs.filter(pl.col("session_type") == "baseline_test"),
+                outcomes=["cadence_spm"], first_weeks=[0, 1], last_weeks=[12])
+        r = kept.summary.filter(pl.col("term") == "retained_fraction").row(0, named=True)
+        true_kept = c.retention_truth()["population_retained_fraction"][0]
+        hits["retained"].append(r["ci_low"] <= true_kept <= r["ci_high"])
+        errors["retained"].append(100 * (r["estimate"] - true_kept))
+        m = mile.fixed.row(0, named=True)
+        true_mile = c.mile_truth(12)["population_pct"][0]
+        hits["mile"].append(m["ci_low_pct"] <= true_mile <= m["ci_high_pct"])
+        errors["mile"].append(m["estimate_pct"] - true_mile)
+    assert np.mean(hits["retained"]) >= 0.8 and np.mean(hits["mile"]) >= 0.8, hits
+    assert abs(np.mean(errors["retained"])) < 5.0  # points of the retained fraction [%]
+    assert abs(np.mean(errors["mile"])) < 1.0
+
+
+def test_mile_and_retention_truth():
+    c = simulate.cohort(24, 12, seed=9)
+    t = c.truth().row(0, named=True)
+    end_mile = c.mile_truth(10).row(0, named=True)
+    assert end_mile["population_pct"] == pytest.approx(t["population_pct"])  # plateau weeks
+    last = c.mile_truth()
+    assert last["weeks"][0].to_list() == [12]
+    assert last["population_pct"][0] < t["population_pct"]
+    with pytest.raises(ValueError, match="mile weeks"):
+        c.mile_truth(5)
+    r = c.retention_truth().row(0, named=True)
+    fu = c.truth().filter(pl.col("phase") == "follow_up")["population_pct"][0]
+    assert r["population_retained_fraction"] == pytest.approx(fu / t["population_pct"])
+    assert 0.85 < r["population_retained_fraction"] < 1.0
+
+
+def test_brisk_walkers_walk_where_slow_jogs_are():
+    none = simulate.cohort(40, 4, seed=2)
+    brisk = simulate.cohort(40, 4, seed=2, rates={"brisk_walker": 0.5})
+    assert not none.runners["brisk_walker"].any()
+    b = brisk.runners.filter(pl.col("brisk_walker"))
+    assert 10 <= b.height <= 30
+    assert b["walk_cadence_spm"].min() >= 126 and b["walk_cadence_spm"].max() <= 145
+    assert b["walk_speed_mps"].mean() > 1.6
+    # its own random stream: everything but the walk breaks is the same cohort
+    assert brisk.runs["cadence_spm"].equals(none.runs["cadence_spm"])
+
+
+def test_clinic_effect_from_files_with_brisk_walkers(tmp_path):
+    """Every runner walks briskly (126–145 spm, where slow jogs sit): written as files and
+    ingested, ``clean``'s walk/run segmentation must keep the walks out of the running
+    cadence, or the effect read from files drifts from the one in memory."""
+    from runlab import cohort as rl_cohort
+
+    c = simulate.cohort(12, 5, seed=41, clinic_weeks=4, rates={"brisk_walker": 1.0})
+    folder = c.write(tmp_path / "files", workers=1)
+    store = rl_cohort.ingest(folder, tmp_path / "store", workers=1, progress=False)
+    truth = pl.read_csv(folder / "runs_truth.csv", columns=["path", "week", "group"])
+    runs = store.runs.join(truth.rename({"path": "source_path"}), on="source_path")
+    assert runs.height == c.runs.height
+    memory = progression.clinic_effect(c.runs, phases=c.phases).summary
+    files = progression.clinic_effect(runs, phases=c.phases).summary
+    assert memory["phase"].to_list() == files["phase"].to_list() == ["end", "follow_up"]
+    assert np.abs(files["effect_pct"] - memory["effect_pct"]).max() < 0.5
+
+
+def test_baseline_mile_pairs_the_weeks_it_is_told():
+    """Runners whose last mile is the clinic's first week (dropout, a missed test) add a
+    change of zero to a first-to-last contrast: warned, and first_weeks/last_weeks pair
+    the same weeks for everyone."""
+    c = simulate.cohort(24, 12, seed=301)
+    tests = c.runs.filter(pl.col("session_type") == "baseline_test").select(
+        "runner_id", "week", "group", "cadence_spm")
+    with pytest.warns(RunlabWarning, match=r"different weeks \[1, 10, 12\]"):
+        mixed = progression.baseline_mile(tests)
+    with pytest.warns(RunlabWarning, match="without a test in both"):
+        paired = progression.baseline_mile(tests, first_weeks=[0, 1], last_weeks=[12])
+    per = paired.per_runner.filter(pl.col("cadence_spm_change").is_not_null())
+    assert set(per["last_week"]) == {12} and set(per["first_week"]) <= {0, 1}
+    truth = c.mile_truth(12)["population_pct"][0]
+    row = paired.fixed.row(0, named=True)
+    assert row["ci_low_pct"] <= truth <= row["ci_high_pct"]
+    assert abs(row["estimate_pct"] - truth) < abs(mixed.fixed["estimate_pct"][0] - truth)

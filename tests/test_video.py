@@ -146,17 +146,21 @@ def test_audio_and_playlists_are_not_read(clips, tmp_path):
     wav = write_wav(tmp_path / "sound.mp4", np.zeros(2205), 22050)
     with pytest.raises(UnsupportedFormatError, match="sound.mp4"):
         runlab.read_video(wav)
-    # a playlist or concat list posing as a clip could make ffmpeg open other files
-    target = clips["plain"][0]
+    # a playlist or concat list posing as a clip would make ffmpeg open the files it lists
+    (tmp_path / "clip.mp4").write_bytes(clips["plain"][0].read_bytes())
+    write_wav(tmp_path / "other.wav", np.full(2205, 0.5), 22050)
     for name, text in {
-        "list.mp4": f"ffconcat version 1.0\nfile '{target}'\n",
-        "play.mp4": f"#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1,\n{target}\n#EXT-X-ENDLIST\n",
+        "list.ffconcat": "ffconcat version 1.0\nfile 'clip.mp4'\n",
+        "play.m3u8": "#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1,\nclip.mp4\n#EXT-X-ENDLIST\n",
         "secret.mp4": "ffconcat version 1.0\nfile '/etc/passwd'\n",
     }.items():
         p = tmp_path / name
         p.write_text(text)
         with pytest.raises(UnsupportedFormatError, match=name):
             runlab.read_video(p)
+        p.write_text(text.replace("clip.mp4", "other.wav"))
+        with pytest.raises(UnsupportedFormatError, match=name):  # nor as a soundtrack
+            runlab.read_audio(p)
 
 
 def test_limits(clips, monkeypatch):
@@ -179,3 +183,32 @@ def test_frames_scaled_down_on_request(clips):
     path, _ = clips["plain"]
     _, _, rgb = next(iter(runlab.read_video(path).frames(max_side_px=48)))
     assert rgb.shape == (32, 48, 3)
+
+
+def test_decoding_limit_counts_the_decoder_not_the_caller(clips, tmp_path, monkeypatch):
+    import dataclasses
+    import time
+
+    path, _ = clips["plain"]
+    v = dataclasses.replace(runlab.read_video(path, time_limit_s=30), time_limit_s=1.0)
+    assert v.decode_limit_s == 1.0
+    slow = 0
+    for _ in v.frames():  # a slow caller: 30 × 50 ms > the 1-s budget
+        time.sleep(0.05)
+        slow += 1
+    assert slow == 30
+    # a decoder that never answers is killed when its budget is spent
+    fake = tmp_path / "ffmpeg"
+    fake.write_text("#!/bin/sh\nexec sleep 60\n")
+    fake.chmod(0o755)
+    monkeypatch.setattr(video_mod, "_ffmpeg", lambda: str(fake))
+    start = time.monotonic()
+    with pytest.raises(TimeLimitError, match="plain.mp4"):
+        next(iter(v.frames()))
+    assert time.monotonic() - start < 30
+
+
+def test_default_decoding_budget_grows_with_the_frames(clips):
+    v = runlab.read_video(clips["plain"][0])
+    extra = video_mod.DECODE_S_PER_MEGAPIXEL * 96 * 64 / 1e6 * 30
+    assert v.decode_limit_s == pytest.approx(v.time_limit_s + extra)

@@ -57,6 +57,24 @@ cleaned = activity.clean()
 segments = gait.segments(cleaned)
 segments
 
+# %% [markdown]
+# **Walk or run?** A beginner's brisk walk (up to ~145 steps/min, ~2 m/s) and slow jog (from
+# ~128 steps/min) overlap, so `clean` fits a two-state model to each session on everything
+# the file holds. How often a second is labelled right, on simulated beginner sessions
+# written as files and read back (seeds not used for tuning; `benchmarks/validate_gait.py`):
+#
+# | your file holds | your jog differs from your walk by | seconds right |
+# |---|---|---|
+# | stance time / vertical oscillation (chest strap, foot pod) | anything, even same cadence and speed | 100 % |
+# | speed and cadence (watch) | ≥ 6 steps/min, or ≥ 0.3 m/s | 98–100 % |
+# | speed and cadence (watch) | < 4 steps/min and < 0.2 m/s | 75–89 % |
+# | cadence only (phone steps below) | ≥ 6 steps/min | 99.5 % |
+# | cadence only | 4 steps/min | 97 % (worst session 89 %) |
+# | cadence only | 0–2 steps/min | ~75 %: nothing in the file tells them apart |
+#
+# A whole session at one pace gets one label: running from 137 steps/min, or from 1.95 m/s
+# when speed is recorded, is running.
+
 # %%
 charts.run_timeline(cleaned, segments, title=f"First session · {first_run.name}")
 

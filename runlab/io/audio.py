@@ -107,7 +107,11 @@ def _read_ffmpeg(name: str, rate_hz: int) -> Audio:
     except ImportError as exc:  # pragma: no cover - a dependency of runlab
         raise UnsupportedFormatError(name, "not a WAV file, and decoding other audio needs "
                                            "imageio-ffmpeg (pip install imageio-ffmpeg)") from exc
-    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-v", "error", "-i", name, "-vn",
+    from runlab.io._ffmpeg import AUDIO_FORMATS, input_args
+
+    # only this local file: no URL, playlist or concat list (runlab.io._ffmpeg)
+    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-v", "error",
+           *input_args(name, AUDIO_FORMATS), "-vn",
            "-ac", "1", "-ar", str(int(rate_hz)), "-f", "f32le", "-"]
     run = subprocess.run(cmd, capture_output=True, check=False)
     message = run.stderr.decode("utf-8", "replace").strip().splitlines()

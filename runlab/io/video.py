@@ -58,9 +58,12 @@ from runlab.errors import (
     TimeLimitError,
     UnsupportedFormatError,
 )
+from runlab.io._ffmpeg import ffmpeg_exe as _ffmpeg
+from runlab.io._ffmpeg import input_args as _input_args
+from runlab.io._ffmpeg import limit_process
 
 __all__ = ["Video", "read_video", "MAX_VIDEO_BYTES", "MAX_FRAME_PIXELS", "MAX_FRAMES",
-           "DECODER_MEMORY_MIB", "CAPTURE_FPS_KEYS"]
+           "DECODER_MEMORY_MIB", "CAPTURE_FPS_KEYS", "DECODE_S_PER_MEGAPIXEL"]
 
 #: Largest video file read [bytes] (a 20-minute 1080p phone clip is ~2 GB).
 MAX_VIDEO_BYTES = 4 * 2**30
@@ -70,41 +73,16 @@ MAX_FRAME_PIXELS = 7680 * 4320
 MAX_FRAMES = 864_000
 #: Address-space cap of the ffmpeg process [MiB] (decoding 4K H.264/HEVC needs ~0.5 GiB).
 DECODER_MEMORY_MIB = 4096
+#: Default decoding budget per megapixel of frames [s] beyond the size-based limit: 0.02 s
+#: is 50 megapixels/s, 24 fps at 1080p (this 2-core machine decodes 80 fps at 1080p under
+#: heavy load).
+DECODE_S_PER_MEGAPIXEL = 0.02
 #: Metadata keys holding the capture frame rate of slow-motion (or time-lapse) clips.
 CAPTURE_FPS_KEYS = ("com.android.capture.fps", "com.apple.quicktime.capture.fps")
 
-#: Containers ffmpeg may open (its demuxer names): MP4/MOV/3GP, Matroska/WebM, AVI.
-_FORMATS = "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi"
-
-
-def _ffmpeg() -> str:
-    import imageio_ffmpeg
-
-    return imageio_ffmpeg.get_ffmpeg_exe()
-
-
-def _input_args(name: str) -> list[str]:
-    """ffmpeg's input options for an untrusted local file (``file:`` so that a name like
-    ``http:x`` or ``concat:a|b`` stays a file name)."""
-    return ["-protocol_whitelist", "file", "-format_whitelist", _FORMATS,
-            "-i", "file:" + os.path.abspath(name)]
-
 
 def _limit_decoder(cpu_s: float | None):
-    """A ``preexec_fn`` capping the decoder's address space and CPU time (POSIX only)."""
-    try:
-        import resource
-    except ImportError:  # pragma: no cover - Windows: the wall-clock limit still applies
-        return None
-
-    def apply() -> None:
-        cap = DECODER_MEMORY_MIB * 2**20
-        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
-        if cpu_s is not None:
-            limit = max(1, int(cpu_s * 2) + 1)  # ffmpeg decodes on several threads
-            resource.setrlimit(resource.RLIMIT_CPU, (limit, limit + 1))
-
-    return apply
+    return limit_process(cpu_s, DECODER_MEMORY_MIB)
 
 
 def _run(name: str, args: list[str], time_limit_s: float | None) -> subprocess.CompletedProcess:
@@ -185,7 +163,9 @@ class Video:
     codec : str
         ffmpeg's name of the video codec.
     time_limit_s : float or None
-        Wall-clock limit of each decoding pass [s].
+        Wall-clock limit [s] of reading the header and the time stamps, and the time the
+        decoder may take (waiting for it, not for the caller) to deliver all frames: given
+        to :func:`read_video`, else its default (:attr:`decode_limit_s`). None: no limit.
     """
 
     path: str
@@ -196,6 +176,7 @@ class Video:
     codec: str
     time_limit_s: float | None
     _nominal_fps: float | None = field(default=None, repr=False)
+    _explicit_limit: bool = field(default=False, repr=False)
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     # -- time ----------------------------------------------------------------------------
@@ -245,6 +226,16 @@ class Video:
         t = self.frame_times_s
         return float(t[-1] - t[0] + 1.0 / self.fps) if t.size >= 2 else 0.0
 
+    @property
+    def decode_limit_s(self) -> float | None:
+        """The decoder's time budget for all frames [s]: ``time_limit_s`` when given to
+        :func:`read_video`, else it plus :data:`DECODE_S_PER_MEGAPIXEL` per megapixel of
+        every frame (a small, highly compressed clip can hold many frames)."""
+        if self.time_limit_s is None or self._explicit_limit:
+            return self.time_limit_s
+        megapixels = self.width_px * self.height_px / 1e6
+        return self.time_limit_s + DECODE_S_PER_MEGAPIXEL * megapixels * self.n_frames
+
     # -- pixels --------------------------------------------------------------------------
     def frames(self, *, max_side_px: int | None = None
                ) -> Iterator[tuple[int, float, np.ndarray]]:
@@ -265,30 +256,30 @@ class Video:
         cmd = [_ffmpeg(), "-nostdin", "-hide_banner", "-v", "info", *_input_args(self.path),
                "-map", "0:v:0", "-an", "-sn", "-dn", "-vf", ",".join(filters),
                "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]
+        budget = self.decode_limit_s
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE,
-                                preexec_fn=_limit_decoder(self.time_limit_s))
+                                stderr=subprocess.PIPE, preexec_fn=_limit_decoder(budget))
         times: queue.Queue = queue.Queue()
         errors: list[str] = []
         reader = threading.Thread(target=_showinfo_times, args=(proc.stderr, times, errors),
                                   daemon=True)
         reader.start()
-        deadline = None if self.time_limit_s is None else time.monotonic() + self.time_limit_s
+        clock = _WaitClock(proc, budget)
         size = width * height * 3
         scale = self.time_scale
         index, first = 0, None
         try:
             while True:
-                if deadline is not None and time.monotonic() > deadline:
+                with clock:
+                    data = proc.stdout.read(size)
+                    pts = times.get(timeout=30) if len(data) == size else None
+                if clock.expired:
                     raise TimeLimitError(self.path, f"decoding took longer than the "
-                                                    f"{self.time_limit_s:.3g} s limit "
-                                                    "(time_limit_s)")
-                data = proc.stdout.read(size)
+                                                    f"{budget:.3g} s limit (time_limit_s)")
                 if not data:
                     break
                 if len(data) < size:
                     raise CorruptFileError(self.path, f"frame {index} is cut short")
-                pts = times.get(timeout=30)
                 if pts is None:
                     raise CorruptFileError(self.path, f"no time stamp for frame {index}")
                 first = pts if first is None else first
@@ -311,8 +302,43 @@ class Video:
                 proc.kill()
             with contextlib.suppress(Exception):
                 proc.wait(timeout=10)
+            clock.stop()
             proc.stdout.close()
             proc.stderr.close()
+
+
+class _WaitClock:
+    """Kills a decoder once the time spent waiting for it (inside ``with clock:``) passes
+    ``budget_s``; the time the caller spends on each frame does not count."""
+
+    def __init__(self, proc: subprocess.Popen, budget_s: float | None):
+        self.proc, self.budget_s = proc, budget_s
+        self.waited, self.since, self.expired = 0.0, None, False
+        self._done = threading.Event()
+        if budget_s is not None:
+            threading.Thread(target=self._watch, daemon=True).start()
+
+    def __enter__(self) -> _WaitClock:
+        self.since = time.monotonic()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.waited += time.monotonic() - self.since
+        self.since = None
+        if self.budget_s is not None and self.waited > self.budget_s:
+            self.expired = True
+
+    def _watch(self) -> None:
+        while not self._done.wait(0.05):
+            since = self.since
+            if since is not None and self.waited + time.monotonic() - since > self.budget_s:
+                self.expired = True
+                with contextlib.suppress(OSError):
+                    self.proc.kill()
+                return
+
+    def stop(self) -> None:
+        self._done.set()
 
 
 def _showinfo_times(stream, out: queue.Queue, errors: list[str]) -> None:
@@ -364,8 +390,10 @@ def read_video(path: str | os.PathLike, *, capture_fps: float | None = None,
         The rate the clip was filmed at, when it is slow motion but its metadata lost the
         capture rate (default: read from the metadata, see the module docstring).
     time_limit_s : float, optional
-        Wall-clock limit of each pass over the file [s] (default: 10 s + 5 s per MiB,
-        :func:`runlab.isolation.limits_for`; 0 switches it off).
+        Wall-clock limit [s] of each pass over the file, counting only the time spent
+        waiting for the decoder (default: 10 s + 5 s per MiB, :func:`runlab.isolation.
+        limits_for`, and for decoding frames also 0.02 s per megapixel-frame; 0 switches
+        it off).
 
     Raises
     ------
@@ -405,4 +433,4 @@ def read_video(path: str | os.PathLike, *, capture_fps: float | None = None,
         raise UnsupportedFormatError(name, f"not a video ffmpeg can read: {reason}")
     head = _parse_header(name, report, capture_fps)
     return Video(name, head.width_px, head.height_px, head.rotation_deg, head.capture_fps,
-                 head.codec, limit, head.nominal_fps)
+                 head.codec, limit, head.nominal_fps, time_limit_s is not None)

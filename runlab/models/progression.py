@@ -40,6 +40,7 @@ from runlab.models._tidy import (
     usable,
 )
 from runlab.models.cadence import running_rows, running_speed
+from runlab.models.clinic import _row as _did_row
 from runlab.models.clinic import clinic_effect, phases_from_plan
 from runlab.models.inference import require_runners_per_group
 
@@ -549,8 +550,9 @@ def walk_run(runs: pl.DataFrame, *, group: str | None = "group", week: str = "we
 
 def baseline_mile(tests: pl.DataFrame, *, time: str = "week",
                   outcomes: Sequence[str] | None = None, alpha: float = 0.05,
-                  group: str | None = "group", control: str | None = "control"
-                  ) -> ModelResult:
+                  group: str | None = "group", control: str | None = "control",
+                  first_weeks: Sequence[float] | None = None,
+                  last_weeks: Sequence[float] | None = None) -> ModelResult:
     """Change from the first to the last baseline comfortable-mile test of each runner and,
     with a ``group`` column holding the ``control`` group, each retrained group's change
     beyond the control group's (difference in differences, Welch–Satterthwaite t interval)
@@ -564,6 +566,14 @@ def baseline_mile(tests: pl.DataFrame, *, time: str = "week",
         derived from ``start_time``/``date``/``start``) and outcomes (default: those present
         of ``cadence_spm``, ``speed_mps``, ``mile_time_s``, ``step_length_m``,
         ``heart_rate_bpm``, ``rpe``).
+    first_weeks, last_weeks : sequence, optional
+        The ``time`` values a runner's first test (their earliest in ``first_weeks``) and
+        last test (their latest in ``last_weeks``) must come from, e.g. ``[0, 1]`` (the
+        boost-free miles) and ``[12]`` (the follow-up mile). Runners without a test in
+        both are left out (warned). Without them every runner's first and last tests
+        are used, and when the runners' last tests fall in different weeks (dropout, a
+        missed test) a :class:`~runlab.errors.RunlabWarning` says the contrast mixes
+        them: a runner whose last test is the clinic's first week adds a change of zero.
 
     Returns
     -------
@@ -573,8 +583,11 @@ def baseline_mile(tests: pl.DataFrame, *, time: str = "week",
         ``fixed``: mean change per outcome, ``term`` ``<outcome>_change`` (t interval from
         an intercept-only OLS on the changes; ``n`` runners); ``model``: dict outcome → OLS.
         With groups: ``fixed`` holds the contrasts, ``term`` ``<outcome>_change:<group>``
-        (retrained group's mean change minus control's, with ``df``), and ``summary`` each
-        group's mean change (``group``, ``term``, ``estimate``, ``n``).
+        (retrained group's mean change minus control's, with ``df``; ``estimate_pct``,
+        ``std_error_pct``, ``ci_low_pct``, ``ci_high_pct`` in % of the retrained group's
+        mean first test, delta method), and ``summary`` each group's mean change
+        (``group``, ``term``, ``estimate``, ``n``). The truth of a simulated cohort's
+        cadence contrast is :meth:`runlab.simulate.Cohort.mile_truth`.
     """
     import statsmodels.api as sm
 
@@ -589,21 +602,44 @@ def baseline_mile(tests: pl.DataFrame, *, time: str = "week",
                              f"has {frame.columns}")
     frame = usable(frame, (RUNNER, time, *outcomes), what).with_columns(
         pl.col(RUNNER).cast(pl.String)).sort(RUNNER, time)
+    chosen = first_weeks is not None or last_weeks is not None
+    def _among(values):
+        if values is None:
+            return pl.lit(True)
+        return pl.col(time).is_in(pl.Series(list(values)).cast(frame.schema[time]).implode())
+
+    is_first, is_last = _among(first_weeks), _among(last_weeks)
     per = frame.group_by(RUNNER, maintain_order=True).agg(
-        pl.col(time).first().alias(f"first_{time}"), pl.col(time).last().alias(f"last_{time}"),
+        pl.col(time).filter(is_first).first().alias(f"first_{time}"),
+        pl.col(time).filter(is_last).last().alias(f"last_{time}"),
         pl.len().cast(pl.Int64).alias("n_tests"),
-        *[pl.col(o).cast(pl.Float64).first().alias(f"{o}_first") for o in outcomes],
-        *[pl.col(o).cast(pl.Float64).last().alias(f"{o}_last") for o in outcomes])
+        *[pl.col(o).cast(pl.Float64).filter(is_first).first().alias(f"{o}_first")
+          for o in outcomes],
+        *[pl.col(o).cast(pl.Float64).filter(is_last).last().alias(f"{o}_last")
+          for o in outcomes])
+    has_pair = ((pl.col(f"last_{time}") > pl.col(f"first_{time}")).fill_null(False) if chosen
+                else pl.col("n_tests") >= 2)
+    per = per.with_columns(_pair=has_pair)
     per = per.with_columns([
-        pl.when(pl.col("n_tests") >= 2).then(pl.col(f"{o}_last") - pl.col(f"{o}_first"))
+        pl.when(pl.col("_pair")).then(pl.col(f"{o}_last") - pl.col(f"{o}_first"))
         .alias(f"{o}_change") for o in outcomes])
-    single = per.filter(pl.col("n_tests") < 2)[RUNNER].to_list()
+    single = per.filter(~pl.col("_pair"))[RUNNER].to_list()
     if single:
-        warnings.warn(f"{what}: {len(single)} runner(s) with a single test have no change: "
+        which = ("without a test in both first_weeks and last_weeks" if chosen
+                 else "with a single test")
+        warnings.warn(f"{what}: {len(single)} runner(s) {which} have no change: "
                       f"{single[:10]}", RunlabWarning, stacklevel=2)
-    paired = per.filter(pl.col("n_tests") >= 2)
+    lasts = sorted(per.filter(pl.col("_pair"))[f"last_{time}"].unique().to_list())
+    if not chosen and len(lasts) > 1:
+        warnings.warn(f"{what}: the runners' last tests fall in different {time}s {lasts}: "
+                      "the change mixes them (a runner whose last test comes before the "
+                      "clinic has changed nothing yet); pass first_weeks=/last_weeks=",
+                      RunlabWarning, stacklevel=2)
+    paired = per.filter(pl.col("_pair")).drop("_pair")
+    per = per.drop("_pair")
     if paired.height < 2:
-        raise ModelError(f"{what}: {paired.height} runner(s) with two or more tests; need 2")
+        raise ModelError(f"{what}: {paired.height} runner(s) with a first and a last test; "
+                         "need 2")
     groups = _runner_groups(frame, group) if group is not None else None
     if groups is not None and control is not None and control in set(groups["group"]):
         return _mile_contrasts(paired.join(groups, on=RUNNER, how="inner"), per, outcomes,
@@ -618,29 +654,29 @@ def baseline_mile(tests: pl.DataFrame, *, time: str = "week",
 
 def _mile_contrasts(paired: pl.DataFrame, per: pl.DataFrame, outcomes, control: str,
                     alpha: float) -> ModelResult:
-    """Each retrained group's mean mile change minus the control group's (Welch t)."""
+    """Each retrained group's mean mile change minus the control group's (Welch t), in the
+    outcome's unit and in % of the group's mean first test (delta method), as
+    :func:`runlab.models.clinic.clinic_effect` computes its effects."""
     rows, means = [], []
     treated = sorted(g for g in paired["group"].unique().to_list() if g != control)
     for o in outcomes:
         col = f"{o}_change"
-        by = {g: paired.filter(pl.col("group") == g)[col].drop_nulls().to_numpy()
-              for g in [control, *treated]}
+        ok = paired.filter(pl.col(col).is_not_null())
+        by = {g: (ok.filter(pl.col("group") == g)[f"{o}_first"].to_numpy(),
+                  ok.filter(pl.col("group") == g)[col].to_numpy()) for g in [control, *treated]}
         means += [{"group": g, "term": col, "estimate": float(np.mean(x)) if x.size else None,
-                   "n": int(x.size)} for g, x in by.items()]
+                   "n": int(x.size)} for g, (_, x) in by.items()]
         for g in treated:
-            a, c = by[g], by[control]
-            if a.size < 2 or c.size < 2:
+            if by[g][1].size < 2 or by[control][1].size < 2:
                 raise ModelError(f"progression.baseline_mile: group {g!r} or {control!r} has "
                                  f"fewer than 2 runners with two tests ({col})")
-            va, vc = np.var(a, ddof=1) / a.size, np.var(c, ddof=1) / c.size
-            est, se = float(a.mean() - c.mean()), float(np.sqrt(va + vc))
-            den = va**2 / (a.size - 1) + vc**2 / (c.size - 1)
-            df = float((va + vc) ** 2 / den) if den > 0 else float(a.size + c.size - 2)
-            q = stats.t.ppf(1 - alpha / 2, df)
-            tval = est / se if se > 0 else np.inf
-            rows.append({"term": f"{col}:{g}", "estimate": est, "std_error": se,
-                         "statistic": tval, "p_value": float(2 * stats.t.sf(abs(tval), df)),
-                         "ci_low": est - q * se, "ci_high": est + q * se, "df": df,
-                         "n": int(a.size + c.size)})
+            r = _did_row(col, g, by[g], by[control], alpha)
+            rows.append({"term": f"{col}:{g}", "estimate": r["effect_spm"],
+                         "std_error": r["std_error_spm"], "statistic": r["statistic"],
+                         "p_value": r["p_value"], "ci_low": r["ci_low_spm"],
+                         "ci_high": r["ci_high_spm"], "df": r["df"],
+                         "n": r["n_runners"] + r["n_control"],
+                         "estimate_pct": r["effect_pct"], "std_error_pct": r["std_error_pct"],
+                         "ci_low_pct": r["ci_low_pct"], "ci_high_pct": r["ci_high_pct"]})
     per = per.join(paired.select(RUNNER, "group"), on=RUNNER, how="left")
     return ModelResult(pl.DataFrame(rows), None, per_runner=per, summary=pl.DataFrame(means))

@@ -299,13 +299,22 @@ def write_clip(path: str | os.PathLike, frames: np.ndarray, *, fps: float = 30.0
 
 
 def _setts_expr(ticks: np.ndarray) -> str:
-    """A ``setts`` expression giving packet ``N`` the time stamp ``ticks[N]``."""
-    expr = str(int(ticks[-1]))
-    for i in range(len(ticks) - 2, -1, -1):
-        expr = f"if(eq(N\\,{i})\\,{int(ticks[i])}\\,{expr})"
+    """A ``setts`` expression giving packet ``N`` the time stamp ``ticks[N]``: one linear
+    piece per run of equal steps (a phone's rate changes a few times per clip)."""
+    steps = np.diff(ticks)
+    starts = [0] + [i + 1 for i in range(1, steps.size) if steps[i] != steps[i - 1]]
+    if len(starts) > 60:
+        raise ValueError("times_s changes its step more than 60 times")
+    expr = ""
+    for k in range(len(starts) - 1, -1, -1):
+        i = starts[k]
+        step = int(steps[min(i, steps.size - 1)]) if steps.size else 0
+        piece = f"{int(ticks[i])}+(N-{i})*{step}"
+        expr = piece if not expr else f"if(lt(N\\,{starts[k + 1]})\\,{piece}\\,{expr})"
     return expr
 
 
 def _check(run: subprocess.CompletedProcess, path: Path) -> None:
     if run.returncode != 0:
-        raise RuntimeError(f"{path}: ffmpeg failed: {run.stderr.decode(errors='replace')}")
+        tail = run.stderr.decode(errors="replace").strip().splitlines()[-3:]
+        raise RuntimeError(f"{path}: ffmpeg failed: {' '.join(tail)[-500:]}")

@@ -29,6 +29,13 @@ BASELINE_DAYS = (0, 2, 5)  # sessions of a baseline week: the mile first, then e
 COMFORT_RUNNER_SD, RPE_RUNNER_SD = 0.6, 0.8
 #: Walking cadence between runners (mean, SD, lowest, highest) [steps/min].
 WALK_CADENCE_SPM = (112.0, 5.0, 98.0, 126.0)
+#: Brisk walkers (a share ``RATES["brisk_walker"]`` of runners) walk their breaks at
+#: 126–145 steps/min and 1.5–1.95 m/s, where a slow jog also sits: adults' normal walking
+#: cadence reaches 138 steps/min (Tudor-Locke & Rowe, 2012,
+#: DOI 10.2165/11599170-000000000-00000), vigorous walking starts near 130
+#: (Tudor-Locke et al., 2019, DOI 10.1186/s12966-019-0769-6).
+BRISK_WALK_CADENCE_SPM = (133.0, 5.0, 126.0, 145.0)
+BRISK_WALK_SPEED_MPS = (1.72, 0.1, 1.5, 1.95)
 DRIFT_SD_SPM_PER_WEEK = 0.1  # small individual drift of cadence over weeks (clinic model)
 FATIGUE_MIN_RUN_S = 1200.0  # continuous runs at least this long show fatigue drift
 FATIGUE_DROP_SPM = (3.0, 1.2)  # cadence drop reached at the end of a long run (mean, SD)
@@ -48,6 +55,9 @@ RATES: dict[str, float] = {
     "gpx_runner": 0.07,  # runners whose app exports GPX
     "other_format_run": 0.04,  # FIT runners' runs exported in TCX/GPX once in a while
     "no_journal": 0.10,  # completed runs without a journal entry
+    # runners who walk their breaks briskly (BRISK_WALK_CADENCE_SPM); off unless asked, so
+    # the committed sample and the demo cohort stay as they were
+    "brisk_walker": 0.0,
 }
 
 #: A group name: ``"control"`` or ``"cadence+<percent>%"`` (target boost above habitual).

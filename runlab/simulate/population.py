@@ -12,6 +12,8 @@ from runlab import plan as _plan
 from runlab.simulate.params import (
     ACHIEVED_RATIO,
     BETWEEN_RUNNER_SD_SPM,
+    BRISK_WALK_CADENCE_SPM,
+    BRISK_WALK_SPEED_MPS,
     CADENCE_AT_REF_SPM,
     COMFORT_RUNNER_SD,
     DRIFT_SD_SPM_PER_WEEK,
@@ -104,6 +106,23 @@ def _draw_runners(n: int, weeks: int, groups, boosts, rng, rates, quirks, start,
         "home_lat_deg": 52.37 + rng.normal(0, 0.03, n),
         "home_lon_deg": 4.90 + rng.normal(0, 0.05, n),
     })
+
+
+def _brisk_walkers(runners: pl.DataFrame, rng, share: float) -> pl.DataFrame:
+    """A ``share`` of runners walk their breaks briskly (``brisk_walker`` column): cadence
+    and speed from :data:`BRISK_WALK_CADENCE_SPM`/:data:`BRISK_WALK_SPEED_MPS`, overlapping
+    a slow jog's. Drawn from its own generator, so ``share=0`` leaves every other draw as
+    it was."""
+    n = runners.height
+    brisk = rng.uniform(size=n) < share
+    cad = rng.normal(*BRISK_WALK_CADENCE_SPM[:2], n).clip(*BRISK_WALK_CADENCE_SPM[2:])
+    speed = rng.normal(*BRISK_WALK_SPEED_MPS[:2], n).clip(*BRISK_WALK_SPEED_MPS[2:])
+    return runners.with_columns(
+        brisk_walker=pl.Series(brisk),
+        walk_cadence_spm=pl.when(pl.Series(brisk)).then(pl.Series(cad))
+        .otherwise(pl.col("walk_cadence_spm")),
+        walk_speed_mps=pl.when(pl.Series(brisk)).then(pl.Series(speed))
+        .otherwise(pl.col("walk_speed_mps")))
 
 
 def _rating_offsets(runners: pl.DataFrame, rng) -> pl.DataFrame:

@@ -17,7 +17,13 @@ import polars as pl
 from runlab import plan as _plan
 from runlab.simulate.diary import _journal_rows
 from runlab.simulate.params import DEFAULT_TZ, RATES, RETENTION
-from runlab.simulate.population import _boost_of, _draw_runners, _rating_offsets, _weather
+from runlab.simulate.population import (
+    _boost_of,
+    _brisk_walkers,
+    _draw_runners,
+    _rating_offsets,
+    _weather,
+)
 from runlab.simulate.progression import (
     _clinic_effects,
     _mixed_effects,
@@ -41,7 +47,8 @@ class Cohort:
         ``intercept_spm`` (cadence at 0 m/s) and ``slope_spm_per_mps`` of the cadence–speed
         line, ``cadence_at_ref_spm`` (at 2.5 m/s), ``habitual_cadence_spm`` (at the runner's
         easy speed ``easy_speed_mps``), ``achieved_boost``, ``retention``, ``dropout_week``,
-        device and format.
+        ``walk_cadence_spm``/``walk_speed_mps`` of the walk breaks (``brisk_walker`` for
+        those who walk at 126–145 spm, where slow jogs sit too), device and format.
     plan : polars.DataFrame
         Every planned session (:data:`runlab.plan.PLAN` columns) with ``status``
         (``"done"``, ``"missed"``, ``"dropped_out"``).
@@ -94,6 +101,41 @@ class Cohort:
                              "parameters in truth_effects")
         return phase_truth(self.runners, phases or self.phases, self.clinic_weeks, reference,
                            self.retention_mean)
+
+    def mile_truth(self, week: int | None = None,
+                   reference: str | None = "control") -> pl.DataFrame:
+        """The true baseline-mile contrast that :func:`runlab.models.progression.baseline_mile`
+        estimates from each runner's boost-free mile (week 0, or the week-1 mile that opens
+        the clinic before any metronome session) to their mile in ``week`` (default: the
+        plan's last week with a mile test): each retrained group's change beyond the
+        reference group's. Columns as :meth:`truth` (``phase`` = ``"mile"``): the cohort's
+        ``effect_spm``/``effect_pct`` (the boost the group's runners hold in that week, at
+        their own pace) and ``population_pct`` (its expectation over runners). The mile's
+        pace drifts with the weeks and the weather alike in every group, so it cancels
+        from the contrast."""
+        miles = self.plan.filter(pl.col("session_type") == "baseline_test")["week"]
+        week = int(miles.max()) if week is None else int(week)
+        if week < 2 or week not in set(miles.to_list()):
+            raise ValueError(f"no mile test after the clinic's first week in week {week}; "
+                             f"mile weeks: {sorted(set(miles.to_list()))}")
+        return self.truth({"baseline": [0], "mile": [week]}, reference)
+
+    def retention_truth(self, phases: dict[str, list[int]] | None = None,
+                        reference: str | None = "control") -> pl.DataFrame:
+        """The true retained fraction that :func:`runlab.models.progression.retention`
+        estimates: per retrained group, the follow-up effect over the end-of-clinic effect
+        (:meth:`truth` of ``"follow_up"`` / ``"end"``), for this cohort's runners
+        (``retained_fraction``) and in expectation (``population_retained_fraction``)."""
+        t = self.truth(phases, reference)
+        if not {"end", "follow_up"} <= set(t["phase"]):
+            raise ValueError("retention needs 'end' and 'follow_up' phases (weeks after the "
+                             "clinic)")
+        end = t.filter(pl.col("phase") == "end")
+        fu = t.filter(pl.col("phase") == "follow_up")
+        return end.join(fu, on="group", suffix="_fu").select(
+            "group", retained_fraction=pl.col("effect_spm_fu") / pl.col("effect_spm"),
+            population_retained_fraction=pl.col("population_pct_fu")
+            / pl.col("population_pct"))
 
     def filter(self, predicate: pl.Expr) -> Cohort:
         """The cohort restricted to the runs matching ``predicate`` (a polars expression
@@ -204,7 +246,7 @@ def cohort(n_runners: int, weeks: int, groups: Sequence[str] = ("control", "cade
         Device quirks, treadmills and pauses (default: on for ``"clinic"``, off for
         ``"mixed"``).
     rates : dict, optional
-        Overrides of :data:`RATES`.
+        Overrides of :data:`RATES` (e.g. ``{"brisk_walker": 0.0}``: no brisk walkers).
     effects : dict, optional
         ``model="mixed"`` overrides of the true parameters: ``Intercept``, ``speed_c``,
         ``week``, ``sd_intercept``, ``sd_week``, ``residual_sd``.
@@ -255,6 +297,8 @@ def cohort(n_runners: int, weeks: int, groups: Sequence[str] = ("control", "cade
                             mixed, baseline_weeks, tuple(retention))
     weather = _weather(start, weeks + baseline_weeks + 3, cohort_rng)
     runners = _rating_offsets(runners, cohort_rng)
+    runners = _brisk_walkers(runners, np.random.default_rng(
+        np.random.SeedSequence(seed, spawn_key=(3,))), rates["brisk_walker"])
     plans, runs, journals = [], [], []
     for i, runner in enumerate(runners.iter_rows(named=True)):
         rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(1, i)))
