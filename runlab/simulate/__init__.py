@@ -53,9 +53,10 @@ from runlab.simulate.phone import (
 )
 from runlab.simulate.pose import running_pose
 from runlab.simulate.records import run_records
+from runlab.simulate.sound import phone_soundtrack
 from runlab.simulate.study import Cohort, cohort
 from runlab.simulate.walkrun import walk_run_session
 
 __all__ = ["Cohort", "cohort", "RATES", "GROUP_PATTERN", "run_records", "phone_walk",
            "phone_log", "footfall_audio", "footfall_clip", "FOOTFALL_LEVELS", "DEFAULT_TZ",
-           "HEIGHT_SPM_PER_M", "walk_run_session", "running_pose"]
+           "HEIGHT_SPM_PER_M", "walk_run_session", "running_pose", "phone_soundtrack"]
