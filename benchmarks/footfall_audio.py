@@ -14,7 +14,7 @@ soft footfall with little high-frequency click), traffic, 16 and 44.1 kHz, an AA
 soundtrack, a real recorded footstep (CC0, ``tests/data/footfall``) as every footfall,
 and seeds from 1000.
 
-Run: ``python benchmarks/footfall_audio.py [--seeds 4] [--seconds 20]``.
+Run: ``python benchmarks/footfall_audio.py [--seeds 4] [--seconds 20] [--only recorded]``.
 """
 
 from __future__ import annotations
@@ -88,13 +88,16 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", type=int, default=4)
     ap.add_argument("--seconds", type=float, default=20.0)
+    ap.add_argument("--only", default="", help="run the conditions whose name has this")
     args = ap.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="runlab-footfalls-"))
     print("precision/recall [%] per cadence (spm); * = held out of the design")
     print(f"{'condition':28}" + "".join(f"{c:>9.0f}" for c in CADENCES_SPM)
-          + f"{'all':>9}{'err ms':>8}{'count':>7}")
+          + f"{'90-130':>9}{'all':>9}{'err ms':>8}{'count':>7}")
     for name, (options, held_out) in CONDITIONS.items():
-        cells, total, errors = [], np.zeros(3), []
+        if args.only not in name:
+            continue
+        cells, total, walk, errors = [], np.zeros(3), np.zeros(3), []
         for cadence in CADENCES_SPM:
             counts = np.zeros(3)
             for k in range(args.seeds):
@@ -105,10 +108,12 @@ def main() -> None:
                 counts += (round(s["recall"] * onsets.size), found.size, onsets.size)
                 errors.append(s["median_abs_error_ms"])
             total += counts
+            walk += counts if cadence <= 130 else 0
             cells.append(f"{100 * counts[0] / max(counts[1], 1):4.0f}/"
                          f"{100 * counts[0] / counts[2]:<4.0f}")
         label = ("* " if held_out else "  ") + name
         print(f"{label:28}" + "".join(f"{c:>9}" for c in cells)
+              + f"{100 * walk[0] / walk[1]:5.0f}/{100 * walk[0] / walk[2]:<4.0f}"
               + f"{100 * total[0] / total[1]:4.0f}/{100 * total[0] / total[2]:<4.0f}"
               + f"{np.nanmedian(errors):8.1f}{total[1] / total[2]:7.3f}", flush=True)
 

@@ -120,6 +120,14 @@ def test_recorded_footstep_with_arm_swing_held_out():
     assert hits / found >= 0.95 and hits / true >= 0.95
 
 
+def test_walk_then_run_in_one_clip():
+    """The step period is local: a walk at 110 spm then a run at 175 spm, both counted."""
+    a, on_a, _ = phone_soundtrack(15.0, 110.0, seed=0, swing_db=3.0)
+    b, on_b, _ = phone_soundtrack(15.0, 175.0, seed=50, swing_db=3.0)
+    s = scored(detect(np.r_[a, b]), np.r_[on_a, on_b + 15.0])
+    assert s["precision"] >= 0.97 and s["recall"] >= 0.97, s
+
+
 def test_without_periodicity_the_swing_clicks_stay():
     """The beat tracker is what drops the off-beat sharp sounds (grip clicks, scuffs)."""
     x, onsets, _ = phone_soundtrack(30.0, 100.0, seed=3, swing_db=3.0, handling_per_s=0.5)
