@@ -32,7 +32,7 @@ from runlab._files import cache_dir
 
 __all__ = ["sample", "sample_store", "demo_cohort", "demo_store", "demo_runs", "demo_targets",
            "demo_simulation", "demo_journal_runs", "make_sample", "cache_dir", "SAMPLE", "SAMPLE_PHONE",
-           "SAMPLE_CLIP", "DEMO"]
+           "SAMPLE_CLIP", "SAMPLE_FORM", "form_clip", "DEMO"]
 
 #: The simulate call behind the sample (``data/README.md`` repeats it).
 #: One runner's clinic for the tutorials: no separate baseline week (its week-1 mile is the
@@ -47,6 +47,14 @@ SAMPLE_PHONE = {"spm": 168.0, "seconds": 30.0, "placement": "pocket", "seed": 7}
 #: The sample runner's week-6 video clip (:func:`runlab.simulate.footfall_clip`,
 #: ``clip_week6.mp4``): 4 s at their week-6 easy-run cadence (retrained, about +6 %).
 SAMPLE_CLIP = {"spm": 178.0, "seconds": 4.0, "loudness_db": -16.0, "seed": 7}
+#: The sample's side-view running clip (:func:`form_clip`): a rendered figure
+#: (:func:`runlab.simulate.running_pose` drawn by :func:`runlab.simulate.figure.render_figure`),
+#: no real person. ``R04/form_landmarks.csv`` holds what MediaPipe found in it
+#: (``tools/make_form_sample.py``), so notebook 06 runs without the video extra.
+SAMPLE_FORM = {"cadence_spm": 172.0, "seconds": 3.0, "fps": 30.0, "strike_deg": 10.0,
+               "overstride_leg": 0.3, "trunk_lean_deg": 7.0, "leg_px": 115.0,
+               "width_px": 480, "height_px": 270, "noise_px": 0.0, "seed": 24}
+_FORM_LANDMARKS = Path(__file__).resolve().parent / "_data" / "form_landmarks.csv"
 #: The simulate call behind the demo cohort.
 #: Week 0 is the metronome-free baseline, weeks 1-10 the clinic, 11-12 follow-up.
 DEMO = {"n_runners": 24, "weeks": 12, "groups": ["control", "cadence+7.5%"], "seed": 2026,
@@ -87,7 +95,19 @@ def make_sample(folder: str | os.PathLike, *, workers: int | None = 1) -> Path:
     out = sub.write(folder, workers=workers)
     simulate.phone_log(out / keep / "phone_pocket.csv", **SAMPLE_PHONE)
     simulate.footfall_clip(out / keep / "clip_week6.mp4", **SAMPLE_CLIP)
+    shutil.copyfile(_FORM_LANDMARKS, out / keep / "form_landmarks.csv")
     return out
+
+
+def form_clip(path: str | os.PathLike) -> tuple[Path, pl.DataFrame]:
+    """Render the sample's side-view running clip (:data:`SAMPLE_FORM`, about 100 kB, a
+    few seconds) to ``path``; return the path and the true initial contacts."""
+    from runlab.simulate import figure, running_pose
+
+    pose, truth = running_pose(**SAMPLE_FORM)
+    frames = figure.render_figure(pose, width_px=SAMPLE_FORM["width_px"],
+                                  height_px=SAMPLE_FORM["height_px"])
+    return figure.write_clip(path, frames, fps=SAMPLE_FORM["fps"]), truth
 
 
 def sample() -> Path:

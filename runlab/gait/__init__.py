@@ -14,10 +14,10 @@ from runlab.gait.bouts import (
     strides,
     walk_run_pattern,
 )
-from runlab.gait.form import Form, form
-from runlab.gait.pose import PoseFrame, pose
+from runlab.gait.form import Form, form, rubric_suggestions
 from runlab.gait.phone import STEP_BAND_HZ, step_records, steps
+from runlab.gait.pose import PoseFrame, pose
 from runlab.gait.sound import FOOTFALL_BAND_HZ, footfall_summary, footfalls
 
 __all__ = ["segments", "walk_run_pattern", "run_walk_ratio", "strides", "hills", "steps", "step_records",
-           "footfalls", "footfall_summary", "form", "Form", "pose", "PoseFrame", "PATTERNS", "STEP_BAND_HZ", "FOOTFALL_BAND_HZ"]
+           "footfalls", "footfall_summary", "form", "Form", "rubric_suggestions", "pose", "PoseFrame", "PATTERNS", "STEP_BAND_HZ", "FOOTFALL_BAND_HZ"]

@@ -109,7 +109,7 @@ def _contacts(t: np.ndarray, ahead: np.ndarray, height: np.ndarray, mid: np.ndar
         if not (ok[k - 1] and ok[k + 1]) or t[k + 1] - t[k - 1] > 2 * max_gap_s:
             continue
         swing = (t >= t[k] - 0.6) & (t < t[k]) & ok
-        if not (mid[swing] > lift).any() or (last > -np.inf and (mid[(t > last) & (t < t[k])] <= lift).all()):
+        if t[k] - t[0] < 0.25 or not (mid[swing] > lift).any() or (last > -np.inf and (mid[(t > last) & (t < t[k])] <= lift).all()):
             continue
         den = r[k - 1] - 2 * r[k] + r[k + 1]
         shift = 0.5 * (r[k - 1] - r[k + 1]) / den if den < 0 else 0.0
@@ -131,9 +131,11 @@ def _one_per_step(found: list[tuple[float, str]], min_step_s: float = 0.15
 
 
 def _frame_at(t: np.ndarray, tc: float) -> int:
-    """The contact frame: the last frame at or before the contact (2-ms slack) — the foot's
-    and knee's landing angles hold in late swing and change fast once the foot is down."""
-    return max(0, int(np.searchsorted(t, tc + 0.002, side="right")) - 1)
+    """The contact frame: the frame nearest the contact time."""
+    k = int(np.searchsorted(t, tc))
+    if k >= t.size or (k > 0 and tc - t[k - 1] <= t[k] - tc):
+        k -= 1
+    return max(k, 0)
 
 
 def _strike(angle_deg: float, sd_deg: float) -> tuple[str, float]:
@@ -187,7 +189,7 @@ def form(pose: pl.DataFrame, *, height_m: float | None = None,
     the clip's soundtrack) are matched to the video contacts within ``audio_tolerance_s``.
 
     Definitions (x forward in the direction of running, y up; at each initial contact,
-    measured in its frame: the last frame at or before the contact time):
+    measured in its frame: the frame nearest the contact time):
 
     - **Confident frame**: the camera-side leg, hip and shoulder landmarks all have
       visibility ≥ 0.5. Other frames are dropped and counted (``frames_dropped``; of the
@@ -200,7 +202,8 @@ def form(pose: pl.DataFrame, *, height_m: float | None = None,
       centre — a peak ≥ 0.25 leg lengths above the lows around it,
       refined between frames by a parabola — with the foot's lowest point within 0.25 leg
       lengths of the ground (the 20th percentile of the lowest foot point within ±0.5 s)
-      and, in the swing before, its heel–toe midpoint ≥ 0.12 leg lengths up (the foot
+      and, in the swing before (at least 0.25 s of it in the clip), its heel–toe
+      midpoint ≥ 0.12 leg lengths up (the foot
       left the ground; O'Connor et al. 2007, doi:10.1016/j.gaitpost.2006.05.016, use the
       foot's vertical motion likewise). A low camera makes a foot skimming the ground look
       down; the peak ahead of the hip does not depend on camera height or panning. With both feet in view each foot is followed by its motion (pose

@@ -13,7 +13,8 @@
 - :mod:`inference` — :func:`compare` (likelihood-ratio test on ML refits, AIC/BIC),
   :func:`icc` (ICC and variance components, parametric-bootstrap intervals),
   :func:`effect_sizes` (standardised effects), the minimum runners per group and clusters;
-- :mod:`planning` — :func:`power` of a clinic design by simulation and :func:`sample_size`.
+- :mod:`planning` — :func:`power` of a clinic design by simulation, :func:`power_curve`
+  and :func:`sample_size`.
 
 Mixed-model fixed effects have t intervals on Satterthwaite degrees of freedom (``df``).
 
@@ -33,7 +34,8 @@ _NAMES = {
     "CadenceSpeed": "cadence", "cadence_speed": "cadence", "population_cadence": "cadence",
     "compare": "inference", "effect_sizes": "inference", "icc": "inference",
     "comfort": "ordinal", "rpe": "ordinal",
-    "Design": "planning", "power": "planning", "sample_size": "planning",
+    "Design": "planning", "power": "planning", "power_curve": "planning",
+    "sample_size": "planning",
     "baseline_mile": "progression", "clinic_effect": "progression", "retention": "progression",
     "target_attainment": "progression", "walk_run": "progression",
     "StepLengthSpeed": "step_length", "Stride": "step_length",
@@ -46,7 +48,7 @@ if TYPE_CHECKING:
     from runlab.models.cadence import CadenceSpeed, cadence_speed, population_cadence
     from runlab.models.inference import compare, effect_sizes, icc
     from runlab.models.ordinal import comfort, rpe
-    from runlab.models.planning import Design, power, sample_size
+    from runlab.models.planning import Design, power, power_curve, sample_size
     from runlab.models.progression import (
         baseline_mile,
         clinic_effect,
@@ -90,6 +92,7 @@ __all__ = [
     "ordinal",
     "population_cadence",
     "power",
+    "power_curve",
     "progression",
     "retention",
     "rpe",
