@@ -219,9 +219,10 @@ def print_coverage(rows: pl.DataFrame) -> None:
     print(_table(rows, ["estimand", "n_runners", "heavy"]))
 
 
-def from_files(seeds: int, workers: int, brisk: float) -> None:
+def from_files(seeds: int, workers: int, brisk: float, reverse: bool = False) -> None:
     t = time.perf_counter()
-    jobs = [(i, b) for i in range(seeds) for b in (0.0, brisk)]  # pairs: same seed
+    order = range(seeds - 1, -1, -1) if reverse else range(seeds)
+    jobs = [(i, b) for i in order for b in (0.0, brisk)]  # pairs: the same seed
     rows = pl.DataFrame([r for rs in _map(_from_files, jobs, workers, "files") for r in rs])
     print(f"\n2. file-based seeds: {seeds} per condition, {time.perf_counter() - t:.0f} s")
     print_files(rows)
@@ -264,7 +265,10 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--brisk", type=float, default=0.5)
     ap.add_argument("--rows", help="append every result to this JSON-lines file")
-    ap.add_argument("--report", help="only print the tables of a --rows file (partial runs)")
+    ap.add_argument("--reverse", action="store_true",
+                    help="file-based seeds last to first (a second process can share them)")
+    ap.add_argument("--report", help="only print the tables of --rows files (comma-separated; "
+                    "partial runs; a study found twice counts once)")
     a = ap.parse_args()
     global ROWS
     ROWS = a.rows
@@ -272,7 +276,10 @@ def main() -> None:
     pl.Config.set_tbl_rows(60)
     pl.Config.set_float_precision(3)
     if a.report:
-        rows = pl.read_ndjson(a.report)
+        rows = pl.concat([pl.read_ndjson(f) for f in a.report.split(",")],
+                         how="diagonal_relaxed")
+        keys = [k for k in ("section", "study", "estimand", "brisk_share") if k in rows.columns]
+        rows = rows.unique(keys, keep="first", maintain_order=True)
         for section, show in (("in memory", print_coverage), ("files", print_files)):
             part = rows.filter(pl.col("section") == section)
             if part.height:
@@ -284,7 +291,7 @@ def main() -> None:
     if a.null:
         type_one(a.null, a.workers)
     if a.files:
-        from_files(a.files, a.workers, a.brisk)
+        from_files(a.files, a.workers, a.brisk, a.reverse)
 
 
 if __name__ == "__main__":
