@@ -247,3 +247,32 @@ def test_header_report_variants():
     head = video_mod._parse_header("old.mp4", report, None)
     assert (head.width_px, head.height_px, head.rotation_deg) == (1080, 1920, 270)
     assert head.nominal_fps == 1000 and head.capture_fps == 120 and head.codec == "h264"
+
+
+def test_the_core_install_does_not_grow():
+    """MediaPipe and its pins live in the video extra only (issue 24): the core needs none."""
+    import tomllib
+    from pathlib import Path
+
+    project = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())["project"]
+    core = " ".join(project["dependencies"]).lower()
+    for name in ("mediapipe", "opencv", "protobuf", "numpy<2"):
+        assert name not in core
+    video = project["optional-dependencies"]["video"]
+    assert "mediapipe>=0.10.14,<0.10.22" in video
+    assert any(d.startswith("numpy") and "<2" in d for d in video)
+    assert any(d.startswith("protobuf") and "<5" in d for d in video)
+    import runlab.gait  # noqa: F401 - importable without mediapipe (pose imports it lazily)
+
+
+def test_a_rendered_clip_can_carry_footfalls(tmp_path):
+    """write_clip's soundtrack: footfalls at known times come back from read_audio."""
+    from runlab.gait import footfalls
+    from runlab.simulate import footfall_audio
+
+    samples, onsets, _ = footfall_audio(3.0, 170.0, 22_050, seed=3)
+    path = write_clip(tmp_path / "sound.mp4", _frames(90), fps=30, audio=(samples, 22_050))
+    assert runlab.read_video(path).n_frames == 90
+    found = footfalls(runlab.read_audio(path))["time_s"].to_numpy()
+    assert found.size == onsets.size
+    np.testing.assert_allclose(found, onsets, atol=0.01)
