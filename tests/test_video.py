@@ -276,3 +276,38 @@ def test_a_rendered_clip_can_carry_footfalls(tmp_path):
     found = footfalls(runlab.read_audio(path))["time_s"].to_numpy()
     assert found.size == onsets.size
     np.testing.assert_allclose(found, onsets, atol=0.01)
+
+
+def test_mutated_clips_end_in_frames_or_a_read_error(clips, tmp_path):
+    """Fuzz slice: truncations, byte flips in the index and in the coded frames, and
+    foreign bytes spliced in. Each read either gives frames with increasing times or a
+    ReadError naming the file — never another exception or a hang (time_limit_s guards)."""
+    rng = np.random.default_rng(24)
+    good = clips["vfr"][0].read_bytes()
+    moov, mdat = good.find(b"moov"), good.find(b"mdat")
+    outcomes = {"frames": 0, "error": 0}
+    for k in range(36):
+        data = bytearray(good)
+        kind = k % 4
+        if kind == 0:
+            data = data[: int(rng.integers(8, len(data)))]
+        elif kind == 1:  # the index (moov): sizes, counts, offsets, time stamps
+            for i in rng.integers(moov, len(data), 4):
+                data[i] = int(rng.integers(0, 256))
+        elif kind == 2:  # the coded frames
+            for i in rng.integers(mdat + 8, moov if moov > mdat else len(data), 40):
+                data[i] ^= 0xFF
+        else:
+            at = int(rng.integers(0, len(data)))
+            data[at:at] = rng.integers(0, 256, int(rng.integers(1, 4000))).astype(np.uint8).tobytes()
+        p = tmp_path / f"mutant{k}.mp4"
+        p.write_bytes(bytes(data))
+        try:
+            v = runlab.read_video(p, time_limit_s=30)
+            times = [t for _, t, _ in v.frames()]
+            assert np.all(np.diff(times) > 0) and len(times) >= 1
+            outcomes["frames"] += 1
+        except ReadError as exc:
+            assert str(p) in str(exc)
+            outcomes["error"] += 1
+    assert outcomes["error"] >= 9  # at least the truncations that cut the index
