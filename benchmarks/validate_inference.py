@@ -38,8 +38,10 @@ N_ORDINAL, N_CLUSTER, N_MIXED, N_POWER = (int(x) for x in __import__("os").envir
     "VALIDATE_N", "1000,200,400,1000").split(","))
 WORKERS = int(__import__("os").environ.get("VALIDATE_WORKERS", "2"))
 #: Runners per group of the cluster-count and mixed-model sweeps.
-CLUSTER_PER_GROUP = (3, 4, 5, 6, 8, 12)
-MIXED_PER_GROUP = (5, 6, 12)
+CLUSTER_PER_GROUP = tuple(int(x) for x in __import__("os").environ.get(
+    "VALIDATE_CLUSTER_PER_GROUP", "3,4,5,6,8,12").split(","))
+MIXED_PER_GROUP = tuple(int(x) for x in __import__("os").environ.get(
+    "VALIDATE_MIXED_PER_GROUP", "5,6,12").split(","))
 #: Levels of the RPE-like null outcomes (11 = the full 0–10 scale; slower to fit).
 RPE_LEVELS = [int(x) for x in __import__("os").environ.get("VALIDATE_RPE_LEVELS",
                                                           "7,11").split(",")]
@@ -99,6 +101,7 @@ def _cluster_task(args):
     from scipy import stats
     from statsmodels.miscmodels.ordinal_model import OrderedModel
 
+    from runlab.errors import ModelError
     from runlab.models import ordinal as ordinal_mod
 
     warnings.simplefilter("ignore")
@@ -115,6 +118,8 @@ def _cluster_task(args):
     ordinal_mod.require_clusters = lambda n, what: None  # measure below the minimum too
     try:
         fit = ordinal_mod.ordinal(frame, "score")
+    except ModelError:  # e.g. the bias-reduced sandwich cannot be computed: a failed fit
+        return old, None
     finally:
         ordinal_mod.require_clusters = saved
     p = fit.fixed.filter(fit.fixed["term"] == "group[T.clinic]")["p_value"][0]
@@ -238,7 +243,8 @@ def main(sections) -> None:
                                chunksize=10)
                 print(f"{2 * per_group:2d} runners: clustered OrderedModel z "
                       f"{_rate([r[0] for r in res])}; runlab GEE (Mancl–DeRouen, t) "
-                      f"{_rate([r[1] for r in res])} ({time.perf_counter() - t0:.0f} s)",
+                      f"{_rate([r[1] for r in res])}, failed fits "
+                      f"{sum(r[1] is None for r in res)} ({time.perf_counter() - t0:.0f} s)",
                       flush=True)
         if "mixed" in sections:
             for per_group in MIXED_PER_GROUP:

@@ -10,15 +10,26 @@ the settings held out of tuning.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from runlab import gait
 from runlab.gait.sound import _periodic
-from runlab.io.audio import Audio
+from runlab.io.audio import Audio, read_audio
 from runlab.simulate import phone_soundtrack
 
 COLUMNS = ["time_s", "loudness_db", "interval_s", "cadence_spm", "sharpness_db"]
+#: A real recorded footstep (CC0, tests/data/LICENSES) and its hand-read onset [s].
+RECORDED = Path(__file__).parent / "data" / "footfall" / "freesound_706207_footstep.mp3"
+RECORDED_ONSET_S = 0.0474
+
+
+def recorded_footfall(rate_hz: int = 22_050) -> np.ndarray:
+    """The recorded footstep from its onset on, at ``rate_hz``."""
+    x = read_audio(RECORDED, rate_hz=rate_hz).samples.astype(np.float64)
+    return x[int(round(RECORDED_ONSET_S * rate_hz)):]
 
 
 def scored(found_s: np.ndarray, true_s: np.ndarray, tol_s: float = 0.05) -> dict:
@@ -87,6 +98,34 @@ def test_phone_held_still_every_footfall(cadence_spm):
     s = scored(detect(x), onsets)
     assert s["precision"] >= 0.95 and s["recall"] >= 0.97, s
     assert s["median_abs_error_ms"] < 10
+
+
+def test_recorded_footstep_with_arm_swing_held_out():
+    """A real recorded footstep (heel strike, forefoot 70 ms later) as every footfall,
+    under swooshes 0–6 dB louder, 90–130 spm: held out of the detector's design. Pooled
+    precision and recall ≥ 95 %, no clip over 8 % more footfalls than true."""
+    sound = recorded_footfall()
+    hits = found = true = 0
+    for seed in range(4):
+        for cadence in (90.0, 110.0, 130.0):
+            x, onsets, _ = phone_soundtrack(15.0, cadence, seed=2000 + seed,
+                                            swing_db=2.0 * seed, footfall_sound=sound)
+            t = detect(x)
+            s = scored(t, onsets)
+            assert s["count_ratio"] <= 1.08, (cadence, seed, s)
+            hits += round(s["recall"] * onsets.size)
+            found += t.size
+            true += onsets.size
+    print(f"recorded footstep: precision {hits / found:.3f}, recall {hits / true:.3f}")
+    assert hits / found >= 0.95 and hits / true >= 0.95
+
+
+def test_walk_then_run_in_one_clip():
+    """The step period is local: a walk at 110 spm then a run at 175 spm, both counted."""
+    a, on_a, _ = phone_soundtrack(15.0, 110.0, seed=0, swing_db=3.0)
+    b, on_b, _ = phone_soundtrack(15.0, 175.0, seed=50, swing_db=3.0)
+    s = scored(detect(np.r_[a, b]), np.r_[on_a, on_b + 15.0])
+    assert s["precision"] >= 0.97 and s["recall"] >= 0.97, s
 
 
 def test_without_periodicity_the_swing_clicks_stay():

@@ -212,3 +212,102 @@ def test_default_decoding_budget_grows_with_the_frames(clips):
     v = runlab.read_video(clips["plain"][0])
     extra = video_mod.DECODE_S_PER_MEGAPIXEL * 96 * 64 / 1e6 * 30
     assert v.decode_limit_s == pytest.approx(v.time_limit_s + extra)
+
+
+def test_a_cover_picture_is_not_a_video(clips, tmp_path):
+    """An M4A with album art has a one-picture 'video' stream; it is not a clip."""
+    import subprocess
+
+    from runlab.io._ffmpeg import ffmpeg_exe
+
+    png = tmp_path / "cover.png"
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "color=red:s=64x64",
+                    "-frames:v", "1", str(png)], check=True)
+    m4a = tmp_path / "song.m4a"
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i",
+                    "sine=frequency=440:duration=1", "-i", str(png), "-map", "0:a", "-map",
+                    "1:v", "-c:a", "aac", "-c:v", "png", "-disposition:v", "attached_pic",
+                    str(m4a)], check=True)
+    with pytest.raises(UnsupportedFormatError, match="song.m4a.*no video stream"):
+        runlab.read_video(m4a)
+
+
+def test_header_report_variants():
+    """ffmpeg's report of clips written by older tools: a ``rotate`` tag, a k-rate."""
+    report = """Input #0, mov,mp4,m4a,3gp,3g2,mj2, from 'file:/x/old.mp4':
+  Metadata:
+    com.android.capture.fps: 120.000000
+  Duration: 00:00:02.00, start: 0.000000, bitrate: 52 kb/s
+  Stream #0:0(eng): Audio: aac (LC) (mp4a / 0x6134706D), 48000 Hz, stereo, fltp, 96 kb/s
+  Stream #0:1(eng): Video: h264 (High) (avc1 / 0x31637661), yuv420p(tv, bt709), 1920x1080, 17000 kb/s, 1k fps, 30 tbr, 90k tbn
+    Metadata:
+      rotate          : 270
+      handler_name    : VideoHandle
+"""
+    head = video_mod._parse_header("old.mp4", report, None)
+    assert (head.width_px, head.height_px, head.rotation_deg) == (1080, 1920, 270)
+    assert head.nominal_fps == 1000 and head.capture_fps == 120 and head.codec == "h264"
+
+
+def test_the_core_install_does_not_grow():
+    """MediaPipe and its pins live in the video extra only (issue 24): the core needs none."""
+    import tomllib
+    from pathlib import Path
+
+    project = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())["project"]
+    core = " ".join(project["dependencies"]).lower()
+    for name in ("mediapipe", "opencv", "protobuf", "numpy<2"):
+        assert name not in core
+    video = project["optional-dependencies"]["video"]
+    assert "mediapipe>=0.10.14,<0.10.22" in video
+    assert any(d.startswith("numpy") and "<2" in d for d in video)
+    assert any(d.startswith("protobuf") and "<5" in d for d in video)
+    import runlab.gait  # noqa: F401 - importable without mediapipe (pose imports it lazily)
+
+
+def test_a_rendered_clip_can_carry_footfalls(tmp_path):
+    """write_clip's soundtrack: footfalls at known times come back from read_audio."""
+    from runlab.gait import footfalls
+    from runlab.simulate import footfall_audio
+
+    samples, onsets, _ = footfall_audio(3.0, 170.0, 22_050, seed=3)
+    path = write_clip(tmp_path / "sound.mp4", _frames(90), fps=30, audio=(samples, 22_050))
+    assert runlab.read_video(path).n_frames == 90
+    found = footfalls(runlab.read_audio(path))["time_s"].to_numpy()
+    assert found.size == onsets.size
+    np.testing.assert_allclose(found, onsets, atol=0.01)
+
+
+def test_mutated_clips_end_in_frames_or_a_read_error(clips, tmp_path):
+    """Fuzz slice: truncations, byte flips in the index and in the coded frames, and
+    foreign bytes spliced in. Each read either gives frames with increasing times or a
+    ReadError naming the file — never another exception or a hang (time_limit_s guards)."""
+    rng = np.random.default_rng(24)
+    good = clips["vfr"][0].read_bytes()
+    moov, mdat = good.find(b"moov"), good.find(b"mdat")
+    outcomes = {"frames": 0, "error": 0}
+    for k in range(36):
+        data = bytearray(good)
+        kind = k % 4
+        if kind == 0:
+            data = data[: int(rng.integers(8, len(data)))]
+        elif kind == 1:  # the index (moov): sizes, counts, offsets, time stamps
+            for i in rng.integers(moov, len(data), 4):
+                data[i] = int(rng.integers(0, 256))
+        elif kind == 2:  # the coded frames
+            for i in rng.integers(mdat + 8, moov if moov > mdat else len(data), 40):
+                data[i] ^= 0xFF
+        else:
+            at = int(rng.integers(0, len(data)))
+            data[at:at] = rng.integers(0, 256, int(rng.integers(1, 4000))).astype(np.uint8).tobytes()
+        p = tmp_path / f"mutant{k}.mp4"
+        p.write_bytes(bytes(data))
+        try:
+            v = runlab.read_video(p, time_limit_s=30)
+            times = [t for _, t, _ in v.frames()]
+            assert np.all(np.diff(times) > 0) and len(times) >= 1
+            outcomes["frames"] += 1
+        except ReadError as exc:
+            assert str(p) in str(exc)
+            outcomes["error"] += 1
+    assert outcomes["error"] >= 9  # at least the truncations that cut the index

@@ -45,7 +45,7 @@ EXPORTS = Path(os.environ.get("RUNLAB_COACH_EXPORTS", "coach-exports"))
 store = Store(STORE) if STORE else datasets.demo_store()  # cached: opened, not simulated
 runs = store.runs
 runner = os.environ.get("RUNLAB_COACH_RUNNER") or runs["runner_id"].sort()[0]
-print(f"{runs.height} runs of {runs['runner_id'].n_unique()} runners; tuning {runner}")
+print(f"{runs.height} runs of {runs['runner_id'].n_unique()} runners; the tuner opens on {runner}")
 
 # %% [markdown]
 # Squad: one row per runner (sort by any column; *open runner* tunes them). Tuner: pick a

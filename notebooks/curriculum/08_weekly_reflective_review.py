@@ -37,10 +37,17 @@ weekly = metrics.weekly(runs)
 weekly
 
 # %% [markdown]
-# Progress metric 1 — average cadence on easy runs, against the target zone:
+# Progress metric 1 — average cadence on easy runs, against the target zone. The zone
+# comes from a fixed baseline: the cadence of the metronome-free baseline mile (the
+# sample runner's first run, before any metronome session; in a clinic with a baseline
+# week, week 0). Never the first clinic week: its metronome already adds a little, and
+# every later week would be measured against a baseline that moved.
 
 # %%
-habitual = weekly["easy_cadence_spm"].drop_nulls()[0]
+baseline_mile = runs.filter(pl.col("start_time") == pl.col("start_time").min())
+habitual = baseline_mile["cadence_spm"][0]
+print(f"fixed baseline: {habitual:.0f} steps/min (baseline mile, "
+      f"{baseline_mile['start_time'][0]:%Y-%m-%d})")
 charts.weekly_cadence(weekly, target_spm=(habitual * 1.05, habitual * 1.10))
 
 # %% [markdown]

@@ -21,6 +21,8 @@
 # differences), in steps/min and in % of the group's baseline, with a small-sample t interval.
 
 # %%
+import warnings
+
 import altair as alt
 import polars as pl
 
@@ -38,31 +40,68 @@ effect.summary.join(sim.truth().select("phase", "group", truth_pct="effect_pct")
 # %% [markdown]
 # ## Do the intervals cover the truth?
 # Ten small simulated studies (12 runners, 12 weeks; missed sessions, dropout,
-# weather, walk breaks), each fitted with `clinic_effect`: the share of 95 % intervals that
-# contain the true population effect should be near 95 %. (`benchmarks/validate_clinic.py`
-# runs 400 such studies, files written and read back, and the no-effect case.)
+# weather, walk breaks), each fitted with `clinic_effect`, `retention` (the retained
+# fraction: follow-up effect / end effect) and `baseline_mile` (each runner's boost-free
+# mile in weeks 0–1 against their follow-up mile in week 12, retrained minus control):
+# the share of 95 % intervals that contain the true population value (from
+# `Cohort.truth()`, `retention_truth()` and `mile_truth()`) should be near 95 %.
+# (`benchmarks/validate_clinic.py` runs 400 such studies, and 40 written as files and read
+# back, with and without brisk walkers.)
 
 # %%
 rows = []
 for seed in range(10):
     study = simulate.cohort(12, 12, seed=10_000 + seed, quirks=False)
-    fit = models.progression.clinic_effect(study.runs, phases=study.phases)
-    rows.append(fit.summary.join(study.truth(), on=["phase", "group"]).with_columns(
-        seed=pl.lit(seed)))
-studies = pl.concat(rows).with_columns(
-    covered=(pl.col("ci_low_pct") <= pl.col("population_pct"))
-    & (pl.col("population_pct") <= pl.col("ci_high_pct")))
-studies.group_by("phase").agg(coverage=pl.col("covered").mean(),
-                              bias_pct=(pl.col("effect_pct") - pl.col("population_pct")).mean(),
-                              studies=pl.len()).sort("phase")
+    ph = study.phases
+    fit = models.progression.clinic_effect(study.runs, phases=ph)
+    for r in fit.summary.join(study.truth(), on=["phase", "group"]).iter_rows(named=True):
+        rows.append({"seed": seed, "estimand": r["phase"], "estimate": r["effect_pct"],
+                     "ci_low": r["ci_low_pct"], "ci_high": r["ci_high_pct"],
+                     "truth": r["population_pct"]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # runners without a follow-up mile are named, left out
+        kept = models.progression.retention(study.runs, baseline_weeks=ph["baseline"],
+                                            end_weeks=ph["end"], follow_up_weeks=ph["follow_up"])
+        mile = models.progression.baseline_mile(
+            study.runs.filter(pl.col("session_type") == "baseline_test"),
+            outcomes=["cadence_spm"], first_weeks=[0, 1], last_weeks=[12])
+    k = kept.summary.filter(pl.col("term") == "retained_fraction").row(0, named=True)
+    rows.append({"seed": seed, "estimand": "retained [%]", "estimate": 100 * k["estimate"],
+                 "ci_low": 100 * k["ci_low"], "ci_high": 100 * k["ci_high"],
+                 "truth": 100 * study.retention_truth()["population_retained_fraction"][0]})
+    m = mile.fixed.row(0, named=True)
+    rows.append({"seed": seed, "estimand": "mile, week 12", "estimate": m["estimate_pct"],
+                 "ci_low": m["ci_low_pct"], "ci_high": m["ci_high_pct"],
+                 "truth": study.mile_truth(12)["population_pct"][0]})
+studies = pl.DataFrame(rows).with_columns(
+    covered=(pl.col("ci_low") <= pl.col("truth")) & (pl.col("truth") <= pl.col("ci_high")))
+studies.group_by("estimand").agg(coverage=pl.col("covered").mean(),
+                                 bias_points=(pl.col("estimate") - pl.col("truth")).mean(),
+                                 studies=pl.len()).sort("estimand")
 
 # %%
-alt.Chart(studies.filter(pl.col("phase") == "end")).mark_rule().encode(
+end = studies.filter(pl.col("estimand") == "end")
+alt.Chart(end).mark_rule().encode(
     y=alt.Y("seed:O", title="simulated study"),
-    x=alt.X("ci_low_pct:Q", title="clinic effect, end of clinic [% of baseline]"),
-    x2="ci_high_pct:Q", color="covered:N") + alt.Chart(
-    studies.filter(pl.col("phase") == "end").select(pl.col("population_pct").mean())
-).mark_rule(color="black").encode(x="population_pct:Q")
+    x=alt.X("ci_low:Q", title="clinic effect, end of clinic [% of baseline]"),
+    x2="ci_high:Q", color="covered:N") + alt.Chart(
+    end.select(pl.col("truth").mean())).mark_rule(color="black").encode(x="truth:Q")
+
+# %% [markdown]
+# ## How many runners would the next study need?
+# `models.power` simulates a design many times and analyses each study with
+# `clinic_effect` (`models.power_curve` varies one field of the design); here power
+# against the achieved boost for 8 runners per group (12 weeks, 10 % missed sessions, 10 %
+# dropout). 20 studies per point keep the notebook quick (±11 points); plan with 200 or
+# more. Notebook 05 draws power against the number of runners.
+
+# %%
+by_effect = models.power_curve([0.5, 1.0, 2.0], over="effect_pct", runners_per_group=8,
+                               weeks=12, n_studies=20)
+alt.Chart(by_effect).mark_line(point=True).encode(
+    x=alt.X("effect_pct:Q", title="Achieved boost [% of habitual cadence]"),
+    y=alt.Y("power:Q", title="Power", scale=alt.Scale(domain=[0, 1])),
+).properties(title="Power with 8 runners per group (12 weeks, alpha 0.05)")
 
 # %% [markdown]
 # ## Week by week
@@ -86,6 +125,21 @@ kept = models.progression.retention(runs, baseline_weeks=sim.phases["baseline"],
                                     end_weeks=sim.phases["end"],
                                     follow_up_weeks=sim.phases["follow_up"])
 kept.summary
+
+# %% [markdown]
+# The baseline mile: each runner's boost-free mile (week 0, or the week-1 mile that opens
+# the clinic) against their follow-up mile (week 12), retrained minus control. Pairing the
+# same weeks for everyone matters: a runner whose last mile is week 1 (dropout, a missed
+# test) would add a change of zero (`baseline_mile` warns when last tests mix weeks).
+
+# %%
+miles = runs.filter(pl.col("session_type") == "baseline_test")
+mile = models.progression.baseline_mile(miles, outcomes=["cadence_spm", "speed_mps"],
+                                        first_weeks=[0, 1], last_weeks=[12])
+mile.fixed.select("term", "estimate", "ci_low", "ci_high", "estimate_pct", "ci_low_pct",
+                  "ci_high_pct", "df", "p_value").with_columns(
+    truth_pct=pl.when(pl.col("term").str.starts_with("cadence"))
+    .then(sim.mile_truth(12)["effect_pct"][0]))
 
 # %%
 targets = datasets.demo_targets(runs)

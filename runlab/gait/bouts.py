@@ -282,8 +282,8 @@ def hills(cleaned: pl.DataFrame, *, min_grade_pct: float = 3.0, min_gain_m: floa
     A climb is a moving stretch with ``grade_pct`` ≥ ``min_grade_pct`` (dips up to 10 s
     bridged) lasting ≥ ``min_s`` and gaining ≥ ``min_gain_m`` (a 30-s rep at 1.3 m/s up
     6 % gains ~2 m). A climb is a ``repeat`` when another climb of the session gains
-    within a factor ``gain_ratio`` of it from the same foot of the hill: a start altitude
-    within max(3 m, half the gain). Altitude, not GPS, decides, so treadmill inclines and
+    within a factor ``gain_ratio`` of it from the same foot to the same top of the hill: start
+    and top altitudes each within max(3 m, half the gain). Altitude, not GPS, decides, so treadmill inclines and
     imprecise fixes work; a climb staircase (each climb starting higher) gives no repeats.
 
     Returns
@@ -307,8 +307,10 @@ def hills(cleaned: pl.DataFrame, *, min_grade_pct: float = 3.0, min_gain_m: floa
         big = gain >= min_gain_m
     starts, ends, gain = starts[big], ends[big], gain[big]
     alt0 = alt[starts]
+    top = alt0 + gain
     foot = np.maximum(3.0, 0.5 * np.minimum(gain[:, None], gain[None, :]))
-    same_place = np.abs(alt0[:, None] - alt0[None, :]) <= foot
+    same_place = ((np.abs(alt0[:, None] - alt0[None, :]) <= foot)
+                  & (np.abs(top[:, None] - top[None, :]) <= foot))
     similar = (np.maximum(gain[:, None], gain[None, :])
                <= gain_ratio * np.minimum(gain[:, None], gain[None, :]))
     repeat = (same_place & similar & ~np.eye(gain.size, dtype=bool)).any(axis=1)

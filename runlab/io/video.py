@@ -10,13 +10,14 @@ install. Body landmarks: :func:`runlab.gait.pose` (the ``video`` extra).
 Times
     Every time is **real (capture) time** in seconds from the first frame. Frame times come
     from the container's time stamps, never from a nominal rate, so variable-frame-rate
-    clips (phones change rate in low light) are timed right. Slow-motion clips are stored
-    for playback at a lower rate than they were filmed at (a 240 fps capture played at
-    30 fps): phones write the capture rate in the metadata — Android as
-    ``com.android.capture.fps`` (an ``mdta`` key of the MP4), Apple as
-    ``com.apple.quicktime.capture.fps`` where its software writes one — and real time is
-    playback time × playback rate / capture rate, so cadence is not divided by 8. A clip
-    whose slow-motion metadata was stripped (by an editor or a messenger) cannot be told
+    clips (phones change rate in low light) are timed right. Slow-motion clips stored for
+    playback slower than they were filmed (a 240 fps capture played at 30 fps) carry the
+    capture rate in their metadata: Android writes ``com.android.capture.fps`` (an ``mdta``
+    key of the MP4; ``MediaFormat.KEY_CAPTURE_RATE``), and real time is playback time ×
+    playback rate / capture rate, so cadence is not divided by 8. iPhone slow-motion
+    originals need nothing: their time stamps are already at the capture rate (the
+    slow-down is applied by the player). A slowed-down copy whose metadata was stripped (an
+    editor, a messenger, an iPhone "export") cannot be told
     from a slow runner: pass ``capture_fps=`` yourself.
 
 Rotation
@@ -78,7 +79,7 @@ DECODER_MEMORY_MIB = 4096
 #: heavy load).
 DECODE_S_PER_MEGAPIXEL = 0.02
 #: Metadata keys holding the capture frame rate of slow-motion (or time-lapse) clips.
-CAPTURE_FPS_KEYS = ("com.android.capture.fps", "com.apple.quicktime.capture.fps")
+CAPTURE_FPS_KEYS = ("com.android.capture.fps",)
 
 
 def _limit_decoder(cpu_s: float | None):
@@ -105,15 +106,16 @@ class _Header:
     codec: str
 
 
-_STREAM = re.compile(r"Stream #\d+:\d+.*?: Video: (?P<codec>[\w-]+).*?, (?P<w>\d{1,6})x(?P<h>\d{1,6})"
-                     r"(?:.*?, (?P<fps>[\d.]+k?) fps)?")
+_STREAM = re.compile(r"Stream #\d+:\d+[^\n]*?: Video: (?P<codec>[\w-]+)[^\n]*?, (?P<w>\d{1,6})x(?P<h>\d{1,6})"
+                     r"(?:[^\n]*?, (?P<fps>[\d.]+k?) fps)?")
 _ROTATION = re.compile(r"rotation of (-?[\d.]+) degrees")
 _ROTATE_TAG = re.compile(r"^\s*rotate\s*:\s*(-?\d+)\s*$", re.M)
 
 
 def _parse_header(name: str, text: str, capture_fps: float | None) -> _Header:
     """Size, rotation, rates of the first video stream from ``ffmpeg -i`` 's report."""
-    video = _STREAM.search(text)
+    video = next((m for m in _STREAM.finditer(text)  # not a cover picture (an M4A's)
+                  if "attached pic" not in text[m.start():text.find("\n", m.start())]), None)
     if video is None:
         raise UnsupportedFormatError(name, "no video stream (an audio file or not a video)")
     stream_part = text[video.start():]
@@ -254,7 +256,7 @@ class Video:
             filters.append(f"scale={width}:{height}:flags=area")
         filters.append("showinfo")
         cmd = [_ffmpeg(), "-nostdin", "-hide_banner", "-v", "info", *_input_args(self.path),
-               "-map", "0:v:0", "-an", "-sn", "-dn", "-vf", ",".join(filters),
+               "-map", "0:V:0", "-an", "-sn", "-dn", "-vf", ",".join(filters),
                "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]
         budget = self.decode_limit_s
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -360,7 +362,7 @@ def _showinfo_times(stream, out: queue.Queue, errors: list[str]) -> None:
 def _packet_times(name: str, time_limit_s: float | None) -> np.ndarray:
     """Sorted presentation times [s] of the first video stream's packets, from 0, read
     without decoding (``-c copy`` into ffmpeg's ``framecrc`` listing)."""
-    run = _run(name, ["-v", "error", *_input_args(name), "-map", "0:v:0", "-c", "copy",
+    run = _run(name, ["-v", "error", *_input_args(name), "-map", "0:V:0", "-c", "copy",
                       "-f", "framecrc", "-"], time_limit_s)
     text = run.stdout.decode("ascii", "replace")
     if run.returncode != 0:

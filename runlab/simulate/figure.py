@@ -90,12 +90,6 @@ def _points(pose: pl.DataFrame) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     return frames, out
 
 
-def _near_side(p: dict[str, np.ndarray]) -> str:
-    """The side drawn in front: the one nearer the camera (its landmarks are more visible
-    in the pose frame; by default the left)."""
-    return p.get("_near", "left")
-
-
 def render_figure(pose: pl.DataFrame, *, width_px: int, height_px: int,
                   near_side: str | None = None, floor_y_px: float | None = None,
                   background: Sequence[int] = _BACKGROUND, view: str = "side",
@@ -248,14 +242,17 @@ def front_pose(*, cadence_spm: float = 170.0, seconds: float = 2.0, fps: float =
 
 def write_clip(path: str | os.PathLike, frames: np.ndarray, *, fps: float = 30.0,
                times_s: np.ndarray | None = None, rotation_deg: int = 0,
-               capture_fps: float | None = None, crf: int = 23) -> Path:
+               capture_fps: float | None = None, crf: int = 23,
+               audio: tuple[np.ndarray, int] | None = None) -> Path:
     """Encode RGB frames as an H.264 MP4 with the ffmpeg of ``imageio-ffmpeg``.
 
     ``times_s`` gives each frame's time stamp (a variable frame rate; default
     ``index / fps``). ``rotation_deg`` (clockwise, as phones store portrait clips) stores
     the frames rotated the other way with a display matrix, so that players — and
     :func:`runlab.read_video` — show them as given. ``capture_fps`` writes Android's
-    slow-motion tag ``com.android.capture.fps``.
+    slow-motion tag ``com.android.capture.fps``. ``audio`` — ``(samples, rate_hz)``, mono
+    in [-1, 1] from the clip's start, e.g. :func:`runlab.simulate.footfall_audio` — adds a
+    soundtrack (AAC), for :func:`runlab.gait.footfalls`.
     """
     import tempfile
 
@@ -288,8 +285,13 @@ def write_clip(path: str | os.PathLike, frames: np.ndarray, *, fps: float = 30.0
         cmd = [exe, "-nostdin", "-v", "error", "-y"]
         if rotation_deg % 360:
             cmd += ["-display_rotation:v:0", str(-(rotation_deg % 360))]
-        cmd += ["-i", str(plain), "-c", "copy", "-bsf:v", f"setts=ts={expr}",
-                "-video_track_timescale", str(tb)]
+        cmd += ["-i", str(plain)]
+        if audio is not None:
+            from runlab.io.audio import write_wav
+
+            cmd += ["-i", str(write_wav(Path(tmp) / "sound.wav", audio[0], int(audio[1]))),
+                    "-map", "0:v", "-map", "1:a", "-c:a", "aac", "-b:a", "128k"]
+        cmd += ["-c:v", "copy", "-bsf:v", f"setts=ts={expr}", "-video_track_timescale", str(tb)]
         if capture_fps is not None:
             cmd += ["-movflags", "use_metadata_tags",
                     "-metadata", f"com.android.capture.fps={capture_fps:.6f}"]

@@ -45,6 +45,7 @@ def phone_soundtrack(seconds: float = 30.0, cadence_spm: float = 110.0,
                      swing_db: float = 6.0, swing_phase: float | None = None,
                      handling_per_s: float = 0.2, surface: str = "road",
                      background: str = "quiet", background_db: float = -30.0,
+                     footfall_sound: np.ndarray | None = None,
                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Soundtrack of a phone on a walk or run, with the true footfall onsets.
 
@@ -71,6 +72,9 @@ def phone_soundtrack(seconds: float = 30.0, cadence_spm: float = 110.0,
         What else is heard; hiss is always there.
     background_db : float
         RMS level of the background relative to the median footfall peak [dB].
+    footfall_sound : numpy.ndarray, optional
+        A recorded footfall (mono samples at ``rate_hz`` starting at its onset) used for
+        every footfall instead of the synthetic one, at the same varying loudness.
 
     Returns
     -------
@@ -86,7 +90,7 @@ def phone_soundtrack(seconds: float = 30.0, cadence_spm: float = 110.0,
     n = int(seconds * fs)
     period = 60.0 / cadence_spm
     onsets = _footfall_times(seconds, period, rng)
-    feet = _footfall_layer(onsets, n, fs, period, surface, rng)
+    feet = _footfall_layer(onsets, n, fs, period, surface, rng, footfall_sound)
     win = max(1, int(0.010 * fs))
     peak_rms = np.array([_peak_rms(feet, int(t * fs), win, int(0.08 * fs)) for t in onsets])
     ref = float(np.median(peak_rms))
@@ -129,7 +133,7 @@ def _burst(n: int, fs: float, attack_s: float, decay_s: float,
 
 
 def _footfall_layer(onsets: np.ndarray, n: int, fs: float, period: float, surface: str,
-                    rng: np.random.Generator) -> np.ndarray:
+                    rng: np.random.Generator, recorded: np.ndarray | None) -> np.ndarray:
     x = np.zeros(n)
     length = int(0.15 * fs)
     walking = period > 0.42  # below ~143 spm a forefoot slap follows the heel strike
@@ -148,14 +152,16 @@ def _footfall_layer(onsets: np.ndarray, n: int, fs: float, period: float, surfac
         sound = heel + rng.uniform(click_lo, click_hi) * click / np.abs(click).max()
         if surface == "grass":
             sound = signal.sosfilt(soft, sound)
-        if walking and rng.random() < 0.8:
+        if recorded is not None:
+            sound = np.asarray(recorded, dtype=np.float64)
+        elif walking and rng.random() < 0.8:
             lag = int(rng.uniform(0.015, 0.06) * fs)
             slap = _resonator(_burst(length - lag, fs, rng.uniform(0.001, 0.005),
                                      rng.uniform(0.01, 0.03), rng), thud_hz * 1.3, 2.0, fs)
             sound[lag:] += rng.uniform(0.3, 0.8) * slap / np.abs(slap).max()
         level = 10 ** ((foot_db[i % 2] + rng.normal(0, 2.0)) / 20)
         j = int(round(t * fs))
-        seg = sound[:max(0, min(length, n - j))]
+        seg = sound[:max(0, min(sound.size, n - j))]
         x[j:j + seg.size] += level * seg / np.abs(sound).max()
         if rng.random() < 0.3:  # a toe-off scuff: a slow scrape between footfalls
             s = j + int(rng.uniform(0.5, 0.7) * period * fs)
