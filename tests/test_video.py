@@ -311,3 +311,11 @@ def test_mutated_clips_end_in_frames_or_a_read_error(clips, tmp_path):
             assert str(p) in str(exc)
             outcomes["error"] += 1
     assert outcomes["error"] >= 9  # at least the truncations that cut the index
+
+
+def test_pose_without_the_video_extra_says_how_to_install(clips, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "mediapipe", None)  # as if not installed
+    with pytest.raises(ImportError, match=r'pip install "runlab\[video\]"'):
+        runlab.gait.pose(clips["plain"][0])
