@@ -21,7 +21,8 @@ Sections (all by default; name some to run only those):
   ``clinic_effect`` directly, for two designs in the middle of the power curve
   (:data:`POWER_DESIGNS`). Target: within 5 points.
 
-Sizes: ``VALIDATE_N="ordinal,clusters,mixed,power"`` studies (default 1000,200,400,1000).
+Sizes: ``VALIDATE_N="ordinal,clusters,mixed,power"`` studies (default 1000,200,400,1000);
+``VALIDATE_POWER_DESIGNS="0,1"`` picks designs of :data:`POWER_DESIGNS`.
 Runs on 2 processes (spawn), niced: ``nice python benchmarks/validate_inference.py``.
 """
 
@@ -262,7 +263,8 @@ def main(sections) -> None:
         if "power" in sections:
             from runlab.models import Design, power
 
-            for kw in POWER_DESIGNS:
+            chosen = __import__("os").environ.get("VALIDATE_POWER_DESIGNS", "0,1")
+            for kw in [POWER_DESIGNS[int(i)] for i in chosen.split(",")]:
                 design = Design(**kw)
                 t0 = time.perf_counter()
                 predicted = power(design, n_studies=N_POWER, seed=0, workers=WORKERS)

@@ -37,11 +37,13 @@ stance time and vertical oscillation        any, even same cadence & speed  100 
 speed and cadence (1 Hz)                    ≥ 6 spm, or ≥ 0.3 m/s, or       ≥ 98 % mean
                                             ≥ 4 spm and ≥ 0.1 m/s           (worst 93 %)
 speed and cadence (1 Hz)                    < 4 spm and < 0.2 m/s           75–89 %
-speed and cadence (smart recording)         ≥ 0.2 m/s, or ≥ 12 spm          ≥ 97.5 %
-speed and cadence (smart recording)         same speed, 6–8 spm             82–90 %
+speed and cadence (smart recording)         ≥ 8 spm, or ≥ 0.3 m/s, or       ≥ 98.9 % mean
+                                            ≥ 2 spm and ≥ 0.2 m/s
+speed and cadence (smart recording)         same speed, 6 spm               94.8 %
+speed and cadence (smart recording)         < 4 spm and < 0.2 m/s           68–86 %
 cadence only (a phone, most footpods)       ≥ 6 spm                         ≥ 99.5 %
 cadence only                                4 spm                           96.6 %
-cadence only                                0–2 spm                         74–78 %
+cadence only                                0–2 spm                         74–76 %
 ==========================================  ==============================  ===========
 
 Where nothing in the file differs (same cadence and speed, no running dynamics) the
@@ -147,11 +149,15 @@ def _initial(x: dict[str, np.ndarray], t_s: np.ndarray, *, smooth_s: float = 15.
 
 def _plausible(mean: dict) -> bool:
     """The run state could be running (not the faster of two walking paces): short stance,
-    a large vertical oscillation, a jogging speed or a running cadence."""
+    a large vertical oscillation, a jogging speed or a running cadence. Where stance time
+    is recorded it decides alone: it is what running is (a flight phase), while a brisk
+    walker's oscillation, speed and cadence can all reach a slow jog's."""
     checks = {"stance_time_ms": lambda m: m < 400.0,
               "vertical_oscillation_mm": lambda m: m >= 60.0,
               "speed_mps": lambda m: m >= _JOG_FROM_MPS,
               "cadence_spm": lambda m: m >= 140.0}
+    if "stance_time_ms" in mean:
+        return bool(checks["stance_time_ms"](mean["stance_time_ms"][1]))
     said = [checks[k](mean[k][1]) for k in checks if k in mean]
     if "speed_mps" in mean and mean["speed_mps"][0] > 2.3:
         return False  # the "walk" state runs too: two running paces
@@ -191,10 +197,13 @@ def _log_emission(x: dict[str, np.ndarray], mean: dict, sd: dict) -> np.ndarray:
 
 
 def _reestimate(x: dict[str, np.ndarray], gamma: np.ndarray, mean: dict, sd: dict,
-                *, prior_weight: float = 10.0) -> tuple[dict, dict]:
-    """Weighted means per state, pulled towards the priors by ``prior_weight``
-    pseudo-samples (so a near-empty state stays put), and a pooled SD per feature."""
+                *, prior_share: float = 0.008) -> tuple[dict, dict]:
+    """Weighted means per state, pulled towards the priors by pseudo-samples worth
+    ``prior_share`` of the session's samples (at least 2; so a near-empty state stays put,
+    and the pull is the same at 1 s as at smart recording's 1–7 s), and a pooled SD per
+    feature."""
     new_mean, new_sd = {}, {}
+    prior_weight = max(2.0, prior_share * gamma.size)
     for k, v in x.items():
         ok = np.isfinite(v)
         w = np.stack([1 - gamma[ok], gamma[ok]])  # (2, m)

@@ -39,7 +39,9 @@ def test_foot_strike_angle_and_class(strike_deg, cls):
     steps = form(pose).steps
     assert steps["foot_strike_angle_deg"].median() == pytest.approx(strike_deg, abs=1.5)
     assert (steps["foot_strike"] == cls).mean() >= 0.9
-    assert steps["foot_strike_confidence"].median() > 0.5
+    # the confidence allows for the pose model's 8° foot pitch error: the 9.6°-wide
+    # midfoot band can't be sure
+    assert steps["foot_strike_confidence"].median() > (0.35 if cls == "midfoot" else 0.6)
 
 
 def test_overstride_trunk_oscillation_and_metres():
@@ -188,3 +190,33 @@ def test_form_entry_is_journal_valid():
     assert typed["form_foot_strike"][0] == "heel"
     with pytest.raises(Exception, match="one row"):
         journal.form_entry(pl.DataFrame({"steps": [1, 2]}))
+
+
+@pytest.mark.video
+def test_rendered_runner_end_to_end(mediapipe, tmp_path):
+    """read_video → pose (MediaPipe) → form on the sample's rendered runner: every true
+    contact after the first 0.25 s found within one frame (33 ms), the cadence, the heel
+    strike and the overstride; a slow-motion clip (filmed at 120 fps, stored for 30 fps
+    playback) gives the runner's cadence, not a quarter of it."""
+    import runlab
+    from runlab import datasets
+    from runlab.simulate import figure, running_pose
+
+    clip, truth = datasets.form_clip(tmp_path / "form.mp4")
+    measured = form(runlab.gait.pose(runlab.read_video(clip)))
+    late = truth.filter(pl.col("time_s") > 0.25)
+    err = np.array([np.min(np.abs(measured.steps["time_s"].to_numpy() - t))
+                    for t in late["time_s"]])
+    assert (err <= 0.033).all(), err
+    assert measured.steps.height == late.height
+    assert measured.summary["cadence_spm"][0] == pytest.approx(172, rel=0.02)
+    assert measured.summary["foot_strike"][0] == "heel"
+    assert measured.summary["overstride_leg"][0] == pytest.approx(
+        truth["overstride_leg"][0], abs=0.06)
+    # slow motion: 120-fps capture of a 180-spm runner, stored at 30 fps
+    pose, _ = running_pose(cadence_spm=180, seconds=1.5, fps=120, width_px=480,
+                           height_px=270, leg_px=115, noise_px=0, seed=3)
+    frames = figure.render_figure(pose, width_px=480, height_px=270)
+    slow = figure.write_clip(tmp_path / "slow.mp4", frames, fps=30, capture_fps=120)
+    slow_form = form(runlab.gait.pose(runlab.read_video(slow)))
+    assert slow_form.summary["cadence_spm"][0] == pytest.approx(180, rel=0.03)

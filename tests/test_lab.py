@@ -5,7 +5,6 @@ import os
 import socket
 import subprocess
 import time
-import urllib.error
 import urllib.request
 
 import pytest
@@ -37,15 +36,15 @@ def test_lab_serves_percent_scripts_as_notebooks(tmp_path, monkeypatch):
                             stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/api/contents/week1.py?type=notebook&token={token}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         while True:
             try:
                 with urllib.request.urlopen(url, timeout=2) as resp:
                     model = json.load(resp)
                 break
-            except (urllib.error.URLError, ConnectionError):
+            except OSError:  # refused, reset, or a read timeout while the server starts
                 assert proc.poll() is None, "jupyter lab exited"
-                assert time.monotonic() < deadline, "jupyter lab did not come up in 60 s"
+                assert time.monotonic() < deadline, "jupyter lab did not come up in 120 s"
                 time.sleep(0.3)
     finally:
         proc.terminate()

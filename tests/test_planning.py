@@ -159,3 +159,15 @@ def test_power_in_spawned_workers_gives_the_same_answer():
     assert 0.2 < one["power"][0] < 0.8
     with pytest.raises(ModelError, match="workers"):
         power(n_studies=20, workers=0)
+
+
+def test_a_very_slow_joggers_plan_does_not_stop_a_power_run():
+    """A runner whose habitual line falls under plan.clinic's 120 spm (115.6 spm at one seed
+    of 1,000 leaky 12-runner studies) used to raise ValueError and end a whole power run."""
+    from runlab.simulate.sessions import _runner_plan
+
+    cohort = rl_simulate.cohort(2, 3, seed=1)
+    runner = cohort.runners.row(0, named=True) | {"habitual_cadence_spm": 115.6}
+    plan = _runner_plan(runner, 3, 3, "clinic", 1)
+    targets = plan["cadence_target_spm"].drop_nulls()
+    assert targets.len() > 0 and targets.min() >= 120.0

@@ -88,8 +88,10 @@ def _mediapipe():
     try:
         import mediapipe as mp
     except ImportError as exc:
+        hint = (" (OpenCV needs libGL and GLib: apt-get install libgl1 libglib2.0-0)"
+                if "lib" in str(exc) and ".so" in str(exc) else "")
         raise ImportError('runlab.gait.pose needs the video extra: pip install "runlab[video]" '
-                          f"(mediapipe 0.10.14-0.10.21, numpy<2): {exc}") from exc
+                          f"(mediapipe 0.10.14-0.10.21, numpy<2){hint}: {exc}") from exc
     return mp
 
 
@@ -199,14 +201,14 @@ def pose(video, *, min_visibility: float = MIN_VISIBILITY, max_side_px: int | No
     rows_frame, rows_time, coords = [], [], []
     total = people_max = 0
     masked_frames = 0
-    detector = _detector(mp)
     check_every = max(1, int(round(PEOPLE_CHECK_S * max(clip.fps, 1.0))))
     crowd = False
     followed: tuple[float, float] | None = None
-    with mp.solutions.pose.Pose(static_image_mode=False, model_complexity=1,
-                                smooth_landmarks=True, enable_segmentation=False,
-                                min_detection_confidence=min_detection_confidence,
-                                min_tracking_confidence=min_tracking_confidence) as model:
+    with _detector(mp) as detector, \
+            mp.solutions.pose.Pose(static_image_mode=False, model_complexity=1,
+                                   smooth_landmarks=True, enable_segmentation=False,
+                                   min_detection_confidence=min_detection_confidence,
+                                   min_tracking_confidence=min_tracking_confidence) as model:
         for i, t, rgb in clip.frames(max_side_px=max_side_px):
             total += 1
             h, w, _ = rgb.shape

@@ -45,17 +45,19 @@ def footfalls(audio, *, band_hz: tuple[float, float] = FOOTFALL_BAND_HZ,
        [dB]. A running median follows a ramp, so a slow swoosh (however loud) gives none;
        an impact shorter than half of ``sustain_s`` stands out in full, and noise
        fluctuations of a narrowband wind average out across bands.
-    2. **Candidates** are peaks of the strength at least ``min_interval_s`` apart that
-       exceed its local median by ``min_sharpness_sd`` robust SDs (1.4826 × MAD over the
-       surrounding 2 s: a constant false-alarm rate whatever the noise), and whose level
-       reaches ``min_above_floor_db`` over the noise floor (5th percentile level).
+    2. **Candidates** are peaks of the strength (sounds within 0.1 s are one: a heel
+       strike and its forefoot slap) that exceed its local median by
+       ``min_sharpness_sd`` robust SDs (1.4826 × MAD over the surrounding 2 s: a constant
+       false-alarm rate whatever the noise), and whose level reaches
+       ``min_above_floor_db`` over the noise floor (5th percentile level).
     3. **Periodicity** (``periodic=True``): steps come one per step period. Of the
        candidates, the sequence that best trades sharpness against regularity is kept
        (dynamic-programming beat tracking, Ellis 2007, doi:10.1080/09298210701653344; see
        ``_periodic``): a sharp noise between steps — a grip click, a plosive, a toe-off
        scuff — counts only if it is as sharp as a typical footfall. A masked footfall
        leaves a double interval, which costs as much as a half-period error; a pause
-       (over 2.5 periods) starts a new bout.
+       (over 2.5 periods) starts a new bout. Of any footfalls left closer than
+       ``min_interval_s``, the sharper stays.
 
     The onset time is the start of the window where the band-passed short-time level
     (``window_s`` windows every ``hop_s``) first climbs halfway (in dB) from the level
@@ -64,8 +66,34 @@ def footfalls(audio, *, band_hz: tuple[float, float] = FOOTFALL_BAND_HZ,
     relative to the recording — compare sessions recorded with the same phone at the same
     distance.
 
-    Validation: ``benchmarks/footfall_audio.py`` (simulated soundtracks of
-    :func:`runlab.simulate.phone_soundtrack`, onsets matched within ±50 ms).
+    Validation (``benchmarks/footfall_audio.py``: soundtracks of
+    :func:`runlab.simulate.phone_soundtrack`, 4 × 20 s per cell, onsets matched within
+    ±50 ms; precision/recall [%]; swing levels are the swooshes' peak over the footfalls'):
+
+    ==========================  ==========  ==========  ==============
+    condition                   90–130 spm  90–200 spm  timing (median)
+    ==========================  ==========  ==========  ==============
+    phone still, quiet          100/100     100/100     2.0 ms
+    hand, swing 0 dB            97/98       99/99       1.8 ms
+    hand, swing +6 dB           97/97       98/97       1.8 ms
+    hand, swing +12 dB          94/94       97/89       1.8 ms
+    hand +6, speech −20 dB      94/95       97/94       1.6 ms
+    hand +6, speech −10 dB      86/81       91/73       1.8 ms
+    *held out of the design:*
+    hand +6, traffic −10 dB     97/93       98/89       1.4 ms
+    hand +6, grass              96/97       97/90       1.2 ms
+    hand +6, 16 / 44.1 kHz      99/98–99    99/97–98    1.8 ms
+    hand +6, AAC in an MP4      98/99       98/98       1.8 ms
+    hand +6, recorded step      100/100     99/99       3.2 ms
+    hand +12, recorded step     99/100      98/96       3.2 ms
+    ==========================  ==========  ==========  ==============
+
+    The level-rise detector this replaces scored 65–72 % precision at 90–130 spm with a
+    swinging hand (same benchmark; 1.8 footfalls per true one at 90 spm). Not validated on real recordings of runs: none with counted or
+    annotated footfalls could be obtained (the "recorded step" rows use one real recorded
+    footstep, CC0, as every footfall). Limits: a swoosh much louder than the footfalls
+    masks some (recall falls at +12 dB, mostly at 170 spm); loud speech with no steps
+    gives "footfalls" at syllable onsets.
 
     Returns
     -------

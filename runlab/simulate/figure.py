@@ -90,12 +90,6 @@ def _points(pose: pl.DataFrame) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     return frames, out
 
 
-def _near_side(p: dict[str, np.ndarray]) -> str:
-    """The side drawn in front: the one nearer the camera (its landmarks are more visible
-    in the pose frame; by default the left)."""
-    return p.get("_near", "left")
-
-
 def render_figure(pose: pl.DataFrame, *, width_px: int, height_px: int,
                   near_side: str | None = None, floor_y_px: float | None = None,
                   background: Sequence[int] = _BACKGROUND, view: str = "side",
