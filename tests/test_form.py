@@ -39,7 +39,9 @@ def test_foot_strike_angle_and_class(strike_deg, cls):
     steps = form(pose).steps
     assert steps["foot_strike_angle_deg"].median() == pytest.approx(strike_deg, abs=1.5)
     assert (steps["foot_strike"] == cls).mean() >= 0.9
-    assert steps["foot_strike_confidence"].median() > 0.5
+    # the confidence allows for the pose model's 8° foot pitch error: the 9.6°-wide
+    # midfoot band can't be sure
+    assert steps["foot_strike_confidence"].median() > (0.35 if cls == "midfoot" else 0.6)
 
 
 def test_overstride_trunk_oscillation_and_metres():

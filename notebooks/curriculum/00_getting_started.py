@@ -68,7 +68,7 @@ segments
 # | stance time / vertical oscillation (chest strap, foot pod) | anything, even same cadence and speed | 100 % |
 # | speed and cadence (watch) | ≥ 6 steps/min, or ≥ 0.3 m/s | 98–100 % |
 # | speed and cadence (watch) | < 4 steps/min and < 0.2 m/s | 75–89 % |
-# | speed and cadence, smart recording | same speed, 6–8 steps/min | 82–90 % |
+# | speed and cadence, smart recording | same speed, 6 (8) steps/min | 95 % (99 %) |
 # | cadence only (phone steps below) | ≥ 6 steps/min | 99.5 % |
 # | cadence only | 4 steps/min | 97 % (worst session 89 %) |
 # | cadence only | 0–2 steps/min | ~75 %: nothing in the file tells them apart |

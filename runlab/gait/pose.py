@@ -88,8 +88,10 @@ def _mediapipe():
     try:
         import mediapipe as mp
     except ImportError as exc:
+        hint = (" (OpenCV needs libGL and GLib: apt-get install libgl1 libglib2.0-0)"
+                if "lib" in str(exc) and ".so" in str(exc) else "")
         raise ImportError('runlab.gait.pose needs the video extra: pip install "runlab[video]" '
-                          f"(mediapipe 0.10.14-0.10.21, numpy<2): {exc}") from exc
+                          f"(mediapipe 0.10.14-0.10.21, numpy<2){hint}: {exc}") from exc
     return mp
 
 
