@@ -31,7 +31,8 @@ Prints, exactly as measured:
 3. type-I error over studies with no effect (``--null``, 12 runners per group):
    share with p < 0.05 (should be 3–7 %), for ``clinic_effect`` and ``retention``.
 
-Measured (2026-12-06, a loaded 2-core machine; commit before 829e076's merge):
+Measured (2026-12-06, a loaded 2-core machine; runlab as of 15fd887 in memory, 28efbc9
+for the files):
 
 - in memory, 400 studies: end 376/400 covered (bias +0.02 points), follow-up 386/400
   (+0.05), ``mile_end`` 374/399 (+0.18), ``mile_follow_up`` 379/399 (+0.16),
