@@ -21,6 +21,7 @@ from runlab.errors import RunlabWarning
 from runlab.gait import segments, strides
 from runlab.io import read_activity
 from runlab.journal import read_journal, weekly_ease
+from runlab.pace import default_units, format_pace
 from runlab.report import Section, write_report
 
 __all__ = ["DemoResult", "run_demo", "demo_cached"]
@@ -53,7 +54,7 @@ class DemoResult:
     attainment: str
 
     def summary(self) -> str:
-        """A few lines for the terminal."""
+        """A few lines for the terminal (speeds as pace, in the locale's units)."""
         effects = [
             f"  clinic effect, {phase.replace('_', '-')} (weeks {w[0]}–{w[-1]}, vs control "
             f"at matched speed): {pct:+.1f} % (95 % CI {lo:+.1f} to {hi:+.1f} %; "
@@ -64,10 +65,11 @@ class DemoResult:
             f"  sample runner {SAMPLE_RUNNER}: {self.sample_runs} runs; easy-run cadence "
             f"{self.easy_cadence_first_spm:.0f} → {self.easy_cadence_last_spm:.0f} steps/min; "
             f"target zone {self.target_low_spm:.0f}–{self.target_high_spm:.0f} "
-            f"(habitual {self.habitual_spm:.0f}) at 2.5 m/s",
+            f"(habitual {self.habitual_spm:.0f}) at {_pace(2.5)}",
             f"  demo cohort: {self.cohort_runs} runs of {self.cohort_runners} runners "
             f"({self.cohort_errors} files in the error table)",
-            f"  cohort cadence at 3.5 m/s: {self.cadence_at_3_5_spm:.1f} steps/min",
+            f"  cohort cadence at 3.5 m/s ({_pace(3.5)}): "
+            f"{self.cadence_at_3_5_spm:.1f} steps/min",
             *effects,
             f"  {self.attainment}",
             f"  report: {self.report}",
@@ -107,6 +109,10 @@ def run_demo(out_dir: str | os.PathLike = "runlab-report", *,
               "real FIT, TCX and GPX files and journals, then read back like any export.")
     return DemoResult(report=path.resolve(), seconds=time.perf_counter() - started,
                       **sample_numbers, **cohort_numbers)
+
+
+def _pace(speed_mps: float) -> str:
+    return format_pace(speed_mps, default_units())
 
 
 def _sample_sections(workers) -> tuple[list[Section], dict]:

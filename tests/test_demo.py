@@ -15,7 +15,7 @@ def test_demo_writes_an_offline_report(tmp_path, capsys):
     assert "report:" in printed and str(tmp_path / "report" / "index.html") in printed
 
     # the simulated truth comes back: population cadence ≈ 157 + 8·(v − 2.5) → 165 at 3.5 m/s
-    at = float(re.search(r"cohort cadence at 3.5 m/s: ([\d.]+)", printed).group(1))
+    at = float(re.search(r"cohort cadence at 3.5 m/s \(\d+:\d\d /(?:km|mi)\): ([\d.]+)", printed).group(1))
     assert 160 < at < 170
     # the headline is the clinic's effect with its interval, beside the simulated truth,
     # and the interval contains the truth (end of clinic and follow-up)
