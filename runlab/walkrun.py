@@ -105,12 +105,21 @@ def running_states(features: dict[str, np.ndarray], dt_s: np.ndarray, *,
     # straps and pods write running dynamics while running: whether a second has them
     # is itself evidence (a Bernoulli feature per state)
     recorded = next((np.isfinite(x[k]) for k in _DYNAMICS if k in x), None)
-    gamma = _initial(x, np.cumsum(np.clip(dt_s, 0.0, None)))
-    mean = {k: np.array(PRIORS[k][:2]) for k in x}
-    sd = {k: np.full(2, PRIORS[k][2]) for k in x}
-    for _ in range(rounds):
-        mean, sd = _reestimate(x, gamma, mean, sd)
-        gamma = _posterior(_log_emission(x, mean, sd) + _log_presence(recorded, gamma), stay)
+    t_s = np.cumsum(np.clip(dt_s, 0.0, None))
+    # EM finds the nearest local optimum only: start from the features together and from
+    # each alone (a hill session's uphill jog can be slower than the flat walk, so speed
+    # and cadence split the session differently), keep the likeliest fit
+    starts = [_initial(x, t_s)] + [_initial({k: x[k]}, t_s) for k in x] * (len(x) > 1)
+    fits = []
+    for gamma in _distinct(starts, min_share):
+        mean = {k: np.array(PRIORS[k][:2]) for k in x}
+        sd = {k: np.full(2, PRIORS[k][2]) for k in x}
+        for _ in range(rounds):
+            mean, sd = _reestimate(x, gamma, mean, sd)
+            log_e = _log_emission(x, mean, sd) + _log_presence(recorded, gamma)
+            gamma = _posterior(log_e, stay)
+        fits.append((_log_likelihood(log_e, gamma > 0.5, stay), gamma, mean))
+    _, gamma, mean = max(fits, key=lambda f: f[0])
     run = gamma > 0.5
     share = run.mean()
     if min_share <= share <= 1 - min_share and _ordered(mean) and _plausible(mean):
@@ -145,6 +154,26 @@ def _initial(x: dict[str, np.ndarray], t_s: np.ndarray, *, smooth_s: float = 15.
     cut = edges[int(np.nanargmax(np.where((w0 > 0) & (w1 > 0), between, np.nan))) + 1] \
         if ((w0 > 0) & (w1 > 0)).any() else np.inf
     return (score > cut).astype(np.float64)
+
+
+def _distinct(starts: list[np.ndarray], share: float) -> list[np.ndarray]:
+    """The starting splits that differ from every earlier one (or its complement) on more
+    than ``share`` of the samples: nearly the same start leads EM to the same fit."""
+    out: list[np.ndarray] = []
+    for g in starts:
+        if all(min((g != h).mean(), (g == h).mean()) > share for h in out):
+            out.append(g)
+    return out
+
+
+def _log_likelihood(log_e: np.ndarray, run: np.ndarray, stay: np.ndarray) -> float:
+    """Classification log-likelihood of a fit (Celeux & Govaert 1992,
+    doi:10.1016/0167-9473(92)90042-E): each sample's emission under its state plus the
+    log-probability of each stay or switch, so fits started apart compare on one scale."""
+    switched = run[1:] != run[:-1]
+    moves = np.where(switched, np.log1p(-np.minimum(stay[1:], 1 - 1e-12)),
+                     np.log(stay[1:]))
+    return float(log_e[np.arange(run.size), run.astype(int)].sum() + moves.sum())
 
 
 def _plausible(mean: dict) -> bool:

@@ -192,3 +192,18 @@ def test_tiny_and_featureless_sessions_get_a_label(n):
         assert set(runlab.clean(t0)["gait"]) == {"run"}
         blank = t0.with_columns(cadence_spm=None, speed_mps=None, distance_m=None)
         assert set(runlab.clean(blank)["gait"]) <= {"walk", "stop"}
+
+
+def test_hill_session_of_brisk_walker_splits_by_cadence_not_speed():
+    """A brisk walker (flat walk 1.89 m/s, 128 spm) whose uphill reps (167 spm) are slower
+    than that walk: speed alone splits the session flat vs uphill, cadence walk vs run.
+    The run label must carry the run's cadence (issue 19 validation: it read 147.5)."""
+    c = simulate.cohort(12, 12, seed=1_900_039, rates={"brisk_walker": 0.5})
+    row = c.runs.filter(pl.col("run_id") == "R12/2026-07-23_2").row(0, named=True)
+    assert row["session_type"] == "hills" and row["walk_speed_mps"] > 1.85
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataRepairWarning)
+        out = runlab.clean(c.records("R12/2026-07-23_2"))
+    by_gait = dict(out.group_by("gait").agg(pl.col("cadence_spm").mean()).iter_rows())
+    assert by_gait["run"] == pytest.approx(row["cadence_spm"], abs=2.0)
+    assert by_gait["walk"] == pytest.approx(row["walk_cadence_spm"], abs=2.0)
