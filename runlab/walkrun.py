@@ -118,12 +118,12 @@ def running_states(features: dict[str, np.ndarray], dt_s: np.ndarray, *,
             mean, sd = _reestimate(x, gamma, mean, sd)
             log_e = _log_emission(x, mean, sd) + _log_presence(recorded, gamma)
             gamma = _posterior(log_e, stay)
-        fits.append((_log_likelihood(log_e, gamma > 0.5, stay), gamma, mean))
-    _, gamma, mean = max(fits, key=lambda f: f[0])
-    run = gamma > 0.5
-    share = run.mean()
-    if min_share <= share <= 1 - min_share and _ordered(mean) and _plausible(mean):
-        return run
+        run = gamma > 0.5
+        fits.append((_log_likelihood(log_e, run, stay), run, mean))
+    # the likeliest fit whose two states are walking and running
+    for _, run, mean in sorted(fits, key=lambda f: -f[0]):
+        if min_share <= run.mean() <= 1 - min_share and _ordered(mean) and _plausible(mean):
+            return run
     return np.full(n, _one_cluster_runs(x))
 
 
