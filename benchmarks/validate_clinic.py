@@ -42,9 +42,15 @@ for the files):
   within 0.2 points of memory: end 39/40 (worst 0.30), follow-up 38/40 (0.25), miles
   40/40 and 39/39. With half the runners brisk walkers (358 in all): end 38/40 (−0.12),
   follow-up 37/40 (−0.16), miles 38/40 and 38/39; within 0.2 points: end 36/40 (worst
-  0.43), follow-up 37/40 (0.36), miles 40/40 and 39/39. The worst case is a hill session
+  0.43), follow-up 37/40 (0.36), miles 40/40 and 39/39. The worst case was a hill session
   of a brisk walker whose walk (1.89 m/s) is faster than their uphill reps: ``clean``'s
-  walk/run split there follows speed, not cadence (running cadence 19 spm low).
+  walk/run split there followed speed, not cadence (running cadence 19 spm low).
+- files again after ``clean``'s walk/run model gained several EM starts (20ef212; quiet
+  machine, 277 s, same seeds): without brisk walkers end 38/40 covered (−0.11), follow-up
+  37/40 (−0.17), miles 39/40 and 38/39; within 0.2 points of memory: end 38/40 (worst
+  0.28), follow-up 38/40 (0.25), miles 40/40 and 39/39. With half the runners brisk
+  walkers: end 38/40 (−0.11), follow-up 37/40 (−0.17), miles 38/40 and 38/39; within
+  0.2 points: end 37/40 (worst 0.39), follow-up 37/40 (0.36), miles 40/40 and 39/39.
 
 Run: ``nice python benchmarks/validate_clinic.py [--studies 400] [--files 40]
 [--null 0] [--workers 2] [--brisk 0.5]``; progress goes to stderr.
