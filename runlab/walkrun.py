@@ -36,11 +36,12 @@ the file holds                              jog vs walk                     righ
 stance time and vertical oscillation        any, even same cadence & speed  100 %
 speed and cadence (1 Hz)                    ≥ 6 spm, or ≥ 0.3 m/s, or       ≥ 98 % mean
                                             ≥ 4 spm and ≥ 0.1 m/s           (worst 93 %)
-speed and cadence (1 Hz)                    < 4 spm and < 0.2 m/s           75–89 %
-speed and cadence (smart recording)         ≥ 8 spm, or ≥ 0.3 m/s, or       ≥ 98.9 % mean
+speed and cadence (1 Hz)                    4 spm, same speed               95.8 % (worst 87 %)
+speed and cadence (1 Hz)                    < 4 spm and < 0.2 m/s           75–81 %
+speed and cadence (smart recording)         ≥ 8 spm, or ≥ 0.3 m/s, or       ≥ 98.8 % mean
                                             ≥ 2 spm and ≥ 0.2 m/s
-speed and cadence (smart recording)         same speed, 6 spm               94.8 %
-speed and cadence (smart recording)         < 4 spm and < 0.2 m/s           68–86 %
+speed and cadence (smart recording)         same speed, 6 spm               95.5 %
+speed and cadence (smart recording)         < 4 spm and < 0.2 m/s           73–80 %
 cadence only (a phone, most footpods)       ≥ 6 spm                         ≥ 99.5 %
 cadence only                                4 spm                           96.6 %
 cadence only                                0–2 spm                         74–76 %

@@ -66,8 +66,9 @@ segments
 # | your file holds | your jog differs from your walk by | seconds right |
 # |---|---|---|
 # | stance time / vertical oscillation (chest strap, foot pod) | anything, even same cadence and speed | 100 % |
-# | speed and cadence (watch) | ≥ 6 steps/min, or ≥ 0.3 m/s | 98–100 % |
-# | speed and cadence (watch) | < 4 steps/min and < 0.2 m/s | 75–89 % |
+# | speed and cadence (watch) | ≥ 6 steps/min, or ≥ 0.3 m/s | 99–100 % |
+# | speed and cadence (watch) | 4 steps/min, same speed | 96 % (worst session 87 %) |
+# | speed and cadence (watch) | < 4 steps/min and < 0.2 m/s | 75–81 % |
 # | speed and cadence, smart recording | same speed, 6 (8) steps/min | 95 % (99 %) |
 # | cadence only (phone steps below) | ≥ 6 steps/min | 99.5 % |
 # | cadence only | 4 steps/min | 97 % (worst session 89 %) |
