@@ -51,7 +51,8 @@ __all__ = ["clean", "repair_notes", "hampel", "cadence_unit_factor", "run_length
            "MOVING_SPEED_MPS", "SPEED_HALF_WINDOW"]
 
 #: Walk→run when cadence rises above this [steps/min] (135–140 spm separates
-#: walking from running for ~91 % of samples; hysteresis 140/130).
+#: walking from running for ~91 % of samples; hysteresis 140/130). Only the deprecated
+#: :func:`run_thresholds` uses it and RUN_LEAVE_SPM; ``clean`` uses :mod:`runlab.walkrun`.
 RUN_ENTER_SPM = 140.0
 #: Run→walk when cadence falls below this [steps/min] (hysteresis; :data:`runlab.science.WALK_RUN_THRESHOLD_SPM`).
 RUN_LEAVE_SPM = 130.0
@@ -577,7 +578,13 @@ def run_thresholds(cadence_spm: np.ndarray, *, min_samples: int = 60,
     clearly bimodal — Otsu's threshold (Otsu, 1979) splits it into a walking and a running
     mode at least ``min_gap_spm`` apart, each ≥ 5 % of samples, and the split lies in
     ``band_spm`` — the thresholds are the split ± 5 spm instead.
+
+    Deprecated: ``clean`` labels walk and run with :func:`runlab.walkrun.running_states`
+    and no longer uses these thresholds.
     """
+    warnings.warn("clean.run_thresholds is deprecated: clean labels walk and run with "
+                  "runlab.walkrun.running_states (a per-session two-state model)",
+                  DeprecationWarning, stacklevel=2)
     c = np.asarray(cadence_spm, dtype=np.float64)
     c = c[np.isfinite(c)]
     if c.size < min_samples:
