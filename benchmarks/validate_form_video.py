@@ -178,8 +178,9 @@ def score(clip: dict, pose: pl.DataFrame, hand: np.ndarray) -> dict:
     pairs = match(hand, video, TOLERANCE_S)
     near = match(hand, video, 0.2)  # the video's contact for each step, on time or not
     err = np.array([video[j] - hand[i] for i, j in near])
-    got = [measured.steps["foot_strike"][j] for _, j in near]
-    want = [labels[i] for i, _ in near]
+    judged = [(i, j) for i, j in near if labels[i] in CLASSES]  # 'unclear' is not scored
+    got = [measured.steps["foot_strike"][j] for _, j in judged]
+    want = [labels[i] for i, _ in judged]
     recall = {c: (sum(g == w == c for g, w in zip(got, want, strict=True)),
                   want.count(c)) for c in CLASSES if want.count(c)}
     certain = [i for i, c in enumerate(clip["contacts"]) if not c.get("uncertain")]
