@@ -50,16 +50,13 @@ def score(path: Path, efforts_min: str, hill_reps: int) -> dict:
             "cadence": bool(out["cadence_spm"].is_not_null().any())}
 
 
-#: What the detectors still get wrong on these files (measured, not hidden): GPS-only files
-#: (no cadence) whose speed surges read as strides, rolling terrain read as hill reps, a
-#: run bout after a walk on a hilly descent, and a last-lap push that runs on to the end.
-KNOWN = {"runpandas__run.fit": {"invented": 1}, "runpandas__run_garmin.tcx": {"found": 0},
-         "runpandas__basic.tcx": {"invented": 1, "reps_invented": 13},
-         "fitparse__2013-02-06-12-11-14.fit": {"invented": 6},
-         "runpandas__nike_run.gpx": {"invented": 2}}
+#: What the detectors still get wrong on these files (measured, not hidden): the last-lap
+#: push of run_garmin.tcx runs on at a few per cent below its peak to the end of the file,
+#: so it is not found as a short effort (it is not invented either).
+KNOWN = {"runpandas__run_garmin.tcx": {"found": 0}}
 
 
-@pytest.mark.parametrize("row", labels().iter_rows(named=True), ids=lambda r: Path(r["path"]).name)
+@pytest.mark.parametrize("row", list(labels().iter_rows(named=True)), ids=lambda r: Path(r["path"]).name)
 def test_strides_and_hill_reps_on_real_smart_recording(corpus, row):
     r = score(corpus / row["path"], row["efforts_min"], int(row["hill_reps"]))
     known = KNOWN.get(Path(row["path"]).name, {})

@@ -214,14 +214,15 @@ def _pattern_row(pattern, ratio, run_med, walk_med, n_run, n_walk, run_s, walk_s
 
 def _episodes(mask: np.ndarray, t: np.ndarray, *, bridge_s: float, min_s: float,
               max_s: float | None) -> tuple[np.ndarray, np.ndarray]:
-    """First and last sample of each run of ``mask`` (runs closer than ``bridge_s`` joined)
-    that lasts ``min_s``–``max_s`` seconds."""
+    """First and last sample of each run of ``mask`` (runs closer than ``bridge_s``, or
+    split by one sample, joined: smart recording may space samples 7 s apart) that lasts
+    ``min_s``–``max_s`` seconds."""
     starts, lengths = run_lengths(mask)
     on = mask[starts] if starts.size else np.zeros(0, bool)
     s, e = starts[on], starts[on] + lengths[on] - 1
     if s.size == 0:
         return s, e
-    join = t[s[1:]] - t[e[:-1]] <= bridge_s  # gap to the previous run is short
+    join = (t[s[1:]] - t[e[:-1]] <= bridge_s) | (s[1:] - e[:-1] == 2)  # a short dip
     first = np.r_[True, ~join]
     s, e = s[first], e[np.r_[~join, True]]
     dur = t[e] - t[s]
@@ -472,15 +473,16 @@ def hills(cleaned: pl.DataFrame, *, min_grade_pct: float = 3.0, min_gain_m: floa
         up = cleaned["moving"].to_numpy() & (grade >= min_grade_pct)
     t = _elapsed(cleaned)
     starts, ends = _episodes(up, t, bridge_s=10.0, min_s=min_s, max_s=None)
+    # foot and top from the samples either side too: sparse samples start a climb late
+    wide = [(max(a - 1, 0), min(b + 1, alt.size - 1)) for a, b in zip(starts, ends, strict=True)]
     with np.errstate(invalid="ignore"):
-        gain = np.array([np.nanmax(alt[a:b + 1]) - np.nanmin(alt[a:b + 1])
-                         for a, b in zip(starts, ends, strict=True)])  # few climbs
-        big = gain >= min_gain_m
-    starts, ends, gain = starts[big], ends[big], gain[big]
+        alt0 = np.array([np.nanmin(alt[a:b + 1]) for a, b in wide])  # few climbs
+        top = np.array([np.nanmax(alt[a:b + 1]) for a, b in wide])
+        big = top - alt0 >= min_gain_m
+    starts, ends, alt0, top = starts[big], ends[big], alt0[big], top[big]
     if starts.size == 0:
         return _empty_episodes(extra)
-    alt0 = alt[starts]
-    top = alt0 + gain
+    gain = top - alt0
     foot = np.maximum(3.0, 0.5 * np.minimum.outer(gain, gain))
     same = ((np.abs(np.subtract.outer(alt0, alt0)) <= foot)
             & (np.abs(np.subtract.outer(top, top)) <= foot)
@@ -498,7 +500,8 @@ def hills(cleaned: pl.DataFrame, *, min_grade_pct: float = 3.0, min_gain_m: floa
                                                       _to_path_m(xy[top_at[j]], track))]
                     if any(far):
                         same[i, j] = same[j, i] = False
-    set_size = _set_sizes(_sets(t[starts], t[ends], same, max_recovery_s))
+    moving_s = np.cumsum(np.nan_to_num(_columns(cleaned, "sample_s")[0]))  # pauses left out
+    set_size = _set_sizes(_sets(moving_s[starts], moving_s[ends], same, max_recovery_s))
     repeat = set_size >= min_reps
     return _episode_frame(cleaned, starts, ends, {"gain_m": ("span", alt),
                                                   "grade_pct": ("mean", grade),

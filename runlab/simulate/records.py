@@ -196,11 +196,11 @@ def run_records(run: dict) -> tuple[pl.DataFrame, pl.DataFrame]:
     hr_target = 62 + 26 * speed + 0.9 * heat + 12 * (grade > 0)
     hr = lfilter([1 / 25], [1, -(1 - 1 / 25)], hr_target - hr_target[0]) + hr_target[0]
     hr = hr + np.linspace(0, 0.08 * n / 60, n) + rng.normal(0, 1.0, n)
+    alt_noise = rng.normal(0, 0.2, n)
+    distance = np.r_[0.0, np.cumsum(speed[1:])]
     heading = np.cumsum(rng.normal(0, 0.03, n)) + rng.uniform(0, 2 * np.pi)
     grade, heading, terrain_s = _hill_course(kind, speed, grade, heading)
-    alt = (4.0 + np.cumsum(grade * speed) + 3 * np.sin(terrain_s / 300.0)
-           + rng.normal(0, 0.2, n))
-    distance = np.r_[0.0, np.cumsum(speed[1:])]
+    alt = 4.0 + np.cumsum(grade * speed) + 3 * np.sin(terrain_s / 300.0) + alt_noise
     lat0, lon0 = run["home_lat_deg"], run["home_lon_deg"]
     north, east = np.cumsum(speed * np.cos(heading)), np.cumsum(speed * np.sin(heading))
     lat = lat0 + north / 111_320.0
