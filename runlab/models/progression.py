@@ -41,8 +41,7 @@ from runlab.models._tidy import (
 )
 from runlab.models.cadence import running_rows, running_speed
 from runlab.models.clinic import _row as _did_row
-from runlab.models.clinic import _welch
-from runlab.models.clinic import clinic_effect, phases_from_plan
+from runlab.models.clinic import _welch, clinic_effect, phases_from_plan
 from runlab.models.inference import require_runners_per_group
 
 __all__ = [
@@ -236,12 +235,14 @@ def retention(runs: pl.DataFrame, *, baseline_weeks: Sequence[float],
     −end: all lost). It is linear in the runner-level changes, hence unbiased, and has a t
     interval (Welch–Satterthwaite df) over the runners who have both phases. The retained
     fraction (follow-up effect / end effect) is a secondary term: a ratio of two estimates
-    is biased in small samples (over 400 simulated studies the plain ratio read +0.7
-    points high, +2.3 with 12 runners, where the difference read −0.05), so its estimate
-    carries the second-order bias correction and its interval is Fieller's (details in
-    :func:`_retention_terms`). It is also ~14× more sensitive than the effects to small
-    changes in either estimate (1 / end effect ≈ 1 / 0.07), which is why files and
-    memory agree less closely on it.
+    is biased in small samples, so its estimate carries the second-order bias correction
+    and its interval is Fieller's (details in :func:`_retention_terms`). Over 400
+    simulated clinic studies (``benchmarks/validate_clinic.py``) the difference covered
+    the truth in 381 (bias +0.03 points, Monte-Carlo SE 0.04), the corrected fraction in
+    384 (+0.49 points, Monte-Carlo SE 0.50; the plain ratio +0.71). The fraction moves
+    by (Δf − R·Δe)/e for small changes Δe, Δf of the effects, ~14× either (e ≈ 7 % of
+    baseline): written as files and read back, the difference agreed with memory within
+    0.2 points in 40 of 40 cohorts, the fraction in 9 of 40.
 
     Returns
     -------
