@@ -76,9 +76,26 @@ def _fatigue(kind: np.ndarray, drop: float) -> np.ndarray:
     return out
 
 
+#: A foot pod reads a treadmill run's speed off by its calibration: SD 4 % run to run.
+POD_CALIBRATION_SD = 0.04
+
+
+def _pod_calibration(run: dict) -> float:
+    """The factor a run's device reads speed and distance by: the foot pod's calibration on
+    a treadmill (no GPS), 1 outdoors. Drawn from the run's own stream, so :func:`_truth`
+    and :func:`run_records` agree on it."""
+    if not run.get("treadmill"):
+        return 1.0
+    return 1.0 + float(np.random.default_rng([run["seed"], 1]).normal(0, POD_CALIBRATION_SD))
+
+
 def _truth(run: dict) -> dict:
-    """True per-run values from the noise-free series (what summarize should recover)."""
+    """True per-run values from the noise-free series (what summarize should recover).
+
+    Speed and distance are what the device measures: on a treadmill the foot pod's
+    (:func:`_pod_calibration`), since no reader of the file can know the belt's speed."""
     kind, speed, cad, _ = _segments(run)
+    speed = speed * _pod_calibration(run)
     fat = _fatigue(kind, run["fatigue_drop_spm"])
     cad = cad - fat
     running = np.isin(kind, _RUNNING_KINDS)
@@ -175,7 +192,7 @@ def run_records(run: dict) -> tuple[pl.DataFrame, pl.DataFrame]:
                                    * (1 + 4 * grade) + rng.normal(0, 5, n)).clip(0, None)
         cols["step_length_m"] = speed / (cadence / 60.0)
     if run["treadmill"]:
-        calib = 1 + rng.normal(0, 0.04)
+        calib = _pod_calibration(run)
         cols["speed_mps"] = speed * calib
         cols["distance_m"] = distance * calib
         for c in ("lat_deg", "lon_deg", "altitude_m"):
