@@ -167,7 +167,8 @@ def pose_of(clip: dict, path: Path, pose_cache: Path | None) -> tuple[pl.DataFra
     if path.is_file():
         video = runlab.read_video(path)
         times = np.asarray(video.frame_times_s)
-    kept = pose_cache / f"{clip['clip']}.landmarks.parquet" if pose_cache else None
+    stem = clip.get("cache_name", clip["clip"]).replace("/", "_")
+    kept = pose_cache / f"{stem}.landmarks.parquet" if pose_cache else None
     if kept is not None and kept.exists():
         return pl.read_parquet(kept), times
     if path.is_file():
@@ -184,24 +185,40 @@ def pose_of(clip: dict, path: Path, pose_cache: Path | None) -> tuple[pl.DataFra
     return pose, times
 
 
-def score(clip: dict, pose: pl.DataFrame, hand: np.ndarray) -> dict:
-    """Video contacts and strike classes of one clip against its hand annotation."""
+def steady_cadence(times_s: np.ndarray) -> float | None:
+    """Cadence [steps/min] from step times within 0.75–1.33 of their median (as ``form``'s
+    summary does), for the contacts inside one scene of an edited clip."""
+    dts = np.diff(times_s)
+    if not dts.size:
+        return None
+    dts = dts[(dts > 0.75 * np.median(dts)) & (dts < 1.33 * np.median(dts))]
+    return 60.0 / float(np.mean(dts)) if dts.size else None
+
+
+def score(clip: dict, pose: pl.DataFrame, hand: np.ndarray,
+          span_s: tuple[float, float] | None = None) -> dict:
+    """Video contacts and strike classes of one clip against its hand annotation; with
+    ``span_s`` only the video's contacts in that time span (one scene) count."""
     from runlab.gait import form
 
     labels = [c["strike"] for c in clip["contacts"]]
     measured = form(pose)
-    video = measured.steps["time_s"].to_numpy()
+    steps = measured.steps
+    if span_s is not None:
+        steps = steps.filter(pl.col("time_s").is_between(span_s[0], span_s[1]))
+    video = steps["time_s"].to_numpy()
     pairs = match(hand, video, TOLERANCE_S)
     near = match(hand, video, 0.2)  # the video's contact for each step, on time or not
     err = np.array([video[j] - hand[i] for i, j in near])
     judged = [(i, j) for i, j in near if labels[i] in CLASSES]  # 'unclear' is not scored
-    got = [measured.steps["foot_strike"][j] for _, j in judged]
+    got = [steps["foot_strike"][j] for _, j in judged]
     want = [labels[i] for i, _ in judged]
     recall = {c: (sum(g == w == c for g, w in zip(got, want, strict=True)),
                   want.count(c)) for c in CLASSES if want.count(c)}
     certain = [i for i, c in enumerate(clip["contacts"]) if not c.get("uncertain")]
     hand_cad = cadence(hand)
-    video_cad = measured.summary["cadence_spm"][0]
+    video_cad = measured.summary["cadence_spm"][0] if span_s is None \
+        else steady_cadence(video)
     return {
         "hand_steps": hand.size, "video_steps": video.size,
         "within_33ms": len(pairs),
@@ -335,7 +352,12 @@ def main() -> None:
             if isinstance(pose, FormError):
                 raise pose
             hand = hand_times_s(clip, times)
-            r = score(clip, pose, hand)
+            span = None
+            if "span_frames" in clip:  # one scene of an edited clip
+                a, b = hand_times_s({**clip, "contacts": [{"frame": f} for f in
+                                                           clip["span_frames"]]}, times)
+                span = (float(a), float(b))
+            r = score(clip, pose, hand, span)
         except FormError as e:  # no usable pose: every hand contact is missed
             print(f"\n{name}: refused by runlab ({e}); all {len(clip['contacts'])} hand "
                   "contacts counted as missed")
