@@ -63,7 +63,7 @@ def test_contacts_are_ordered_labelled_and_evenly_spaced(clips):
         cadence = 60 * c["fps"] / np.median(gaps)
         assert 140 < cadence < 210, (c["clip"], cadence)
         for s in c["contacts"]:
-            assert s["strike"] in ("heel", "midfoot", "forefoot"), s
+            assert s["strike"] in ("heel", "midfoot", "forefoot", "unclear"), s
 
 
 def test_rejected_candidates_say_why(clips):
