@@ -61,7 +61,7 @@ def test_contacts_are_ordered_labelled_and_evenly_spaced(clips):
         assert gaps.max() < 1.3 * np.median(gaps) and gaps.min() > 0.7 * np.median(gaps), \
             (c["clip"], gaps)
         cadence = 60 * c["fps"] / np.median(gaps)
-        assert 140 < cadence < 210, (c["clip"], cadence)
+        assert 140 < cadence < 280, (c["clip"], cadence)  # jogging to sprinting
         for s in c["contacts"]:
             assert s["strike"] in ("heel", "midfoot", "forefoot", "unclear"), s
 
