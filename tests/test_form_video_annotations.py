@@ -54,6 +54,9 @@ def test_contacts_are_ordered_labelled_and_evenly_spaced(clips):
     for c in clips:
         frames = np.array([s["frame"] for s in c["contacts"]], dtype=float)
         assert frames.size >= 3 and (frames >= 0).all()
+        if "span_frames" in c:  # one scene of an edited clip: its contacts inside it
+            a, b = c["span_frames"]
+            assert a <= frames.min() and frames.max() <= b, c["clip"]
         assert ((frames * 2) % 1 == 0).all(), "frames are whole or half frames"
         gaps = np.diff(frames)
         assert (gaps > 0).all(), c["clip"]
