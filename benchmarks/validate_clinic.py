@@ -9,8 +9,10 @@ Estimands (truth from :class:`runlab.simulate.Cohort`, the population value: the
 achieved boost a study estimates):
 
 - ``end``, ``follow_up``: ``clinic_effect`` in % of baseline vs ``Cohort.truth()``;
-- ``retained``: ``retention``'s retained fraction (follow-up effect / end effect, in %)
-  vs ``Cohort.retention_truth()``;
+- ``follow_up_minus_end``: ``retention``'s headline contrast, the follow-up effect minus
+  the end effect [points of % of baseline], and ``retained``: its retained fraction
+  (follow-up effect / end effect, bias-corrected, Fieller interval, in %), both vs
+  ``Cohort.retention_truth()``;
 - ``mile_end``, ``mile_follow_up``: ``baseline_mile``'s cadence contrast (difference in
   differences, % of the retrained group's first mile) from the boost-free mile (weeks 0–1)
   to the mile of week 10 (the clinic's last) or of the last follow-up week, vs
@@ -73,7 +75,8 @@ import polars as pl
 
 SEED0 = 1_000_000
 HEAVY = {"missed_session": 0.2, "dropout_per_week": 0.03}
-ESTIMANDS = ("end", "follow_up", "retained", "mile_end", "mile_follow_up")
+ESTIMANDS = ("end", "follow_up", "follow_up_minus_end", "retained", "mile_end",
+             "mile_follow_up")
 ROWS: str | None = None  # --rows: JSON-lines copy of every result
 #: Weeks written as files: every week an estimand uses (baseline 0 and the week-1 mile,
 #: end 9–10, follow-up 11–12); the ramp weeks 2–8 only sharpen the shared speed slope,
@@ -107,6 +110,8 @@ def _estimates(runs: pl.DataFrame, c) -> dict[str, tuple[float, float, float]]:
                                       end_weeks=ph["end"], follow_up_weeks=ph["follow_up"])
         r = k.summary.filter(pl.col("term") == "retained_fraction").row(0, named=True)
         out["retained"] = (100 * r["estimate"], 100 * r["ci_low"], 100 * r["ci_high"])
+        r = k.summary.filter(pl.col("term") == "follow_up_minus_end_pct").row(0, named=True)
+        out["follow_up_minus_end"] = (r["estimate"], r["ci_low"], r["ci_high"])
     except ModelError:
         pass
     last = int(c.plan.filter(pl.col("session_type") == "baseline_test")["week"].max())
@@ -129,7 +134,9 @@ def _estimates(runs: pl.DataFrame, c) -> dict[str, tuple[float, float, float]]:
 def _truths(c) -> dict[str, float]:
     """Population truth of each estimand [%]."""
     t = {r["phase"]: r["population_pct"] for r in c.truth().iter_rows(named=True)}
-    t["retained"] = 100 * c.retention_truth()["population_retained_fraction"][0]
+    kept = c.retention_truth()
+    t["retained"] = 100 * kept["population_retained_fraction"][0]
+    t["follow_up_minus_end"] = kept["population_follow_up_minus_end_pct"][0]
     last = int(c.plan.filter(pl.col("session_type") == "baseline_test")["week"].max())
     t["mile_end"] = c.mile_truth(c.clinic_weeks)["population_pct"][0]
     t["mile_follow_up"] = c.mile_truth(last)["population_pct"][0]
@@ -166,6 +173,8 @@ def _null(i: int) -> dict:
                                          follow_up_weeks=c.phases["follow_up"])
         fu = kept.summary.filter(pl.col("term") == "follow_up_change_pct")
         out["p_retention_follow_up"] = float(fu["p_value"][0])
+        lost = kept.summary.filter(pl.col("term") == "follow_up_minus_end_pct")
+        out["p_retention_follow_up_minus_end"] = float(lost["p_value"][0])
     except ModelError as e:
         out["error"] = str(e)
     return out

@@ -112,6 +112,22 @@ def test_summaries_from_files_match_the_truth(small, written):
     assert np.mean(d[:, 3] == 0) > 0.8  # 30-s strides found as planned
 
 
+def test_treadmill_truth_is_the_pods_speed(small):
+    # no reader can know a treadmill belt's speed: the truth is what the foot pod measured
+    tm = small.runs.filter(pl.col("treadmill"))
+    assert tm.height >= 3
+    for row in tm.iter_rows(named=True):
+        rec = small.records(row["run_id"])
+        assert rec["distance_m"].max() / row["distance_m"] == pytest.approx(1, abs=0.005)
+
+
+def test_brisk_walkers_walk_below_their_own_jog():
+    r = simulate.cohort(200, 1, seed=5, rates={"brisk_walker": 1.0}).runners
+    gap = r["habitual_cadence_spm"] - r["walk_cadence_spm"]
+    assert gap.min() >= 6.0 - 1e-9  # simulate.params.BRISK_WALK_BELOW_JOG_SPM
+    assert r["walk_cadence_spm"].max() > 140  # still brisk: where slow jogs sit
+
+
 def test_quirks_are_in_the_files(small, written):
     doubled = small.runs.filter(pl.col("doubled_cadence")).head(1)
     assert doubled.height == 1
