@@ -54,6 +54,9 @@ def test_contacts_are_ordered_labelled_and_evenly_spaced(clips):
     for c in clips:
         frames = np.array([s["frame"] for s in c["contacts"]], dtype=float)
         assert frames.size >= 3 and (frames >= 0).all()
+        if "span_frames" in c:  # one scene of an edited clip: its contacts inside it
+            a, b = c["span_frames"]
+            assert a <= frames.min() and frames.max() <= b, c["clip"]
         assert ((frames * 2) % 1 == 0).all(), "frames are whole or half frames"
         gaps = np.diff(frames)
         assert (gaps > 0).all(), c["clip"]
@@ -61,7 +64,7 @@ def test_contacts_are_ordered_labelled_and_evenly_spaced(clips):
         assert gaps.max() < 1.3 * np.median(gaps) and gaps.min() > 0.7 * np.median(gaps), \
             (c["clip"], gaps)
         cadence = 60 * c["fps"] / np.median(gaps)
-        assert 140 < cadence < 210, (c["clip"], cadence)
+        assert 140 < cadence < 280, (c["clip"], cadence)  # jogging to sprinting
         for s in c["contacts"]:
             assert s["strike"] in ("heel", "midfoot", "forefoot", "unclear"), s
 
