@@ -123,8 +123,9 @@ charts.form_clip(measured)
 # On 16 rendered runners not used for tuning, the strike class matched on 66 % of steps
 # (Cohen's κ 0.49): heel landings read heel, but half the forefoot landings read midfoot —
 # the pose model flattens a toe-down foot by about 4°. Knee flexion at contact read 6 ± 7°
-# too bent. On real clips the hand labels are nearly all heel (34 of 47 read heel), so the
-# class is not yet validated on people: read the angles as a trend for one runner.
+# too bent. On 73 hand-labelled steps of real runners the class agreed little beyond chance
+# (κ 0.10: heel 34 of 47, midfoot 2 of 19, forefoot 5 of 7), so it is not yet validated on
+# people: read the angles as a trend for one runner.
 
 # %%
 (measured.steps.select("time_s", "foot_strike_angle_deg", "foot_strike",
