@@ -299,6 +299,25 @@ def test_files_agree_with_memory_on_treadmills_and_walk_run_sessions(tmp_path):
     assert np.abs(files["effect_pct"] - memory["effect_pct"]).max() < 0.1
 
 
+def test_weeks_of_ingested_files_count_local_dates(tmp_path):
+    """Far from UTC a morning run is on the previous UTC day: weeks from the clinic start
+    need the file's local date, so the store keeps the FIT file's local time offset (8 of
+    these 59 runs fell in the wrong week by UTC dates)."""
+    from runlab import cohort as rl_cohort
+
+    c = simulate.cohort(6, 3, seed=8, tz="Pacific/Auckland")
+    c = c.filter(pl.col("format") == "fit")
+    folder = c.write(tmp_path / "files", workers=1)
+    store = rl_cohort.ingest(folder, tmp_path / "store", workers=1, progress=False)
+    truth = pl.read_csv(folder / "runs_truth.csv", columns=["path", "week"])
+    runs = store.runs.join(truth.rename({"path": "source_path", "week": "true_week"}),
+                           on="source_path")
+    assert runs.height == c.runs.height
+    assert (runs["local_time_offset_s"] == 12 * 3600).all()  # NZST in May
+    got = clinic_weeks(runs, c.plan)
+    assert (got["week"] == got["true_week"]).all()
+
+
 def test_baseline_mile_pairs_the_weeks_it_is_told():
     """Runners whose last mile is the clinic's first week (dropout, a missed test) add a
     change of zero to a first-to-last contrast: warned, and first_weeks/last_weeks pair

@@ -51,6 +51,7 @@ DESCRIPTIONS = {
     "sport": "device sport",
     "sub_sport": "device sub-sport (e.g. treadmill)",
     "format": "file format the run came from",
+    "local_time_offset_s": "local time minus UTC at the run, as the file says (FIT); clinic weeks count local dates",
     "partial": "the file was damaged and read up to the damage",
     "date": "local date of the session",
     "perceived_tempo": "perceived tempo, 1 (slow) to 5 (quick), ordinal",

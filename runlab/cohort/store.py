@@ -24,7 +24,8 @@ from runlab.cohort.report import IngestReport
 
 #: What ingest makes of a file (reading, cleaning, summarizing): raise it when a change
 #: alters stored runs or records, so that stores made before are ingested anew.
-PIPELINE = 2  # 2: summary counts n_records, n_spikes
+PIPELINE = 3  # 2: summary counts n_records, n_spikes; 3: run cadence over steady running,
+# the file's local time offset kept
 
 #: Parts of a table above which an ingest compacts it into one file.
 COMPACT_PARTS = 32
@@ -39,6 +40,7 @@ RUNS_EXTRA: dict[str, pl.DataType] = {
     "sub_sport": pl.String,
     "format": pl.String,
     "creator": pl.String,
+    "local_time_offset_s": pl.Int64,
     "partial": pl.Boolean,
     "warnings": pl.String,
     "end_time": schema.TIMESTAMP,

@@ -105,6 +105,7 @@ def _ingest_one(task: _Task) -> dict[str, Any]:
             pl.lit(meta.get("sub_sport"), pl.String).alias("sub_sport"),
             pl.lit(meta.get("format"), pl.String).alias("format"),
             pl.lit(meta.get("creator"), pl.String).alias("creator"),
+            pl.lit(meta.get("local_time_offset_s"), pl.Int64).alias("local_time_offset_s"),
             pl.lit(bool(meta.get("partial", False))).alias("partial"),
             pl.lit("; ".join(map(str, meta.get("warnings") or [])) or None,
                    pl.String).alias("warnings"),
