@@ -67,12 +67,12 @@ segments
 # |---|---|---|
 # | stance time / vertical oscillation (chest strap, foot pod) | anything, even same cadence and speed | 100 % |
 # | speed and cadence (watch) | ≥ 6 steps/min, or ≥ 0.3 m/s | 99–100 % |
-# | speed and cadence (watch) | 4 steps/min, same speed | 96 % (worst session 87 %) |
-# | speed and cadence (watch) | < 4 steps/min and < 0.2 m/s | 75–81 % |
+# | speed and cadence (watch) | 4 steps/min, same speed | 96 % (worst session 88 %) |
+# | speed and cadence (watch) | < 4 steps/min and < 0.2 m/s | 79–81 % |
 # | speed and cadence, smart recording | same speed, 6 (8) steps/min | 95 % (99 %) |
 # | cadence only (phone steps below) | ≥ 6 steps/min | 99.5 % |
-# | cadence only | 4 steps/min | 97 % (worst session 89 %) |
-# | cadence only | 0–2 steps/min | ~75 %: nothing in the file tells them apart |
+# | cadence only | 4 steps/min | 96 % (worst session 88 %) |
+# | cadence only | 0–2 steps/min | ~77 %: nothing in the file tells them apart |
 #
 # A whole session at one pace gets one label: running from 137 steps/min, or from 1.95 m/s
 # when speed is recorded, is running.
