@@ -1,42 +1,65 @@
 """Running form from real video against hand annotation: contact timing, cadence, foot
 strike (:func:`runlab.gait.form`).
 
-For each clip in ``benchmarks/form_video_annotations.json`` (where it comes from, its
-licence, the frame rate, hand-marked initial contacts and strike classes), the pose is
-taken from a landmark CSV (``--pose clip=path.csv``: ``frame, time_s, landmark, x_px,
-y_px, visibility``) or computed from a folder of frames with MediaPipe (``--frames
-clip=DIR``, needs ``runlab[video]``); frames and landmarks are never stored in the
-repository. Printed per clip: hand contacts, video contacts within ±33 ms of one (matched
-one to one, nearest first), mean |error|, missed and extra contacts, cadence from video
-vs from the hand count [steps/min, %], and foot strike agreement on the matched contacts
-(per-class recall and Cohen's κ).
+``benchmarks/form_video_annotations.json`` lists real side-view running clips found in
+public repositories: where each comes from (repository, path, commit, SHA-256), its licence,
+the runner, the frame rate and where that rate comes from, whether it was seen while
+``form`` was developed, and the hand-marked initial contacts (frame, strike class, what is
+uncertain). Only annotations are stored in runlab: the clips themselves are fetched to a
+local cache (``--cache DIR`` or ``RUNLAB_FORM_VIDEO_CACHE``; file or folder name
+``cache_name``), and a clip missing from the cache is reported as missing, never skipped
+silently. Landmarks can be kept outside the repository with ``--pose-cache DIR`` so a
+second run does not rerun MediaPipe.
+
+Printed per clip: steps annotated, video contacts within ±33 ms of a hand contact (matched
+one to one, nearest first), the timing error (median signed and |error|), missed and extra
+contacts, cadence from the video vs from the hand count [steps/min, %], foot strike per-class
+recall and Cohen's κ on the contacts found within 0.2 s, the frame rate and its source.
+Where the clip has a soundtrack, ``gait.footfalls`` onsets are matched to the hand contacts
+(within 50 ms) too.
 
 Targets (issue 24): timing within ±33 ms for ≥ 90 % of steps, cadence within ±2 %, strike
-class agreement ≥ 85 % (κ, not "always heel"); ≥ 100 steps across ≥ 3 runners.
+class agreement ≥ 85 % with per-class recall and κ (answering "heel" always must not pass);
+≥ 100 steps across ≥ 3 runners.
 
-The one clip annotated so far was also looked at while ``form`` was developed (it showed
-the left/right label swaps and the low-camera problem), so it is not held-out data.
+Measured (``--cache`` with the three clips; the last two held out, their contacts
+committed before the detector first ran on them):
+
+- radluy_side (30 fps assumed, seen in development): 3/5 within ±33 ms; cadence +0.7 %;
+  strike midfoot recall 1/4, κ 0.
+- zzzhushi_male_side (30 fps, MIT): 7/33 within ±33 ms, median error +45 ms (video later
+  than the hand mark; 30/32 within ±33 ms of that constant offset, so a difference of
+  contact definition, touchdown vs heel furthest ahead, more than scatter); cadence
+  168.8 vs 169.4 spm hand (−0.4 %; the source's own pixel measure 168.9 ± 0.5); strike heel
+  32/32 (all steps heel by hand, κ undefined).
+- mhuang_img5396 (60 fps): 15/17 within ±33 ms, median |error| 13 ms, one step 188 ms off;
+  cadence +1.3 %; strike heel 15/16; no soundtrack footfalls found (gym noise).
 
 ``--rendered N`` adds N rendered runners (:func:`runlab.simulate.running_pose` drawn by
-:mod:`runlab.simulate.figure`, 30 fps, cadences 150–185, strike angles −8…+16°, both
-directions) through ``read_video`` → ``pose`` → ``form`` against their known contacts: it
-checks the chain on a drawn figure, it is **not** evidence about real runners.
+:mod:`runlab.simulate.figure`) through ``read_video`` → ``pose`` → ``form`` against their
+known contacts: it checks the chain on a drawn figure, it is **not** evidence about real
+runners.
 
-Run: ``python benchmarks/validate_form_video.py --frames radluy_side=/path/to/frames``
-(or ``--pose radluy_side=landmarks.csv``; ``--rendered 6``).
+Run: ``python benchmarks/validate_form_video.py --cache ~/runlab-clips`` (``--pose
+clip=landmarks.csv`` or ``--frames clip=DIR`` for one clip; ``--rendered 6``).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import os
+import warnings
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 
 ANNOTATIONS = Path(__file__).with_name("form_video_annotations.json")
+CACHE_ENV = "RUNLAB_FORM_VIDEO_CACHE"
 TOLERANCE_S = 0.033
+AUDIO_TOLERANCE_S = 0.05
 CLASSES = ("heel", "midfoot", "forefoot")
 
 
@@ -89,35 +112,113 @@ def cadence(times_s: np.ndarray) -> float | None:
     return 60.0 * (times_s.size - 1) / (times_s[-1] - times_s[0]) if times_s.size > 1 else None
 
 
-def score(clip: dict, pose: pl.DataFrame) -> dict:
+def load_clips(path: Path = ANNOTATIONS) -> dict[str, dict]:
+    """The annotated clips by name."""
+    return {c["clip"]: c for c in json.loads(path.read_text())["clips"]}
+
+
+def hand_times_s(clip: dict, frame_times_s: np.ndarray | None) -> np.ndarray:
+    """Hand-marked contact frames as times [s]: on the clip's own frame times when known
+    (a half frame lies half way between two), else frame / the annotated fps."""
+    frames = np.array([c["frame"] for c in clip["contacts"]], dtype=float)
+    if frame_times_s is None or frame_times_s.size < 2:
+        return frames / clip["fps"]
+    return np.interp(frames, np.arange(frame_times_s.size), frame_times_s)
+
+
+def locate(clip: dict, cache: Path | None) -> tuple[Path | None, str]:
+    """The clip's file or frame folder in the cache, and what is wrong when it is not usable."""
+    if cache is None:
+        return None, f"no clip cache given (--cache or {CACHE_ENV})"
+    path = cache / clip.get("cache_name", clip["clip"])
+    if not path.exists():
+        return None, f"MISSING from the cache: {path} (fetch {clip['repo']}:{clip['path']} " \
+                     f"at {clip['commit']})"
+    want = clip.get("sha256")
+    if want and path.is_file():
+        got = hashlib.sha256(path.read_bytes()).hexdigest()
+        if got != want:
+            return None, f"{path} is not the annotated clip (SHA-256 {got[:12]}…, want {want[:12]}…)"
+    return path, ""
+
+
+def pose_of(clip: dict, path: Path, pose_cache: Path | None) -> tuple[pl.DataFrame, np.ndarray | None]:
+    """Landmarks of a cached clip (MediaPipe through runlab.gait.pose, or over a folder of
+    frames) and the clip's frame times; kept in ``pose_cache`` when given."""
+    import runlab
+
+    times = None
+    if path.is_file():
+        video = runlab.read_video(path)
+        times = np.asarray(video.frame_times_s)
+    kept = pose_cache / f"{clip['clip']}.landmarks.parquet" if pose_cache else None
+    if kept is not None and kept.exists():
+        return pl.read_parquet(kept), times
+    if path.is_file():
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            pose = runlab.gait.pose(video)
+        for w in seen:
+            print(f"  pose warning: {w.message}")
+    else:
+        pose = pose_from_frames(path, clip["fps"])
+    if kept is not None:
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        pl.DataFrame(pose).write_parquet(kept)
+    return pose, times
+
+
+def score(clip: dict, pose: pl.DataFrame, hand: np.ndarray) -> dict:
+    """Video contacts and strike classes of one clip against its hand annotation."""
     from runlab.gait import form
 
-    fps = clip["fps"]
-    hand = np.array([c["frame"] / fps for c in clip["contacts"]])
     labels = [c["strike"] for c in clip["contacts"]]
     measured = form(pose)
     video = measured.steps["time_s"].to_numpy()
     pairs = match(hand, video, TOLERANCE_S)
     near = match(hand, video, 0.2)  # the video's contact for each step, on time or not
-    err = np.array([video[j] - hand[i] for i, j in pairs])
+    err = np.array([video[j] - hand[i] for i, j in near])
     got = [measured.steps["foot_strike"][j] for _, j in near]
     want = [labels[i] for i, _ in near]
     recall = {c: (sum(g == w == c for g, w in zip(got, want, strict=True)),
                   want.count(c)) for c in CLASSES if want.count(c)}
+    certain = [i for i, c in enumerate(clip["contacts"]) if not c.get("uncertain")]
     hand_cad = cadence(hand)
     video_cad = measured.summary["cadence_spm"][0]
     return {
-        "clip": clip["clip"], "hand_steps": hand.size, "video_steps": video.size,
-        "within_33ms": len(pairs), "mean_abs_error_ms": float(np.abs(err).mean() * 1000)
-        if err.size else None, "errors_ms": [round(float(e) * 1000) for e in err],
+        "hand_steps": hand.size, "video_steps": video.size,
+        "within_33ms": len(pairs),
+        "within_33ms_certain": f"{sum(i in certain for i, _ in pairs)}/{len(certain)}",
+        "median_error_ms": float(np.median(err) * 1000) if err.size else None,
+        "median_abs_error_ms": float(np.median(np.abs(err)) * 1000) if err.size else None,
+        "errors_ms": [round(float(e) * 1000) for e in err],
+        # diagnostic only: a constant offset (a different contact definition) vs scatter
+        "within_33ms_after_median_offset": int((np.abs(err - np.median(err)) <= TOLERANCE_S).sum())
+        if err.size else 0,
         "missed": hand.size - len(near), "extra": video.size - len(near),
         "hand_cadence_spm": hand_cad, "video_cadence_spm": video_cad,
         "cadence_error_pct": 100 * (video_cad - hand_cad) / hand_cad
         if video_cad and hand_cad else None,
-        "strike_pairs": list(zip(want, got, strict=True)), "strike_recall": recall,
+        "strike_recall": recall,
         "strike_agreement_pct": 100 * np.mean([g == w for g, w in zip(got, want, strict=True)])
         if got else None, "kappa": kappa(want, got),
+        "video_strike_classes": {c: got.count(c) for c in CLASSES},
     }
+
+
+def footfalls_vs_hand(path: Path, hand: np.ndarray) -> str:
+    """Soundtrack footfalls (runlab.gait.footfalls) matched to the hand contacts."""
+    import runlab
+    from runlab.errors import ReadError
+
+    try:
+        onsets = runlab.gait.footfalls(runlab.read_audio(path))["time_s"].to_numpy()
+    except ReadError as e:
+        return f"no usable soundtrack ({e})"
+    inside = onsets[(onsets >= hand[0] - 0.2) & (onsets <= hand[-1] + 0.2)]
+    pairs = match(hand, inside, AUDIO_TOLERANCE_S)
+    return (f"{len(pairs)}/{hand.size} hand contacts have a soundtrack footfall within "
+            f"±{AUDIO_TOLERANCE_S * 1000:.0f} ms ({inside.size} footfalls in the span)")
 
 
 def rendered(n: int) -> None:
@@ -164,34 +265,61 @@ def rendered(n: int) -> None:
           + f"; κ {kappa(want, got)}")
 
 
+def report(name: str, clip: dict, r: dict) -> None:
+    print(f"\n{name} — {clip['source']}\n  licence: {clip['licence']}\n"
+          f"  runner: {clip.get('runner_id', '?')}; held out: {clip.get('held_out')} "
+          f"({clip.get('seen_during_development', '')})\n"
+          f"  frame rate: {clip['fps']:g} fps ({clip.get('fps_source', clip.get('fps_note'))})")
+    for key, value in r.items():
+        print(f"  {key}: {value}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--cache", type=Path, default=os.environ.get(CACHE_ENV),
+                    help=f"folder holding the clips (default ${CACHE_ENV})")
+    ap.add_argument("--pose-cache", type=Path, default=None,
+                    help="keep computed landmarks here (outside the repository)")
+    ap.add_argument("--clip", action="append", default=[], help="only these clips")
     ap.add_argument("--pose", action="append", default=[], help="clip=landmarks.csv")
     ap.add_argument("--frames", action="append", default=[], help="clip=folder of frames")
     ap.add_argument("--rendered", type=int, default=0, help="rendered runners to add")
+    ap.add_argument("--audio", action="store_true", help="also match soundtrack footfalls")
     args = ap.parse_args()
-    clips = {c["clip"]: c for c in json.loads(ANNOTATIONS.read_text())["clips"]}
+    clips = load_clips()
     given = {k: ("pose", Path(v)) for k, v in (a.split("=", 1) for a in args.pose)}
     given |= {k: ("frames", Path(v)) for k, v in (a.split("=", 1) for a in args.frames)}
     if args.rendered:
         rendered(args.rendered)
-    if not given and not args.rendered:
-        ap.error("give --pose or --frames for at least one clip: " + ", ".join(clips))
-    total = {"hand": 0, "ok": 0}
-    for name, (kind, path) in given.items():
+    names = args.clip or list(clips)
+    total = {"hand": 0, "ok": 0, "runners": set(), "missing": []}
+    for name in names:
         clip = clips[name]
-        pose = pl.read_csv(path) if kind == "pose" else pose_from_frames(path, clip["fps"])
-        r = score(clip, pose)
+        times = None
+        if name in given:
+            kind, path = given[name]
+            pose = pl.read_csv(path) if kind == "pose" else pose_from_frames(path, clip["fps"])
+        else:
+            path, why = locate(clip, Path(args.cache) if args.cache else None)
+            if path is None:
+                print(f"\n{name}: {why}")
+                total["missing"].append(name)
+                continue
+            pose, times = pose_of(clip, path, args.pose_cache)
+        hand = hand_times_s(clip, times)
+        r = score(clip, pose, hand)
+        if args.audio and path.is_file():
+            r["footfalls"] = footfalls_vs_hand(path, hand)
+        report(name, clip, r)
         total["hand"] += r["hand_steps"]
         total["ok"] += r["within_33ms"]
-        print(f"\n{name} — {clip['source']}\n  licence: {clip['licence']}\n"
-              f"  frame rate: {clip['fps']:g} fps ({clip.get('fps_note', 'from the file')})")
-        for key, value in r.items():
-            if key != "clip":
-                print(f"  {key}: {value}")
-    if given:
-        print(f"\nall clips: {total['ok']} of {total['hand']} hand contacts matched within "
-              f"±{TOLERANCE_S * 1000:.0f} ms")
+        total["runners"].add(clip.get("runner_id", name))
+    if total["hand"]:
+        print(f"\nall clips scored: {total['ok']} of {total['hand']} hand contacts matched within "
+              f"±{TOLERANCE_S * 1000:.0f} ms ({100 * total['ok'] / total['hand']:.0f} %), "
+              f"{len(total['runners'])} runners")
+    if total["missing"]:
+        print("NOT scored (missing): " + ", ".join(total["missing"]))
 
 
 if __name__ == "__main__":
