@@ -118,7 +118,8 @@ def running_states(features: dict[str, np.ndarray], dt_s: np.ndarray, *,
     # and cadence split the session differently), keep the likeliest fit
     starts = [_initial(x, t_s)] + [_initial({k: x[k]}, t_s) for k in x] * (len(x) > 1)
     fits = []
-    steps = _local_steps(x, t_s, STEP_WINDOW_S)
+    # abrupt changes are weighed on 1 Hz records only (smart recording: 1–7 s apart)
+    steps = _local_steps(x, t_s, STEP_WINDOW_S) if np.median(dt_s) <= 1.0 else {}
     one = _one_state_log_likelihood(x, stay)
     for gamma in _distinct(starts, min_share):
         mean = {k: np.array(PRIORS[k][:2]) for k in x}
