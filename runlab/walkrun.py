@@ -61,7 +61,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from runlab._series import centred_mean
+from runlab._series import centred_mean, window_bounds
 
 __all__ = ["running_states", "PRIORS", "JOG_MIN_MPS", "RUN_MIN_SPM"]
 
@@ -116,22 +116,26 @@ def running_states(features: dict[str, np.ndarray], dt_s: np.ndarray, *,
     # EM finds the nearest local optimum only: start from the features together and from
     # each alone (a hill session's uphill jog can be slower than the flat walk, so speed
     # and cadence split the session differently), keep the likeliest fit
-    starts = [_initial(x, t_s)] + [_initial({k: x[k]}, t_s) for k in x] * (len(x) > 1)
+    parts, bounds = _standardised(x), window_bounds(t_s, _SMOOTH_S / 2)
+    starts = [_initial(list(parts.values()), bounds)] + [
+        _initial([p], bounds) for p in parts.values()] * (len(x) > 1)
     fits = []
     # abrupt changes are weighed on 1 Hz records only (smart recording: 1–7 s apart)
     steps = _local_steps(x, t_s, STEP_WINDOW_S) if np.median(dt_s) <= 1.0 else {}
-    one = _one_state_log_likelihood(x, stay)
+    # a second state's likelihood gain decides only with cadence alone (_ordered)
+    one = _one_state_log_likelihood(x, stay) if set(x) == {"cadence_spm"} else None
+    observed = _observed(x)
     for gamma in _distinct(starts, min_share):
         mean = {k: np.array(PRIORS[k][:2]) for k in x}
         sd = {k: np.full(2, PRIORS[k][2]) for k in x}
         for _ in range(rounds):
-            mean, sd = _reestimate(x, gamma, mean, sd)
-            log_em = _log_emission(x, mean, sd)
+            mean, sd = _reestimate(x, gamma, mean, sd, observed)
+            log_em = _log_emission(x, mean, sd, observed)
             log_e = log_em + _log_presence(recorded, gamma)
             switch = _switch_evidence(steps, mean, sd)
             gamma = _posterior(log_e, stay, switch)
         run = gamma > 0.5
-        gain = (_log_likelihood(log_em, run, stay) - one) / n
+        gain = 0.0 if one is None else (_log_likelihood(log_em, run, stay) - one) / n
         fits.append((_log_likelihood(log_e, run, stay, switch), run, mean, gain))
     # the likeliest fit whose two states are walking and running
     for _, run, mean, gain in sorted(fits, key=lambda f: -f[0]):
@@ -141,23 +145,44 @@ def running_states(features: dict[str, np.ndarray], dt_s: np.ndarray, *,
     return np.full(n, _one_cluster_runs(x))
 
 
-def _initial(x: dict[str, np.ndarray], t_s: np.ndarray, *, smooth_s: float = 15.0
-             ) -> np.ndarray:
-    """Starting P(run): a running score (each feature standardised for the session, signed
-    so that running is high, averaged and smoothed over ``smooth_s`` seconds — not
-    samples, which smart recording spaces 1–7 s apart) split in two
-    by Otsu's threshold (Otsu 1979, doi:10.1109/TSMC.1979.4310076)."""
+#: Time [s] the starting score is smoothed over (not samples: smart recording spaces them
+#: 1–7 s apart).
+_SMOOTH_S = 15.0
+
+
+def _observed(x: dict[str, np.ndarray]) -> dict[str, tuple]:
+    """Per feature: where it is recorded, whether everywhere, and the recorded values —
+    found once per session rather than in every EM round."""
+    out = {}
+    for k, v in x.items():
+        ok = np.isfinite(v)
+        every = bool(ok.all())
+        out[k] = (ok, every, v if every else v[ok])
+    return out
+
+
+def _standardised(x: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Each feature standardised for the session (median, SD), signed so that running is
+    high; NaN where not recorded."""
     sign = {"stance_time_ms": -1.0}
-    parts = []
+    parts = {}
     for k, v in x.items():
         ok = np.isfinite(v)
         centre = np.median(v[ok])
         spread = max(float(np.std(v[ok])), PRIORS[k][3])
-        parts.append(np.where(ok, sign.get(k, 1.0) * (v - centre) / spread, np.nan))
+        parts[k] = np.where(ok, sign.get(k, 1.0) * (v - centre) / spread, np.nan)
+    return parts
+
+
+def _initial(parts: list[np.ndarray], bounds: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """Starting P(run): a running score (the :func:`_standardised` features averaged and
+    smoothed over :data:`_SMOOTH_S` seconds, ``bounds`` from
+    :func:`runlab._series.window_bounds`) split in two by Otsu's threshold (Otsu 1979,
+    doi:10.1109/TSMC.1979.4310076)."""
     stack = np.stack(parts)
     have = np.isfinite(stack).sum(axis=0)
     score = np.where(have > 0, np.nansum(stack, axis=0) / np.maximum(have, 1), 0.0)
-    score = centred_mean(score, smooth_s / 2, t_s)
+    score = centred_mean(score, _SMOOTH_S / 2, bounds=bounds)
     hist, edges = np.histogram(score, bins=64)
     centre = (edges[:-1] + edges[1:]) / 2
     w0 = np.cumsum(hist)
@@ -181,13 +206,13 @@ def _local_steps(x: dict[str, np.ndarray], t_s: np.ndarray, window_s: float) -> 
     """Per feature: the mean of the ``window_s`` seconds from each sample minus the mean of
     the ``window_s`` seconds before it, and 1/n_after + 1/n_before (NaN without samples)."""
     out = {}
+    i = np.arange(t_s.size)
+    lo = np.searchsorted(t_s, t_s - window_s, side="left")
+    hi = np.searchsorted(t_s, t_s + window_s, side="left")
     for k, v in x.items():
         ok = np.isfinite(v)
         c_sum = np.concatenate([[0.0], np.cumsum(np.where(ok, v, 0.0))])
         c_cnt = np.concatenate([[0], np.cumsum(ok)])
-        i = np.arange(v.size)
-        lo = np.searchsorted(t_s, t_s - window_s, side="left")
-        hi = np.searchsorted(t_s, t_s + window_s, side="left")
         n_b, n_a = c_cnt[i] - c_cnt[lo], c_cnt[hi] - c_cnt[i]
         with np.errstate(invalid="ignore", divide="ignore"):
             step = (c_sum[hi] - c_sum[i]) / n_a - (c_sum[i] - c_sum[lo]) / n_b
@@ -277,21 +302,31 @@ def _log_presence(recorded: np.ndarray | None, gamma: np.ndarray) -> np.ndarray:
     return np.where(recorded[:, None], np.log(rate)[None, :], np.log1p(-rate)[None, :])
 
 
-def _log_emission(x: dict[str, np.ndarray], mean: dict, sd: dict) -> np.ndarray:
+def _log_emission(x: dict[str, np.ndarray], mean: dict, sd: dict,
+                  observed: dict | None = None) -> np.ndarray:
     """(n, 2) log-likelihood of each sample under walk (0) and run (1): Student t with
     :data:`_NU` degrees of freedom, so a sample far from both (a transition second, a
     spike) is not forced into the nearer; missing values add nothing."""
     n = next(iter(x.values())).size
     out = np.zeros((n, 2))
     for k, v in x.items():
-        z = (v[:, None] - mean[k]) / sd[k]
-        term = -0.5 * (_NU + 1) * np.log1p(z * z / _NU) - np.log(sd[k])
-        out += np.where(np.isfinite(term), term, 0.0)
+        z = v[:, None] - mean[k]
+        z /= sd[k]
+        z *= z
+        z /= _NU
+        term = np.log1p(z, out=z)
+        term *= -0.5 * (_NU + 1)
+        term -= np.log(sd[k])
+        if observed is None or not observed[k][1]:
+            ok = np.isfinite(v) if observed is None else observed[k][0]
+            term[~ok] = 0.0
+        out += term
     return out
 
 
 def _reestimate(x: dict[str, np.ndarray], gamma: np.ndarray, mean: dict, sd: dict,
-                *, prior_share: float = 0.008) -> tuple[dict, dict]:
+                observed: dict | None = None, *, prior_share: float = 0.008
+                ) -> tuple[dict, dict]:
     """Weighted means per state, pulled towards the priors by pseudo-samples worth
     ``prior_share`` of the session's samples (at least 2; so a near-empty state stays put,
     and the pull is the same at 1 s as at smart recording's 1–7 s), and a pooled SD per
@@ -299,16 +334,17 @@ def _reestimate(x: dict[str, np.ndarray], gamma: np.ndarray, mean: dict, sd: dic
     new_mean, new_sd = {}, {}
     prior_weight = max(2.0, prior_share * gamma.size)
     for k, v in x.items():
-        ok = np.isfinite(v)
-        w = np.stack([1 - gamma[ok], gamma[ok]])  # (2, m)
+        ok, every, vok = _observed({k: v})[k] if observed is None else observed[k]
+        g = gamma if every else gamma[ok]
+        w = np.stack([1 - g, g])  # (2, m)
         prior_m, floor = np.array(PRIORS[k][:2]), PRIORS[k][3]
         tot = w.sum(axis=1) + prior_weight
-        m = (w @ v[ok] + prior_weight * prior_m) / tot
+        m = (w @ vok + prior_weight * prior_m) / tot
         # one spread for both states (pooled, as in linear discriminant analysis): a state
         # cannot widen into a catch-all for another feature's outliers, and a feature
         # whose means agree adds nothing to either side
         # (pooled over every sample, it needs no prior: only the means are pulled)
-        var = (w * (v[ok][None, :] - m[:, None]) ** 2).sum() / max(w.sum(), 1.0)
+        var = (w * (vok[None, :] - m[:, None]) ** 2).sum() / max(w.sum(), 1.0)
         new_mean[k], new_sd[k] = m, np.full(2, max(np.sqrt(var), floor))
     return new_mean, new_sd
 
