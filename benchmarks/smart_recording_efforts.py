@@ -55,13 +55,13 @@ def simulated(seeds: list[int]) -> None:
           "planned / found (%) / invented")
     print(f"{'cell':34} {'strides':>22} {'hill reps':>22} {'sessions':>8}")
     with tempfile.TemporaryDirectory() as tmp:
-        for cell, (fmt, spacing, cadence) in CELLS.items():
+        for cell, (fmt, spacing, cadence, hilly) in CELLS.items():
             total = {"strides": [0, 0, 0], "hill_reps": [0, 0, 0]}
             n = 0
             for seed in seeds:
                 c, runs = simulated_runs(seed)
                 for run in runs.iter_rows(named=True):
-                    path = simulated_file(c, run, Path(tmp), fmt, spacing, cadence)
+                    path = simulated_file(c, run, Path(tmp), fmt, spacing, cadence, hilly)
                     for k, v in score_simulated(c, run, path).items():
                         total[k] = [a + b for a, b in zip(total[k], v, strict=True)]
                     path.unlink()
