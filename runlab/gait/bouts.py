@@ -305,14 +305,13 @@ def strides(cleaned: pl.DataFrame, *, min_gain: float = 0.15, min_s: float = 10.
     speed, averaged over a centred ``window_s`` (10 s) time window, stays ``settle_gain``
     (5 %) above the session's median running speed, that eases off before the recording
     ends (a fast finish, tempo block or progression is not a stride), and whose distance
-    over its time (from its first to its last sample at least ``min_gain`` above that
-    median) is at least ``min_gain`` (15 %) above it. Speed alone cannot tell a stride
-    from a descent or a GPS error, so a candidate is a stride only when a second sensor
-    agrees or the runner repeats it, as the clinic prescribes strides: in sets, 4–8 × 30 s
-    with walks between (:mod:`runlab.plan`). Cadence around an effort is the running
-    cadence ``context_s`` (60 s) either side, or the session's median running cadence
-    where the runner walked; an effort's cadence is its median without its first and last
-    3 s.
+    over its time (from its first to its last sample at least ``min_gain`` (15 %) above
+    that median) is ``settle_gain`` above it. Speed alone cannot tell a stride from a
+    descent or a GPS error, so a candidate is a stride only when a second sensor agrees or
+    the runner repeats it, as the clinic prescribes strides: in sets, 4–8 × 30 s with walks
+    between (:mod:`runlab.plan`). Cadence around an effort is the running cadence
+    ``context_s`` (60 s) either side, or the session's median running cadence where the
+    runner walked; an effort's cadence is its median without its first and last 3 s.
 
     - A lone effort needs cadence ``min_cadence_gain`` (3 %) above the cadence around it
       and a speed 1.5 × ``min_gain`` (22.5 %) above the median: faster running comes with
@@ -320,14 +319,15 @@ def strides(cleaned: pl.DataFrame, *, min_gain: float = 0.15, min_s: float = 10.
       GPS noise and a descent's roll do not raise it that much.
     - A set is ``min_set`` (3: a set of 4–8 with one missed) or more similar efforts
       (durations within a factor 2, speeds within 25 %), each starting within
-      ``max_recovery_s`` (5 min) of another's end after an easy recovery (distance over time ``settle_gain`` below the median: a
-      walk or a slow jog, where a phone's speed noise runs on at the same pace). With
-      cadence, the set's median effort is ``min_set_cadence_gain`` (1 %) above the cadence
-      around it and none is below it; without cadence (GPS-only files), the set's median
-      effort is ``min_gain`` above the median at the speed it would take on the flat (its
-      speed times the energy cost of running at its grade over that on the flat, Minetti
-      et al. 2002, doi:10.1152/japplphysiol.01177.2001), since on a descent speed rises by
-      itself.
+      ``max_recovery_s`` (5 min) of another's end after an easy recovery (distance over
+      time ``settle_gain`` below the median: a walk or a slow jog, where a phone's speed
+      noise runs on at the same pace). With cadence, the set's median effort is
+      ``min_gain`` faster than the median and ``min_set_cadence_gain`` (1 %) above the
+      cadence around it, and none is below it. Without cadence (GPS-only files), the set's
+      median effort is ``min_gain`` faster than the median at the speed it would take on
+      the flat: its speed times the energy cost of running at its grade over that on the
+      flat (Minetti et al. 2002, doi:10.1152/japplphysiol.01177.2001), since speed rises by
+      itself on a descent.
 
     Measured (``benchmarks/smart_recording_efforts.py``, files written and read back,
     seeds not tuned on): ≥ 99 % of simulated strides found and none invented, FIT/TCX with
@@ -370,7 +370,7 @@ def strides(cleaned: pl.DataFrame, *, min_gain: float = 0.15, min_s: float = 10.
     with np.errstate(invalid="ignore", divide="ignore"):
         v = (dist[ends] - dist[starts]) / span_s
         drop_pct = 100.0 * (alt[starts] - alt[ends]) / (dist[ends] - dist[starts])
-    keep = v >= base * (1.0 + min_gain)
+    keep = v >= base * (1.0 + settle_gain)  # each; a set's median or a lone effort: more
     starts, ends, span_s, v, drop_pct = (x[keep] for x in (starts, ends, span_s, v, drop_pct))
     # cadence: the effort's against the running around it (or the session's)
     c_ok = running & np.isfinite(cad)
@@ -402,7 +402,8 @@ def strides(cleaned: pl.DataFrame, *, min_gain: float = 0.15, min_s: float = 10.
             continue
         if has_cad[member].all():  # the set's cadence, judged together
             ratio = cad_ratio[member]
-            by_set[member] = (np.median(ratio) >= 1.0 + min_set_cadence_gain) & (ratio >= 1.0)
+            by_set[member] = ((np.median(ratio) >= 1.0 + min_set_cadence_gain) & (ratio >= 1.0)
+                              & (np.median(v[member]) >= base * (1.0 + min_gain)))
         elif not has_cad[member].any() and np.median(flat_v[member]) >= base * (1.0 + min_gain):
             by_set |= member
     stride = by_cadence | by_set
@@ -477,8 +478,9 @@ def hills(cleaned: pl.DataFrame, *, min_grade_pct: float = 3.0, min_gain_m: floa
       different places, which altitude alone cannot tell from a repeat;
 
     and a climb is a ``repeat`` when it is one of ``min_reps`` (3) or more climbs of the
-    same hill, mostly run where cadence tells (the clinic's incline walks are not reps), each starting within ``max_recovery_s`` (5 min of moving time: pauses left
-    out) of the end of another; a loop run twice climbs its hills too far apart. Altitude
+    same hill, mostly run where cadence tells (the clinic's incline walks are not reps),
+    each starting within ``max_recovery_s`` (5 min of moving time: pauses left out) of the
+    end of another; a loop run twice climbs its hills too far apart. Altitude
     decides without positions (treadmill inclines, imprecise fixes).
 
     Measured (``benchmarks/smart_recording_efforts.py``, files written and read back,
