@@ -9,8 +9,8 @@ script prints what :func:`runlab.gait.strides` and :func:`runlab.gait.hills` fin
 
 Simulated: technique and hill-rep sessions of ``runlab.simulate`` cohorts (and as many other
 sessions, where nothing may be found) written as FIT, TCX or GPX with records 1–7 s or
-4–7 s apart, with and without cadence, read back and cleaned (``CELLS`` in
-``tests/test_smart_recording.py``). A planned stride or rep is found when a detection
+4–7 s apart, with and without cadence, two cells on a rough course (rolling hills and a
+wandering GPS fix), read back and cleaned (``CELLS`` in ``tests/test_smart_recording.py``). A planned stride or rep is found when a detection
 overlaps it (10 s either side); a detection overlapping none is invented. The detectors
 were tuned on seeds 0–1; the default seeds 1000+ were never looked at while tuning.
 
@@ -53,7 +53,7 @@ def simulated(seeds: list[int]) -> None:
     print(f"\nsimulated files, seeds {seeds[0]}–{seeds[-1]} "
           f"({'tuned on' if seeds[0] in TUNING_SEEDS else 'not tuned on'}): "
           "planned / found (%) / invented")
-    print(f"{'cell':34} {'strides':>22} {'hill reps':>22} {'sessions':>8}")
+    print(f"{'cell':38} {'strides':>26} {'hill reps':>26} {'sessions':>8}")
     with tempfile.TemporaryDirectory() as tmp:
         for cell, (fmt, spacing, cadence, hilly) in CELLS.items():
             total = {"strides": [0, 0, 0], "hill_reps": [0, 0, 0]}
@@ -68,7 +68,7 @@ def simulated(seeds: list[int]) -> None:
                     n += 1
             cells = [f"{t:>4} / {f:>4} ({100 * f / max(t, 1):5.1f} %) / {i}"
                      for t, f, i in total.values()]
-            print(f"{cell:34} {cells[0]:>22} {cells[1]:>22} {n:>8}", flush=True)
+            print(f"{cell:38} {cells[0]:>26} {cells[1]:>26} {n:>8}", flush=True)
 
 
 def main() -> None:
