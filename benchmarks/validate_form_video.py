@@ -339,7 +339,7 @@ def main() -> None:
         rendered(args.rendered)
     names = args.clip or list(clips)
     total = {"hand": 0, "ok": 0, "runners": set(), "missing": [], "refused": [],
-             "pairs": []}
+             "pairs": [], "rows": []}
     for name in names:
         clip = clips[name]
         times = None
@@ -366,11 +366,21 @@ def main() -> None:
                                                            clip["span_frames"]]}, times)
                 span = (float(a), float(b))
             r = score(clip, pose, hand, span)
+            if any("first_mark" in c for c in clip["contacts"]):  # re-marked: the old marks too
+                first = hand_times_s({**clip, "contacts": [{"frame": c["first_mark"]}
+                                                           for c in clip["contacts"]]}, times)
+                r["within_33ms_of_first_marks"] = score(clip, pose, first, span)["within_33ms"]
         except FormError as e:  # no usable pose: every hand contact is missed
             print(f"\n{name}: refused by runlab ({e}); all {len(clip['contacts'])} hand "
                   "contacts counted as missed")
             total["refused"].append(name)
             total["hand"] += len(clip["contacts"])
+            split = "held out" if clip.get("held_out") else "seen in development"
+            total.setdefault(split, [0, 0])[1] += len(clip["contacts"])
+            total["rows"].append((name, split, {"within_33ms": 0,
+                                                "hand_steps": len(clip["contacts"]),
+                                                "median_error_ms": None,
+                                                "cadence_error_pct": None}))
             total["runners"].add(clip.get("runner_id", name))
             continue
         if args.audio and path.is_file():
@@ -378,8 +388,25 @@ def main() -> None:
         report(name, clip, r)
         total["hand"] += r["hand_steps"]
         total["ok"] += r["within_33ms"]
+        split = "held out" if clip.get("held_out") else "seen in development"
+        total.setdefault(split, [0, 0])
+        total[split][0] += r["within_33ms"]
+        total[split][1] += r["hand_steps"]
+        total["rows"].append((name, split, r))
         total["pairs"] += r["_strike_pairs"]
         total["runners"].add(clip.get("runner_id", name))
+    if total["rows"]:
+        print("\nclip | contacts within ±33 ms | median error [ms] | cadence error [%]")
+        for name, split, r in total["rows"]:
+            med, cad = r["median_error_ms"], r["cadence_error_pct"]
+            print(f"{name} ({split}) | {r['within_33ms']}/{r['hand_steps']} | "
+                  f"{'–' if med is None else f'{med:+.0f}'} | "
+                  f"{'–' if cad is None else f'{cad:+.1f}'}")
+    for split in ("held out", "seen in development"):
+        if split in total:
+            ok, n = total[split]
+            print(f"{split}: {ok} of {n} hand contacts within ±{TOLERANCE_S * 1000:.0f} ms "
+                  f"({100 * ok / n:.0f} %)")
     if total["hand"]:
         print(f"\nall clips scored: {total['ok']} of {total['hand']} hand contacts matched within "
               f"±{TOLERANCE_S * 1000:.0f} ms ({100 * total['ok'] / total['hand']:.0f} %), "
