@@ -275,6 +275,7 @@ def rendered(n: int) -> None:
 
     rng = np.random.default_rng(2024)
     want, got, errors, found, total = [], [], [], 0, 0
+    knee_err, cadence_err = [], []
     for i in range(n):
         strike = float(rng.choice([-8.0, -5.0, 3.0, 4.0, 13.0, 16.0]))
         cadence = float(rng.uniform(150, 185))
@@ -295,6 +296,9 @@ def rendered(n: int) -> None:
         cls = "heel" if strike > hi else "forefoot" if strike < lo else "midfoot"
         want += [cls] * len(pairs)
         got += [measured.steps["foot_strike"][j] for _, j in pairs]
+        knee_err += [measured.steps["knee_flexion_deg"][j] - truth["knee_flexion_deg"][0]
+                     for _, j in pairs]
+        cadence_err.append(100 * ((measured.summary["cadence_spm"][0] or np.nan) / cadence - 1))
         print(f"  rendered {i}: {cadence:.0f} spm (measured "
               f"{measured.summary['cadence_spm'][0] or float('nan'):.1f}), strike {strike:+.0f}° "
               f"({cls}; measured median "
@@ -305,7 +309,9 @@ def rendered(n: int) -> None:
           f"within ±33 ms, median |error| {np.median(err):.0f} ms; strike recall "
           + ", ".join(f"{c} {sum(g == w == c for g, w in zip(got, want, strict=True))}/"
                       f"{want.count(c)}" for c in CLASSES if want.count(c))
-          + f"; κ {kappa(want, got)}")
+          + f"; κ {kappa(want, got):.2f}; knee flexion at contact error "
+          f"{np.mean(knee_err):+.1f} ± {np.std(knee_err):.1f}° (mean ± SD); cadence error "
+          f"worst {np.nanmax(np.abs(cadence_err)):.1f} %")
 
 
 def report(name: str, clip: dict, r: dict) -> None:
