@@ -47,7 +47,8 @@ effect.summary.join(sim.truth().select("phase", "group", truth_pct="effect_pct")
 # the share of 95 % intervals that contain the true population value (from
 # `Cohort.truth()`, `retention_truth()` and `mile_truth()`) should be near 95 %.
 # (`benchmarks/validate_clinic.py` runs 400 such studies, and 40 written as files and read
-# back, with and without brisk walkers.)
+# back, with and without brisk walkers: the files' estimates of the end and follow-up
+# effects agree with the in-memory ones within 0.05 points in all 40 seeds.)
 
 # %%
 rows = []

@@ -78,21 +78,22 @@ def _fatigue(kind: np.ndarray, drop: float) -> np.ndarray:
 
 
 def _hill_course(kind: np.ndarray, speed: np.ndarray, grade: np.ndarray,
-                 heading: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Grade, heading [rad] and terrain clock [s] of a session whose hill reps climb the
-    same hill and go back down it to the foot.
+                 heading: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Grade, heading [rad], share of each second's distance moved along that heading and
+    terrain clock [s] of a session whose hill reps climb the same hill and go back down it.
 
     Every rep runs up the same line (the heading at the first rep's start); the recovery
     walks back down that line at the rep's grade until the distance climbed is undone, then
-    walks out and back on the flat at the foot for the rest of the recovery, so the next
-    rep starts where this one did. The rolling terrain (a function of the clock returned)
-    stands still while on the hill, so the foot keeps its altitude. Sessions without hill
-    reps are returned unchanged.
+    walks out along the flat at the foot and back to it, turning within one second, so the
+    next rep starts where this one did. The rolling terrain (a function of the clock
+    returned) stands still while on the hill, so the foot keeps its altitude. Sessions
+    without hill reps are returned unchanged (share 1).
     """
     clock = np.arange(kind.size, dtype=np.float64)
+    along = np.ones(kind.size)
     up = kind == _KIND_HILL_UP
     if not up.any():
-        return grade, heading, clock
+        return grade, heading, along, clock
     grade, heading = grade.copy(), heading.copy()
     starts, lengths = run_lengths(up)
     starts, lengths = starts[up[starts]], lengths[up[starts]]
@@ -104,21 +105,26 @@ def _hill_course(kind: np.ndarray, speed: np.ndarray, grade: np.ndarray,
         climbed = float(speed[a:b].sum())
         rest = np.flatnonzero(kind[b:] != _KIND_HILL_DOWN)
         down = b + int(rest[0]) if rest.size else kind.size
-        walked = np.cumsum(speed[b:down])
-        before = walked - speed[b:down]  # distance walked back when each second starts
+        v = speed[b:down]
+        before = np.cumsum(v) - v  # distance walked back when each second starts
         on_slope = before < climbed
-        share = np.clip((climbed - before) / np.maximum(speed[b:down], 1e-9), 0.0, 1.0)
+        share = np.clip((climbed - before) / np.maximum(v, 1e-9), 0.0, 1.0)
         grade[b:down] = np.where(on_slope, -slope * share, 0.0)
-        heading[b:down] = line + np.pi
+        heading[b:down] = line + np.pi  # back down, then on out along the flat
         flat = np.flatnonzero(~on_slope) + b
-        if flat.size:  # out along the flat at the foot and back to it
-            out = np.cumsum(speed[flat]) <= 0.5 * speed[flat].sum()
-            heading[flat[~out]] = line
+        if flat.size:
+            beyond = float(v[on_slope].sum()) - climbed  # past the foot when the slope ends
+            out_m = 0.5 * (float(speed[flat].sum()) - beyond)  # further out, then back
+            done = np.cumsum(speed[flat]) - speed[flat]
+            turn = max(int(np.searchsorted(done, out_m, side="right")) - 1, 0)
+            heading[flat[turn + 1:]] = line
+            s = speed[flat[turn]]
+            along[flat[turn]] = np.clip((2.0 * (out_m - done[turn]) - s) / max(s, 1e-9), -1, 1)
     hill = np.flatnonzero(np.isin(kind, (_KIND_HILL_UP, _KIND_HILL_DOWN)))
     first, last = int(hill[0]), int(hill[-1])
     clock[first:last + 1] = clock[first]
     clock[last + 1:] -= last - first
-    return grade, heading, clock
+    return grade, heading, along, clock
 
 
 #: A foot pod reads a treadmill run's speed off by its calibration: SD 4 % run to run.
@@ -216,10 +222,11 @@ def run_records(run: dict) -> tuple[pl.DataFrame, pl.DataFrame]:
     alt_noise = rng.normal(0, 0.2, n)
     distance = np.r_[0.0, np.cumsum(speed[1:])]
     heading = np.cumsum(rng.normal(0, 0.03, n)) + rng.uniform(0, 2 * np.pi)
-    grade, heading, terrain_s = _hill_course(kind, speed, grade, heading)
+    grade, heading, along, terrain_s = _hill_course(kind, speed, grade, heading)
     alt = 4.0 + np.cumsum(grade * speed) + 3 * np.sin(terrain_s / 300.0) + alt_noise
     lat0, lon0 = run["home_lat_deg"], run["home_lon_deg"]
-    north, east = np.cumsum(speed * np.cos(heading)), np.cumsum(speed * np.sin(heading))
+    north = np.cumsum(speed * along * np.cos(heading))
+    east = np.cumsum(speed * along * np.sin(heading))
     lat = lat0 + north / 111_320.0
     lon = lon0 + east / (111_320.0 * np.cos(np.radians(lat0)))
     temp = (run["temperature_c"] if not run["treadmill"] else 20.0) + rng.normal(0, 0.3, n)

@@ -53,7 +53,9 @@ class Cohort:
         Every planned session (:data:`runlab.plan.PLAN` columns) with ``status``
         (``"done"``, ``"missed"``, ``"dropped_out"``).
     runs : polars.DataFrame
-        One row per completed run: :data:`runlab.schema.RUNS` columns (the true values) plus
+        One row per completed run: :data:`runlab.schema.RUNS` columns (the true values;
+        on a treadmill, speed and distance are the foot pod's, off by its calibration: no
+        file can carry the belt's) plus
         ``week``, ``group``, ``session_type``, quirks, ``format`` and, once written, ``path``
         (relative to the folder).
     journal : polars.DataFrame
