@@ -52,7 +52,8 @@ Measured (2026-12-06 and 07, a loaded 2-core machine):
   after df805fa; one refused): ``follow_up_minus_end`` covered 1,523 (95.2 %; bias
   −0.02 points, Monte-Carlo SE 0.02), ``retained`` with the correction and Fieller's
   interval 1,524 (−0.30, SE 0.24), the plain ratio with a delta interval 1,527 (−0.06,
-  SE 0.25; −0.31 and −0.57 on seeds 400–1599 alone, SE 0.28): the fraction's +0.7 over
+  SE 0.25; on seeds 400–1599 alone the plain ratio −0.31, the corrected −0.57, SE 0.28;
+  the difference −0.04, SE 0.02): the fraction's +0.7 over
   400 studies was Monte-Carlo noise, and its remaining bias is below this resolution;
 - in memory again once the truth's treadmill speed is the foot pod's (df805fa, same 400
   seeds, ``retained`` still the plain ratio): end 379/400 (+0.02), follow-up 386/400
