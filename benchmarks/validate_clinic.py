@@ -9,8 +9,10 @@ Estimands (truth from :class:`runlab.simulate.Cohort`, the population value: the
 achieved boost a study estimates):
 
 - ``end``, ``follow_up``: ``clinic_effect`` in % of baseline vs ``Cohort.truth()``;
-- ``retained``: ``retention``'s retained fraction (follow-up effect / end effect, in %)
-  vs ``Cohort.retention_truth()``;
+- ``follow_up_minus_end``: ``retention``'s headline contrast, the follow-up effect minus
+  the end effect [points of % of baseline], and ``retained``: its retained fraction
+  (follow-up effect / end effect, bias-corrected, Fieller interval, in %), both vs
+  ``Cohort.retention_truth()``;
 - ``mile_end``, ``mile_follow_up``: ``baseline_mile``'s cadence contrast (difference in
   differences, % of the retrained group's first mile) from the boost-free mile (weeks 0–1)
   to the mile of week 10 (the clinic's last) or of the last follow-up week, vs
@@ -31,26 +33,54 @@ Prints, exactly as measured:
 3. type-I error over studies with no effect (``--null``, 12 runners per group):
    share with p < 0.05 (should be 3–7 %), for ``clinic_effect`` and ``retention``.
 
-Measured (2026-12-06, a loaded 2-core machine; runlab as of 15fd887 in memory, 28efbc9
-for the files):
+Measured (2026-12-06 and 07, a loaded 2-core machine):
 
-- in memory, 400 studies: end 376/400 covered (bias +0.02 points), follow-up 386/400
-  (+0.05), ``mile_end`` 374/399 (+0.18), ``mile_follow_up`` 379/399 (+0.16),
-  ``retained`` 386/400 (+0.7 points of a true 92.3 %, Monte-Carlo SE 0.5);
-- files, 40 seeds per condition (20 of 12 and 20 of 24 runners): without brisk walkers
-  end 38/40 covered (−0.11), follow-up 37/40 (−0.17), miles 39/40 and 38/39; files
-  within 0.2 points of memory: end 39/40 (worst 0.30), follow-up 38/40 (0.25), miles
-  40/40 and 39/39. With half the runners brisk walkers (358 in all): end 38/40 (−0.12),
-  follow-up 37/40 (−0.16), miles 38/40 and 38/39; within 0.2 points: end 36/40 (worst
-  0.43), follow-up 37/40 (0.36), miles 40/40 and 39/39. The worst case was a hill session
-  of a brisk walker whose walk (1.89 m/s) is faster than their uphill reps: ``clean``'s
-  walk/run split there followed speed, not cadence (running cadence 19 spm low).
-- files again after ``clean``'s walk/run model gained several EM starts (20ef212; quiet
-  machine, 277 s, same seeds): without brisk walkers end 38/40 covered (−0.11), follow-up
-  37/40 (−0.17), miles 39/40 and 38/39; within 0.2 points of memory: end 38/40 (worst
-  0.28), follow-up 38/40 (0.25), miles 40/40 and 39/39. With half the runners brisk
-  walkers: end 38/40 (−0.11), follow-up 37/40 (−0.17), miles 38/40 and 38/39; within
-  0.2 points: end 37/40 (worst 0.39), follow-up 37/40 (0.36), miles 40/40 and 39/39.
+- in memory, 400 studies (runlab 15fd887): end 376/400 covered (bias +0.02 points),
+  follow-up 386/400 (+0.05), ``mile_end`` 374/399 (+0.18), ``mile_follow_up`` 379/399
+  (+0.16), ``retained`` 386/400 (+0.7 points of a true 92.3 %, Monte-Carlo SE 0.5), then
+  the plain ratio with a symmetric delta interval;
+- ``retention`` as of 6497d17 (same 400 seeds): ``follow_up_minus_end`` 381/400 (bias
+  +0.03 points, Monte-Carlo SE 0.04; cells of 100: 94, 94, 98, 95), ``retained`` with the
+  bias correction and Fieller's interval 384/400 (+0.49, Monte-Carlo SE 0.50; the plain
+  ratio +0.71). Files vs memory, computed from the end and follow-up rows of the 20ef212
+  file run (the difference is theirs): within 0.2 points 40/40 (worst 0.12) and 40/40
+  with brisk walkers (0.16); ``retained`` 9/40 and 8/40, its gaps (Δf − R·Δe)/e, ~14×
+  the effects' (correlation 0.9998 with that formula). No-effect studies (``--null
+  1000``, 6497d17): ``follow_up_minus_end`` rejected in 53/1000 (5.3 %), end 5.6 %,
+  follow-up 4.3 %, retention's follow-up 4.4 %, none refused;
+- ``retention`` over 1,599 studies (``--studies 1600``: seeds 0–399 as above, 400–1599
+  after df805fa; one refused): ``follow_up_minus_end`` covered 1,523 (95.2 %; bias
+  −0.02 points, Monte-Carlo SE 0.02), ``retained`` with the correction and Fieller's
+  interval 1,524 (−0.30, SE 0.24), the plain ratio with a delta interval 1,527 (−0.06,
+  SE 0.25; on seeds 400–1599 alone the plain ratio −0.31, the corrected −0.57, SE 0.28;
+  the difference −0.04, SE 0.02): the fraction's +0.7 over
+  400 studies was Monte-Carlo noise, and its remaining bias is below this resolution;
+- in memory again once the truth's treadmill speed is the foot pod's (df805fa, same 400
+  seeds, ``retained`` still the plain ratio): end 379/400 (+0.02), follow-up 386/400
+  (+0.05), miles unchanged, ``retained`` 390/400 (+0.69);
+- files, 40 seeds per condition (20 of 12 and 20 of 24 runners; df805fa, 1372 s, the
+  plain-ratio ``retained``): within 0.2 points of memory, without brisk walkers end 40/40
+  (worst 0.047), follow-up 40/40 (0.043), their difference 40/40 (0.035), miles 40/40 and
+  39/39, ``retained`` 29/40 (0.61); with half the runners brisk walkers (358 in all) end
+  40/40 (0.049), follow-up 40/40 (0.043), difference 40/40 (0.035), miles 40/40 and
+  39/39, ``retained`` 27/40 (0.61). Coverage in both conditions: end 38/40 (bias −0.11),
+  follow-up 38/40 (−0.17), miles 39/40 and 37/39, ``retained`` 38/40; the in-memory
+  estimates of the same 40 cohorts are off the truth by −0.12 and −0.18 too (these
+  seeds', not the files').
+
+  Before (runlab 20ef212): end 38/40 and 37/40 with brisk walkers (worst 0.28 and 0.39),
+  follow-up 38/40 and 37/40 (0.25 and 0.36). Traced per run, three causes: (1) treadmill
+  runs: the in-memory truth held the belt's speed, the files the foot pod's (±4 %), which
+  moved the speed-adjusted cells (seed 27: 0.28 → 0.02 with the pod's speed in memory);
+  (2) walk–run sessions: the first seconds of each run bout still carry the walk's
+  cadence (the watch averages it over 4 s), so week 0's 1:1 sessions read 0.9–1.9 spm low
+  from files while the continuous runs of the end weeks did not (seed 32: −0.21 → −0.06
+  once ``summarize`` left out 3 s at each end of a run bout, +0.01 with (1) too); (3)
+  two brisk walkers whose walk stepped quicker than their own jog (139.9 vs 132–140 spm,
+  139.0 vs 127–136): no walk/run split could keep those runs (a whole 1:1 session
+  labelled run or walk), moving one runner's baseline by 4.5 and 7.1 spm (seeds 0 and 22
+  with brisk walkers: −0.32 and +0.39, now +0.002 and +0.015 once a brisk walker walks
+  6 spm below their jog).
 
 Run: ``nice python benchmarks/validate_clinic.py [--studies 400] [--files 40]
 [--null 0] [--workers 2] [--brisk 0.5]``; progress goes to stderr.
@@ -73,7 +103,8 @@ import polars as pl
 
 SEED0 = 1_000_000
 HEAVY = {"missed_session": 0.2, "dropout_per_week": 0.03}
-ESTIMANDS = ("end", "follow_up", "retained", "mile_end", "mile_follow_up")
+ESTIMANDS = ("end", "follow_up", "follow_up_minus_end", "retained", "mile_end",
+             "mile_follow_up")
 ROWS: str | None = None  # --rows: JSON-lines copy of every result
 #: Weeks written as files: every week an estimand uses (baseline 0 and the week-1 mile,
 #: end 9–10, follow-up 11–12); the ramp weeks 2–8 only sharpen the shared speed slope,
@@ -107,6 +138,8 @@ def _estimates(runs: pl.DataFrame, c) -> dict[str, tuple[float, float, float]]:
                                       end_weeks=ph["end"], follow_up_weeks=ph["follow_up"])
         r = k.summary.filter(pl.col("term") == "retained_fraction").row(0, named=True)
         out["retained"] = (100 * r["estimate"], 100 * r["ci_low"], 100 * r["ci_high"])
+        r = k.summary.filter(pl.col("term") == "follow_up_minus_end_pct").row(0, named=True)
+        out["follow_up_minus_end"] = (r["estimate"], r["ci_low"], r["ci_high"])
     except ModelError:
         pass
     last = int(c.plan.filter(pl.col("session_type") == "baseline_test")["week"].max())
@@ -129,7 +162,9 @@ def _estimates(runs: pl.DataFrame, c) -> dict[str, tuple[float, float, float]]:
 def _truths(c) -> dict[str, float]:
     """Population truth of each estimand [%]."""
     t = {r["phase"]: r["population_pct"] for r in c.truth().iter_rows(named=True)}
-    t["retained"] = 100 * c.retention_truth()["population_retained_fraction"][0]
+    kept = c.retention_truth()
+    t["retained"] = 100 * kept["population_retained_fraction"][0]
+    t["follow_up_minus_end"] = kept["population_follow_up_minus_end_pct"][0]
     last = int(c.plan.filter(pl.col("session_type") == "baseline_test")["week"].max())
     t["mile_end"] = c.mile_truth(c.clinic_weeks)["population_pct"][0]
     t["mile_follow_up"] = c.mile_truth(last)["population_pct"][0]
@@ -166,6 +201,8 @@ def _null(i: int) -> dict:
                                          follow_up_weeks=c.phases["follow_up"])
         fu = kept.summary.filter(pl.col("term") == "follow_up_change_pct")
         out["p_retention_follow_up"] = float(fu["p_value"][0])
+        lost = kept.summary.filter(pl.col("term") == "follow_up_minus_end_pct")
+        out["p_retention_follow_up_minus_end"] = float(lost["p_value"][0])
     except ModelError as e:
         out["error"] = str(e)
     return out

@@ -16,7 +16,7 @@ import numpy as np
 import polars as pl
 
 from runlab import gait, schema
-from runlab._series import epoch_us
+from runlab._series import epoch_us, run_lengths
 from runlab.activity import Activity
 from runlab.clean import FLAGS, clean, repair_notes
 from runlab.errors import RunlabWarning, SchemaError
@@ -24,7 +24,8 @@ from runlab.science import POPULATION_SLOPE_SPM_PER_MPS
 from runlab.sessions import MILE_M
 
 __all__ = ["summarize", "weekly", "find_mile_tests", "baseline_mile", "easy_flags", "cadence_drift",
-           "QUALITY", "MILE_M", "EASY_HR_FRACTION", "SPM_PER_MPS"]
+           "steady_running", "QUALITY", "MILE_M", "EASY_HR_FRACTION", "SPM_PER_MPS",
+           "RUN_EDGE_S"]
 
 #: Easy when mean heart rate is below this fraction of the runner's maximum (≈ the top of
 #: the "easy"/zone-1 band of 70–80 % HRmax used in endurance coaching).
@@ -32,6 +33,12 @@ EASY_HR_FRACTION = 0.75
 #: Cadence rises 6.01 steps/min per m/s overground (van Oeveren et al., 2019,
 #: doi:10.1080/02640414.2019.1614137); used to compare cadence at matched speed.
 SPM_PER_MPS = POPULATION_SLOPE_SPM_PER_MPS
+
+#: The run cadence and speed of a session leave out this many seconds at each end of every
+#: run bout [s]: a watch reports cadence and speed averaged over the last few seconds, so
+#: there they still mix in the walking steps (simulated 1:1 walk–run sessions of 1-min
+#: bouts, cadence averaged over 4 s: 1.3–1.7 spm low, a continuous run not at all).
+RUN_EDGE_S = 3.0
 
 #: Quality and extra columns :func:`summarize` adds after the RUNS columns.
 QUALITY: dict[str, pl.DataType] = {
@@ -74,6 +81,21 @@ def _cleaned(activity_or_records, events=None) -> tuple[pl.DataFrame, str | None
                       f"{type(activity_or_records).__name__}")
 
 
+def steady_running(running: np.ndarray, t_s: np.ndarray, *,
+                   edge_s: float = RUN_EDGE_S) -> np.ndarray:
+    """The running samples at least ``edge_s`` seconds from either end of their run bout
+    (:data:`RUN_EDGE_S`); every running sample when no bout is long enough to have any."""
+    running = np.asarray(running, dtype=bool)
+    if edge_s <= 0 or not running.any():
+        return running
+    starts, lengths = run_lengths(running)
+    bout = np.repeat(np.arange(starts.size), lengths)
+    t = np.asarray(t_s, dtype=np.float64)
+    steady = (running & (t - t[starts][bout] >= edge_s)
+              & (t[starts + lengths - 1][bout] - t >= edge_s))
+    return steady if steady.any() else running
+
+
 def _wmean(x: np.ndarray, w: np.ndarray) -> float | None:
     ok = np.isfinite(x) & (w > 0)
     return float(np.average(x[ok], weights=w[ok])) if ok.any() else None
@@ -106,7 +128,8 @@ def summarize(activity_or_records, *, run_id: str | None = None,
         ``speed_mps`` (distance / moving time, walk breaks included), ``run_speed_mps``
         (mean speed while running: the speed that goes with ``cadence_spm`` in cadence–speed
         models), ``cadence_spm`` and ``cadence_cv`` (running
-        samples only, time-weighted), ``step_length_m`` (running speed / (cadence / 60),
+        samples only, time-weighted, leaving out :data:`RUN_EDGE_S` at each end of a run
+        bout: :func:`steady_running`), ``step_length_m`` (running speed / (cadence / 60),
         step length = speed / step frequency), ``run_walk_ratio`` (:func:`runlab.gait.walk_run_pattern`), ``easy``,
         ``temperature_c``, ``strides``, ``hill_reps`` (climbs that repeat a hill),
         ``cadence_drift_spm`` and ``step_length_drift_m`` (:func:`cadence_drift`), and
@@ -121,7 +144,9 @@ def summarize(activity_or_records, *, run_id: str | None = None,
     running = cleaned["gait"].to_numpy() == "run"
     moving_s = float(w[moving].sum())
     distance = float(np.nanmax(dist) - np.nanmin(dist)) if np.isfinite(dist).any() else None
-    run_w = np.where(running, w, 0.0)
+    ts = cleaned["timestamp"]
+    us = epoch_us(ts)
+    run_w = np.where(steady_running(running, us / 1e6), w, 0.0)
     run_cad = _wmean(cad, run_w)
     run_speed = _wmean(speed, run_w)
     cv = None
@@ -131,8 +156,6 @@ def summarize(activity_or_records, *, run_id: str | None = None,
     pattern = gait.walk_run_pattern(cleaned)
     drift = cadence_drift(cleaned)
     climbs = gait.hills(cleaned)
-    ts = cleaned["timestamp"]
-    us = epoch_us(ts)
     elapsed = float(us[-1] - us[0]) / 1e6 if us.size else 0.0
     gaps_s = (float(cleaned["recording_gap_s"].sum()) if "recording_gap_s" in cleaned.columns
               else 0.0)

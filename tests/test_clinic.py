@@ -202,7 +202,8 @@ def test_baseline_mile_is_a_group_contrast_not_a_pooled_change():
 def test_retention_and_mile_contrasts_recover_the_truth():
     """A fixed-seed slice of benchmarks/validate_clinic.py for the other two contrasts:
     fails for a pooled change (half the effect) or a ratio without the control's drift."""
-    hits, errors = {"retained": [], "mile": []}, {"retained": [], "mile": []}
+    hits = {"retained": [], "mile": [], "lost": []}
+    errors = {"retained": [], "mile": [], "lost": []}
     for seed in range(10):
         c = simulate.cohort(24, 12, seed=300 + seed)
         ph = c.phases
@@ -217,11 +218,16 @@ def test_retention_and_mile_contrasts_recover_the_truth():
         true_kept = c.retention_truth()["population_retained_fraction"][0]
         hits["retained"].append(r["ci_low"] <= true_kept <= r["ci_high"])
         errors["retained"].append(100 * (r["estimate"] - true_kept))
+        d = kept.summary.filter(pl.col("term") == "follow_up_minus_end_pct").row(0, named=True)
+        true_lost = c.retention_truth()["population_follow_up_minus_end_pct"][0]
+        hits["lost"].append(d["ci_low"] <= true_lost <= d["ci_high"])
+        errors["lost"].append(d["estimate"] - true_lost)
         m = mile.fixed.row(0, named=True)
         true_mile = c.mile_truth(12)["population_pct"][0]
         hits["mile"].append(m["ci_low_pct"] <= true_mile <= m["ci_high_pct"])
         errors["mile"].append(m["estimate_pct"] - true_mile)
-    assert np.mean(hits["retained"]) >= 0.8 and np.mean(hits["mile"]) >= 0.8, hits
+    assert min(np.mean(h) for h in hits.values()) >= 0.8, hits
+    assert abs(np.mean(errors["lost"])) < 0.5  # points of % of baseline
     assert abs(np.mean(errors["retained"])) < 5.0  # points of the retained fraction [%]
     assert abs(np.mean(errors["mile"])) < 1.0
 
@@ -240,6 +246,7 @@ def test_mile_and_retention_truth():
     fu = c.truth().filter(pl.col("phase") == "follow_up")["population_pct"][0]
     assert r["population_retained_fraction"] == pytest.approx(fu / t["population_pct"])
     assert 0.85 < r["population_retained_fraction"] < 1.0
+    assert r["population_follow_up_minus_end_pct"] == pytest.approx(fu - t["population_pct"])
 
 
 def test_brisk_walkers_walk_where_slow_jogs_are():
@@ -269,7 +276,27 @@ def test_clinic_effect_from_files_with_brisk_walkers(tmp_path):
     memory = progression.clinic_effect(c.runs, phases=c.phases).summary
     files = progression.clinic_effect(runs, phases=c.phases).summary
     assert memory["phase"].to_list() == files["phase"].to_list() == ["end", "follow_up"]
-    assert np.abs(files["effect_pct"] - memory["effect_pct"]).max() < 0.5
+    assert np.abs(files["effect_pct"] - memory["effect_pct"]).max() < 0.2  # the Precision
+
+
+@pytest.mark.slow
+def test_files_agree_with_memory_on_treadmills_and_walk_run_sessions(tmp_path):
+    """The validation's seed 27 (benchmarks/validate_clinic.py): its files read 0.28 points
+    above memory while the truth held the treadmill belt's speed (the files the foot
+    pod's) and run cadence counted the seconds after each walk, where a watch still
+    averages walking steps."""
+    from runlab import cohort as rl_cohort
+
+    c = simulate.cohort(12, 12, seed=1_900_027, rates={"brisk_walker": 0.0})
+    c = c.filter(pl.col("week").is_in([0, 1, 9, 10, 11, 12]))
+    assert c.runs["treadmill"].sum() >= 5
+    folder = c.write(tmp_path / "files", workers=1)
+    store = rl_cohort.ingest(folder, tmp_path / "store", workers=1, progress=False)
+    truth = pl.read_csv(folder / "runs_truth.csv", columns=["path", "week", "group"])
+    runs = store.runs.join(truth.rename({"path": "source_path"}), on="source_path")
+    memory = progression.clinic_effect(c.runs, phases=c.phases).summary
+    files = progression.clinic_effect(runs, phases=c.phases).summary
+    assert np.abs(files["effect_pct"] - memory["effect_pct"]).max() < 0.1
 
 
 def test_baseline_mile_pairs_the_weeks_it_is_told():

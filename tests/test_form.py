@@ -39,9 +39,9 @@ def test_foot_strike_angle_and_class(strike_deg, cls):
     steps = form(pose).steps
     assert steps["foot_strike_angle_deg"].median() == pytest.approx(strike_deg, abs=1.5)
     assert (steps["foot_strike"] == cls).mean() >= 0.9
-    # the confidence allows for the pose model's 8° foot pitch error: the 9.6°-wide
+    # the confidence allows for the pose model's ~5° foot pitch error: the 9.6°-wide
     # midfoot band can't be sure
-    assert steps["foot_strike_confidence"].median() > (0.35 if cls == "midfoot" else 0.6)
+    assert steps["foot_strike_confidence"].median() > (0.5 if cls == "midfoot" else 0.8)
 
 
 def test_overstride_trunk_oscillation_and_metres():
@@ -62,10 +62,70 @@ def test_overstride_trunk_oscillation_and_metres():
     assert bare["overstride_leg"] == pytest.approx(row["overstride_leg"])
 
 
-def test_knee_flexion_at_contact_high_frame_rate():
-    pose, truth = running_pose(fps=240, knee_flexion_deg=22, noise_px=0.3, seed=5)
-    knee = form(pose).steps["knee_flexion_deg"].median()
-    assert knee == pytest.approx(truth["knee_flexion_deg"][0], abs=5.0)  # ~700 deg/s here
+@pytest.mark.parametrize("fps", [240, 30])
+def test_knee_flexion_at_contact(fps):
+    """At a phone's 30 fps the knee, flexing at several hundred °/s after contact, is read
+    as its least flexion within a frame of the contact: every step within 9° and the
+    median within 4° (the frame nearest contact read up to +12° here, an interpolation
+    to the contact time up to +10°)."""
+    for knee_deg, seed in ((14, 5), (26, 6)):
+        pose, truth = running_pose(fps=fps, knee_flexion_deg=knee_deg, noise_px=0.3,
+                                   seed=seed)
+        err = form(pose).steps["knee_flexion_deg"] - truth["knee_flexion_deg"][0]
+        assert abs(err.median()) <= (4.0 if fps == 30 else 2.0), err.to_list()
+        assert err.abs().max() <= 9.0, err.to_list()
+
+
+def _flat_foot_reads_toe_down(pose: pl.DataFrame, deg: float = 15.0) -> pl.DataFrame:
+    """Raise each heel landmark while its foot is flat on the ground, so the flat stance
+    foot reads ``deg`` toe-down — as MediaPipe's does on rendered runners (its heel point
+    rides up the loaded heel); the landing foot is left as it is."""
+    w = pose.filter(pl.col("landmark").str.contains("heel|foot_index")).pivot(
+        on="landmark", index="frame", values="y_px")
+    ground = max(w[c].max() for c in w.columns if c != "frame")
+    lift = {}
+    for side in ("left", "right"):
+        flat = ((w[f"{side}_heel"] > ground - 3) & (w[f"{side}_foot_index"] > ground - 3))
+        foot_px = 0.152 / 0.491 * 300  # the simulator's foot at its default 300 px leg
+        lift[f"{side}_heel"] = w.filter(flat)["frame"].to_list(), foot_px * np.tan(
+            np.radians(deg))
+    out = pose
+    for name, (frames, dy) in lift.items():
+        out = out.with_columns(pl.when((pl.col("landmark") == name)
+                                       & pl.col("frame").is_in(frames))
+                               .then(pl.col("y_px") - dy).otherwise(pl.col("y_px"))
+                               .alias("y_px"))
+    return out
+
+
+@pytest.mark.parametrize(("strike_deg", "cls"), [(-7.0, "forefoot"), (3.0, "midfoot")])
+def test_flat_foot_offset_does_not_make_landings_heel(strike_deg, cls):
+    """The bug of the first version: the flat stance foot's angle was subtracted as a
+    reference, and a pose model that reads flat feet toe-down turned every landing into
+    "heel". The landing foot's own angle to the ground is what is classed."""
+    pose, _ = running_pose(strike_deg=strike_deg, noise_px=1.0, seed=2)
+    steps = form(_flat_foot_reads_toe_down(pose)).steps
+    assert (steps["foot_strike"] == "heel").sum() == 0
+    assert (steps["foot_strike"] == cls).mean() >= 0.9
+    assert steps["foot_strike_angle_deg"].median() == pytest.approx(strike_deg, abs=1.5)
+
+
+@pytest.mark.parametrize("roll_deg", [-6.0, 6.0])
+def test_camera_roll_taken_out_when_the_ground_line_is_seen(roll_deg):
+    """A phone held rolled tilts every angle in the image; a runner crossing a still
+    camera's view leaves footprints along the ground line, which levels it. On a treadmill
+    (the foot lands in one place) the roll cannot be told apart and is not guessed."""
+    kw = dict(strike_deg=-6.0, trunk_lean_deg=8.0, leg_px=100, seconds=2.0, noise_px=1.0,
+              seed=3)
+    level = form(running_pose(overground=True, **kw)[0])
+    rolled = form(running_pose(overground=True, camera_roll_deg=roll_deg, **kw)[0])
+    assert level.summary["ground_tilt_deg"][0] == pytest.approx(0.0, abs=1.0)
+    assert rolled.summary["ground_tilt_deg"][0] == pytest.approx(roll_deg, abs=1.0)
+    for col in ("foot_strike_angle_deg", "trunk_lean_deg"):
+        assert rolled.steps[col].median() == pytest.approx(level.steps[col].median(), abs=1.0)
+    assert (rolled.steps["foot_strike"] == "forefoot").all()
+    treadmill = form(running_pose(camera_roll_deg=roll_deg, **kw)[0])
+    assert treadmill.summary["ground_tilt_deg"][0] is None
 
 
 @pytest.mark.parametrize(("direction", "near"), [(1, "left"), (-1, "right"), (-1, "left")])
@@ -220,3 +280,26 @@ def test_rendered_runner_end_to_end(mediapipe, tmp_path):
     slow = figure.write_clip(tmp_path / "slow.mp4", frames, fps=30, capture_fps=120)
     slow_form = form(runlab.gait.pose(runlab.read_video(slow)))
     assert slow_form.summary["cadence_spm"][0] == pytest.approx(180, rel=0.03)
+
+
+@pytest.mark.video
+def test_rendered_landings_keep_their_class(mediapipe, tmp_path):
+    """Through read_video → pose (MediaPipe) → form on rendered runners: a forefoot or
+    midfoot landing must not read "heel" (the first version read heel 21 of 21 times,
+    midfoot 0 of 8, forefoot 3 of 15), and a heel landing stays heel."""
+    import runlab
+    from runlab.simulate import figure
+
+    for strike_deg, cls, seed in ((-8.0, "forefoot", 31), (3.0, "midfoot", 32),
+                                  (16.0, "heel", 33)):
+        pose, truth = running_pose(cadence_spm=170, seconds=3, fps=30, strike_deg=strike_deg,
+                                   width_px=480, height_px=270, leg_px=115, noise_px=0,
+                                   seed=seed)
+        frames = figure.render_figure(pose, width_px=480, height_px=270)
+        clip = figure.write_clip(tmp_path / f"{cls}.mp4", frames, fps=30)
+        measured = form(runlab.gait.pose(runlab.read_video(clip)))
+        steps, row = measured.steps, measured.summary.row(0, named=True)
+        if cls != "heel":
+            assert (steps["foot_strike"] == "heel").sum() <= 1, steps["foot_strike"].to_list()
+        assert row["foot_strike_angle_deg"] == pytest.approx(strike_deg, abs=9.0)
+        assert (steps["foot_strike"] == cls).mean() >= 0.5, steps["foot_strike"].to_list()

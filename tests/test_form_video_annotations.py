@@ -54,6 +54,9 @@ def test_contacts_are_ordered_labelled_and_evenly_spaced(clips):
     for c in clips:
         frames = np.array([s["frame"] for s in c["contacts"]], dtype=float)
         assert frames.size >= 3 and (frames >= 0).all()
+        if "span_frames" in c:  # one scene of an edited clip: its contacts inside it
+            a, b = c["span_frames"]
+            assert a <= frames.min() and frames.max() <= b, c["clip"]
         assert ((frames * 2) % 1 == 0).all(), "frames are whole or half frames"
         gaps = np.diff(frames)
         assert (gaps > 0).all(), c["clip"]
@@ -61,9 +64,9 @@ def test_contacts_are_ordered_labelled_and_evenly_spaced(clips):
         assert gaps.max() < 1.3 * np.median(gaps) and gaps.min() > 0.7 * np.median(gaps), \
             (c["clip"], gaps)
         cadence = 60 * c["fps"] / np.median(gaps)
-        assert 140 < cadence < 210, (c["clip"], cadence)
+        assert 140 < cadence < 280, (c["clip"], cadence)  # jogging to sprinting
         for s in c["contacts"]:
-            assert s["strike"] in ("heel", "midfoot", "forefoot"), s
+            assert s["strike"] in ("heel", "midfoot", "forefoot", "unclear"), s
 
 
 def test_rejected_candidates_say_why(clips):
@@ -106,3 +109,31 @@ def test_a_missing_or_wrong_clip_is_reported_not_scored(tmp_path, clips):
     path, why = v.locate(clip, tmp_path)
     assert path is None and "not the annotated clip" in why
     assert v.locate(clip, None)[0] is None
+
+
+def test_hand_marks_agree_with_the_sources_own_cadence(clips):
+    """Where the clip's source measured cadence itself (independently of us), the hand
+    marks' cadence lies within its stated uncertainty: marks that drift within a clip (the
+    first marks of zzzhushi_male_side, kept as ``first_mark``: 169.4 vs 168.9 ± 0.5 spm)
+    fail."""
+    v = _validator()
+    checked = 0
+    for c in clips:
+        src = c.get("source_cadence_spm")
+        if not src:
+            continue
+        spm = v.cadence(v.hand_times_s(c, None))
+        assert abs(spm - src["value"]) <= src["uncertainty"], (c["clip"], spm, src)
+        checked += 1
+    assert checked
+
+
+def test_a_re_marked_clip_keeps_its_first_marks_and_is_not_held_out(clips):
+    for c in clips:
+        assert c.get("contact_event", "").startswith("first touch"), c["clip"]
+        firsts = [s for s in c["contacts"] if "first_mark" in s]
+        if firsts:  # re-marked after the detector's results were seen
+            assert len(firsts) == len(c["contacts"]) and not c["held_out"], c["clip"]
+            assert "re-marked" in c["annotation_method"] and c.get("verification")
+            moved = np.array([s["frame"] - s["first_mark"] for s in firsts])
+            assert (np.abs(moved) <= 2).all(), c["clip"]  # a correction, not new steps

@@ -81,7 +81,10 @@ def test_strides_ignore_steady_and_tempo_running():
     assert gait.strides(out).height == 0  # 10 min faster is tempo, not strides
 
 
-def hill_session(reps=4, grade=0.06, seed=7, back_down=True):
+def hill_session(reps=4, grade=0.06, seed=7, back_down=True, course=None):
+    """Hill reps: 60 s up, 90 s back down (``back_down=False``: flat, so each climb starts
+    higher). ``course``: no positions (None), ``"same"`` (every rep up and down the same
+    line) or ``"onward"`` (a straight road: the same profile at new places each time)."""
     plan = [("run", 600)]
     for _ in range(reps):
         plan += [("run", 60, 172.0, 2.4), ("run", 90, 160.0, 2.6)]
@@ -90,20 +93,33 @@ def hill_session(reps=4, grade=0.06, seed=7, back_down=True):
     # altitude: +grade on each 60-s climb, -grade on the way back down, flat otherwise
     t = rec["elapsed_s"].to_numpy()
     phase = (t - 600) % 150
-    slope = np.where((t >= 600) & (t < 600 + 150 * reps),
-                     np.where(phase < 60, grade,
-                              -grade * 60 * 2.4 / (90 * 2.6) if back_down else 0.0), 0.0)
+    on_hill = (t >= 600) & (t < 600 + 150 * reps)
+    slope = np.where(on_hill, np.where(phase < 60, grade,
+                                       -grade * 60 * 2.4 / (90 * 2.6) if back_down else 0.0),
+                     0.0)
     step = np.diff(rec["distance_m"].to_numpy(), prepend=0.0)
     alt = 200 + np.cumsum(slope * step)
+    if course is not None:
+        dist = rec["distance_m"].to_numpy()
+        north = dist - np.clip(dist - dist[t < 600][-1], 0, None) * on_hill  # stops on the hill
+        north = np.where(t >= 600 + 150 * reps, north - (dist[on_hill][-1] - dist[on_hill][0]),
+                         north)
+        east = (alt - 200) / grade  # up and down the hill's line
+        if course == "onward":
+            north, east = dist, np.zeros_like(dist)
+        rec = rec.with_columns(lat_deg=pl.Series(52.0 + north / 111_320.0),
+                               lon_deg=pl.Series(4.9 + east / (111_320.0 * np.cos(np.radians(52)))))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataRepairWarning)
         return runlab.clean(rec.with_columns(altitude_m=pl.Series(alt)))
 
 
-def test_hill_repeats_found_with_gain_cadence_and_step_length():
-    out = hill_session()
+@pytest.mark.parametrize("course", [None, "same"])
+def test_hill_repeats_found_with_gain_cadence_and_step_length(course):
+    out = hill_session(course=course)
     climbs = gait.hills(out)
     assert climbs.height == 4 and climbs["repeat"].all()
+    assert (climbs["set_size"] == 4).all()
     assert climbs["gain_m"].to_list() == pytest.approx([60 * 2.4 * 0.06] * 4, rel=0.25)
     assert climbs["grade_pct"].to_list() == pytest.approx([6.0] * 4, abs=1.5)
     assert (climbs["cadence_spm"] - 172).abs().max() < 4
@@ -120,6 +136,48 @@ def test_single_climb_is_not_a_repeat_and_flat_has_none():
 def test_rolling_terrain_climbs_are_not_hill_repeats():
     climbs = gait.hills(hill_session(back_down=False))  # a staircase: each climb starts higher
     assert climbs.height == 4 and not climbs["repeat"].any()
+
+
+def test_climbs_of_the_same_height_in_different_places_are_not_hill_repeats():
+    # rolling terrain: the same rise and fall, but each time further along the road
+    climbs = gait.hills(hill_session(course="onward"))
+    assert climbs.height == 4 and not climbs["repeat"].any()
+    assert (climbs["set_size"] == 1).all()
+
+
+def test_hill_repeats_need_a_set():
+    climbs = gait.hills(hill_session(reps=2, course="same"))  # two climbs: not yet a set
+    assert climbs.height == 2 and not climbs["repeat"].any()
+    assert gait.hills(hill_session(reps=2, course="same"), min_reps=2)["repeat"].all()
+
+
+def without_cadence(out):
+    return out.with_columns(pl.lit(None, pl.Float64).alias("cadence_spm"))
+
+
+def stride_plan(n, cadence=182.0, recovery=("walk", 90)):
+    return [("walk", 300)] + [("run", 30, cadence, 3.9), recovery] * n + [("run", 900)]
+
+
+def test_strides_from_gps_alone_need_a_set_of_similar_efforts():
+    out, _ = cleaned(stride_plan(5), seed=8)
+    found = gait.strides(without_cadence(out))  # a phone app's GPX: speed only
+    assert found.height == 5 and (found["set_size"] == 5).all()
+    one, _ = cleaned([("run", 600)] + stride_plan(1)[1:], seed=8)
+    assert gait.strides(one).height == 1  # a lone surge with a cadence rise is a stride
+    assert gait.strides(without_cadence(one)).height == 0  # speed alone: not enough
+
+
+def test_speed_surges_without_a_cadence_rise_are_not_strides():
+    # GPS noise: the speed jumps, the steps do not (cadence as in the easy running)
+    out, _ = cleaned(stride_plan(5, cadence=165.0), seed=9)
+    assert gait.strides(out).height == 0
+    assert gait.strides(without_cadence(out)).height == 5  # the file cannot tell
+
+
+def test_fast_finish_is_not_a_stride():
+    out, _ = cleaned([("run", 900), ("run", 40, 182.0, 3.9)], seed=10)
+    assert gait.strides(out).height == 0  # it never eases off
 
 
 # --- simulated walk–run sessions (runlab.simulate): seconds labelled correctly -------------

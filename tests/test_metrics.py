@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import warnings
 
+import numpy as np
 import polars as pl
 import pytest
 from test_clean import T0, session
@@ -235,3 +236,26 @@ def test_summaries_recover_simulated_truth():
     assert got["repaired_ok"].all()  # doubled files repaired, no other file touched
     assert got["strides_ok"].all() and got["hills_ok"].all() and got["pattern_ok"].all()
     assert got["mile"].null_count() == 0 and got["mile"].abs().max() < 0.01
+
+
+def test_run_cadence_leaves_out_the_gait_changes():
+    # a watch averages cadence and speed over a few seconds: after every switch the first
+    # seconds of a run bout still carry walking steps; 1-min bouts switch 20 times
+    plan = [("walk", 120, 110.0, 1.4)] + [("run", 60, 165.0, 2.6),
+                                           ("walk", 60, 110.0, 1.4)] * 10
+    rec, _ = session(plan, seed=4, ramp_s=4, cadence_sd=1.0, speed_sd=0.02)
+    row = summarize(rec).row(0, named=True)
+    assert row["run_s"] == pytest.approx(600, abs=30)
+    assert row["cadence_spm"] == pytest.approx(165.0, abs=0.3)  # all run samples: 1 spm low
+    assert row["run_speed_mps"] == pytest.approx(2.6, abs=0.01)
+
+
+def test_steady_running_trims_each_bout():
+    t = np.arange(40.0)
+    running = np.r_[np.zeros(5), np.ones(20), np.zeros(5), np.ones(10)].astype(bool)
+    steady = metrics.steady_running(running, t, edge_s=3.0)
+    assert np.flatnonzero(steady).tolist() == [*range(8, 22), *range(33, 37)]
+    assert not metrics.steady_running(np.zeros(5, bool), t[:5]).any()
+    short = np.r_[np.zeros(2), np.ones(4), np.zeros(2)].astype(bool)  # no steady part
+    assert metrics.steady_running(short, t[:8]).tolist() == short.tolist()
+    assert metrics.steady_running(running, t, edge_s=0).tolist() == running.tolist()

@@ -112,6 +112,22 @@ def test_summaries_from_files_match_the_truth(small, written):
     assert np.mean(d[:, 3] == 0) > 0.8  # 30-s strides found as planned
 
 
+def test_treadmill_truth_is_the_pods_speed(small):
+    # no reader can know a treadmill belt's speed: the truth is what the foot pod measured
+    tm = small.runs.filter(pl.col("treadmill"))
+    assert tm.height >= 3
+    for row in tm.iter_rows(named=True):
+        rec = small.records(row["run_id"])
+        assert rec["distance_m"].max() / row["distance_m"] == pytest.approx(1, abs=0.005)
+
+
+def test_brisk_walkers_walk_below_their_own_jog():
+    r = simulate.cohort(200, 1, seed=5, rates={"brisk_walker": 1.0}).runners
+    gap = r["habitual_cadence_spm"] - r["walk_cadence_spm"]
+    assert gap.min() >= 6.0 - 1e-9  # simulate.params.BRISK_WALK_BELOW_JOG_SPM
+    assert r["walk_cadence_spm"].max() > 140  # still brisk: where slow jogs sit
+
+
 def test_quirks_are_in_the_files(small, written):
     doubled = small.runs.filter(pl.col("doubled_cadence")).head(1)
     assert doubled.height == 1
@@ -290,3 +306,21 @@ def test_mixed_model_recovered_from_the_files(tmp_path):
     for term in ("speed_c", "week:group[T.cadence+7.5%]"):
         est = fixed.filter(pl.col("term") == term).row(0, named=True)
         assert est["ci_low"] <= c.truth_effects[term] <= est["ci_high"], (term, est)
+
+
+def test_hill_reps_climb_the_same_hill_and_walk_back_down_to_its_foot():
+    c = simulate.cohort(4, 8, seed=3, baseline_weeks=0, rates={"treadmill": 0.0})
+    run = c.runs.filter(pl.col("hill_reps") >= 4).row(0, named=True)
+    rec = c.records(run["run_id"])
+    assert c.events(run["run_id"]).height == 0 and rec.height == run["moving_s"]  # 1 Hz
+    lat, lon, alt = (rec[k].to_numpy() for k in ("lat_deg", "lon_deg", "altitude_m"))
+    north = (lat - lat[0]) * 111_320.0
+    east = (lon - lon[0]) * 111_320.0 * np.cos(np.radians(lat[0]))
+    cycle = int(run["hill_rep_s"] + runlab.sessions.HILL_RECOVERY_S)
+    foot = int(run["warmup_s"]) + cycle * np.arange(run["hill_reps"])
+    top = foot + int(run["hill_rep_s"])
+    for at in (foot, top):  # every rep starts and tops out at the same place and height
+        assert np.hypot(north[at] - north[at[0]], east[at] - east[at[0]]).max() < 5.0
+        assert np.abs(alt[at] - alt[at[0]]).max() < 1.0
+    assert (alt[top] - alt[foot]).min() > 2.0  # and climbs
+    assert np.hypot(north[top[0]] - north[foot[0]], east[top[0]] - east[foot[0]]) > 30.0

@@ -1,8 +1,9 @@
-"""Strides and hill reps on the corpus's real smart-recording running files (records 1–7 s
-apart) against hand labels made from plotted speed, cadence, altitude and grade before the
-detectors were changed (tests/data/smart_recording_efforts.tsv). The corpus has no session
-with deliberate strides or hill reps; it has two short efforts, a tempo block, rolling
-terrain and GPS-only files, where nothing may be invented."""
+"""Strides and hill reps on smart recording (records 1–7 s apart): on the corpus's real
+running files against hand labels made from plotted speed, cadence, altitude and grade before
+the detectors were changed (tests/data/smart_recording_efforts.tsv), and on simulated
+sessions written as FIT, TCX or GPX files and read back. The corpus has no session with
+deliberate strides or hill reps; it has two short efforts, a tempo block, rolling terrain and
+GPS-only files, where nothing may be invented."""
 
 from __future__ import annotations
 
@@ -14,8 +15,11 @@ import polars as pl
 import pytest
 
 import runlab
-from runlab import gait
+from runlab import gait, sessions, simulate
 from runlab.errors import DataRepairWarning
+from runlab.io.fit_write import write_activity
+from runlab.io.gpx import write_gpx
+from runlab.io.tcx import write_tcx
 
 LABELS = Path(__file__).parent / "data" / "smart_recording_efforts.tsv"
 
@@ -46,16 +50,14 @@ def score(path: Path, efforts_min: str, hill_reps: int) -> dict:
             "cadence": bool(out["cadence_spm"].is_not_null().any())}
 
 
-#: What the detectors still get wrong on these files (measured, not hidden): GPS-only files
-#: (no cadence) whose speed surges read as strides, rolling terrain read as hill reps, a
-#: run bout after a walk on a hilly descent, and a last-lap push that runs on to the end.
-KNOWN = {"runpandas__run.fit": {"invented": 1}, "runpandas__run_garmin.tcx": {"found": 0},
-         "runpandas__basic.tcx": {"invented": 1, "reps_invented": 13},
-         "fitparse__2013-02-06-12-11-14.fit": {"invented": 6},
-         "runpandas__nike_run.gpx": {"invented": 2}}
+#: What the detectors still get wrong on these files (measured, not hidden): the last-lap
+#: push of run_garmin.tcx runs on at a few per cent below its peak to the end of the file,
+#: so it is not found as a short effort (it is not invented either).
+KNOWN = {"runpandas__run_garmin.tcx": {"found": 0}}
 
 
-@pytest.mark.parametrize("row", labels().iter_rows(named=True), ids=lambda r: Path(r["path"]).name)
+@pytest.mark.parametrize("row", list(labels().iter_rows(named=True)),
+                         ids=lambda r: Path(r["path"]).name)
 def test_strides_and_hill_reps_on_real_smart_recording(corpus, row):
     r = score(corpus / row["path"], row["efforts_min"], int(row["hill_reps"]))
     known = KNOWN.get(Path(row["path"]).name, {})
@@ -63,3 +65,153 @@ def test_strides_and_hill_reps_on_real_smart_recording(corpus, row):
     assert r["invented"] <= known.get("invented", 0)
     assert r["reps_found"] == r["hill_reps"]
     assert r["reps_invented"] <= known.get("reps_invented", 0)
+
+
+# --- simulated sessions with strides and hill reps, written as files and read back ----------
+
+#: Simulated cells: file format, spacing of the records [s] (None: the simulator's own smart
+#: recording, ~40 % of seconds kept), whether cadence is written (GPS-only phone apps) and
+#: whether the course is rough (:func:`rough`): rolling hills (5–8 % grades) and a phone's
+#: wandering GPS fix, what made the old detectors invent efforts on real files.
+CELLS = {
+    "FIT, simulator's smart recording": ("fit", None, True, False),
+    "FIT, 1–7 s": ("fit", (1, 7), True, False),
+    "FIT, 4–7 s": ("fit", (4, 7), True, False),
+    "TCX, 1–7 s": ("tcx", (1, 7), True, False),
+    "GPX, 1–7 s, no cadence": ("gpx", (1, 7), False, False),
+    "GPX, 4–7 s, no cadence": ("gpx", (4, 7), False, False),
+    "FIT, 1–7 s, hills + GPS noise": ("fit", (1, 7), True, True),
+    "GPX, 4–7 s, no cad., hills + GPS noise": ("gpx", (4, 7), False, True),
+}
+
+
+def rough(rec: pl.DataFrame, seed: int, drills: slice | None = None) -> pl.DataFrame:
+    """Rolling hills (altitude a function of position: the same place, the same height; flat
+    within 150 m of where the records ``drills`` ran: strides on a measured path, reps up one
+    hill from flat ground) and a GPS fix wandering a few metres (AR(1), SD 4 m, ~5 s
+    memory) over it all. The simulated runner's speed does not follow the terrain, so the
+    drills are kept off it."""
+    rng = np.random.default_rng(seed)
+    lat, lon = rec["lat_deg"].to_numpy(), rec["lon_deg"].to_numpy()
+    north = (lat - lat[0]) * 111_320.0
+    east = (lon - lon[0]) * 111_320.0 * np.cos(np.radians(lat[0]))
+    phase = rng.uniform(0, 2 * np.pi, 2)
+    hills = (6.0 * np.sin(2 * np.pi * east / 550 + phase[0])
+             + 5.0 * np.sin(2 * np.pi * north / 420 + phase[1]))
+    if drills is not None and drills.stop > drills.start:
+        near = np.hypot(east[:, None] - east[None, drills][:, ::5],
+                        north[:, None] - north[None, drills][:, ::5]).min(axis=1)
+        hills *= np.clip((near - 150.0) / 150.0, 0.0, 1.0)
+    t = rec["elapsed_s"].to_numpy()
+    keep = np.exp(-np.diff(t, prepend=t[0]) / 5.0)  # correlation over each sample's gap
+    noise = rng.normal(0, 1, (t.size, 2))
+    for i in range(1, t.size):
+        noise[i] = keep[i] * noise[i - 1] + np.sqrt(1 - keep[i] ** 2) * noise[i]
+    noise *= 4.0
+    return rec.with_columns(
+        altitude_m=pl.Series(rec["altitude_m"].to_numpy() + hills),
+        lat_deg=pl.Series(lat + noise[:, 0] / 111_320.0),
+        lon_deg=pl.Series(lon + noise[:, 1] / (111_320.0 * np.cos(np.radians(lat[0])))))
+
+
+def simulated_runs(seed: int, n_runners: int = 8, weeks: int = 8) -> tuple:
+    """A cohort and, per runner, its technique and hill sessions plus as many others."""
+    c = simulate.cohort(n_runners, weeks, seed=seed, baseline_weeks=0,
+                        rates={"treadmill": 0.0, "gps_spike": 0.0})
+    runs = c.runs.filter(pl.col("test_distance_m").is_null())
+    effort = runs.filter((pl.col("strides") > 0) | (pl.col("hill_reps") > 0))
+    other = runs.filter((pl.col("strides") == 0) & (pl.col("hill_reps") == 0))
+    other = other.sample(min(other.height, effort.height), seed=seed)
+    return c, pl.concat([effort, other]).sort("run_id")
+
+
+def planned_starts(run: dict) -> dict[str, np.ndarray]:
+    """Planned (moving) second at which each stride and hill rep starts (simulator layout:
+    warm-up walk, strides with walks between, hill reps with walks down)."""
+    at = round(run["warmup_s"] or 0.0)
+    stride = round(run["stride_s"] or 30.0) + round(sessions.STRIDE_RECOVERY_S)
+    s = at + stride * np.arange(run["strides"] or 0)
+    at += stride * (run["strides"] or 0)
+    rep = round(run["hill_rep_s"] or 30.0) + round(sessions.HILL_RECOVERY_S)
+    return {"strides": s, "hill_reps": at + rep * np.arange(run["hill_reps"] or 0)}
+
+
+def simulated_file(c, run: dict, folder: Path, fmt: str, spacing, cadence: bool,
+                   hilly: bool = False) -> Path:
+    """One simulated run written as a file with records ``spacing`` seconds apart (on a
+    :func:`rough` course when ``hilly``)."""
+    task = c._run(run["run_id"]) | {"smart_recording": spacing is None}
+    from runlab.simulate.records import run_records
+
+    rec, events = run_records(task)
+    if hilly:  # one record per planned second until thinned out below
+        at = np.concatenate(list(planned_starts(run).values()))
+        drills = slice(int(at.min()), int(at.max()) + 120) if at.size else None
+        rec = rough(rec, run["seed"] % 2**32, drills)
+    if spacing is not None:  # keep records 1–7 s (or 4–7 s) apart, first and last kept
+        rng = np.random.default_rng(run["seed"] % 2**32)
+        at = np.cumsum(rng.integers(spacing[0], spacing[1] + 1, rec.height))
+        keep = np.r_[0, at[at < rec.height - 1], rec.height - 1]
+        rec = rec[np.unique(keep)]
+    if not cadence:
+        rec = rec.with_columns(pl.lit(None, pl.Float64).alias("cadence_spm"))
+    path = folder / f"{run['run_id'].replace('/', '_')}.{fmt}"
+    if fmt == "fit":
+        write_activity(rec, path, sport="running", events=events)
+    elif fmt == "tcx":
+        write_tcx(rec, path)
+    else:
+        write_gpx(rec, path)
+    return path
+
+
+def score_simulated(c, run: dict, path: Path) -> dict:
+    """Planned strides and hill reps found (a detection overlaps them, 10 s either side)
+    and detections invented (overlapping none)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataRepairWarning)
+        a = runlab.read_activity(path)
+        out = runlab.clean(a.records, a.events)
+    ev = c.events(run["run_id"]).sort("timestamp")
+    stops = ev.filter(pl.col("event_type") == "stop")["timestamp"]
+    goes = ev.filter(pl.col("event_type") == "start")["timestamp"]
+    t0 = out["timestamp"][0]
+
+    def planned(times: pl.Series) -> np.ndarray:
+        sec = np.array([(x - t0).total_seconds() for x in times])
+        paused = sum(np.where(sec >= (go - t0).total_seconds(), (go - stop).total_seconds(), 0)
+                     for stop, go in zip(stops, goes, strict=True))
+        return sec - paused
+
+    found = {"strides": gait.strides(out), "hill_reps": gait.hills(out).filter(pl.col("repeat"))}
+    lasts = {"strides": run["stride_s"] or 30.0, "hill_reps": run["hill_rep_s"] or 30.0}
+    r = {}
+    for k, want in planned_starts(run).items():
+        a, b = planned(found[k]["start"])[:, None], planned(found[k]["end"])[:, None]
+        hit = (a <= want[None, :] + lasts[k] + 10) & (b >= want[None, :] - 10)  # overlap
+        r[k] = (want.size, int(hit.any(axis=0).sum()), int((~hit.any(axis=1)).sum()))
+    return r
+
+
+#: Seeds the detectors were tuned on; the benchmark's validation seeds start at 1000.
+TUNING_SEEDS = range(2)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("cell", list(CELLS))
+def test_strides_and_hill_reps_on_simulated_smart_recording_files(tmp_path, cell):
+    """≥ 95 % found, none invented, on files written and read back (seeds 100–101: not
+    tuned on)."""
+    fmt, spacing, cadence, hilly = CELLS[cell]
+    total = {"strides": [0, 0, 0], "hill_reps": [0, 0, 0]}
+    for seed in (100, 101):
+        c, runs = simulated_runs(seed, n_runners=6, weeks=6)
+        for run in runs.iter_rows(named=True):
+            r = score_simulated(c, run, simulated_file(c, run, tmp_path, fmt, spacing, cadence,
+                                                       hilly))
+            for k, v in r.items():
+                total[k] = [a + b for a, b in zip(total[k], v, strict=True)]
+    for k, (true, found, invented) in total.items():
+        assert true >= 10, k
+        assert invented == 0, (k, total)
+        assert found >= 0.95 * true, (k, total)

@@ -40,13 +40,15 @@ effect.summary.join(sim.truth().select("phase", "group", truth_pct="effect_pct")
 # %% [markdown]
 # ## Do the intervals cover the truth?
 # Ten small simulated studies (12 runners, 12 weeks; missed sessions, dropout,
-# weather, walk breaks), each fitted with `clinic_effect`, `retention` (the retained
-# fraction: follow-up effect / end effect) and `baseline_mile` (each runner's boost-free
+# weather, walk breaks), each fitted with `clinic_effect`, `retention` (the follow-up
+# effect minus the end effect, in points, and the retained fraction: follow-up effect / end
+# effect, bias-corrected, Fieller interval) and `baseline_mile` (each runner's boost-free
 # mile in weeks 0–1 against their follow-up mile in week 12, retrained minus control):
 # the share of 95 % intervals that contain the true population value (from
 # `Cohort.truth()`, `retention_truth()` and `mile_truth()`) should be near 95 %.
 # (`benchmarks/validate_clinic.py` runs 400 such studies, and 40 written as files and read
-# back, with and without brisk walkers.)
+# back, with and without brisk walkers: the files' estimates of the end and follow-up
+# effects agree with the in-memory ones within 0.05 points in all 40 seeds.)
 
 # %%
 rows = []
@@ -66,9 +68,14 @@ for seed in range(10):
             study.runs.filter(pl.col("session_type") == "baseline_test"),
             outcomes=["cadence_spm"], first_weeks=[0, 1], last_weeks=[12])
     k = kept.summary.filter(pl.col("term") == "retained_fraction").row(0, named=True)
+    kept_truth = study.retention_truth()
     rows.append({"seed": seed, "estimand": "retained [%]", "estimate": 100 * k["estimate"],
                  "ci_low": 100 * k["ci_low"], "ci_high": 100 * k["ci_high"],
-                 "truth": 100 * study.retention_truth()["population_retained_fraction"][0]})
+                 "truth": 100 * kept_truth["population_retained_fraction"][0]})
+    d = kept.summary.filter(pl.col("term") == "follow_up_minus_end_pct").row(0, named=True)
+    rows.append({"seed": seed, "estimand": "follow-up − end", "estimate": d["estimate"],
+                 "ci_low": d["ci_low"], "ci_high": d["ci_high"],
+                 "truth": kept_truth["population_follow_up_minus_end_pct"][0]})
     m = mile.fixed.row(0, named=True)
     rows.append({"seed": seed, "estimand": "mile, week 12", "estimate": m["estimate_pct"],
                  "ci_low": m["ci_low_pct"], "ci_high": m["ci_high_pct"],
@@ -115,7 +122,10 @@ charts.weekly_cadence(runs, trend=prog.summary)
 
 # %% [markdown]
 # ## Retention and who reached their target
-# Retention: the follow-up effect over the end-of-clinic effect, both beyond control.
+# Retention, both effects beyond control: the headline is the follow-up effect minus the
+# end-of-clinic effect (`follow_up_minus_end_pct`, points of % of baseline; 0 = all kept),
+# unbiased; the retained fraction (follow-up / end) is bias-corrected (a ratio of two
+# estimates reads high in small studies) and has Fieller's asymmetric interval.
 # Attainment is judged in the last two clinic weeks; target = habitual cadence at the
 # runner's own pace in the metronome-free baseline week × (1 + boost). The control group
 # has no target to reach: it is compared on change.

@@ -85,8 +85,9 @@ clinic.group_by("method").agg(coverage=pl.col("covered").mean(),
                               truth_pct=pl.col("truth").mean())
 
 # %% [markdown]
-# The full check — 400 in-memory studies (also `retention`'s retained fraction and
-# `baseline_mile`'s contrast, against `Cohort.retention_truth()` and `mile_truth()`), 40
+# The full check — 400 in-memory studies (also `retention`'s follow-up − end difference
+# and retained fraction, and `baseline_mile`'s contrast, against
+# `Cohort.retention_truth()` and `mile_truth()`), 40
 # cohorts written as files and read back with and without brisk walkers (walk breaks at
 # 126–145 steps/min, where slow jogs sit), studies without an effect for the type-I
 # error — is `benchmarks/validate_clinic.py`.

@@ -11,8 +11,9 @@ import numpy as np
 import polars as pl
 
 from runlab import schema
-from runlab._series import centred_mean, epoch_us, run_lengths, timestamps
+from runlab._series import epoch_us, run_lengths, timestamps
 from runlab.errors import SchemaError
+from runlab.geo import EARTH_RADIUS_M
 
 __all__ = ["segments", "walk_run_pattern", "run_walk_ratio", "strides", "hills", "PATTERNS"]
 
@@ -213,14 +214,15 @@ def _pattern_row(pattern, ratio, run_med, walk_med, n_run, n_walk, run_s, walk_s
 
 def _episodes(mask: np.ndarray, t: np.ndarray, *, bridge_s: float, min_s: float,
               max_s: float | None) -> tuple[np.ndarray, np.ndarray]:
-    """First and last sample of each run of ``mask`` (runs closer than ``bridge_s`` joined)
-    that lasts ``min_s``–``max_s`` seconds."""
+    """First and last sample of each run of ``mask`` (runs closer than ``bridge_s``, or
+    split by one sample, joined: smart recording may space samples 7 s apart) that lasts
+    ``min_s``–``max_s`` seconds."""
     starts, lengths = run_lengths(mask)
     on = mask[starts] if starts.size else np.zeros(0, bool)
     s, e = starts[on], starts[on] + lengths[on] - 1
     if s.size == 0:
         return s, e
-    join = t[s[1:]] - t[e[:-1]] <= bridge_s  # gap to the previous run is short
+    join = (t[s[1:]] - t[e[:-1]] <= bridge_s) | (s[1:] - e[:-1] == 2)  # a short dip
     first = np.r_[True, ~join]
     s, e = s[first], e[np.r_[~join, True]]
     dur = t[e] - t[s]
@@ -233,90 +235,323 @@ def _elapsed(cleaned: pl.DataFrame) -> np.ndarray:
     return (us - us[0]) / 1e6 if us.size else us
 
 
-def strides(cleaned: pl.DataFrame, *, min_gain: float = 0.15, min_s: float = 15.0,
-            max_s: float = 60.0, smooth_n: int = 5, settle_gain: float = 0.05,
-            ramp_s: float = 30.0) -> pl.DataFrame:
+def _sets(start_s: np.ndarray, end_s: np.ndarray, linked: np.ndarray,
+          max_gap_s: float) -> np.ndarray:
+    """Set label of each effort (the smallest index in its set): efforts are joined when
+    ``linked`` (pairwise) and one starts within ``max_gap_s`` of the other's end."""
+    n = start_s.size
+    between = start_s[None, :] - end_s[:, None]  # from the end of i to the start of j
+    edge = linked & (np.maximum(between, between.T) <= max_gap_s)
+    np.fill_diagonal(edge, True)
+    label = np.arange(n)
+    for _ in range(n):  # few efforts: each takes the smallest label among its neighbours
+        new = np.array([label[edge[k]].min() for k in range(n)], dtype=np.int64)
+        if (new == label).all():
+            break
+        label = new
+    return label
+
+
+def _set_sizes(label: np.ndarray) -> np.ndarray:
+    return np.bincount(label, minlength=label.size)[label] if label.size else \
+        np.zeros(0, dtype=np.int64)
+
+
+def _trim(starts: np.ndarray, ends: np.ndarray, keep: np.ndarray
+          ) -> tuple[np.ndarray, np.ndarray]:
+    """Each episode narrowed to its first and last ``keep`` sample (unchanged without one)."""
+    idx = np.flatnonzero(keep)
+    a = np.searchsorted(idx, starts)
+    b = np.searchsorted(idx, ends, side="right") - 1
+    inside = (a < idx.size) & (a <= b)
+    first = np.where(inside, idx[np.clip(a, 0, max(idx.size - 1, 0))] if idx.size else starts,
+                     starts)
+    last = np.where(inside, idx[np.clip(b, 0, max(idx.size - 1, 0))] if idx.size else ends, ends)
+    return first, last
+
+
+def _core_median(t: np.ndarray, x: np.ndarray, starts: np.ndarray, ends: np.ndarray, *,
+                 trim_s: float) -> np.ndarray:
+    """Median of ``x`` over each episode without its first and last ``trim_s`` seconds
+    (the speeding up and easing off); NaN where nothing is left."""
+    out = np.full(starts.size, np.nan)
+    for k, (a, b) in enumerate(zip(starts, ends, strict=True)):
+        core = x[a:b + 1][(t[a:b + 1] >= t[a] + trim_s) & (t[a:b + 1] <= t[b] - trim_s)]
+        if np.isfinite(core).any():
+            out[k] = np.nanmedian(core)
+    return out
+
+
+def _window_mean(t: np.ndarray, x: np.ndarray, w: np.ndarray, lo_s: np.ndarray,
+                 hi_s: np.ndarray) -> np.ndarray:
+    """Mean of ``x`` (weights ``w``, NaN skipped) over samples with ``lo_s`` < t ≤ ``hi_s``."""
+    ok = np.isfinite(x)
+    c_xw = np.r_[0.0, np.cumsum(np.where(ok, x * w, 0.0))]
+    c_w = np.r_[0.0, np.cumsum(np.where(ok, w, 0.0))]
+    a, b = np.searchsorted(t, lo_s, side="right"), np.searchsorted(t, hi_s, side="right")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (c_xw[b] - c_xw[a]) / (c_w[b] - c_w[a])
+
+
+def strides(cleaned: pl.DataFrame, *, min_gain: float = 0.15, min_s: float = 10.0,
+            max_s: float = 75.0, window_s: float = 10.0, settle_gain: float = 0.05,
+            context_s: float = 60.0, min_cadence_gain: float = 0.03,
+            min_set_cadence_gain: float = 0.01, min_set: int = 3,
+            max_recovery_s: float = 300.0) -> pl.DataFrame:
     """Short fast efforts (the clinic's 30-second strides) with cadence and step length.
 
-    A stride is a running stretch whose speed (centred mean of ``smooth_n`` running samples)
-    is at least ``min_gain`` (15 %) above the session's median running speed for
-    ``min_s``–``max_s`` seconds (dips under 3 s are bridged), and stands alone: the
-    stretch around it still ``settle_gain`` (5 %) above that median, acceleration and
-    easing off included, lasts at most ``max_s`` + ``ramp_s``. Longer fast stretches are
-    tempo or progression running, or a hilly session's faster running on the flat, not
-    strides (on real smart-recording files these made up every invented stride).
+    Built for smart recording (a point every 1–7 s) and GPS error: no single sample's speed
+    decides. A candidate is a running stretch of ``min_s``–``max_s`` seconds whose recorded
+    speed, averaged over a centred ``window_s`` (10 s) time window, stays ``settle_gain``
+    (5 %) above the session's median running speed, that eases off before the recording
+    ends (a fast finish, tempo block or progression is not a stride), and whose distance
+    over its time (from its first to its last sample at least ``min_gain`` (15 %) above
+    that median) is ``settle_gain`` above it. Speed alone cannot tell a stride from a
+    descent or a GPS error, so a candidate is a stride only when a second sensor agrees or
+    the runner repeats it, as the clinic prescribes strides: in sets, 4–8 × 30 s with walks
+    between (:mod:`runlab.plan`). Cadence around an effort is the running cadence
+    ``context_s`` (60 s) either side, or the session's median running cadence where the
+    runner walked; an effort's cadence is its median without its first and last 3 s.
+
+    - A lone effort needs cadence ``min_cadence_gain`` (3 %) above the cadence around it
+      and a speed 1.5 × ``min_gain`` (22.5 %) above the median: faster running comes with
+      a faster step rate (Cavanagh & Kram 1989, doi:10.1249/00005768-198906000-00013),
+      GPS noise and a descent's roll do not raise it that much.
+    - A set is ``min_set`` (3: a set of 4–8 with one missed) or more similar efforts
+      (durations within a factor 2, speeds within 25 %), each starting within
+      ``max_recovery_s`` (5 min) of another's end after an easy recovery (distance over
+      time ``settle_gain`` below the median: a walk or a slow jog, where a phone's speed
+      noise runs on at the same pace). With cadence, the set's median effort is
+      ``min_gain`` faster than the median and ``min_set_cadence_gain`` (1 %) above the
+      cadence around it, and none is below it. Without cadence (GPS-only files), the set's
+      median effort is ``min_gain`` faster than the median at the speed it would take on
+      the flat: its speed times the energy cost of running at its grade over that on the
+      flat (Minetti et al. 2002, doi:10.1152/japplphysiol.01177.2001), since speed rises by
+      itself on a descent.
+
+    Measured (``benchmarks/smart_recording_efforts.py``, simulated files written and read
+    back, seeds 1000–1004, not tuned on): 99.1–99.7 % of 963 strides found and none
+    invented in 570 sessions per cell — FIT, TCX with cadence and GPX without, records
+    1–7 s or 4–7 s apart — and 98.9 % (GPX 4–7 s, no cadence) to 99.7 % (FIT) on a rough
+    course of rolling hills under a wandering GPS fix. On the corpus's eight real
+    smart-recording running files (looked at while tuning) nothing is invented (the old
+    detector invented 9, all in GPS-only files) and 1 of 2 hand-labelled short efforts is
+    found; the other, a last-lap push, runs on to the end of the file.
 
     Returns
     -------
     polars.DataFrame
         One row per stride: ``start``, ``end``, ``gait``, ``duration_s``, ``distance_m``,
-        ``cadence_spm``, ``speed_mps``, ``step_length_m`` and ``speed_gain_pct`` (speed over
-        the session's median running speed [%]).
+        ``cadence_spm``, ``speed_mps``, ``step_length_m``, ``speed_gain_pct`` (distance over
+        the effort's time over the session's median running speed [%]) and ``set_size``
+        (similar efforts in its set, itself included).
     """
     _need_cleaned(cleaned, "gait", "speed_mps")
+    extra = {"speed_gain_pct": pl.Float64, "set_size": pl.Int64}
     running = (cleaned["gait"] == "run").to_numpy()
-    speed = cleaned["speed_mps"].to_numpy().astype(np.float64)
-    run_speed = speed[running & np.isfinite(speed)]
-    if run_speed.size < 10:
-        return _empty_episodes({"speed_gain_pct": pl.Float64})
-    base = float(np.median(run_speed))
-    smooth = centred_mean(np.where(running, speed, np.nan), smooth_n // 2)  # running only
+    w, speed, dist, cad, alt = _columns(cleaned, "sample_s", "speed_mps", "distance_m",
+                                        "cadence_spm", "altitude_m")
     t = _elapsed(cleaned)
+    if not np.isfinite(dist).any():  # no distance at all: speed × time
+        dist = np.cumsum(np.nan_to_num(speed) * np.diff(t, prepend=t[:1]))
+    dist = np.fmax.accumulate(np.where(np.isfinite(dist), dist, -np.inf))
+    dist = np.where(np.isfinite(dist), dist, 0.0)
+    ok = running & np.isfinite(speed)
+    if ok.sum() < 10:
+        return _empty_episodes(extra)
+    base = _weighted_median(speed[ok], w[ok])
+    half = window_s / 2.0
+    smooth = _window_mean(t, np.where(running, speed, np.nan), np.ones_like(t), t - half,
+                          t + half)
     with np.errstate(invalid="ignore"):
-        fast = running & (smooth >= base * (1.0 + min_gain))
-        quick = running & (smooth >= base * (1.0 + settle_gain))
-    starts, ends = _episodes(fast, t, bridge_s=3.0, min_s=min_s, max_s=max_s)
-    q_start, q_end = _episodes(quick, t, bridge_s=3.0, min_s=0.0, max_s=None)
-    around = np.searchsorted(q_start, starts, side="right") - 1  # quick stretch holding it
-    alone = (t[q_end[around]] - t[q_start[around]] <= max_s + ramp_s) if starts.size else \
-        np.zeros(0, dtype=bool)
-    out = _episode_frame(cleaned, starts[alone], ends[alone])
-    gain = 100.0 * (out["speed_mps"].to_numpy().astype(np.float64) / base - 1.0)
-    return out.hstack([pl.Series("speed_gain_pct", gain, dtype=pl.Float64)])
+        quick = ok & (smooth >= base * (1.0 + settle_gain))
+    starts, ends = _episodes(quick, t, bridge_s=5.0, min_s=min_s, max_s=max_s)
+    before_end = t[ends] < t[-1]  # eases off before the recording ends
+    starts, ends = _trim(starts[before_end], ends[before_end],
+                         ok & (speed >= base * (1.0 + min_gain)))
+    span_s = t[ends] - t[starts]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        v = (dist[ends] - dist[starts]) / span_s
+        drop_pct = 100.0 * (alt[starts] - alt[ends]) / (dist[ends] - dist[starts])
+    keep = v >= base * (1.0 + settle_gain)  # each; a set's median or a lone effort: more
+    starts, ends, span_s, v, drop_pct = (x[keep] for x in (starts, ends, span_s, v, drop_pct))
+    # cadence: the effort's against the running around it (or the session's)
+    c_ok = running & np.isfinite(cad)
+    run_cad = np.where(c_ok, cad, np.nan)
+    effort_cad = _core_median(t, run_cad, starts, ends, trim_s=3.0)
+    n_cad = _window_mean(t, c_ok.astype(float), np.ones_like(t), t[starts] - 1e-9, t[ends])
+    before = _window_mean(t, run_cad, w, t[starts] - context_s, t[starts] - 5.0)
+    after = _window_mean(t, run_cad, w, t[ends] + 5.0, t[ends] + context_s)
+    session_cad = _weighted_median(cad[c_ok], w[c_ok]) if c_ok.sum() >= 10 else np.nan
+    context_cad = np.fmax(np.fmax(before, after), session_cad)
+    has_cad = n_cad >= 0.5
+    # recovery: distance over time from one effort's end to the other's start
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rest = np.subtract.outer(dist[starts], dist[ends]) / np.subtract.outer(t[starts], t[ends])
+    easy = np.fmin(rest, rest.T) <= base * (1.0 - settle_gain)
+    similar = ((np.maximum.outer(span_s, span_s) <= 2.0 * np.minimum.outer(span_s, span_s))
+               & (np.maximum.outer(v, v) <= 1.25 * np.minimum.outer(v, v)) & easy)
+    label = _sets(t[starts], t[ends], similar, max_recovery_s)
+    set_size = _set_sizes(label)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cad_ratio = np.where(has_cad, effort_cad / context_cad, np.nan)
+        by_cadence = (cad_ratio >= 1.0 + min_cadence_gain) & (v >= base * (1.0 + 1.5 * min_gain))
+    # the speed the effort would take on the flat (no altitude: flat)
+    flat_v = v * _cost_ratio(-np.nan_to_num(drop_pct) / 100.0)
+    by_set = np.zeros(starts.size, dtype=bool)
+    for k in np.unique(label):
+        member = label == k
+        if member.sum() < min_set:
+            continue
+        if has_cad[member].all():  # the set's cadence, judged together
+            ratio = cad_ratio[member]
+            by_set[member] = ((np.median(ratio) >= 1.0 + min_set_cadence_gain) & (ratio >= 1.0)
+                              & (np.median(v[member]) >= base * (1.0 + min_gain)))
+        elif not has_cad[member].any() and np.median(flat_v[member]) >= base * (1.0 + min_gain):
+            by_set |= member
+    stride = by_cadence | by_set
+    out = _episode_frame(cleaned, starts[stride], ends[stride])
+    gain = 100.0 * (v[stride] / base - 1.0)
+    return out.hstack([pl.Series("speed_gain_pct", gain, dtype=pl.Float64),
+                       pl.Series("set_size", set_size[stride], dtype=pl.Int64)])
+
+
+def _cost_ratio(grade: np.ndarray) -> np.ndarray:
+    """Energy cost of running per metre up (+) or down (−) a ``grade`` [m/m] over that on
+    the flat (Minetti et al. 2002, doi:10.1152/japplphysiol.01177.2001; fitted for grades
+    −0.45 to +0.45): a speed times this ratio is the flat speed of the same effort."""
+    i = np.clip(grade, -0.45, 0.45)
+    cost = (((((155.4 * i - 30.4) * i - 43.3) * i + 46.3) * i + 19.5) * i + 3.6)
+    return cost / 3.6
+
+
+def _weighted_median(x: np.ndarray, w: np.ndarray) -> float:
+    """Median of ``x`` weighted by ``w`` (the plain median when the weights are all 0)."""
+    order = np.argsort(x)
+    cw = np.cumsum(np.nan_to_num(w[order]))
+    if cw[-1] <= 0:
+        return float(np.median(x))
+    return float(x[order][np.searchsorted(cw, 0.5 * cw[-1])])
+
+
+def _local_xy(lat_deg: np.ndarray, lon_deg: np.ndarray) -> np.ndarray:
+    """Positions as east/north metres from the first fix (equirectangular: exact enough
+    over a session's few kilometres); NaN rows without a fix."""
+    ok = np.isfinite(lat_deg) & np.isfinite(lon_deg)
+    if not ok.any():
+        return np.full((lat_deg.size, 2), np.nan)
+    lat0 = np.radians(lat_deg[ok][0])
+    k = np.pi / 180.0 * EARTH_RADIUS_M
+    return np.column_stack([(lon_deg - lon_deg[ok][0]) * k * np.cos(lat0),
+                            (lat_deg - lat_deg[ok][0]) * k])
+
+
+def _to_path_m(point: np.ndarray, path: np.ndarray) -> float:
+    """Distance from a point to a polyline (rows of east/north metres) [m]."""
+    path = path[np.isfinite(path).all(axis=1)]
+    if path.shape[0] == 0 or not np.isfinite(point).all():
+        return np.nan
+    if path.shape[0] == 1:
+        return float(np.hypot(*(point - path[0])))
+    a, b = path[:-1], path[1:]
+    ab = b - a
+    with np.errstate(invalid="ignore", divide="ignore"):
+        u = np.clip(((point - a) * ab).sum(axis=1) / (ab * ab).sum(axis=1), 0.0, 1.0)
+    near = a + np.nan_to_num(u)[:, None] * ab
+    return float(np.hypot(*(near - point).T).min())
 
 
 def hills(cleaned: pl.DataFrame, *, min_grade_pct: float = 3.0, min_gain_m: float = 1.0,
-          min_s: float = 15.0, gain_ratio: float = 2.0) -> pl.DataFrame:
+          min_s: float = 10.0, gain_ratio: float = 2.0, same_place_m: float = 30.0,
+          max_recovery_s: float = 300.0, min_reps: int = 3) -> pl.DataFrame:
     """Climbs of a session, and which of them repeat a hill (the clinic's hill reps).
 
-    A climb is a moving stretch with ``grade_pct`` ≥ ``min_grade_pct`` (dips up to 10 s
-    bridged) lasting ≥ ``min_s`` and gaining ≥ ``min_gain_m`` (a 30-s rep at 1.3 m/s up
-    6 % gains ~2 m). A climb is a ``repeat`` when another climb of the session gains
-    within a factor ``gain_ratio`` of it from the same foot to the same top of the hill: start
-    and top altitudes each within max(3 m, half the gain). Altitude, not GPS, decides, so treadmill inclines and
-    imprecise fixes work; a climb staircase (each climb starting higher) gives no repeats.
+    A climb is a moving stretch with ``grade_pct`` ≥ ``min_grade_pct`` (dips up to 10 s,
+    or of one sample, bridged: smart recording may space samples 7 s apart) lasting
+    ≥ ``min_s`` and gaining ≥ ``min_gain_m`` (a 30-s rep at 1.3 m/s up 6 % gains ~2 m),
+    its foot and top read from the samples either side too. Hill reps run up the same hill
+    and go back down it (:mod:`runlab.plan`: 4–8 × 30 s up, walk down), so two climbs are
+    the same hill when
+
+    - they gain within a factor ``gain_ratio`` of each other from the same foot to the same
+      top: start and top altitudes each within max(3 m, half the gain) — a staircase of
+      climbs, each starting higher, is not;
+    - with GPS positions, the foot of one lies within ``same_place_m`` (30 m) of the other
+      climb's track, and so does its top: rolling terrain climbs different hills in
+      different places, which altitude alone cannot tell from a repeat;
+
+    and a climb is a ``repeat`` when it is one of ``min_reps`` (3) or more climbs of the
+    same hill, mostly run where cadence tells (the clinic's incline walks are not reps),
+    each starting within ``max_recovery_s`` (5 min of moving time: pauses left out) of the
+    end of another; a loop run twice climbs its hills too far apart. Altitude
+    decides without positions (treadmill inclines, imprecise fixes).
+
+    Measured (``benchmarks/smart_recording_efforts.py``, simulated files written and read
+    back, seeds 1000–1004, not tuned on): 99.2–100 % of 741 hill reps found and none
+    invented in 570 sessions per cell, FIT, TCX and GPX, records 1–7 s or 4–7 s apart;
+    99.7 % (FIT) and 96.1 % (GPX 4–7 s, no cadence) among rolling hills under a wandering
+    GPS fix. None invented on the corpus's real smart-recording files, where rolling
+    terrain had given 13 (``runpandas__basic.tcx``).
 
     Returns
     -------
     polars.DataFrame
         One row per climb: ``start``, ``end``, ``gait``, ``duration_s``, ``distance_m``,
         ``cadence_spm``, ``speed_mps``, ``step_length_m``, ``gain_m``, ``grade_pct``
-        (mean over the climb [%]) and ``repeat`` (bool).
+        (mean over the climb [%]), ``repeat`` (bool) and ``set_size`` (climbs of the same
+        hill in its set, itself included).
     """
     _need_cleaned(cleaned, "grade_pct", "moving")
+    extra = {"gain_m": pl.Float64, "grade_pct": pl.Float64, "repeat": pl.Boolean,
+             "set_size": pl.Int64}
     grade, alt = _columns(cleaned, "grade_pct", "altitude_m")
     if not np.isfinite(grade).any():
-        return _empty_episodes({"gain_m": pl.Float64, "grade_pct": pl.Float64,
-                                "repeat": pl.Boolean})
+        return _empty_episodes(extra)
     with np.errstate(invalid="ignore"):
         up = cleaned["moving"].to_numpy() & (grade >= min_grade_pct)
-    starts, ends = _episodes(up, _elapsed(cleaned), bridge_s=10.0, min_s=min_s, max_s=None)
+    t = _elapsed(cleaned)
+    starts, ends = _episodes(up, t, bridge_s=10.0, min_s=min_s, max_s=None)
+    # foot and top from the samples either side too: sparse samples start a climb late
+    wide = [(max(a - 1, 0), min(b + 1, alt.size - 1)) for a, b in zip(starts, ends, strict=True)]
     with np.errstate(invalid="ignore"):
-        gain = np.array([np.nanmax(alt[a:b + 1]) - np.nanmin(alt[a:b + 1])
-                         for a, b in zip(starts, ends, strict=True)])  # few climbs
-        big = gain >= min_gain_m
-    starts, ends, gain = starts[big], ends[big], gain[big]
-    alt0 = alt[starts]
-    top = alt0 + gain
-    foot = np.maximum(3.0, 0.5 * np.minimum(gain[:, None], gain[None, :]))
-    same_place = ((np.abs(alt0[:, None] - alt0[None, :]) <= foot)
-                  & (np.abs(top[:, None] - top[None, :]) <= foot))
-    similar = (np.maximum(gain[:, None], gain[None, :])
-               <= gain_ratio * np.minimum(gain[:, None], gain[None, :]))
-    repeat = (same_place & similar & ~np.eye(gain.size, dtype=bool)).any(axis=1)
+        alt0 = np.array([np.nanmin(alt[a:b + 1]) for a, b in wide])  # few climbs
+        top = np.array([np.nanmax(alt[a:b + 1]) for a, b in wide])
+        big = top - alt0 >= min_gain_m
+    starts, ends, alt0, top = starts[big], ends[big], alt0[big], top[big]
+    if starts.size == 0:
+        return _empty_episodes(extra)
+    gain = top - alt0
+    w, cad = _columns(cleaned, "sample_s", "cadence_spm")
+    # reps are run, not walked; speed alone cannot tell an uphill jog from a brisk walk
+    run_w = np.where(cleaned["gait"].to_numpy() == "run", w, 0.0) \
+        if "gait" in cleaned.columns and np.isfinite(cad).any() else w
+    ran = np.array([run_w[a:b + 1].sum() >= 0.5 * w[a:b + 1].sum()
+                    for a, b in zip(starts, ends, strict=True)])
+    foot = np.maximum(3.0, 0.5 * np.minimum.outer(gain, gain))
+    same = ((np.abs(np.subtract.outer(alt0, alt0)) <= foot)
+            & (np.abs(np.subtract.outer(top, top)) <= foot)
+            & (np.maximum.outer(gain, gain) <= gain_ratio * np.minimum.outer(gain, gain))
+            & np.outer(ran, ran))
+    if {"lat_deg", "lon_deg"} <= set(cleaned.columns):
+        xy = _local_xy(*_columns(cleaned, "lat_deg", "lon_deg"))
+        top_at = np.array([a + int(np.nanargmax(alt[a:b + 1]))
+                           for a, b in zip(starts, ends, strict=True)])
+        for i in range(starts.size):
+            track = xy[starts[i]:ends[i] + 1]
+            for j in range(starts.size):
+                if i != j and same[i, j]:
+                    # NaN (no fix) leaves the altitude's verdict standing
+                    far = [d > same_place_m for d in (_to_path_m(xy[starts[j]], track),
+                                                      _to_path_m(xy[top_at[j]], track))]
+                    if any(far):
+                        same[i, j] = same[j, i] = False
+    moving_s = np.cumsum(np.nan_to_num(w))  # pauses left out
+    set_size = _set_sizes(_sets(moving_s[starts], moving_s[ends], same, max_recovery_s))
+    repeat = set_size >= min_reps
     return _episode_frame(cleaned, starts, ends, {"gain_m": ("span", alt),
                                                   "grade_pct": ("mean", grade),
-                                                  "repeat": ("given", repeat)})
+                                                  "repeat": ("given", repeat),
+                                                  "set_size": ("given", set_size)})
 
 
 def _empty_episodes(extra: dict) -> pl.DataFrame:

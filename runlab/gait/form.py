@@ -23,15 +23,21 @@ __all__ = ["form", "Form", "rubric_suggestions", "RUBRIC_RULES", "STRIKE_THRESHO
 #: Foot strike angle class limits [deg] (Altman & Davis 2012, doi:10.1016/j.gaitpost.2011.09.104):
 #: rearfoot (heel) above 8.0°, forefoot below −1.6°, midfoot between.
 STRIKE_THRESHOLDS_DEG = (-1.6, 8.0)
+#: Foot strike angle error model [deg] for the class confidence: SD = √(floor² + (k ×
+#: range)²), the range being the foot angle's spread over the three frames around the
+#: contact (a steady foot is measured well; an unsteady one is a misplaced landmark).
+#: Floor and k fitted on rendered runners (``benchmarks/validate_form_video.py
+#: --rendered``): landing feet err by ~5° RMS there, ~10° when the angle jumps by 25°+
+#: between frames; real feet are likely worse.
+STRIKE_SD_FLOOR_DEG, STRIKE_SD_PER_RANGE = 5.0, 0.25
+#: Camera roll is estimated only when the stance feet pin the ground line this well
+#: (95 % interval width of its slope [deg]) and it is within ±MAX_TILT_DEG.
+_TILT_CI_DEG, _MAX_TILT_DEG = 4.0, 15.0
 #: Hip-to-ankle length (thigh 0.245 + shank 0.246) as a fraction of body height (Winter
 #: 2009, *Biomechanics and Motor Control of Human Movement*, doi:10.1002/9780470549148).
 LEG_PER_HEIGHT = 0.491
 #: A landmark counts as seen at or above this MediaPipe visibility.
 MIN_VISIBILITY = 0.5
-#: Foot angle measurement error floor [deg] for the strike-class confidence: MediaPipe's
-#: heel–toe pitch on rendered runners is off by +4° to +18° at contact
-#: (``benchmarks/validate_form_video.py --rendered``), so a class is never surer than that.
-_ANGLE_SD_MIN_DEG = 8.0
 _SIDES = ("left", "right")
 _PARTS = ("shoulder", "hip", "knee", "ankle", "heel", "foot_index")
 _NEED = ("frame", "time_s", "landmark", "x_px", "y_px", "visibility")
@@ -122,14 +128,29 @@ def _contacts(t: np.ndarray, ahead: np.ndarray, height: np.ndarray, mid: np.ndar
     return found
 
 
-def _one_per_step(found: list[tuple[float, str]], min_step_s: float = 0.15
-                  ) -> list[tuple[float, str]]:
-    """Contacts closer than ``min_step_s`` (faster than 400 steps/min) are one: the first."""
+def _one_per_step(found: list[tuple[float, str]], min_step_s: float = 0.15,
+                  min_of_step: float = 0.7) -> list[tuple[float, str]]:
+    """Contacts closer than ``min_step_s`` (faster than 400 steps/min) are one: the first.
+    Then, with four or more, two contacts less than ``min_of_step`` of the median step
+    time apart are one step: of the two, the one whose time after the contact before
+    them is nearer the median step is kept. A running step is not 30 % shorter than its
+    neighbours; on real clips (benchmarks/validate_form_video.py) spurious contacts came
+    0.55–0.65 of a step after or ~0.45 before a true one."""
     out: list[tuple[float, str]] = []
     for tc, side in found:
         if not out or tc - out[-1][0] >= min_step_s:
             out.append((tc, side))
-    return out
+    if len(out) < 4:
+        return out
+    step_s = float(np.median(np.diff([tc for tc, _ in out])))
+    kept = out[:1]
+    for tc, side in out[1:]:
+        if tc - kept[-1][0] >= min_of_step * step_s:
+            kept.append((tc, side))
+        elif len(kept) >= 2 and (abs(tc - kept[-2][0] - step_s)
+                                 < abs(kept[-1][0] - kept[-2][0] - step_s)):
+            kept[-1] = (tc, side)
+    return kept
 
 
 def _frame_at(t: np.ndarray, tc: float) -> int:
@@ -212,7 +233,15 @@ def form(pose: pl.DataFrame, *, height_m: float | None = None,
       models trade left/right labels in side views), so ``side`` names a physical leg by
       its label in the first frame; with the far leg hidden, the near foot only. Both feet; the far foot only where
       it is seen. ``source``: "video", "video+audio" (a footfall within the tolerance)
-      or "audio" (a footfall inside the clip where the video found none).
+      or "audio" (a footfall inside the clip where the video found none). Against hand
+      marks of the first frame the foot touches on real clips
+      (``benchmarks/validate_form_video.py``), contacts within ±33 ms, median error,
+      cadence error: treadmill, held out — 60 fps 15/17, +7 ms, +0.2 %; 25 fps 52/59,
+      +5 ms, −0.5 %; treadmill 30 fps, seen in development — 29/33, +18 ms, −0.2 %;
+      barefoot on grass (30 fps, ~20-px feet), held out — 1/5 and 0/13, +51 and +99 ms,
+      −1.1 and −0.2 %; sprint starts filmed from afar, held out — 3/18 (one clip refused);
+      an outdoor clip seen in development — 3/5, −12 ms. Searching from the peak for the
+      frame the foot reaches its stance level made every real clip worse (not used).
     - **Cadence** [steps/min]: 60 / mean time between successive contacts of opposite
       feet (left out: over 1 s, across dropped frames, or outside 0.75–1.33 × the median —
       a spurious or missed contact), or 120 / mean stride time when only one foot is
@@ -221,18 +250,37 @@ def form(pose: pl.DataFrame, *, height_m: float | None = None,
     - **Overstride** (Heiderscheit et al. 2011, doi:10.1249/MSS.0b013e3181ebedf4): the
       landing ankle's horizontal distance ahead of the hip joint centre
       [``overstride_leg``, and ``overstride_m`` with ``height_m``].
+    - **Ground line**: camera roll is taken out before any angle is measured when the
+      stance feet pin it — heel and toe positions 40–120 ms after each contact, a robust
+      Theil–Sen line per landmark, both slopes known within 4° and within ±15°
+      (``ground_tilt_deg``; null: too little spread, e.g. a treadmill — the camera is
+      taken as level). A runner crossing the view at an angle to the camera also tilts
+      this line (perspective): film square to the running direction.
     - **Foot strike angle** (Altman & Davis 2012, doi:10.1016/j.gaitpost.2011.09.104):
-      heel→toe (``heel``→``foot_index``) angle to the ground at contact, toe up positive,
-      minus the same angle at mid-stance (foot flat; replaces their standing trial and
-      absorbs camera tilt and where the pose model puts heel and toe): the most common
-      angle of the stance foot (the clearly lower one) over the clip. Class: heel > 8.0°,
-      forefoot < −1.6°, midfoot between;
-      ``foot_strike_confidence`` is the probability of that class if the angle's error is
-      normal with SD = max(8°, the foot angle's frame-to-frame jitter in stance / √2) —
-      8° is the pose model's foot pitch error measured on rendered runners; treat the
-      class as indicative.
+      the heel→toe (``heel``→``foot_index``) line's angle to the ground at contact
+      [deg, toe up positive]. Class:
+      heel (rearfoot) > 8.0°, forefoot < −1.6°, midfoot between (their thresholds).
+      Altman & Davis subtract a standing trial's foot angle (their markers sit at
+      different heights on the shoe); here no flat-foot reference is subtracted: the
+      pose model's heel and toe points both sit near the sole, and its flat stance foot
+      reads 5–40° toe-down on rendered runners (the heel point rides up the loaded
+      heel) while its landing foot reads within ~5° — subtracting it made nearly every
+      step "heel". The angle is the median over the frames from 50 ms before the
+      contact to the contact (it holds in late swing and turns flat just after a heel
+      contact). ``foot_strike_confidence`` is the probability of the class if the
+      angle's error is normal with SD = √(5² + (0.25 × r)²) [deg], r the angle's range
+      over the frames just before, at and after the contact (an unsteady foot angle is
+      a misplaced landmark); 5° and 0.25 fitted on rendered runners. Indicative: not
+      validated on real runners.
     - **Trunk lean** [deg from vertical, forward positive]: hip-centre→shoulder-centre line.
-    - **Knee flexion at contact** [deg]: 180° − the hip–knee–ankle angle of the landing leg.
+    - **Knee flexion at contact** [deg, 0 = straight]: the angle between the landing
+      leg's thigh (hip→knee) and shank (knee→ankle), i.e. 180° − the hip–knee–ankle
+      angle — the 2-D knee angle at initial contact of Souza (2016,
+      doi:10.1016/j.pmr.2015.08.013) — its least value within one frame interval of the
+      contact time. The knee is at its straightest about initial contact and flexes at
+      several hundred °/s after it (Novacheck 1998, doi:10.1016/S0966-6362(97)00038-6),
+      so at 30 fps the frame nearest contact, or an interpolation, can read 10°+ of
+      early stance.
     - **Vertical oscillation** of the hip centre: its range (max − min) between successive
       contacts [``vertical_oscillation_leg``; ``vertical_oscillation_cm`` with height].
 
@@ -247,7 +295,7 @@ def form(pose: pl.DataFrame, *, height_m: float | None = None,
         ``foot_strike_confidence``, ``trunk_lean_deg``, ``knee_flexion_deg``,
         ``vertical_oscillation_leg``, ``vertical_oscillation_cm``, ``audio_time_s``.
         ``.summary`` (one row): frame counts, ``duration_s``, ``side_facing_camera``,
-        ``direction`` ("left"/"right" in the image), ``steps``, ``cadence_spm``,
+        ``direction`` ("left"/"right" in the image), ``ground_tilt_deg``, ``steps``, ``cadence_spm``,
         ``cadence_cv_pct``, medians of the per-step measures, the share of each strike
         class [%], ``leg_length_px``, ``leg_length_m``, ``audio_agreement_pct``.
 
@@ -329,16 +377,20 @@ def form(pose: pl.DataFrame, *, height_m: float | None = None,
     audio = footfalls["time_s"].to_numpy() if footfalls is not None and footfalls.height \
         else np.zeros(0)
     rows, audio_added = _merge_audio(found, audio, span, audio_tolerance_s)
+    tilt = _ground_tilt_deg(t, P, rows)
+    if tilt is not None:  # camera roll: level the ground before measuring angles
+        for k in P:
+            P[k] = _rotate(P[k], -tilt)
+        hip = 0.5 * (P["left_hip"] + P["right_hip"])
+        sho = 0.5 * (P["left_shoulder"] + P["right_shoulder"])
     angle = {s: _angle_deg(P[f"{s}_foot_index"] - P[f"{s}_heel"]) for s in _SIDES}
-    low = {s: np.minimum(P[f"{s}_heel"][:, 1], P[f"{s}_foot_index"][:, 1]) for s in _SIDES}
-    flat_ref, jitter = _foot_flat(t, low, angle, rows)
-    sd = max(_ANGLE_SD_MIN_DEG, jitter / math.sqrt(2.0))
+    knee = {s: _flexion_deg(P[f"{s}_hip"], P[f"{s}_knee"], P[f"{s}_ankle"]) for s in _SIDES}
     steps = []
     for i, (tc, side, source, ta) in enumerate(rows):
         k = _frame_at(t, tc)
         hip_c, sho_c = hip[k], sho[k]
-        ank, kne, hp = (P[f"{side}_{p}"][k] for p in ("ankle", "knee", "hip"))
-        fsa = float(angle[side][k]) - flat_ref
+        ank = P[f"{side}_ankle"][k]
+        fsa, sd = _strike_angle(t, angle[side], tc)
         cls, conf = _strike(fsa, sd)
         trunk = float(np.degrees(np.arctan2(sho_c[0] - hip_c[0], sho_c[1] - hip_c[1])))
         over = float(ank[0] - hip_c[0])
@@ -359,7 +411,7 @@ def form(pose: pl.DataFrame, *, height_m: float | None = None,
             "cadence_spm": 60.0 / dt if dt else None,
             "overstride_leg": over, "overstride_m": over * m_per_leg if m_per_leg else None,
             "foot_strike_angle_deg": fsa, "foot_strike": cls, "foot_strike_confidence": conf,
-            "trunk_lean_deg": trunk, "knee_flexion_deg": float(_flexion_deg(hp, kne, ank)),
+            "trunk_lean_deg": trunk, "knee_flexion_deg": _knee_at_contact(t, knee[side], tc),
             "vertical_oscillation_leg": osc,
             "vertical_oscillation_cm": osc * m_per_leg * 100 if osc is not None and m_per_leg
             else None,
@@ -370,7 +422,7 @@ def form(pose: pl.DataFrame, *, height_m: float | None = None,
                        frames_seen=w.height, t=t, near=near, direction=direction,
                        leg_px=leg_px, m_per_leg=m_per_leg, height_m=height_m,
                        n_audio=audio.size, audio_added=audio_added,
-                       one_side=not both_feet)
+                       one_side=not both_feet, tilt=tilt)
     if not steps_df.height:
         warnings.warn(f"no initial contacts found in {frames_total} frames: is the runner "
                       "running, and are the feet in view?", RunlabWarning, stacklevel=2)
@@ -428,31 +480,70 @@ def _track_feet(P: dict[str, np.ndarray]) -> None:
         P[f"left_{p}"][flip], P[f"right_{p}"][flip] = right[flip], left[flip]
 
 
-def _foot_flat(t, low, angle, rows) -> tuple[float, float]:
-    """The foot's angle when flat on the ground — the most common angle of the stance foot
-    (the one clearly lower, by 0.05 leg lengths) over the clip: its median, then three
-    times the median within ±6° of it; angles beyond ±70° left out as misplaced
-    landmarks — and the stance foot angle's frame-to-frame jitter [deg] (robust
-    SD of differences)."""
-    left_down = low["left"] < low["right"] - 0.05
-    right_down = low["right"] < low["left"] - 0.05
-    stance = np.where(left_down, angle["left"], np.where(right_down, angle["right"], np.nan))
-    good = np.isfinite(stance) & (np.abs(stance) <= 70)
-    ref = 0.0
-    if good.sum() >= 3:  # the flat phase is the mode: trim landing and push-off tails
-        ref = float(np.median(stance[good]))
-        for _ in range(3):
-            near = good & (np.abs(stance - ref) <= 6.0)
-            ref = float(np.median(stance[near])) if near.sum() >= 3 else ref
-    steps = np.diff(stance)
-    same = (left_down[1:] & left_down[:-1]) | (right_down[1:] & right_down[:-1])
-    steps = steps[same & np.isfinite(steps) & (np.abs(steps) <= 70)]
-    jitter = float(1.4826 * np.median(np.abs(steps))) if steps.size >= 4 else 0.0
-    return ref, jitter
+def _knee_at_contact(t: np.ndarray, flexion: np.ndarray, tc: float) -> float:
+    """The least knee flexion [deg] within one frame interval of the contact time."""
+    frame_s = float(np.median(np.diff(t))) if t.size > 1 else 0.0
+    near = flexion[(np.abs(t - tc) <= 1.01 * frame_s) & np.isfinite(flexion)]
+    return float(near.min()) if near.size else _at(t, flexion, tc)
+
+
+def _at(t: np.ndarray, y: np.ndarray, tc: float) -> float:
+    """``y`` linearly interpolated to time ``tc`` (between the frames either side)."""
+    ok = np.isfinite(y)
+    return float(np.interp(tc, t[ok], y[ok])) if ok.sum() >= 2 else float("nan")
+
+
+def _strike_angle(t: np.ndarray, angle: np.ndarray, tc: float) -> tuple[float, float]:
+    """The landing foot's angle [deg]: the median over the frames from 50 ms before the
+    contact to the contact (the foot angle holds in late swing and turns flat just after
+    a heel contact; a median of 1–3 frames resists one misplaced landmark); and its error
+    SD [deg]: √(floor² + (k × range)²) over the angle's range in the frames just before,
+    at and after the contact (:data:`STRIKE_SD_FLOOR_DEG`, :data:`STRIKE_SD_PER_RANGE`)."""
+    k0 = max(int(np.searchsorted(t, tc, side="right")) - 1, 0)  # at or before the contact
+    near = angle[max(k0 - 1, 0):k0 + 2]
+    near = near[np.isfinite(near)]
+    spread = float(np.ptp(near)) if near.size >= 2 else 45.0
+    sd = math.hypot(STRIKE_SD_FLOOR_DEG, STRIKE_SD_PER_RANGE * spread)
+    sel = (t >= tc - 0.05) & (t <= tc) & np.isfinite(angle)
+    value = float(np.median(angle[sel])) if sel.any() else _at(t, angle, tc)
+    return value, sd
+
+
+
+def _rotate(xy: np.ndarray, deg: float) -> np.ndarray:
+    c, s = math.cos(math.radians(deg)), math.sin(math.radians(deg))
+    return np.stack([c * xy[:, 0] - s * xy[:, 1], s * xy[:, 0] + c * xy[:, 1]], axis=1)
+
+
+def _ground_tilt_deg(t: np.ndarray, P: dict[str, np.ndarray], rows,
+                     window_s: tuple[float, float] = (0.04, 0.12)) -> float | None:
+    """Camera roll [deg, ground rising forward > 0]: the slope of the ground line through
+    the stance feet — heel and toe positions from 40 to 120 ms after each video contact
+    (foot flat), a Theil–Sen line per landmark (Sen 1968, doi:10.1080/01621459.1968.10480934)
+    — when both slopes' 95 % intervals are narrower than 4° (stance feet spread across
+    the view: a static or panning camera) and the mean within ±15°; else None (a treadmill
+    keeps the foot in one place: the camera is taken as level). Each landmark's own line
+    makes it independent of where the pose model puts heel and toe on the shoe."""
+    from scipy.stats import theilslopes
+
+    slopes = []
+    for part in ("heel", "foot_index"):
+        pts = [P[f"{side}_{part}"][(t >= tc + window_s[0]) & (t <= tc + window_s[1])]
+               for tc, side, source, _ in rows if source != "audio"]
+        xy = np.concatenate(pts) if pts else np.zeros((0, 2))
+        xy = xy[np.isfinite(xy).all(axis=1)]
+        if xy.shape[0] < 6 or np.ptp(xy[:, 0]) < 0.3:
+            return None
+        slope, _, lo, hi = theilslopes(xy[:, 1], xy[:, 0])
+        if math.degrees(math.atan(hi) - math.atan(lo)) > _TILT_CI_DEG:
+            return None
+        slopes.append(slope)
+    tilt = math.degrees(math.atan(float(np.mean(slopes))))
+    return tilt if abs(tilt) <= _MAX_TILT_DEG else None
 
 
 def _summary(steps: pl.DataFrame, *, frames_total, frames_used, frames_seen, t, near,
-             direction, leg_px, m_per_leg, height_m, n_audio, audio_added, one_side):
+             direction, leg_px, m_per_leg, height_m, n_audio, audio_added, one_side, tilt):
     times = steps["time_s"].to_numpy()
     if one_side and times.size >= 2:
         strides = np.diff(times)
@@ -477,7 +568,7 @@ def _summary(steps: pl.DataFrame, *, frames_total, frames_used, frames_seen, t, 
         "frames_dropped": frames_total - frames_used,
         "frames_without_pose": frames_total - frames_seen,
         "duration_s": float(t[-1] - t[0]), "side_facing_camera": near,
-        "direction": "right" if direction > 0 else "left",
+        "direction": "right" if direction > 0 else "left", "ground_tilt_deg": tilt,
         "steps": steps.height, "cadence_spm": cadence, "cadence_cv_pct": cv,
         "overstride_leg": med("overstride_leg"), "overstride_m": med("overstride_m"),
         "foot_strike_angle_deg": med("foot_strike_angle_deg"),
@@ -495,6 +586,7 @@ def _summary(steps: pl.DataFrame, *, frames_total, frames_used, frames_seen, t, 
                           "leg_length_m": pl.Float64, "height_m": pl.Float64,
                           "cadence_spm": pl.Float64, "cadence_cv_pct": pl.Float64,
                           "foot_strike": pl.String, "audio_agreement_pct": pl.Float64,
+                          "ground_tilt_deg": pl.Float64,
                           **{c: pl.Float64 for c in (
                               "overstride_leg", "foot_strike_angle_deg",
                               "foot_strike_confidence", "heel_pct", "midfoot_pct",

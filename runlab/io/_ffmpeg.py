@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["ffmpeg_exe", "input_args", "limit_process", "VIDEO_FORMATS", "AUDIO_FORMATS"]
+__all__ = ["ffmpeg_exe", "input_args", "limit_process", "no_stream", "VIDEO_FORMATS", "AUDIO_FORMATS"]
 
 #: Containers of phone videos (ffmpeg demuxer names): MP4/MOV/3GP, Matroska/WebM, AVI.
 VIDEO_FORMATS = "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi"
@@ -30,6 +30,12 @@ def input_args(name: str, formats: str = VIDEO_FORMATS) -> list[str]:
     """ffmpeg's input options reading only the local file ``name`` in one of ``formats``."""
     return ["-protocol_whitelist", "file", "-format_whitelist", formats,
             "-i", "file:" + os.path.abspath(name)]
+
+
+def no_stream(stderr_lines: list[str]) -> bool:
+    """Whether ffmpeg failed because the file has no stream of the kind asked for with
+    ``-map 0:a:0`` (or ``0:v:0``): its messages say the map "matches no streams"."""
+    return any("matches no streams" in line for line in stderr_lines)
 
 
 def limit_process(cpu_s: float | None, memory_mib: int):

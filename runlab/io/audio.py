@@ -107,14 +107,18 @@ def _read_ffmpeg(name: str, rate_hz: int) -> Audio:
     except ImportError as exc:  # pragma: no cover - a dependency of runlab
         raise UnsupportedFormatError(name, "not a WAV file, and decoding other audio needs "
                                            "imageio-ffmpeg (pip install imageio-ffmpeg)") from exc
-    from runlab.io._ffmpeg import AUDIO_FORMATS, input_args
+    from runlab.io._ffmpeg import AUDIO_FORMATS, input_args, no_stream
 
-    # only this local file: no URL, playlist or concat list (runlab.io._ffmpeg)
+    # only this local file: no URL, playlist or concat list (runlab.io._ffmpeg); the first
+    # audio stream only, so a video without one fails by name, not as a bad argument
     cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-v", "error",
-           *input_args(name, AUDIO_FORMATS), "-vn",
+           *input_args(name, AUDIO_FORMATS), "-map", "0:a:0", "-vn",
            "-ac", "1", "-ar", str(int(rate_hz)), "-f", "f32le", "-"]
     run = subprocess.run(cmd, capture_output=True, check=False)
     message = run.stderr.decode("utf-8", "replace").strip().splitlines()
+    if run.returncode != 0 and no_stream(message):
+        raise ReadError(name, "the file has no soundtrack (no audio stream): record the "
+                              "clip with sound, or give the footfalls another way")
     if run.returncode != 0:
         reason = message[-1] if message else f"ffmpeg exit status {run.returncode}"
         raise UnsupportedFormatError(name, f"ffmpeg cannot decode its audio: {reason}")

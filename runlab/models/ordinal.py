@@ -3,8 +3,8 @@
 Repeated sessions of one runner are not independent: a runner who finds every run hard
 rates every session low. The model is a cumulative-logit (proportional-odds) marginal model
 fitted by generalized estimating equations with runners as clusters and an exchangeable
-working correlation (statsmodels ``OrdinalGEE``; Lipsitz, Kim & Zhao, 1994,
-doi:10.1002/sim.4780131105)::
+working correlation, or independence when the exchangeable iterations diverge (statsmodels
+``OrdinalGEE``; Lipsitz, Kim & Zhao, 1994, doi:10.1002/sim.4780131105)::
 
     logit P(outcome > j) = α_j + group + week + temperature_c + humidity_pct
 
@@ -23,21 +23,25 @@ refused below :data:`runlab.models.inference.MIN_CLUSTERS` runners:
 
 Measured over 1,000 null studies of 12 runners per group, 24 sessions each, runner-level
 SD 1 on the logit scale (the generator and seeds of ``benchmarks/validate_inference.py``,
-which prints the rates; fits that fail to converge are left out), rejections of a true null
-at 0.05 for group / week:
+which prints the rates), rejections of a true null at 0.05 for group / week; every study
+counted (none failed; 10, 34 and 122 refitted with the independence working correlation,
+see :func:`_fit`):
 
 ============  ================  ==================  =============
 outcome       CR1 (before)      Kauermann–Carroll   Mancl–DeRouen
 ============  ================  ==================  =============
-5 levels      5.4 % / 4.4 %     4.9 % / 4.4 %       4.1 % / 3.7 %
-7 levels      6.9 % / 4.0 %     6.6 % / 4.0 %       5.9 % / 3.8 %
-11 levels     8.0 % / 4.2 %     7.2 % / 4.1 %       6.7 % / 3.3 %
+5 levels      5.4 % / 4.5 %     4.9 % / 4.5 %       4.1 % / 3.8 %
+7 levels      6.7 % / 4.0 %     6.4 % / 4.0 %       5.7 % / 3.8 %
+11 levels     6.9 % / 4.3 %     6.2 % / 4.2 %       5.2 % / 3.4 %
 ============  ================  ==================  =============
 
-(992, 969 and 899 converged fits; Monte-Carlo SE 0.6–0.9 points.) Mancl–DeRouen is the
-default: the only one within 3–7 % for all three. On the full 0–10 RPE scale it is near the
-upper edge, and one fit in ten did not converge (sparse extreme levels; those studies raise
-:class:`ModelError` and are left out of the rate).
+(Monte-Carlo SE 0.6–0.8 points.) Mancl–DeRouen is the default: the only one within 3–7 %
+for all three. Before the fallback, the studies whose exchangeable fit diverged (8, 31 and
+101) were dropped and some runaway fits kept (a group log-odds of 124): the rates were
+4.1, 5.9 and 6.7 % for the group. The dropped studies are not a random subset: the
+exchangeable iterations cycle or diverge where the group difference is near zero
+(refitted, they rejected the group in 0 of 10, 0 of 34 and 0 of 122), so dropping them
+pushed the rate up.
 """
 
 from __future__ import annotations
@@ -104,6 +108,76 @@ def _corrected_cov(model, result, power: float) -> np.ndarray:
     return cov_naive @ meat @ cov_naive
 
 
+#: Largest |linear predictor| of a fit that has not diverged: beyond it the cumulative
+#: probabilities are within e^-40 of 0 or 1 and the Fisher-scoring steps have run away.
+_MAX_LINEAR_PREDICTOR = 40.0
+
+
+def _divergence(model, result, caught) -> str | None:
+    """Why a GEE fit is unusable (``None`` if it is usable): no result, the iterations
+    did not settle (statsmodels flags NaN steps as neither converged nor at the iteration
+    limit, so ``converged`` is checked, not only warnings), non-finite or runaway
+    parameters, or a model-based covariance that is not positive definite."""
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning
+
+    if result is None or any(issubclass(w.category, ConvergenceWarning) for w in caught):
+        return "no convergence: " + "; ".join(
+            str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning))[:200]
+    params = np.asarray(result.params, dtype=float)
+    if not np.all(np.isfinite(params)):
+        return "the iterations diverged (non-finite parameters)"
+    if not result.converged:
+        return f"no convergence in {result.maxiter} iterations"
+    if np.abs(np.asarray(model.exog, dtype=float) @ params).max() > _MAX_LINEAR_PREDICTOR:
+        return "the iterations diverged (fitted log-odds beyond ±40)"
+    try:
+        np.linalg.cholesky(np.asarray(result.cov_naive, dtype=float))
+    except np.linalg.LinAlgError:
+        return "its model-based covariance is not positive definite"
+    return None
+
+
+def _fit(endog, exog, codes, what: str):
+    """The ordinal GEE (model, result): exchangeable working correlation, or, when its
+    Fisher scoring diverges, the independence working correlation, with a
+    :class:`~runlab.errors.RunlabWarning`.
+
+    The exchangeable correlation is estimated from the current parameters at every step,
+    and in ~1 % (5 levels) to ~10 % (11 levels) of small null studies the two feed each
+    other until the parameters run to ±∞ (traced on ``_ordinal_null(8, levels=11)`` of
+    ``benchmarks/validate_inference.py``: group log-odds 0.61 → −394 in 19 steps, the
+    correlation 0.18 → 0.53, then NaN). GEE estimates are consistent under any working
+    correlation and the sandwich does not rely on it (Liang & Zeger, 1986,
+    doi:10.1093/biomet/73.1.13); independence has no correlation to feed back (its
+    estimating equations are a logistic regression's), so it is the fallback rather than
+    dropping the study. ``ModelError`` only when both fail.
+    """
+    from statsmodels.genmod import cov_struct
+    from statsmodels.genmod.generalized_estimating_equations import OrdinalGEE
+
+    problems = []
+    for name, working in (("exchangeable", cov_struct.Exchangeable),
+                          ("independence", cov_struct.Independence)):
+        model = OrdinalGEE(endog, exog, codes, cov_struct=working())
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                result = model.fit(maxiter=200, cov_type="robust")
+            except (np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
+                problems.append(f"{name}: {exc}")
+                continue
+        problem = _divergence(model, result, caught)
+        if problem is None:
+            if problems:
+                warnings.warn(f"{what}: the exchangeable working correlation did not give a "
+                              f"usable fit ({problems[0]}); refitted with the independence "
+                              "working correlation (consistent, sandwich standard errors)",
+                              RunlabWarning, stacklevel=3)
+            return model, result
+        problems.append(f"{name}: {problem}")
+    raise ModelError(f"{what}: the ordinal GEE could not be fitted ({'; '.join(problems)})")
+
+
 def ordinal(journal_runs: pl.DataFrame, outcome: str, *,
             predictors: Sequence[str] = PREDICTORS, group: str | None = "group",
             reference: str | None = None, distr: str = "logit", alpha: float = 0.05,
@@ -141,12 +215,9 @@ def ordinal(journal_runs: pl.DataFrame, outcome: str, *,
     ModelError
         Missing or non-numeric columns, fewer than ``min_rows`` complete rows, a constant
         predictor, a single outcome level or group, fewer than ``MIN_CLUSTERS`` runners, or
-        no convergence.
+        no usable fit with either working correlation (exchangeable, then independence,
+        with a :class:`~runlab.errors.RunlabWarning`; ``model.cov_struct`` says which).
     """
-    from statsmodels.genmod import cov_struct
-    from statsmodels.genmod.generalized_estimating_equations import OrdinalGEE
-    from statsmodels.tools.sm_exceptions import ConvergenceWarning
-
     what = f"progression.{outcome}"
     if se not in (*_SE_POWER, "cr1"):
         raise ModelError(f"{what}: se must be one of {[*_SE_POWER, 'cr1']}, got {se!r}")
@@ -193,16 +264,7 @@ def ordinal(journal_runs: pl.DataFrame, outcome: str, *,
     exog = frame.select([c.alias(n) for c, n in zip(cols, names, strict=True)]).to_numpy()
     endog = frame[outcome].to_numpy()
     codes = frame[runner].cast(pl.String).to_numpy()
-    model = OrdinalGEE(endog, exog, codes, cov_struct=cov_struct.Exchangeable())
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            result = model.fit(maxiter=200, cov_type="robust")
-        except (np.linalg.LinAlgError, ValueError) as exc:
-            raise ModelError(f"{what}: the ordinal GEE could not be fitted ({exc})") from exc
-    if any(issubclass(w.category, ConvergenceWarning) for w in caught):
-        raise ModelError(f"{what}: the ordinal model did not converge ("
-                         + "; ".join(str(w.message) for w in caught)[:300] + ")")
+    model, result = _fit(endog, exog, codes, what)
     params = np.asarray(result.params, dtype=float)
     if se == "cr1":
         cov = np.asarray(result.cov_robust, dtype=float) * n_runners / (n_runners - 1)

@@ -41,7 +41,7 @@ from runlab.models._tidy import (
 )
 from runlab.models.cadence import running_rows, running_speed
 from runlab.models.clinic import _row as _did_row
-from runlab.models.clinic import clinic_effect, phases_from_plan
+from runlab.models.clinic import _welch, clinic_effect, phases_from_plan
 from runlab.models.inference import require_runners_per_group
 
 __all__ = [
@@ -227,18 +227,34 @@ def retention(runs: pl.DataFrame, *, baseline_weeks: Sequence[float],
     The three phases (baseline, end of retraining, follow-up) go to
     :func:`runlab.models.clinic.clinic_effect`: each runner's change from the baseline at
     their own pace, minus the control group's mean change (difference in differences).
-    The retained fraction is the follow-up effect over the end effect; its interval uses
-    the delta method on the runner-level changes (the same runners in both phases) with
-    Welch–Satterthwaite degrees of freedom. ``control=None`` (or runs without ``group``):
-    a pre–post change, with a :class:`~runlab.errors.RunlabWarning`.
+    ``control=None`` (or runs without ``group``): a pre–post change, with a
+    :class:`~runlab.errors.RunlabWarning`.
+
+    The headline retention contrast is ``follow_up_minus_end_pct``, the follow-up effect
+    minus the end effect in points of % of the group's baseline (0: all of the gain kept;
+    −end: all lost). It is linear in the runner-level changes, hence unbiased, and has a t
+    interval (Welch–Satterthwaite df) over the runners who have both phases. The retained
+    fraction (follow-up effect / end effect) is a secondary term: a ratio of two estimates
+    is biased in small samples, so its estimate carries the second-order bias correction
+    and its interval is Fieller's (details in :func:`_retention_terms`). Over 1,599
+    simulated clinic studies (``benchmarks/validate_clinic.py --studies 1600``) the
+    difference covered the truth in 1,523 (95.2 %; bias −0.02 points, Monte-Carlo SE
+    0.02; with no effect it rejected in 53 of 1,000 studies), the corrected fraction in
+    1,524 (bias −0.30 points, Monte-Carlo SE 0.24; the plain ratio −0.06 ± 0.25: the
+    +0.7 points first seen over 400 studies, +2.3 with 12 runners, were Monte-Carlo
+    noise, and the correction averages 0.24 points). The fraction moves
+    by (Δf − R·Δe)/e for small changes Δe, Δf of the effects, ~14× either (e ≈ 7 % of
+    baseline): written as files and read back, the difference agreed with memory within
+    0.2 points in 40 of 40 cohorts (worst 0.035), the fraction in 29 of 40 (worst 0.61).
 
     Returns
     -------
     ModelResult
         ``fixed``: ``end:<group>`` and ``follow_up:<group>`` effects [spm] (tidy, with
         ``df``); ``summary``: per retrained ``group``, terms ``end_change_pct``,
-        ``follow_up_change_pct`` [% of the group's baseline] and ``retained_fraction``
-        (follow-up effect / end effect): ``group``, ``term``, ``estimate``,
+        ``follow_up_change_pct`` [% of the group's baseline], ``follow_up_minus_end_pct``
+        [points] and ``retained_fraction`` (bias-corrected follow-up effect / end effect,
+        Fieller interval): ``group``, ``term``, ``estimate``,
         ``std_error``, ``statistic``, ``p_value``, ``ci_low``, ``ci_high``, ``df``, ``n``;
         ``per_runner``: ``runner_id``, ``group``, ``baseline_spm``, ``end_spm``,
         ``follow_up_spm`` (at the runner's own pace), ``n_baseline``, ``n_end``,
@@ -289,9 +305,8 @@ def retention(runs: pl.DataFrame, *, baseline_weeks: Sequence[float],
                          "std_error": r["std_error_pct"], "ci_low": r["ci_low_pct"],
                          "ci_high": r["ci_high_pct"], "df": r["df"],
                          "n": r["n_runners"] + r["n_control"]})
-        rows.append({"group": g, "term": "retained_fraction",
-                     **_retained(fit.per_runner, g, control, end["effect_spm"],
-                                 fu["effect_spm"], alpha)})
+        rows += [{"group": g, **r} for r in _retention_terms(fit.per_runner, g, control,
+                                                             end, fu, alpha, what)]
     summary = pl.DataFrame(rows).with_columns(
         statistic=pl.col("estimate") / pl.col("std_error"))
     summary = summary.with_columns(p_value=pl.Series(
@@ -301,27 +316,78 @@ def retention(runs: pl.DataFrame, *, baseline_weeks: Sequence[float],
     return ModelResult(fit.fixed, fit.model, fit.random, per, summary)
 
 
-def _retained(per: pl.DataFrame, g: str, control: str | None, end: float, fu: float,
-              alpha: float) -> dict:
-    """Follow-up effect / end effect with a delta-method, Welch–Satterthwaite t interval
-    over runners who have both phases."""
+def _paired_changes(per: pl.DataFrame) -> pl.DataFrame:
+    """Runners with both the end and the follow-up phase: ``runner_id``, ``group``,
+    ``baseline_spm``, ``end`` and ``follow_up`` changes [spm]."""
     both = per.pivot(on="phase", index=[RUNNER, "group"], values="change_spm").drop_nulls()
-    ratio = fu / end
-    parts = []
-    for who in (g, control):
-        if who is None:
-            continue
-        x = both.filter(pl.col("group") == who)
-        parts.append((x["follow_up"].to_numpy() - ratio * x["end"].to_numpy()) / end)
-    terms = [(np.var(x, ddof=1) / x.size, x.size) for x in parts if x.size > 1]
-    var = sum(v for v, _ in terms)
-    denom = sum(v * v / (n - 1) for v, n in terms if v > 0)
-    df = var * var / denom if denom > 0 else max(1.0, sum(n for _, n in terms) - len(terms))
+    base = per.group_by(RUNNER).agg(pl.col("baseline_spm").first())
+    return both.join(base, on=RUNNER, how="left")
+
+
+def _t_row(estimate: float, var: float, df: float, alpha: float, n: int) -> dict:
     se = float(np.sqrt(var))
     q = stats.t.ppf(1 - alpha / 2, df)
-    return {"estimate": ratio, "std_error": se, "ci_low": ratio - q * se,
-            "ci_high": ratio + q * se, "df": float(df),
-            "n": int(sum(x.size for x in parts))}
+    return {"estimate": estimate, "std_error": se, "ci_low": estimate - q * se,
+            "ci_high": estimate + q * se, "df": float(df), "n": n}
+
+
+def _retention_terms(per: pl.DataFrame, g: str, control: str | None, end: dict, fu: dict,
+                     alpha: float, what: str) -> list[dict]:
+    """The retention contrasts of group ``g`` over runners who have both phases.
+
+    ``follow_up_minus_end_pct``: the follow-up effect minus the end effect, in points of
+    % of the group's baseline (a difference of two difference-in-differences, linear, so
+    unbiased); t interval on the runner-level changes (delta method for the baseline),
+    Welch–Satterthwaite df.
+
+    ``retained_fraction``: follow-up effect / end effect. A ratio of two estimates is
+    biased by (R·Var(e) − Cov(e, f)) / e² to second order (Cochran, 1977, *Sampling
+    Techniques*, §6.8; the delta method taken one order further): that term is
+    subtracted. Its interval is Fieller's (Fieller, 1954,
+    doi:10.1111/j.2517-6161.1954.tb00159.x): the R with (f − R·e)² ≤ t²·Var(f − R·e),
+    asymmetric like the ratio's sampling distribution; unbounded (±inf, with a
+    :class:`~runlab.errors.RunlabWarning`) when the end effect is not itself significant.
+    """
+    both = _paired_changes(per)
+    treated = both.filter(pl.col("group") == g)
+    ctrl = both.filter(pl.col("group") == control) if control is not None else None
+    groups = [x for x in (treated, ctrl) if x is not None]
+    n = int(sum(x.height for x in groups))
+    # the difference: runner-level influence terms of 100·(f − e)/b
+    b = float(treated["baseline_spm"].mean())
+    diff = float(fu["effect_pct"] - end["effect_pct"])
+    parts = [(100 / b * (treated["follow_up"] - treated["end"]).to_numpy()
+              - diff / b * treated["baseline_spm"].to_numpy(), 1.0)]
+    if ctrl is not None:
+        parts.append((100 / b * (ctrl["follow_up"] - ctrl["end"]).to_numpy(), -1.0))
+    var_d, df_d = _welch(parts)
+    rows = [{"term": "follow_up_minus_end_pct", **_t_row(diff, var_d, df_d, alpha, n)}]
+    # the ratio: Var(e), Var(f), Cov(e, f) of the two difference-in-differences
+    e, f = float(end["effect_spm"]), float(fu["effect_spm"])
+    ve = vf = cef = 0.0
+    for x in groups:
+        if x.height > 1:
+            c = np.cov(x["end"].to_numpy(), x["follow_up"].to_numpy(), ddof=1) / x.height
+            ve, vf, cef = ve + c[0, 0], vf + c[1, 1], cef + c[0, 1]
+    ratio = f / e
+    lin = [((x["follow_up"] - ratio * x["end"]).to_numpy() / e, 1.0) for x in groups]
+    var_r, df_r = _welch(lin)
+    q2 = stats.t.ppf(1 - alpha / 2, df_r) ** 2
+    a_, b_, c_ = e * e - q2 * ve, -2 * (e * f - q2 * cef), f * f - q2 * vf
+    disc = b_ * b_ - 4 * a_ * c_
+    row = _t_row(ratio, var_r, df_r, alpha, n)
+    if a_ > 0 and disc >= 0:
+        root = np.sqrt(disc)
+        row["ci_low"], row["ci_high"] = (-b_ - root) / (2 * a_), (-b_ + root) / (2 * a_)
+        row["estimate"] = ratio - (ratio * ve - cef) / (e * e)
+    else:
+        warnings.warn(f"{what}: group {g!r}: the end effect is not significant at "
+                      f"alpha={alpha}, so the retained fraction's Fieller interval is "
+                      "unbounded (uncorrected ratio shown); use follow_up_minus_end_pct",
+                      RunlabWarning, stacklevel=3)
+        row["ci_low"], row["ci_high"] = -np.inf, np.inf
+    rows.append({"term": "retained_fraction", **row})
+    return rows
 
 
 # ---------------------------------------------------------------------------------------

@@ -26,7 +26,11 @@ The generative model:
   some drop out.
 - Devices: wrist watches (some with running-dynamics straps or a power pod), a few export
   TCX or GPX, some use smart recording; quirks at realistic rates (:data:`RATES`): treadmill
-  runs without GPS, treadmill files with doubled cadence, timer pauses, GPS spikes.
+  runs without GPS (speed from a foot pod, off by its calibration, SD 4 % a run: the truth
+  holds the pod's speed, all a file can carry), treadmill files with doubled cadence, timer
+  pauses, GPS spikes.
+- Walk breaks at 98–126 spm, or for brisk walkers (``RATES["brisk_walker"]``, default 0)
+  126–145 spm where slow jogs sit, though never within 6 spm of the runner's own jog.
 
 ``model="mixed"`` instead draws run summaries from exactly
 ``cadence_spm ~ speed_c + week * group + (1 + week | runner)`` (speed centred per runner;

@@ -36,6 +36,12 @@ WALK_CADENCE_SPM = (112.0, 5.0, 98.0, 126.0)
 #: (Tudor-Locke et al., 2019, DOI 10.1186/s12966-019-0769-6).
 BRISK_WALK_CADENCE_SPM = (133.0, 5.0, 126.0, 145.0)
 BRISK_WALK_SPEED_MPS = (1.72, 0.1, 1.5, 1.95)
+#: ... but never quicker than their own jog: a brisk walker's walk cadence stays this far
+#: below their habitual (easy-pace) jog cadence [steps/min]. People walk at step rates
+#: nearer their walking than their running preference and switch to running in between
+#: (transition at 70.6 ± 3.2 strides/min; Hansen et al., 2017,
+#: DOI 10.1038/s41598-017-01972-1), so within a person the jog steps quicker than the walk.
+BRISK_WALK_BELOW_JOG_SPM = 6.0
 DRIFT_SD_SPM_PER_WEEK = 0.1  # small individual drift of cadence over weeks (clinic model)
 FATIGUE_MIN_RUN_S = 1200.0  # continuous runs at least this long show fatigue drift
 FATIGUE_DROP_SPM = (3.0, 1.2)  # cadence drop reached at the end of a long run (mean, SD)

@@ -12,6 +12,7 @@ from runlab import plan as _plan
 from runlab.simulate.params import (
     ACHIEVED_RATIO,
     BETWEEN_RUNNER_SD_SPM,
+    BRISK_WALK_BELOW_JOG_SPM,
     BRISK_WALK_CADENCE_SPM,
     BRISK_WALK_SPEED_MPS,
     CADENCE_AT_REF_SPM,
@@ -111,11 +112,13 @@ def _draw_runners(n: int, weeks: int, groups, boosts, rng, rates, quirks, start,
 def _brisk_walkers(runners: pl.DataFrame, rng, share: float) -> pl.DataFrame:
     """A ``share`` of runners walk their breaks briskly (``brisk_walker`` column): cadence
     and speed from :data:`BRISK_WALK_CADENCE_SPM`/:data:`BRISK_WALK_SPEED_MPS`, overlapping
-    a slow jog's. Drawn from its own generator, so ``share=0`` leaves every other draw as
-    it was."""
+    a slow jog's, but :data:`BRISK_WALK_BELOW_JOG_SPM` below their own jog's cadence. Drawn
+    from its own generator, so ``share=0`` leaves every other draw as it was."""
     n = runners.height
     brisk = rng.uniform(size=n) < share
-    cad = rng.normal(*BRISK_WALK_CADENCE_SPM[:2], n).clip(*BRISK_WALK_CADENCE_SPM[2:])
+    cad = np.minimum(
+        rng.normal(*BRISK_WALK_CADENCE_SPM[:2], n).clip(*BRISK_WALK_CADENCE_SPM[2:]),
+        runners["habitual_cadence_spm"].to_numpy() - BRISK_WALK_BELOW_JOG_SPM)
     speed = rng.normal(*BRISK_WALK_SPEED_MPS[:2], n).clip(*BRISK_WALK_SPEED_MPS[2:])
     return runners.with_columns(
         brisk_walker=pl.Series(brisk),

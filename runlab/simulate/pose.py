@@ -7,7 +7,10 @@ initial contact. Segment lengths follow Winter's anthropometric proportions
 (thigh 0.245·H, shank 0.246·H, foot 0.152·H, ankle height 0.039·H, trunk 0.288·H; Winter
 2009, doi:10.1002/9780470549148). The foot lands at a chosen strike angle (toe up > 0,
 Altman & Davis 2012, doi:10.1016/j.gaitpost.2011.09.104), rotates flat within 40 ms
-about its heel (or toe) and leaves the ground toe last.
+about its heel (or toe) and leaves the ground toe last. The swing foot touches down
+gently (its height ∝ sin^1.5 of swing phase), so the knee is near its straightest at
+contact and flexes after it, as in running (Novacheck 1998,
+doi:10.1016/S0966-6362(97)00038-6) — not a sharp minimum a 30 fps clip cannot catch.
 """
 
 from __future__ import annotations
@@ -58,7 +61,7 @@ def _foot(phase: np.ndarray, *, stance: float, strike_deg: float, overstride: fl
     sw = ~st
     u = (phase[sw] - stance) / (1 - stance)
     low[sw, 0] = -behind + (overstride + behind) * _smooth(u)
-    low[sw, 1] = lift * np.sin(np.pi * u)  # reaches the ground still descending
+    low[sw, 1] = lift * np.sin(np.pi * u) ** 1.5  # touches down gently
     angle[sw] = -35.0 + (strike_deg + 35.0) * _smooth(u / 0.8)
     a = np.radians(angle)
     fwd = np.stack([np.cos(a), np.sin(a)], axis=1)  # heel → toe
@@ -95,6 +98,7 @@ def running_pose(*, cadence_spm: float = 170.0, seconds: float = 6.0, fps: float
                  knee_flexion_deg: float = 18.0, leg_px: float = 300.0,
                  direction: int = 1, near_side: str = "left", noise_px: float = 1.0,
                  hide_far_leg: bool = False, width_px: int = 1280, height_px: int = 720,
+                 overground: bool = False, camera_roll_deg: float = 0.0,
                  seed: int = 0) -> tuple[pl.DataFrame, pl.DataFrame]:
     """A running side view as landmarks, and the truth at each initial contact.
 
@@ -108,7 +112,10 @@ def running_pose(*, cadence_spm: float = 170.0, seconds: float = 6.0, fps: float
     leg_px : hip-to-ankle length in pixels. direction : +1 runs to the right of the image,
         −1 to the left. near_side : "left" or "right", the side facing the camera (its
         landmarks are more visible). hide_far_leg : far leg's visibility near 0.1.
-    noise_px : Gaussian pixel noise on every landmark.
+    noise_px : Gaussian pixel noise on every landmark. overground : the runner crosses a
+        still camera's view (centred at mid-clip; the stance foot stays put) instead of
+        running on a treadmill. camera_roll_deg : the camera held rolled by this angle
+        (the ground rises toward the image's right for > 0), about the image centre.
 
     Returns
     -------
@@ -182,10 +189,16 @@ def running_pose(*, cadence_spm: float = 170.0, seconds: float = 6.0, fps: float
             break
     rows = []
     cx, ground = width_px / 2, height_px * 0.9
+    speed = (overstride_leg + behind) / (stance * stride_s)  # the belt [leg lengths/s]
+    travel = speed * (t - t[-1] / 2) if overground else np.zeros(n)
+    roll = np.radians(camera_roll_deg)
     for name in LANDMARKS:
         p = pts[name]
-        x = cx + direction * p[:, 0] * leg_px + rng.normal(0, noise_px, n)
-        y = ground - p[:, 1] * leg_px + rng.normal(0, noise_px, n)
+        x = cx + direction * (p[:, 0] + travel) * leg_px
+        y = ground - p[:, 1] * leg_px
+        x, y = (cx + np.cos(roll) * (x - cx) + np.sin(roll) * (y - height_px / 2),
+                height_px / 2 - np.sin(roll) * (x - cx) + np.cos(roll) * (y - height_px / 2))
+        x, y = x + rng.normal(0, noise_px, n), y + rng.normal(0, noise_px, n)
         near = name.startswith(near_side) or name.endswith(near_side) or name == "nose"
         vis = rng.uniform(0.9, 0.99, n) if near else rng.uniform(0.5, 0.8, n)
         if hide_far_leg and not near and any(s in name for s in ("knee", "ankle", "heel",

@@ -11,6 +11,7 @@ from scipy.signal import lfilter
 
 from runlab import plan as _plan
 from runlab import schema
+from runlab._series import run_lengths
 from runlab.gait.bouts import run_walk_ratio
 from runlab.simulate.params import (
     _EASY_TYPES,
@@ -76,9 +77,76 @@ def _fatigue(kind: np.ndarray, drop: float) -> np.ndarray:
     return out
 
 
+def _hill_course(kind: np.ndarray, speed: np.ndarray, grade: np.ndarray,
+                 heading: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Grade, heading [rad], share of each second's distance moved along that heading and
+    terrain clock [s] of a session whose hill reps climb the same hill and go back down it.
+
+    Every rep runs up the same line (the heading at the first rep's start); the recovery
+    walks back down that line at the rep's grade until the distance climbed is undone, then
+    walks out along the flat at the foot and back to it, turning within one second, so the
+    next rep starts where this one did. The rolling terrain (a function of the clock
+    returned) stands still while on the hill, so the foot keeps its altitude. Sessions
+    without hill reps are returned unchanged (share 1).
+    """
+    clock = np.arange(kind.size, dtype=np.float64)
+    along = np.ones(kind.size)
+    up = kind == _KIND_HILL_UP
+    if not up.any():
+        return grade, heading, along, clock
+    grade, heading = grade.copy(), heading.copy()
+    starts, lengths = run_lengths(up)
+    starts, lengths = starts[up[starts]], lengths[up[starts]]
+    line = heading[starts[0]]
+    slope = float(grade[starts[0]])
+    for a, n_up in zip(starts, lengths, strict=True):
+        b = a + n_up
+        heading[a:b] = line
+        climbed = float(speed[a:b].sum())
+        rest = np.flatnonzero(kind[b:] != _KIND_HILL_DOWN)
+        down = b + int(rest[0]) if rest.size else kind.size
+        v = speed[b:down]
+        before = np.cumsum(v) - v  # distance walked back when each second starts
+        on_slope = before < climbed
+        share = np.clip((climbed - before) / np.maximum(v, 1e-9), 0.0, 1.0)
+        grade[b:down] = np.where(on_slope, -slope * share, 0.0)
+        heading[b:down] = line + np.pi  # back down, then on out along the flat
+        flat = np.flatnonzero(~on_slope) + b
+        if flat.size:
+            beyond = float(v[on_slope].sum()) - climbed  # past the foot when the slope ends
+            out_m = 0.5 * (float(speed[flat].sum()) - beyond)  # further out, then back
+            done = np.cumsum(speed[flat]) - speed[flat]
+            turn = max(int(np.searchsorted(done, out_m, side="right")) - 1, 0)
+            heading[flat[turn + 1:]] = line
+            s = speed[flat[turn]]
+            along[flat[turn]] = np.clip((2.0 * (out_m - done[turn]) - s) / max(s, 1e-9), -1, 1)
+    hill = np.flatnonzero(np.isin(kind, (_KIND_HILL_UP, _KIND_HILL_DOWN)))
+    first, last = int(hill[0]), int(hill[-1])
+    clock[first:last + 1] = clock[first]
+    clock[last + 1:] -= last - first
+    return grade, heading, along, clock
+
+
+#: A foot pod reads a treadmill run's speed off by its calibration: SD 4 % run to run.
+POD_CALIBRATION_SD = 0.04
+
+
+def _pod_calibration(run: dict) -> float:
+    """The factor a run's device reads speed and distance by: the foot pod's calibration on
+    a treadmill (no GPS), 1 outdoors. Drawn from the run's own stream, so :func:`_truth`
+    and :func:`run_records` agree on it."""
+    if not run.get("treadmill"):
+        return 1.0
+    return 1.0 + float(np.random.default_rng([run["seed"], 1]).normal(0, POD_CALIBRATION_SD))
+
+
 def _truth(run: dict) -> dict:
-    """True per-run values from the noise-free series (what summarize should recover)."""
+    """True per-run values from the noise-free series (what summarize should recover).
+
+    Speed and distance are what the device measures: on a treadmill the foot pod's
+    (:func:`_pod_calibration`), since no reader of the file can know the belt's speed."""
     kind, speed, cad, _ = _segments(run)
+    speed = speed * _pod_calibration(run)
     fat = _fatigue(kind, run["fatigue_drop_spm"])
     cad = cad - fat
     running = np.isin(kind, _RUNNING_KINDS)
@@ -151,12 +219,14 @@ def run_records(run: dict) -> tuple[pl.DataFrame, pl.DataFrame]:
     hr_target = 62 + 26 * speed + 0.9 * heat + 12 * (grade > 0)
     hr = lfilter([1 / 25], [1, -(1 - 1 / 25)], hr_target - hr_target[0]) + hr_target[0]
     hr = hr + np.linspace(0, 0.08 * n / 60, n) + rng.normal(0, 1.0, n)
-    alt = (4.0 + np.cumsum(grade * speed) + 3 * np.sin(np.arange(n) / 300.0)
-           + rng.normal(0, 0.2, n))
+    alt_noise = rng.normal(0, 0.2, n)
     distance = np.r_[0.0, np.cumsum(speed[1:])]
     heading = np.cumsum(rng.normal(0, 0.03, n)) + rng.uniform(0, 2 * np.pi)
+    grade, heading, along, terrain_s = _hill_course(kind, speed, grade, heading)
+    alt = 4.0 + np.cumsum(grade * speed) + 3 * np.sin(terrain_s / 300.0) + alt_noise
     lat0, lon0 = run["home_lat_deg"], run["home_lon_deg"]
-    north, east = np.cumsum(speed * np.cos(heading)), np.cumsum(speed * np.sin(heading))
+    north = np.cumsum(speed * along * np.cos(heading))
+    east = np.cumsum(speed * along * np.sin(heading))
     lat = lat0 + north / 111_320.0
     lon = lon0 + east / (111_320.0 * np.cos(np.radians(lat0)))
     temp = (run["temperature_c"] if not run["treadmill"] else 20.0) + rng.normal(0, 0.3, n)
@@ -175,7 +245,7 @@ def run_records(run: dict) -> tuple[pl.DataFrame, pl.DataFrame]:
                                    * (1 + 4 * grade) + rng.normal(0, 5, n)).clip(0, None)
         cols["step_length_m"] = speed / (cadence / 60.0)
     if run["treadmill"]:
-        calib = 1 + rng.normal(0, 0.04)
+        calib = _pod_calibration(run)
         cols["speed_mps"] = speed * calib
         cols["distance_m"] = distance * calib
         for c in ("lat_deg", "lon_deg", "altitude_m"):

@@ -53,7 +53,9 @@ class Cohort:
         Every planned session (:data:`runlab.plan.PLAN` columns) with ``status``
         (``"done"``, ``"missed"``, ``"dropped_out"``).
     runs : polars.DataFrame
-        One row per completed run: :data:`runlab.schema.RUNS` columns (the true values) plus
+        One row per completed run: :data:`runlab.schema.RUNS` columns (the true values;
+        on a treadmill, speed and distance are the foot pod's, off by its calibration: no
+        file can carry the belt's) plus
         ``week``, ``group``, ``session_type``, quirks, ``format`` and, once written, ``path``
         (relative to the folder).
     journal : polars.DataFrame
@@ -122,10 +124,11 @@ class Cohort:
 
     def retention_truth(self, phases: dict[str, list[int]] | None = None,
                         reference: str | None = "control") -> pl.DataFrame:
-        """The true retained fraction that :func:`runlab.models.progression.retention`
-        estimates: per retrained group, the follow-up effect over the end-of-clinic effect
-        (:meth:`truth` of ``"follow_up"`` / ``"end"``), for this cohort's runners
-        (``retained_fraction``) and in expectation (``population_retained_fraction``)."""
+        """The true retention contrasts that :func:`runlab.models.progression.retention`
+        estimates, per retrained group, for this cohort's runners and in expectation
+        (``population_`` prefix): the follow-up effect minus the end-of-clinic effect
+        (:meth:`truth` of ``"follow_up"`` − ``"end"``, points of % of baseline:
+        ``follow_up_minus_end_pct``) and their ratio (``retained_fraction``)."""
         t = self.truth(phases, reference)
         if not {"end", "follow_up"} <= set(t["phase"]):
             raise ValueError("retention needs 'end' and 'follow_up' phases (weeks after the "
@@ -135,7 +138,10 @@ class Cohort:
         return end.join(fu, on="group", suffix="_fu").select(
             "group", retained_fraction=pl.col("effect_spm_fu") / pl.col("effect_spm"),
             population_retained_fraction=pl.col("population_pct_fu")
-            / pl.col("population_pct"))
+            / pl.col("population_pct"),
+            follow_up_minus_end_pct=pl.col("effect_pct_fu") - pl.col("effect_pct"),
+            population_follow_up_minus_end_pct=pl.col("population_pct_fu")
+            - pl.col("population_pct"))
 
     def filter(self, predicate: pl.Expr) -> Cohort:
         """The cohort restricted to the runs matching ``predicate`` (a polars expression
