@@ -491,8 +491,9 @@ def hills(cleaned: pl.DataFrame, *, min_grade_pct: float = 3.0, min_gain_m: floa
     back, seeds 1000–1004, not tuned on): 99.2–100 % of 741 hill reps found and none
     invented in 570 sessions per cell, FIT, TCX and GPX, records 1–7 s or 4–7 s apart;
     99.7 % (FIT) and 96.1 % (GPX 4–7 s, no cadence) among rolling hills under a wandering
-    GPS fix, 99.7 % with GPS position spikes in every run. None invented on the corpus's real smart-recording files, where rolling
-    terrain had given 13 (``runpandas__basic.tcx``).
+    GPS fix, 99.7 % with GPS position spikes in every run. None invented on the corpus's
+    real smart-recording files, where rolling terrain had given 13
+    (``runpandas__basic.tcx``).
 
     Returns
     -------
