@@ -276,7 +276,27 @@ def test_clinic_effect_from_files_with_brisk_walkers(tmp_path):
     memory = progression.clinic_effect(c.runs, phases=c.phases).summary
     files = progression.clinic_effect(runs, phases=c.phases).summary
     assert memory["phase"].to_list() == files["phase"].to_list() == ["end", "follow_up"]
-    assert np.abs(files["effect_pct"] - memory["effect_pct"]).max() < 0.5
+    assert np.abs(files["effect_pct"] - memory["effect_pct"]).max() < 0.2  # the Precision
+
+
+@pytest.mark.slow
+def test_files_agree_with_memory_on_treadmills_and_walk_run_sessions(tmp_path):
+    """The validation's seed 27 (benchmarks/validate_clinic.py): its files read 0.28 points
+    above memory while the truth held the treadmill belt's speed (the files the foot
+    pod's) and run cadence counted the seconds after each walk, where a watch still
+    averages walking steps."""
+    from runlab import cohort as rl_cohort
+
+    c = simulate.cohort(12, 12, seed=1_900_027, rates={"brisk_walker": 0.0})
+    c = c.filter(pl.col("week").is_in([0, 1, 9, 10, 11, 12]))
+    assert c.runs["treadmill"].sum() >= 5
+    folder = c.write(tmp_path / "files", workers=1)
+    store = rl_cohort.ingest(folder, tmp_path / "store", workers=1, progress=False)
+    truth = pl.read_csv(folder / "runs_truth.csv", columns=["path", "week", "group"])
+    runs = store.runs.join(truth.rename({"path": "source_path"}), on="source_path")
+    memory = progression.clinic_effect(c.runs, phases=c.phases).summary
+    files = progression.clinic_effect(runs, phases=c.phases).summary
+    assert np.abs(files["effect_pct"] - memory["effect_pct"]).max() < 0.1
 
 
 def test_baseline_mile_pairs_the_weeks_it_is_told():
