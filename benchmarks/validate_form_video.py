@@ -299,8 +299,7 @@ def rendered(n: int) -> None:
     import tempfile
 
     import runlab
-    from runlab.gait import form
-    from runlab.gait.form import STRIKE_THRESHOLDS_DEG
+    from runlab.gait import STRIKE_THRESHOLDS_DEG, form
     from runlab.simulate import figure, running_pose
 
     rng = np.random.default_rng(2024)

@@ -70,18 +70,20 @@ def test_strides_and_hill_reps_on_real_smart_recording(corpus, row):
 # --- simulated sessions with strides and hill reps, written as files and read back ----------
 
 #: Simulated cells: file format, spacing of the records [s] (None: the simulator's own smart
-#: recording, ~40 % of seconds kept), whether cadence is written (GPS-only phone apps) and
-#: whether the course is rough (:func:`rough`): rolling hills (5–8 % grades) and a phone's
-#: wandering GPS fix, what made the old detectors invent efforts on real files.
+#: recording, ~40 % of seconds kept), whether cadence is written (GPS-only phone apps),
+#: whether the course is rough (:func:`rough`: rolling hills, 5–8 % grades, and a phone's
+#: wandering GPS fix, what made the old detectors invent efforts on real files) and whether
+#: every run has 1–3 GPS position spikes (150–400 m jumps for one second).
 CELLS = {
-    "FIT, simulator's smart recording": ("fit", None, True, False),
-    "FIT, 1–7 s": ("fit", (1, 7), True, False),
-    "FIT, 4–7 s": ("fit", (4, 7), True, False),
-    "TCX, 1–7 s": ("tcx", (1, 7), True, False),
-    "GPX, 1–7 s, no cadence": ("gpx", (1, 7), False, False),
-    "GPX, 4–7 s, no cadence": ("gpx", (4, 7), False, False),
-    "FIT, 1–7 s, hills + GPS noise": ("fit", (1, 7), True, True),
-    "GPX, 4–7 s, no cad., hills + GPS noise": ("gpx", (4, 7), False, True),
+    "FIT, simulator's smart recording": ("fit", None, True, False, False),
+    "FIT, 1–7 s": ("fit", (1, 7), True, False, False),
+    "FIT, 4–7 s": ("fit", (4, 7), True, False, False),
+    "TCX, 1–7 s": ("tcx", (1, 7), True, False, False),
+    "GPX, 1–7 s, no cadence": ("gpx", (1, 7), False, False, False),
+    "GPX, 4–7 s, no cadence": ("gpx", (4, 7), False, False, False),
+    "FIT, 1–7 s, hills + GPS noise": ("fit", (1, 7), True, True, False),
+    "GPX, 4–7 s, no cad., hills + GPS noise": ("gpx", (4, 7), False, True, False),
+    "FIT, 1–7 s, GPS spikes in every run": ("fit", (1, 7), True, False, True),
 }
 
 
@@ -114,10 +116,12 @@ def rough(rec: pl.DataFrame, seed: int, drills: slice | None = None) -> pl.DataF
         lon_deg=pl.Series(lon + noise[:, 1] / (111_320.0 * np.cos(np.radians(lat[0])))))
 
 
-def simulated_runs(seed: int, n_runners: int = 8, weeks: int = 8) -> tuple:
-    """A cohort and, per runner, its technique and hill sessions plus as many others."""
+def simulated_runs(seed: int, n_runners: int = 8, weeks: int = 8, spikes: bool = False
+                   ) -> tuple:
+    """A cohort and, per runner, its technique and hill sessions plus as many others
+    (outdoors; GPS spikes in every run or in none)."""
     c = simulate.cohort(n_runners, weeks, seed=seed, baseline_weeks=0,
-                        rates={"treadmill": 0.0, "gps_spike": 0.0})
+                        rates={"treadmill": 0.0, "gps_spike": 1.0 if spikes else 0.0})
     runs = c.runs.filter(pl.col("test_distance_m").is_null())
     effort = runs.filter((pl.col("strides") > 0) | (pl.col("hill_reps") > 0))
     other = runs.filter((pl.col("strides") == 0) & (pl.col("hill_reps") == 0))
@@ -202,10 +206,10 @@ TUNING_SEEDS = range(2)
 def test_strides_and_hill_reps_on_simulated_smart_recording_files(tmp_path, cell):
     """≥ 95 % found, none invented, on files written and read back (seeds 100–101: not
     tuned on)."""
-    fmt, spacing, cadence, hilly = CELLS[cell]
+    fmt, spacing, cadence, hilly, spikes = CELLS[cell]
     total = {"strides": [0, 0, 0], "hill_reps": [0, 0, 0]}
     for seed in (100, 101):
-        c, runs = simulated_runs(seed, n_runners=6, weeks=6)
+        c, runs = simulated_runs(seed, n_runners=6, weeks=6, spikes=spikes)
         for run in runs.iter_rows(named=True):
             r = score_simulated(c, run, simulated_file(c, run, tmp_path, fmt, spacing, cadence,
                                                        hilly))

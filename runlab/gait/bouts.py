@@ -332,8 +332,9 @@ def strides(cleaned: pl.DataFrame, *, min_gain: float = 0.15, min_s: float = 10.
     Measured (``benchmarks/smart_recording_efforts.py``, simulated files written and read
     back, seeds 1000–1004, not tuned on): 99.1–99.7 % of 963 strides found and none
     invented in 570 sessions per cell — FIT, TCX with cadence and GPX without, records
-    1–7 s or 4–7 s apart — and 98.9 % (GPX 4–7 s, no cadence) to 99.7 % (FIT) on a rough
-    course of rolling hills under a wandering GPS fix. On the corpus's eight real
+    1–7 s or 4–7 s apart — 98.9 % (GPX 4–7 s, no cadence) to 99.7 % (FIT) on a rough
+    course of rolling hills under a wandering GPS fix, and 99.7 % with GPS position spikes
+    in every run. On the corpus's eight real
     smart-recording running files (looked at while tuning) nothing is invented (the old
     detector invented 9, all in GPS-only files) and 1 of 2 hand-labelled short efforts is
     found; the other, a last-lap push, runs on to the end of the file.
@@ -490,8 +491,9 @@ def hills(cleaned: pl.DataFrame, *, min_grade_pct: float = 3.0, min_gain_m: floa
     back, seeds 1000–1004, not tuned on): 99.2–100 % of 741 hill reps found and none
     invented in 570 sessions per cell, FIT, TCX and GPX, records 1–7 s or 4–7 s apart;
     99.7 % (FIT) and 96.1 % (GPX 4–7 s, no cadence) among rolling hills under a wandering
-    GPS fix. None invented on the corpus's real smart-recording files, where rolling
-    terrain had given 13 (``runpandas__basic.tcx``).
+    GPS fix, 99.7 % with GPS position spikes in every run. None invented on the corpus's
+    real smart-recording files, where rolling terrain had given 13
+    (``runpandas__basic.tcx``).
 
     Returns
     -------
