@@ -6,7 +6,11 @@ Data: the Oxford Step Counter data set (Salvi et al., CC-BY-4.0), a checkout of
 https://github.com/Oxford-step-counter/DataSet. ``optimisation/`` walks are counted in
 ``optimisation/stats.csv``; ``validation/`` walks carry the count in the last row.
 
-Run: ``python benchmarks/gait_steps.py PATH/TO/DataSet [--method peaks]``.
+``--moved`` instead joins pairs of one person's walks in two positions by 3 s of handling
+(a phone moved mid-recording, no steps while it is moved) and reports the error of the
+total against the two counts.
+
+Run: ``python benchmarks/gait_steps.py PATH/TO/DataSet [--method peaks] [--moved]``.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import numpy as np
 import polars as pl
 
 from runlab import gait
-from runlab.io.imu import read_imu
+from runlab.io.imu import imu_from_arrays, read_imu
 
 HOLDOUT = Path(__file__).with_name("gait_steps_holdout.tsv")
 
@@ -48,11 +52,70 @@ def recordings(root: Path) -> list[dict]:
     return out
 
 
+def joined(first: dict, second: dict, seed: int, handling_s: float = 3.0,
+           rate_hz: float = 100.0) -> pl.DataFrame:
+    """Two recordings of one person, the second after ``handling_s`` seconds of the phone
+    being moved (gravity turning from the first position's to the second's, the hand
+    jerking it at 1–6 Hz, SD 3 m/s²; no steps): a phone moved mid-recording."""
+    from scipy.signal import butter, sosfiltfilt
+
+    a, b = (read_imu(r["path"]) for r in (first, second))
+    axes = ["acc_x_mps2", "acc_y_mps2", "acc_z_mps2"]
+    acc_a, acc_b = a.select(axes).to_numpy(), b.select(axes).to_numpy()
+    t_a, t_b = a["time_s"].to_numpy(), b["time_s"].to_numpy()
+    t_h = np.arange(0.0, handling_s, 1.0 / rate_hz)
+    share = (t_h / handling_s)[:, None]
+    gravity = (1 - share) * acc_a[-200:].mean(axis=0) + share * acc_b[:200].mean(axis=0)
+    gravity *= 9.81 / np.linalg.norm(gravity, axis=1, keepdims=True)
+    rng = np.random.default_rng(seed)
+    sos = butter(2, (1.0, 6.0), btype="bandpass", fs=rate_hz, output="sos")
+    jerk = sosfiltfilt(sos, rng.normal(0, 1, (t_h.size, 3)), axis=0)
+    jerk *= 3.0 / jerk.std()
+    t = np.r_[t_a, t_a[-1] + 0.01 + t_h, t_a[-1] + 0.02 + handling_s + t_b - t_b[0]]
+    return imu_from_arrays(t, *np.vstack([acc_a, gravity + jerk, acc_b]).T)
+
+
+def moved(recs: list[dict], method: str) -> None:
+    """Every pair of one person's walks in two positions (same phone), joined by a handling
+    transient: error of the total against the two counts, and bouts whose placement
+    changes at the join."""
+    rows = []
+    by = {}
+    for r in recs:
+        by.setdefault((r["set"], r["person"], Path(r["rel"]).name.split("_")[0]), []).append(r)
+    for (group, person, _), rs in sorted(by.items()):
+        first_of = {}
+        for r in rs:
+            first_of.setdefault(r["position"], r)
+        pos = sorted(first_of)
+        for i, p in enumerate(pos):
+            for q in pos:
+                if p == q:
+                    continue
+                found = gait.steps(joined(first_of[p], first_of[q], i), method=method)
+                truth = first_of[p]["steps"] + first_of[q]["steps"]
+                rows.append({"set": group, "person": person, "from": p, "to": q,
+                             "error_pct": 100 * (found.height / truth - 1),
+                             "bouts": found["bout"].n_unique()})
+    df = pl.DataFrame(rows)
+    with pl.Config(tbl_rows=100):
+        print(df.group_by("set", "person").agg(
+            pairs=pl.len(), mean_error_pct=pl.col("error_pct").mean().round(1),
+            worst_pct=pl.col("error_pct").abs().max().round(1),
+            within_3pct=(pl.col("error_pct").abs() <= 3).sum(),
+            median_bouts=pl.col("bouts").median()).sort("set", "person"))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("root", type=Path)
     ap.add_argument("--method", default="autocorrelation", choices=gait.phone.STEP_METHODS)
+    ap.add_argument("--moved", action="store_true",
+                    help="also join pairs of one person's walks by a handling transient")
     args = ap.parse_args()
+    if args.moved:
+        moved(recordings(args.root), args.method)
+        return
     rows = []
     for r in recordings(args.root):
         found = gait.steps(read_imu(r["path"]), method=args.method)

@@ -34,24 +34,34 @@ def seconds_since(timestamp: pl.Series, origin: pl.Series | None = None) -> np.n
     return (us - ref[0]) / 1e6
 
 
-def centred_mean(x: np.ndarray, half_window: float, t: np.ndarray | None = None
-                 ) -> np.ndarray:
+def centred_mean(x: np.ndarray, half_window: float, t: np.ndarray | None = None, *,
+                 bounds: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """Centred moving average ignoring NaN: ``half_window`` samples either side, or, with
-    sample times ``t`` [s], all samples within ``half_window`` seconds (smart recording)."""
+    sample times ``t`` [s], all samples within ``half_window`` seconds (smart recording).
+    ``bounds`` (from :func:`window_bounds`) saves finding the windows again for another
+    ``x`` on the same times."""
     ok = np.isfinite(x)
     c_sum = np.concatenate([[0.0], np.cumsum(np.where(ok, x, 0.0))])
     c_cnt = np.concatenate([[0], np.cumsum(ok)])
     n = x.size
-    if t is None:
+    if bounds is not None:
+        lo, hi = bounds
+    elif t is None:
         i = np.arange(n)
         lo = np.clip(i - int(half_window), 0, n)
         hi = np.clip(i + int(half_window) + 1, 0, n)
     else:
-        lo = np.searchsorted(t, t - half_window, side="left")
-        hi = np.searchsorted(t, t + half_window, side="right")
+        lo, hi = window_bounds(t, half_window)
     cnt = c_cnt[hi] - c_cnt[lo]
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(cnt > 0, (c_sum[hi] - c_sum[lo]) / np.maximum(cnt, 1), np.nan)
+
+
+def window_bounds(t: np.ndarray, half_window: float) -> tuple[np.ndarray, np.ndarray]:
+    """First and one-past-last index of the samples within ``half_window`` seconds of each
+    sample time ``t`` (sorted) [s]."""
+    return (np.searchsorted(t, t - half_window, side="left"),
+            np.searchsorted(t, t + half_window, side="right"))
 
 
 def run_lengths(label: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

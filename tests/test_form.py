@@ -5,8 +5,7 @@ import polars as pl
 import pytest
 
 from runlab.errors import FormError, RunlabWarning, SchemaError
-from runlab.gait import form
-from runlab.gait.form import LEG_PER_HEIGHT
+from runlab.gait import LEG_PER_HEIGHT, form
 from runlab.simulate.pose import running_pose
 
 
@@ -221,7 +220,7 @@ def test_standing_still_has_no_contacts():
 
 
 def test_rubric_suggestions_follow_the_bands():
-    from runlab.gait.form import rubric_suggestions
+    from runlab.gait import rubric_suggestions
 
     def summary(**values):
         base = {"cadence_cv_pct": 2.0, "overstride_leg": 0.1, "trunk_lean_deg": 5.0}
@@ -303,3 +302,19 @@ def test_rendered_landings_keep_their_class(mediapipe, tmp_path):
             assert (steps["foot_strike"] == "heel").sum() <= 1, steps["foot_strike"].to_list()
         assert row["foot_strike_angle_deg"] == pytest.approx(strike_deg, abs=9.0)
         assert (steps["foot_strike"] == cls).mean() >= 0.5, steps["foot_strike"].to_list()
+
+
+def test_form_and_pose_are_functions_not_modules():
+    """``runlab.gait.form`` and ``runlab.gait.pose`` name one thing each: the functions
+    (their modules are private), so ``import runlab.gait.form`` cannot silently hand back
+    the function in place of a module."""
+    import importlib
+    import importlib.util
+
+    import runlab.gait
+
+    for name in ("form", "pose"):
+        assert callable(getattr(runlab.gait, name))
+        assert importlib.util.find_spec(f"runlab.gait.{name}") is None
+        with pytest.raises(ModuleNotFoundError):
+            importlib.import_module(f"runlab.gait.{name}")

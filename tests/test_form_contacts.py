@@ -10,7 +10,7 @@ rhythm stays.
 import numpy as np
 import pytest
 
-from runlab.gait.form import _one_per_step
+from runlab.gait._form import _one_per_step
 from runlab.simulate.pose import running_pose
 
 

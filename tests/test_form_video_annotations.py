@@ -109,3 +109,31 @@ def test_a_missing_or_wrong_clip_is_reported_not_scored(tmp_path, clips):
     path, why = v.locate(clip, tmp_path)
     assert path is None and "not the annotated clip" in why
     assert v.locate(clip, None)[0] is None
+
+
+def test_hand_marks_agree_with_the_sources_own_cadence(clips):
+    """Where the clip's source measured cadence itself (independently of us), the hand
+    marks' cadence lies within its stated uncertainty: marks that drift within a clip (the
+    first marks of zzzhushi_male_side, kept as ``first_mark``: 169.4 vs 168.9 ± 0.5 spm)
+    fail."""
+    v = _validator()
+    checked = 0
+    for c in clips:
+        src = c.get("source_cadence_spm")
+        if not src:
+            continue
+        spm = v.cadence(v.hand_times_s(c, None))
+        assert abs(spm - src["value"]) <= src["uncertainty"], (c["clip"], spm, src)
+        checked += 1
+    assert checked
+
+
+def test_a_re_marked_clip_keeps_its_first_marks_and_is_not_held_out(clips):
+    for c in clips:
+        assert c.get("contact_event", "").startswith("first touch"), c["clip"]
+        firsts = [s for s in c["contacts"] if "first_mark" in s]
+        if firsts:  # re-marked after the detector's results were seen
+            assert len(firsts) == len(c["contacts"]) and not c["held_out"], c["clip"]
+            assert "re-marked" in c["annotation_method"] and c.get("verification")
+            moved = np.array([s["frame"] - s["first_mark"] for s in firsts])
+            assert (np.abs(moved) <= 2).all(), c["clip"]  # a correction, not new steps

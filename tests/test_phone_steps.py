@@ -7,12 +7,13 @@ import gzip
 from pathlib import Path
 
 import numpy as np
+import polars as pl
 import pytest
 
 from runlab import gait
 from runlab.errors import ReadError
 from runlab.io.imu import imu_from_arrays, read_imu_bytes
-from runlab.simulate import phone_walk
+from runlab.simulate import phone_moved, phone_walk
 
 DATA = Path(__file__).parent / "data" / "phone_steps"
 #: Counted steps of the Oxford Step Counter validation walks (ground-truth column of the
@@ -100,6 +101,29 @@ def test_phone_moved_mid_recording_counts_both_positions():
     found = gait.steps(imu_from_arrays(t, np.r_[x1, z2], np.r_[y1, x2], np.r_[z1, y2]))
     assert found.height == pytest.approx(s1.size + s2.size, rel=0.03)
     assert set(found["placement"]) == {"limb"}  # the simulated hand swings once a stride
+
+
+@pytest.mark.parametrize(("before", "after", "placements"), [
+    ("pocket", "hand", ["trunk", "limb"]), ("thigh", "armband", ["limb", "trunk"]),
+    ("pocket", "thigh", ["trunk", "limb"])])
+def test_phone_moved_while_walking_gets_a_bout_and_placement_per_position(
+        before, after, placements):
+    """Taken out of a pocket into the hand (3 s of handling, turned a right angle) without
+    stopping: the bout is cut at the handling, each side has its own placement, and the
+    steps on both sides and through the handling are counted."""
+    for seed in range(3):
+        t, x, y, z, truth = phone_moved(120, 112.0, before=before, after=after, seed=seed)
+        found = gait.steps(imu_from_arrays(t, x, y, z))
+        assert found.height == pytest.approx(truth.size, rel=0.03)
+        per_bout = found.group_by("bout", maintain_order=True).agg(
+            pl.first("placement"), pl.first("method"), pl.first("confidence"),
+            pl.col("time_s").max().alias("end_s"))
+        assert per_bout["placement"].to_list() == placements
+        assert per_bout["end_s"][0] == pytest.approx(60.0, abs=3.0)  # cut at the handling
+        assert per_bout["method"].to_list() == ["autocorrelation"] * 2
+        assert per_bout["confidence"].is_between(0.4, 1.0).all()
+        # no step counted twice at the cut
+        assert found["time_s"].diff().drop_nulls().min() > 0.3
 
 
 def test_still_and_too_short_logs_have_no_steps():

@@ -44,7 +44,7 @@ def _terms(per, eff):
 
 
 def test_retained_fraction_is_bias_corrected_over_many_small_studies():
-    """6 runners per group, end effect with a CV of ~0.2: the plain ratio f/e reads ~1.5
+    """6 runners per group, end effect with a CV of ~0.2: the plain ratio f/e reads ~2.2
     points high (the old estimate); the corrected one is within 0.6 points of the truth, and
     Fieller's interval covers it in 93–97 % of studies. Fails for the uncorrected ratio."""
     rng = np.random.default_rng(20261206)

@@ -70,21 +70,58 @@ def test_strides_and_hill_reps_on_real_smart_recording(corpus, row):
 # --- simulated sessions with strides and hill reps, written as files and read back ----------
 
 #: Simulated cells: file format, spacing of the records [s] (None: the simulator's own smart
-#: recording, ~40 % of seconds kept) and whether cadence is written (GPS-only phone apps).
+#: recording, ~40 % of seconds kept), whether cadence is written (GPS-only phone apps),
+#: whether the course is rough (:func:`rough`: rolling hills, 5–8 % grades, and a phone's
+#: wandering GPS fix, what made the old detectors invent efforts on real files) and whether
+#: every run has 1–3 GPS position spikes (150–400 m jumps for one second).
 CELLS = {
-    "FIT, simulator's smart recording": ("fit", None, True),
-    "FIT, 1–7 s": ("fit", (1, 7), True),
-    "FIT, 4–7 s": ("fit", (4, 7), True),
-    "TCX, 1–7 s": ("tcx", (1, 7), True),
-    "GPX, 1–7 s, no cadence": ("gpx", (1, 7), False),
-    "GPX, 4–7 s, no cadence": ("gpx", (4, 7), False),
+    "FIT, simulator's smart recording": ("fit", None, True, False, False),
+    "FIT, 1–7 s": ("fit", (1, 7), True, False, False),
+    "FIT, 4–7 s": ("fit", (4, 7), True, False, False),
+    "TCX, 1–7 s": ("tcx", (1, 7), True, False, False),
+    "GPX, 1–7 s, no cadence": ("gpx", (1, 7), False, False, False),
+    "GPX, 4–7 s, no cadence": ("gpx", (4, 7), False, False, False),
+    "FIT, 1–7 s, hills + GPS noise": ("fit", (1, 7), True, True, False),
+    "GPX, 4–7 s, no cad., hills + GPS noise": ("gpx", (4, 7), False, True, False),
+    "FIT, 1–7 s, GPS spikes in every run": ("fit", (1, 7), True, False, True),
 }
 
 
-def simulated_runs(seed: int, n_runners: int = 8, weeks: int = 8) -> tuple:
-    """A cohort and, per runner, its technique and hill sessions plus as many others."""
+def rough(rec: pl.DataFrame, seed: int, drills: slice | None = None) -> pl.DataFrame:
+    """Rolling hills (altitude a function of position: the same place, the same height; flat
+    within 150 m of where the records ``drills`` ran: strides on a measured path, reps up one
+    hill from flat ground) and a GPS fix wandering a few metres (AR(1), SD 4 m, ~5 s
+    memory) over it all. The simulated runner's speed does not follow the terrain, so the
+    drills are kept off it."""
+    rng = np.random.default_rng(seed)
+    lat, lon = rec["lat_deg"].to_numpy(), rec["lon_deg"].to_numpy()
+    north = (lat - lat[0]) * 111_320.0
+    east = (lon - lon[0]) * 111_320.0 * np.cos(np.radians(lat[0]))
+    phase = rng.uniform(0, 2 * np.pi, 2)
+    hills = (6.0 * np.sin(2 * np.pi * east / 550 + phase[0])
+             + 5.0 * np.sin(2 * np.pi * north / 420 + phase[1]))
+    if drills is not None and drills.stop > drills.start:
+        near = np.hypot(east[:, None] - east[None, drills][:, ::5],
+                        north[:, None] - north[None, drills][:, ::5]).min(axis=1)
+        hills *= np.clip((near - 150.0) / 150.0, 0.0, 1.0)
+    t = rec["elapsed_s"].to_numpy()
+    keep = np.exp(-np.diff(t, prepend=t[0]) / 5.0)  # correlation over each sample's gap
+    noise = rng.normal(0, 1, (t.size, 2))
+    for i in range(1, t.size):
+        noise[i] = keep[i] * noise[i - 1] + np.sqrt(1 - keep[i] ** 2) * noise[i]
+    noise *= 4.0
+    return rec.with_columns(
+        altitude_m=pl.Series(rec["altitude_m"].to_numpy() + hills),
+        lat_deg=pl.Series(lat + noise[:, 0] / 111_320.0),
+        lon_deg=pl.Series(lon + noise[:, 1] / (111_320.0 * np.cos(np.radians(lat[0])))))
+
+
+def simulated_runs(seed: int, n_runners: int = 8, weeks: int = 8, spikes: bool = False
+                   ) -> tuple:
+    """A cohort and, per runner, its technique and hill sessions plus as many others
+    (outdoors; GPS spikes in every run or in none)."""
     c = simulate.cohort(n_runners, weeks, seed=seed, baseline_weeks=0,
-                        rates={"treadmill": 0.0, "gps_spike": 0.0})
+                        rates={"treadmill": 0.0, "gps_spike": 1.0 if spikes else 0.0})
     runs = c.runs.filter(pl.col("test_distance_m").is_null())
     effort = runs.filter((pl.col("strides") > 0) | (pl.col("hill_reps") > 0))
     other = runs.filter((pl.col("strides") == 0) & (pl.col("hill_reps") == 0))
@@ -103,12 +140,18 @@ def planned_starts(run: dict) -> dict[str, np.ndarray]:
     return {"strides": s, "hill_reps": at + rep * np.arange(run["hill_reps"] or 0)}
 
 
-def simulated_file(c, run: dict, folder: Path, fmt: str, spacing, cadence: bool) -> Path:
-    """One simulated run written as a file with records ``spacing`` seconds apart."""
+def simulated_file(c, run: dict, folder: Path, fmt: str, spacing, cadence: bool,
+                   hilly: bool = False) -> Path:
+    """One simulated run written as a file with records ``spacing`` seconds apart (on a
+    :func:`rough` course when ``hilly``)."""
     task = c._run(run["run_id"]) | {"smart_recording": spacing is None}
     from runlab.simulate.records import run_records
 
     rec, events = run_records(task)
+    if hilly:  # one record per planned second until thinned out below
+        at = np.concatenate(list(planned_starts(run).values()))
+        drills = slice(int(at.min()), int(at.max()) + 120) if at.size else None
+        rec = rough(rec, run["seed"] % 2**32, drills)
     if spacing is not None:  # keep records 1–7 s (or 4–7 s) apart, first and last kept
         rng = np.random.default_rng(run["seed"] % 2**32)
         at = np.cumsum(rng.integers(spacing[0], spacing[1] + 1, rec.height))
@@ -163,12 +206,13 @@ TUNING_SEEDS = range(2)
 def test_strides_and_hill_reps_on_simulated_smart_recording_files(tmp_path, cell):
     """≥ 95 % found, none invented, on files written and read back (seeds 100–101: not
     tuned on)."""
-    fmt, spacing, cadence = CELLS[cell]
+    fmt, spacing, cadence, hilly, spikes = CELLS[cell]
     total = {"strides": [0, 0, 0], "hill_reps": [0, 0, 0]}
     for seed in (100, 101):
-        c, runs = simulated_runs(seed, n_runners=6, weeks=6)
+        c, runs = simulated_runs(seed, n_runners=6, weeks=6, spikes=spikes)
         for run in runs.iter_rows(named=True):
-            r = score_simulated(c, run, simulated_file(c, run, tmp_path, fmt, spacing, cadence))
+            r = score_simulated(c, run, simulated_file(c, run, tmp_path, fmt, spacing, cadence,
+                                                       hilly))
             for k, v in r.items():
                 total[k] = [a + b for a, b in zip(total[k], v, strict=True)]
     for k, (true, found, invented) in total.items():

@@ -40,7 +40,14 @@ charts.run_timeline(strides_day, gait.segments(strides_day), strides=strides,
                     title="Technique day: 30-s strides")
 
 # %% [markdown]
-# Hill reps: repeated climbs from the same spot.
+# A stride counts when more than the speed says so: the step rate rises with it, or — in a
+# GPS-only file without cadence — it is one of a set of four or more alike, with easy
+# recoveries between. A single surge of GPS speed, a descent or a fast finish is not a
+# stride (`set_size` says how many strides its set has).
+#
+# Hill reps: repeated climbs of the same hill. A climb is a rep when it is one of three or
+# more climbs from the same foot to the same top — at the same place when the file has GPS
+# — each within 5 minutes of the last, so rolling terrain (different hills) gives none.
 
 # %%
 hill_day = runlab.read_activity(sample / "R04" / "2026-06-19_2.fit").clean()

@@ -64,6 +64,60 @@ def phone_walk(seconds: float = 60.0, cadence_spm: float = 170.0, *,
     return t, x, y, z, true_steps
 
 
+def phone_moved(seconds: float = 120.0, cadence_spm: float = 112.0, *,
+                before: str = "pocket", after: str = "hand", handling_s: float = 3.0,
+                rate_hz: float = 100.0, seed: int = 0) -> tuple[np.ndarray, ...]:
+    """:func:`phone_walk` with the phone moved halfway, the walker walking on throughout.
+
+    The first half is carried ``before``, the second ``after`` and held another way up (the
+    axes turned a right angle); over the ``handling_s`` seconds between, the phone is turned
+    from one orientation to the other while the hand jerks it about (1–6 Hz, SD 3 m/s²) and
+    the landings come through at half strength. Steps go on at ``cadence_spm`` all along.
+
+    Returns
+    -------
+    t, x, y, z, steps : numpy.ndarray
+        As :func:`phone_walk`.
+    """
+    from scipy.signal import butter, sosfiltfilt
+
+    t, *first, steps = phone_walk(seconds, cadence_spm, placement=before, rate_hz=rate_hz,
+                                  seed=seed)
+    _, *second, _ = phone_walk(seconds, cadence_spm, placement=after, rate_hz=rate_hz,
+                               seed=seed)  # the same sample times and steps
+    a = np.column_stack(first)
+    b = _turned(np.column_stack(second), a.mean(axis=0))
+    mid = t[0] + (t[-1] - t[0]) / 2
+    share = np.clip((t - (mid - handling_s / 2)) / handling_s, 0.0, 1.0)[:, None]
+    acc = (1 - share) * a + share * b
+    handled = (share > 0) & (share < 1)
+    rng = np.random.default_rng([seed, 1])
+    sos = butter(2, (1.0, 6.0), btype="bandpass", fs=rate_hz, output="sos")
+    jerk = sosfiltfilt(sos, rng.normal(0, 1, (t.size, 3)), axis=0)
+    jerk *= 3.0 / jerk[handled[:, 0]].std() if handled.any() else 0.0
+    gravity = (1 - share) * a.mean(axis=0) + share * b.mean(axis=0)
+    acc = np.where(handled, gravity + 0.5 * (acc - gravity) + jerk, acc)
+    return t, acc[:, 0], acc[:, 1], acc[:, 2], steps
+
+
+def _turned(acc: np.ndarray, other_gravity: np.ndarray) -> np.ndarray:
+    """``acc`` rotated (Rodrigues) so that its mean direction — gravity — stands at a right
+    angle to ``other_gravity``, turned towards the x axis."""
+    g = acc.mean(axis=0)
+    g /= np.linalg.norm(g)
+    o = other_gravity / np.linalg.norm(other_gravity)
+    u = np.cross(np.cross(o, [1.0, 0.0, 0.0]), o)  # ⟂ o, in the plane of o and x
+    u /= np.linalg.norm(u)
+    axis = np.cross(g, u)
+    sin, cos = np.linalg.norm(axis), float(g @ u)
+    if sin < 1e-9:
+        return acc.copy()
+    k = axis / sin
+    kx = np.array([[0, -k[2], k[1]], [k[2], 0, -k[0]], [-k[1], k[0], 0]])
+    rot = np.eye(3) + sin * kx + (1 - cos) * kx @ kx
+    return acc @ rot.T
+
+
 def phone_log(path: str | os.PathLike, *, spm: float = 168.0, seconds: float = 30.0,
               placement: str = "pocket", rate_hz: float = 100.0, seed: int = 0) -> np.ndarray:
     """Write a phone accelerometer log of a run as a phyphox "Acceleration with g" CSV.

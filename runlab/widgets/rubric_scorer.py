@@ -32,7 +32,7 @@ class RubricScorer(w.VBox):
 
     With ``form`` (:func:`runlab.gait.form` of the clip, or its ``.summary``), each slider
     shows the measured value beside it (step-time variation, overstride, trunk lean) and
-    the score it suggests (:func:`runlab.gait.form.rubric_suggestions`), and the entry
+    the score it suggests (:func:`runlab.gait.rubric_suggestions`), and the entry
     links the clip's measured summary (``form_*`` fields, :func:`runlab.journal.form_entry`).
     The sliders start at 3, not at the suggestion: the coach's score stays the record
     (*Use suggestions* copies them over when the coach agrees).
@@ -100,7 +100,7 @@ class RubricScorer(w.VBox):
         css(self, "rubric-scorer")
 
     def _show_measures(self) -> None:
-        from runlab.gait.form import rubric_suggestions
+        from runlab.gait import rubric_suggestions
 
         self.suggestions = rubric_suggestions(self.summary)
         for row in self.suggestions.iter_rows(named=True):
