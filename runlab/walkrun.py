@@ -151,13 +151,17 @@ _SMOOTH_S = 15.0
 
 
 def _observed(x: dict[str, np.ndarray]) -> dict[str, tuple]:
-    """Per feature: where it is recorded, whether everywhere, and the recorded values —
-    found once per session rather than in every EM round."""
+    """Per feature, found once per session rather than in every EM round: where it is
+    recorded, whether everywhere, the recorded values' mean, their deviations from it,
+    and the deviations' sum and sum of squares."""
     out = {}
     for k, v in x.items():
         ok = np.isfinite(v)
         every = bool(ok.all())
-        out[k] = (ok, every, v if every else v[ok])
+        vok = v if every else v[ok]
+        centre = float(vok.mean()) if vok.size else 0.0
+        dev = vok - centre
+        out[k] = (ok, every, centre, dev, float(dev.sum()), float(dev @ dev))
     return out
 
 
@@ -204,7 +208,8 @@ _STEP_MIN_SAMPLES = 8
 
 def _local_steps(x: dict[str, np.ndarray], t_s: np.ndarray, window_s: float) -> dict:
     """Per feature: the mean of the ``window_s`` seconds from each sample minus the mean of
-    the ``window_s`` seconds before it, and 1/n_after + 1/n_before (NaN without samples)."""
+    the ``window_s`` seconds before it and 1/n_after + 1/n_before, at the samples with
+    enough either side (the third item, a mask)."""
     out = {}
     i = np.arange(t_s.size)
     lo = np.searchsorted(t_s, t_s - window_s, side="left")
@@ -217,8 +222,8 @@ def _local_steps(x: dict[str, np.ndarray], t_s: np.ndarray, window_s: float) -> 
         with np.errstate(invalid="ignore", divide="ignore"):
             step = (c_sum[hi] - c_sum[i]) / n_a - (c_sum[i] - c_sum[lo]) / n_b
             inv_n = 1.0 / n_a + 1.0 / n_b
-        good = (n_a >= _STEP_MIN_SAMPLES) & (n_b >= _STEP_MIN_SAMPLES)
-        out[k] = (np.where(good, step, np.nan), np.where(good, inv_n, np.nan))
+        good = (n_a >= _STEP_MIN_SAMPLES) & (n_b >= _STEP_MIN_SAMPLES) & np.isfinite(step)
+        out[k] = (step[good], inv_n[good], good)
     return out
 
 
@@ -229,16 +234,14 @@ def _switch_evidence(steps: dict, mean: dict, sd: dict, *, cap: float = 20.0
     while a single gait's drift (hills, fatigue) changes the level slowly."""
     if not steps:
         return None
-    up = down = 0.0
-    for k, (step, inv_n) in steps.items():
+    n = next(iter(steps.values()))[2].size
+    up, down = np.zeros(n), np.zeros(n)
+    for k, (step, inv_n, good) in steps.items():
         delta = mean[k][1] - mean[k][0]
         var = sd[k][0] ** 2 * inv_n
-        with np.errstate(invalid="ignore"):
-            term_up = (step * delta - 0.5 * delta * delta) / var
-            term_down = (-step * delta - 0.5 * delta * delta) / var
-        up = up + np.where(np.isfinite(term_up), term_up, 0.0)
-        down = down + np.where(np.isfinite(term_down), term_down, 0.0)
-    return np.clip(up, -cap, cap), np.clip(down, -cap, cap)
+        up[good] += (step * delta - 0.5 * delta * delta) / var
+        down[good] += (-step * delta - 0.5 * delta * delta) / var
+    return np.clip(up, -cap, cap, out=up), np.clip(down, -cap, cap, out=down)
 
 
 def _distinct(starts: list[np.ndarray], share: float) -> list[np.ndarray]:
@@ -246,7 +249,9 @@ def _distinct(starts: list[np.ndarray], share: float) -> list[np.ndarray]:
     than ``share`` of the samples: nearly the same start leads EM to the same fit."""
     out: list[np.ndarray] = []
     for g in starts:
-        if all(min((g != h).mean(), (g == h).mean()) > share for h in out):
+        n = g.size
+        if all(min(c, n - c) > share * n
+               for c in (np.count_nonzero(g != h) for h in out)):
             out.append(g)
     return out
 
@@ -333,19 +338,26 @@ def _reestimate(x: dict[str, np.ndarray], gamma: np.ndarray, mean: dict, sd: dic
     feature."""
     new_mean, new_sd = {}, {}
     prior_weight = max(2.0, prior_share * gamma.size)
-    for k, v in x.items():
-        ok, every, vok = _observed({k: v})[k] if observed is None else observed[k]
+    observed = _observed(x) if observed is None else observed
+    for k in x:
+        ok, every, centre, dev, dev_sum, dev_sq = observed[k]
         g = gamma if every else gamma[ok]
-        w = np.stack([1 - g, g])  # (2, m)
+        # sums over the samples, weighted by P(walk) = 1 - g and P(run) = g, of 1 and of
+        # the deviation from the feature's mean (two dot products, no (2, n) temporaries)
+        w1, s1 = float(g.sum()), float(g @ dev)
+        w0, s0 = dev.size - w1, dev_sum - s1
         prior_m, floor = np.array(PRIORS[k][:2]), PRIORS[k][3]
-        tot = w.sum(axis=1) + prior_weight
-        m = (w @ vok + prior_weight * prior_m) / tot
+        a = (np.array([s0, s1]) + prior_weight * (prior_m - centre)) \
+            / (np.array([w0, w1]) + prior_weight)
         # one spread for both states (pooled, as in linear discriminant analysis): a state
         # cannot widen into a catch-all for another feature's outliers, and a feature
         # whose means agree adds nothing to either side
-        # (pooled over every sample, it needs no prior: only the means are pulled)
-        var = (w * (vok[None, :] - m[:, None]) ** 2).sum() / max(w.sum(), 1.0)
-        new_mean[k], new_sd[k] = m, np.full(2, max(np.sqrt(var), floor))
+        # (pooled over every sample, it needs no prior: only the means are pulled):
+        # Σ (1-g)(d-a0)² + g(d-a1)² = Σ (d-a0)² - (a1-a0) Σ g (2d - a0 - a1)
+        spread = (dev_sq - 2 * a[0] * dev_sum + dev.size * a[0] ** 2
+                  - (a[1] - a[0]) * (2 * s1 - (a[0] + a[1]) * w1))
+        var = max(spread, 0.0) / max(dev.size, 1.0)
+        new_mean[k], new_sd[k] = a + centre, np.full(2, max(np.sqrt(var), floor))
     return new_mean, new_sd
 
 
@@ -400,7 +412,8 @@ def _product(left: np.ndarray, right: np.ndarray, out: np.ndarray) -> np.ndarray
     out[0:2] += left[1] * right[2:4]                # + b·c', b·d'
     np.multiply(left[2], right[0:2], out=out[2:4])  # c·a', c·b'
     out[2:4] += left[3] * right[2:4]                # + d·c', d·d'
-    out /= np.maximum(out.max(axis=0), 1e-300)
+    big = np.maximum(np.maximum(out[0], out[1]), np.maximum(out[2], out[3]))
+    out /= np.maximum(big, 1e-300, out=big)
     return out
 
 
