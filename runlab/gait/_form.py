@@ -282,7 +282,10 @@ def form(pose: pl.DataFrame, *, height_m: float | None = None,
       contact time. The knee is at its straightest about initial contact and flexes at
       several hundred °/s after it (Novacheck 1998, doi:10.1016/S0966-6362(97)00038-6),
       so at 30 fps the frame nearest contact, or an interpolation, can read 10°+ of
-      early stance.
+      early stance. Exact landmarks of a simulated runner at 30 fps: +2 ± 3°; rendered
+      runners through MediaPipe: +6.5 ± 6.9° (16 clips) to +11 ± 5° (12 clips,
+      ``benchmarks/validate_form_video.py --rendered 12``) — the pose model bends the
+      drawn knee; not validated on real runners.
     - **Vertical oscillation** of the hip centre: its range (max − min) between successive
       contacts [``vertical_oscillation_leg``; ``vertical_oscillation_cm`` with height].
 
