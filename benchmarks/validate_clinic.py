@@ -66,7 +66,11 @@ Measured (2026-12-06 and 07, a loaded 2-core machine):
   39/39, ``retained`` 27/40 (0.61). Coverage in both conditions: end 38/40 (bias −0.11),
   follow-up 38/40 (−0.17), miles 39/40 and 37/39, ``retained`` 38/40; the in-memory
   estimates of the same 40 cohorts are off the truth by −0.12 and −0.18 too (these
-  seeds', not the files').
+  seeds', not the files'). Again on 23eb881 (with ``retention``'s corrected fraction and
+  walkrun's switch evidence; 334 s, quiet): end and follow-up the same to the third
+  decimal (40/40 and 40/40 in both conditions, worst 0.049), ``follow_up_minus_end``
+  40/40 (0.035) and 38/40 and 37/40 covered, the corrected ``retained`` 30/40 and 29/40
+  within 0.2 points (worst 0.63).
 
   Before (runlab 20ef212): end 38/40 and 37/40 with brisk walkers (worst 0.28 and 0.39),
   follow-up 38/40 and 37/40 (0.25 and 0.36). Traced per run, three causes: (1) treadmill
