@@ -69,7 +69,7 @@ Measured (2026-12-06 and 07, a loaded 2-core machine):
   seeds', not the files'). Again on 23eb881 (with ``retention``'s corrected fraction and
   walkrun's switch evidence; 334 s, quiet): end and follow-up the same to the third
   decimal (40/40 and 40/40 in both conditions, worst 0.049), ``follow_up_minus_end``
-  40/40 (0.035) and 38/40 and 37/40 covered, the corrected ``retained`` 30/40 and 29/40
+  40/40 (0.035) and 37/40 and 38/40 covered, the corrected ``retained`` 30/40 and 29/40
   within 0.2 points (worst 0.63).
 
   Before (runlab 20ef212): end 38/40 and 37/40 with brisk walkers (worst 0.28 and 0.39),
