@@ -146,3 +146,21 @@ def test_imu_rate_dropping_mid_recording_is_a_clear_result():
     found = gait.steps(imu_from_arrays(t[keep], x[keep], y[keep], z[keep]))
     assert found.height == pytest.approx(s.size, rel=0.05)
     assert found["time_s"].is_sorted()
+
+
+def test_phone_turned_as_the_recording_starts_is_seen_as_handling():
+    """Gravity turning a right angle 1 s into the recording (the phone put into a pouch
+    or pocket): the turn is measured there too, not only 2 s and more from the ends."""
+    from runlab.gait.phone import HANDLING_TURN_DEG, _turn_deg
+
+    rate_hz = 50.0
+    t = np.arange(0, 20, 1 / rate_hz)
+    share = np.clip((t - 0.8) / 0.4, 0.0, 1.0)[:, None]  # turned from z to x at 0.8–1.2 s
+    raw = 9.81 * ((1 - share) * [0.0, 0.0, 1.0] + share * [1.0, 0.0, 0.0])
+    raw /= np.linalg.norm(raw, axis=1, keepdims=True) / 9.81
+    turn = _turn_deg(raw, np.zeros(t.size, bool), rate_hz)
+    assert turn[t < 2.0].max() > HANDLING_TURN_DEG
+    assert turn[t > 5.0].max() < 1.0
+    # and at the end of the recording alike
+    turn = _turn_deg(raw[::-1], np.zeros(t.size, bool), rate_hz)
+    assert turn[t > 18.0].max() > HANDLING_TURN_DEG

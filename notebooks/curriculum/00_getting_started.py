@@ -115,9 +115,9 @@ found.select("bout", "method", "placement", "confidence").unique()
 # |---|---|
 # | hand (held in front) | within ±1.2 % (4 walks) |
 # | armband | within ±1.6 % (4 walks) |
-# | back trouser pocket | within ±2.2 % (4 walks) |
+# | back trouser pocket | within ±1.0 % (4 walks) |
 # | front trouser pocket | within ±3 % on 3 of 4 walks; one +4.2 % against a published count that its own foot switches put 9 steps too low (+1.3 % against them) |
-# | neck pouch | within ±3.0 % (4 walks) |
+# | neck pouch | within ±2.0 % (4 walks) |
 # | bag or handbag | within ±2.3 % (4 walks) |
 #
 # Moving the phone mid-walk (pocket to hand, say) is fine: the walk is cut where the phone
