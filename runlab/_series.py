@@ -72,3 +72,19 @@ def run_lengths(label: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     starts = np.concatenate([[0], change])
     lengths = np.diff(np.concatenate([starts, [label.size]]))
     return starts, lengths
+
+
+def otsu_index(hist: np.ndarray, edges: np.ndarray) -> int | None:
+    """Otsu's threshold on a histogram (Otsu 1979, doi:10.1109/TSMC.1979.4310076): the bin
+    ``k`` that maximises the between-class variance when bins ``0..k`` form one class (the
+    cut is ``edges[k + 1]``); ``None`` when no cut leaves both classes non-empty."""
+    centre = (edges[:-1] + edges[1:]) / 2
+    w0 = np.cumsum(hist)
+    w1 = hist.sum() - w0
+    s0 = np.cumsum(hist * centre)
+    both = (w0 > 0) & (w1 > 0)
+    if not both.any():
+        return None
+    with np.errstate(invalid="ignore", divide="ignore"):
+        between = w0 * w1 * (s0 / w0 - (s0[-1] - s0) / w1) ** 2
+    return int(np.nanargmax(np.where(both, between, np.nan)))

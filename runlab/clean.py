@@ -39,7 +39,14 @@ import numpy as np
 import polars as pl
 
 from runlab import schema
-from runlab._series import centred_mean, epoch_us, run_lengths, seconds_since, timestamps
+from runlab._series import (
+    centred_mean,
+    epoch_us,
+    otsu_index,
+    run_lengths,
+    seconds_since,
+    timestamps,
+)
 from runlab.errors import DataRepairWarning, SchemaError
 from runlab.geo import path_distance_m
 from runlab.science import POPULATION_INTERCEPT_SPM, POPULATION_SLOPE_SPM_PER_MPS
@@ -590,20 +597,15 @@ def run_thresholds(cadence_spm: np.ndarray, *, min_samples: int = 60,
     if c.size < min_samples:
         return RUN_ENTER_SPM, RUN_LEAVE_SPM
     hist, edges = np.histogram(np.clip(c, 40.0, 240.0), bins=200, range=(40.0, 240.0))
-    centre = (edges[:-1] + edges[1:]) / 2
-    w0 = np.cumsum(hist)
-    w1 = c.size - w0
-    s0 = np.cumsum(hist * centre)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        m0 = s0 / w0
-        m1 = (s0[-1] - s0) / w1
-        between = w0 * w1 * (m0 - m1) ** 2
-    k = int(np.nanargmax(np.where((w0 > 0) & (w1 > 0), between, np.nan))) \
-        if ((w0 > 0) & (w1 > 0)).any() else None
+    k = otsu_index(hist, edges)
     if k is None:
         return RUN_ENTER_SPM, RUN_LEAVE_SPM
+    s0 = np.cumsum(hist * (edges[:-1] + edges[1:]) / 2)
+    w0 = int(hist[:k + 1].sum())
+    w1 = c.size - w0
+    gap = (s0[-1] - s0[k]) / w1 - s0[k] / w0  # running-mode mean − walking-mode mean
     split = float(edges[k + 1])
-    bimodal = (min(w0[k], w1[k]) >= 0.05 * c.size and m1[k] - m0[k] >= min_gap_spm
+    bimodal = (min(w0, w1) >= 0.05 * c.size and gap >= min_gap_spm
                and band_spm[0] <= split <= band_spm[1])
     return (split + 5.0, split - 5.0) if bimodal else (RUN_ENTER_SPM, RUN_LEAVE_SPM)
 

@@ -61,7 +61,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from runlab._series import centred_mean, window_bounds
+from runlab._series import centred_mean, otsu_index, window_bounds
 
 __all__ = ["running_states", "PRIORS", "JOG_MIN_MPS", "RUN_MIN_SPM"]
 
@@ -181,21 +181,15 @@ def _standardised(x: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 def _initial(parts: list[np.ndarray], bounds: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
     """Starting P(run): a running score (the :func:`_standardised` features averaged and
     smoothed over :data:`_SMOOTH_S` seconds, ``bounds`` from
-    :func:`runlab._series.window_bounds`) split in two by Otsu's threshold (Otsu 1979,
-    doi:10.1109/TSMC.1979.4310076)."""
+    :func:`runlab._series.window_bounds`) split in two by Otsu's threshold
+    (:func:`runlab._series.otsu_index`)."""
     stack = np.stack(parts)
     have = np.isfinite(stack).sum(axis=0)
     score = np.where(have > 0, np.nansum(stack, axis=0) / np.maximum(have, 1), 0.0)
     score = centred_mean(score, _SMOOTH_S / 2, bounds=bounds)
     hist, edges = np.histogram(score, bins=64)
-    centre = (edges[:-1] + edges[1:]) / 2
-    w0 = np.cumsum(hist)
-    w1 = score.size - w0
-    s0 = np.cumsum(hist * centre)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        between = w0 * w1 * (s0 / w0 - (s0[-1] - s0) / w1) ** 2
-    cut = edges[int(np.nanargmax(np.where((w0 > 0) & (w1 > 0), between, np.nan))) + 1] \
-        if ((w0 > 0) & (w1 > 0)).any() else np.inf
+    k = otsu_index(hist, edges)
+    cut = np.inf if k is None else edges[k + 1]
     return (score > cut).astype(np.float64)
 
 
