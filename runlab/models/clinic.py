@@ -187,6 +187,26 @@ def _welch(parts: list[tuple[np.ndarray, float]]) -> tuple[float, float]:
     return var, df
 
 
+def _pct_var(pct: float, b: float, base_t: np.ndarray, d_t: np.ndarray,
+             d_c: np.ndarray | None) -> tuple[float, float]:
+    """Variance and Welch–Satterthwaite df of a difference in differences as % of the
+    treated group's mean baseline ``b`` (estimate ``pct``), by the delta method: the
+    runner-level influence terms 100·d/b − pct·base/b (treated ``base_t``, ``d_t``) and
+    100·d/b (control changes ``d_c``, or None for a pre–post change)."""
+    parts = [(100 / b * d_t - pct / b * base_t, 1.0)]
+    if d_c is not None:
+        parts.append((100 / b * d_c, -1.0))
+    return _welch(parts)
+
+
+def _t_interval(estimate: float, var: float, df: float,
+                alpha: float) -> tuple[float, float, float]:
+    """Standard error and two-sided 1 − ``alpha`` t interval (low, high) of ``estimate``."""
+    se = float(np.sqrt(var))
+    q = stats.t.ppf(1 - alpha / 2, df)
+    return se, estimate - q * se, estimate + q * se
+
+
 def _row(phase, group, treated, control, alpha) -> dict:
     """One (phase, group) effect from runner-level baselines and changes."""
     base_t, d_t = treated
@@ -195,18 +215,14 @@ def _row(phase, group, treated, control, alpha) -> dict:
     pct = 100 * eff / b
     spm_parts = [(d_t, 1.0)] + ([(control[1], -1.0)] if control is not None else [])
     var_spm, df = _welch(spm_parts)
-    # delta method for 100·effect/baseline: runner-level influence terms
-    infl_t = 100 / b * d_t - pct / b * base_t
-    pct_parts = [(infl_t, 1.0)] + ([(100 / b * control[1], -1.0)] if control is not None
-                                   else [])
-    var_pct, df_pct = _welch(pct_parts)
-    se, se_pct = float(np.sqrt(var_spm)), float(np.sqrt(var_pct))
-    q, q_pct = stats.t.ppf(1 - alpha / 2, df), stats.t.ppf(1 - alpha / 2, df_pct)
+    var_pct, df_pct = _pct_var(pct, b, base_t, d_t, control[1] if control is not None else None)
+    se, low, high = _t_interval(eff, var_spm, df, alpha)
+    se_pct, low_pct, high_pct = _t_interval(pct, var_pct, df_pct, alpha)
     t = eff / se if se > 0 else np.inf
     return {"phase": phase, "group": group, "effect_spm": eff, "std_error_spm": se,
-            "ci_low_spm": eff - q * se, "ci_high_spm": eff + q * se,
+            "ci_low_spm": low, "ci_high_spm": high,
             "baseline_spm": b, "effect_pct": pct, "std_error_pct": se_pct,
-            "ci_low_pct": pct - q_pct * se_pct, "ci_high_pct": pct + q_pct * se_pct,
+            "ci_low_pct": low_pct, "ci_high_pct": high_pct,
             "df": float(df), "statistic": float(t),
             "p_value": float(2 * stats.t.sf(abs(t), df)),
             "n_runners": int(d_t.size),

@@ -40,8 +40,8 @@ from runlab.models._tidy import (
     usable,
 )
 from runlab.models.cadence import running_rows, running_speed
+from runlab.models.clinic import _pct_var, _t_interval, _welch, clinic_effect, phases_from_plan
 from runlab.models.clinic import _row as _did_row
-from runlab.models.clinic import _welch, clinic_effect, phases_from_plan
 from runlab.models.inference import require_runners_per_group
 
 __all__ = [
@@ -322,10 +322,9 @@ def retention(runs: pl.DataFrame, *, baseline_weeks: Sequence[float],
 
 
 def _t_row(estimate: float, var: float, df: float, alpha: float, n: int) -> dict:
-    se = float(np.sqrt(var))
-    q = stats.t.ppf(1 - alpha / 2, df)
-    return {"estimate": estimate, "std_error": se, "ci_low": estimate - q * se,
-            "ci_high": estimate + q * se, "df": float(df), "n": n}
+    se, low, high = _t_interval(estimate, var, df, alpha)
+    return {"estimate": estimate, "std_error": se, "ci_low": low, "ci_high": high,
+            "df": float(df), "n": n}
 
 
 def _retention_terms(both: pl.DataFrame, g: str, control: str | None, end: dict, fu: dict,
@@ -354,11 +353,10 @@ def _retention_terms(both: pl.DataFrame, g: str, control: str | None, end: dict,
     # the difference: runner-level influence terms of 100·(f − e)/b
     b = float(treated["baseline_spm"].mean())
     diff = float(fu["effect_pct"] - end["effect_pct"])
-    parts = [(100 / b * (treated["follow_up"] - treated["end"]).to_numpy()
-              - diff / b * treated["baseline_spm"].to_numpy(), 1.0)]
-    if ctrl is not None:
-        parts.append((100 / b * (ctrl["follow_up"] - ctrl["end"]).to_numpy(), -1.0))
-    var_d, df_d = _welch(parts)
+    var_d, df_d = _pct_var(diff, b, treated["baseline_spm"].to_numpy(),
+                           (treated["follow_up"] - treated["end"]).to_numpy(),
+                           (ctrl["follow_up"] - ctrl["end"]).to_numpy()
+                           if ctrl is not None else None)
     rows = [{"term": "follow_up_minus_end_pct", **_t_row(diff, var_d, df_d, alpha, n)}]
     # the ratio: Var(e), Var(f), Cov(e, f) of the two difference-in-differences
     e, f = float(end["effect_spm"]), float(fu["effect_spm"])
