@@ -256,7 +256,7 @@ def write_clip(path: str | os.PathLike, frames: np.ndarray, *, fps: float = 30.0
     """
     import tempfile
 
-    import imageio_ffmpeg
+    from runlab.io._ffmpeg import ffmpeg_exe
 
     n, h, w, _ = frames.shape
     k = (rotation_deg // 90) % 4
@@ -270,7 +270,7 @@ def write_clip(path: str | os.PathLike, frames: np.ndarray, *, fps: float = 30.0
         raise ValueError("times_s must increase")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    exe = imageio_ffmpeg.get_ffmpeg_exe()
+    exe = ffmpeg_exe()
     with tempfile.TemporaryDirectory() as tmp:
         # encode at a constant rate, then re-stamp every packet (no B-frames: decode order
         # is presentation order)
