@@ -44,6 +44,9 @@ from runlab.sessions import (
 __all__ = ["PLAN", "SESSION_TYPES", "PATTERNS", "PHASES", "clinic", "maintenance", "adapt", "export",
            "decisions", "to_ics", "validate_plan"]
 
+#: Habitual running cadences a plan accepts [steps/min].
+HABITUAL_CADENCE_SPM = (120.0, 220.0)
+
 #: One row per planned session. Durations in seconds; cadence in steps/min (both feet).
 PLAN: dict[str, pl.DataType] = {
     "date": pl.Date,
@@ -136,8 +139,9 @@ def _check_int(name: str, value, allowed: Sequence[int]) -> int:
 
 
 def _check_cadence(value) -> float:
-    if not isinstance(value, int | float) or not 120 <= value <= 220:
-        raise _error("habitual_cadence", value, "a running cadence 120..220 steps/min")
+    lo, hi = HABITUAL_CADENCE_SPM
+    if not isinstance(value, int | float) or not lo <= value <= hi:
+        raise _error("habitual_cadence", value, f"a running cadence {lo:g}..{hi:g} steps/min")
     return float(value)
 
 

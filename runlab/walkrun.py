@@ -129,7 +129,7 @@ def running_states(features: dict[str, np.ndarray], dt_s: np.ndarray, *,
         mean = {k: np.array(PRIORS[k][:2]) for k in x}
         sd = {k: np.full(2, PRIORS[k][2]) for k in x}
         for _ in range(rounds):
-            mean, sd = _reestimate(x, gamma, mean, sd, observed)
+            mean, sd = _reestimate(x, gamma, observed)
             log_em = _log_emission(x, mean, sd, observed)
             log_e = log_em + _log_presence(recorded, gamma)
             switch = _switch_evidence(steps, mean, sd)
@@ -323,16 +323,14 @@ def _log_emission(x: dict[str, np.ndarray], mean: dict, sd: dict,
     return out
 
 
-def _reestimate(x: dict[str, np.ndarray], gamma: np.ndarray, mean: dict, sd: dict,
-                observed: dict | None = None, *, prior_share: float = 0.008
-                ) -> tuple[dict, dict]:
+def _reestimate(x: dict[str, np.ndarray], gamma: np.ndarray, observed: dict, *,
+                prior_share: float = 0.008) -> tuple[dict, dict]:
     """Weighted means per state, pulled towards the priors by pseudo-samples worth
     ``prior_share`` of the session's samples (at least 2; so a near-empty state stays put,
     and the pull is the same at 1 s as at smart recording's 1–7 s), and a pooled SD per
     feature."""
     new_mean, new_sd = {}, {}
     prior_weight = max(2.0, prior_share * gamma.size)
-    observed = _observed(x) if observed is None else observed
     for k in x:
         ok, every, centre, dev, dev_sum, dev_sq = observed[k]
         g = gamma if every else gamma[ok]

@@ -253,21 +253,20 @@ def _sets(start_s: np.ndarray, end_s: np.ndarray, linked: np.ndarray,
 
 
 def _set_sizes(label: np.ndarray) -> np.ndarray:
-    return np.bincount(label, minlength=label.size)[label] if label.size else \
-        np.zeros(0, dtype=np.int64)
+    return np.bincount(label, minlength=label.size)[label]
 
 
 def _trim(starts: np.ndarray, ends: np.ndarray, keep: np.ndarray
           ) -> tuple[np.ndarray, np.ndarray]:
     """Each episode narrowed to its first and last ``keep`` sample (unchanged without one)."""
     idx = np.flatnonzero(keep)
+    if not idx.size:
+        return starts, ends
     a = np.searchsorted(idx, starts)
     b = np.searchsorted(idx, ends, side="right") - 1
     inside = (a < idx.size) & (a <= b)
-    first = np.where(inside, idx[np.clip(a, 0, max(idx.size - 1, 0))] if idx.size else starts,
-                     starts)
-    last = np.where(inside, idx[np.clip(b, 0, max(idx.size - 1, 0))] if idx.size else ends, ends)
-    return first, last
+    return (np.where(inside, idx[np.clip(a, 0, idx.size - 1)], starts),
+            np.where(inside, idx[np.clip(b, 0, idx.size - 1)], ends))
 
 
 def _core_median(t: np.ndarray, x: np.ndarray, starts: np.ndarray, ends: np.ndarray, *,

@@ -151,10 +151,9 @@ def steps(imu: pl.DataFrame, *, method: str = "autocorrelation", rate_hz: float 
                               f"{MIN_IMU_RATE_HZ:g} Hz")
     acc = imu.select("acc_x_mps2", "acc_y_mps2", "acc_z_mps2").to_numpy().astype(np.float64)
     grid, vec, landing, in_gap, turn = _on_grid(t, acc, rate_hz, max_gap_s)
-    handling = turn > HANDLING_TURN_DEG
     walking, step_period, pattern, periodicity = _carrying(
         vec, in_gap, rate_hz, window_s, min_periodicity, min_activity_mps2)
-    bouts = _split_at_handling(_bouts(walking, in_gap, rate_hz), turn, handling, rate_hz)
+    bouts = _split_at_handling(_bouts(walking, in_gap, rate_hz), turn, rate_hz)
     times, strength, bout_of = [], [], []
     placements, confidences = [], []
     for b, (lo, hi) in enumerate(bouts):
@@ -226,10 +225,11 @@ def _turn_deg(raw: np.ndarray, in_gap: np.ndarray, rate_hz: float, *, lag_s: flo
     return np.degrees(np.arccos(np.clip(np.nan_to_num(cos, nan=1.0), -1.0, 1.0)))
 
 
-def _split_at_handling(bouts: list[tuple[int, int]], turn: np.ndarray, handling: np.ndarray,
-                       rate_hz: float, *, min_s: float = 2.0) -> list[tuple[int, int]]:
+def _split_at_handling(bouts: list[tuple[int, int]], turn: np.ndarray, rate_hz: float, *,
+                       min_s: float = 2.0) -> list[tuple[int, int]]:
     """Bouts cut where the phone was handled (turned by over :data:`HANDLING_TURN_DEG`),
     at the sample it turned most, so each side gets its own placement and step tracking."""
+    handling = turn > HANDLING_TURN_DEG
     out = []
     for lo, hi in bouts:
         cuts = []

@@ -198,7 +198,7 @@ def _spaced(onsets: np.ndarray, strength: np.ndarray, min_interval_s: float) -> 
 
 
 def _candidates(strength: np.ndarray, frame_s: float, min_interval_s: float,
-                min_sd: float) -> np.ndarray:
+                min_sd: float) -> tuple[np.ndarray, np.ndarray]:
     """Frames of strength peaks ``min_sd`` robust SDs above the local (2-s) median, and
     each peak's margin above that threshold [dB]."""
     from scipy import ndimage, signal
@@ -243,7 +243,6 @@ def _periodic(onsets: np.ndarray, margin: np.ndarray, sharpness: np.ndarray, *,
         return np.ones(n, dtype=bool)
     period = _local_periods(onsets, sharpness, context_s)
     w = float(np.percentile(margin, 75))
-    keep = np.ones(n, dtype=bool)
     for _ in range(3):
         keep = _track(onsets, margin, period, w, max_gap)
         w_new = float(np.median(margin[keep]))
@@ -302,7 +301,6 @@ def _local_periods(onsets: np.ndarray, weight: np.ndarray, context_s: float, *,
     np.add.at(pulses, k, weight)
     half = max(1, int(smooth_s / grid_s))
     pulses = np.convolve(pulses, np.hanning(2 * half + 1), mode="same")
-    out = np.empty(onsets.size)
     centres = np.arange(0.0, onsets[-1] - onsets[0] + context_s, context_s / 2)
     periods = []
     for c in centres:
@@ -325,8 +323,7 @@ def _local_periods(onsets: np.ndarray, weight: np.ndarray, context_s: float, *,
     periods = np.where(np.isfinite(periods), periods, fallback)
     nearest = np.clip(np.round((onsets - onsets[0]) / (context_s / 2)).astype(np.int64), 0,
                       periods.size - 1)
-    out[:] = periods[nearest]
-    return out
+    return periods[nearest]
 
 
 def footfall_summary(found: pl.DataFrame) -> pl.DataFrame:

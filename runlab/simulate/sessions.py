@@ -56,8 +56,8 @@ def _runner_plan(runner: dict, weeks: int, clinic_weeks: int, model: str,
                      # a very slow jogger's line can fall under the 120 spm a plan accepts
                      # (115.6 spm at one of 1,000 seeds of an 12-runner study): the plan's
                      # targets then start from 120; the simulated cadence does not use them
-                     habitual_cadence_spm=round(min(max(float(
-                         runner["habitual_cadence_spm"]), 120.0), 220.0), 1),
+                     habitual_cadence_spm=round(float(np.clip(
+                         runner["habitual_cadence_spm"], *_plan.HABITUAL_CADENCE_SPM)), 1),
                      boost=float(runner["target_boost"]))
     extra = _baseline_rows(runner, baseline_weeks)
     for week in range(clinic_weeks + 1, weeks + 1):
