@@ -17,19 +17,19 @@ BASE_SPM = 160.0
 
 
 def _study(rng, per_group=6, boost=4.0, boost_sd=1.5, noise=1.0, kept=0.8):
-    """Runner-level changes [spm] as clinic_effect's per_runner gives them: retrained
-    runners hold ``boost_i`` at the end and ``kept · boost_i`` at follow-up, plus noise;
-    controls only noise. The population retained fraction is ``kept``."""
+    """Runner-level changes [spm] as retention pairs them (one row per runner with its
+    ``end`` and ``follow_up`` changes): retrained runners hold ``boost_i`` at the end and
+    ``kept · boost_i`` at follow-up, plus noise; controls only noise. The population
+    retained fraction is ``kept``."""
     b = rng.normal(boost, boost_sd, per_group)
     end = np.concatenate([b + rng.normal(0, noise, per_group), rng.normal(0, noise, per_group)])
     fu = np.concatenate([kept * b + rng.normal(0, noise, per_group),
                          rng.normal(0, noise, per_group)])
     ids = [f"r{i:02d}" for i in range(2 * per_group)]
     group = ["clinic"] * per_group + ["control"] * per_group
-    per = pl.DataFrame({"runner_id": ids * 2, "group": group * 2,
-                        "phase": ["end"] * len(ids) + ["follow_up"] * len(ids),
-                        "baseline_spm": [BASE_SPM] * (4 * per_group),
-                        "change_spm": np.concatenate([end, fu])})
+    per = pl.DataFrame({"runner_id": ids, "group": group,
+                        "baseline_spm": [BASE_SPM] * (2 * per_group), "end": end,
+                        "follow_up": fu})
     eff = {}
     for name, x in (("end", end), ("follow_up", fu)):
         e = x[:per_group].mean() - x[per_group:].mean()
@@ -73,10 +73,9 @@ def test_fieller_interval_solves_its_quadratic():
     not the symmetric delta interval, and the estimate is f/e − (R·Var e − Cov)/e²."""
     per, eff = _study(np.random.default_rng(3))
     r = _terms(per, eff)["retained_fraction"]
-    wide = per.pivot(on="phase", index=["runner_id", "group"], values="change_spm")
     ve = vf = cef = 0.0
     for g in ("clinic", "control"):
-        x = wide.filter(pl.col("group") == g)
+        x = per.filter(pl.col("group") == g)
         c = np.cov(x["end"].to_numpy(), x["follow_up"].to_numpy()) / x.height
         ve, vf, cef = ve + c[0, 0], vf + c[1, 1], cef + c[0, 1]
     e, f = eff["end"]["effect_spm"], eff["follow_up"]["effect_spm"]

@@ -287,7 +287,12 @@ def retention(runs: pl.DataFrame, *, baseline_weeks: Sequence[float],
     per = fit.per_runner.pivot(on="phase", index=[RUNNER, "group"],
                                values=["phase_spm", "change_spm", "n_phase"])
     base = fit.per_runner.group_by(RUNNER).agg(pl.col("baseline_spm", "n_baseline").first())
-    per = per.join(base, on=RUNNER, how="left").select(
+    per = per.join(base, on=RUNNER, how="left")
+    # runners with both the end and the follow-up phase, for the retention contrasts
+    paired = per.select(RUNNER, "group", "baseline_spm", end="change_spm_end",
+                        follow_up="change_spm_follow_up").drop_nulls(
+        [RUNNER, "group", "end", "follow_up"])
+    per = per.select(
         RUNNER, "group", "baseline_spm", end_spm="phase_spm_end",
         follow_up_spm="phase_spm_follow_up", n_baseline="n_baseline",
         n_end="n_phase_end", n_follow_up="n_phase_follow_up").with_columns(
@@ -305,7 +310,7 @@ def retention(runs: pl.DataFrame, *, baseline_weeks: Sequence[float],
                          "std_error": r["std_error_pct"], "ci_low": r["ci_low_pct"],
                          "ci_high": r["ci_high_pct"], "df": r["df"],
                          "n": r["n_runners"] + r["n_control"]})
-        rows += [{"group": g, **r} for r in _retention_terms(fit.per_runner, g, control,
+        rows += [{"group": g, **r} for r in _retention_terms(paired, g, control,
                                                              end, fu, alpha, what)]
     summary = pl.DataFrame(rows).with_columns(
         statistic=pl.col("estimate") / pl.col("std_error"))
@@ -316,14 +321,6 @@ def retention(runs: pl.DataFrame, *, baseline_weeks: Sequence[float],
     return ModelResult(fit.fixed, fit.model, fit.random, per, summary)
 
 
-def _paired_changes(per: pl.DataFrame) -> pl.DataFrame:
-    """Runners with both the end and the follow-up phase: ``runner_id``, ``group``,
-    ``baseline_spm``, ``end`` and ``follow_up`` changes [spm]."""
-    both = per.pivot(on="phase", index=[RUNNER, "group"], values="change_spm").drop_nulls()
-    base = per.group_by(RUNNER).agg(pl.col("baseline_spm").first())
-    return both.join(base, on=RUNNER, how="left")
-
-
 def _t_row(estimate: float, var: float, df: float, alpha: float, n: int) -> dict:
     se = float(np.sqrt(var))
     q = stats.t.ppf(1 - alpha / 2, df)
@@ -331,9 +328,11 @@ def _t_row(estimate: float, var: float, df: float, alpha: float, n: int) -> dict
             "ci_high": estimate + q * se, "df": float(df), "n": n}
 
 
-def _retention_terms(per: pl.DataFrame, g: str, control: str | None, end: dict, fu: dict,
+def _retention_terms(both: pl.DataFrame, g: str, control: str | None, end: dict, fu: dict,
                      alpha: float, what: str) -> list[dict]:
-    """The retention contrasts of group ``g`` over runners who have both phases.
+    """The retention contrasts of group ``g`` over the runners in ``both``, who have both
+    phases (``runner_id``, ``group``, ``baseline_spm`` and the ``end`` and ``follow_up``
+    changes [spm]).
 
     ``follow_up_minus_end_pct``: the follow-up effect minus the end effect, in points of
     % of the group's baseline (a difference of two difference-in-differences, linear, so
@@ -348,7 +347,6 @@ def _retention_terms(per: pl.DataFrame, g: str, control: str | None, end: dict, 
     asymmetric like the ratio's sampling distribution; unbounded (±inf, with a
     :class:`~runlab.errors.RunlabWarning`) when the end effect is not itself significant.
     """
-    both = _paired_changes(per)
     treated = both.filter(pl.col("group") == g)
     ctrl = both.filter(pl.col("group") == control) if control is not None else None
     groups = [x for x in (treated, ctrl) if x is not None]
