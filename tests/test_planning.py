@@ -159,6 +159,13 @@ def test_power_in_spawned_workers_gives_the_same_answer():
     assert 0.2 < one["power"][0] < 0.8
     with pytest.raises(ModelError, match="workers"):
         power(n_studies=20, workers=0)
+    # a curve and a sample-size search keep one pool of workers for all their designs
+    curve = dict(n_studies=40, seed=7, simulate=_fake_simulate, analyse=_fake_analyse)
+    assert power_curve([2.0, 5.0], workers=2, **curve)["power"].to_list() == \
+        power_curve([2.0, 5.0], **curve)["power"].to_list()
+    search = dict(low=2, high=12, effect_pct=5.0, **curve)
+    assert sample_size(0.3, workers=2, **search).drop("seconds").equals(
+        sample_size(0.3, **search).drop("seconds"))
 
 
 def test_a_very_slow_joggers_plan_does_not_stop_a_power_run():

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
+from runlab._series import window_bounds
 from runlab.errors import FormError, RunlabWarning, SchemaError
 
 __all__ = ["form", "Form", "rubric_suggestions", "RUBRIC_RULES", "STRIKE_THRESHOLDS_DEG",
@@ -107,24 +108,21 @@ def _contacts(t: np.ndarray, ahead: np.ndarray, height: np.ndarray, mid: np.ndar
     from scipy.signal import find_peaks
 
     ok = np.isfinite(ahead) & np.isfinite(height) & np.isfinite(mid)
-    r = np.where(ok, ahead, -np.inf)
     peaks, _ = find_peaks(np.where(ok, ahead, np.nanmin(ahead[ok]) if ok.any() else 0.0),
                           prominence=prominence)
-    found, last = [], -np.inf
-    for k in peaks:
-        if not ok[k] or height[k] > near or k == 0 or k + 1 >= t.size:
+    found: list[float] = []
+    for k in peaks:  # find_peaks never returns the first or last sample: k ± 1 exist
+        if not ok[k] or height[k] > near:
             continue
         if not (ok[k - 1] and ok[k + 1]) or t[k + 1] - t[k - 1] > 2 * max_gap_s:
             continue
         swing = (t >= t[k] - 0.6) & (t < t[k]) & ok
-        if t[k] - t[0] < 0.25 or not (mid[swing] > lift).any() or (last > -np.inf and (mid[(t > last) & (t < t[k])] <= lift).all()):
+        if t[k] - t[0] < 0.25 or not (mid[swing] > lift).any() or (found and (mid[(t > found[-1]) & (t < t[k])] <= lift).all()):
             continue
-        den = r[k - 1] - 2 * r[k] + r[k + 1]
-        shift = 0.5 * (r[k - 1] - r[k + 1]) / den if den < 0 else 0.0
+        den = ahead[k - 1] - 2 * ahead[k] + ahead[k + 1]  # all three finite here
+        shift = 0.5 * (ahead[k - 1] - ahead[k + 1]) / den if den < 0 else 0.0
         shift = min(max(shift, -0.5), 0.5)
-        tc = float(t[k] + shift * (t[k + 1] - t[k - 1]) / 2)
-        found.append(tc)
-        last = tc
+        found.append(float(t[k] + shift * (t[k + 1] - t[k - 1]) / 2))
     return found
 
 
@@ -360,24 +358,23 @@ def form(pose: pl.DataFrame, *, height_m: float | None = None,
         P[k] = P[k] / leg_px
     m_per_leg = LEG_PER_HEIGHT * height_m if height_m else None
     hip = 0.5 * (P["left_hip"] + P["right_hip"])
-    sho = 0.5 * (P["left_shoulder"] + P["right_shoulder"])
-    lows = [np.minimum(P[f"{s}_heel"][:, 1], P[f"{s}_foot_index"][:, 1]) for s in _SIDES]
-    ground = _rolling_low(t, np.minimum(*lows), 0.5)
-    mids = [0.5 * (P[f"{s}_heel"][:, 1] + P[f"{s}_foot_index"][:, 1]) for s in _SIDES]
-    flat = _rolling_low(t, np.minimum(*mids), 0.5)
     far_seen = _seen(wk, far, ("knee", "ankle", "heel", "foot_index"))
     both_feet = far_seen.mean() >= 0.5
     feet = list(_SIDES) if both_feet else [near]  # the far leg hidden: the near foot only
     if both_feet:  # follow each foot by its motion: no trust in left/right labels
         _track_feet(P)
+    # each foot's lowest point and heel-toe midpoint; the lower of the two feet (the same
+    # before and after _track_feet, which swaps whole feet) makes the ground and flat foot
+    lows = {s: np.minimum(P[f"{s}_heel"][:, 1], P[f"{s}_foot_index"][:, 1]) for s in _SIDES}
+    mids = {s: 0.5 * (P[f"{s}_heel"][:, 1] + P[f"{s}_foot_index"][:, 1]) for s in _SIDES}
+    lo, hi = window_bounds(t, 0.5)
+    ground = _rolling_low(np.minimum(lows["left"], lows["right"]), lo, hi)
+    flat = _rolling_low(np.minimum(mids["left"], mids["right"]), lo, hi)
     found = []
     for s in feet:
-        low = np.minimum(P[f"{s}_heel"][:, 1], P[f"{s}_foot_index"][:, 1])
-        mid = 0.5 * (P[f"{s}_heel"][:, 1] + P[f"{s}_foot_index"][:, 1]) - flat
         ahead = P[f"{s}_heel"][:, 0] - hip[:, 0]
-        found += [(tc, s) for tc in _contacts(t, ahead, low - ground, mid)]
-    found = _one_per_step(sorted(found))
-    found.sort()
+        found += [(tc, s) for tc in _contacts(t, ahead, lows[s] - ground, mids[s] - flat)]
+    found = _one_per_step(sorted(found))  # keeps them in time order
     span = (float(t[0]), float(t[-1]))
     audio = footfalls["time_s"].to_numpy() if footfalls is not None and footfalls.height \
         else np.zeros(0)
@@ -387,9 +384,10 @@ def form(pose: pl.DataFrame, *, height_m: float | None = None,
         for k in P:
             P[k] = _rotate(P[k], -tilt)
         hip = 0.5 * (P["left_hip"] + P["right_hip"])
-        sho = 0.5 * (P["left_shoulder"] + P["right_shoulder"])
+    sho = 0.5 * (P["left_shoulder"] + P["right_shoulder"])
     angle = {s: _angle_deg(P[f"{s}_foot_index"] - P[f"{s}_heel"]) for s in _SIDES}
     knee = {s: _flexion_deg(P[f"{s}_hip"], P[f"{s}_knee"], P[f"{s}_ankle"]) for s in _SIDES}
+    frame_s = float(np.median(np.diff(t))) if t.size > 1 else 0.0
     steps = []
     for i, (tc, side, source, ta) in enumerate(rows):
         k = _frame_at(t, tc)
@@ -416,7 +414,8 @@ def form(pose: pl.DataFrame, *, height_m: float | None = None,
             "cadence_spm": 60.0 / dt if dt else None,
             "overstride_leg": over, "overstride_m": over * m_per_leg if m_per_leg else None,
             "foot_strike_angle_deg": fsa, "foot_strike": cls, "foot_strike_confidence": conf,
-            "trunk_lean_deg": trunk, "knee_flexion_deg": _knee_at_contact(t, knee[side], tc),
+            "trunk_lean_deg": trunk,
+            "knee_flexion_deg": _knee_at_contact(t, knee[side], tc, frame_s),
             "vertical_oscillation_leg": osc,
             "vertical_oscillation_cm": osc * m_per_leg * 100 if osc is not None and m_per_leg
             else None,
@@ -446,14 +445,12 @@ _STEP_SCHEMA = {
 }
 
 
-def _rolling_low(t: np.ndarray, y: np.ndarray, half_s: float, q: float = 20.0) -> np.ndarray:
-    """The ``q``-th percentile of finite y within ±half_s of each time: the ground under a
-    panning camera (the lowest foot point is on the ground in most frames), robust to a
-    few misplaced landmarks."""
+def _rolling_low(y: np.ndarray, lo: np.ndarray, hi: np.ndarray, q: float = 20.0) -> np.ndarray:
+    """The ``q``-th percentile of finite y in each sample's window ``y[lo[i]:hi[i]]``
+    (:func:`runlab._series.window_bounds`): the ground under a panning camera (the lowest
+    foot point is on the ground in most frames), robust to a few misplaced landmarks."""
     out = np.empty_like(y)
-    lo = np.searchsorted(t, t - half_s, side="left")
-    hi = np.searchsorted(t, t + half_s, side="right")
-    for i in range(t.size):
+    for i in range(y.size):
         win = y[lo[i]:hi[i]]
         win = win[np.isfinite(win)]
         out[i] = np.percentile(win, q) if win.size else np.nan
@@ -485,9 +482,9 @@ def _track_feet(P: dict[str, np.ndarray]) -> None:
         P[f"left_{p}"][flip], P[f"right_{p}"][flip] = right[flip], left[flip]
 
 
-def _knee_at_contact(t: np.ndarray, flexion: np.ndarray, tc: float) -> float:
-    """The least knee flexion [deg] within one frame interval of the contact time."""
-    frame_s = float(np.median(np.diff(t))) if t.size > 1 else 0.0
+def _knee_at_contact(t: np.ndarray, flexion: np.ndarray, tc: float, frame_s: float) -> float:
+    """The least knee flexion [deg] within one frame interval (``frame_s``, the median
+    [s]) of the contact time."""
     near = flexion[(np.abs(t - tc) <= 1.01 * frame_s) & np.isfinite(flexion)]
     return float(near.min()) if near.size else _at(t, flexion, tc)
 

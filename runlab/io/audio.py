@@ -102,16 +102,16 @@ def _read_wav(name: str) -> Audio:
 
 
 def _read_ffmpeg(name: str, rate_hz: int) -> Audio:
+    from runlab.io._ffmpeg import AUDIO_FORMATS, ffmpeg_exe, input_args, no_stream
+
     try:
-        import imageio_ffmpeg
+        exe = ffmpeg_exe()
     except ImportError as exc:  # pragma: no cover - a dependency of runlab
         raise UnsupportedFormatError(name, "not a WAV file, and decoding other audio needs "
                                            "imageio-ffmpeg (pip install imageio-ffmpeg)") from exc
-    from runlab.io._ffmpeg import AUDIO_FORMATS, input_args, no_stream
-
     # only this local file: no URL, playlist or concat list (runlab.io._ffmpeg); the first
     # audio stream only, so a video without one fails by name, not as a bad argument
-    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-v", "error",
+    cmd = [exe, "-nostdin", "-v", "error",
            *input_args(name, AUDIO_FORMATS), "-map", "0:a:0", "-vn",
            "-ac", "1", "-ar", str(int(rate_hz)), "-f", "f32le", "-"]
     run = subprocess.run(cmd, capture_output=True, check=False)

@@ -48,7 +48,6 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
@@ -412,9 +411,9 @@ def read_video(path: str | os.PathLike, *, capture_fps: float | None = None,
     from runlab.isolation import limits_for
 
     name = os.fspath(path)
-    with open_regular(name):  # refuses FIFOs, devices, directories before ffmpeg sees them
-        pass
-    size = Path(name).stat().st_size
+    with open_regular(name) as fh:  # refuses FIFOs, devices, directories before ffmpeg
+        size = os.fstat(fh.fileno()).st_size  # sees them, and keeps to this one open file
+        magic = fh.read(12)  # the container's signature, should ffmpeg not read it
     if size == 0:
         raise ReadError(name, "the file is empty (0 bytes)")
     if size > MAX_VIDEO_BYTES:
@@ -428,9 +427,7 @@ def read_video(path: str | os.PathLike, *, capture_fps: float | None = None,
         lines = [ln for ln in report.strip().splitlines() if ln.strip()]
         reason = lines[-1] if lines else "unknown format"
         reason = reason.replace("file:" + os.path.abspath(name), "the file")
-        with open(name, "rb") as fh:
-            head = fh.read(12)
-        if head[4:8] == b"ftyp" or head[:4] == b"\x1aE\xdf\xa3" or head[8:12] == b"AVI ":
+        if magic[4:8] == b"ftyp" or magic[:4] == b"\x1aE\xdf\xa3" or magic[8:12] == b"AVI ":
             raise CorruptFileError(name, f"a damaged or truncated video: {reason}")
         raise UnsupportedFormatError(name, f"not a video ffmpeg can read: {reason}")
     head = _parse_header(name, report, capture_fps)

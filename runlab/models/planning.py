@@ -147,16 +147,44 @@ def _study(args) -> bool | None:
     return bool(np.isfinite(p) and p < design.alpha)
 
 
-def _run_studies(design: Design, seeds: range, simulate, analyse, workers: int) -> list:
-    tasks = [(design, s, simulate, analyse) for s in seeds]
-    if workers <= 1:
-        return [_study(t) for t in tasks]
+@contextlib.contextmanager
+def _study_runner(workers: int, what: str) -> Iterator[Callable[[list], list]]:
+    """A function running a list of :func:`_study` tasks: in this process, or on one pool
+    of ``workers`` spawned processes kept for the whole block (so a curve or a sample-size
+    search starts its workers once, not once per design)."""
+    if int(workers) < 1:
+        raise ModelError(f"{what}: workers must be ≥ 1, got {workers}")
+    workers = int(workers)
+    if workers == 1:
+        yield lambda tasks: [_study(t) for t in tasks]
+        return
     import multiprocessing
 
     with single_threaded_children():  # children copy the environment when they start
         pool = multiprocessing.get_context("spawn").Pool(workers)  # fork after polars deadlocks
     with pool:
-        return pool.map(_study, tasks, chunksize=max(1, len(tasks) // (8 * workers)))
+        yield lambda tasks: pool.map(_study, tasks,
+                                     chunksize=max(1, len(tasks) // (8 * workers)))
+
+
+def _check_n_studies(n_studies: int) -> None:
+    if n_studies < 20:
+        raise ModelError(f"power: n_studies={n_studies}; use at least 20 (200 for ±3.5 points)")
+
+
+def _power(design: Design, n_studies: int, seed: int, simulate, analyse,
+           run: Callable[[list], list], start: float | None = None) -> pl.DataFrame:
+    """:func:`power`'s row for a checked design, its studies run by ``run``; ``seconds``
+    counts from ``start`` (:func:`time.perf_counter`; default: now)."""
+    start = time.perf_counter() if start is None else start
+    results = run([(design, s, simulate or simulate_study, analyse or analyse_study)
+                   for s in range(seed, seed + n_studies)])
+    hits = sum(r is True for r in results)
+    failed = sum(r is None for r in results)
+    lo, hi = _wilson(hits, n_studies)
+    return pl.DataFrame([asdict(design) | {
+        "power": hits / n_studies, "ci_low": lo, "ci_high": hi, "n_studies": n_studies,
+        "n_failed": failed, "seconds": time.perf_counter() - start}])
 
 
 def power(design: Design | None = None, *, n_studies: int = 200, seed: int = 0,
@@ -199,19 +227,10 @@ def power(design: Design | None = None, *, n_studies: int = 200, seed: int = 0,
     """
     design = (design or Design())
     design = replace(design, **design_kw).check() if design_kw else design.check()
-    if n_studies < 20:
-        raise ModelError(f"power: n_studies={n_studies}; use at least 20 (200 for ±3.5 points)")
-    if int(workers) < 1:
-        raise ModelError(f"power: workers must be ≥ 1, got {workers}")
-    start = time.perf_counter()
-    results = _run_studies(design, range(seed, seed + n_studies), simulate or simulate_study,
-                           analyse or analyse_study, int(workers))
-    hits = sum(r is True for r in results)
-    failed = sum(r is None for r in results)
-    lo, hi = _wilson(hits, n_studies)
-    return pl.DataFrame([asdict(design) | {
-        "power": hits / n_studies, "ci_low": lo, "ci_high": hi, "n_studies": n_studies,
-        "n_failed": failed, "seconds": time.perf_counter() - start}])
+    _check_n_studies(n_studies)
+    start = time.perf_counter()  # the workers' start-up counts
+    with _study_runner(workers, "power") as run:
+        return _power(design, n_studies, seed, simulate, analyse, run, start)
 
 
 def power_curve(values: Sequence[float], *, over: str = "effect_pct",
@@ -253,9 +272,10 @@ def power_curve(values: Sequence[float], *, over: str = "effect_pct",
         raise ModelError("power_curve: no values to evaluate")
     base = replace(design or Design(), **design_kw)
     cast = int if isinstance(getattr(base, over), int) else float
-    return pl.concat([power(replace(base, **{over: cast(v)}), n_studies=n_studies, seed=seed,
-                            simulate=simulate, analyse=analyse, workers=workers)
-                      for v in values])
+    designs = [replace(base, **{over: cast(v)}).check() for v in values]
+    _check_n_studies(n_studies)
+    with _study_runner(workers, "power_curve") as run:
+        return pl.concat([_power(d, n_studies, seed, simulate, analyse, run) for d in designs])
 
 
 def sample_size(target_power: float = 0.8, design: Design | None = None, *,
@@ -274,12 +294,21 @@ def sample_size(target_power: float = 0.8, design: Design | None = None, *,
     if not 2 <= low < high:
         raise ModelError(f"sample_size: need 2 <= low < high, got {low}, {high}")
     base = replace(design or Design(), **design_kw)
+    replace(base, runners_per_group=high).check()
+    _check_n_studies(n_studies)
+    with _study_runner(workers, "sample_size") as run:
+        return _bisect(base, target_power, low, high,
+                       lambda d: _power(d.check(), n_studies, seed, simulate, analyse, run))
+
+
+def _bisect(base: Design, target_power: float, low: int, high: int,
+            power_of: Callable[[Design], pl.DataFrame]) -> pl.DataFrame:
+    """:func:`sample_size`'s search, ``power_of`` giving a design's :func:`power` row."""
     cache: dict[int, pl.DataFrame] = {}
 
     def at(n: int) -> float:
         if n not in cache:
-            cache[n] = power(replace(base, runners_per_group=n), n_studies=n_studies,
-                             seed=seed, simulate=simulate, analyse=analyse, workers=workers)
+            cache[n] = power_of(replace(base, runners_per_group=n))
         return float(cache[n]["power"][0])
 
     if at(high) < target_power:

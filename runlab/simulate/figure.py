@@ -142,7 +142,6 @@ def _draw(img: np.ndarray, q: dict[str, np.ndarray], near: str, view: str) -> No
     hp = (q["left_hip"] + q["right_hip"]) / 2
     trunk = float(np.hypot(*(sh - hp))) or 1.0
     limb = 0.16 * trunk
-    order = (far, near) if view == "side" else ("left", "right")
     shade = {far: 0.72, near: 1.0} if view == "side" else {"left": 0.95, "right": 0.95}
 
     def leg(side: str) -> None:
@@ -176,7 +175,7 @@ def _draw(img: np.ndarray, q: dict[str, np.ndarray], near: str, view: str) -> No
         leg(near)
         arm(near)
     else:
-        for side in order:
+        for side in ("left", "right"):
             leg(side)
         half = abs(q["left_shoulder"][0] - q["right_shoulder"][0]) / 2
         for k in np.linspace(-1, 1, 5):  # a wide torso from overlapping cylinders
@@ -184,7 +183,7 @@ def _draw(img: np.ndarray, q: dict[str, np.ndarray], near: str, view: str) -> No
                      limb * 1.2, limb * 1.2, SHIRT, 0.95)
         _capsule(img, sh, head_c, limb * 0.55, limb * 0.5, SKIN, 0.85)
         _ellipse(img, head_c, head_r * 0.9, head_r * 1.1, SKIN, 1.0, hair=0.35)
-        for side in order:
+        for side in ("left", "right"):
             arm(side)
 
 
@@ -256,7 +255,7 @@ def write_clip(path: str | os.PathLike, frames: np.ndarray, *, fps: float = 30.0
     """
     import tempfile
 
-    import imageio_ffmpeg
+    from runlab.io._ffmpeg import ffmpeg_exe
 
     n, h, w, _ = frames.shape
     k = (rotation_deg // 90) % 4
@@ -270,7 +269,7 @@ def write_clip(path: str | os.PathLike, frames: np.ndarray, *, fps: float = 30.0
         raise ValueError("times_s must increase")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    exe = imageio_ffmpeg.get_ffmpeg_exe()
+    exe = ffmpeg_exe()
     with tempfile.TemporaryDirectory() as tmp:
         # encode at a constant rate, then re-stamp every packet (no B-frames: decode order
         # is presentation order)
