@@ -214,3 +214,41 @@ def test_hill_session_of_brisk_walker_splits_by_cadence_not_speed():
     by_gait = dict(out.group_by("gait").agg(pl.col("cadence_spm").mean()).iter_rows())
     assert by_gait["run"] == pytest.approx(row["cadence_spm"], abs=2.0)
     assert by_gait["walk"] == pytest.approx(row["walk_cadence_spm"], abs=2.0)
+
+
+def test_cadence_only_4_spm_interval_programme_keeps_its_walk_breaks(tmp_path):
+    """Cadence only, jog 4 spm above the walk (SD 3 spm a second and a drifting level):
+    the per-second evidence is weak, and the two-state model of the last release swallowed
+    walk breaks into runs or split runs (seeds 0–11: mean 95.7 %, 89.3 % worst; 6 of 12
+    sessions under 95 %). The bout lengths of the session's own programme (a hidden
+    semi-Markov model) keep them: mean ≥ 97 %."""
+    s = scores_of(tmp_path, 4.0, None, seeds=range(12), speed=False)
+    assert s.mean() >= 0.97
+    assert s.min() >= 0.90
+
+
+@pytest.mark.parametrize("gap_spm", [4.0, 6.0])
+def test_free_walk_breaks_cadence_only(tmp_path, gap_spm):
+    """Walk breaks taken at will (every bout 20–300 s, no programme): the bout-length model
+    must not force a rhythm that is not there."""
+    s = scores_of(tmp_path, gap_spm, None, seeds=range(8), speed=False,
+                  free_bouts_s=(20.0, 300.0))
+    assert s.mean() >= (0.95 if gap_spm == 4.0 else 0.99)
+    assert s.min() >= 0.85
+
+
+def test_switches_come_after_the_beep():
+    """The simulator's runner changes gait a few seconds after each beep: bouts are not
+    exactly periodic; free bouts are as drawn; noise is the same seed for seed."""
+    on_beep, b_truth = simulate.walk_run_session(switch_delay_s=0.0, seed=5)
+    late, l_truth = simulate.walk_run_session(seed=5)
+    lengths = np.diff(np.flatnonzero(np.r_[True, l_truth[1:] != l_truth[:-1], True]))
+    assert set(np.diff(np.flatnonzero(np.r_[True, b_truth[1:] != b_truth[:-1], True]))) \
+        == {120, 60}
+    assert len(set(lengths[1:-1])) > 3 and np.abs(lengths[1:-1] - 90).max() < 60
+    assert (l_truth != b_truth).sum() > 0
+    np.testing.assert_allclose(on_beep["speed_mps"].to_numpy()[:100],
+                               late["speed_mps"].to_numpy()[:100])
+    _, free = simulate.walk_run_session(free_bouts_s=(20.0, 300.0), seed=5)
+    inner = np.diff(np.flatnonzero(np.r_[True, free[1:] != free[:-1], True]))[1:-1]
+    assert inner.min() >= 15 and inner.max() <= 315 and np.ptp(inner) > 60

@@ -42,7 +42,8 @@ def walk_run_session(*, run_s: float = 120.0, walk_s: float = 60.0, repeats: int
                      cadence_sd_spm: float = 3.0, speed_sd: float = 0.03,
                      warmup_s: float = 120.0, cooldown_s: float = 120.0, speed: bool = True,
                      dynamics: bool = False, walk_dynamics: bool = False,
-                     smart_recording: bool = False, seed: int = 0
+                     smart_recording: bool = False, switch_delay_s: float = 4.0,
+                     free_bouts_s: tuple[float, float] | None = None, seed: int = 0
                      ) -> tuple[pl.DataFrame, np.ndarray]:
     """Records of a walk–run session and the true ``"run"``/``"walk"`` of each record.
 
@@ -60,15 +61,31 @@ def walk_run_session(*, run_s: float = 120.0, walk_s: float = 60.0, repeats: int
     ``speed=False`` leaves speed and distance out (cadence only); ``smart_recording`` keeps
     records 1–7 s apart (irregular), as watches in smart mode do. ``repeats=0`` gives a
     continuous jog of ``run_s`` between the walks.
+
+    The watch beeps every ``run_s`` and ``walk_s`` seconds; the runner changes gait a moment
+    later: each switch comes a gamma-distributed delay (shape 2, mean ``switch_delay_s``;
+    0 = on the beep) after its beep, so intervals are not exactly periodic (a few seconds to
+    react and finish the stride; the delay's size is our modelling choice). With
+    ``free_bouts_s=(lo, hi)`` there is no programme: every jog and walk between warm-up and
+    cool-down lasts a uniform lo–hi seconds of its own (walk breaks taken at will).
     """
     rng = np.random.default_rng(seed)
+    timing = np.random.default_rng([seed, 21])  # its own stream: noise stays seed-for-seed
     parts = [("walk", warmup_s)]
     for i in range(max(repeats, 1)):
-        parts.append(("run", run_s))
+        parts.append(("run", run_s if free_bouts_s is None else timing.uniform(*free_bouts_s)))
         if i < max(repeats, 1) - 1:
-            parts.append(("walk", walk_s))
+            parts.append(("walk", walk_s if free_bouts_s is None
+                          else timing.uniform(*free_bouts_s)))
     parts.append(("walk", cooldown_s))
-    truth = np.concatenate([np.full(int(round(s)), g, dtype=object) for g, s in parts if s > 0])
+    parts = [(g, s) for g, s in parts if s > 0]
+    ends = np.cumsum([s for _, s in parts])
+    if switch_delay_s > 0 and len(parts) > 1:
+        ends[:-1] += timing.gamma(2.0, switch_delay_s / 2.0, len(parts) - 1)
+        ends[:-1] = np.minimum(ends[:-1], ends[-1] - 1.0)
+    edges = np.round(np.r_[0.0, ends]).astype(int)
+    truth = np.concatenate([np.full(max(b - a, 0), g, dtype=object)
+                            for (g, _), a, b in zip(parts, edges[:-1], edges[1:])])
     n = truth.size
     running = truth == "run"
     drift = np.convolve(rng.normal(0, 1, n + 59), np.ones(60) / np.sqrt(60), "valid")
