@@ -14,6 +14,12 @@ missed contact added back, and ``switch_error_pct`` the detector's error against
 Walks whose published count disagrees with it are reported as reference errors, not
 tuned on.
 
+``--weallwalk DIR`` scores only the fresh held-out set instead: WeAllWalk (15 people,
+188 pocket recordings, 25 Hz; counted steps = the heel strikes annotated from shoe IMUs),
+listed in the hold-out file before any run. First (and only) run, on the detector of
+2026-12-07: mean error +5.7 %, worst 34.2 %, 52 of 188 within ±3 %; this session's two
+rejected rules (see ``gait.steps``): +5.9 %, 50 of 188.
+
 ``--moved`` instead joins pairs of one person's walks in two positions by 3 s of handling
 (a phone moved mid-recording, no steps while it is moved) and reports the error of the
 total against the two counts.
