@@ -270,8 +270,9 @@ def form(pose: pl.DataFrame, *, height_m: float | None = None,
       contact). ``foot_strike_confidence`` is the probability of the class if the
       angle's error is normal with SD = √(5² + (0.25 × r)²) [deg], r the angle's range
       over the frames just before, at and after the contact (an unsteady foot angle is
-      a misplaced landmark); 5° and 0.25 fitted on rendered runners. Indicative: not
-      validated on real runners.
+      a misplaced landmark); 5° and 0.25 fitted on rendered runners. Not calibrated on
+      real runners: on the real clips' labelled steps, a confidence above 0.9 was right
+      18 of 27 times, 0.7–0.9 5 of 14, up to 0.7 18 of 32.
     - **Trunk lean** [deg from vertical, forward positive]: hip-centre→shoulder-centre line.
     - **Knee flexion at contact** [deg, 0 = straight]: the angle between the landing
       leg's thigh (hip→knee) and shank (knee→ankle), i.e. 180° − the hip–knee–ankle
