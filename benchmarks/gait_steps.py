@@ -76,21 +76,26 @@ def _held_out(*sets: str) -> list[str]:
 
 
 def fresh_recordings(weallwalk: Path) -> list[dict]:
-    """The fresh held-out set (``fresh`` rows of the hold-out list): every WeAllWalk
-    recording (``weallwalk/sensor``; counted steps = the distinct heel-strike times in the
-    walk's ``weallwalk/xml`` file)."""
+    """The WeAllWalk recordings (``weallwalk/sensor``; counted steps = the distinct
+    heel-strike times in the walk's ``weallwalk/xml`` file), ``set`` ``"fresh"`` (held
+    out) or ``"weallwalk dev"`` (developed on after the first run), as the hold-out list
+    says."""
     import xml.etree.ElementTree as ET
 
-    patterns = _held_out("fresh")
+    fresh, dev = _held_out("fresh"), _held_out("weallwalk-dev")
     out = []
     for path in sorted((weallwalk / "sensor").glob("iPhoneSensors_*.csv")):
         rel = f"weallwalk/sensor/{path.name}"
-        if not any(fnmatch.fnmatch(rel, p) for p in patterns):
+        if any(fnmatch.fnmatch(rel, p) for p in fresh):
+            group = "fresh"
+        elif any(fnmatch.fnmatch(rel, p) for p in dev):
+            group = "weallwalk dev"
+        else:
             continue
         trial, person, phone, tool = path.stem.split("_")[1:]
         root = ET.parse(weallwalk / "xml" / f"{trial}_{person}_{tool}.xml").getroot()
         heel = {float(s.findtext("Time")) for s in root.iter("Step")}
-        out.append({"path": path, "rel": rel, "set": "fresh", "source": "weallwalk",
+        out.append({"path": path, "rel": rel, "set": group, "source": "weallwalk",
                     "person": f"{person} ({tool})", "position": f"pocket {phone}",
                     "steps": len(heel)})
     return out
