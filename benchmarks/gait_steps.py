@@ -211,9 +211,9 @@ def score(recs: list[dict], method: str) -> pl.DataFrame:
 
 def _straight_error(rec: dict, found: pl.DataFrame) -> float | None:
     """WeAllWalk: error [%] over the straight path segments only (steps found inside them
-    against the heel strikes annotated there); None elsewhere. In turns the shoe IMUs'
-    heel strikes miss pivoting steps (gaps of 2–3 s in a walk's rhythm while the phone
-    keeps stepping), so the whole-walk count there is short."""
+    against the heel strikes annotated there); None elsewhere. Turns hold most of the
+    walkers' short stops (2–3 s with no heel strike and the phone's movement collapsing),
+    so this separates counting on steady walking from counting through stops."""
     if "straight_s" not in rec:
         return None
     t0 = float(np.loadtxt(rec["path"], delimiter=",", usecols=(0,), max_rows=1))
