@@ -12,7 +12,7 @@ from runlab._series import centred_mean, epoch_us, run_lengths, timestamps
 from runlab.errors import ReadError, SchemaError
 
 __all__ = ["steps", "step_records", "STEP_BAND_HZ", "STEP_METHODS", "MIN_IMU_RATE_HZ",
-           "HANDLING_TURN_DEG"]
+           "HANDLING_TURN_DEG", "PAUSE_SHARE"]
 
 # --- steps from a phone accelerometer ------------------------------------------------------
 
@@ -34,6 +34,9 @@ _GAIT_BAND_HZ = (0.5, 5.0)
 #: by under ~35° in most recordings (a bag or a neck pouch swinging more at times).
 HANDLING_TURN_DEG = 45.0
 _ONSET_BAND_HZ = (1.5, 15.0)
+#: Within a bout, movement (1-s RMS of the 0.5–5 Hz acceleration) under this share of the
+#: bout's median for at least 1 s is a moment of standing still: no step is placed there.
+PAUSE_SHARE = 0.4
 
 
 def steps(imu: pl.DataFrame, *, method: str = "autocorrelation", rate_hz: float = 50.0,
@@ -176,20 +179,39 @@ def steps(imu: pl.DataFrame, *, method: str = "autocorrelation", rate_hz: float 
     walking, step_period, pattern, periodicity = _carrying(
         vec, in_gap, rate_hz, window_s, min_periodicity, min_activity_mps2)
     bouts = _split_at_handling(_bouts(walking, in_gap, rate_hz), turn, rate_hz)
+    # a stretch between two moments of handling with no rhythm of its own (the walker
+    # stopped, a pouch swinging) is not walking, bridged or not
+    bouts = [(lo, hi) for lo, hi in bouts if np.median(periodicity[lo:hi]) >= min_periodicity]
     times, strength, bout_of = [], [], []
     placements, confidences = [], []
     for b, (lo, hi) in enumerate(bouts):
         if method == "autocorrelation":
             at, s = _tracked_steps(landing[lo:hi], step_period[lo:hi], rate_hz)
+            # into and out of a stop the feet keep their rhythm a few steps longer than a
+            # 6-s window's autocorrelation does
+            done = int(round((times[-1][-1] - grid[0]) * rate_hz)) + 1 \
+                if b and times[-1].size else 0  # not back into the last bout's steps
+            before = _continued(landing, lo + at, turn, in_gap,
+                                max(bouts[b - 1][1] if b else 0, done), rate_hz, -1)
+            after = _continued(landing, lo + at, turn, in_gap,
+                               bouts[b + 1][0] if b + 1 < len(bouts) else grid.size,
+                               rate_hz, +1)
+            at = np.r_[before, lo + at, after].astype(np.int64) - lo
+            s = landing[lo + at]
         else:
             at, s = _peak_steps(np.linalg.norm(vec[lo:hi], axis=1), rate_hz)
-        if b and bouts[b - 1][1] == lo and times[-1].size and at.size:
-            # cut at a handling transient: the step at the cut is one step, not one a side
+        if at.size:  # no step where the walker stood still for a moment
+            a0, a1 = min(lo, lo + int(at[0])), max(hi, lo + int(at[-1]) + 1)
+            keep = ~_paused(vec[a0:a1], rate_hz)[lo + at - a0]
+            at, s = at[keep], s[keep]
+        if b and times[-1].size and at.size:
+            # cut at a handling transient (or two bouts continued towards each other): the
+            # step at the cut is one step, not one a side
             period_s = np.nanmedian(step_period[lo:hi]) if method == "autocorrelation" \
-                else np.median(np.diff(grid[lo:hi][at])) if at.size > 1 else 0.0
+                else np.median(np.diff(grid[lo + at])) if at.size > 1 else 0.0
             if grid[lo + at[0]] - times[-1][-1] < 0.6 * period_s:
                 at, s = at[1:], s[1:]
-        times.append(grid[lo:hi][at])
+        times.append(grid[lo + at])
         strength.append(s)
         bout_of.append(np.full(at.size, b))
         placements.append(_placement(pattern[lo:hi], rate_hz, window_s))
@@ -264,6 +286,59 @@ def _split_at_handling(bouts: list[tuple[int, int]], turn: np.ndarray, rate_hz: 
             if b - a >= min_s * rate_hz:
                 out.append((a, b))
     return out
+
+
+def _paused(vec: np.ndarray, rate_hz: float, *, share: float = PAUSE_SHARE,
+            min_s: float = 1.0, half_s: float = 0.5) -> np.ndarray:
+    """Samples of a bout where the walker stands still for a moment: the movement (RMS of
+    the band-passed acceleration over ±``half_s``) under ``share`` × its median over the
+    bout for at least ``min_s`` (two steps). A 6-s window bridges a stop of 2–3 s at a
+    turn or a door, and the step tracker would go on placing steps through it."""
+    move = np.sqrt(centred_mean((vec * vec).sum(axis=1), int(half_s * rate_hz)))
+    low = move < share * np.median(move)
+    out = np.zeros(low.size, bool)
+    starts, lengths = run_lengths(low)
+    for st, n in zip(starts, lengths, strict=True):
+        if low[st] and n >= min_s * rate_hz:
+            out[st:st + n] = True
+    return out
+
+
+def _continued(landing: np.ndarray, at: np.ndarray, turn: np.ndarray, in_gap: np.ndarray,
+               limit: int, rate_hz: float, direction: int, *, tolerance: float = 0.25,
+               strength: float = 0.5) -> np.ndarray:
+    """Grid indexes of steps after a bout's last step (``direction`` +1) or before its
+    first (-1) while the landings keep the bout's rhythm: the next landing peak must come
+    within ``tolerance`` of the step interval (the median of the bout's 5 steps at that
+    end, then the last interval taken) and reach ``strength`` × the bout's median
+    landing. It stops at the first landing that misses, at ``limit`` (the neighbouring
+    bout), at a gap and where the phone is handled (turned by over
+    :data:`HANDLING_TURN_DEG`)."""
+    from scipy import signal
+
+    if at.size < 5:
+        return np.zeros(0, np.int64)
+    period = float(np.median(np.diff(at[-5:] if direction > 0 else at[:5])))
+    peaks, _ = signal.find_peaks(landing, height=strength * float(np.median(landing[at])),
+                                 distance=max(1, int(0.25 * rate_hz)))
+    out = []
+    last = int(at[-1] if direction > 0 else at[0])
+    while True:
+        lo, hi = sorted((last + direction * (1 - tolerance) * period,
+                         last + direction * (1 + tolerance) * period))
+        cand = peaks[(peaks >= lo) & (peaks <= hi)]
+        if cand.size == 0:
+            break
+        nxt = int(cand[np.argmin(np.abs(cand - (last + direction * period)))])
+        if nxt >= limit if direction > 0 else nxt < limit:
+            break
+        span = slice(min(last, nxt), max(last, nxt) + 1)
+        if in_gap[span].any() or (turn[span] > HANDLING_TURN_DEG).any():
+            break
+        out.append(nxt)
+        period, last = abs(nxt - last), nxt
+    out = np.asarray(out, np.int64)
+    return out if direction > 0 else out[::-1]
 
 
 def _placement(limb: np.ndarray, rate_hz: float, window_s: float) -> str:
