@@ -319,7 +319,11 @@ def form(pose: pl.DataFrame, *, height_m: float | None = None,
       the heel→toe, ankle→toe or heel→ankle angle 100 ms before to 100 ms after it:
       κ ≤ 0.48, midfoot recall ≤ 12/23 (and then heel 14/50). Heel and forefoot
       separate on these clips; midfoot cannot be told from either with these foot points
-      — and the non-heel labels come from three runners only.
+      — and the non-heel labels come from three runners only. The landmark model sees the
+      person in a 256×256 crop (BlazePose, Bazarevsky et al. 2020,
+      doi:10.48550/arXiv.2006.10204), where a foot is some 30 px long whatever the clip's
+      resolution: a sharper clip does not give finer foot points; a runner under ~250 px
+      tall gives coarser ones.
 
     Returns
     -------
