@@ -322,8 +322,8 @@ def form(pose: pl.DataFrame, *, height_m: float | None = None,
       — and the non-heel labels come from three runners only. The landmark model sees the
       person in a 256×256 crop (BlazePose, Bazarevsky et al. 2020,
       doi:10.48550/arXiv.2006.10204), where a foot is some 30 px long whatever the clip's
-      resolution: a sharper clip does not give finer foot points; a runner under ~250 px
-      tall gives coarser ones.
+      resolution: a sharper clip does not give finer foot points; a runner a couple of
+      hundred pixels tall gives coarser ones (the crop is scaled up).
 
     Returns
     -------
