@@ -145,9 +145,10 @@ before any detector ran on them; run once, with ``--audio``):
   the belt, a coach in view; strike not judged): runlab found 3 of the 10 hand steps in each
   scene ("2 people in view"), 0/10 and 0/10 within ±33 ms, median error −40 and −56 ms
   (video earlier than hand); cadence −25.8 % and −1.4 % (hand 279 and 261 steps/min).
-  ``gait.footfalls`` on its soundtrack (footfalls audible) found 5 and 2 onsets in the scenes,
-  about every other step and 90–110 ms (half a step) from the nearest hand contact: 0/10 and
-  1/10 hand contacts within ±50 ms.
+  ``gait.footfalls`` on its soundtrack (treadmill noise with impact-like bursts; whether each
+  is a footfall was not checked) found 5 and 2 onsets in the scenes, about every other step
+  and 90–110 ms (half a step) from the nearest hand contact: 0/10 and 1/10 hand contacts
+  within ±50 ms. So this is not yet evidence about footfall timing on real running audio.
 - darthvader18_running_scene_2 (indoor track, 29.97 fps, panning camera, feet about 15 px,
   every hand mark uncertain by about a frame): 12 of 13 steps found, 5/13 within ±33 ms,
   median error +41 ms (video later), 10/13 within ±33 ms of that offset; cadence +0.4 %
