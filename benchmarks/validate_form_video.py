@@ -89,6 +89,55 @@ MediaPipe's foot landmarks reach their ground level later and more noisily than 
 does, so ``form`` keeps Zeni's peak. (MediaPipe's landmark smoothing is not the cause:
 with ``smooth_landmarks=False`` Zeni's rule scores 82/150, the same offsets.)
 
+What the landmarks can give (2026-12-07, session 5; all nine clips or scenes now count as
+seen in development). With the cached landmarks, candidate contact events were compared
+with the hand marks, each taken around ``form``'s own contact for the 131 hand contacts
+that have one within 0.2 s; signed error video − hand, within ±33 ms / matched, median:
+
+- Zeni's heel-ahead-of-hip peak (``form``): radluy 3/4 −12 ms; male_side 29/32 +18;
+  img5396 15/15 +7; movup 52/58 +5; hato_a2 0/2 +39; hato_a3 3/5 +24; arham 630 1/5 +51;
+  arham 515 0/10 +99 — 103/131; ankle or toe furthest ahead of the hip 104 and 101; at
+  the nearest frame (no parabola) 88.
+- Worse everywhere: the foot's forward speed halfway down from its swing peak to its
+  stance value 97; least image speed of the foot 85; straightest knee 58; the other
+  foot's toe-off (its toe furthest behind the hip) 38; the foot's lowest point reaching
+  its stance level (+0.05 leg lengths) 32; end of the foot's descent (vertical speed back
+  to 30 % of its peak) 24; the lowest heel, ankle, toe or foot point 20/16/7/13 (median
+  +35 to +250 ms: MediaPipe's foot points keep sinking through early stance).
+- The error is a steady lag per clip, not scatter: its spread within a clip (IQR/1.35)
+  is 2–23 ms and 121/131 lie within ±33 ms of their clip's median error. The lag is
+  small where the leg is 236–549 px tall (−12 to +18 ms) and large where it is 97–120 px
+  (+24 to +99 ms; those are also the clips whose hand marks are least sure). No event
+  tried shifts with it, so it cannot be estimated from a clip; four scenes of two
+  runners are too few to fit a size correction. MediaPipe's frame-to-frame tracking is
+  not the cause: run with ``static_image_mode=True`` (the person found anew in every
+  frame) arham's scenes lag +47 and +97 ms (hato_a2 +5 ms, 3/5, but hato_a3 loses every
+  contact).
+
+Foot strike, angles read at the HAND-marked contact (timing perfect; the landing foot is
+the one further forward; 83 labelled contacts: heel 50 from 2 treadmill runners, midfoot
+23 from radluy and arham, forefoot 10 from hato's sprint starts):
+
+- MediaPipe's heel→toe angle turns toe-up at 240–550°/s through the contact (median per
+  clip, 6 of 7 clips; radluy ~0): from −20 to −110° 150 ms before it to its peak at or
+  just after it — 8–18° per frame at 30 fps. A frame of timing error is more than the
+  9.6°-wide midfoot band.
+- Median per clip at the hand mark: heel +21.5° (male_side), +12.6° (img5396); forefoot
+  −11.1° (a2), −8.2° (a3); midfoot +24.9° (radluy), 0.0° (arham 630), −15.2° (arham
+  515, whose labels say "could be forefoot").
+- Altman & Davis thresholds at the hand mark: heel 41/50, midfoot 3/23, forefoot 9/10,
+  κ 0.38 (17 ms later: 45/50, 5/23, 7/10, κ 0.44). Best thresholds for the heel→toe,
+  ankle→toe or heel→ankle angle 100 ms before to 100 ms after the mark, fitted leaving
+  each clip out: κ ≤ 0.48 (ankle→toe 17 ms after: heel 47/50, midfoot 3/23, forefoot
+  9/10); midfoot recall never above 12/23, and there heel falls to 14/50. Fitted on all
+  clips (optimistic) κ ≤ 0.65.
+- So the bundled model's foot points separate heel from forefoot on these runners but
+  not midfoot from either; with ``form``'s own timing κ is 0.10. Reading the angle at
+  the contact instant instead of the median over the 50 ms before it was tried: κ 0.10 →
+  0.15 here (heel 34 → 42/47, forefoot 5 → 3/7), rendered runners κ 0.60 → 0.71 (12
+  clips) and 0.36 → 0.53 (16 others); one rendered forefoot clip of the tests fell to
+  2/7 forefoot. Not landed: no gain that matters against the ≥ 85 % target.
+
 ``--rendered N`` adds N rendered runners (:func:`runlab.simulate.running_pose` drawn by
 :mod:`runlab.simulate.figure`) through ``read_video`` → ``pose`` → ``form`` against their
 known contacts: it checks the chain on a drawn figure, it is **not** evidence about real
