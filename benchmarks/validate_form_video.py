@@ -150,6 +150,24 @@ the one further forward; 83 labelled contacts: heel 50 from 2 treadmill runners,
   clips) and 0.36 → 0.53 (16 others); one rendered forefoot clip of the tests fell to
   2/7 forefoot. Not landed: no gain that matters against the ≥ 85 % target.
 
+Fresh clips, main at 0b3684a (session 5: two new runners, 33 contacts marked and committed
+before any detector ran on them; run once, with ``--audio``):
+
+- cez_run_test1_scene_a / _b (treadmill sprint, 30 fps, hand-held rear-oblique camera above
+  the belt, a coach in view; strike not judged): runlab found 3 of the 10 hand steps in each
+  scene ("2 people in view"), 0/10 and 0/10 within ±33 ms, median error −40 and −56 ms
+  (video earlier than hand); cadence −25.8 % and −1.4 % (hand 279 and 261 steps/min).
+  ``gait.footfalls`` on its soundtrack (treadmill noise with impact-like bursts; whether each
+  is a footfall was not checked) found 5 and 2 onsets in the scenes, about every other step
+  and 90–110 ms (half a step) from the nearest hand contact: 0/10 and 1/10 hand contacts
+  within ±50 ms. So this is not yet evidence about footfall timing on real running audio.
+- darthvader18_running_scene_2 (indoor track, 29.97 fps, panning camera, feet about 15 px,
+  every hand mark uncertain by about a frame): 12 of 13 steps found, 5/13 within ±33 ms,
+  median error +41 ms (video later), 10/13 within ±33 ms of that offset; cadence +0.4 %
+  (hand 186.0 steps/min). Strike: hand midfoot on all (never heel-first, could be forefoot),
+  video forefoot on all 12 — midfoot recall 0/12, κ 0; heel vs not heel 12/12.
+- Fresh, all: 5 of 33 within ±33 ms (15 %), 2 runners; no clip reaches 90 %.
+
 ``--rendered N`` adds N rendered runners (:func:`runlab.simulate.running_pose` drawn by
 :mod:`runlab.simulate.figure`) through ``read_video`` → ``pose`` → ``form`` against their
 known contacts: it checks the chain on a drawn figure, it is **not** evidence about real
