@@ -89,20 +89,8 @@ MediaPipe's foot landmarks reach their ground level later and more noisily than 
 does, so ``form`` keeps Zeni's peak. (MediaPipe's landmark smoothing is not the cause:
 with ``smooth_landmarks=False`` Zeni's rule scores 82/150, the same offsets.)
 
-The first step of a clip (session 5, after every clip had been seen): on male_side,
-img5396 and movup the first hand-marked step (0.14–0.24 s into the clip) and on hato_a2
-one 0.22 s after its first confident frame were missed, because ``form`` wanted 0.25 s of
-the swing before a contact in view. With 0.15 s (and a first contact less than 0.25 s in
-kept only if it comes ≥ 0.75 of the median step before the next — MediaPipe traded the
-legs in the first frames of the sample's rendered runner, which then made a contact
-0.245 s before the next): male_side 30/33, img5396 16/17, movup 53/59 (+4 ms, −0.4 %),
-hato_a2 1/5 (+36 ms, +4.5 %); all 107/150 (was 103); no extra contact; strike heel
-35/49, midfoot 2/19, forefoot 6/8, κ 0.12. Rendered runners: the same 203 contacts on 28
-clips. The fresh clips below are the test of this change.
-
-What the landmarks can give (2026-12-07, session 5, ``form`` as before the first-step
-change; all nine clips or scenes now count as seen in development). With the cached
-landmarks, candidate contact events were compared
+What the landmarks can give (2026-12-07, session 5; all nine clips or scenes now count as
+seen in development). With the cached landmarks, candidate contact events were compared
 with the hand marks, each taken around ``form``'s own contact for the 131 hand contacts
 that have one within 0.2 s; signed error video − hand, within ±33 ms / matched, median:
 

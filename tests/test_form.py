@@ -109,41 +109,6 @@ def test_flat_foot_offset_does_not_make_landings_heel(strike_deg, cls):
     assert steps["foot_strike_angle_deg"].median() == pytest.approx(strike_deg, abs=1.5)
 
 
-def test_a_contact_early_in_the_clip_is_found():
-    """The first step of a clip that starts 0.18 s before it: its swing is in view, so it
-    counts (on real clips the first hand-marked step came 0.14–0.24 s in and was missed
-    when 0.25 s of swing were required)."""
-    pose, truth = running_pose(fps=30, cadence_spm=170, seconds=4, noise_px=0.5, seed=8)
-    first = float(truth["time_s"][1])
-    clip = pose.filter(pl.col("time_s") >= first - 0.18)
-    found = form(clip).steps["time_s"].to_numpy()
-    assert np.min(np.abs(found - first)) <= 0.033, (first, found[:3])
-    later = truth.filter(pl.col("time_s") > first - 0.18)
-    assert found.size == later.height  # none invented at the start
-
-
-def test_one_per_step_keeps_the_first_contact_that_fits_the_rhythm():
-    """Two contacts too close together at the clip's start: the one whose step to the
-    next contact fits the rhythm is kept (a rendered runner's spurious contact 0.11 s
-    after a true one had replaced the true one)."""
-    from runlab.gait._form import _one_per_step
-
-    found = [(0.20, "left"), (0.442, "right"), (0.799, "left"), (1.167, "right"),
-             (1.529, "left"), (1.893, "right")]
-    assert [tc for tc, _ in _one_per_step(found)] == [0.442, 0.799, 1.167, 1.529, 1.893]
-    true_first = [(0.20, "left"), (0.38, "right"), (0.56, "left"), (0.92, "right"),
-                  (1.28, "left"), (1.64, "right")]
-    assert [tc for tc, _ in _one_per_step(true_first)][0] == 0.20
-    # within 0.25 s of the clip's start (its swing partly out of view) a first contact
-    # must also be ≥ 0.75 of a step before the next: MediaPipe traded the legs in the
-    # first frames of the sample's rendered runner and made one 0.245 s before the next
-    start = [(0.182, "left"), (0.427, "right"), (0.772, "left"), (1.127, "right"),
-             (1.467, "left"), (1.826, "right")]
-    assert [tc for tc, _ in _one_per_step(start)][0] == 0.182
-    assert [tc for tc, _ in _one_per_step(start, start_s=0.0)][0] == 0.427
-    assert [tc for tc, _ in _one_per_step(start, start_s=-0.1)][0] == 0.182
-
-
 @pytest.mark.parametrize("roll_deg", [-6.0, 6.0])
 def test_camera_roll_taken_out_when_the_ground_line_is_seen(roll_deg):
     """A phone held rolled tilts every angle in the image; a runner crossing a still

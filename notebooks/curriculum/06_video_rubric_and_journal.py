@@ -123,11 +123,9 @@ charts.form_clip(measured)
 # On 16 rendered runners not used for tuning, the strike class matched on 66 % of steps
 # (Cohen's κ 0.49): heel landings read heel, but half the forefoot landings read midfoot —
 # the pose model flattens a toe-down foot by about 4°. Knee flexion at contact read 6 ± 7°
-# too bent. On 76 hand-labelled steps of real runners the class agreed little beyond chance
-# (κ 0.12: heel 35 of 49, midfoot 2 of 19, forefoot 6 of 8), so it is not yet validated on
-# people: read the angles as a trend for one runner. Even read at the hand-marked contact
-# the pose model's foot points tell heel from forefoot landings but not midfoot from either
-# (`gait.form`'s docstring gives the numbers).
+# too bent. On 73 hand-labelled steps of real runners the class agreed little beyond chance
+# (κ 0.10: heel 34 of 47, midfoot 2 of 19, forefoot 5 of 7), so it is not yet validated on
+# people: read the angles as a trend for one runner.
 
 # %%
 (measured.steps.select("time_s", "foot_strike_angle_deg", "foot_strike",

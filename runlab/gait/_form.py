@@ -99,13 +99,12 @@ def _flexion_deg(hip, knee, ankle) -> np.ndarray:
 
 def _contacts(t: np.ndarray, ahead: np.ndarray, height: np.ndarray, mid: np.ndarray, *,
               prominence: float = 0.25, lift: float = 0.12, near: float = 0.25,
-              max_gap_s: float = 0.1, min_lead_s: float = 0.15) -> list[float]:
+              max_gap_s: float = 0.1) -> list[float]:
     """Initial contacts of one foot, in leg lengths: the moments its heel is furthest
     ahead of the hip (``ahead``; Zeni et al. 2008, doi:10.1016/j.gaitpost.2007.07.007) —
     a peak at least ``prominence`` above the lows around it — with the foot's lowest point
     within ``near`` of the ground (``height``) and its centre ``lift`` up (``mid``) in the
-    swing before, of which at least ``min_lead_s`` is in the clip. The time is refined
-    between frames by a parabola through the peak."""
+    swing before. The time is refined between frames by a parabola through the peak."""
     from scipy.signal import find_peaks
 
     ok = np.isfinite(ahead) & np.isfinite(height) & np.isfinite(mid)
@@ -118,7 +117,7 @@ def _contacts(t: np.ndarray, ahead: np.ndarray, height: np.ndarray, mid: np.ndar
         if not (ok[k - 1] and ok[k + 1]) or t[k + 1] - t[k - 1] > 2 * max_gap_s:
             continue
         swing = (t >= t[k] - 0.6) & (t < t[k]) & ok
-        if t[k] - t[0] < min_lead_s or not (mid[swing] > lift).any() or (found and (mid[(t > found[-1]) & (t < t[k])] <= lift).all()):
+        if t[k] - t[0] < 0.25 or not (mid[swing] > lift).any() or (found and (mid[(t > found[-1]) & (t < t[k])] <= lift).all()):
             continue
         den = ahead[k - 1] - 2 * ahead[k] + ahead[k + 1]  # all three finite here
         shift = 0.5 * (ahead[k - 1] - ahead[k + 1]) / den if den < 0 else 0.0
@@ -128,19 +127,13 @@ def _contacts(t: np.ndarray, ahead: np.ndarray, height: np.ndarray, mid: np.ndar
 
 
 def _one_per_step(found: list[tuple[float, str]], min_step_s: float = 0.15,
-                  min_of_step: float = 0.7, *, start_s: float | None = None,
-                  seen_lead_s: float = 0.25, first_of_step: float = 0.75,
-                  ) -> list[tuple[float, str]]:
+                  min_of_step: float = 0.7) -> list[tuple[float, str]]:
     """Contacts closer than ``min_step_s`` (faster than 400 steps/min) are one: the first.
     Then, with four or more, two contacts less than ``min_of_step`` of the median step
     time apart are one step: of the two, the one whose time after the contact before
-    them (for the clip's first contact: before the contact after them) is nearer the
-    median step is kept. A running step is not 30 % shorter than its
+    them is nearer the median step is kept. A running step is not 30 % shorter than its
     neighbours; on real clips (benchmarks/validate_form_video.py) spurious contacts came
-    0.55–0.65 of a step after or ~0.45 before a true one. A first contact less than
-    ``seen_lead_s`` after the clip's start (``start_s``), its swing only partly in view,
-    is kept only if the step to the next is at least ``first_of_step`` of the median
-    (the pose model often trades the legs in a clip's first frames)."""
+    0.55–0.65 of a step after or ~0.45 before a true one."""
     out: list[tuple[float, str]] = []
     for tc, side in found:
         if not out or tc - out[-1][0] >= min_step_s:
@@ -149,21 +142,12 @@ def _one_per_step(found: list[tuple[float, str]], min_step_s: float = 0.15,
         return out
     step_s = float(np.median(np.diff([tc for tc, _ in out])))
     kept = out[:1]
-    for n, (tc, side) in enumerate(out[1:], start=1):
+    for tc, side in out[1:]:
         if tc - kept[-1][0] >= min_of_step * step_s:
             kept.append((tc, side))
-            continue
-        if len(kept) >= 2:  # the rhythm with the step before
-            better = (abs(tc - kept[-2][0] - step_s)
-                      < abs(kept[-1][0] - kept[-2][0] - step_s))
-        else:  # the clip's first contact: the rhythm with the step after
-            nxt = out[n + 1][0] if n + 1 < len(out) else None
-            better = nxt is not None and abs(nxt - tc - step_s) < abs(nxt - kept[-1][0] - step_s)
-        if better:
+        elif len(kept) >= 2 and (abs(tc - kept[-2][0] - step_s)
+                                 < abs(kept[-1][0] - kept[-2][0] - step_s)):
             kept[-1] = (tc, side)
-    if start_s is not None and len(kept) >= 2 and kept[0][0] - start_s < seen_lead_s \
-            and kept[1][0] - kept[0][0] < first_of_step * step_s:
-        kept = kept[1:]
     return kept
 
 
@@ -239,9 +223,7 @@ def form(pose: pl.DataFrame, *, height_m: float | None = None,
       centre — a peak ≥ 0.25 leg lengths above the lows around it,
       refined between frames by a parabola — with the foot's lowest point within 0.25 leg
       lengths of the ground (the 20th percentile of the lowest foot point within ±0.5 s)
-      and, in the swing before (at least 0.15 s of it in the clip; a first contact less
-      than 0.25 s into the clip must also come ≥ 0.75 of the median step before the next:
-      the pose model often trades the legs in a clip's first frames), its heel–toe
+      and, in the swing before (at least 0.25 s of it in the clip), its heel–toe
       midpoint ≥ 0.12 leg lengths up (the foot
       left the ground; O'Connor et al. 2007, doi:10.1016/j.gaitpost.2006.05.016, use the
       foot's vertical motion likewise). A low camera makes a foot skimming the ground look
@@ -252,10 +234,11 @@ def form(pose: pl.DataFrame, *, height_m: float | None = None,
       or "audio" (a footfall inside the clip where the video found none). Against hand
       marks of the first frame the foot touches on real clips
       (``benchmarks/validate_form_video.py``), contacts within ±33 ms, median error,
-      cadence error (every clip now seen in development): treadmill — 60 fps 16/17, +7 ms,
-      +0.2 %; 25 fps 53/59, +4 ms, −0.4 %; 30 fps 30/33, +18 ms, −0.2 %; barefoot on
-      grass (30 fps, ~20-px feet) — 1/5 and 0/13, +51 and +99 ms, −1.1 and −0.2 %; sprint
-      starts filmed from afar — 4/18 (one clip refused); an outdoor clip — 3/5, −12 ms. Searching from the peak for the
+      cadence error: treadmill, held out — 60 fps 15/17, +7 ms, +0.2 %; 25 fps 52/59,
+      +5 ms, −0.5 %; treadmill 30 fps, seen in development — 29/33, +18 ms, −0.2 %;
+      barefoot on grass (30 fps, ~20-px feet), held out — 1/5 and 0/13, +51 and +99 ms,
+      −1.1 and −0.2 %; sprint starts filmed from afar, held out — 3/18 (one clip refused);
+      an outdoor clip seen in development — 3/5, −12 ms. Searching from the peak for the
       frame the foot reaches its stance level made every real clip worse (not used).
     - **Cadence** [steps/min]: 60 / mean time between successive contacts of opposite
       feet (left out: over 1 s, across dropped frames, or outside 0.75–1.33 × the median —
@@ -426,7 +409,7 @@ def form(pose: pl.DataFrame, *, height_m: float | None = None,
     for s in feet:
         ahead = P[f"{s}_heel"][:, 0] - hip[:, 0]
         found += [(tc, s) for tc in _contacts(t, ahead, lows[s] - ground, mids[s] - flat)]
-    found = _one_per_step(sorted(found), start_s=float(t[0]))  # keeps them in time order
+    found = _one_per_step(sorted(found))  # keeps them in time order
     span = (float(t[0]), float(t[-1]))
     audio = footfalls["time_s"].to_numpy() if footfalls is not None and footfalls.height \
         else np.zeros(0)
