@@ -156,6 +156,26 @@ before any detector ran on them; run once, with ``--audio``):
   video forefoot on all 12 — midfoot recall 0/12, κ 0; heel vs not heel 12/12.
 - Fresh, all: 5 of 33 within ±33 ms (15 %), 2 runners; no clip reaches 90 %.
 
+The landmark analysis above, fixed before these clips came, run once on them (form at
+main 712ffe4): Zeni's peak 5 of the 18 steps it found within ±33 ms, 15/18 within ±33 ms
+of their clip's median error — again a steady lag (darthvader18, leg 72 px: +41 ms; cez
+−40 and −56 ms, 3 steps each); over dev and fresh clips Zeni's peak stays the best event
+(108/149; forward speed halfway down 104, end of the foot's descent 33, the other foot's
+toe-off 46). darthvader18's midfoot landings read −17.8° at the hand mark (median;
+forefoot by Altman & Davis, as arham's did), the angle turning at 368°/s: midfoot 1/13
+with their thresholds, 0/13 with the thresholds fitted on the dev clips.
+
+A change tried on the dev clips and judged on these once, not landed: finding a clip's
+first step (``form`` wants 0.25 s of the swing before a contact in view; on male_side,
+img5396, movup and hato_a2 the first hand-marked step, 0.14–0.24 s in, was missed).
+With 0.15 s, and a first contact less than 0.25 s in kept only if it comes ≥ 0.75 of the
+median step before the next: dev 103 → 107/150, no extra contact, rendered runners
+unchanged (203 contacts on 28 clips); fresh clips 5/33 as before, but on cez scene a it
+found a left-foot contact 0.225 s after the first confident frame (−42 ms from the hand
+mark; main's right-foot contact there is +36 ms), which moved that scene's cadence from
+−25.8 % to −50.6 % (3 of its 10 steps found either way). Worse on a fresh clip: not
+landed.
+
 ``--rendered N`` adds N rendered runners (:func:`runlab.simulate.running_pose` drawn by
 :mod:`runlab.simulate.figure`) through ``read_video`` → ``pose`` → ``form`` against their
 known contacts: it checks the chain on a drawn figure, it is **not** evidence about real
