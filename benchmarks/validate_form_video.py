@@ -109,7 +109,10 @@ that have one within 0.2 s; signed error video − hand, within ±33 ms / matche
   small where the leg is 236–549 px tall (−12 to +18 ms) and large where it is 97–120 px
   (+24 to +99 ms; those are also the clips whose hand marks are least sure). No event
   tried shifts with it, so it cannot be estimated from a clip; four scenes of two
-  runners are too few to fit a size correction.
+  runners are too few to fit a size correction. MediaPipe's frame-to-frame tracking is
+  not the cause: run with ``static_image_mode=True`` (the person found anew in every
+  frame) arham's scenes lag +47 and +97 ms (hato_a2 +5 ms, 3/5, but hato_a3 loses every
+  contact).
 
 Foot strike, angles read at the HAND-marked contact (timing perfect; the landing foot is
 the one further forward; 83 labelled contacts: heel 50 from 2 treadmill runners, midfoot
@@ -134,6 +137,54 @@ the one further forward; 83 labelled contacts: heel 50 from 2 treadmill runners,
   0.15 here (heel 34 → 42/47, forefoot 5 → 3/7), rendered runners κ 0.60 → 0.71 (12
   clips) and 0.36 → 0.53 (16 others); one rendered forefoot clip of the tests fell to
   2/7 forefoot. Not landed: no gain that matters against the ≥ 85 % target.
+
+Fresh clips, main at 0b3684a (session 5: two new runners, 33 contacts marked and committed
+before any detector ran on them; run once, with ``--audio``):
+
+- cez_run_test1_scene_a / _b (treadmill sprint, 30 fps, hand-held rear-oblique camera above
+  the belt, a coach in view; strike not judged): runlab found 3 of the 10 hand steps in each
+  scene ("2 people in view"), 0/10 and 0/10 within ±33 ms, median error −40 and −56 ms
+  (video earlier than hand); cadence −25.8 % and −1.4 % (hand 279 and 261 steps/min).
+  ``gait.footfalls`` on its soundtrack (treadmill noise with impact-like bursts; whether each
+  is a footfall was not checked) found 5 and 2 onsets in the scenes, about every other step
+  and 90–110 ms (half a step) from the nearest hand contact: 0/10 and 1/10 hand contacts
+  within ±50 ms. So this is not yet evidence about footfall timing on real running audio.
+- darthvader18_running_scene_2 (indoor track, 29.97 fps, panning camera, feet about 15 px,
+  every hand mark uncertain by about a frame): 12 of 13 steps found, 5/13 within ±33 ms,
+  median error +41 ms (video later), 10/13 within ±33 ms of that offset; cadence +0.4 %
+  (hand 186.0 steps/min). Strike: hand midfoot on all (never heel-first, could be forefoot),
+  video forefoot on all 12 — midfoot recall 0/12, κ 0; heel vs not heel 12/12.
+- Fresh, all: 5 of 33 within ±33 ms (15 %), 2 runners; no clip reaches 90 %.
+
+A third fresh runner, annotated and committed later, scored once on main at bfba7fa (after
+``form``'s change 80c0033):
+
+- runstimator_athlete_scene_a (beach, 25 fps, camera moving alongside, low and close: trunk
+  and legs in view; only frames 0–48 can be marked): 4 of 6 hand steps found, 0/6 within
+  ±33 ms, median error −97 ms (video earlier), 3/6 within ±33 ms of that offset; cadence
+  −10.2 % (hand 180.7 steps/min); strike heel 0/3 (video forefoot), midfoot 1/1, κ 0.2; no
+  footfall onsets in its soundtrack.
+- Fresh, three runners: 5 of 39 within ±33 ms (13 %).
+
+The landmark analysis above, fixed before these clips came, run once on them (form at
+main 712ffe4): Zeni's peak 5 of the 18 steps it found within ±33 ms, 15/18 within ±33 ms
+of their clip's median error — again a steady lag (darthvader18, leg 72 px: +41 ms; cez
+−40 and −56 ms, 3 steps each); over dev and fresh clips Zeni's peak stays the best event
+(108/149; forward speed halfway down 104, end of the foot's descent 33, the other foot's
+toe-off 46). darthvader18's midfoot landings read −17.8° at the hand mark (median;
+forefoot by Altman & Davis, as arham's did), the angle turning at 368°/s: midfoot 1/13
+with their thresholds, 0/13 with the thresholds fitted on the dev clips.
+
+A change tried on the dev clips and judged on these once, not landed: finding a clip's
+first step (``form`` wants 0.25 s of the swing before a contact in view; on male_side,
+img5396, movup and hato_a2 the first hand-marked step, 0.14–0.24 s in, was missed).
+With 0.15 s, and a first contact less than 0.25 s in kept only if it comes ≥ 0.75 of the
+median step before the next: dev 103 → 107/150, no extra contact, rendered runners
+unchanged (203 contacts on 28 clips); fresh clips 5/33 as before, but on cez scene a it
+found a left-foot contact 0.225 s after the first confident frame (−42 ms from the hand
+mark; main's right-foot contact there is +36 ms), which moved that scene's cadence from
+−25.8 % to −50.6 % (3 of its 10 steps found either way). Worse on a fresh clip: not
+landed.
 
 ``--rendered N`` adds N rendered runners (:func:`runlab.simulate.running_pose` drawn by
 :mod:`runlab.simulate.figure`) through ``read_video`` → ``pose`` → ``form`` against their
