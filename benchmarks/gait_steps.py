@@ -250,18 +250,12 @@ def report(df: pl.DataFrame) -> None:
         print(f"{name[0]}: {len(e)} walks, {np.mean(np.abs(e) <= 3):.0%} within ±3 %, "
               f"mean error {np.mean(e):+.1f} %, mean |error| {np.mean(np.abs(e)):.1f} %, "
               f"worst {np.max(np.abs(e)):.1f} %")
-        st = part.filter(pl.col("straight_error_pct").is_not_null())["straight_error_pct"]
-        if st.len():
-            e = st.to_numpy()
-            print(f"  straight path segments only: mean {np.mean(e):+.1f} %, "
-                  f"{np.mean(np.abs(e) <= 3):.0%} within ±3 % ({np.sum(np.abs(e) <= 3)} of "
-                  f"{len(e)}), worst {np.max(np.abs(e)):.1f} %")
-        sw = part.filter(pl.col("switch_error_pct").is_not_null())["switch_error_pct"]
-        if sw.len():
-            e = sw.to_numpy()
-            print(f"  against the foot switches ({len(e)} walks that have them): "
-                  f"{np.mean(np.abs(e) <= 3):.0%} within ±3 %, worst {np.max(np.abs(e)):.1f} %")
-
+        for col, what in (("straight_error_pct", "straight path segments only"),
+                          ("switch_error_pct", "against the foot switches")):
+            e = part.filter(pl.col(col).is_not_null())[col].to_numpy()
+            if e.size:
+                print(f"  {what} ({e.size} walks): mean {np.mean(e):+.1f} %, "
+                      f"{np.sum(np.abs(e) <= 3)} within ±3 %, worst {np.max(np.abs(e)):.1f} %")
 
 def main() -> None:
     ap = argparse.ArgumentParser()
