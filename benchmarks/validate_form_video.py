@@ -156,6 +156,16 @@ before any detector ran on them; run once, with ``--audio``):
   video forefoot on all 12 — midfoot recall 0/12, κ 0; heel vs not heel 12/12.
 - Fresh, all: 5 of 33 within ±33 ms (15 %), 2 runners; no clip reaches 90 %.
 
+A third fresh runner, annotated and committed later, scored once on main at bfba7fa (after
+``form``'s change 80c0033):
+
+- runstimator_athlete_scene_a (beach, 25 fps, camera moving alongside, low and close: trunk
+  and legs in view; only frames 0–48 can be marked): 4 of 6 hand steps found, 0/6 within
+  ±33 ms, median error −97 ms (video earlier), 3/6 within ±33 ms of that offset; cadence
+  −10.2 % (hand 180.7 steps/min); strike heel 0/3 (video forefoot), midfoot 1/1, κ 0.2; no
+  footfall onsets in its soundtrack.
+- Fresh, three runners: 5 of 39 within ±33 ms (13 %).
+
 The landmark analysis above, fixed before these clips came, run once on them (form at
 main 712ffe4): Zeni's peak 5 of the 18 steps it found within ±33 ms, 15/18 within ±33 ms
 of their clip's median error — again a steady lag (darthvader18, leg 72 px: +41 ms; cez
