@@ -194,7 +194,10 @@ most visible other one, and keeps masking the others when the detector misses th
 followed person for a frame: cez scenes 9/10 and 9/10 steps found (were 3 and 3),
 cadence +1.0 % and +1.1 % (were −25.8 % and −1.4 %), still 0/10 and 0/10 within ±33 ms
 (the video 52 ms earlier than the hand marks in both, a steady lag; the camera is 30–45°
-off the side view). Every other clip shows one person to the detector: unchanged.
+off the side view). Every other clip shows one person to the detector: unchanged. With
+these landmarks the first-step change above gives cez what main gives (0/10, 0/10, +1.0
+and +1.1 %): its one fresh loss came from the coach's landmarks; it stays unlanded (it
+was judged once, and these clips are no longer fresh).
 
 ``--rendered N`` adds N rendered runners (:func:`runlab.simulate.running_pose` drawn by
 :mod:`runlab.simulate.figure`) through ``read_video`` → ``pose`` → ``form`` against their
