@@ -109,7 +109,8 @@ that have one within 0.2 s; signed error video − hand, within ±33 ms / matche
   small where the leg is 236–549 px tall (−12 to +18 ms) and large where it is 97–120 px
   (+24 to +99 ms; those are also the clips whose hand marks are least sure). No event
   tried shifts with it, so it cannot be estimated from a clip; four scenes of two
-  runners are too few to fit a size correction. MediaPipe's frame-to-frame tracking is
+  runners are too few to fit a size correction (and the fresh cez, a 259-px leg filmed
+  30–45° off the side view, lags −40 to −56 ms: size alone does not predict it). MediaPipe's frame-to-frame tracking is
   not the cause: run with ``static_image_mode=True`` (the person found anew in every
   frame) arham's scenes lag +47 and +97 ms (hato_a2 +5 ms, 3/5, but hato_a3 loses every
   contact).
