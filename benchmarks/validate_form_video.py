@@ -176,6 +176,13 @@ toe-off 46). darthvader18's midfoot landings read −17.8° at the hand mark (me
 forefoot by Altman & Davis, as arham's did), the angle turning at 368°/s: midfoot 1/13
 with their thresholds, 0/13 with the thresholds fitted on the dev clips.
 
+The same analysis, run once on runstimator_athlete_scene_a (fresh, landed later; main's
+detector): Zeni's peak 0 of the 4 steps it found within ±33 ms, median −97 ms (3/4 within
+±33 ms of that); at the hand marks the 4 heel landings read −2.1° and the 2 midfoot
+−8.1° (medians), the foot angle turning toe-down at 116–214°/s: heel 0/4, midfoot 0/2
+with Altman & Davis' thresholds, heel 1/4 with the dev-fitted ones. The heel/forefoot
+separation seen on the dev clips does not hold here.
+
 A change tried on the dev clips and judged on these once, not landed: finding a clip's
 first step (``form`` wants 0.25 s of the swing before a contact in view; on male_side,
 img5396, movup and hato_a2 the first hand-marked step, 0.14–0.24 s in, was missed).
