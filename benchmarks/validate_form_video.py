@@ -180,10 +180,10 @@ The same analysis, run once on runstimator_athlete_scene_a (fresh, landed later;
 detector): Zeni's peak 0 of the 4 steps it found within ±33 ms, median −97 ms (3/4 within
 ±33 ms of that); at the hand marks the 4 heel landings read −2.1° and the 2 midfoot
 −8.1° (medians), the foot angle turning toe-down at 116–214°/s: heel 0/4, midfoot 0/2
-with Altman & Davis' thresholds, heel 1/4 with the dev-fitted ones. The heel/forefoot
-separation seen on the dev clips does not hold here.
+with Altman & Davis' thresholds, heel 1/4 with the dev-fitted ones: even heel landings,
+which read heel on the dev clips, do not here.
 
-A change tried on the dev clips and judged on these once, not landed: finding a clip's
+A change tried on the dev clips and judged once on cez and darthvader18, not landed: finding a clip's
 first step (``form`` wants 0.25 s of the swing before a contact in view; on male_side,
 img5396, movup and hato_a2 the first hand-marked step, 0.14–0.24 s in, was missed).
 With 0.15 s, and a first contact less than 0.25 s in kept only if it comes ≥ 0.75 of the
