@@ -64,6 +64,8 @@ __all__ = ["pose", "PoseFrame", "FRONT_VIEW_RATIO", "MIN_VISIBILITY", "POSE_SCHE
 #: Median (shoulder width + hip width) / 2 ÷ trunk length above which a clip is taken for
 #: a front or back view. Measured: side views 0.07 (rendered) and 0.15 (a real outdoor clip);
 #: front views 0.49 (rendered) and 0.57 (a real clip of joggers filmed from the front).
+#: On the side-view clips of ``benchmarks/validate_form_video.py`` 0.04–0.29; a camera
+#: 30–45° off the side view (rear-oblique, cez) reads 0.14: an oblique view is not caught.
 FRONT_VIEW_RATIO = 0.35
 #: A frame's pose is confident when one side's shoulder, hip, knee and ankle have a mean
 #: visibility at or above this.
