@@ -19,7 +19,8 @@ spike cell was added after tuning and never tuned on).
 Held-out real: ``tests/data/smart_recording_efforts_heldout.tsv`` labels 17 further real
 smart-recording running files from public repositories (Runalyze, sports-lib,
 sport-activities-features; records 1–16 s apart), labelled by hand before the detectors were
-first run on them and never used to develop them. Only the MIT-licensed one is stored
+first run on them (the TSV's notes say what was a judgement call). Only the MIT-licensed one
+is stored
 (``tests/data/smart_recording``); the others are read from ``--heldout DIR`` (default
 ``$RUNLAB_EFFORT_FILES``) as ``DIR/<owner>+<name>/<path>``, checked against their SHA-256.
 First run, on the unchanged detectors: 1 of 3 labelled short efforts found (a 15-s sprint
@@ -33,7 +34,8 @@ effort is narrowed to its width at half height), developed on the corpus files a
 simulated seeds 0–1. Second run (the held-out files are no longer unseen): 3 of 3 found,
 1 invented (a 7-s phone-GPS speed burst with cadence +5 % at the start of the mountain run),
 hill reps unchanged. Simulated seeds 1000–1004: every cell's figures identical before and
-after the three rules.
+after the three rules — strides 98.9–99.7 % of 963 found, hill reps 96.1–100 % of 741, none
+invented in any cell.
 
 Target (issue 21): ≥ 95 % found and none invented, on simulated and real files.
 
