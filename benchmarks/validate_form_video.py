@@ -89,6 +89,124 @@ MediaPipe's foot landmarks reach their ground level later and more noisily than 
 does, so ``form`` keeps Zeni's peak. (MediaPipe's landmark smoothing is not the cause:
 with ``smooth_landmarks=False`` Zeni's rule scores 82/150, the same offsets.)
 
+What the landmarks can give (2026-12-07, session 5; all nine clips or scenes now count as
+seen in development). With the cached landmarks, candidate contact events were compared
+with the hand marks, each taken around ``form``'s own contact for the 131 hand contacts
+that have one within 0.2 s; signed error video − hand, within ±33 ms / matched, median:
+
+- Zeni's heel-ahead-of-hip peak (``form``): radluy 3/4 −12 ms; male_side 29/32 +18;
+  img5396 15/15 +7; movup 52/58 +5; hato_a2 0/2 +39; hato_a3 3/5 +24; arham 630 1/5 +51;
+  arham 515 0/10 +99 — 103/131; ankle or toe furthest ahead of the hip 104 and 101; at
+  the nearest frame (no parabola) 88.
+- Worse everywhere: the foot's forward speed halfway down from its swing peak to its
+  stance value 97; least image speed of the foot 85; straightest knee 58; the other
+  foot's toe-off (its toe furthest behind the hip) 38; the foot's lowest point reaching
+  its stance level (+0.05 leg lengths) 32; end of the foot's descent (vertical speed back
+  to 30 % of its peak) 24; the lowest heel, ankle, toe or foot point 20/16/7/13 (median
+  +35 to +250 ms: MediaPipe's foot points keep sinking through early stance).
+- The error is a steady lag per clip, not scatter: its spread within a clip (IQR/1.35)
+  is 2–23 ms and 121/131 lie within ±33 ms of their clip's median error. The lag is
+  small where the leg is 236–549 px tall (−12 to +18 ms) and large where it is 97–120 px
+  (+24 to +99 ms; those are also the clips whose hand marks are least sure). No event
+  tried shifts with it, so it cannot be estimated from a clip; four scenes of two
+  runners are too few to fit a size correction (and the fresh cez, a 259-px leg filmed
+  30–45° off the side view, lags −40 to −56 ms: size alone does not predict it). MediaPipe's frame-to-frame tracking is
+  not the cause: run with ``static_image_mode=True`` (the person found anew in every
+  frame) arham's scenes lag +47 and +97 ms (hato_a2 +5 ms, 3/5, but hato_a3 loses every
+  contact).
+
+Foot strike, angles read at the HAND-marked contact (timing perfect; the landing foot is
+the one further forward; 83 labelled contacts: heel 50 from 2 treadmill runners, midfoot
+23 from radluy and arham, forefoot 10 from hato's sprint starts):
+
+- MediaPipe's heel→toe angle turns toe-up at 240–550°/s through the contact (median per
+  clip, 6 of 7 clips; radluy ~0): from −20 to −110° 150 ms before it to its peak at or
+  just after it — 8–18° per frame at 30 fps. A frame of timing error is more than the
+  9.6°-wide midfoot band.
+- Median per clip at the hand mark: heel +21.5° (male_side), +12.6° (img5396); forefoot
+  −11.1° (a2), −8.2° (a3); midfoot +24.9° (radluy), 0.0° (arham 630), −15.2° (arham
+  515, whose labels say "could be forefoot").
+- Altman & Davis thresholds at the hand mark: heel 41/50, midfoot 3/23, forefoot 9/10,
+  κ 0.38 (17 ms later: 45/50, 5/23, 7/10, κ 0.44). Best thresholds for the heel→toe,
+  ankle→toe or heel→ankle angle 100 ms before to 100 ms after the mark, fitted leaving
+  each clip out: κ ≤ 0.48 (ankle→toe 17 ms after: heel 47/50, midfoot 3/23, forefoot
+  9/10); midfoot recall never above 12/23, and there heel falls to 14/50. Fitted on all
+  clips (optimistic) κ ≤ 0.65.
+- So the bundled model's foot points separate heel from forefoot on these runners but
+  not midfoot from either; with ``form``'s own timing κ is 0.10. Reading the angle at
+  the contact instant instead of the median over the 50 ms before it was tried: κ 0.10 →
+  0.15 here (heel 34 → 42/47, forefoot 5 → 3/7), rendered runners κ 0.60 → 0.71 (12
+  clips) and 0.36 → 0.53 (16 others); one rendered forefoot clip of the tests fell to
+  2/7 forefoot. Not landed: no gain that matters against the ≥ 85 % target.
+
+Fresh clips, main at 0b3684a (session 5: two new runners, 33 contacts marked and committed
+before any detector ran on them; run once, with ``--audio``):
+
+- cez_run_test1_scene_a / _b (treadmill sprint, 30 fps, hand-held rear-oblique camera above
+  the belt, a coach in view; strike not judged): runlab found 3 of the 10 hand steps in each
+  scene ("2 people in view"), 0/10 and 0/10 within ±33 ms, median error −40 and −56 ms
+  (video earlier than hand); cadence −25.8 % and −1.4 % (hand 279 and 261 steps/min).
+  ``gait.footfalls`` on its soundtrack (treadmill noise with impact-like bursts; whether each
+  is a footfall was not checked) found 5 and 2 onsets in the scenes, about every other step
+  and 90–110 ms (half a step) from the nearest hand contact: 0/10 and 1/10 hand contacts
+  within ±50 ms. So this is not yet evidence about footfall timing on real running audio.
+- darthvader18_running_scene_2 (indoor track, 29.97 fps, panning camera, feet about 15 px,
+  every hand mark uncertain by about a frame): 12 of 13 steps found, 5/13 within ±33 ms,
+  median error +41 ms (video later), 10/13 within ±33 ms of that offset; cadence +0.4 %
+  (hand 186.0 steps/min). Strike: hand midfoot on all (never heel-first, could be forefoot),
+  video forefoot on all 12 — midfoot recall 0/12, κ 0; heel vs not heel 12/12.
+- Fresh, all: 5 of 33 within ±33 ms (15 %), 2 runners; no clip reaches 90 %.
+
+A third fresh runner, annotated and committed later, scored once on main at bfba7fa (after
+``form``'s change 80c0033):
+
+- runstimator_athlete_scene_a (beach, 25 fps, camera moving alongside, low and close: trunk
+  and legs in view; only frames 0–48 can be marked): 4 of 6 hand steps found, 0/6 within
+  ±33 ms, median error −97 ms (video earlier), 3/6 within ±33 ms of that offset; cadence
+  −10.2 % (hand 180.7 steps/min); strike heel 0/3 (video forefoot), midfoot 1/1, κ 0.2; no
+  footfall onsets in its soundtrack.
+- Fresh, three runners: 5 of 39 within ±33 ms (13 %).
+
+The landmark analysis above, fixed before these clips came, run once on them (form at
+main 712ffe4): Zeni's peak 5 of the 18 steps it found within ±33 ms, 15/18 within ±33 ms
+of their clip's median error — again a steady lag (darthvader18, leg 72 px: +41 ms; cez
+−40 and −56 ms, 3 steps each); over dev and fresh clips Zeni's peak stays the best event
+(108/149; forward speed halfway down 104, end of the foot's descent 33, the other foot's
+toe-off 46). darthvader18's midfoot landings read −17.8° at the hand mark (median;
+forefoot by Altman & Davis, as arham's did), the angle turning at 368°/s: midfoot 1/13
+with their thresholds, 0/13 with the thresholds fitted on the dev clips.
+
+The same analysis, run once on runstimator_athlete_scene_a (fresh, landed later; main's
+detector): Zeni's peak 0 of the 4 steps it found within ±33 ms, median −97 ms (3/4 within
+±33 ms of that); at the hand marks the 4 heel landings read −2.1° and the 2 midfoot
+−8.1° (medians), the foot angle turning toe-down at 116–214°/s: heel 0/4, midfoot 0/2
+with Altman & Davis' thresholds, heel 1/4 with the dev-fitted ones: even heel landings,
+which read heel on the dev clips, do not here.
+
+A change tried on the dev clips and judged once on cez and darthvader18, not landed: finding a clip's
+first step (``form`` wants 0.25 s of the swing before a contact in view; on male_side,
+img5396, movup and hato_a2 the first hand-marked step, 0.14–0.24 s in, was missed).
+With 0.15 s, and a first contact less than 0.25 s in kept only if it comes ≥ 0.75 of the
+median step before the next: dev 103 → 107/150, no extra contact, rendered runners
+unchanged (203 contacts on 28 clips); fresh clips 5/33 as before, but on cez scene a it
+found a left-foot contact 0.225 s after the first confident frame (−42 ms from the hand
+mark; main's right-foot contact there is +36 ms), which moved that scene's cadence from
+−25.8 % to −50.6 % (3 of its 10 steps found either way). Worse on a fresh clip: not
+landed.
+
+Two people in view (session 5, after the fresh clips had been scored, so not held out):
+in cez the coach beside the treadmill, nearer the camera and cut off at the knees by the
+frame, was followed as the most visible person, and half of each scene showed no feet.
+``gait.pose`` now leaves a followed person whose feet stay out of view for 0.5 s for the
+most visible other one, and keeps masking the others when the detector misses the
+followed person for a frame: cez scenes 9/10 and 9/10 steps found (were 3 and 3),
+cadence +1.0 % and +1.1 % (were −25.8 % and −1.4 %), still 0/10 and 0/10 within ±33 ms
+(the video 52 ms earlier than the hand marks in both, a steady lag; the camera is 30–45°
+off the side view). Every other clip shows one person to the detector: unchanged. With
+these landmarks the first-step change above gives cez what main gives (0/10, 0/10, +1.0
+and +1.1 %): its one fresh loss came from the coach's landmarks; it stays unlanded (it
+was judged once, and these clips are no longer fresh).
+
 ``--rendered N`` adds N rendered runners (:func:`runlab.simulate.running_pose` drawn by
 :mod:`runlab.simulate.figure`) through ``read_video`` → ``pose`` → ``form`` against their
 known contacts: it checks the chain on a drawn figure, it is **not** evidence about real

@@ -64,7 +64,9 @@ def test_contacts_are_ordered_labelled_and_evenly_spaced(clips):
         assert gaps.max() < 1.3 * np.median(gaps) and gaps.min() > 0.7 * np.median(gaps), \
             (c["clip"], gaps)
         cadence = 60 * c["fps"] / np.median(gaps)
-        assert 140 < cadence < 280, (c["clip"], cadence)  # jogging to sprinting
+        # jogging to sprinting (sprinters reach about 5 steps/s; the treadmill sprint of
+        # cez_run_test1 has median gaps of 6 frames at 30 fps, 300 spm)
+        assert 140 < cadence < 320, (c["clip"], cadence)
         for s in c["contacts"]:
             assert s["strike"] in ("heel", "midfoot", "forefoot", "unclear"), s
 

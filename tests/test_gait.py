@@ -175,9 +175,52 @@ def test_speed_surges_without_a_cadence_rise_are_not_strides():
     assert gait.strides(without_cadence(out)).height == 5  # the file cannot tell
 
 
-def test_fast_finish_is_not_a_stride():
+def test_finishing_sprint_is_a_short_effort_but_a_fast_finish_is_not():
+    # a 40-s sprint to the end, straight from easy running, cadence up: a short effort
     out, _ = cleaned([("run", 900), ("run", 40, 182.0, 3.9)], seed=10)
-    assert gait.strides(out).height == 0  # it never eases off
+    found = gait.strides(out)
+    assert found.height == 1 and found["set_size"][0] == 1
+    assert gait.strides(without_cadence(out)).height == 0  # speed alone: not enough
+    # the last minute of a progression (each minute faster) is not
+    progression = [("run", 900), ("run", 60, 170.0, 3.1), ("run", 60, 174.0, 3.3),
+                   ("run", 60, 178.0, 3.6), ("run", 60, 182.0, 3.9)]
+    assert gait.strides(cleaned(progression, seed=10)[0]).height == 0
+    # nor is a long fast finish (3 min) or a short sprint out of one
+    assert gait.strides(cleaned([("run", 900), ("run", 180, 182.0, 3.9)], seed=10)[0]).height == 0
+    fast = [("run", 900), ("run", 120, 176.0, 3.4), ("run", 40, 182.0, 3.9)]
+    assert gait.strides(cleaned(fast, seed=10)[0]).height == 0
+
+
+def test_sprint_running_on_into_faster_running_is_found():
+    # a 15-s sprint (cadence 195) straight into 40 s of running 18 % above the usual pace
+    # at the usual cadence: the effort is the sprint, whose cadence rose
+    plan = [("run", 600), ("run", 15, 195.0, 4.5), ("run", 40, 167.0, 3.3), ("run", 600)]
+    out, _ = cleaned(plan, seed=12)
+    found = gait.strides(out)
+    assert found.height == 1
+    assert found["duration_s"][0] < 25 and found["cadence_spm"][0] > 185
+
+
+def descent(rec: pl.DataFrame, start_s: float, end_s: float, grade: float) -> pl.DataFrame:
+    """Constructed records with altitude falling at ``grade`` between two times (flat
+    elsewhere), cleaned."""
+    t = rec["elapsed_s"].to_numpy()
+    step = np.diff(rec["distance_m"].to_numpy(), prepend=0.0)
+    alt = 300.0 - np.cumsum(np.where((t >= start_s) & (t < end_s), grade * step, 0.0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataRepairWarning)
+        return runlab.clean(rec.with_columns(altitude_m=pl.Series(alt)))
+
+
+def test_faster_running_down_a_descent_is_not_a_stride():
+    # 45 s down a 10 % descent: 30 % faster and the step rate 5 % up, as descents go
+    rec, _ = session([("run", 600), ("run", 45, 173.0, 3.65), ("run", 600)], seed=11)
+    down = descent(rec, 600, 645, 0.10)
+    assert gait.strides(down).height == 0
+    # the same surge on the flat is a stride, and a real stride down a gentle slope too
+    assert gait.strides(descent(rec, 600, 645, 0.0)).height == 1
+    stride, _ = session([("run", 600), ("run", 30, 182.0, 3.9), ("run", 600)], seed=11)
+    assert gait.strides(descent(stride, 600, 630, 0.02)).height == 1
 
 
 # --- simulated walk–run sessions (runlab.simulate): seconds labelled correctly -------------

@@ -7,6 +7,8 @@ GPS-only files, where nothing may be invented."""
 
 from __future__ import annotations
 
+import hashlib
+import os
 import warnings
 from pathlib import Path
 
@@ -65,6 +67,61 @@ def test_strides_and_hill_reps_on_real_smart_recording(corpus, row):
     assert r["invented"] <= known.get("invented", 0)
     assert r["reps_found"] == r["hill_reps"]
     assert r["reps_invented"] <= known.get("reps_invented", 0)
+
+
+# --- held-out real files: labelled by hand before the detectors ever ran on them -------------
+
+HELDOUT = Path(__file__).parent / "data" / "smart_recording_efforts_heldout.tsv"
+STORED = Path(__file__).parent / "data" / "smart_recording"
+#: Where the held-out files that may not be redistributed are read from:
+#: ``$RUNLAB_EFFORT_FILES/<owner>+<name>/<path in the repository>`` (see the TSV's header).
+EFFORT_FILES = os.environ.get("RUNLAB_EFFORT_FILES")
+
+
+def heldout_labels() -> pl.DataFrame:
+    rows = [line.split("\t") for line in HELDOUT.read_text().splitlines()
+            if line and not line.startswith("#")]
+    return pl.DataFrame(rows, schema=["repo", "commit", "path", "sha256", "licence", "spacing",
+                                      "efforts_min", "hill_reps", "notes"], orient="row")
+
+
+def heldout_file(row: dict) -> Path | None:
+    """The held-out file of a label row: stored in tests/data when its licence allows,
+    else under ``$RUNLAB_EFFORT_FILES``; None when absent. A file whose SHA-256 differs
+    from the label's is an error (labels belong to one version of a file)."""
+    if "stored:" in row["licence"]:
+        path = Path(__file__).parents[1] / row["licence"].split("stored:")[1].strip(" )")
+    elif EFFORT_FILES:
+        path = Path(EFFORT_FILES) / row["repo"].replace("/", "+") / row["path"]
+    else:
+        return None
+    if not path.exists():
+        return None
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert digest == row["sha256"], f"{path}: SHA-256 {digest}, labelled {row['sha256']}"
+    return path
+
+
+def stored_heldout_rows() -> list[dict]:
+    """Held-out label rows whose file is stored in this repository (its licence allows it).
+    The others may not be redistributed: ``benchmarks/smart_recording_efforts.py --heldout``
+    scores them where a copy exists; a test could only skip on a fresh clone."""
+    return [r for r in heldout_labels().iter_rows(named=True) if "stored:" in r["licence"]]
+
+
+@pytest.mark.parametrize("row", stored_heldout_rows(), ids=lambda r: Path(r["path"]).name)
+def test_strides_and_hill_reps_on_heldout_real_smart_recording(row):
+    r = score(heldout_file(row), row["efforts_min"], int(row["hill_reps"]))
+    assert r["found"] == r["efforts"]
+    assert r["invented"] == 0
+    assert r["reps_found"] == r["hill_reps"]
+    assert r["reps_invented"] == 0
+
+
+def test_heldout_stored_file_is_there():
+    """The stored held-out file must exist (so the test above runs in CI, not skips)."""
+    stored = stored_heldout_rows()
+    assert stored and all(heldout_file(r) is not None for r in stored)
 
 
 # --- simulated sessions with strides and hill reps, written as files and read back ----------

@@ -42,8 +42,9 @@ charts.run_timeline(strides_day, gait.segments(strides_day), strides=strides,
 # %% [markdown]
 # A stride counts when more than the speed says so: the step rate rises with it, or — in a
 # GPS-only file without cadence — it is one of a set of four or more alike, with easy
-# recoveries between. A single surge of GPS speed, a descent or a fast finish is not a
-# stride (`set_size` says how many strides its set has).
+# recoveries between. A single surge of GPS speed, running down a descent, or a long fast
+# finish is not a stride; a short finishing sprint, with the step rate up, is
+# (`set_size` says how many strides its set has).
 #
 # Hill reps: repeated climbs of the same hill. A climb is a rep when it is one of three or
 # more climbs from the same foot to the same top — at the same place when the file has GPS

@@ -270,8 +270,9 @@ def form(pose: pl.DataFrame, *, height_m: float | None = None,
       contact). ``foot_strike_confidence`` is the probability of the class if the
       angle's error is normal with SD = √(5² + (0.25 × r)²) [deg], r the angle's range
       over the frames just before, at and after the contact (an unsteady foot angle is
-      a misplaced landmark); 5° and 0.25 fitted on rendered runners. Indicative: not
-      validated on real runners.
+      a misplaced landmark); 5° and 0.25 fitted on rendered runners. Not calibrated on
+      real runners: on the real clips' labelled steps, a confidence above 0.9 was right
+      18 of 27 times, 0.7–0.9 5 of 14, up to 0.7 18 of 32.
     - **Trunk lean** [deg from vertical, forward positive]: hip-centre→shoulder-centre line.
     - **Knee flexion at contact** [deg, 0 = straight]: the angle between the landing
       leg's thigh (hip→knee) and shank (knee→ankle), i.e. 180° − the hip–knee–ankle
@@ -289,6 +290,45 @@ def form(pose: pl.DataFrame, *, height_m: float | None = None,
 
     2-D limits: the runner should run across the camera's view (a side view), the camera
     level and still or panning smoothly; a front view is refused (:class:`FormError`).
+
+    What MediaPipe's foot points can give on real clips (``benchmarks/
+    validate_form_video.py``: 9 clips or scenes, 6 runners, landmark events and angles
+    compared with the hand-marked contacts; every clip seen in development):
+
+    - *Contact timing.* Of the landmark events tried against 131 hand contacts, Zeni's
+      peak (heel, ankle or toe furthest ahead of the hip) is best: 101–104 within ±33 ms
+      (88 at the nearest frame, without the parabola). The foot's lowest point comes
+      35–250 ms late (median per clip; 7–20 within ±33 ms: the foot points keep sinking
+      through early stance); the end of its descent, or its reaching its stance level,
+      scatters by ±25–200 ms (17–32); the foot's forward speed halfway
+      down to its stance value 97, its least image speed 85, the straightest knee 58, the
+      other foot's toe-off 38. The misses are a steady lag per clip (spread within a clip
+      2–23 ms; 121 of 131 within ±33 ms of their own clip's median error): −12 to +18 ms
+      where the leg is 236–549 px tall, +24 to +99 ms where it is 97–120 px (sprint starts
+      filmed from afar; barefoot on grass, whose one re-checked hand mark was 1.5–2.5
+      frames early). No event tried moves with that lag, so it cannot be taken out from
+      the clip itself. On two fresh runners, run once: the same (15 of 18 within ±33 ms
+      of their clip's median error), +41 ms where the leg is 72 px, but −40 and −56 ms
+      with a 259-px leg on a treadmill filmed 30–45° off the side view: size alone does
+      not predict the lag.
+    - *Foot strike.* Through the hand-marked contact the heel→toe angle turns toe-up at
+      240–550°/s (median per clip, 6 of 7 labelled clips): 8–18° per frame at 30 fps (4°
+      at 60 fps), more than the 9.6°-wide midfoot band: a frame of timing error can change
+      the class. Read exactly at the hand mark, its median per clip is +21.5° and +12.6°
+      for heel landings (2 runners), −11.1° and −8.2° for forefoot (1 runner's sprint starts), and
+      +24.9°, 0.0° and −15.2° for midfoot (2 runners; a fresh third, −17.8°): midfoot
+      spreads over 40° and overlaps both. With Altman & Davis' thresholds at the hand
+      mark: heel 41/50, midfoot 3/23, forefoot 9/10 (κ 0.38); with any thresholds, fitted leaving each clip out, on
+      the heel→toe, ankle→toe or heel→ankle angle 100 ms before to 100 ms after it:
+      κ ≤ 0.48, midfoot recall ≤ 12/23 (and then heel 14/50). Heel and forefoot
+      separate on these clips; midfoot cannot be told from either with these foot points
+      — and the non-heel labels come from four runners only. On a fresh clip (a beach,
+      25 fps, camera low and close) even four heel landings read −2.1° at the hand mark
+      (median), the angle already turning toe-down at ~200°/s: heel 0/4. The landmark model sees the
+      person in a 256×256 crop (BlazePose, Bazarevsky et al. 2020,
+      doi:10.48550/arXiv.2006.10204), where a foot is some 30 px long whatever the clip's
+      resolution: a sharper clip does not give finer foot points; a runner a couple of
+      hundred pixels tall gives coarser ones (the crop is scaled up).
 
     Returns
     -------

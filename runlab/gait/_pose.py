@@ -38,7 +38,10 @@ Refusals and warnings
     doi:10.1002/9780470549148, less as MediaPipe's joint centres lie inside the body). A clip with no confident pose at all is refused too. With
     two or more people in view, the detector's people other than the most visible one
     (largest × most confident, followed from frame to frame) are masked out before the
-    landmark model sees the frame, with a :class:`~runlab.errors.RunlabWarning`.
+    landmark model sees the frame, with a :class:`~runlab.errors.RunlabWarning`. A
+    followed person whose feet (one side's ankle, heel and toes) stay out of view for
+    :data:`PEOPLE_CHECK_S` — someone nearer the camera cut off by the frame's edge, a coach
+    beside a treadmill — is not the runner: the most visible other person is followed.
 
 Privacy
     Landmarks describe a person's body and movement: biometric data. They stay on the
@@ -61,6 +64,8 @@ __all__ = ["pose", "PoseFrame", "FRONT_VIEW_RATIO", "MIN_VISIBILITY", "POSE_SCHE
 #: Median (shoulder width + hip width) / 2 ÷ trunk length above which a clip is taken for
 #: a front or back view. Measured: side views 0.07 (rendered) and 0.15 (a real outdoor clip);
 #: front views 0.49 (rendered) and 0.57 (a real clip of joggers filmed from the front).
+#: On the side-view clips of ``benchmarks/validate_form_video.py`` 0.04–0.29; a camera
+#: 30–45° off the side view (rear-oblique, cez) reads 0.14: an oblique view is not caught.
 FRONT_VIEW_RATIO = 0.35
 #: A frame's pose is confident when one side's shoulder, hip, knee and ankle have a mean
 #: visibility at or above this.
@@ -73,6 +78,7 @@ POSE_SCHEMA = {"frame": pl.Int64, "time_s": pl.Float64, "landmark": pl.String,
                "visibility": pl.Float64}
 
 _BODY = ("shoulder", "hip", "knee", "ankle")
+_FEET = ("ankle", "heel", "foot_index")
 
 
 class PoseFrame(pl.DataFrame):
@@ -151,13 +157,25 @@ def _mask_others(rgb: np.ndarray, people: list[tuple[float, ...]], keep: int) ->
     return out
 
 
-def _choose(people: list[tuple[float, ...]], previous: tuple[float, float] | None) -> int:
+def _same_person(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
+    """Whether two detections (:func:`_people`) are one person: centres closer than half
+    the larger radius (a runner's hip centre moves far less between frames)."""
+    return bool(np.hypot(a[0] - b[0], a[1] - b[1]) < 0.5 * max(a[2], b[2]))
+
+
+def _choose(people: list[tuple[float, ...]], previous: tuple[float, ...] | None,
+            leave: bool = False) -> int:
     """Index of the person to follow: nearest the previous one, else the most visible
-    (radius × score)."""
+    (radius × score); with ``leave``, the most visible of the others than the one nearest
+    the previous (that one shows no feet: not the runner)."""
+    near = None
     if previous is not None:
         d = [np.hypot(p[0] - previous[0], p[1] - previous[1]) for p in people]
-        return int(np.argmin(d))
-    return int(np.argmax([p[2] * p[3] for p in people]))
+        near = int(np.argmin(d))
+        if not leave or len(people) < 2:
+            return near
+    return int(np.argmax([p[2] * p[3] if i != near else -1.0
+                          for i, p in enumerate(people)]))
 
 
 def pose(video, *, min_visibility: float = MIN_VISIBILITY, max_side_px: int | None = None,
@@ -197,13 +215,15 @@ def pose(video, *, min_visibility: float = MIN_VISIBILITY, max_side_px: int | No
     names = [lm.name.lower() for lm in mp.solutions.pose.PoseLandmark]
     index = {n: i for i, n in enumerate(names)}
     body = [[index[f"{side}_{p}"] for p in _BODY] for side in ("left", "right")]
+    feet = [[index[f"{side}_{p}"] for p in _FEET] for side in ("left", "right")]
     sx = sy = 1.0
     rows_frame, rows_time, coords = [], [], []
     total = people_max = 0
     masked_frames = 0
     check_every = max(1, int(round(PEOPLE_CHECK_S * max(clip.fps, 1.0))))
     crowd = False
-    followed: tuple[float, float] | None = None
+    followed: tuple[float, ...] | None = None  # the person followed: as _people gives it
+    footless = 0  # frames in a row in which the followed person shows no feet
     with _detector(mp) as detector, \
             mp.solutions.pose.Pose(static_image_mode=False, model_complexity=1,
                                    smooth_landmarks=True, enable_segmentation=False,
@@ -218,18 +238,25 @@ def pose(video, *, min_visibility: float = MIN_VISIBILITY, max_side_px: int | No
                 people = _people(detector, rgb)
                 people_max = max(people_max, len(people))
                 crowd = crowd or len(people) > 1
+                if crowd and len(people) == 1 and followed is not None and \
+                        not _same_person(people[0], followed):
+                    people.append(followed)  # missed by the detector in this frame
                 if len(people) > 1:
-                    keep = _choose(people, followed)
-                    followed = people[keep][:2]
+                    keep = _choose(people, followed, leave=footless >= check_every)
+                    footless = 0 if footless >= check_every else footless
+                    followed = people[keep]
                     image = _mask_others(rgb, people, keep)
                     masked_frames += 1
                 elif len(people) == 1:
-                    followed = people[0][:2]
+                    followed = people[0]
             result = model.process(image)
             if result.pose_landmarks is None:
+                footless += 1
                 continue
             lm = result.pose_landmarks.landmark
             a = np.array([(p.x * w, p.y * h, p.z * w, p.visibility) for p in lm])
+            seen_feet = max(a[f, 3].mean() for f in feet) >= min_visibility
+            footless = 0 if seen_feet else footless + 1
             if max(a[b, 3].mean() for b in body) < min_visibility:
                 continue
             rows_frame.append(i)
