@@ -40,6 +40,12 @@ def session(seed, gap_spm, speed_gap_mps=None, **kw):
     jogs from 128 spm). ``speed_gap_mps=None``: walks at 1.5–1.85 m/s, jogs at 2.05–2.5 (the
     speeds don't overlap); else a brisk walk at 1.9–2.1 m/s and a jog this much faster
     (at least 1.9 m/s), so walking and jogging speeds overlap."""
+    return simulate.walk_run_session(**session_params(seed, gap_spm, speed_gap_mps),
+                                     cadence_sd_spm=3.0, seed=seed, **kw)
+
+
+def session_params(seed, gap_spm, speed_gap_mps=None):
+    """The programme, cadences and speeds of :func:`session`."""
     rng = np.random.default_rng(seed)
     walk = rng.uniform(120.0, 145.0 - gap_spm / 2)
     run_s, walk_s, repeats = PATTERNS[seed % len(PATTERNS)]
@@ -48,10 +54,9 @@ def session(seed, gap_spm, speed_gap_mps=None, **kw):
     else:
         walk_v = rng.uniform(1.9, 2.1)
         jog_v = max(1.9, walk_v + speed_gap_mps)
-    return simulate.walk_run_session(
-        run_s=run_s, walk_s=walk_s, repeats=repeats, walk_cadence_spm=walk,
-        jog_cadence_spm=max(128.0, walk + gap_spm), walk_speed_mps=walk_v,
-        jog_speed_mps=jog_v, cadence_sd_spm=3.0, seed=seed, **kw)
+    return {"run_s": run_s, "walk_s": walk_s, "repeats": repeats, "walk_cadence_spm": walk,
+            "jog_cadence_spm": max(128.0, walk + gap_spm), "walk_speed_mps": walk_v,
+            "jog_speed_mps": jog_v}
 
 
 @pytest.mark.parametrize("what", ["speed", "dynamics"])
