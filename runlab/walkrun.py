@@ -20,6 +20,19 @@ a walk's level up to a jog's. This enters each transition as a likelihood ratio,
 change-point detection (Page 1954, doi:10.1093/biomet/41.1-2.100), on 1 Hz records only
 (smart recording's 1–7 s spacing leaves too few samples in 15 s).
 
+A hidden Markov model expects bouts of any length (geometric), so where the features are
+ambiguous — a jog 4 spm above the walk under 3 spm of noise a second and a level that
+drifts by ~1 spm — it swallows a walk break into a run or splits a run. Walk–run sessions
+have bouts of their own typical lengths (a programme's "run 2 min, walk 1 min", or a
+walker's habit), so 1 Hz sessions are then re-decoded by a hidden semi-Markov model
+(explicit durations; Yu 2010, doi:10.1016/j.artint.2009.11.011; :mod:`runlab._hsmm`)
+whose walk and run bout-length distributions are estimated for the session by EM with the
+states' means, from two starts, the likelier kept (:func:`_semi_markov`): free bouts (a peak
+and a broad rest, started from the two-state fit's bouts), and an interval programme found
+from the period of the session's running score (:func:`_programme`; 95 % of bouts within a
+few seconds of the intervals). Bouts are not assumed periodic: the runner switches a few
+seconds after each beep, and free walk breaks (any 20–300 s) lose nothing.
+
 Two states are kept only when they differ by a gait's worth in the features together
 (:func:`_ordered`): a brisk walk at 1.9–2.1 m/s and a slow jog at the same speed and cadence
 (people switch gait near 2.0 m/s; Hreljac 1993, doi:10.1249/00005768-199310000-00012)
