@@ -61,17 +61,18 @@ segments
 # **Walk or run?** A beginner's brisk walk (up to ~145 steps/min, ~2 m/s) and slow jog (from
 # ~128 steps/min) overlap, so `clean` fits a two-state model to each session on everything
 # the file holds. How often a second is labelled right, on simulated beginner sessions
-# written as files and read back (seeds not used for tuning; `benchmarks/validate_gait.py`):
+# written as files and read back (200 seeds not used for tuning; `benchmarks/validate_gait.py`):
 #
 # | your file holds | your jog differs from your walk by | seconds right |
 # |---|---|---|
 # | stance time / vertical oscillation (chest strap, foot pod) | anything, even same cadence and speed | 100 % |
 # | speed and cadence (watch) | ≥ 6 steps/min, or ≥ 0.3 m/s | 99–100 % |
-# | speed and cadence (watch) | 4 steps/min, same speed | 96 % (worst session 88 %) |
+# | speed and cadence (watch) | 4 steps/min, same speed | 96 % (worst session 80 %) |
 # | speed and cadence (watch) | < 4 steps/min and < 0.2 m/s | 79–81 % |
 # | speed and cadence, smart recording | same speed, 6 (8) steps/min | 95 % (99 %) |
 # | cadence only (phone steps below) | ≥ 6 steps/min | 99.5 % |
-# | cadence only | 4 steps/min | 96 % (worst session 88 %) |
+# | cadence only | 4 steps/min, a run–walk programme | 97 % |
+# | cadence only | 4 steps/min, walk breaks at will | 96 % (worst session 81 %) |
 # | cadence only | 0–2 steps/min | ~77 %: nothing in the file tells them apart |
 #
 # A whole session at one pace gets one label: running from 137 steps/min, or from 1.95 m/s

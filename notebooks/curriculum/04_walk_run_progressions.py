@@ -16,8 +16,9 @@
 # *"Start with a 1:1 walk-to-run ratio to coach rhythm before transitioning to 2:1 and 3:1
 # patterns as comfort grows."* runlab measures the pattern you actually ran: `clean` finds
 # your session's own walking and running (a two-state model on cadence, and speed and
-# running dynamics when the file has them; a noisy second does not flip the state) and
-# recognises 1:1, 2:1, 3:1 and continuous running.
+# running dynamics when the file has them; a noisy second does not flip the state, and the
+# session's own bout lengths — your programme's intervals — keep a walk break from being
+# swallowed into a run) and recognises 1:1, 2:1, 3:1 and continuous running.
 
 # %%
 from pathlib import Path
