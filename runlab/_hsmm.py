@@ -20,17 +20,11 @@ import numpy as np
 __all__ = ["posterior", "decoded_bouts", "programme_lengths", "survivor"]
 
 
-def _logsumexp(a: np.ndarray, extra: np.ndarray | None = None) -> np.ndarray:
-    """Log of the sum of exp along the last axis (of ``a`` and, per row, ``extra``)."""
-    m = a.max(axis=-1) if a.shape[-1] else np.full(a.shape[0], -np.inf)
-    if extra is not None:
-        m = np.maximum(m, extra)
-    m = np.where(np.isfinite(m), m, 0.0)
-    s = np.exp(a - m[:, None]).sum(axis=-1)
-    if extra is not None:
-        s += np.exp(extra - m)
-    with np.errstate(divide="ignore"):
-        return np.log(s) + m
+def _logsumexp(a: np.ndarray, extra: np.ndarray) -> np.ndarray:
+    """Log of the sum of exp along the last axis of ``a`` and, per row, ``extra`` (finite:
+    it sets the scale, so no infinite maximum needs guarding)."""
+    m = np.maximum(a.max(axis=-1), extra) if a.shape[-1] else extra
+    return np.log(np.exp(a - m[:, None]).sum(axis=-1) + np.exp(extra - m)) + m
 
 
 def posterior(log_e: np.ndarray, log_len: np.ndarray, entry: np.ndarray | None = None,
@@ -72,7 +66,7 @@ def posterior(log_e: np.ndarray, log_len: np.ndarray, entry: np.ndarray | None =
         else:
             terms = a[lo:t + 1].T + rev[:, d_max - (t - lo + 1):]
         log_f[t] = _logsumexp(terms, a[0] + edge[:, t + 1]) + c[t + 1]
-    log_like = float(_logsumexp(log_f[-1][None, :])[0])
+    log_like = float(np.logaddexp(log_f[-1, 0], log_f[-1, 1]))
     # b[s, j]: log-probability of the samples from s on given a bout of j starts at s
     b = np.empty((n, 2))
     r = np.full((n + 1, 2), -np.inf)  # r[u, j] = c[u, j] + (next bout, of 1 - j, from u)
