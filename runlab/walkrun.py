@@ -24,7 +24,8 @@ A hidden Markov model expects bouts of any length (geometric), so where the feat
 ambiguous — a jog 4 spm above the walk under 3 spm of noise a second and a level that
 drifts by ~1 spm — it swallows a walk break into a run or splits a run. Walk–run sessions
 have bouts of their own typical lengths (a programme's "run 2 min, walk 1 min", or a
-walker's habit), so 1 Hz sessions are then re-decoded by a hidden semi-Markov model
+walker's habit), so 1 Hz sessions whose states lie under 3 pooled spreads apart
+(:data:`_AMBIGUOUS_SEPARATION`) are re-decoded by a hidden semi-Markov model
 (explicit durations; Yu 2010, doi:10.1016/j.artint.2009.11.011; :mod:`runlab._hsmm`)
 whose walk and run bout-length distributions are estimated for the session by EM with the
 states' means, from two starts, the likelier kept (:func:`_semi_markov`): free bouts (a peak
@@ -496,6 +497,11 @@ def _one_cluster_runs(x: dict[str, np.ndarray]) -> bool:
 #: Interior bouts longer than this [s] in the two-state fit: not an interval session, and
 #: the hidden semi-Markov pass (cost ∝ samples × longest bout) is skipped.
 _LONGEST_BOUT_S = 900
+#: States at least this far apart (pooled spreads, the features together) need no bout
+#: lengths: a second is then misread alone with chance Φ(−1.5) ≈ 7 % and the two-state fit's
+#: persistence already labels every bout (100 % on 12 spm sessions with or without the
+#: semi-Markov pass); the pass, ~20–100× the cost of the fit, runs only below it.
+_AMBIGUOUS_SEPARATION = 3.0
 #: A programme's intervals: share of bouts that follow it, and their spread (a few seconds
 #: to react to the beep; at least 3 s, or 5 % of the interval).
 _PROGRAMME_SHARE, _PROGRAMME_SPREAD = 0.95, (3.0, 0.05)
@@ -521,7 +527,7 @@ def _semi_markov(x: dict, run: np.ndarray, mean: dict, sd: dict, observed: dict,
     n = run.size
     cut = np.flatnonzero(run[1:] != run[:-1]) + 1
     longest = int(np.diff(cut).max()) if cut.size > 1 else 0
-    if longest > _LONGEST_BOUT_S or n < 120:
+    if longest > _LONGEST_BOUT_S or n < 120 or _separation(mean, sd) >= _AMBIGUOUS_SEPARATION:
         return run
     d_max = int(min(n, max(600, 2 * longest)))
     decoded = _hsmm.decoded_bouts(run, d_max)
@@ -548,6 +554,11 @@ def _semi_markov(x: dict, run: np.ndarray, mean: dict, sd: dict, observed: dict,
         if log_like > best[0]:
             best = (log_like, gamma > 0.5)
     return best[1]
+
+
+def _separation(mean: dict, sd: dict) -> float:
+    """Distance between the two states' means in pooled spreads, the features together."""
+    return float(np.sqrt(sum(((mean[k][1] - mean[k][0]) / sd[k][0]) ** 2 for k in mean)))
 
 
 def _free_start(counts: np.ndarray) -> tuple[float, float, float]:

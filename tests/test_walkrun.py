@@ -257,3 +257,18 @@ def test_switches_come_after_the_beep():
     _, free = simulate.walk_run_session(free_bouts_s=(20.0, 300.0), seed=5)
     inner = np.diff(np.flatnonzero(np.r_[True, free[1:] != free[:-1], True]))[1:-1]
     assert inner.min() >= 15 and inner.max() <= 315 and np.ptp(inner) > 60
+
+
+@pytest.mark.parametrize("gap_spm,ambiguous", [(12.0, False), (4.0, True)])
+def test_semi_markov_pass_runs_only_where_the_states_are_ambiguous(tmp_path, monkeypatch,
+                                                                  gap_spm, ambiguous):
+    """The bout-length pass costs 20–100× the two-state fit and changes nothing when walk
+    and jog are far apart (12 spm: 100 % either way): it runs only on ambiguous sessions."""
+    from runlab import _hsmm
+
+    calls = []
+    real = _hsmm.posterior
+    monkeypatch.setattr(_hsmm, "posterior", lambda *a, **k: calls.append(1) or real(*a, **k))
+    rec, truth = session(3, gap_spm, speed=False)
+    assert scored(gait_of_file(tmp_path, rec), rec, truth) >= 0.95
+    assert bool(calls) is ambiguous
