@@ -428,11 +428,12 @@ def _scan(p: np.ndarray) -> np.ndarray:
 
 def _product(left: np.ndarray, right: np.ndarray, out: np.ndarray) -> np.ndarray:
     """``out`` = ``left`` · ``right`` (2×2 matrices as in :func:`_scan`), rescaled."""
-    np.multiply(left[0], right[0:2], out=out[0:2])  # a·a', a·b'
-    out[0:2] += left[1] * right[2:4]                # + b·c', b·d'
-    np.multiply(left[2], right[0:2], out=out[2:4])  # c·a', c·b'
-    out[2:4] += left[3] * right[2:4]                # + d·c', d·d'
-    big = np.maximum(np.maximum(out[0], out[1]), np.maximum(out[2], out[3]))
+    # as [[a, b], [c, d]] blocks: column k of left times row k of right, k = 0 then + k = 1
+    lm, rm = left.reshape(2, 2, *left.shape[1:]), right.reshape(2, 2, *right.shape[1:])
+    om = out.reshape(2, 2, *out.shape[1:])
+    np.multiply(lm[:, 0:1], rm[0:1, :], out=om)  # a·a', a·b', c·a', c·b'
+    om += lm[:, 1:2] * rm[1:2, :]                 # + b·c', b·d', d·c', d·d'
+    big = out.max(axis=0)
     out /= np.maximum(big, 1e-300, out=big)
     return out
 
