@@ -402,17 +402,21 @@ def hampel(values: np.ndarray, *, half_window: int = 3, n_sigma: float = 3.0,
     if n == 0 or not np.isfinite(x).any():
         return x.copy(), np.zeros(n, dtype=bool)
     h, w = half_window, 2 * half_window + 1
-    windows = np.lib.stride_tricks.sliding_window_view(np.pad(x, h, constant_values=np.nan), w)
+    view = np.lib.stride_tricks.sliding_window_view
     if n > 2 * h and np.isfinite(x).all():
-        # fast path: full windows need no NaN handling (partition, not sort); edges below
-        full = np.lib.stride_tricks.sliding_window_view(x, w)
+        # fast path: full windows need no NaN handling (partition, not sort); the h edge
+        # windows either side (NaN-padded) from the 2h samples at each end
+        full = view(x, w)
         med, mad = np.empty(n), np.empty(n)
         med[h:n - h] = np.partition(full, h, axis=1)[:, h]
         mad[h:n - h] = np.partition(np.abs(full - med[h:n - h, None]), h, axis=1)[:, h]
+        edges = np.concatenate([view(np.pad(x[:2 * h], (h, 0), constant_values=np.nan), w),
+                                view(np.pad(x[n - 2 * h:], (0, h), constant_values=np.nan), w)])
         edge = np.r_[0:h, n - h:n]
-        med[edge] = _nanmedian_rows(windows[edge])
-        mad[edge] = _nanmedian_rows(np.abs(windows[edge] - med[edge, None]))
+        med[edge] = _nanmedian_rows(edges)
+        mad[edge] = _nanmedian_rows(np.abs(edges - med[edge, None]))
     else:
+        windows = view(np.pad(x, h, constant_values=np.nan), w)
         med = _nanmedian_rows(windows)
         mad = _nanmedian_rows(np.abs(windows - med[:, None]))
     threshold = np.maximum(n_sigma * 1.4826 * mad, floor)

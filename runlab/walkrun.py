@@ -233,16 +233,16 @@ def _local_steps(x: dict[str, np.ndarray], t_s: np.ndarray, window_s: float) -> 
     the ``window_s`` seconds before it and 1/n_after + 1/n_before, at the samples with
     enough either side (the third item, a mask)."""
     out = {}
-    i = np.arange(t_s.size)
     lo = np.searchsorted(t_s, t_s - window_s, side="left")
     hi = np.searchsorted(t_s, t_s + window_s, side="left")
     for k, v in x.items():
         ok = np.isfinite(v)
         c_sum = np.concatenate([[0.0], np.cumsum(np.where(ok, v, 0.0))])
         c_cnt = np.concatenate([[0], np.cumsum(ok)])
-        n_b, n_a = c_cnt[i] - c_cnt[lo], c_cnt[hi] - c_cnt[i]
+        sum_i, cnt_i = c_sum[:-1], c_cnt[:-1]  # the prefix before each sample
+        n_b, n_a = cnt_i - c_cnt[lo], c_cnt[hi] - cnt_i
         with np.errstate(invalid="ignore", divide="ignore"):
-            step = (c_sum[hi] - c_sum[i]) / n_a - (c_sum[i] - c_sum[lo]) / n_b
+            step = (c_sum[hi] - sum_i) / n_a - (sum_i - c_sum[lo]) / n_b
             inv_n = 1.0 / n_a + 1.0 / n_b
         good = (n_a >= _STEP_MIN_SAMPLES) & (n_b >= _STEP_MIN_SAMPLES) & np.isfinite(step)
         out[k] = (step[good], inv_n[good], good)
