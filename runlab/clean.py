@@ -410,11 +410,13 @@ def hampel(values: np.ndarray, *, half_window: int = 3, n_sigma: float = 3.0,
         med, mad = np.empty(n), np.empty(n)
         med[h:n - h] = np.partition(full, h, axis=1)[:, h]
         mad[h:n - h] = np.partition(np.abs(full - med[h:n - h, None]), h, axis=1)[:, h]
-        edges = np.concatenate([view(np.pad(x[:2 * h], (h, 0), constant_values=np.nan), w),
-                                view(np.pad(x[n - 2 * h:], (0, h), constant_values=np.nan), w)])
-        edge = np.r_[0:h, n - h:n]
-        med[edge] = _nanmedian_rows(edges)
-        mad[edge] = _nanmedian_rows(np.abs(edges - med[edge, None]))
+        if h:
+            edges = np.concatenate([
+                view(np.pad(x[:2 * h], (h, 0), constant_values=np.nan), w),
+                view(np.pad(x[n - 2 * h:], (0, h), constant_values=np.nan), w)])
+            edge = np.r_[0:h, n - h:n]
+            med[edge] = _nanmedian_rows(edges)
+            mad[edge] = _nanmedian_rows(np.abs(edges - med[edge, None]))
     else:
         windows = view(np.pad(x, h, constant_values=np.nan), w)
         med = _nanmedian_rows(windows)
