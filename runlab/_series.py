@@ -8,7 +8,8 @@ import polars as pl
 
 from runlab import schema
 
-__all__ = ["epoch_us", "timestamps", "seconds_since", "centred_mean", "run_lengths"]
+__all__ = ["epoch_us", "timestamps", "seconds_since", "centred_mean", "run_lengths",
+           "equals"]
 
 
 def epoch_us(timestamp: pl.Series) -> np.ndarray:
@@ -62,6 +63,13 @@ def window_bounds(t: np.ndarray, half_window: float) -> tuple[np.ndarray, np.nda
     sample time ``t`` (sorted) [s]."""
     return (np.searchsorted(t, t - half_window, side="left"),
             np.searchsorted(t, t + half_window, side="right"))
+
+
+def equals(column: pl.Series, value) -> np.ndarray:
+    """``column == value`` as a bool array, null → False (a string column compared in
+    polars, not turned into Python objects first)."""
+    same = column == value
+    return (same if same.null_count() == 0 else same.fill_null(False)).to_numpy()
 
 
 def run_lengths(label: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

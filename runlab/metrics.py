@@ -16,7 +16,7 @@ import numpy as np
 import polars as pl
 
 from runlab import gait, schema
-from runlab._series import epoch_us, run_lengths
+from runlab._series import epoch_us, equals, run_lengths
 from runlab.activity import Activity
 from runlab.clean import FLAGS, clean, repair_notes
 from runlab.errors import RunlabWarning, SchemaError
@@ -141,7 +141,7 @@ def summarize(activity_or_records, *, run_id: str | None = None,
             "sample_s", "cadence_spm", "speed_mps", "heart_rate_bpm", "distance_m",
             "temperature_c"))
     moving = cleaned["moving"].to_numpy().astype(bool)
-    running = cleaned["gait"].to_numpy() == "run"
+    running = equals(cleaned["gait"], "run")
     moving_s = float(w[moving].sum())
     distance = float(np.nanmax(dist) - np.nanmin(dist)) if np.isfinite(dist).any() else None
     ts = cleaned["timestamp"]
@@ -335,7 +335,7 @@ def find_mile_tests(cleaned: pl.DataFrame, *, distance_m: float = MILE_M,
     d = np.fmax.accumulate(np.nan_to_num(cleaned["distance_m"].to_numpy().astype(np.float64),
                                          nan=-np.inf))
     d = np.where(np.isfinite(d), d, 0.0)
-    running = cleaned["gait"].to_numpy() == "run"
+    running = equals(cleaned["gait"], "run")
     breaks = ~running
     stretch = np.cumsum(breaks)  # same id ⇔ no walk or stop in between
     last = np.searchsorted(stretch, stretch, side="right") - 1  # last sample of the stretch

@@ -11,7 +11,7 @@ import numpy as np
 import polars as pl
 
 from runlab import schema
-from runlab._series import epoch_us, run_lengths, timestamps
+from runlab._series import epoch_us, equals, run_lengths, timestamps
 from runlab.errors import SchemaError
 from runlab.geo import EARTH_RADIUS_M
 
@@ -73,9 +73,9 @@ def _episode_frame(cleaned: pl.DataFrame, starts: np.ndarray, ends: np.ndarray,
         with np.errstate(invalid="ignore"):
             return (np.fmax.reduceat(padded, edges)[::2] - np.fmin.reduceat(padded, edges)[::2])
 
-    label = cleaned["gait"].to_numpy() if "gait" in cleaned.columns else None
-    if label is not None:
-        counts = np.stack([total((label == g).astype(np.float64)) for g in _GAITS])
+    if "gait" in cleaned.columns:
+        counts = np.stack([total(equals(cleaned["gait"], g).astype(np.float64))
+                           for g in _GAITS])
         majority = np.array(_GAITS, dtype=object)[np.argmax(counts, axis=0)]
     else:
         majority = np.full(starts.size, None, dtype=object)
@@ -572,7 +572,7 @@ def hills(cleaned: pl.DataFrame, *, min_grade_pct: float = 3.0, min_gain_m: floa
     gain = top - alt0
     w, cad = _columns(cleaned, "sample_s", "cadence_spm")
     # reps are run, not walked; speed alone cannot tell an uphill jog from a brisk walk
-    run_w = np.where(cleaned["gait"].to_numpy() == "run", w, 0.0) \
+    run_w = np.where(equals(cleaned["gait"], "run"), w, 0.0) \
         if "gait" in cleaned.columns and np.isfinite(cad).any() else w
     ran = np.array([run_w[a:b + 1].sum() >= 0.5 * w[a:b + 1].sum()
                     for a, b in zip(starts, ends, strict=True)])
