@@ -288,7 +288,7 @@ def _assemble(frame: pl.DataFrame, a: dict[str, np.ndarray], order: list[str] | 
         if c in a:
             new[c] = pl.Series(c, a[c], dtype=pl.Boolean)
     if "gait" in a:
-        new["gait"] = pl.Series("gait", a["gait"], dtype=pl.String)
+        new["gait"] = pl.Series("gait", _GAIT_LABELS, dtype=pl.String).gather(a["gait"])
     names = order or [*frame.columns, *(c for c in new if c not in frame.columns)]
     return pl.DataFrame([new[c] if c in new else frame.get_column(c) for c in names])
 
@@ -559,11 +559,16 @@ def _grade(a: dict[str, np.ndarray], window_s: float, distance_m: float
     return smooth, np.clip(grade, -45.0, 45.0)
 
 
+#: ``gait`` labels by code (:func:`_gait` works on codes; :func:`_assemble` writes labels).
+_GAIT_LABELS = ("stop", "run", "walk")
+_STOP, _RUN, _WALK = range(3)
+
+
 def _gait(a: dict[str, np.ndarray], min_segment_s: float, frame: pl.DataFrame) -> np.ndarray:
-    """run/walk/stop: moving samples by the session's two-state model
-    (:func:`runlab.walkrun.running_states`) on every gait feature the file holds."""
+    """run/walk/stop codes (:data:`_GAIT_LABELS`): moving samples by the session's two-state
+    model (:func:`runlab.walkrun.running_states`) on every gait feature the file holds."""
     if a["t"].size == 0:
-        return np.array([], dtype=object)
+        return np.zeros(0, dtype=np.int64)
     moving, cad = a["moving"], a["cadence_spm"]
     with np.errstate(invalid="ignore"):
         stepping = np.isfinite(cad) & (cad >= MIN_STEPPING_SPM)
@@ -576,7 +581,7 @@ def _gait(a: dict[str, np.ndarray], min_segment_s: float, frame: pl.DataFrame) -
     dt = np.diff(a["t"][go], prepend=a["t"][go][:1] if go.size else a["t"][:0])
     running = np.zeros(a["t"].size, dtype=bool)
     running[go] = running_states({k: v[go] for k, v in features.items()}, dt)
-    label = np.where(~moving, "stop", np.where(running, "run", "walk")).astype(object)
+    label = np.where(~moving, _STOP, np.where(running, _RUN, _WALK))
     return _merge_short(label, a["sample_s"], min_segment_s)
 
 
@@ -617,19 +622,20 @@ def run_thresholds(cadence_spm: np.ndarray, *, min_samples: int = 60,
 
 
 def _merge_short(label: np.ndarray, sample_s: np.ndarray, min_s: float) -> np.ndarray:
-    """Merge run/walk bouts shorter than ``min_s`` into the previous (else next) bout."""
+    """Merge run/walk bouts (codes) shorter than ``min_s`` into the previous (else next)
+    bout."""
     starts, lengths = run_lengths(label)
     if starts.size <= 1:
         return label
     csum = np.concatenate([[0.0], np.cumsum(sample_s)])
     dur = csum[starts + lengths] - csum[starts]
     seg = label[starts].copy()
-    short = (dur < min_s) & (seg != "stop")
+    short = (dur < min_s) & (seg != _STOP)
     if not short.any():
         return label
     for i in np.flatnonzero(short):  # segments are few; order matters, so a plain loop
-        if i > 0 and seg[i - 1] != "stop":
+        if i > 0 and seg[i - 1] != _STOP:
             seg[i] = seg[i - 1]
-        elif i + 1 < seg.size and seg[i + 1] != "stop" and not short[i + 1]:
+        elif i + 1 < seg.size and seg[i + 1] != _STOP and not short[i + 1]:
             seg[i] = seg[i + 1]
     return np.repeat(seg, lengths)
