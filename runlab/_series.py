@@ -42,8 +42,8 @@ def centred_mean(x: np.ndarray, half_window: float, t: np.ndarray | None = None,
     ``bounds`` (from :func:`window_bounds`) saves finding the windows again for another
     ``x`` on the same times."""
     ok = np.isfinite(x)
-    c_sum = np.concatenate([[0.0], np.cumsum(np.where(ok, x, 0.0))])
-    c_cnt = np.concatenate([[0], np.cumsum(ok)])
+    every = x.dtype == np.float64 and bool(ok.all())  # then the counts are the widths
+    c_sum = np.concatenate([[0.0], np.cumsum(x if every else np.where(ok, x, 0.0))])
     n = x.size
     if bounds is not None:
         lo, hi = bounds
@@ -53,7 +53,11 @@ def centred_mean(x: np.ndarray, half_window: float, t: np.ndarray | None = None,
         hi = np.clip(i + int(half_window) + 1, 0, n)
     else:
         lo, hi = window_bounds(t, half_window)
-    cnt = c_cnt[hi] - c_cnt[lo]
+    if every:
+        cnt = hi - lo
+    else:
+        c_cnt = np.concatenate([[0], np.cumsum(ok)])
+        cnt = c_cnt[hi] - c_cnt[lo]
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(cnt > 0, (c_sum[hi] - c_sum[lo]) / np.maximum(cnt, 1), np.nan)
 

@@ -211,9 +211,12 @@ def _initial(parts: list[np.ndarray], bounds: tuple[np.ndarray, np.ndarray]) -> 
     smoothed over :data:`_SMOOTH_S` seconds, ``bounds`` from
     :func:`runlab._series.window_bounds`) split in two by Otsu's threshold
     (:func:`runlab._series.otsu_index`)."""
-    stack = np.stack(parts)
-    have = np.isfinite(stack).sum(axis=0)
-    score = np.where(have > 0, np.nansum(stack, axis=0) / np.maximum(have, 1), 0.0)
+    if len(parts) == 1:  # one feature: itself where recorded (+ 0.0 turns -0 into 0, as nansum)
+        score = np.where(np.isfinite(parts[0]), parts[0], 0.0) + 0.0
+    else:
+        stack = np.stack(parts)
+        have = np.isfinite(stack).sum(axis=0)
+        score = np.where(have > 0, np.nansum(stack, axis=0) / np.maximum(have, 1), 0.0)
     score = centred_mean(score, _SMOOTH_S / 2, bounds=bounds)
     hist, edges = np.histogram(score, bins=64)
     k = otsu_index(hist, edges)
