@@ -9,7 +9,7 @@ import polars as pl
 from runlab import schema
 
 __all__ = ["epoch_us", "timestamps", "seconds_since", "centred_mean", "run_lengths",
-           "equals"]
+           "equals", "label_runs"]
 
 
 def epoch_us(timestamp: pl.Series) -> np.ndarray:
@@ -84,6 +84,12 @@ def run_lengths(label: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     starts = np.concatenate([[0], change])
     lengths = np.diff(np.concatenate([starts, [label.size]]))
     return starts, lengths
+
+
+def label_runs(column: pl.Series) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`run_lengths` of a (string) column, found in polars (``rle_id``) rather than
+    on an array of Python objects."""
+    return run_lengths(column.rle_id().to_numpy())
 
 
 def otsu_index(hist: np.ndarray, edges: np.ndarray) -> int | None:

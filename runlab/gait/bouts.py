@@ -11,7 +11,7 @@ import numpy as np
 import polars as pl
 
 from runlab import schema
-from runlab._series import epoch_us, equals, run_lengths, timestamps
+from runlab._series import epoch_us, equals, label_runs, run_lengths, timestamps
 from runlab.errors import SchemaError
 from runlab.geo import EARTH_RADIUS_M
 
@@ -108,7 +108,7 @@ def segments(cleaned: pl.DataFrame) -> pl.DataFrame:
         [m/s] (time-weighted means) and ``step_length_m`` [m].
     """
     _need_cleaned(cleaned, "gait")
-    starts, lengths = run_lengths(cleaned["gait"].to_numpy())
+    starts, lengths = label_runs(cleaned["gait"])
     return _episode_frame(cleaned, starts, starts + lengths - 1)
 
 
@@ -148,11 +148,10 @@ def walk_run_pattern(cleaned_or_segments: pl.DataFrame, *, tolerance: float = 0.
         dur = frame["duration_s"].to_numpy().astype(np.float64)
     else:
         _need_cleaned(frame, "gait")
-        label = frame["gait"].to_numpy()
-        starts, lengths = run_lengths(label)
+        starts, lengths = label_runs(frame["gait"])
         w = np.append(frame["sample_s"].to_numpy().astype(np.float64), 0.0)
         dur = np.add.reduceat(w, starts) if starts.size else np.zeros(0)
-        label = label[starts]
+        label = frame["gait"].gather(starts).to_numpy()
     # bouts split only by a stop are one interval: drop stops, merge equal neighbours
     go = label != "stop"
     label, dur = label[go], dur[go]
