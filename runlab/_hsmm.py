@@ -99,8 +99,7 @@ def decoded_bouts(state: np.ndarray, d_max: int) -> np.ndarray:
     counts = np.zeros((2, d_max + 1))
     s = np.asarray(state).astype(int)
     cut = np.flatnonzero(s[1:] != s[:-1]) + 1
-    for a, b in zip(cut[:-1], cut[1:]):
-        counts[s[a], min(b - a, d_max)] += 1
+    np.add.at(counts, (s[cut[:-1]], np.minimum(np.diff(cut), d_max)), 1.0)
     return counts
 
 
@@ -143,8 +142,9 @@ def programme_lengths(counts: np.ndarray, params: list[tuple[float, float, float
                 share = (k + 1.0) / (float(w.sum()) + 2.0)
             if k > 1e-6:
                 centre = float(wr @ d) / k
-                width = width if fixed else max(np.sqrt(float(wr @ (d - centre) ** 2) / k), min_width_s,
-                            rel_width * centre)
+                if not fixed:
+                    spread = np.sqrt(float(wr @ (d - centre) ** 2) / k)
+                    width = max(spread, min_width_s, rel_width * centre)
         dens = share * _peak(d_max, centre, width) + (1 - share) * base
         with np.errstate(divide="ignore"):
             out[j, 1:] = np.log(dens)

@@ -21,7 +21,7 @@ def _brute_force(log_e, log_len, entry, edge):
         lp = np.log(0.5) + log_e[np.arange(n), seq].sum()
         if edges.size == 2:
             lp += edge[seq[0], n]
-        for a, b in zip(edges[:-1], edges[1:]):
+        for a, b in zip(edges[:-1], edges[1:], strict=True):
             lp += entry[a, seq[a]] if a else 0.0
             if 0 < a and b < n:
                 lp += log_len[seq[a], b - a] if b - a <= d_max else -np.inf
@@ -32,7 +32,7 @@ def _brute_force(log_e, log_len, entry, edge):
     for lp, seq, edges in paths:
         w = np.exp(lp - total)
         marginal += w * seq
-        for a, b in zip(edges[1:-2], edges[2:-1]):
+        for a, b in zip(edges[1:-2], edges[2:-1], strict=True):
             if b - a <= d_max:
                 counts[seq[a], b - a] += w
     return marginal, counts, total

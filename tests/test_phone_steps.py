@@ -176,7 +176,7 @@ def _walk_stop_walk(stop_s: float, placement: str, seed: int):
     rest = [np.mean(a) + rng.normal(0, 0.05, ts.size) for a in (x1, y1, z1)]
     t = np.r_[t1, ts, t2 + ts[-1] + 0.01]
     imu = imu_from_arrays(t, *(np.r_[a, r, b] for a, r, b in zip((x1, y1, z1), rest,
-                                                                   (x2, y2, z2))))
+                                                                   (x2, y2, z2), strict=True)))
     return imu, s1.size + s2.size, (t1[-1] + 0.3, ts[-1] - 0.3)
 
 

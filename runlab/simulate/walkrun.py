@@ -85,7 +85,7 @@ def walk_run_session(*, run_s: float = 120.0, walk_s: float = 60.0, repeats: int
         ends[:-1] = np.minimum(ends[:-1], ends[-1] - 1.0)
     edges = np.round(np.r_[0.0, ends]).astype(int)
     truth = np.concatenate([np.full(max(b - a, 0), g, dtype=object)
-                            for (g, _), a, b in zip(parts, edges[:-1], edges[1:])])
+                            for (g, _), a, b in zip(parts, edges[:-1], edges[1:], strict=True)])
     n = truth.size
     running = truth == "run"
     drift = np.convolve(rng.normal(0, 1, n + 59), np.ones(60) / np.sqrt(60), "valid")
