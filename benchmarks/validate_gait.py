@@ -210,7 +210,7 @@ def main() -> None:
     count = args.seeds or (200 if args.holdout else 100 if args.dev else 12)
     seeds = range(first, first + count)
     if args.hmm_only:
-        walkrun._semi_markov = lambda x, run, *a, **k: run
+        walkrun._semi_markov = lambda x, parts, run, *a, **k: run
     folder = Path(tempfile.mkdtemp(prefix="runlab-gait-"))
     print(f"seeds {seeds.start}–{seeds.stop - 1}"
           + (" (two-state HMM only)" if args.hmm_only else ""))

@@ -168,7 +168,7 @@ def running_states(features: dict[str, np.ndarray], dt_s: np.ndarray, *,
         if (min_share <= run.mean() <= 1 - min_share and _ordered(mean, gain)
                 and _plausible(mean)):
             if steps:  # 1 Hz records: bout lengths in samples are seconds
-                return _semi_markov(x, run, mean, sd, observed, recorded, steps)
+                return _semi_markov(x, parts, run, mean, sd, observed, recorded, steps)
             return run
     return np.full(n, _one_cluster_runs(x))
 
@@ -511,8 +511,8 @@ _AMBIGUOUS_SEPARATION = 3.0
 _PROGRAMME_SHARE, _PROGRAMME_SPREAD = 0.95, (3.0, 0.05)
 
 
-def _semi_markov(x: dict, run: np.ndarray, mean: dict, sd: dict, observed: dict,
-                 recorded, steps: dict, rounds: int = 3) -> np.ndarray:
+def _semi_markov(x: dict, parts: dict, run: np.ndarray, mean: dict, sd: dict,
+                 observed: dict, recorded, steps: dict, rounds: int = 3) -> np.ndarray:
     """Walk/run of a 1 Hz session re-decoded by a hidden semi-Markov model whose walk and
     run bout lengths are the session's own (Yu 2010, doi:10.1016/j.artint.2009.11.011):
     each state's length distribution is re-estimated by EM with the means and spreads,
@@ -536,7 +536,7 @@ def _semi_markov(x: dict, run: np.ndarray, mean: dict, sd: dict, observed: dict,
     d_max = int(min(n, max(600, 2 * longest)))
     decoded = _hsmm.decoded_bouts(run, d_max)
     starts = [(False, [_free_start(decoded[j]) for j in range(2)])]
-    programme = _programme(x, cut, n)
+    programme = _programme(parts, cut, n)
     if programme is not None:
         starts.append((True, [(_PROGRAMME_SHARE, s, max(_PROGRAMME_SPREAD[0],
                                                         _PROGRAMME_SPREAD[1] * s))
@@ -572,14 +572,15 @@ def _free_start(counts: np.ndarray) -> tuple[float, float, float]:
     return 0.5, centre, max(0.1 * centre, 3.0)
 
 
-def _programme(x: dict, cut: np.ndarray, n: int) -> tuple[float, float] | None:
+def _programme(parts: dict, cut: np.ndarray, n: int) -> tuple[float, float] | None:
     """(walk, run) interval lengths [s] of a repeating programme, or None: the period is
     the running score's autocorrelation peak (40–900 s, correlation > 0.1), refined and
     split into its two levels on the score folded over that period (Otsu's split of the
-    folded profile, ``score`` from :func:`_standardised`). Warm-up and cool-down (before
-    the fit's first and after its last switch) are left out."""
-    parts = np.stack(list(_standardised(x).values()))
-    score = np.where(np.isfinite(parts), parts, 0.0).mean(axis=0)
+    folded profile; the score averages ``parts``, the session's :func:`_standardised`
+    features). Warm-up and cool-down (before the fit's first and after its last switch)
+    are left out."""
+    stack = np.stack(list(parts.values()))
+    score = np.where(np.isfinite(stack), stack, 0.0).mean(axis=0)
     score = score[cut[0]:cut[-1]] if cut.size > 1 else score
     g = score - score.mean()
     m = g.size

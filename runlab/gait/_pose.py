@@ -242,8 +242,10 @@ def pose(video, *, min_visibility: float = MIN_VISIBILITY, max_side_px: int | No
                         not _same_person(people[0], followed):
                     people.append(followed)  # missed by the detector in this frame
                 if len(people) > 1:
-                    keep = _choose(people, followed, leave=footless >= check_every)
-                    footless = 0 if footless >= check_every else footless
+                    leave = footless >= check_every  # the followed one shows no feet
+                    keep = _choose(people, followed, leave=leave)
+                    if leave:
+                        footless = 0
                     followed = people[keep]
                     image = _mask_others(rgb, people, keep)
                     masked_frames += 1
