@@ -97,6 +97,12 @@ def _held_out(*sets: str) -> list[str]:
     return [r[1] for r in rows if r[0] in sets]
 
 
+def _group(rel: str, groups: dict[str, list[str]]) -> str | None:
+    """The first group one of whose hold-out patterns matches ``rel``; None: unlisted."""
+    return next((g for g, pats in groups.items()
+                 if any(fnmatch.fnmatch(rel, p) for p in pats)), None)
+
+
 def fresh_recordings(weallwalk: Path) -> list[dict]:
     """The WeAllWalk recordings (``weallwalk/sensor``; counted steps = the distinct
     heel-strike times in the walk's ``weallwalk/xml`` file), ``set`` ``"fresh"`` (held
@@ -104,15 +110,12 @@ def fresh_recordings(weallwalk: Path) -> list[dict]:
     says."""
     import xml.etree.ElementTree as ET
 
-    fresh, dev = _held_out("fresh"), _held_out("weallwalk-dev")
+    groups = {"fresh": _held_out("fresh"), "weallwalk dev": _held_out("weallwalk-dev")}
     out = []
     for path in sorted((weallwalk / "sensor").glob("iPhoneSensors_*.csv")):
         rel = f"weallwalk/sensor/{path.name}"
-        if any(fnmatch.fnmatch(rel, p) for p in fresh):
-            group = "fresh"
-        elif any(fnmatch.fnmatch(rel, p) for p in dev):
-            group = "weallwalk dev"
-        else:
+        group = _group(rel, groups)
+        if group is None:
             continue
         trial, person, phone, tool = path.stem.split("_")[1:]
         root = ET.parse(weallwalk / "xml" / f"{trial}_{person}_{tool}.xml").getroot()
@@ -135,16 +138,13 @@ def ipol_recordings(root: Path) -> list[dict]:
     annotation, or a shuffle in the U-turn): the reference's own error bound."""
     import json
 
-    fresh, dev = _held_out("ipol-fresh"), _held_out("ipol-dev")
+    groups = {"ipol fresh": _held_out("ipol-fresh"), "ipol dev": _held_out("ipol-dev")}
     out = []
     for path in sorted((root / "GaitData").glob("*_lb.txt")):
         name = path.name.removesuffix("_lb.txt")
         rel = f"ipol/GaitData/{name}"
-        if any(fnmatch.fnmatch(rel, p) for p in fresh):
-            group = "ipol fresh"
-        elif any(fnmatch.fnmatch(rel, p) for p in dev):
-            group = "ipol dev"
-        else:
+        group = _group(rel, groups)
+        if group is None:
             continue
         meta = json.loads(path.with_name(f"{name}.json").read_text())
         events = sorted([(a, "L") for a, _ in meta["LeftFootEvents"]]
