@@ -15,7 +15,7 @@ from runlab.clean import FLAGS, cadence_unit_factor, hampel, repair_notes
 from runlab.errors import DataRepairWarning, SchemaError
 
 T0 = dt.datetime(2025, 8, 12, 7, 0, tzinfo=dt.UTC)
-#: typical bouts (SCIENCE.md): running 165 spm at 2.8 m/s, walking 112 spm at 1.4 m/s
+#: typical bouts (docs/science.md): running 165 spm at 2.8 m/s, walking 112 spm at 1.4 m/s
 BOUTS = {"run": (165.0, 2.8), "walk": (112.0, 1.4), "stop": (0.0, 0.0)}
 
 
