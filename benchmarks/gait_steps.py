@@ -167,6 +167,72 @@ def read_ipol(path: Path):
                            path=str(path))
 
 
+def hugadb_segments(root: Path) -> list[dict]:
+    """HuGaDB's labelled running (≥ 5 s) and walking (≥ 10 s) segments in ``root``
+    (``HuGaDB_v1_*.txt``), each twice: the right and the left thigh as the phone. ``set``
+    ``"hugadb fresh"`` or ``"hugadb dev"`` as the hold-out list says; ``steps`` from the feet
+    (``_hugadb.reference``), ``window`` the segment's [start, end) in seconds."""
+    import _hugadb
+
+    groups = {"hugadb fresh": _held_out("hugadb-fresh"), "hugadb dev": _held_out("hugadb-dev")}
+    out = []
+    for path in sorted(root.glob("HuGaDB_v1_*.txt")):
+        rel = f"hugadb/{path.name}"
+        group = _group(rel, groups)
+        if group is None:
+            continue
+        a = _hugadb.load(path)
+        for code, activity in _hugadb.ACTIVITIES.items():
+            for start, end in _hugadb.segments(a[:, -1], code):
+                if end - start < _hugadb.MIN_SEGMENT_S[code] * _hugadb.RATE_HZ:
+                    continue
+                ref = _hugadb.reference(a, start, end)
+                window = (start / _hugadb.RATE_HZ, end / _hugadb.RATE_HZ)
+                for side in ("r", "l"):
+                    out.append({"path": path, "rel": rel, "set": group, "source": "hugadb",
+                                "side": side, "activity": activity, "window": window,
+                                "person": f"S{path.stem.split('_')[-2]}",
+                                "position": f"thigh {side.upper()} ({activity})",
+                                "truth_cadence_spm": 60 * ref["steps"] / (window[1] - window[0]),
+                                **ref})
+    return out
+
+
+def read_hugadb(path: Path, side: str):
+    """A whole HuGaDB file's ``side`` thigh acceleration as an IMU frame."""
+    import _hugadb
+
+    t, acc = _hugadb.thigh(_hugadb.load(path), side)
+    return imu_from_arrays(t, acc[:, 0], acc[:, 1], acc[:, 2], time_unit="s", path=str(path))
+
+
+def score_windows(recs: list[dict], method: str) -> pl.DataFrame:
+    """One row per HuGaDB segment and thigh: the detector runs on the whole file (the
+    phone records on through the other activities) and its steps inside the segment's
+    window are counted."""
+    found_at: dict[tuple, np.ndarray] = {}
+    rows = []
+    for r in recs:
+        key = (r["path"], r["side"])
+        if key not in found_at:
+            found_at[key] = gait.steps(read_hugadb(*key), method=method)["time_s"].to_numpy()
+        t = found_at[key]
+        n = int(np.sum((t >= r["window"][0]) & (t < r["window"][1])))
+        rows.append({**{k: r[k] for k in ("set", "person", "position", "steps")},
+                     "truth_cadence_spm": r["truth_cadence_spm"], "same_foot": None,
+                     "found": n, "error_pct": 100 * (n / r["steps"] - 1),
+                     "switch_steps": None, "switch_error_pct": None,
+                     "straight_error_pct": None, "placement": "",
+                     "reference_ok": r["reference_ok"], "foot_shin_diff": r["foot_shin_diff"],
+                     "file": f"{Path(r['rel']).stem[10:]}@{r['window'][0]:.0f}s"})
+    df = pl.DataFrame(rows).with_columns(
+        pl.col("straight_error_pct", "truth_cadence_spm", "switch_error_pct").cast(pl.Float64),
+        pl.col("same_foot", "switch_steps").cast(pl.Int64))
+    print(f"reference kept (feet agree with shins and each other) on "
+          f"{df['reference_ok'].sum()} of {df.height} segment-thighs; the rest are dropped")
+    return df.filter(pl.col("reference_ok")).drop("reference_ok", "foot_shin_diff")
+
+
 _READERS = {"weallwalk": lambda r: read_weallwalk(r["path"]),
             "ipol": lambda r: read_ipol(r["path"])}
 
@@ -301,7 +367,7 @@ def _straight_error(rec: dict, found: pl.DataFrame) -> float | None:
     return 100 * (n / heel - 1)
 
 
-CADENCE_BANDS_SPM = (100.0, 120.0, 140.0, 160.0)  # band edges of the counted cadence
+CADENCE_BANDS_SPM = (100.0, 120.0, 140.0, 160.0, 180.0, 200.0)  # band edges of the counted cadence
 
 
 def _band_labels() -> list[str]:
@@ -356,9 +422,15 @@ def main() -> None:
     ap.add_argument("--ipol", type=Path, metavar="DIR",
                     help="score only the IPOL gait data set 1 (lower-back IMU): DIR holds its "
                          "GaitData/ (github.com/CyrilVoisard/ipol_dataset_1)")
+    ap.add_argument("--hugadb", type=Path, metavar="DIR",
+                    help="score only HuGaDB's running and walking segments, a thigh as the "
+                         "phone: DIR holds the HuGaDB_v1_*.txt files")
+    ap.add_argument("--hugadb-rate-hz", type=float, default=None, metavar="HZ",
+                    help="HuGaDB's sampling rate (its files have no time stamps; default "
+                         "58.8 Hz, the README's samples per second)")
     args = ap.parse_args()
-    if args.root is None and not (args.weallwalk or args.ipol):
-        ap.error("give the Oxford data set's path, --weallwalk DIR or --ipol DIR")
+    if args.root is None and not (args.weallwalk or args.ipol or args.hugadb):
+        ap.error("give the Oxford data set's path, --weallwalk, --ipol or --hugadb DIR")
     if args.moved:
         moved(recordings(args.root), args.method)
         return
@@ -367,6 +439,13 @@ def main() -> None:
         return
     if args.ipol:
         report(score(ipol_recordings(args.ipol), args.method))
+        return
+    if args.hugadb:
+        if args.hugadb_rate_hz:
+            import _hugadb
+
+            _hugadb.RATE_HZ = args.hugadb_rate_hz
+        report(score_windows(hugadb_segments(args.hugadb), args.method))
         return
     report(score(recordings(args.root), args.method))
 
