@@ -337,6 +337,38 @@ def _log_emission(x: dict[str, np.ndarray], mean: dict, sd: dict,
     """(n, 2) log-likelihood of each sample under walk (0) and run (1): Student t with
     :data:`_NU` degrees of freedom, so a sample far from both (a transition second, a
     spike) is not forced into the nearer; missing values add nothing."""
+    # Σ_k −(ν+1)/2 · log(1 + z_k²/ν) − log sd_k, as one log of the product over features
+    # (a missing value: a factor 1 and no log sd_k)
+    product, log_sd, partial = None, 0.0, []
+    for k, v in x.items():
+        z = v[:, None] - mean[k]
+        z /= sd[k]
+        z *= z
+        z /= _NU
+        z += 1.0
+        if observed is None or not observed[k][1]:
+            ok = np.isfinite(v) if observed is None else observed[k][0]
+            z[~ok] = 1.0
+            partial.append((ok, np.log(sd[k])))
+        else:
+            log_sd = log_sd + np.log(sd[k])
+        if product is None:
+            product = z
+        else:
+            product *= z
+    out = np.log(product, out=product)
+    if not np.isfinite(out).all():  # a product past the float range: the terms one by one
+        return _log_emission_terms(x, mean, sd, observed)
+    out *= -0.5 * (_NU + 1)
+    out -= log_sd
+    for ok, log_sd_k in partial:
+        out[ok] -= log_sd_k
+    return out
+
+
+def _log_emission_terms(x: dict[str, np.ndarray], mean: dict, sd: dict,
+                        observed: dict | None = None) -> np.ndarray:
+    """:func:`_log_emission` as a sum of each feature's log term (no overflow)."""
     n = next(iter(x.values())).size
     out = np.zeros((n, 2))
     for k, v in x.items():
@@ -394,14 +426,15 @@ def _posterior(log_e: np.ndarray, stay: np.ndarray, switch=None) -> np.ndarray:
     go_up, go_down = (go, go) if switch is None else (go * np.exp(switch[0]),
                                                       go * np.exp(switch[1]))
     n = e0.size
-    # M_t = T_t diag(e_t): [[stay e0, go e1], [go e0, stay e1]]; M_0 = diag(e_0).
-    # Row 0 scans M_0 … M_t; row 1 scans I, M_{n-1}ᵀ, M_{n-2}ᵀ, … (the backward pass)
-    p = np.empty((4, 2, n))
-    p[0, 0], p[1, 0], p[2, 0], p[3, 0] = stay * e0, go_up * e1, go_down * e0, stay * e1
-    p[:, 0, 0] = e0[0], 0.0, 0.0, e1[0]
-    p[:, 1, 0] = 1.0, 0.0, 0.0, 1.0
-    p[:, 1, 1:] = p[[0, 2, 1, 3], 0, :0:-1]
-    a, b, c, d = _scan(p)
+    # M_t = T_t diag(e_t): [[stay e0, go e1], [go e0, stay e1]]; M_0 = diag(e_0), stored
+    # as p[i, j] = entry (i, j). Row 0 scans M_0 … M_t; row 1 scans I, M_{n-1}ᵀ, M_{n-2}ᵀ, …
+    # (the backward pass)
+    p = np.empty((2, 2, 2, n))
+    (a, b), (c, d) = p
+    a[0], b[0], c[0], d[0] = stay * e0, go_up * e1, go_down * e0, stay * e1
+    a[:, 0], b[:, 0], c[:, 0], d[:, 0] = (e0[0], 1.0), 0.0, 0.0, (e1[0], 1.0)
+    a[1, 1:], b[1, 1:], c[1, 1:], d[1, 1:] = a[0, :0:-1], c[0, :0:-1], b[0, :0:-1], d[0, :0:-1]
+    _scan(p)
     alpha0, alpha1 = a[0] + c[0], b[0] + d[0]  # 1ᵀ M_0 … M_t
     # beta_t = M_{t+1} … M_{n-1} 1: the column sums of the backward product n-1-t
     beta0, beta1 = (a[1] + c[1])[::-1], (b[1] + d[1])[::-1]
@@ -410,35 +443,30 @@ def _posterior(log_e: np.ndarray, stay: np.ndarray, switch=None) -> np.ndarray:
 
 
 def _scan(p: np.ndarray) -> np.ndarray:
-    """Inclusive prefix products along the last axis of 2×2 matrices stored as
-    ``p[0..3] = a, b, c, d`` of ``[[a, b], [c, d]]`` (any axes between), each rescaled to a
-    largest entry of 1: the products of neighbouring pairs are scanned (recursively, half
-    as long), and the even positions filled in from them — about 2n matrix products
-    instead of n·log2(n) by recursive doubling (Blelloch 1990, CMU-CS-90-190)."""
+    """Inclusive prefix products, in place, along the last axis of 2×2 matrices stored as
+    ``p[i, j]`` = entry (i, j) (any axes between), each rescaled to a largest entry of 1:
+    an up-sweep forms the products of aligned blocks of 2, 4, 8, … and a down-sweep
+    completes the prefixes from them (Blelloch 1990, CMU-CS-90-190) — about 2n matrix
+    products in 2·log2(n) strided steps, no copies."""
     n = p.shape[-1]
-    if n == 1:
-        return p
-    m = n // 2
-    pairs = _scan(_product(p[..., 0:2 * m:2], p[..., 1:2 * m:2],
-                           np.empty((*p.shape[:-1], m))))
-    out = np.empty_like(p)
-    out[..., 1::2] = pairs
-    out[..., 0] = p[..., 0]
-    if n > 2:
-        _product(pairs[..., :(n - 1) // 2], p[..., 2::2], out[..., 2::2])
-    return out
+    s = 1
+    while 2 * s <= n:  # up: the block ending at k·2s−1 = the block before it · itself
+        _times(p[..., s - 1:n - s:2 * s], p[..., 2 * s - 1::2 * s])
+        s *= 2
+    while s > 1:  # down: the block ending at (2k+1)·s−1 gets the prefix ending at 2ks−1
+        s //= 2
+        if 3 * s <= n:
+            _times(p[..., 2 * s - 1:n - s:2 * s], p[..., 3 * s - 1::2 * s])
+    return p
 
 
-def _product(left: np.ndarray, right: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """``out`` = ``left`` · ``right`` (2×2 matrices as in :func:`_scan`), rescaled."""
-    # as [[a, b], [c, d]] blocks: column k of left times row k of right, k = 0 then + k = 1
-    lm, rm = left.reshape(2, 2, *left.shape[1:]), right.reshape(2, 2, *right.shape[1:])
-    om = out.reshape(2, 2, *out.shape[1:])
-    np.multiply(lm[:, 0:1], rm[0:1, :], out=om)  # a·a', a·b', c·a', c·b'
-    om += lm[:, 1:2] * rm[1:2, :]                 # + b·c', b·d', d·c', d·d'
-    big = out.max(axis=0)
-    out /= np.maximum(big, 1e-300, out=big)
-    return out
+def _times(left: np.ndarray, right: np.ndarray) -> None:
+    """``right`` = ``left`` · ``right`` (2×2 matrices as in :func:`_scan`), rescaled."""
+    # column k of left times row k of right, k = 0 then + k = 1
+    out = left[:, 0:1] * right[0:1, :]
+    out += left[:, 1:2] * right[1:2, :]
+    big = out.max(axis=(0, 1))
+    np.divide(out, np.maximum(big, 1e-300, out=big), out=right)
 
 
 def _ordered(mean: dict, gain: float = 0.0) -> bool:
