@@ -22,7 +22,8 @@ whole recording it scores the straight path segments alone (``straight_error_pct
 turns hold most of the walkers' short stops. First run (detector of 2026-12-07 before the
 stop rules): all 188 +5.7 %, 52 within ±3 %; one rejected candidate 50. The 9 held-out
 people: +5.8 % → +2.5 %, 26 → 60 of 104 within ±3 %; straight segments +1.0 → +0.1 %,
-83 → 89 of 104.
+83 → 89 of 104. The impact pause rule (turning on the spot; the 104 then seen, not fresh):
++2.5 → +0.2 %, 60 → 83 of 104; straight 89 → 98; dev 55 → 67 of 84, straight 79 → 83.
 
 ``--moved`` instead joins pairs of one person's walks in two positions by 3 s of handling
 (a phone moved mid-recording, no steps while it is moved) and reports the error of the
