@@ -457,6 +457,9 @@ def main() -> None:
     ap.add_argument("--hugadb-rate-hz", type=float, default=None, metavar="HZ",
                     help="HuGaDB's sampling rate (its files have no time stamps; default "
                          "58.8 Hz, the README's samples per second)")
+    ap.add_argument("--dev-only", action="store_true",
+                    help="WeAllWalk, IPOL, HuGaDB: score only the people that may be developed "
+                         "on, leaving the held-out ones unseen")
     ap.add_argument("--csv", type=Path, metavar="PATH",
                     help="also write the per-recording (per-segment) table to PATH")
     args = ap.parse_args()
@@ -465,18 +468,21 @@ def main() -> None:
     if args.moved:
         moved(recordings(args.root), args.method)
         return
+    def kept(recs: list[dict]) -> list[dict]:
+        return [r for r in recs if "dev" in r["set"]] if args.dev_only else recs
+
     if args.weallwalk:
-        report(score(fresh_recordings(args.weallwalk), args.method), args.csv)
+        report(score(kept(fresh_recordings(args.weallwalk)), args.method), args.csv)
         return
     if args.ipol:
-        report(score(ipol_recordings(args.ipol), args.method), args.csv)
+        report(score(kept(ipol_recordings(args.ipol)), args.method), args.csv)
         return
     if args.hugadb:
         if args.hugadb_rate_hz:
             import _hugadb
 
             _hugadb.RATE_HZ = args.hugadb_rate_hz
-        report(score_windows(hugadb_segments(args.hugadb), args.method), args.csv)
+        report(score_windows(kept(hugadb_segments(args.hugadb)), args.method), args.csv)
         return
     report(score(recordings(args.root), args.method), args.csv)
 
