@@ -203,6 +203,10 @@ STOPS = {
     # WeAllWalk, a person never tuned on (developed on after the fresh set's first run):
     # 88 heel strikes from shoe IMUs; a 2.5-s stop in a turn
     "weallwalk_T1_ID12_1L_NA": (88, 17.9, 20.4),
+    # WeAllWalk, long-cane walker ID3 (developed on): 175 heel strikes; a 5.5-s stop at a
+    # corner turned on the spot — the phone keeps moving slowly but no foot lands (the
+    # movement alone stays above the pause share)
+    "weallwalk_T2_ID3_2R_WC": (175, 73.3, 77.5),
 }
 
 
