@@ -40,10 +40,12 @@ invented in any cell.
 Fresh held-out real (session 6): ``tests/data/smart_recording_efforts_fresh.tsv`` labels 8
 more files (two running_page exports — a Garmin watch at 1–9 s and a phone app at 3–18 s —
 and tcx-test-files), committed before the detectors ran on them; read from ``--heldout DIR``
-like the others. First run, on the unchanged detectors: 0 of 21 short efforts found (20 are
-1-min fartlek surges marked UNCERTAIN, +25 % speed with cadence +1–3 %; one a phone-recorded
-finishing sprint without cadence), none invented; 3 hill reps invented on a phone-recorded
-rolling run (altitude from the phone, climbs at different places).
+like the others. First run, on the unchanged detectors: 0 of 21 short efforts found, none
+invented. Twenty are 1-min fartlek surges (marked UNCERTAIN; +19–33 % speed, cadence −1 to
++2 %): candidates, but the jog between them runs at about the session's median speed, so
+they form no set; the 21st is a phone-recorded finishing sprint without cadence. 3 hill reps
+invented on a phone-recorded rolling run: three 3.1–3.5-m rises 2 min apart whose feet, tops
+and tracks agree within the same-hill tolerances. No detector change followed.
 
 Target (issue 21): ≥ 95 % found and none invented, on simulated and real files.
 

@@ -337,38 +337,6 @@ def _log_emission(x: dict[str, np.ndarray], mean: dict, sd: dict,
     """(n, 2) log-likelihood of each sample under walk (0) and run (1): Student t with
     :data:`_NU` degrees of freedom, so a sample far from both (a transition second, a
     spike) is not forced into the nearer; missing values add nothing."""
-    # Σ_k −(ν+1)/2 · log(1 + z_k²/ν) − log sd_k, as one log of the product over features
-    # (a missing value: a factor 1 and no log sd_k)
-    product, log_sd, partial = None, 0.0, []
-    for k, v in x.items():
-        z = v[:, None] - mean[k]
-        z /= sd[k]
-        z *= z
-        z /= _NU
-        z += 1.0
-        if observed is None or not observed[k][1]:
-            ok = np.isfinite(v) if observed is None else observed[k][0]
-            z[~ok] = 1.0
-            partial.append((ok, np.log(sd[k])))
-        else:
-            log_sd = log_sd + np.log(sd[k])
-        if product is None:
-            product = z
-        else:
-            product *= z
-    out = np.log(product, out=product)
-    if not np.isfinite(out).all():  # a product past the float range: the terms one by one
-        return _log_emission_terms(x, mean, sd, observed)
-    out *= -0.5 * (_NU + 1)
-    out -= log_sd
-    for ok, log_sd_k in partial:
-        out[ok] -= log_sd_k
-    return out
-
-
-def _log_emission_terms(x: dict[str, np.ndarray], mean: dict, sd: dict,
-                        observed: dict | None = None) -> np.ndarray:
-    """:func:`_log_emission` as a sum of each feature's log term (no overflow)."""
     n = next(iter(x.values())).size
     out = np.zeros((n, 2))
     for k, v in x.items():

@@ -349,7 +349,15 @@ def strides(cleaned: pl.DataFrame, *, min_gain: float = 0.15, min_s: float = 10.
     found and 7 invented (all on one mountain run's descent); those failures led to the
     three rules above, developed on the corpus and simulated seeds 0–1, after which the
     held-out files (no longer unseen) give 3 of 3 found and 1 invented (a 7-s burst of
-    phone-GPS speed with cadence +5 % at a run's start).
+    phone-GPS speed with cadence +5 % at a run's start: a restart after a 14-s stop whose
+    cadence rise is at least that of a labelled fast restart and whose width at half height,
+    7 s, is that of a labelled 15-s sprint, so neither tells them apart). On 8 fresh real files labelled before it ran on them
+    (``tests/data/smart_recording_efforts_fresh.tsv``, unchanged detector): 0 of 21 short
+    efforts found, none invented. Twenty are the surges of a 1-min on / 1-min off fartlek
+    (55–75 s, +19–33 % speed, marked uncertain as short efforts): each is a candidate, but
+    the jog between them runs at about the session's median speed (the surges lift the
+    median), so they form no set, and their cadence changes by −1 to +2 %, under a lone
+    effort's 3 %. The 21st, a phone-recorded finishing sprint, has no cadence to confirm it.
 
     Returns
     -------
@@ -540,6 +548,10 @@ def hills(cleaned: pl.DataFrame, *, min_grade_pct: float = 3.0, min_gain_m: floa
     real smart-recording files, where rolling terrain had given 13
     (``runpandas__basic.tcx``), nor on 17 further real files held out and labelled before
     it first ran on them (laps of a loop and an out-and-back over the same bumps included).
+    On 8 fresh files labelled before it ran on them (no hill reps among them), 3 reps
+    invented on one phone-recorded rolling run: three 3.1–3.5-m rises, 2 min apart, whose
+    feet and tops agree within the 3-m floor and whose tracks pass within ``same_place_m``
+    of each other (simulated 30-s reps gain ~2 m, so the floor cannot simply rise).
 
     Returns
     -------
