@@ -438,9 +438,11 @@ def _scan(p: np.ndarray) -> np.ndarray:
 
 def _times(left: np.ndarray, right: np.ndarray) -> None:
     """``right`` = ``left`` · ``right`` (2×2 matrices as in :func:`_scan`), rescaled."""
-    # column k of left times row k of right, k = 0 then + k = 1
-    out = left[:, 0:1] * right[0:1, :]
-    out += left[:, 1:2] * right[1:2, :]
+    if right.shape[-1] <= 256:  # few matrices: one call costs less than three
+        out = np.einsum("ijrm,jkrm->ikrm", left, right)
+    else:  # column k of left times row k of right, k = 0 then + k = 1
+        out = left[:, 0:1] * right[0:1, :]
+        out += left[:, 1:2] * right[1:2, :]
     big = out.max(axis=(0, 1))
     np.divide(out, np.maximum(big, 1e-300, out=big), out=right)
 
