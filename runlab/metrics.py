@@ -98,7 +98,10 @@ def steady_running(running: np.ndarray, t_s: np.ndarray, *,
 
 def _wmean(x: np.ndarray, w: np.ndarray) -> float | None:
     ok = np.isfinite(x) & (w > 0)
-    return float(np.average(x[ok], weights=w[ok])) if ok.any() else None
+    if not ok.any():
+        return None
+    x, w = x[ok], w[ok]
+    return float((x * w).sum() / w.sum())  # np.average's arithmetic, without its checks
 
 
 def summarize(activity_or_records, *, run_id: str | None = None,
@@ -300,12 +303,12 @@ def cadence_drift(cleaned: pl.DataFrame, *, min_s: float = 30.0) -> pl.DataFrame
     v_ref = float(np.median(v[matched]))
     adj = cad - SPM_PER_MPS * (v - v_ref)
     step = v_ref / (adj / 60.0)
-    return pl.DataFrame({
-        "cadence_drift_spm": [float(np.average(adj[b], weights=w[b])
-                                    - np.average(adj[a], weights=w[a]))],
-        "step_length_drift_m": [float(np.average(step[b], weights=w[b])
-                                      - np.average(step[a], weights=w[a]))],
-    })
+    return pl.DataFrame([(float(np.average(adj[b], weights=w[b])
+                                - np.average(adj[a], weights=w[a])),
+                          float(np.average(step[b], weights=w[b])
+                                - np.average(step[a], weights=w[a])))],
+                        schema={"cadence_drift_spm": pl.Float64,
+                                "step_length_drift_m": pl.Float64}, orient="row")
 
 
 def find_mile_tests(cleaned: pl.DataFrame, *, distance_m: float = MILE_M,

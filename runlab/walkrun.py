@@ -87,7 +87,13 @@ from __future__ import annotations
 import numpy as np
 
 from runlab import _hsmm
-from runlab._series import centred_mean, otsu_index, window_bounds
+from runlab._series import (
+    centred_mean,
+    otsu_index,
+    sorted_search,
+    whole_second_counts,
+    window_bounds,
+)
 
 __all__ = ["running_states", "PRIORS", "JOG_MIN_MPS", "RUN_MIN_SPM"]
 
@@ -233,11 +239,12 @@ _STEP_MIN_SAMPLES = 8
 
 def _local_steps(x: dict[str, np.ndarray], t_s: np.ndarray, window_s: float) -> dict:
     """Per feature: the mean of the ``window_s`` seconds from each sample minus the mean of
-    the ``window_s`` seconds before it and 1/n_after + 1/n_before, at the samples with
-    enough either side (the third item, a mask)."""
+    the ``window_s`` seconds before it and 1/n_after + 1/n_before, at every sample (0 and 1
+    where it does not count), and the samples with enough either side (a mask)."""
     out = {}
-    lo = np.searchsorted(t_s, t_s - window_s, side="left")
-    hi = np.searchsorted(t_s, t_s + window_s, side="left")
+    grid = whole_second_counts(t_s)
+    lo = sorted_search(t_s, t_s - window_s, "left", grid)
+    hi = sorted_search(t_s, t_s + window_s, "left", grid)
     for k, v in x.items():
         ok = np.isfinite(v)
         c_sum = np.concatenate([[0.0], np.cumsum(np.where(ok, v, 0.0))])
@@ -248,7 +255,8 @@ def _local_steps(x: dict[str, np.ndarray], t_s: np.ndarray, window_s: float) -> 
             step = (c_sum[hi] - sum_i) / n_a - (sum_i - c_sum[lo]) / n_b
             inv_n = 1.0 / n_a + 1.0 / n_b
         good = (n_a >= _STEP_MIN_SAMPLES) & (n_b >= _STEP_MIN_SAMPLES) & np.isfinite(step)
-        out[k] = (step[good], inv_n[good], good)
+        # full length, so that each EM round adds where the mask allows (no gather/scatter)
+        out[k] = (np.where(good, step, 0.0), np.where(good, inv_n, 1.0), good)
     return out
 
 
@@ -264,8 +272,8 @@ def _switch_evidence(steps: dict, mean: dict, sd: dict, *, cap: float = 20.0
     for k, (step, inv_n, good) in steps.items():
         delta = mean[k][1] - mean[k][0]
         var = sd[k][0] ** 2 * inv_n
-        up[good] += (step * delta - 0.5 * delta * delta) / var
-        down[good] += (-step * delta - 0.5 * delta * delta) / var
+        np.add(up, (step * delta - 0.5 * delta * delta) / var, out=up, where=good)
+        np.add(down, (-step * delta - 0.5 * delta * delta) / var, out=down, where=good)
     return np.clip(up, -cap, cap, out=up), np.clip(down, -cap, cap, out=down)
 
 
@@ -430,9 +438,11 @@ def _scan(p: np.ndarray) -> np.ndarray:
 
 def _times(left: np.ndarray, right: np.ndarray) -> None:
     """``right`` = ``left`` · ``right`` (2×2 matrices as in :func:`_scan`), rescaled."""
-    # column k of left times row k of right, k = 0 then + k = 1
-    out = left[:, 0:1] * right[0:1, :]
-    out += left[:, 1:2] * right[1:2, :]
+    if right.shape[-1] <= 256:  # few matrices: one call costs less than three
+        out = np.einsum("ijrm,jkrm->ikrm", left, right)
+    else:  # column k of left times row k of right, k = 0 then + k = 1
+        out = left[:, 0:1] * right[0:1, :]
+        out += left[:, 1:2] * right[1:2, :]
     big = out.max(axis=(0, 1))
     np.divide(out, np.maximum(big, 1e-300, out=big), out=right)
 
