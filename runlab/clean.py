@@ -32,6 +32,7 @@ Every repair is flagged in a column, announced with a
 
 from __future__ import annotations
 
+import functools
 import re
 import warnings
 
@@ -404,19 +405,22 @@ def hampel(values: np.ndarray, *, half_window: int = 3, n_sigma: float = 3.0,
     h, w = half_window, 2 * half_window + 1
     view = np.lib.stride_tricks.sliding_window_view
     if n > 2 * h and np.isfinite(x).all():
-        # fast path: full windows need no NaN handling (partition, not sort); the h edge
-        # windows either side (NaN-padded) from the 2h samples at each end
-        full = view(x, w)
+        # fast path: full windows need no NaN handling (a median network over the window's
+        # shifted copies, no per-row partition); the h edge windows either side (NaN-padded)
+        # from the 2h samples at each end
+        shifted = [x[i:n - 2 * h + i] for i in range(w)]
         med, mad = np.empty(n), np.empty(n)
-        med[h:n - h] = np.partition(full, h, axis=1)[:, h]
-        mad[h:n - h] = np.partition(np.abs(full - med[h:n - h, None]), h, axis=1)[:, h]
+        inner = med[h:n - h]
+        inner[:] = _middle(shifted)
+        mad[h:n - h] = _middle([np.abs(c - inner) for c in shifted])
         if h:
-            edges = np.concatenate([
-                view(np.pad(x[:2 * h], (h, 0), constant_values=np.nan), w),
-                view(np.pad(x[n - 2 * h:], (0, h), constant_values=np.nan), w)])
-            edge = np.r_[0:h, n - h:n]
-            med[edge] = _nanmedian_rows(edges)
-            mad[edge] = _nanmedian_rows(np.abs(edges - med[edge, None]))
+            pad = np.full(h, np.nan)
+            edges = np.concatenate([view(np.concatenate([pad, x[:2 * h]]), w),
+                                    view(np.concatenate([x[n - 2 * h:], pad]), w)])
+            edge_med = _nanmedian_rows(edges)
+            med[:h], med[n - h:] = edge_med[:h], edge_med[h:]
+            edge_mad = _nanmedian_rows(np.abs(edges - edge_med[:, None]))
+            mad[:h], mad[n - h:] = edge_mad[:h], edge_mad[h:]
     else:
         windows = view(np.pad(x, h, constant_values=np.nan), w)
         med = _nanmedian_rows(windows)
@@ -427,6 +431,43 @@ def hampel(values: np.ndarray, *, half_window: int = 3, n_sigma: float = 3.0,
     spikes &= np.isfinite(x)
     out = np.where(spikes, med, x)
     return out, spikes
+
+
+def _middle(columns: list[np.ndarray]) -> np.ndarray:
+    """Elementwise median of an odd number of equal-length arrays (no NaN): the middle
+    output of a sorting network (:func:`_median_network`), or a partition past 15."""
+    if len(columns) > 15:
+        return np.partition(np.stack(columns, axis=1), len(columns) // 2, axis=1)[
+            :, len(columns) // 2]
+    c: list = list(columns)
+    for i, j, low, high in _median_network(len(c)):
+        c[i], c[j] = (np.minimum(c[i], c[j]) if low else None,
+                      np.maximum(c[i], c[j]) if high else None)
+    return c[len(c) // 2]
+
+
+@functools.cache
+def _median_network(width: int) -> tuple[tuple[int, int, bool, bool], ...]:
+    """Comparators (i, j, keep the min on i, keep the max on j) of Batcher's odd–even merge
+    sort on ``width`` inputs (Knuth, TAOCP vol. 3, §5.3.4) that the middle output depends
+    on (16 → 14 for a window of 7)."""
+    size = 1 << max(width - 1, 0).bit_length()
+    net, p = [], 1
+    while p < size:
+        k = p
+        while k >= 1:
+            for j in range(k % p, size - k, 2 * k):
+                for i in range(min(k, size - j - k)):
+                    if (i + j) // (2 * p) == (i + j + k) // (2 * p):
+                        net.append((i + j, i + j + k))
+            k //= 2
+        p *= 2
+    live, kept = {width // 2}, []
+    for i, j in reversed([c for c in net if c[1] < width]):  # wires past width hold +inf
+        if i in live or j in live:
+            kept.append((i, j, i in live, j in live))
+            live |= {i, j}
+    return tuple(reversed(kept))
 
 
 def _nanmedian_rows(windows: np.ndarray) -> np.ndarray:

@@ -87,7 +87,13 @@ from __future__ import annotations
 import numpy as np
 
 from runlab import _hsmm, _intervals
-from runlab._series import centred_mean, otsu_index, window_bounds
+from runlab._series import (
+    centred_mean,
+    otsu_index,
+    sorted_search,
+    whole_second_counts,
+    window_bounds,
+)
 
 __all__ = ["running_states", "PRIORS", "JOG_MIN_MPS", "RUN_MIN_SPM"]
 
@@ -238,11 +244,12 @@ _STEP_MIN_SAMPLES = 8
 
 def _local_steps(x: dict[str, np.ndarray], t_s: np.ndarray, window_s: float) -> dict:
     """Per feature: the mean of the ``window_s`` seconds from each sample minus the mean of
-    the ``window_s`` seconds before it and 1/n_after + 1/n_before, at the samples with
-    enough either side (the third item, a mask)."""
+    the ``window_s`` seconds before it and 1/n_after + 1/n_before, at every sample (0 and 1
+    where it does not count), and the samples with enough either side (a mask)."""
     out = {}
-    lo = np.searchsorted(t_s, t_s - window_s, side="left")
-    hi = np.searchsorted(t_s, t_s + window_s, side="left")
+    grid = whole_second_counts(t_s)
+    lo = sorted_search(t_s, t_s - window_s, "left", grid)
+    hi = sorted_search(t_s, t_s + window_s, "left", grid)
     for k, v in x.items():
         ok = np.isfinite(v)
         c_sum = np.concatenate([[0.0], np.cumsum(np.where(ok, v, 0.0))])
@@ -253,7 +260,8 @@ def _local_steps(x: dict[str, np.ndarray], t_s: np.ndarray, window_s: float) -> 
             step = (c_sum[hi] - sum_i) / n_a - (sum_i - c_sum[lo]) / n_b
             inv_n = 1.0 / n_a + 1.0 / n_b
         good = (n_a >= _STEP_MIN_SAMPLES) & (n_b >= _STEP_MIN_SAMPLES) & np.isfinite(step)
-        out[k] = (step[good], inv_n[good], good)
+        # full length, so that each EM round adds where the mask allows (no gather/scatter)
+        out[k] = (np.where(good, step, 0.0), np.where(good, inv_n, 1.0), good)
     return out
 
 
@@ -269,8 +277,8 @@ def _switch_evidence(steps: dict, mean: dict, sd: dict, *, cap: float = 20.0
     for k, (step, inv_n, good) in steps.items():
         delta = mean[k][1] - mean[k][0]
         var = sd[k][0] ** 2 * inv_n
-        up[good] += (step * delta - 0.5 * delta * delta) / var
-        down[good] += (-step * delta - 0.5 * delta * delta) / var
+        np.add(up, (step * delta - 0.5 * delta * delta) / var, out=up, where=good)
+        np.add(down, (-step * delta - 0.5 * delta * delta) / var, out=down, where=good)
     return np.clip(up, -cap, cap, out=up), np.clip(down, -cap, cap, out=down)
 
 
@@ -399,14 +407,15 @@ def _posterior(log_e: np.ndarray, stay: np.ndarray, switch=None) -> np.ndarray:
     go_up, go_down = (go, go) if switch is None else (go * np.exp(switch[0]),
                                                       go * np.exp(switch[1]))
     n = e0.size
-    # M_t = T_t diag(e_t): [[stay e0, go e1], [go e0, stay e1]]; M_0 = diag(e_0).
-    # Row 0 scans M_0 … M_t; row 1 scans I, M_{n-1}ᵀ, M_{n-2}ᵀ, … (the backward pass)
-    p = np.empty((4, 2, n))
-    p[0, 0], p[1, 0], p[2, 0], p[3, 0] = stay * e0, go_up * e1, go_down * e0, stay * e1
-    p[:, 0, 0] = e0[0], 0.0, 0.0, e1[0]
-    p[:, 1, 0] = 1.0, 0.0, 0.0, 1.0
-    p[:, 1, 1:] = p[[0, 2, 1, 3], 0, :0:-1]
-    a, b, c, d = _scan(p)
+    # M_t = T_t diag(e_t): [[stay e0, go e1], [go e0, stay e1]]; M_0 = diag(e_0), stored
+    # as p[i, j] = entry (i, j). Row 0 scans M_0 … M_t; row 1 scans I, M_{n-1}ᵀ, M_{n-2}ᵀ, …
+    # (the backward pass)
+    p = np.empty((2, 2, 2, n))
+    (a, b), (c, d) = p
+    a[0], b[0], c[0], d[0] = stay * e0, go_up * e1, go_down * e0, stay * e1
+    a[:, 0], b[:, 0], c[:, 0], d[:, 0] = (e0[0], 1.0), 0.0, 0.0, (e1[0], 1.0)
+    a[1, 1:], b[1, 1:], c[1, 1:], d[1, 1:] = a[0, :0:-1], c[0, :0:-1], b[0, :0:-1], d[0, :0:-1]
+    _scan(p)
     alpha0, alpha1 = a[0] + c[0], b[0] + d[0]  # 1ᵀ M_0 … M_t
     # beta_t = M_{t+1} … M_{n-1} 1: the column sums of the backward product n-1-t
     beta0, beta1 = (a[1] + c[1])[::-1], (b[1] + d[1])[::-1]
@@ -415,35 +424,32 @@ def _posterior(log_e: np.ndarray, stay: np.ndarray, switch=None) -> np.ndarray:
 
 
 def _scan(p: np.ndarray) -> np.ndarray:
-    """Inclusive prefix products along the last axis of 2×2 matrices stored as
-    ``p[0..3] = a, b, c, d`` of ``[[a, b], [c, d]]`` (any axes between), each rescaled to a
-    largest entry of 1: the products of neighbouring pairs are scanned (recursively, half
-    as long), and the even positions filled in from them — about 2n matrix products
-    instead of n·log2(n) by recursive doubling (Blelloch 1990, CMU-CS-90-190)."""
+    """Inclusive prefix products, in place, along the last axis of 2×2 matrices stored as
+    ``p[i, j]`` = entry (i, j) (any axes between), each rescaled to a largest entry of 1:
+    an up-sweep forms the products of aligned blocks of 2, 4, 8, … and a down-sweep
+    completes the prefixes from them (Blelloch 1990, CMU-CS-90-190) — about 2n matrix
+    products in 2·log2(n) strided steps, no copies."""
     n = p.shape[-1]
-    if n == 1:
-        return p
-    m = n // 2
-    pairs = _scan(_product(p[..., 0:2 * m:2], p[..., 1:2 * m:2],
-                           np.empty((*p.shape[:-1], m))))
-    out = np.empty_like(p)
-    out[..., 1::2] = pairs
-    out[..., 0] = p[..., 0]
-    if n > 2:
-        _product(pairs[..., :(n - 1) // 2], p[..., 2::2], out[..., 2::2])
-    return out
+    s = 1
+    while 2 * s <= n:  # up: the block ending at k·2s−1 = the block before it · itself
+        _times(p[..., s - 1:n - s:2 * s], p[..., 2 * s - 1::2 * s])
+        s *= 2
+    while s > 1:  # down: the block ending at (2k+1)·s−1 gets the prefix ending at 2ks−1
+        s //= 2
+        if 3 * s <= n:
+            _times(p[..., 2 * s - 1:n - s:2 * s], p[..., 3 * s - 1::2 * s])
+    return p
 
 
-def _product(left: np.ndarray, right: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """``out`` = ``left`` · ``right`` (2×2 matrices as in :func:`_scan`), rescaled."""
-    # as [[a, b], [c, d]] blocks: column k of left times row k of right, k = 0 then + k = 1
-    lm, rm = left.reshape(2, 2, *left.shape[1:]), right.reshape(2, 2, *right.shape[1:])
-    om = out.reshape(2, 2, *out.shape[1:])
-    np.multiply(lm[:, 0:1], rm[0:1, :], out=om)  # a·a', a·b', c·a', c·b'
-    om += lm[:, 1:2] * rm[1:2, :]                 # + b·c', b·d', d·c', d·d'
-    big = out.max(axis=0)
-    out /= np.maximum(big, 1e-300, out=big)
-    return out
+def _times(left: np.ndarray, right: np.ndarray) -> None:
+    """``right`` = ``left`` · ``right`` (2×2 matrices as in :func:`_scan`), rescaled."""
+    if right.shape[-1] <= 256:  # few matrices: one call costs less than three
+        out = np.einsum("ijrm,jkrm->ikrm", left, right)
+    else:  # column k of left times row k of right, k = 0 then + k = 1
+        out = left[:, 0:1] * right[0:1, :]
+        out += left[:, 1:2] * right[1:2, :]
+    big = out.max(axis=(0, 1))
+    np.divide(out, np.maximum(big, 1e-300, out=big), out=right)
 
 
 def _ordered(mean: dict, gain: float = 0.0) -> bool:

@@ -1,4 +1,4 @@
-"""Shared fixtures: the real-file corpus in ../shared/corpus and its MANIFEST facts."""
+"""Shared fixtures: the real-file corpus (a `shared/corpus` folder beside the checkout, or RUNLAB_CORPUS) and its MANIFEST facts."""
 
 from __future__ import annotations
 

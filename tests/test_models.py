@@ -1,4 +1,4 @@
-"""Tests of runlab.models: numbers against numpy/statsmodels, SCIENCE.md values, errors."""
+"""Tests of runlab.models: numbers against numpy/statsmodels, docs/science.md values, errors."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ from runlab.models._tidy import TIDY_COLUMNS, ols_by
 
 def van_oeveren_cohort(seed: int, n_runners: int = 60, runs: int = 12, *, slope_sd: float = 0.0,
                        height: bool = False) -> pl.DataFrame:
-    """Runs from cadence = 150.0 + 6.01 v + b_i (+ c_i (v - 3.5)) + e (SCIENCE.md SDs 8 / 3)."""
+    """Runs from cadence = 150.0 + 6.01 v + b_i (+ c_i (v - 3.5)) + e (docs/science.md SDs 8 / 3)."""
     rng = np.random.default_rng(seed)
     rid = np.repeat(np.arange(n_runners), runs)
     base_speed = rng.uniform(2.6, 3.8, n_runners)

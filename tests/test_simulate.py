@@ -1,4 +1,4 @@
-"""The simulator: truth follows SCIENCE.md, files read back to the truth, runs are
+"""The simulator: truth follows docs/science.md, files read back to the truth, runs are
 deterministic, the journal links to the runs, quirks come at their rates."""
 
 from __future__ import annotations

@@ -72,14 +72,16 @@ def test_strides_and_hill_reps_on_real_smart_recording(corpus, row):
 # --- held-out real files: labelled by hand before the detectors ever ran on them -------------
 
 HELDOUT = Path(__file__).parent / "data" / "smart_recording_efforts_heldout.tsv"
+#: Session 6's fresh held-out files, labelled before the detectors ran on them (same columns).
+FRESH = Path(__file__).parent / "data" / "smart_recording_efforts_fresh.tsv"
 STORED = Path(__file__).parent / "data" / "smart_recording"
 #: Where the held-out files that may not be redistributed are read from:
 #: ``$RUNLAB_EFFORT_FILES/<owner>+<name>/<path in the repository>`` (see the TSV's header).
 EFFORT_FILES = os.environ.get("RUNLAB_EFFORT_FILES")
 
 
-def heldout_labels() -> pl.DataFrame:
-    rows = [line.split("\t") for line in HELDOUT.read_text().splitlines()
+def heldout_labels(tsv: Path = HELDOUT) -> pl.DataFrame:
+    rows = [line.split("\t") for line in tsv.read_text().splitlines()
             if line and not line.startswith("#")]
     return pl.DataFrame(rows, schema=["repo", "commit", "path", "sha256", "licence", "spacing",
                                       "efforts_min", "hill_reps", "notes"], orient="row")

@@ -24,7 +24,7 @@ from runlab.widgets import (
 
 
 def synthetic_runs(n_runners=6, weeks=6, seed=3) -> pl.DataFrame:
-    """Runs whose cadence follows 150 + 6·v + runner offset + 3-spm noise (SCIENCE.md)."""
+    """Runs whose cadence follows 150 + 6·v + runner offset + 3-spm noise (docs/science.md)."""
     rng = np.random.default_rng(seed)
     rows = []
     start = dt.datetime(2026, 3, 2, 7, tzinfo=dt.UTC)
@@ -69,7 +69,7 @@ def test_cadence_tuner_zone_step_length_and_chart(runs):
     assert f"target <b>{habitual * 1.1:.0f}</b>" in tuner.zone_text.value
     assert f"zone {lo:.0f}–{hi:.0f}" in tuner.zone_text.value
     assert tuner.zone_text.value != text0 and spec(tuner.view) != chart0
-    # +10 % cadence → −9.09 % step length at the same pace (SCIENCE.md)
+    # +10 % cadence → −9.09 % step length at the same pace (docs/science.md)
     assert "-9.1 %" in tuner.step_text.value
     assert len(tuner.timings_s) == 2
     check_one_target(tuner)

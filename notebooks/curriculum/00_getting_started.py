@@ -123,14 +123,19 @@ found.select("bout", "method", "placement", "confidence").unique()
 #
 # On strangers' walks it is less exact. In WeAllWalk (people never used for tuning: 9
 # walkers, sighted or blind with a cane or a guide dog, two iPhones in pockets of their
-# choice, indoor routes with turns, doors and short stops) the count came out 2.5 % high on
-# average and within ±3 % on 60 of 104 recordings (sighted walkers 31 of 36). Stopping for
-# a moment is fine — a second or more of standing still adds no steps — but the seconds
-# around pocketing the phone can: start the recording with the phone already in place,
-# stop it when you stop, and read the count as ±3–5 %.
+# choice, indoor routes with turns, doors and short stops) the count came out 0.2 % high on
+# average and within ±3 % on 83 of 104 recordings (sighted walkers 34 of 36); one cane
+# walker's slow, irregular walking was counted up to 45 % short. Stopping for a moment is
+# fine — a second or more of standing still, or turning on the spot, adds no steps — but
+# the seconds around pocketing the phone can: start the recording with the phone already
+# in place, stop it when you stop, and read the count as ±3–5 %.
 #
 # Moving the phone mid-walk (pocket to hand, say) is fine: the walk is cut where the phone
 # was handled, and each part gets its own `bout`, `placement` and `confidence`.
+#
+# A loose phone — a coat pocket, a bag bumping on the hip — wobbles on its own; runlab then
+# counts from the clicks of the landings instead of the swing (checked on simulated walks
+# only). A snug pocket is still the safer place.
 #
 # Those are walks (about 95–130 steps/min). Running with a phone is checked on simulated
 # signals only (no counted real runs were found): a phone that bounces loose in a pocket

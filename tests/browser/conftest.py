@@ -1,8 +1,7 @@
 """Real-browser fixtures: the coach dashboard under Voila and Debian's headless Chromium.
 
-Follows ../shared/recipes/browser-testing.md: Playwright drives /usr/bin/chromium; every
-off-machine request is refused and recorded; servers are stopped by their own pid. Missing
-pieces skip for users and fail under CI=true.
+Playwright drives /usr/bin/chromium; every off-machine request is refused and recorded;
+servers are stopped by their own pid. Missing pieces skip for users and fail under CI=true.
 """
 
 import contextlib
