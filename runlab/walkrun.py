@@ -32,10 +32,17 @@ states' means, from two starts, the likelier kept (:func:`_semi_markov`): free b
 and a broad rest, started from the two-state fit's bouts), and an interval programme found
 from the period of the session's running score (:func:`_programme`; 95 % of bouts within a
 few seconds of the intervals). Bouts are not assumed periodic: the runner switches a few
-seconds after each beep, and free walk breaks (any 20–300 s) lose nothing.
+seconds after each beep, and free walk breaks (any 20–300 s) lose nothing. A programme's
+beeps, though, are: a timer grid (:mod:`runlab._intervals`; period, phase, run length,
+first and last cycle, each switch within 12 s after its beep) is fitted too, and replaces
+the bout-length fit where it explains the session better by the Bayesian information
+criterion (:func:`_grid_preferred`) — bout lengths alone let the phase drift a few seconds
+a bout and can split the period wrongly.
 
-Two states are kept only when they differ by a gait's worth in the features together
-(:func:`_ordered`): a brisk walk at 1.9–2.1 m/s and a slow jog at the same speed and cadence
+Two states are kept only when they differ by a gait's worth in the features together,
+or when a second state adds to the cadence's likelihood what two gaits add and a single
+gait's drift does not (with cadence only, this gain decides alone; :func:`_ordered`):
+a brisk walk at 1.9–2.1 m/s and a slow jog at the same speed and cadence
 (people switch gait near 2.0 m/s; Hreljac 1993, doi:10.1249/00005768-199310000-00012)
 look like one gait drifting, and only running dynamics — written while walking too — can
 tell them apart: stance is over half the stride when walking and under half when running
@@ -578,7 +585,7 @@ def _semi_markov(x: dict, parts: dict, run: np.ndarray, mean: dict, sd: dict,
     # its states' means re-estimated on its own labels (EM, as the bout-length fits)
     periods = _periods(parts, cut) + _decoded_cycle(gamma > 0.5)
     m, s, grid = mean, sd, None
-    for r in range(rounds):
+    for _ in range(rounds):
         g = gamma if grid is None else grid[1]
         if grid is not None:
             m, s = _reestimate(x, g, observed)
