@@ -51,9 +51,9 @@ def _lse_rows(a: np.ndarray) -> np.ndarray:
 
 
 def fit(llr: np.ndarray, periods: list[int], up: np.ndarray | None = None,
-        down: np.ndarray | None = None) -> tuple[float, np.ndarray] | None:
+        down: np.ndarray | None = None) -> tuple[float, np.ndarray, int] | None:
     """The best programme grid: (log-likelihood relative to walking throughout, P(run)
-    per sample), or None when no period fits two whole cycles.
+    per sample, period), or None when no period fits two whole cycles.
 
     Parameters
     ----------
@@ -85,7 +85,7 @@ def fit(llr: np.ndarray, periods: list[int], up: np.ndarray | None = None,
     score, p, phi, r, k0, k1 = best
     if not np.isfinite(score):
         return None
-    return score, _labels(c, up, down, p, phi, r, k0, k1)
+    return score, _labels(c, up, down, p, phi, r, k0, k1), p
 
 
 def _best_grid(a: np.ndarray, b: np.ndarray, p: int) -> tuple[float, int, int, int, int]:

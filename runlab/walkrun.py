@@ -183,12 +183,30 @@ def running_states(features: dict[str, np.ndarray], dt_s: np.ndarray, *,
         fits.append((_log_likelihood(log_e, run, stay, switch), run, mean, gain, sd))
     # the likeliest fit whose two states are walking and running
     for _, run, mean, gain, sd in sorted(fits, key=lambda f: -f[0]):
-        if (min_share <= run.mean() <= 1 - min_share and _ordered(mean, gain)
-                and _plausible(mean)):
+        if not (min_share <= run.mean() <= 1 - min_share and _plausible(mean)):
+            continue
+        if _ordered(mean, gain):
             if steps:  # 1 Hz records: bout lengths in samples are seconds
                 return _semi_markov(x, parts, run, mean, sd, observed, recorded, steps)
             return run
+        if steps and one is not None and gain > 0.0 and _ordered(mean, np.inf):
+            # under a gait's worth by the two-state fit's labels, yet a second state adds
+            # to the cadence's likelihood: decide on the labels decoded with the
+            # session's bout lengths or programme (bimodal in bouts)
+            decoded = _semi_markov(x, parts, run, mean, sd, observed, recorded, steps)
+            if decoded is not run and _decoded_gain(cad, decoded, observed, stay, one) \
+                    >= _MIN_GAIN:
+                return decoded
     return np.full(n, _one_cluster_runs(x))
+
+
+def _decoded_gain(cad: dict, run: np.ndarray, observed: dict, stay: np.ndarray,
+                  one: float) -> float:
+    """Cadence log-likelihood per sample that two states with labels ``run`` (their means
+    and pooled spread re-estimated on them) add to one state (``one``)."""
+    mean, sd = _reestimate(cad, run.astype(np.float64), observed)
+    return (_log_likelihood(_log_emission(cad, mean, sd, observed), run, stay) - one) \
+        / run.size
 
 
 #: Time [s] the starting score is smoothed over (not samples: smart recording spaces them
@@ -473,6 +491,9 @@ def _ordered(mean: dict, gain: float = 0.0) -> bool:
     drifting single gait gains less, its values being one cluster, not two) and the
     distance is at least half a gait's worth. With cadence only the gain decides both ways:
     a continuous jog drifting over 4 spm is one cluster whatever its two halves' means.
+    A fit that fails only on the gain is given a second chance in :func:`running_states`
+    on 1 Hz records: its labels decoded with the session's bout lengths or programme
+    (:func:`_semi_markov`) and the gain measured again on them (:func:`_decoded_gain`).
     (The gain is measured on cadence alone: speed drifts by more, relative to its noise,
     than cadence does — a continuous jog's speed split gains up to 0.14.)
     (The number of hidden states chosen by likelihood; cf. Celeux & Durand 2008,
@@ -595,6 +616,7 @@ def _semi_markov(x: dict, parts: dict, run: np.ndarray, mean: dict, sd: dict,
         grid = _intervals.fit(log_e[:, 1] - log_e[:, 0], periods, up, down)
         if grid is None:
             break
+        periods = [grid[2]]  # later rounds refine the period found
         grid = (grid[0] + log_e[:, 0].sum(), grid[1])
     if grid is not None and _grid_preferred(grid[0], best[0], labels, n):
         return grid[1] > 0.5

@@ -30,7 +30,7 @@ def test_grid_recovers_a_programme_from_weak_evidence(seed, run_s, walk_s):
     delta, sd = 4.0, 3.0
     y = np.where(truth, delta, 0.0) + rng.normal(0, sd, n)
     llr = (y * delta - 0.5 * delta * delta) / sd ** 2
-    score, p_run = _intervals.fit(llr, [run_s + walk_s + int(rng.integers(-3, 4))])
+    score, p_run, _ = _intervals.fit(llr, [run_s + walk_s + int(rng.integers(-3, 4))])
     assert score > 0
     assert ((p_run > 0.5) == truth).mean() >= 0.97
 

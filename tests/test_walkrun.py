@@ -304,3 +304,14 @@ def test_continuous_jog_drifting_over_4_spm_is_one_gait_cadence_only(tmp_path):
         jog_speed_mps=rng.uniform(2.0, 2.3), speed=False, seed=6028)
     out = gait_of_file(tmp_path, rec)
     assert (out["gait"] == "run").mean() >= 0.99
+
+
+def test_jog_just_under_a_gaits_worth_is_decided_on_its_decoded_bouts(tmp_path):
+    """Speed recorded, jog 4 spm and 0.1 m/s above the walk: the two-state fit's means came
+    out 3.4 spm and 0.12 m/s apart (0.95 of a gait's worth) and its labels added only
+    0.042 per sample to the cadence's likelihood, so the session was one gait (66.7 %).
+    Decoded with its programme, the labels add what two gaits add: two gaits."""
+    rec, truth = session(6090, 4.0, 0.1, speed=True)
+    out = gait_of_file(tmp_path, rec)
+    assert set(out["gait"]) >= {"walk", "run"}
+    assert scored(out, rec, truth) >= 0.90
