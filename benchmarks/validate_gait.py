@@ -58,6 +58,37 @@ a search over the split, and the one-or-two-gaits decision, are what is left bef
 single session reaches 90 %. The oracle decodes in-memory records with each session's true
 cadences, SD √10 spm and bout-length distribution.
 
+Programme grid and one-or-two-gaits by the cadence's likelihood gain (this release),
+held-out seeds **7000–7199** run once, mean (worst session), before → after; the same
+sessions, clean on each release's code:
+
+==================================  ===============  ===============  =================
+cell                                before           after            sessions < 90 %
+==================================  ===============  ===============  =================
+cadence only, 4 spm, programme      97.1 % (58.5 %)  99.4 % (58.5 %)  8 → 1
+  second worst                      85.3 %           93.3 %
+cadence only, 4 spm, free breaks    96.5 % (82.6 %)  96.5 % (82.6 %)  7 → 8
+cadence only, 6 spm, programme      99.9 % (94.8 %)  99.9 % (94.8 %)  0 → 0
+cadence only, 6 spm, free breaks    99.8 % (94.4 %)  99.8 % (94.4 %)  0 → 0
+speed, 4 spm, same speed            96.3 % (56.3 %)  98.7 % (58.5 %)  20 → 9
+  second worst                      57.7 %           75.6 %
+speed, 4 spm, same speed, free      95.8 % (66.5 %)  95.8 % (66.5 %)  14 → 14
+speed, 4 spm, +0.1 m/s              98.9 % (56.3 %)  99.9 % (94.9 %)  2 → 0
+dynamics; today 12 spm; smart rec.  100 %            100 %
+continuous jogs 140–148, speed      100 % (100 %)    ≥ 99.9 % (87.3 %: 7089 at 148)
+  cadence only                      ≥ 99.9 % (89.8)  100 % (100 %)
+clean CPU per ambiguous session     0.17–0.27 s      0.24–0.51 s
+  per continuous jog / steady walk  0.002–0.006 s    0.013–0.058 s
+==================================  ===============  ===============  =================
+
+Session by session (> 1 point): cadence-only programmes 97 gain, 2 lose (≤ 1.3); speed at
+the same speed 91 gain, 2 lose (≤ 4.4); +0.1 m/s 40 gain, 1 loses (1.0); free breaks with
+cadence only 0 gain, 2 lose (≤ 7.9). The worst programme session (7196, cadence only and
+with speed) is taken as one gait: its second state adds 0.029 per sample to the cadence's
+likelihood, 0.055 (``walkrun._MIN_GAIN``) needed. Development seeds 6000–6099, before →
+after: cadence-only programme 97.3 (81.6) → 99.6 (90.6), free 96.6 (88.8) unchanged,
+same speed 96.9 (66.7) → 99.4 (93.0), +0.1 m/s 98.7 (66.7) → 99.7 (93.0).
+
 Targets (issue 21): ≥ 95 % with speed or running dynamics, ≥ 90 % with cadence only.
 
 Run: ``python benchmarks/validate_gait.py [--holdout | --dev] [--seeds N] [--hmm-only]

@@ -67,12 +67,12 @@ segments
 # |---|---|---|
 # | stance time / vertical oscillation (chest strap, foot pod) | anything, even same cadence and speed | 100 % |
 # | speed and cadence (watch) | ≥ 6 steps/min, or ≥ 0.3 m/s | 99–100 % |
-# | speed and cadence (watch) | 4 steps/min, same speed | 96 % (worst session 80 %) |
+# | speed and cadence (watch) | 4 steps/min, same speed, a programme (walk breaks at will) | 99 % (96 %) |
 # | speed and cadence (watch) | < 4 steps/min and < 0.2 m/s | 79–81 % |
 # | speed and cadence, smart recording | same speed, 6 (8) steps/min | 95 % (99 %) |
 # | cadence only (phone steps below) | ≥ 6 steps/min | 99.5 % |
-# | cadence only | 4 steps/min, a run–walk programme | 97 % |
-# | cadence only | 4 steps/min, walk breaks at will | 96 % (worst session 81 %) |
+# | cadence only | 4 steps/min, a run–walk programme | 99 % |
+# | cadence only | 4 steps/min, walk breaks at will | 96 % (worst session 83 %) |
 # | cadence only | 0–2 steps/min | ~77 %: nothing in the file tells them apart |
 #
 # A whole session at one pace gets one label: running from 137 steps/min, or from 1.95 m/s
