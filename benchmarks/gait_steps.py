@@ -65,7 +65,9 @@ running 61 of 78 (pooled 0.0 %, worst 6.8 %), walking 156 of 228. Dev (8 runners
 Run: ``python benchmarks/gait_steps.py PATH/TO/DataSet [--method peaks] [--moved]``;
 the fresh held-out set (WeAllWalk: Flores & Manduchi 2018, doi:10.1145/3161711, CC-BY-4.0;
 fixed before it was first scored; run it once per change you mean to keep): ``python benchmarks/gait_steps.py
-PATH/TO/DataSet --weallwalk PATH/TO/weallwalk``.
+PATH/TO/DataSet --weallwalk PATH/TO/weallwalk``; the same for ``--ipol DIR`` and
+``--hugadb DIR`` (no Oxford path needed). ``--csv PATH`` also writes the per-recording
+table; tables are printed per position, person and counted-cadence band.
 """
 
 from __future__ import annotations
@@ -392,27 +394,38 @@ def _band_labels() -> list[str]:
             + [f"≥ {edges[-1]} spm"])
 
 
-def report(df: pl.DataFrame) -> None:
-    df = df.with_columns(cadence_band=pl.col("truth_cadence_spm").cut(
-        list(CADENCE_BANDS_SPM), labels=_band_labels()).cast(pl.String))
-    with pl.Config(tbl_rows=200, tbl_cols=20, fmt_str_lengths=40):
-        print(df.sort("set", "person", "position"))
+def report(df: pl.DataFrame, csv: Path | None = None) -> None:
+    if csv is not None:
+        df.write_csv(csv)
+    cadence = df["truth_cadence_spm"].to_numpy()
+    band = np.array(_band_labels(), dtype=object)[np.searchsorted(CADENCE_BANDS_SPM, cadence,
+                                                                  side="right")]
+    df = df.with_columns(cadence_band=pl.Series(np.where(np.isnan(cadence), None, band),
+                                                dtype=pl.String))
+    straight = df["straight_error_pct"].is_not_null().any()
+    with pl.Config(tbl_rows=400, tbl_cols=20, fmt_str_lengths=40, tbl_width_chars=250):
+        print(df.sort("set", "person", "position")
+              .select(c for c in df.columns if df[c].null_count() < df.height))
         keys = ["position", "person"] + (["cadence_band"] if
                                          df["truth_cadence_spm"].is_not_null().any() else [])
+        e, on_straight = pl.col("error_pct"), pl.col("straight_error_pct")
+        stats = [pl.len().alias("n"), e.mean().round(1).alias("mean_error_pct"),
+                 (100 * (pl.col("found").sum() / pl.col("steps").sum() - 1)).round(1)
+                 .alias("pooled_pct"),
+                 (pl.col("found") - pl.col("steps")).abs().mean().round(1).alias("mean_abs_steps"),
+                 e.abs().max().round(1).alias("worst_pct"),
+                 (e.abs() <= 3).sum().alias("within_3pct")]
+        if straight:
+            stats += [on_straight.mean().round(1).alias("straight_mean_pct"),
+                      on_straight.abs().max().round(1).alias("straight_worst_pct"),
+                      (on_straight.abs() <= 3).sum().alias("straight_within_3pct")]
         for key in keys:
-            print(df.group_by("set", key).agg(
-                n=pl.len(), mean_error_pct=pl.col("error_pct").mean().round(1),
-                mean_abs_steps=(pl.col("found") - pl.col("steps")).abs().mean().round(1),
-                worst_pct=pl.col("error_pct").abs().max().round(1),
-                within_3pct=(pl.col("error_pct").abs() <= 3).sum(),
-                straight_mean_pct=pl.col("straight_error_pct").mean().round(1),
-                straight_worst_pct=pl.col("straight_error_pct").abs().max().round(1),
-                straight_within_3pct=(pl.col("straight_error_pct").abs() <= 3).sum())
-                  .sort("set", key))
-        print("published count vs the foot switches (a bounce or a missed contact):")
-        print(df.filter(pl.col("switch_steps") != pl.col("steps"))
-              .select("set", "file", "steps", "switch_steps", "found", "error_pct",
-                      "switch_error_pct"))
+            print(df.group_by("set", key).agg(stats).sort("set", key))
+        if df["switch_steps"].is_not_null().any():
+            print("published count vs the foot switches (a bounce or a missed contact):")
+            print(df.filter(pl.col("switch_steps") != pl.col("steps"))
+                  .select("set", "file", "steps", "switch_steps", "found", "error_pct",
+                          "switch_error_pct"))
     for name, part in df.group_by("set"):
         e = part["error_pct"].to_numpy()
         print(f"{name[0]}: {len(e)} walks, {np.mean(np.abs(e) <= 3):.0%} within ±3 %, "
@@ -444,26 +457,34 @@ def main() -> None:
     ap.add_argument("--hugadb-rate-hz", type=float, default=None, metavar="HZ",
                     help="HuGaDB's sampling rate (its files have no time stamps; default "
                          "58.8 Hz, the README's samples per second)")
+    ap.add_argument("--dev-only", action="store_true",
+                    help="WeAllWalk, IPOL, HuGaDB: score only the people that may be developed "
+                         "on, leaving the held-out ones unseen")
+    ap.add_argument("--csv", type=Path, metavar="PATH",
+                    help="also write the per-recording (per-segment) table to PATH")
     args = ap.parse_args()
     if args.root is None and not (args.weallwalk or args.ipol or args.hugadb):
         ap.error("give the Oxford data set's path, --weallwalk, --ipol or --hugadb DIR")
     if args.moved:
         moved(recordings(args.root), args.method)
         return
+    def kept(recs: list[dict]) -> list[dict]:
+        return [r for r in recs if "dev" in r["set"]] if args.dev_only else recs
+
     if args.weallwalk:
-        report(score(fresh_recordings(args.weallwalk), args.method))
+        report(score(kept(fresh_recordings(args.weallwalk)), args.method), args.csv)
         return
     if args.ipol:
-        report(score(ipol_recordings(args.ipol), args.method))
+        report(score(kept(ipol_recordings(args.ipol)), args.method), args.csv)
         return
     if args.hugadb:
         if args.hugadb_rate_hz:
             import _hugadb
 
             _hugadb.RATE_HZ = args.hugadb_rate_hz
-        report(score_windows(hugadb_segments(args.hugadb), args.method))
+        report(score_windows(kept(hugadb_segments(args.hugadb)), args.method), args.csv)
         return
-    report(score(recordings(args.root), args.method))
+    report(score(recordings(args.root), args.method), args.csv)
 
 
 if __name__ == "__main__":

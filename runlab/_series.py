@@ -65,8 +65,33 @@ def centred_mean(x: np.ndarray, half_window: float, t: np.ndarray | None = None,
 def window_bounds(t: np.ndarray, half_window: float) -> tuple[np.ndarray, np.ndarray]:
     """First and one-past-last index of the samples within ``half_window`` seconds of each
     sample time ``t`` (sorted) [s]."""
-    return (np.searchsorted(t, t - half_window, side="left"),
-            np.searchsorted(t, t + half_window, side="right"))
+    grid = whole_second_counts(t)
+    return (sorted_search(t, t - half_window, "left", grid),
+            sorted_search(t, t + half_window, "right", grid))
+
+
+def whole_second_counts(t: np.ndarray) -> np.ndarray | None:
+    """For sorted times [s] that are whole seconds from 0 (1 Hz records; at most ~4 s a
+    sample on average), ``c[j]`` = the number of times below ``j`` s, which turns
+    :func:`sorted_search` into a lookup; None for other times."""
+    n = t.size
+    if n == 0 or t[0] != 0.0 or not t[-1] <= 4.0 * n + 64.0:
+        return None
+    k = t.astype(np.int64)
+    if not np.array_equal(k, t):
+        return None
+    return np.concatenate([[0], np.cumsum(np.bincount(k, minlength=int(k[-1]) + 1))])
+
+
+def sorted_search(t: np.ndarray, q: np.ndarray, side: str, grid: np.ndarray | None = None
+                  ) -> np.ndarray:
+    """``np.searchsorted(t, q, side)``, looked up in ``grid`` (:func:`whole_second_counts`
+    of ``t``) when there is one: the number of whole seconds below ``q`` ("left") or at or
+    below it ("right")."""
+    if grid is None:
+        return np.searchsorted(t, q, side=side)
+    j = np.ceil(q) if side == "left" else np.floor(q) + 1.0
+    return grid[np.clip(j, 0, grid.size - 1).astype(np.intp)]
 
 
 def equals(column: pl.Series, value) -> np.ndarray:

@@ -98,7 +98,10 @@ def steady_running(running: np.ndarray, t_s: np.ndarray, *,
 
 def _wmean(x: np.ndarray, w: np.ndarray) -> float | None:
     ok = np.isfinite(x) & (w > 0)
-    return float(np.average(x[ok], weights=w[ok])) if ok.any() else None
+    if not ok.any():
+        return None
+    x, w = x[ok], w[ok]
+    return float((x * w).sum() / w.sum())  # np.average's arithmetic, without its checks
 
 
 def summarize(activity_or_records, *, run_id: str | None = None,
@@ -257,6 +260,13 @@ def easy_flags(runs: pl.DataFrame, *, max_hr_bpm: float | None = None,
                         .otherwise(pl.coalesce(hr_rule, pace_rule)).alias("easy")).to_series()
 
 
+def _no_drift() -> pl.DataFrame:
+    """:func:`cadence_drift`'s row when there is too little matched running."""
+    return pl.DataFrame({"cadence_drift_spm": [None], "step_length_drift_m": [None]},
+                        schema={"cadence_drift_spm": pl.Float64,
+                                "step_length_drift_m": pl.Float64})
+
+
 def cadence_drift(cleaned: pl.DataFrame, *, min_s: float = 30.0) -> pl.DataFrame:
     """Cadence and step-length change from the first to the last third of running.
 
@@ -271,36 +281,34 @@ def cadence_drift(cleaned: pl.DataFrame, *, min_s: float = 30.0) -> pl.DataFrame
         One row: ``cadence_drift_spm`` [steps/min] and ``step_length_drift_m`` [m] (last
         third minus first third; null with less than ``min_s`` of matched running in either).
     """
-    null = pl.DataFrame({"cadence_drift_spm": [None], "step_length_drift_m": [None]},
-                        schema={"cadence_drift_spm": pl.Float64,
-                                "step_length_drift_m": pl.Float64})
     w = cleaned["sample_s"].to_numpy().astype(np.float64)
     cad = cleaned["cadence_spm"].to_numpy().astype(np.float64)
     v = cleaned["speed_mps"].to_numpy().astype(np.float64)
     ok = (cleaned["gait"] == "run").to_numpy() & np.isfinite(cad) & np.isfinite(v) & (v > 0)
     if not ok.any():
-        return null
+        return _no_drift()
     w, cad, v = w[ok], cad[ok], v[ok]
     clock = np.cumsum(w)
     total = clock[-1]
     first, last = clock <= total / 3, clock > 2 * total / 3
     if w[first].sum() < min_s or w[last].sum() < min_s:
-        return null
-    lo = max(np.quantile(v[first], 0.1), np.quantile(v[last], 0.1))
-    hi = min(np.quantile(v[first], 0.9), np.quantile(v[last], 0.9))
+        return _no_drift()
+    (lo_first, hi_first), (lo_last, hi_last) = (np.quantile(v[first], (0.1, 0.9)),
+                                                np.quantile(v[last], (0.1, 0.9)))
+    lo, hi = max(lo_first, lo_last), min(hi_first, hi_last)
     matched = (v >= lo) & (v <= hi)
     a, b = first & matched, last & matched
     if w[a].sum() < min_s or w[b].sum() < min_s:
-        return null
+        return _no_drift()
     v_ref = float(np.median(v[matched]))
     adj = cad - SPM_PER_MPS * (v - v_ref)
     step = v_ref / (adj / 60.0)
-    return pl.DataFrame({
-        "cadence_drift_spm": [float(np.average(adj[b], weights=w[b])
-                                    - np.average(adj[a], weights=w[a]))],
-        "step_length_drift_m": [float(np.average(step[b], weights=w[b])
-                                      - np.average(step[a], weights=w[a]))],
-    })
+    return pl.DataFrame([(float(np.average(adj[b], weights=w[b])
+                                - np.average(adj[a], weights=w[a])),
+                          float(np.average(step[b], weights=w[b])
+                                - np.average(step[a], weights=w[a])))],
+                        schema={"cadence_drift_spm": pl.Float64,
+                                "step_length_drift_m": pl.Float64}, orient="row")
 
 
 def find_mile_tests(cleaned: pl.DataFrame, *, distance_m: float = MILE_M,

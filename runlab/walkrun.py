@@ -87,7 +87,13 @@ from __future__ import annotations
 import numpy as np
 
 from runlab import _hsmm
-from runlab._series import centred_mean, otsu_index, window_bounds
+from runlab._series import (
+    centred_mean,
+    otsu_index,
+    sorted_search,
+    whole_second_counts,
+    window_bounds,
+)
 
 __all__ = ["running_states", "PRIORS", "JOG_MIN_MPS", "RUN_MIN_SPM"]
 
@@ -233,11 +239,12 @@ _STEP_MIN_SAMPLES = 8
 
 def _local_steps(x: dict[str, np.ndarray], t_s: np.ndarray, window_s: float) -> dict:
     """Per feature: the mean of the ``window_s`` seconds from each sample minus the mean of
-    the ``window_s`` seconds before it and 1/n_after + 1/n_before, at the samples with
-    enough either side (the third item, a mask)."""
+    the ``window_s`` seconds before it and 1/n_after + 1/n_before, at every sample (0 and 1
+    where it does not count), and the samples with enough either side (a mask)."""
     out = {}
-    lo = np.searchsorted(t_s, t_s - window_s, side="left")
-    hi = np.searchsorted(t_s, t_s + window_s, side="left")
+    grid = whole_second_counts(t_s)
+    lo = sorted_search(t_s, t_s - window_s, "left", grid)
+    hi = sorted_search(t_s, t_s + window_s, "left", grid)
     for k, v in x.items():
         ok = np.isfinite(v)
         c_sum = np.concatenate([[0.0], np.cumsum(np.where(ok, v, 0.0))])
@@ -248,7 +255,8 @@ def _local_steps(x: dict[str, np.ndarray], t_s: np.ndarray, window_s: float) -> 
             step = (c_sum[hi] - sum_i) / n_a - (sum_i - c_sum[lo]) / n_b
             inv_n = 1.0 / n_a + 1.0 / n_b
         good = (n_a >= _STEP_MIN_SAMPLES) & (n_b >= _STEP_MIN_SAMPLES) & np.isfinite(step)
-        out[k] = (step[good], inv_n[good], good)
+        # full length, so that each EM round adds where the mask allows (no gather/scatter)
+        out[k] = (np.where(good, step, 0.0), np.where(good, inv_n, 1.0), good)
     return out
 
 
@@ -264,8 +272,8 @@ def _switch_evidence(steps: dict, mean: dict, sd: dict, *, cap: float = 20.0
     for k, (step, inv_n, good) in steps.items():
         delta = mean[k][1] - mean[k][0]
         var = sd[k][0] ** 2 * inv_n
-        up[good] += (step * delta - 0.5 * delta * delta) / var
-        down[good] += (-step * delta - 0.5 * delta * delta) / var
+        np.add(up, (step * delta - 0.5 * delta * delta) / var, out=up, where=good)
+        np.add(down, (-step * delta - 0.5 * delta * delta) / var, out=down, where=good)
     return np.clip(up, -cap, cap, out=up), np.clip(down, -cap, cap, out=down)
 
 
@@ -337,38 +345,6 @@ def _log_emission(x: dict[str, np.ndarray], mean: dict, sd: dict,
     """(n, 2) log-likelihood of each sample under walk (0) and run (1): Student t with
     :data:`_NU` degrees of freedom, so a sample far from both (a transition second, a
     spike) is not forced into the nearer; missing values add nothing."""
-    # Σ_k −(ν+1)/2 · log(1 + z_k²/ν) − log sd_k, as one log of the product over features
-    # (a missing value: a factor 1 and no log sd_k)
-    product, log_sd, partial = None, 0.0, []
-    for k, v in x.items():
-        z = v[:, None] - mean[k]
-        z /= sd[k]
-        z *= z
-        z /= _NU
-        z += 1.0
-        if observed is None or not observed[k][1]:
-            ok = np.isfinite(v) if observed is None else observed[k][0]
-            z[~ok] = 1.0
-            partial.append((ok, np.log(sd[k])))
-        else:
-            log_sd = log_sd + np.log(sd[k])
-        if product is None:
-            product = z
-        else:
-            product *= z
-    out = np.log(product, out=product)
-    if not np.isfinite(out).all():  # a product past the float range: the terms one by one
-        return _log_emission_terms(x, mean, sd, observed)
-    out *= -0.5 * (_NU + 1)
-    out -= log_sd
-    for ok, log_sd_k in partial:
-        out[ok] -= log_sd_k
-    return out
-
-
-def _log_emission_terms(x: dict[str, np.ndarray], mean: dict, sd: dict,
-                        observed: dict | None = None) -> np.ndarray:
-    """:func:`_log_emission` as a sum of each feature's log term (no overflow)."""
     n = next(iter(x.values())).size
     out = np.zeros((n, 2))
     for k, v in x.items():
@@ -462,9 +438,11 @@ def _scan(p: np.ndarray) -> np.ndarray:
 
 def _times(left: np.ndarray, right: np.ndarray) -> None:
     """``right`` = ``left`` · ``right`` (2×2 matrices as in :func:`_scan`), rescaled."""
-    # column k of left times row k of right, k = 0 then + k = 1
-    out = left[:, 0:1] * right[0:1, :]
-    out += left[:, 1:2] * right[1:2, :]
+    if right.shape[-1] <= 256:  # few matrices: one call costs less than three
+        out = np.einsum("ijrm,jkrm->ikrm", left, right)
+    else:  # column k of left times row k of right, k = 0 then + k = 1
+        out = left[:, 0:1] * right[0:1, :]
+        out += left[:, 1:2] * right[1:2, :]
     big = out.max(axis=(0, 1))
     np.divide(out, np.maximum(big, 1e-300, out=big), out=right)
 

@@ -62,6 +62,21 @@ def test_simulated_positions_walking_and_running(placement, cadence):
     assert np.mean(near < 0.06) > 0.9  # on the landings, not on the swing
 
 
+@pytest.mark.parametrize("placement", ["pocket", "thigh"])
+@pytest.mark.parametrize("wobble_mps2", [1.5, 3.0])
+def test_loose_phone_counts_from_its_landings(placement, wobble_mps2):
+    """A loose phone (a coat pocket, a bag on the hip) wobbling on its own at 0.5–3 Hz
+    hides the step rhythm of the movement for the whole walk (the old detector found no
+    walking at all on most of these): the landings' clicks carry it."""
+    for seed in range(3):
+        t, x, y, z, truth = phone_walk(60, 95.0, placement=placement, seed=seed,
+                                       wobble_mps2=wobble_mps2)
+        found = gait.steps(imu_from_arrays(t, x, y, z))
+        assert found.height == pytest.approx(truth.size, rel=0.03)
+        near = np.abs(found["time_s"].to_numpy()[:, None] - (truth - t[0])[None, :]).min(0)
+        assert np.mean(near < 0.06) > 0.9
+
+
 def test_thigh_is_recognised_as_limb_and_pocket_as_trunk():
     for placement, pattern in (("thigh", "limb"), ("pocket", "trunk")):
         t, x, y, z, _ = phone_walk(40, 110.0, placement=placement, seed=1)
@@ -166,16 +181,28 @@ def test_phone_turned_as_the_recording_starts_is_seen_as_handling():
     assert turn[t > 18.0].max() > HANDLING_TURN_DEG
 
 
-def _walk_stop_walk(stop_s: float, placement: str, seed: int):
+def _walk_stop_walk(stop_s: float, placement: str, seed: int, sway: float = 0.0):
     """Two walks with ``stop_s`` of standing still between them (the phone at rest, as
-    at a door or a turn), one recording."""
+    at a door or a turn), one recording. With ``sway`` > 0 the walker turns on the spot
+    instead: the phone moves slowly (0.5–1.5 Hz) with ``sway`` × the walking movement's
+    RMS (0.5–5 Hz), and no foot lands."""
+    from scipy.signal import butter, sosfiltfilt
+
     t1, x1, y1, z1, s1 = phone_walk(30, 110.0, placement=placement, seed=seed)
     t2, x2, y2, z2, s2 = phone_walk(30, 110.0, placement=placement, seed=seed + 1)
     rng = np.random.default_rng(seed)
     ts = t1[-1] + np.arange(0.01, stop_s, 0.01)
-    rest = [np.mean(a) + rng.normal(0, 0.05, ts.size) for a in (x1, y1, z1)]
+    rest = np.column_stack([np.mean(a) + rng.normal(0, 0.05, ts.size) for a in (x1, y1, z1)])
+    if sway:
+        walk = np.column_stack([x1, y1, z1])
+        band = sosfiltfilt(butter(2, (0.5, 5.0), btype="bandpass", fs=100.0, output="sos"),
+                           walk, axis=0)
+        slow = sosfiltfilt(butter(2, (0.5, 1.5), btype="bandpass", fs=100.0, output="sos"),
+                           rng.normal(0, 1, rest.shape), axis=0)
+        rest += slow * sway * np.sqrt((band ** 2).sum(axis=1).mean()
+                                      / (slow ** 2).sum(axis=1).mean())
     t = np.r_[t1, ts, t2 + ts[-1] + 0.01]
-    imu = imu_from_arrays(t, *(np.r_[a, r, b] for a, r, b in zip((x1, y1, z1), rest,
+    imu = imu_from_arrays(t, *(np.r_[a, r, b] for a, r, b in zip((x1, y1, z1), rest.T,
                                                                    (x2, y2, z2), strict=True)))
     return imu, s1.size + s2.size, (t1[-1] + 0.3, ts[-1] - 0.3)
 
@@ -189,6 +216,19 @@ def test_short_stop_is_not_walked_through(placement):
     at = found["time_s"].to_numpy()
     assert not ((at > a) & (at < b)).any()
     assert found.height == pytest.approx(truth, rel=0.03)
+
+
+@pytest.mark.parametrize("placement", ["pocket", "thigh", "hand", "armband"])
+def test_turning_on_the_spot_adds_no_steps(placement):
+    """A 4-s turn on the spot (a cane or guide-dog walker at a corner): the phone keeps
+    moving at 0.8 × its walking movement, above the movement's pause share, but no foot
+    lands — the landings' impacts mark it as a stop."""
+    for seed in (20, 21, 22):
+        imu, truth, (a, b) = _walk_stop_walk(4.0, placement, seed, sway=0.8)
+        found = gait.steps(imu)
+        at = found["time_s"].to_numpy()
+        assert not ((at > a) & (at < b)).any()
+        assert found.height == pytest.approx(truth, rel=0.03)
 
 
 #: Real walks the step tracker got wrong at stops (tests/data/LICENSES), with the steps

@@ -133,6 +133,10 @@ found.select("bout", "method", "placement", "confidence").unique()
 # Moving the phone mid-walk (pocket to hand, say) is fine: the walk is cut where the phone
 # was handled, and each part gets its own `bout`, `placement` and `confidence`.
 #
+# A loose phone — a coat pocket, a bag bumping on the hip — wobbles on its own; runlab then
+# counts from the clicks of the landings instead of the swing (checked on simulated walks
+# only). A snug pocket is still the safer place.
+#
 # Those are walks (about 95–130 steps/min). Running with a phone is checked on simulated
 # signals only (no counted real runs were found): a phone that bounces loose in a pocket
 # or bag is the weakest place; an armband or a snug pocket is the safest. Sampling must be

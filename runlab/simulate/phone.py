@@ -18,7 +18,7 @@ _PHYPHOX_HEADER = ('"Time (s)","Acceleration x (m/s^2)","Acceleration y (m/s^2)"
 
 def phone_walk(seconds: float = 60.0, cadence_spm: float = 170.0, *,
                placement: str = "pocket", rate_hz: float = 100.0, jitter_s: float = 0.004,
-               seed: int = 0) -> tuple[np.ndarray, ...]:
+               wobble_mps2: float = 0.0, seed: int = 0) -> tuple[np.ndarray, ...]:
     """Synthetic phone accelerometer of a run: one impact per step, irregular sample times.
 
     Steps are ``cadence_spm`` apart with 2 % step-to-step variability; each is a sharp
@@ -30,6 +30,8 @@ def phone_walk(seconds: float = 60.0, cadence_spm: float = 170.0, *,
     half the step rate, a strong impact from its own leg and a weak one from the other —
     the signal repeats per stride, not per step). Running (≥ 140 spm) lands 4 × harder
     and swings 4 × wider than walking, as it does (vertical peaks of 2–3 g).
+    ``wobble_mps2`` > 0 makes the phone loose (a coat pocket, a bag on the hip): it
+    wobbles on its own, 0.5–3 Hz noise with that RMS on each axis, unrelated to the steps.
 
     Returns
     -------
@@ -61,6 +63,15 @@ def phone_walk(seconds: float = 60.0, cadence_spm: float = 170.0, *,
     z = (g + vertical) * np.cos(tilt) + rng.normal(0, 0.3, t.size)
     y = (g + vertical) * np.sin(tilt) + swing + rng.normal(0, 0.3, t.size)
     x = 0.5 * np.sin(2 * np.pi * 0.3 * t) + rng.normal(0, 0.3, t.size)
+    if wobble_mps2 > 0:
+        from scipy.signal import butter, sosfiltfilt
+
+        fs = 1.0 / float(np.median(np.diff(t)))
+        sos = butter(2, (0.5, 3.0), btype="bandpass", fs=fs, output="sos")
+        wobble = sosfiltfilt(sos, np.random.default_rng([seed, 2]).normal(0, 1, (t.size, 3)),
+                             axis=0)
+        wobble *= wobble_mps2 / wobble.std(axis=0)
+        x, y, z = x + wobble[:, 0], y + wobble[:, 1], z + wobble[:, 2]
     return t, x, y, z, true_steps
 
 
