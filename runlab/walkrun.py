@@ -32,10 +32,17 @@ states' means, from two starts, the likelier kept (:func:`_semi_markov`): free b
 and a broad rest, started from the two-state fit's bouts), and an interval programme found
 from the period of the session's running score (:func:`_programme`; 95 % of bouts within a
 few seconds of the intervals). Bouts are not assumed periodic: the runner switches a few
-seconds after each beep, and free walk breaks (any 20–300 s) lose nothing.
+seconds after each beep, and free walk breaks (any 20–300 s) lose nothing. A programme's
+beeps, though, are: a timer grid (:mod:`runlab._intervals`; period, phase, run length,
+first and last cycle, each switch within 12 s after its beep) is fitted too, and replaces
+the bout-length fit where it explains the session better by the Bayesian information
+criterion (:func:`_grid_preferred`) — bout lengths alone let the phase drift a few seconds
+a bout and can split the period wrongly.
 
-Two states are kept only when they differ by a gait's worth in the features together
-(:func:`_ordered`): a brisk walk at 1.9–2.1 m/s and a slow jog at the same speed and cadence
+Two states are kept only when they differ by a gait's worth in the features together,
+or when a second state adds to the cadence's likelihood what two gaits add and a single
+gait's drift does not (with cadence only, this gain decides alone; :func:`_ordered`):
+a brisk walk at 1.9–2.1 m/s and a slow jog at the same speed and cadence
 (people switch gait near 2.0 m/s; Hreljac 1993, doi:10.1249/00005768-199310000-00012)
 look like one gait drifting, and only running dynamics — written while walking too — can
 tell them apart: stance is over half the stride when walking and under half when running
@@ -86,7 +93,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from runlab import _hsmm
+from runlab import _hsmm, _intervals
 from runlab._series import (
     centred_mean,
     otsu_index,
@@ -155,7 +162,11 @@ def running_states(features: dict[str, np.ndarray], dt_s: np.ndarray, *,
     # abrupt changes are weighed on 1 Hz records only (smart recording: 1–7 s apart)
     steps = _local_steps(x, t_s, STEP_WINDOW_S) if np.median(dt_s) <= 1.0 else {}
     # a second state's likelihood gain decides only with cadence alone (_ordered)
-    one = _one_state_log_likelihood(x, stay) if set(x) == {"cadence_spm"} else None
+    # (measured on cadence alone: speed drifts by more, relative to its noise, than
+    # cadence does, and a single gait's speed split gains as much as two gaits')
+    cad = {k: v for k, v in x.items() if k == "cadence_spm"}
+    one = _one_state_log_likelihood(cad, stay) if cad and not set(x) & set(_DYNAMICS) \
+        else None
     observed = _observed(x)
     for gamma in _distinct(starts, min_share):
         mean = {k: np.array(PRIORS[k][:2]) for k in x}
@@ -167,7 +178,8 @@ def running_states(features: dict[str, np.ndarray], dt_s: np.ndarray, *,
             switch = _switch_evidence(steps, mean, sd)
             gamma = _posterior(log_e, stay, switch)
         run = gamma > 0.5
-        gain = 0.0 if one is None else (_log_likelihood(log_em, run, stay) - one) / n
+        gain = 0.0 if one is None else (_log_likelihood(
+            _log_emission(cad, mean, sd, observed), run, stay) - one) / n
         fits.append((_log_likelihood(log_e, run, stay, switch), run, mean, gain, sd))
     # the likeliest fit whose two states are walking and running
     for _, run, mean, gain, sd in sorted(fits, key=lambda f: -f[0]):
@@ -455,24 +467,29 @@ def _ordered(mean: dict, gain: float = 0.0) -> bool:
     difference that feature alone can vouch for); the differences add as a distance
     (Σ (Δ/margin)² ≥ 1), so a jog 3 spm quicker *and* 0.15 m/s faster counts, as either
     would at 4 spm or 0.25 m/s alone. Smaller differences are what a single gait drifts by
-    over a session (hills, fatigue), which two states must not be fitted to — unless, with
-    cadence only, the two states explain the session much better than one (``gain``, the
-    log-likelihood per sample they add, at least :data:`_MIN_GAIN`; a drifting single gait
-    gains less, its values being one cluster, not two) and the distance is at least half a
-    gait's worth. (Speed drifts by more, relative to its noise, than cadence does: a
-    continuous jog's speed split gains up to 0.14, so speed keeps the margin alone.)
+    over a session (hills, fatigue), which two states must not be fitted to — unless the
+    two states explain the session's cadence much better than one (``gain``, the
+    log-likelihood per sample they add to the cadence, at least :data:`_MIN_GAIN`; a
+    drifting single gait gains less, its values being one cluster, not two) and the
+    distance is at least half a gait's worth. With cadence only the gain decides both ways:
+    a continuous jog drifting over 4 spm is one cluster whatever its two halves' means.
+    (The gain is measured on cadence alone: speed drifts by more, relative to its noise,
+    than cadence does — a continuous jog's speed split gains up to 0.14.)
     (The number of hidden states chosen by likelihood; cf. Celeux & Durand 2008,
     doi:10.1007/s00180-007-0097-1.)"""
     dist = sum(max((mean[k][1] - mean[k][0]) / _MARGIN[k], 0.0) ** 2 for k in mean)
     inverted = [mean[k][1] - mean[k][0] <= -_MARGIN[k]
                 for k in ("cadence_spm", "speed_mps") if k in mean]
-    by_gain = set(mean) == {"cadence_spm"} and dist >= 0.25 and gain >= _MIN_GAIN
+    by_gain = "cadence_spm" in mean and dist >= 0.25 and gain >= _MIN_GAIN
+    if set(mean) == {"cadence_spm"}:  # cadence only: the likelihood decides
+        return by_gain and not any(inverted)
     return (dist >= 1.0 or by_gain) and not any(inverted)
 
 
-#: Log-likelihood per sample a second state must add to count below a gait's worth:
-#: simulated single gaits drifting 1 spm (SD, over a minute) under 3 spm noise per second
-#: gain at most 0.04 from a second state, walks and jogs 3–4 spm apart at least 0.07.
+#: Log-likelihood per sample a second state must add to the cadence: simulated single gaits
+#: drifting 1 spm (SD, over a minute) under 3 spm noise per second gain at most 0.04 from a
+#: second state (continuous jogs at 140–148 spm, dev seeds 6000–6099: at most 0.043), walks
+#: and jogs 3–4 spm apart at least 0.06 (4 spm programmes and free breaks: at least 0.064).
 _MIN_GAIN = 0.055
 
 
@@ -562,8 +579,26 @@ def _semi_markov(x: dict, parts: dict, run: np.ndarray, mean: dict, sd: dict,
             if r < rounds - 1:
                 m, s = _reestimate(x, gamma, observed)
         if log_like > best[0]:
-            best = (log_like, gamma > 0.5)
-    return best[1]
+            best = (log_like, gamma > 0.5, gamma)
+    _, labels, gamma = best
+    # an interval programme's timer grid: switches locked to the beeps (_intervals),
+    # its states' means re-estimated on its own labels (EM, as the bout-length fits)
+    periods = _periods(parts, cut) + _decoded_cycle(gamma > 0.5)
+    m, s, grid = mean, sd, None
+    for _ in range(rounds):
+        g = gamma if grid is None else grid[1]
+        if grid is not None:
+            m, s = _reestimate(x, g, observed)
+        log_e = _log_emission(x, m, s, observed) + _log_presence(recorded, g)
+        switch = _switch_evidence(steps, m, s)
+        up, down = (None, None) if switch is None else switch
+        grid = _intervals.fit(log_e[:, 1] - log_e[:, 0], periods, up, down)
+        if grid is None:
+            break
+        grid = (grid[0] + log_e[:, 0].sum(), grid[1])
+    if grid is not None and _grid_preferred(grid[0], best[0], labels, n):
+        return grid[1] > 0.5
+    return labels
 
 
 def _separation(mean: dict, sd: dict) -> float:
@@ -585,14 +620,8 @@ def _programme(parts: dict, cut: np.ndarray, n: int) -> tuple[float, float] | No
     folded profile; the score averages ``parts``, the session's :func:`_standardised`
     features). Warm-up and cool-down (before the fit's first and after its last switch)
     are left out."""
-    stack = np.stack(list(parts.values()))
-    score = np.where(np.isfinite(stack), stack, 0.0).mean(axis=0)
-    score = score[cut[0]:cut[-1]] if cut.size > 1 else score
-    g = score - score.mean()
-    m = g.size
-    f = np.fft.rfft(g, 2 * m)
-    acf = np.fft.irfft(f * np.conj(f))[:m]
-    acf /= max(acf[0], 1e-12)
+    score, acf = _score_acf(parts, cut)
+    m = score.size
     hi = min(m // 2, 900)
     below = np.flatnonzero(acf[:hi] < 0)
     lo = max(40, int(below[0])) if below.size else hi
@@ -608,6 +637,58 @@ def _programme(parts: dict, cut: np.ndarray, n: int) -> tuple[float, float] | No
         return None
     run_share = float((profile > edges[k + 1]).mean())
     return (1.0 - run_share) * period, run_share * period
+
+
+def _grid_preferred(grid_log_like: float, free_log_like: float, free_labels: np.ndarray,
+                    n: int) -> bool:
+    """Whether the programme grid explains the session better than the bout-length fit, by
+    the Bayesian information criterion (Schwarz 1978, doi:10.1214/aos/1176344136): the
+    grid has five parameters (period, phase, run length, first and last cycle; each
+    switch's delay is summed out), the bout-length fit its six length parameters and a
+    position per switch (its length distribution is estimated from the bouts it decodes,
+    so their ends are fitted, not integrated over)."""
+    switches = int(np.count_nonzero(free_labels[1:] != free_labels[:-1]))
+    half_log_n = 0.5 * np.log(n)
+    return grid_log_like - 5 * half_log_n > free_log_like - (6 + switches) * half_log_n
+
+
+def _score_acf(parts: dict, cut: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The running score (``parts`` averaged) between the fit's first and last switch, and
+    its autocorrelation by lag."""
+    stack = np.stack(list(parts.values()))
+    score = np.where(np.isfinite(stack), stack, 0.0).mean(axis=0)
+    score = score[cut[0]:cut[-1]] if cut.size > 1 else score
+    g = score - score.mean()
+    m = g.size
+    f = np.fft.rfft(g, 2 * m)
+    acf = np.fft.irfft(f * np.conj(f))[:m]
+    return score, acf / max(acf[0], 1e-12)
+
+
+def _periods(parts: dict, cut: np.ndarray, count: int = 3) -> list[int]:
+    """The ``count`` highest local maxima (lags 40–900 s, correlation > 0) of the running
+    score's autocorrelation between the fit's first and last switch: candidate periods of
+    an interval programme."""
+    acf = _score_acf(parts, cut)[1]
+    hi = min(acf.size - 1, 901)
+    if hi <= 41:
+        return []
+    inner = acf[40:hi]
+    peak = np.flatnonzero((inner[1:-1] > inner[:-2]) & (inner[1:-1] >= inner[2:])
+                          & (inner[1:-1] > 0)) + 41
+    return [int(k) for k in peak[np.argsort(-acf[peak])][:count]]
+
+
+def _decoded_cycle(run: np.ndarray) -> list[int]:
+    """Median run bout plus median walk bout of a decoded session (complete bouts only),
+    as a candidate period; empty when either is missing."""
+    cut = np.flatnonzero(run[1:] != run[:-1]) + 1
+    if cut.size < 3:
+        return []
+    lengths, state = np.diff(cut), run[cut[:-1]]
+    if not state.any() or state.all():
+        return []
+    return [int(round(np.median(lengths[state]) + np.median(lengths[~state])))]
 
 
 def _folded(score: np.ndarray, lag: float) -> tuple[float, np.ndarray]:

@@ -338,3 +338,26 @@ def test_corpus_walk_is_walking(corpus):
     assert not out["cadence_repaired"].any()
     # a 14-s smart-recording gap covered at walking pace is not a pause
     assert out["sample_s"].sum() == pytest.approx(46.0)
+
+
+@pytest.mark.parametrize("half_window", [0, 1, 2, 3, 5, 7, 8])
+def test_hampel_matches_a_plain_nanmedian_filter(half_window):
+    """The fast path (a median network on full windows) gives the plain definition's
+    answer, ties and NaN included."""
+    rng = np.random.default_rng(half_window)
+    for trial in range(60):
+        n = int(rng.integers(1, 80))
+        x = rng.integers(0, 6, n).astype(float) * 10.0  # many ties
+        if trial % 3 == 0:
+            x[rng.random(n) < 0.1] = np.nan
+        padded = np.pad(x, half_window, constant_values=np.nan)
+        windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * half_window + 1)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows
+            med = np.nanmedian(windows, axis=1)
+            mad = np.nanmedian(np.abs(windows - med[:, None]), axis=1)
+        with np.errstate(invalid="ignore"):
+            expected = np.isfinite(x) & (np.abs(x - med) > np.maximum(3.0 * 1.4826 * mad, 5.0))
+        out, spikes = hampel(x, half_window=half_window, n_sigma=3.0, floor=5.0)
+        assert np.array_equal(spikes, expected)
+        assert np.array_equal(out, np.where(expected, med, x), equal_nan=True)

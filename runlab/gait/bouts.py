@@ -167,8 +167,8 @@ def walk_run_pattern(cleaned_or_segments: pl.DataFrame, *, tolerance: float = 0.
     lab, d = label[block], dur[block]
     interval = (lab == "run") & (d >= min(min_interval_s, d[lab == "run"].max()))
     # a walk counts when it separates two intervals (not the recovery after a drill)
-    after_interval = np.r_[False, interval[:-1]]
-    before_interval = np.r_[interval[1:], False]
+    after_interval = np.concatenate([[False], interval[:-1]])
+    before_interval = np.concatenate([interval[1:], [False]])
     run = d[interval]
     walk = d[(lab == "walk") & after_interval & before_interval]
     run_s, walk_s = float(run.sum()), float(walk.sum())
@@ -222,8 +222,8 @@ def _episodes(mask: np.ndarray, t: np.ndarray, *, bridge_s: float, min_s: float,
     if s.size == 0:
         return s, e
     join = (t[s[1:]] - t[e[:-1]] <= bridge_s) | (s[1:] - e[:-1] == 2)  # a short dip
-    first = np.r_[True, ~join]
-    s, e = s[first], e[np.r_[~join, True]]
+    first = np.concatenate([[True], ~join])
+    s, e = s[first], e[np.concatenate([~join, [True]])]
     dur = t[e] - t[s]
     keep = (dur >= min_s) & (dur <= (np.inf if max_s is None else max_s))
     return s[keep], e[keep]
@@ -284,8 +284,8 @@ def _window_mean(t: np.ndarray, x: np.ndarray, w: np.ndarray, lo_s: np.ndarray,
                  hi_s: np.ndarray) -> np.ndarray:
     """Mean of ``x`` (weights ``w``, NaN skipped) over samples with ``lo_s`` < t ≤ ``hi_s``."""
     ok = np.isfinite(x)
-    c_xw = np.r_[0.0, np.cumsum(np.where(ok, x * w, 0.0))]
-    c_w = np.r_[0.0, np.cumsum(np.where(ok, w, 0.0))]
+    c_xw = np.concatenate([[0.0], np.cumsum(np.where(ok, x * w, 0.0))])
+    c_w = np.concatenate([[0.0], np.cumsum(np.where(ok, w, 0.0))])
     a, b = np.searchsorted(t, lo_s, side="right"), np.searchsorted(t, hi_s, side="right")
     with np.errstate(invalid="ignore", divide="ignore"):
         return (c_xw[b] - c_xw[a]) / (c_w[b] - c_w[a])

@@ -1,0 +1,30 @@
+"""runlab._series: the whole-second lookup gives numpy's searchsorted answers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from runlab._series import sorted_search, whole_second_counts, window_bounds
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_whole_second_lookup_is_searchsorted(seed):
+    rng = np.random.default_rng(seed)
+    gaps = rng.choice([1, 1, 1, 2, 3, 7], size=int(rng.integers(1, 300)))
+    t = np.concatenate([[0.0], np.cumsum(gaps)[:-1]]).astype(float)
+    grid = whole_second_counts(t)
+    assert grid is not None
+    q = np.concatenate([t, t - 7.5, t + 7.5, t + 0.5, [-100.0, t[-1] + 100.0]])
+    for side in ("left", "right"):
+        assert np.array_equal(sorted_search(t, q, side, grid), np.searchsorted(t, q, side=side))
+    lo, hi = window_bounds(t, 7.5)
+    assert np.array_equal(lo, np.searchsorted(t, t - 7.5, "left"))
+    assert np.array_equal(hi, np.searchsorted(t, t + 7.5, "right"))
+
+
+def test_other_times_take_searchsorted():
+    assert whole_second_counts(np.array([0.0, 0.5, 1.0])) is None  # not whole seconds
+    assert whole_second_counts(np.array([1.0, 2.0])) is None  # not from 0
+    assert whole_second_counts(np.array([0.0, 1e6])) is None  # too sparse for a table
+    assert whole_second_counts(np.array([])) is None
