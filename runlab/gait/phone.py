@@ -38,7 +38,9 @@ _ONSET_BAND_HZ = (1.5, 15.0)
 #: own slow wobble (0.5–3 Hz), which can hide the step rhythm in the movement.
 _CLICK_BAND_HZ = (4.0, 15.0)
 #: Within a bout, movement (1-s RMS of the 0.5–5 Hz acceleration) under this share of the
-#: bout's median for at least 1 s is a moment of standing still: no step is placed there.
+#: bout's median for at least 1 s is a moment of standing still: no step is placed there;
+#: so are the landings' impacts (1-s RMS of the 1.5–15 Hz magnitude) under this share of
+#: theirs, away from the bout's ends (turning on the spot).
 PAUSE_SHARE = 0.4
 
 
