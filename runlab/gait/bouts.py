@@ -366,8 +366,8 @@ def strides(cleaned: pl.DataFrame, *, min_gain: float = 0.15, min_s: float = 10.
       labelled), none invented either time — nor in run–walk intervals, noisy GPS, walked
       hill repeats or laps of a hilly loop. Why the sprints are missed (looked at after the
       last run): their stretch above the 10-s mean lasts 8–16 s, so some are under
-      ``min_s``; the others narrow to 6–10 s, too few samples for a set of three similar
-      efforts, and alone most rise under 3 % in cadence.
+      ``min_s``; of the others (narrowed to 6–10 s) only the last three form a set, and
+      alone most rise under 3 % in cadence.
 
     Returns
     -------
