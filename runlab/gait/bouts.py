@@ -312,10 +312,18 @@ def _prefix_sums(x: np.ndarray, w: np.ndarray | None = None
     :func:`_window_mean` on them."""
     ok = np.isfinite(x)
     if w is None:
-        return (np.concatenate([[0.0], np.cumsum(np.where(ok, x, 0.0))]),
-                np.concatenate([[0.0], np.cumsum(ok, dtype=np.float64)]))
-    return (np.concatenate([[0.0], np.cumsum(np.where(ok, x * w, 0.0))]),
-            np.concatenate([[0.0], np.cumsum(np.where(ok, w, 0.0))]))
+        if ok.all():  # the running count is 0, 1, 2, … (cumsum of ones, exactly)
+            return _cumsum0(x), np.arange(x.size + 1, dtype=np.float64)
+        return _cumsum0(np.where(ok, x, 0.0)), _cumsum0(ok)
+    return _cumsum0(np.where(ok, x * w, 0.0)), _cumsum0(np.where(ok, w, 0.0))
+
+
+def _cumsum0(x: np.ndarray) -> np.ndarray:
+    """``[0, x0, x0 + x1, …]`` as float64 (no concatenated copy)."""
+    out = np.empty(x.size + 1)
+    out[0] = 0.0
+    np.cumsum(x, out=out[1:], dtype=np.float64)
+    return out
 
 
 def _window_mean(t: np.ndarray, sums: tuple[np.ndarray, np.ndarray], lo_s: np.ndarray,
@@ -547,11 +555,15 @@ def _cost_ratio(grade: np.ndarray) -> np.ndarray:
 
 def _weighted_median(x: np.ndarray, w: np.ndarray) -> float:
     """Median of ``x`` weighted by ``w`` (the plain median when the weights are all 0)."""
-    if x.size and bool((w == 1.0).all()) and bool(np.isfinite(x).all()):
-        # 1 Hz records: the running weights are 1, 2, … n whatever the order of ties, so
-        # the first reaching n/2 is the ceil(n/2)-th smallest (a selection, not a sort)
-        k = (x.size + 1) // 2 - 1
-        return float(np.partition(x, k)[k])
+    one = w == 1.0
+    if x.size and bool(np.isfinite(x).all()) and bool((one | (w == 0.0) | np.isnan(w)).all()):
+        # 1 Hz records (weights 1, or 0 for the first sample and pauses): the running
+        # weights count the weight-1 samples whatever the order of ties, so the first
+        # reaching m/2 is the ceil(m/2)-th smallest of those m (a selection, not a sort)
+        m = int(one.sum())
+        if m:
+            k = (m + 1) // 2 - 1
+            return float(np.partition(x[one], k)[k])
     order = np.argsort(x)
     cw = np.cumsum(np.nan_to_num(w[order]))
     if cw[-1] <= 0:
@@ -595,15 +607,17 @@ def _came_back_down(xy: np.ndarray, fix: np.ndarray, foot: int, top: int, end: i
     (a track's oval) meets the climb again only at its next start. True without fixes in
     between or a climb too short to tell (the altitude's verdict stands). ``fix``: the
     rows of ``xy`` with a position."""
-    between = xy[end + 1:next_start][fix[end + 1:next_start]]
+    between = slice(end + 1, next_start)
     half = (foot + top) // 2
-    if between.shape[0] == 0 or not (fix[half] and fix[foot] and fix[top]):
+    if not fix[between].any() or not (fix[half] and fix[foot] and fix[top]):
         return True
     mid, a, b = xy[half], xy[foot], xy[top]
     radius = min(same_place_m, 0.5 * float(np.hypot(*(b - a))))
     if radius <= 0:
         return True
-    return bool((np.hypot(*(between - mid).T) <= radius).any())
+    off = xy[between] - mid  # rows without a fix give NaN (or inf): never within radius
+    with np.errstate(invalid="ignore"):
+        return bool((np.hypot(off[:, 0], off[:, 1]) <= radius).any())
 
 
 def hills(cleaned: pl.DataFrame, *, min_grade_pct: float = 3.0, min_gain_m: float = 1.0,
