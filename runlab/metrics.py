@@ -303,10 +303,11 @@ def cadence_drift(cleaned: pl.DataFrame, *, min_s: float = 30.0) -> pl.DataFrame
     v_ref = float(np.median(v[matched]))
     adj = cad - SPM_PER_MPS * (v - v_ref)
     step = v_ref / (adj / 60.0)
-    return pl.DataFrame([(float(np.average(adj[b], weights=w[b])
-                                - np.average(adj[a], weights=w[a])),
-                          float(np.average(step[b], weights=w[b])
-                                - np.average(step[a], weights=w[a])))],
+    w_a, w_b = w[a], w[b]  # np.average's arithmetic (weights summing to ≥ min_s > 0)
+    return pl.DataFrame([(float((adj[b] * w_b).sum() / w_b.sum()
+                                - (adj[a] * w_a).sum() / w_a.sum()),
+                          float((step[b] * w_b).sum() / w_b.sum()
+                                - (step[a] * w_a).sum() / w_a.sum()))],
                         schema={"cadence_drift_spm": pl.Float64,
                                 "step_length_drift_m": pl.Float64}, orient="row")
 

@@ -174,13 +174,16 @@ def running_states(features: dict[str, np.ndarray], dt_s: np.ndarray, *,
         sd = {k: np.full(2, PRIORS[k][2]) for k in x}
         for _ in range(rounds):
             mean, sd = _reestimate(x, gamma, observed)
-            log_em = _log_emission(x, mean, sd, observed)
+            terms: dict = {}
+            log_em = _log_emission(x, mean, sd, observed, terms)
             log_e = log_em + _log_presence(recorded, gamma)
             switch = _switch_evidence(steps, mean, sd)
             gamma = _posterior(log_e, stay, switch)
         run = gamma > 0.5
+        # cadence's own emission under the last round's fit: its term, from 0 as
+        # _log_emission(cad, mean, sd, observed) sums it (not computed twice)
         gain = 0.0 if one is None else (_log_likelihood(
-            _log_emission(cad, mean, sd, observed), run, stay) - one) / n
+            0.0 + terms["cadence_spm"], run, stay) - one) / n
         fits.append((_log_likelihood(log_e, run, stay, switch), run, mean, gain, sd))
     # the likeliest fit whose two states are walking and running
     for _, run, mean, gain, sd in sorted(fits, key=lambda f: -f[0]):
@@ -372,10 +375,11 @@ def _log_presence(recorded: np.ndarray | None, gamma: np.ndarray) -> np.ndarray:
 
 
 def _log_emission(x: dict[str, np.ndarray], mean: dict, sd: dict,
-                  observed: dict | None = None) -> np.ndarray:
+                  observed: dict | None = None, terms: dict | None = None) -> np.ndarray:
     """(n, 2) log-likelihood of each sample under walk (0) and run (1): Student t with
     :data:`_NU` degrees of freedom, so a sample far from both (a transition second, a
-    spike) is not forced into the nearer; missing values add nothing."""
+    spike) is not forced into the nearer; missing values add nothing. ``terms``, when
+    given, receives each feature's own (n, 2) term."""
     n = next(iter(x.values())).size
     out = np.zeros((n, 2))
     for k, v in x.items():
@@ -390,6 +394,8 @@ def _log_emission(x: dict[str, np.ndarray], mean: dict, sd: dict,
             ok = np.isfinite(v) if observed is None else observed[k][0]
             term[~ok] = 0.0
         out += term
+        if terms is not None:
+            terms[k] = term
     return out
 
 

@@ -84,7 +84,8 @@ def test_strides_ignore_steady_and_tempo_running():
 def hill_session(reps=4, grade=0.06, seed=7, back_down=True, course=None):
     """Hill reps: 60 s up, 90 s back down (``back_down=False``: flat, so each climb starts
     higher). ``course``: no positions (None), ``"same"`` (every rep up and down the same
-    line) or ``"onward"`` (a straight road: the same profile at new places each time)."""
+    line), ``"onward"`` (a straight road: the same profile at new places each time) or
+    ``"loop"`` (laps of a ~380-m loop, up one side and down the other)."""
     plan = [("run", 600)]
     for _ in range(reps):
         plan += [("run", 60, 172.0, 2.4), ("run", 90, 160.0, 2.6)]
@@ -107,6 +108,17 @@ def hill_session(reps=4, grade=0.06, seed=7, back_down=True, course=None):
         east = (alt - 200) / grade  # up and down the hill's line
         if course == "onward":
             north, east = dist, np.zeros_like(dist)
+        elif course == "loop":  # laps of a ~380-m loop: climb one side, descend the other
+            k = np.clip((t - 600) // 150, 0, reps - 1).astype(int)
+            lap_start = np.array([dist[t >= 600 + 150 * i][0] for i in range(reps)])
+            arc = np.where(on_hill, dist - lap_start[k], 0.0)
+            lap_m = 60 * 2.4 + 90 * 2.6
+            angle = 2 * np.pi * arc / lap_m
+            r = lap_m / (2 * np.pi)
+            east = np.where(on_hill, r * np.sin(angle), 0.0)
+            north = np.where(on_hill, r * (1 - np.cos(angle)),
+                             np.where(t < 600, dist - dist[t < 600][-1],
+                                      -(dist - dist[on_hill][-1])))
         rec = rec.with_columns(lat_deg=pl.Series(52.0 + north / 111_320.0),
                                lon_deg=pl.Series(4.9 + east / (111_320.0 * np.cos(np.radians(52)))))
     with warnings.catch_warnings():
@@ -141,6 +153,16 @@ def test_rolling_terrain_climbs_are_not_hill_repeats():
 def test_climbs_of_the_same_height_in_different_places_are_not_hill_repeats():
     # rolling terrain: the same rise and fall, but each time further along the road
     climbs = gait.hills(hill_session(course="onward"))
+    assert climbs.height == 4 and not climbs["repeat"].any()
+    assert (climbs["set_size"] == 1).all()
+
+
+def test_laps_of_a_loop_climbing_the_same_rise_are_not_hill_repeats():
+    # a track's oval or a small park loop: the rise is climbed from the same foot to the same
+    # top every lap, but the runner goes on round the loop instead of back down the rise
+    out = hill_session(course="loop")
+    assert out["lat_deg"].is_not_null().all()
+    climbs = gait.hills(out)
     assert climbs.height == 4 and not climbs["repeat"].any()
     assert (climbs["set_size"] == 1).all()
 
@@ -300,3 +322,31 @@ def test_strides_and_hill_reps_on_smart_recording():
     print(found, true)
     assert found["strides"] >= 0.95 * true["strides"]
     assert found["hill_reps"] >= 0.95 * true["hill_reps"]
+
+
+def fartlek(surge=("run", 60, 169.0, 3.4), n=10, seed=11):
+    """A 1-min on / 1-min off fartlek after 10 min easy: half of the middle running is fast,
+    so the session's median speed and cadence lie near the jog's."""
+    plan = [("run", 600)] + [surge, ("run", 60)] * n + [("run", 300)]
+    out, _ = cleaned(plan, seed=seed)
+    return out, [600 + 120 * k for k in range(n)]
+
+
+def test_fartlek_surges_are_a_set_of_strides():
+    # the jog between surges runs at the session's median speed (not 5 % below it), and the
+    # running around each surge holds other surges: with cadence confirming each (+2.4 %),
+    # the surges are found as one set, however the median sits
+    out, planned = fartlek()
+    found = gait.strides(out)
+    t0 = out["timestamp"][0]
+    starts = np.array([(s - t0).total_seconds() for s in found["start"]])
+    hit = np.abs(starts[:, None] - np.array(planned)[None, :]) <= 20
+    assert hit.any(axis=0).sum() >= 9 and hit.any(axis=1).all()
+    assert (found["set_size"] >= 3).all()
+
+
+def test_fartlek_without_cadence_rise_is_not_strides():
+    # the same speeds with the jog's cadence: speed alone (GPS) does not make a set of
+    # strides when cadence is recorded and stays put
+    out, _ = fartlek(surge=("run", 60, 165.0, 3.4))
+    assert gait.strides(out).height == 0

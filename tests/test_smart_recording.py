@@ -74,6 +74,9 @@ def test_strides_and_hill_reps_on_real_smart_recording(corpus, row):
 HELDOUT = Path(__file__).parent / "data" / "smart_recording_efforts_heldout.tsv"
 #: Session 6's fresh held-out files, labelled before the detectors ran on them (same columns).
 FRESH = Path(__file__).parent / "data" / "smart_recording_efforts_fresh.tsv"
+#: A second fresh set (another runner), scored once before and once after that session's
+#: changes, never looked at in between.
+FRESH2 = Path(__file__).parent / "data" / "smart_recording_efforts_fresh2.tsv"
 STORED = Path(__file__).parent / "data" / "smart_recording"
 #: Where the held-out files that may not be redistributed are read from:
 #: ``$RUNLAB_EFFORT_FILES/<owner>+<name>/<path in the repository>`` (see the TSV's header).

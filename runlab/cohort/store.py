@@ -24,9 +24,10 @@ from runlab.cohort.report import IngestReport
 
 #: What ingest makes of a file (reading, cleaning, summarizing): raise it when a change
 #: alters stored runs or records, so that stores made before are ingested anew.
-PIPELINE = 4  # 2: summary counts n_records, n_spikes; 3: run cadence over steady running,
+PIPELINE = 5  # 2: summary counts n_records, n_spikes; 3: run cadence over steady running,
 # the file's local time offset kept; 4: strides (a finishing sprint counts, running down a
-# descent does not, an effort is its width at half height)
+# descent does not, an effort is its width at half height); 5: strides (a fartlek's surges
+# form a set), hill reps (laps of a loop are not reps)
 
 #: Parts of a table above which an ingest compacts it into one file.
 COMPACT_PARTS = 32
