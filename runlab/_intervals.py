@@ -20,6 +20,7 @@ how :func:`runlab.walkrun._semi_markov` chooses between them.
 from __future__ import annotations
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 __all__ = ["fit", "MAX_DELAY_S"]
 
@@ -99,14 +100,16 @@ def _best_grid(a: np.ndarray, b: np.ndarray, p: int) -> tuple[float, int, int, i
     r_all = np.arange(MIN_INTERVAL_S, p - MIN_INTERVAL_S + 1)
     if r_all.size == 0 or rows < 2:
         return -np.inf, 0, 0, 0, 0
-    phi = np.arange(p)
-    # per (phase, run length, cycle): the cycle's start + end score
-    ends = phi[:, None, None] + r_all[None, :, None] + p * np.arange(rows)[None, None, :]
-    cyc = a2.T[:, None, :] + b_pad[ends]  # (p, R, rows)
-    cyc = np.where(ends < n, cyc, -np.inf)
+    # per (phase, run length, cycle): the cycle's start + end score; the end's score
+    # b[φ + R + kp] read through a sliding window over the table b[s + kp] (no gather;
+    # past the session b_pad is -inf, so such cycles cannot be used)
+    table = b_pad[np.arange(2 * p)[:, None] + p * np.arange(rows)[None, :]]
+    window = sliding_window_view(table, r_all.size, axis=0)[MIN_INTERVAL_S:MIN_INTERVAL_S + p]
+    cyc = a2.T[:, None, :] + window.transpose(0, 2, 1)  # (p, R, rows)
+    np.copyto(cyc, -1e9, where=~np.isfinite(cyc))
     # best run of consecutive cycles (maximum subarray over k), at least two cycles
-    cs = np.concatenate([np.zeros((p, r_all.size, 1)), np.cumsum(
-        np.where(np.isfinite(cyc), cyc, -1e9), axis=2)], axis=2)
+    cs = np.zeros((p, r_all.size, rows + 1))
+    np.cumsum(cyc, axis=2, out=cs[:, :, 1:])
     low = np.minimum.accumulate(cs[:, :, :-2], axis=2)  # min over k0 ≤ k1 - 2
     gain = cs[:, :, 2:] - low
     flat = int(np.argmax(gain))
