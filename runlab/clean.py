@@ -42,6 +42,7 @@ import polars as pl
 from runlab import schema
 from runlab._series import (
     centred_mean,
+    columns,
     epoch_us,
     otsu_index,
     run_lengths,
@@ -180,7 +181,8 @@ def repair_notes(cleaned: pl.DataFrame) -> list[str]:
     def count(flag: str) -> int:
         if flag not in cleaned.columns:
             return 0
-        return int(np.count_nonzero(cleaned[flag].to_numpy()))  # None counts as False
+        # None counts as False; the array is shared within summarize()
+        return int(np.count_nonzero(columns(cleaned).raw(flag)))
 
     notes = []
     if count("cadence_repaired"):

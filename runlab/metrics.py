@@ -16,7 +16,7 @@ import numpy as np
 import polars as pl
 
 from runlab import gait, schema
-from runlab._series import epoch_us, equals, run_lengths
+from runlab._series import columns, equals, run_lengths, sharing_columns
 from runlab.activity import Activity
 from runlab.clean import FLAGS, clean, repair_notes
 from runlab.errors import RunlabWarning, SchemaError
@@ -139,16 +139,22 @@ def summarize(activity_or_records, *, run_id: str | None = None,
         quality columns: elapsed and paused time, record count, repairs, ``notes``.
     """
     cleaned, default_id = _cleaned(activity_or_records, events)
-    w, cad, speed, hr, dist, temp = (
-        cleaned[c].to_numpy().astype(np.float64) for c in (
-            "sample_s", "cadence_spm", "speed_mps", "heart_rate_bpm", "distance_m",
-            "temperature_c"))
-    moving = cleaned["moving"].to_numpy().astype(bool)
-    running = equals(cleaned["gait"], "run")
+    with sharing_columns(cleaned):  # the gait functions below convert each column once
+        return _summarize(cleaned, run_id or default_id, runner_id, history, max_hr_bpm)
+
+
+def _summarize(cleaned: pl.DataFrame, run_id: str | None, runner_id: str | None,
+               history: pl.DataFrame | None, max_hr_bpm: float | None) -> pl.DataFrame:
+    cols = columns(cleaned)
+    w, cad, speed, hr, dist, temp = cols.floats(
+        "sample_s", "cadence_spm", "speed_mps", "heart_rate_bpm", "distance_m",
+        "temperature_c")
+    moving = cols.raw("moving").astype(bool)
+    running = cols.equals("gait", "run")
     moving_s = float(w[moving].sum())
     distance = float(np.nanmax(dist) - np.nanmin(dist)) if np.isfinite(dist).any() else None
     ts = cleaned["timestamp"]
-    us = epoch_us(ts)
+    us = cols.epoch_us()
     run_w = np.where(steady_running(running, us / 1e6), w, 0.0)
     run_cad = _wmean(cad, run_w)
     run_speed = _wmean(speed, run_w)
@@ -162,11 +168,11 @@ def summarize(activity_or_records, *, run_id: str | None = None,
     elapsed = float(us[-1] - us[0]) / 1e6 if us.size else 0.0
     gaps_s = (float(cleaned["recording_gap_s"].sum()) if "recording_gap_s" in cleaned.columns
               else 0.0)
-    spikes = sum(int(np.count_nonzero(cleaned[c].to_numpy())) for c in FLAGS
+    spikes = sum(int(np.count_nonzero(cols.raw(c))) for c in FLAGS
                  if c.endswith("_spike"))
     notes = repair_notes(cleaned)
     row = {
-        "run_id": run_id or default_id,
+        "run_id": run_id,
         "runner_id": runner_id,
         "start_time": ts[0] if ts.len() else None,
         "moving_s": moving_s,
@@ -193,9 +199,9 @@ def summarize(activity_or_records, *, run_id: str | None = None,
         "paused_s": max(elapsed - float(w.sum()) - gaps_s, 0.0),
         "recording_gap_s": gaps_s,
         "n_records": cleaned.height,
-        "cadence_repaired": bool(np.any(cleaned["cadence_repaired"].to_numpy())),
+        "cadence_repaired": bool(np.any(cols.raw("cadence_repaired"))),
         "n_spikes": spikes,
-        "speed_derived": bool(np.any(cleaned["speed_derived"].to_numpy())),
+        "speed_derived": bool(np.any(cols.raw("speed_derived"))),
         "notes": "; ".join(notes) or None,
     }
     out = pl.DataFrame([row], schema={**schema.RUNS, **QUALITY})
@@ -281,10 +287,9 @@ def cadence_drift(cleaned: pl.DataFrame, *, min_s: float = 30.0) -> pl.DataFrame
         One row: ``cadence_drift_spm`` [steps/min] and ``step_length_drift_m`` [m] (last
         third minus first third; null with less than ``min_s`` of matched running in either).
     """
-    w = cleaned["sample_s"].to_numpy().astype(np.float64)
-    cad = cleaned["cadence_spm"].to_numpy().astype(np.float64)
-    v = cleaned["speed_mps"].to_numpy().astype(np.float64)
-    ok = (cleaned["gait"] == "run").to_numpy() & np.isfinite(cad) & np.isfinite(v) & (v > 0)
+    cols = columns(cleaned)
+    w, cad, v = cols.floats("sample_s", "cadence_spm", "speed_mps")
+    ok = cols.compare("gait", "run") & np.isfinite(cad) & np.isfinite(v) & (v > 0)
     if not ok.any():
         return _no_drift()
     w, cad, v = w[ok], cad[ok], v[ok]

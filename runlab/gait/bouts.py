@@ -14,8 +14,7 @@ import polars as pl
 
 from runlab import schema
 from runlab._series import (
-    epoch_us,
-    equals,
+    columns,
     label_runs,
     run_lengths,
     sorted_search,
@@ -46,8 +45,9 @@ def _need_cleaned(cleaned: pl.DataFrame, *columns: str) -> None:
 
 
 def _columns(cleaned: pl.DataFrame, *names: str) -> list[np.ndarray]:
-    """Float columns as float64 arrays (NaN for null)."""
-    return [cleaned[c].to_numpy().astype(np.float64) for c in names]
+    """Float columns as float64 arrays (NaN for null; read-only, shared within
+    :func:`runlab.summarize`)."""
+    return columns(cleaned).floats(*names)
 
 
 def _episode_frame(cleaned: pl.DataFrame, starts: np.ndarray, ends: np.ndarray,
@@ -72,7 +72,8 @@ def _episode_frame(cleaned: pl.DataFrame, starts: np.ndarray, ends: np.ndarray,
     idx = np.repeat(starts - first, lengths) + np.arange(int(lengths.sum()))
     if idx.size == cleaned.height and (idx[1:] > idx[:-1]).all():
         idx = slice(None)  # the whole session (segments): no copies
-    w, cad, speed, dist = (cleaned[c].to_numpy()[idx].astype(np.float64) for c in (
+    cols = columns(cleaned)
+    w, cad, speed, dist = (x[idx] for x in cols.floats(
         "sample_s", "cadence_spm", "speed_mps", "distance_m"))
 
     def total(x: np.ndarray) -> np.ndarray:  # sums over episodes (NaN-free x)
@@ -88,15 +89,16 @@ def _episode_frame(cleaned: pl.DataFrame, starts: np.ndarray, ends: np.ndarray,
             return np.fmax.reduceat(x, first) - np.fmin.reduceat(x, first)
 
     if "gait" in cleaned.columns:
-        gait = cleaned["gait"]  # compared whole: a string gather costs more
-        counts = np.stack([total(equals(gait, g)[idx].astype(np.float64)) for g in _GAITS])
+        # compared whole: a string gather costs more
+        counts = np.stack([total(cols.equals("gait", g)[idx].astype(np.float64))
+                           for g in _GAITS])
         majority = np.array(_GAITS, dtype=object)[np.argmax(counts, axis=0)]
     else:
         majority = np.full(starts.size, None, dtype=object)
     c, v = wmean(cad), wmean(speed)
     with np.errstate(invalid="ignore", divide="ignore"):
         step = v / (c / 60.0)
-    us = epoch_us(cleaned["timestamp"])
+    us = cols.epoch_us()
     how = {"span": span, "mean": wmean}
     return pl.DataFrame([
         timestamps("start", us[starts]), timestamps("end", us[ends]),
@@ -255,8 +257,7 @@ def _episodes(mask: np.ndarray, t: np.ndarray, *, bridge_s: float, min_s: float,
 
 
 def _elapsed(cleaned: pl.DataFrame) -> np.ndarray:
-    us = epoch_us(cleaned["timestamp"]).astype(np.float64)
-    return (us - us[0]) / 1e6 if us.size else us
+    return columns(cleaned).elapsed_s()
 
 
 def _sets(start_s: np.ndarray, end_s: np.ndarray, linked: np.ndarray,
@@ -425,7 +426,7 @@ def strides(cleaned: pl.DataFrame, *, min_gain: float = 0.15, min_s: float = 10.
     """
     _need_cleaned(cleaned, "gait", "speed_mps")
     extra = {"speed_gain_pct": pl.Float64, "set_size": pl.Int64}
-    running = (cleaned["gait"] == "run").to_numpy()
+    running = columns(cleaned).compare("gait", "run")
     w, speed, dist, cad, alt = _columns(cleaned, "sample_s", "speed_mps", "distance_m",
                                         "cadence_spm", "altitude_m")
     t = _elapsed(cleaned)
@@ -678,7 +679,7 @@ def hills(cleaned: pl.DataFrame, *, min_grade_pct: float = 3.0, min_gain_m: floa
     if not np.isfinite(grade).any():
         return _empty_episodes(extra)
     with np.errstate(invalid="ignore"):
-        up = cleaned["moving"].to_numpy() & (grade >= min_grade_pct)
+        up = columns(cleaned).raw("moving") & (grade >= min_grade_pct)
     t = _elapsed(cleaned)
     starts, ends = _episodes(up, t, bridge_s=10.0, min_s=min_s, max_s=None)
     # foot and top from the samples either side too: sparse samples start a climb late
@@ -694,7 +695,7 @@ def hills(cleaned: pl.DataFrame, *, min_grade_pct: float = 3.0, min_gain_m: floa
     gain = top - alt0
     w, cad = _columns(cleaned, "sample_s", "cadence_spm")
     # reps are run, not walked; speed alone cannot tell an uphill jog from a brisk walk
-    run_w = np.where(equals(cleaned["gait"], "run"), w, 0.0) \
+    run_w = np.where(columns(cleaned).equals("gait", "run"), w, 0.0) \
         if "gait" in cleaned.columns and np.isfinite(cad).any() else w
     ran = np.array([run_w[a:b + 1].sum() >= 0.5 * w[a:b + 1].sum()
                     for a, b in zip(starts, ends, strict=True)])
