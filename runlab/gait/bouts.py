@@ -165,9 +165,7 @@ def walk_run_pattern(cleaned_or_segments: pl.DataFrame, *, tolerance: float = 0.
         dur = frame["duration_s"].to_numpy().astype(np.float64)
     else:
         _need_cleaned(frame, "gait")
-        runs = frame["gait"].rle().struct.unnest()  # bout lengths and labels, in polars
-        lengths, label = runs["len"].to_numpy(), runs["value"].to_numpy()
-        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+        starts, label = _bouts(frame)
         w = np.append(frame["sample_s"].to_numpy().astype(np.float64), 0.0)
         dur = np.add.reduceat(w, starts) if label.size else np.zeros(0)
     # bouts split only by a stop are one interval: drop stops, merge equal neighbours
@@ -199,6 +197,23 @@ def walk_run_pattern(cleaned_or_segments: pl.DataFrame, *, tolerance: float = 0.
     name, target = min(PATTERNS.items(), key=lambda kv: abs(np.log(ratio / kv[1])))
     pattern = name if abs(ratio / target - 1.0) <= tolerance else "other"
     return _pattern_row(pattern, ratio, run_med, walk_med, run.size, walk.size, run_s, walk_s)
+
+
+def _bouts(cleaned: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """First sample and label (object array) of each run of equal ``gait`` labels: from
+    the run/walk/stop comparisons (shared within :func:`runlab.summarize`) when those are
+    the only labels, else by ``rle`` in polars."""
+    gait = cleaned["gait"]
+    if gait.dtype == pl.String:
+        cols = columns(cleaned)
+        code = sum((k + 1) * cols.equals("gait", g).view(np.int8)
+                   for k, g in enumerate(_GAITS))
+        if code.all():  # no null or other label
+            starts, _ = run_lengths(code)
+            return starts, np.array((None, *_GAITS), dtype=object)[code[starts]]
+    runs = gait.rle().struct.unnest()
+    lengths, label = runs["len"].to_numpy(), runs["value"].to_numpy()
+    return np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64), label
 
 
 def run_walk_ratio(run_intervals_s, walk_intervals_s) -> float | None:
