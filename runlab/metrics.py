@@ -20,6 +20,7 @@ from runlab._series import columns, equals, run_lengths, sharing_columns
 from runlab.activity import Activity
 from runlab.clean import FLAGS, clean, repair_notes
 from runlab.errors import RunlabWarning, SchemaError
+from runlab.gait.bouts import hill_reps
 from runlab.science import POPULATION_SLOPE_SPM_PER_MPS
 from runlab.sessions import MILE_M
 
@@ -164,7 +165,7 @@ def _summarize(cleaned: pl.DataFrame, run_id: str | None, runner_id: str | None,
         cv = float(np.sqrt(np.average((cad[ok] - run_cad) ** 2, weights=run_w[ok])) / run_cad)
     pattern = gait.walk_run_pattern(cleaned)
     drift = cadence_drift(cleaned)
-    climbs = gait.hills(cleaned)
+    reps = hill_reps(cleaned)
     elapsed = float(us[-1] - us[0]) / 1e6 if us.size else 0.0
     gaps_s = (float(cleaned["recording_gap_s"].sum()) if "recording_gap_s" in cleaned.columns
               else 0.0)
@@ -185,7 +186,7 @@ def _summarize(cleaned: pl.DataFrame, run_id: str | None, runner_id: str | None,
         "easy": None,
         "temperature_c": _wmean(temp, w + 1e-9),
         "strides": gait.strides(cleaned).height,
-        "hill_reps": int(climbs["repeat"].sum()) if climbs.height else 0,
+        "hill_reps": reps,
         "cadence_drift_spm": drift["cadence_drift_spm"][0],
         "run_speed_mps": run_speed,
         "step_length_drift_m": drift["step_length_drift_m"][0],

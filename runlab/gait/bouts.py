@@ -687,12 +687,35 @@ def hills(cleaned: pl.DataFrame, *, min_grade_pct: float = 3.0, min_gain_m: floa
         (mean over the climb [%]), ``repeat`` (bool) and ``set_size`` (climbs of the same
         hill in its set, itself included).
     """
+    found = _climbs(cleaned, min_grade_pct=min_grade_pct, min_gain_m=min_gain_m, min_s=min_s,
+                    gain_ratio=gain_ratio, same_place_m=same_place_m,
+                    max_recovery_s=max_recovery_s, min_reps=min_reps)
+    if found is None:
+        return _empty_episodes({"gain_m": pl.Float64, "grade_pct": pl.Float64,
+                                "repeat": pl.Boolean, "set_size": pl.Int64})
+    starts, ends, alt, grade, repeat, set_size = found
+    return _episode_frame(cleaned, starts, ends, {"gain_m": ("span", alt),
+                                                  "grade_pct": ("mean", grade),
+                                                  "repeat": ("given", repeat),
+                                                  "set_size": ("given", set_size)})
+
+
+def hill_reps(cleaned: pl.DataFrame) -> int:
+    """How many climbs of :func:`hills` (its defaults) are hill reps, without building its
+    frame (:func:`runlab.summarize`)."""
+    found = _climbs(cleaned, **hills.__kwdefaults__)
+    return 0 if found is None else int(found[4].sum())
+
+
+def _climbs(cleaned: pl.DataFrame, *, min_grade_pct: float, min_gain_m: float, min_s: float,
+            gain_ratio: float, same_place_m: float, max_recovery_s: float, min_reps: int
+            ) -> tuple[np.ndarray, ...] | None:
+    """:func:`hills`' climbs as arrays: first and last sample, altitude, grade, repeat and
+    set size; None when there is none."""
     _need_cleaned(cleaned, "grade_pct", "moving")
-    extra = {"gain_m": pl.Float64, "grade_pct": pl.Float64, "repeat": pl.Boolean,
-             "set_size": pl.Int64}
     grade, alt = _columns(cleaned, "grade_pct", "altitude_m")
     if not np.isfinite(grade).any():
-        return _empty_episodes(extra)
+        return None
     with np.errstate(invalid="ignore"):
         up = columns(cleaned).raw("moving") & (grade >= min_grade_pct)
     t = _elapsed(cleaned)
@@ -706,7 +729,7 @@ def hills(cleaned: pl.DataFrame, *, min_grade_pct: float = 3.0, min_gain_m: floa
         big = top - alt0 >= min_gain_m
     starts, ends, alt0, top = starts[big], ends[big], alt0[big], top[big]
     if starts.size == 0:
-        return _empty_episodes(extra)
+        return None
     gain = top - alt0
     w, cad = _columns(cleaned, "sample_s", "cadence_spm")
     # reps are run, not walked; speed alone cannot tell an uphill jog from a brisk walk
@@ -738,11 +761,7 @@ def hills(cleaned: pl.DataFrame, *, min_grade_pct: float = 3.0, min_gain_m: floa
                         same[i, j] = same[j, i] = False
     moving_s = np.cumsum(np.nan_to_num(w))  # pauses left out
     set_size = _set_sizes(_sets(moving_s[starts], moving_s[ends], same, max_recovery_s))
-    repeat = set_size >= min_reps
-    return _episode_frame(cleaned, starts, ends, {"gain_m": ("span", alt),
-                                                  "grade_pct": ("mean", grade),
-                                                  "repeat": ("given", repeat),
-                                                  "set_size": ("given", set_size)})
+    return starts, ends, alt, grade, set_size >= min_reps, set_size
 
 
 def _nanargmax(x: np.ndarray) -> int:
