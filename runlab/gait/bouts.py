@@ -159,7 +159,20 @@ def walk_run_pattern(cleaned_or_segments: pl.DataFrame, *, tolerance: float = 0.
         ``run_interval_s``, ``walk_interval_s`` (medians [s]), ``run_intervals``,
         ``walk_intervals`` (counts), ``run_s``, ``walk_s`` [s].
     """
-    frame = cleaned_or_segments
+    return _pattern_row(*_pattern(cleaned_or_segments, tolerance=tolerance,
+                                  continuous_walk_fraction=continuous_walk_fraction,
+                                  min_interval_s=min_interval_s))
+
+
+def pattern_values(cleaned: pl.DataFrame) -> tuple:
+    """:func:`walk_run_pattern`'s row (its defaults) as a tuple, without building the frame
+    (:func:`runlab.summarize`): ``pattern``, ``run_walk_ratio``, ``run_interval_s``,
+    ``walk_interval_s``, ``run_intervals``, ``walk_intervals``, ``run_s``, ``walk_s``."""
+    return _pattern(cleaned, **walk_run_pattern.__kwdefaults__)
+
+
+def _pattern(frame: pl.DataFrame, *, tolerance: float, continuous_walk_fraction: float,
+             min_interval_s: float) -> tuple:
     if "duration_s" in frame.columns:  # a segments frame
         label = frame["gait"].to_numpy()
         dur = frame["duration_s"].to_numpy().astype(np.float64)
@@ -178,7 +191,7 @@ def walk_run_pattern(cleaned_or_segments: pl.DataFrame, *, tolerance: float = 0.
     if runs_at.size == 0:
         runs_at = np.flatnonzero(label == "run")  # only drills: judge those
     if runs_at.size == 0:
-        return _pattern_row("none", None, None, None, 0, 0, 0.0, 0.0)
+        return "none", None, None, None, 0, 0, 0.0, 0.0
     block = slice(int(runs_at[0]), int(runs_at[-1]) + 1)
     lab, d = label[block], dur[block]
     interval = (lab == "run") & (d >= min(min_interval_s, d[lab == "run"].max()))
@@ -191,12 +204,11 @@ def walk_run_pattern(cleaned_or_segments: pl.DataFrame, *, tolerance: float = 0.
     run_med = _median(run)
     walk_med = _median(walk) if walk.size else None
     if walk_s <= continuous_walk_fraction * (run_s + walk_s):
-        return _pattern_row("continuous", None, run_med, walk_med, run.size, walk.size,
-                            run_s, walk_s)
+        return "continuous", None, run_med, walk_med, run.size, walk.size, run_s, walk_s
     ratio = float(np.float64(run_med) / walk_med)  # run_walk_ratio(run, walk), as above
     name, target = min(PATTERNS.items(), key=lambda kv: abs(np.log(ratio / kv[1])))
     pattern = name if abs(ratio / target - 1.0) <= tolerance else "other"
-    return _pattern_row(pattern, ratio, run_med, walk_med, run.size, walk.size, run_s, walk_s)
+    return pattern, ratio, run_med, walk_med, run.size, walk.size, run_s, walk_s
 
 
 def _bouts(cleaned: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
