@@ -15,12 +15,12 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from runlab import gait, schema
+from runlab import schema
 from runlab._series import columns, equals, run_lengths, sharing_columns
 from runlab.activity import Activity
 from runlab.clean import FLAGS, clean, repair_notes
 from runlab.errors import RunlabWarning, SchemaError
-from runlab.gait.bouts import hill_reps, pattern_values
+from runlab.gait.bouts import _climbs, _pattern, _strides, hills, strides, walk_run_pattern
 from runlab.science import POPULATION_SLOPE_SPM_PER_MPS
 from runlab.sessions import MILE_M
 
@@ -163,9 +163,9 @@ def _summarize(cleaned: pl.DataFrame, run_id: str | None, runner_id: str | None,
     if run_cad:
         ok = np.isfinite(cad) & (run_w > 0)
         cv = float(np.sqrt(np.average((cad[ok] - run_cad) ** 2, weights=run_w[ok])) / run_cad)
-    pattern, ratio, _, _, _, _, run_s, walk_s = pattern_values(cleaned)
+    pattern, ratio, _, _, _, _, run_s, walk_s = _pattern_values(cleaned)
     drift = _drift(cleaned, cadence_drift.__kwdefaults__["min_s"]) or (None, None)
-    reps = hill_reps(cleaned)
+    reps = _hill_reps(cleaned)
     elapsed = float(us[-1] - us[0]) / 1e6 if us.size else 0.0
     gaps_s = (float(cleaned["recording_gap_s"].sum()) if "recording_gap_s" in cleaned.columns
               else 0.0)
@@ -185,7 +185,7 @@ def _summarize(cleaned: pl.DataFrame, run_id: str | None, runner_id: str | None,
         "run_walk_ratio": ratio,
         "easy": None,
         "temperature_c": _wmean(temp, w + 1e-9),
-        "strides": gait.strides(cleaned).height,
+        "strides": _stride_count(cleaned),
         "hill_reps": reps,
         "cadence_drift_spm": drift[0],
         "run_speed_mps": run_speed,
@@ -217,6 +217,27 @@ def _summarize(cleaned: pl.DataFrame, run_id: str | None, runner_id: str | None,
                            for f in frames]).with_columns(runner_id=pl.lit("runner"))
     easy = easy_flags(reference, max_hr_bpm=max_hr_bpm)[-1]
     return out.with_columns(easy=pl.lit(easy, pl.Boolean))
+
+
+def _hill_reps(cleaned: pl.DataFrame) -> int:
+    """How many climbs of :func:`runlab.gait.hills` (its defaults) are hill reps, without
+    building its frame."""
+    found = _climbs(cleaned, **hills.__kwdefaults__)
+    return 0 if found is None else int(found[4].sum())
+
+
+def _stride_count(cleaned: pl.DataFrame) -> int:
+    """How many :func:`runlab.gait.strides` (its defaults) a session holds, without building
+    their frame."""
+    found = _strides(cleaned, **strides.__kwdefaults__)
+    return 0 if found is None else int(found[0].size)
+
+
+def _pattern_values(cleaned: pl.DataFrame) -> tuple:
+    """:func:`runlab.gait.walk_run_pattern`'s row (its defaults) as a tuple, without building
+    the frame: ``pattern``, ``run_walk_ratio``, ``run_interval_s``, ``walk_interval_s``,
+    ``run_intervals``, ``walk_intervals``, ``run_s``, ``walk_s``."""
+    return _pattern(cleaned, **walk_run_pattern.__kwdefaults__)
 
 
 def easy_flags(runs: pl.DataFrame, *, max_hr_bpm: float | None = None,

@@ -164,11 +164,6 @@ def walk_run_pattern(cleaned_or_segments: pl.DataFrame, *, tolerance: float = 0.
                                   min_interval_s=min_interval_s))
 
 
-def pattern_values(cleaned: pl.DataFrame) -> tuple:
-    """:func:`walk_run_pattern`'s row (its defaults) as a tuple, without building the frame
-    (:func:`runlab.summarize`): ``pattern``, ``run_walk_ratio``, ``run_interval_s``,
-    ``walk_interval_s``, ``run_intervals``, ``walk_intervals``, ``run_s``, ``walk_s``."""
-    return _pattern(cleaned, **walk_run_pattern.__kwdefaults__)
 
 
 def _pattern(frame: pl.DataFrame, *, tolerance: float, continuous_walk_fraction: float,
@@ -451,8 +446,28 @@ def strides(cleaned: pl.DataFrame, *, min_gain: float = 0.15, min_s: float = 10.
         the effort's time over the session's median running speed [%]) and ``set_size``
         (similar efforts in its set, itself included).
     """
+    found = _strides(cleaned, min_gain=min_gain, min_s=min_s, max_s=max_s, window_s=window_s,
+                     settle_gain=settle_gain, context_s=context_s,
+                     min_cadence_gain=min_cadence_gain,
+                     min_set_cadence_gain=min_set_cadence_gain, min_set=min_set,
+                     max_recovery_s=max_recovery_s, min_drop_m=min_drop_m)
+    if found is None:
+        return _empty_episodes({"speed_gain_pct": pl.Float64, "set_size": pl.Int64})
+    starts, ends, gain, set_size = found
+    return _episode_frame(cleaned, starts, ends).hstack([
+        pl.Series("speed_gain_pct", gain, dtype=pl.Float64),
+        pl.Series("set_size", set_size, dtype=pl.Int64)])
+
+
+
+
+def _strides(cleaned: pl.DataFrame, *, min_gain: float, min_s: float, max_s: float,
+             window_s: float, settle_gain: float, context_s: float, min_cadence_gain: float,
+             min_set_cadence_gain: float, min_set: int, max_recovery_s: float,
+             min_drop_m: float) -> tuple[np.ndarray, ...] | None:
+    """:func:`strides` as arrays: first and last sample, speed gain [%] and set size of
+    each; None when there is none."""
     _need_cleaned(cleaned, "gait", "speed_mps")
-    extra = {"speed_gain_pct": pl.Float64, "set_size": pl.Int64}
     running = columns(cleaned).compare("gait", "run")
     w, speed, dist, cad, alt = _columns(cleaned, "sample_s", "speed_mps", "distance_m",
                                         "cadence_spm", "altitude_m")
@@ -463,7 +478,7 @@ def strides(cleaned: pl.DataFrame, *, min_gain: float = 0.15, min_s: float = 10.
     dist = np.where(np.isfinite(dist), dist, 0.0)
     ok = running & np.isfinite(speed)
     if ok.sum() < 10:
-        return _empty_episodes(extra)
+        return None
     base = _weighted_median(speed[ok], w[ok])
     half = window_s / 2.0
     grid = whole_second_counts(t)  # 1 Hz records: windows found by lookup
@@ -540,11 +555,8 @@ def strides(cleaned: pl.DataFrame, *, min_gain: float = 0.15, min_s: float = 10.
     # an effort running on to the end stands alone: a finishing sprint, not a fast finish
     stride = np.where(at_end, by_cadence & step_up, by_cadence | by_set)
     if not stride.any():
-        return _empty_episodes(extra)
-    out = _episode_frame(cleaned, starts[stride], ends[stride])
-    gain = 100.0 * (v[stride] / base - 1.0)
-    return out.hstack([pl.Series("speed_gain_pct", gain, dtype=pl.Float64),
-                       pl.Series("set_size", set_size[stride], dtype=pl.Int64)])
+        return None
+    return starts[stride], ends[stride], 100.0 * (v[stride] / base - 1.0), set_size[stride]
 
 
 def _around_peak(t: np.ndarray, speed: np.ndarray, smooth: np.ndarray, starts: np.ndarray,
@@ -712,11 +724,6 @@ def hills(cleaned: pl.DataFrame, *, min_grade_pct: float = 3.0, min_gain_m: floa
                                                   "set_size": ("given", set_size)})
 
 
-def hill_reps(cleaned: pl.DataFrame) -> int:
-    """How many climbs of :func:`hills` (its defaults) are hill reps, without building its
-    frame (:func:`runlab.summarize`)."""
-    found = _climbs(cleaned, **hills.__kwdefaults__)
-    return 0 if found is None else int(found[4].sum())
 
 
 def _climbs(cleaned: pl.DataFrame, *, min_grade_pct: float, min_gain_m: float, min_s: float,
