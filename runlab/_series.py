@@ -3,13 +3,17 @@ since a start, centred moving means, runs of equal values."""
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+from collections.abc import Iterator
+
 import numpy as np
 import polars as pl
 
 from runlab import schema
 
 __all__ = ["epoch_us", "timestamps", "seconds_since", "centred_mean", "run_lengths",
-           "equals", "label_runs"]
+           "equals", "label_runs", "Columns", "columns", "sharing_columns"]
 
 
 def epoch_us(timestamp: pl.Series) -> np.ndarray:
@@ -131,3 +135,73 @@ def otsu_index(hist: np.ndarray, edges: np.ndarray) -> int | None:
     with np.errstate(invalid="ignore", divide="ignore"):
         between = w0 * w1 * (s0 / w0 - (s0[-1] - s0) / w1) ** 2
     return int(np.nanargmax(np.where(both, between, np.nan)))
+
+
+class Columns:
+    """A frame's columns as arrays, each converted once and kept read-only: the functions
+    :func:`runlab.summarize` runs on one cleaned frame share them (:func:`sharing_columns`)
+    instead of converting the same columns again."""
+
+    __slots__ = ("frame", "_memo")
+
+    def __init__(self, frame: pl.DataFrame) -> None:
+        self.frame = frame
+        self._memo: dict = {}
+
+    def _get(self, key, make) -> np.ndarray:
+        out = self._memo.get(key)
+        if out is None:
+            out = self._memo[key] = make()
+            out.flags.writeable = False
+        return out
+
+    def floats(self, *names: str) -> list[np.ndarray]:
+        """Columns as float64 arrays (NaN for null)."""
+        return [self._get(("float", c), lambda c=c: self.frame[c].to_numpy().astype(np.float64))
+                for c in names]
+
+    def raw(self, name: str) -> np.ndarray:
+        """``frame[name].to_numpy()``."""
+        return self._get(("raw", name), lambda: self.frame[name].to_numpy())
+
+    def compare(self, name: str, value) -> np.ndarray:
+        """``(frame[name] == value).to_numpy()`` (null stays null)."""
+        return self._get(("compare", name, value),
+                         lambda: (self.frame[name] == value).to_numpy())
+
+    def equals(self, name: str, value) -> np.ndarray:
+        """:func:`equals` of a column."""
+        return self._get(("equals", name, value), lambda: equals(self.frame[name], value))
+
+    def epoch_us(self) -> np.ndarray:
+        """:func:`epoch_us` of ``timestamp``."""
+        return self._get("epoch_us", lambda: epoch_us(self.frame["timestamp"]))
+
+    def elapsed_s(self) -> np.ndarray:
+        """Seconds since the first ``timestamp`` [s], float64."""
+        def make() -> np.ndarray:
+            us = self.epoch_us().astype(np.float64)
+            return (us - us[0]) / 1e6 if us.size else us
+        return self._get("elapsed_s", make)
+
+
+_SHARED: contextvars.ContextVar[Columns | None] = contextvars.ContextVar(
+    "runlab_shared_columns", default=None)
+
+
+def columns(frame: pl.DataFrame) -> Columns:
+    """The shared :class:`Columns` of ``frame`` inside :func:`sharing_columns` for that very
+    frame, else new ones."""
+    shared = _SHARED.get()
+    return shared if shared is not None and shared.frame is frame else Columns(frame)
+
+
+@contextlib.contextmanager
+def sharing_columns(frame: pl.DataFrame) -> Iterator[Columns]:
+    """Within the block, :func:`columns` of ``frame`` returns one shared :class:`Columns`."""
+    shared = Columns(frame)
+    token = _SHARED.set(shared)
+    try:
+        yield shared
+    finally:
+        _SHARED.reset(token)

@@ -42,6 +42,7 @@ import polars as pl
 from runlab import schema
 from runlab._series import (
     centred_mean,
+    columns,
     epoch_us,
     otsu_index,
     run_lengths,
@@ -90,6 +91,7 @@ _SPIKES = {
 
 _TIMER_STOP = {"stop", "stop_all", "stop_disable", "stop_disable_all"}
 _TIMER_START = {"start"}
+_TIMER_KINDS = _TIMER_STOP | _TIMER_START
 
 
 def clean(records: pl.DataFrame, events: pl.DataFrame | None = None, *,
@@ -180,7 +182,8 @@ def repair_notes(cleaned: pl.DataFrame) -> list[str]:
     def count(flag: str) -> int:
         if flag not in cleaned.columns:
             return 0
-        return int(np.count_nonzero(cleaned[flag].to_numpy()))  # None counts as False
+        # None counts as False; the array is shared within summarize()
+        return int(np.count_nonzero(columns(cleaned).raw(flag)))
 
     notes = []
     if count("cadence_repaired"):
@@ -573,10 +576,11 @@ def _timer_events(events: pl.DataFrame | None, timestamp: pl.Series
             raise SchemaError(f"events frame lacks column {col!r}; has {events.columns}")
     kind = events["event_type"].to_numpy().astype(str)
     t = seconds_since(events["timestamp"], timestamp)
+    # set look-ups, not np.isin: a few events, where its setup costs more than the test
     keep = ((events["event"].to_numpy().astype(str) == "timer")
-            & np.isin(kind, list(_TIMER_STOP | _TIMER_START)) & np.isfinite(t))
+            & np.array([k in _TIMER_KINDS for k in kind], dtype=bool) & np.isfinite(t))
     order = np.argsort(t[keep], kind="stable")
-    return t[keep][order], np.isin(kind[keep][order], list(_TIMER_STOP))
+    return t[keep][order], np.array([k in _TIMER_STOP for k in kind[keep][order]], dtype=bool)
 
 
 def _grade(a: dict[str, np.ndarray], window_s: float, distance_m: float

@@ -16,10 +16,11 @@ import numpy as np
 import polars as pl
 
 from runlab import gait, schema
-from runlab._series import epoch_us, equals, run_lengths
+from runlab._series import columns, equals, run_lengths, sharing_columns
 from runlab.activity import Activity
 from runlab.clean import FLAGS, clean, repair_notes
 from runlab.errors import RunlabWarning, SchemaError
+from runlab.gait.bouts import hill_reps, pattern_values
 from runlab.science import POPULATION_SLOPE_SPM_PER_MPS
 from runlab.sessions import MILE_M
 
@@ -139,16 +140,22 @@ def summarize(activity_or_records, *, run_id: str | None = None,
         quality columns: elapsed and paused time, record count, repairs, ``notes``.
     """
     cleaned, default_id = _cleaned(activity_or_records, events)
-    w, cad, speed, hr, dist, temp = (
-        cleaned[c].to_numpy().astype(np.float64) for c in (
-            "sample_s", "cadence_spm", "speed_mps", "heart_rate_bpm", "distance_m",
-            "temperature_c"))
-    moving = cleaned["moving"].to_numpy().astype(bool)
-    running = equals(cleaned["gait"], "run")
+    with sharing_columns(cleaned):  # the gait functions below convert each column once
+        return _summarize(cleaned, run_id or default_id, runner_id, history, max_hr_bpm)
+
+
+def _summarize(cleaned: pl.DataFrame, run_id: str | None, runner_id: str | None,
+               history: pl.DataFrame | None, max_hr_bpm: float | None) -> pl.DataFrame:
+    cols = columns(cleaned)
+    w, cad, speed, hr, dist, temp = cols.floats(
+        "sample_s", "cadence_spm", "speed_mps", "heart_rate_bpm", "distance_m",
+        "temperature_c")
+    moving = cols.raw("moving").astype(bool)
+    running = cols.equals("gait", "run")
     moving_s = float(w[moving].sum())
     distance = float(np.nanmax(dist) - np.nanmin(dist)) if np.isfinite(dist).any() else None
     ts = cleaned["timestamp"]
-    us = epoch_us(ts)
+    us = cols.epoch_us()
     run_w = np.where(steady_running(running, us / 1e6), w, 0.0)
     run_cad = _wmean(cad, run_w)
     run_speed = _wmean(speed, run_w)
@@ -156,17 +163,17 @@ def summarize(activity_or_records, *, run_id: str | None = None,
     if run_cad:
         ok = np.isfinite(cad) & (run_w > 0)
         cv = float(np.sqrt(np.average((cad[ok] - run_cad) ** 2, weights=run_w[ok])) / run_cad)
-    pattern = gait.walk_run_pattern(cleaned)
-    drift = cadence_drift(cleaned)
-    climbs = gait.hills(cleaned)
+    pattern, ratio, _, _, _, _, run_s, walk_s = pattern_values(cleaned)
+    drift = _drift(cleaned, cadence_drift.__kwdefaults__["min_s"]) or (None, None)
+    reps = hill_reps(cleaned)
     elapsed = float(us[-1] - us[0]) / 1e6 if us.size else 0.0
     gaps_s = (float(cleaned["recording_gap_s"].sum()) if "recording_gap_s" in cleaned.columns
               else 0.0)
-    spikes = sum(int(np.count_nonzero(cleaned[c].to_numpy())) for c in FLAGS
+    spikes = sum(int(np.count_nonzero(cols.raw(c))) for c in FLAGS
                  if c.endswith("_spike"))
     notes = repair_notes(cleaned)
     row = {
-        "run_id": run_id or default_id,
+        "run_id": run_id,
         "runner_id": runner_id,
         "start_time": ts[0] if ts.len() else None,
         "moving_s": moving_s,
@@ -175,27 +182,27 @@ def summarize(activity_or_records, *, run_id: str | None = None,
         "cadence_spm": run_cad,
         "cadence_cv": cv,
         "step_length_m": run_speed / (run_cad / 60.0) if run_cad and run_speed else None,
-        "run_walk_ratio": pattern["run_walk_ratio"][0],
+        "run_walk_ratio": ratio,
         "easy": None,
         "temperature_c": _wmean(temp, w + 1e-9),
         "strides": gait.strides(cleaned).height,
-        "hill_reps": int(climbs["repeat"].sum()) if climbs.height else 0,
-        "cadence_drift_spm": drift["cadence_drift_spm"][0],
+        "hill_reps": reps,
+        "cadence_drift_spm": drift[0],
         "run_speed_mps": run_speed,
-        "step_length_drift_m": drift["step_length_drift_m"][0],
-        "walk_run_pattern": pattern["pattern"][0],
+        "step_length_drift_m": drift[1],
+        "walk_run_pattern": pattern,
         "heart_rate_bpm": _wmean(hr, np.where(moving, w, 0.0)),
         "max_heart_rate_bpm": float(np.nanmax(hr)) if np.isfinite(hr).any() else None,
-        "run_s": pattern["run_s"][0],
-        "walk_s": pattern["walk_s"][0],
+        "run_s": run_s,
+        "walk_s": walk_s,
         "elapsed_s": elapsed,
         # pauses: timer stops and stands the distance shows; recording gaps apart
         "paused_s": max(elapsed - float(w.sum()) - gaps_s, 0.0),
         "recording_gap_s": gaps_s,
         "n_records": cleaned.height,
-        "cadence_repaired": bool(np.any(cleaned["cadence_repaired"].to_numpy())),
+        "cadence_repaired": bool(np.any(cols.raw("cadence_repaired"))),
         "n_spikes": spikes,
-        "speed_derived": bool(np.any(cleaned["speed_derived"].to_numpy())),
+        "speed_derived": bool(np.any(cols.raw("speed_derived"))),
         "notes": "; ".join(notes) or None,
     }
     out = pl.DataFrame([row], schema={**schema.RUNS, **QUALITY})
@@ -281,35 +288,39 @@ def cadence_drift(cleaned: pl.DataFrame, *, min_s: float = 30.0) -> pl.DataFrame
         One row: ``cadence_drift_spm`` [steps/min] and ``step_length_drift_m`` [m] (last
         third minus first third; null with less than ``min_s`` of matched running in either).
     """
-    w = cleaned["sample_s"].to_numpy().astype(np.float64)
-    cad = cleaned["cadence_spm"].to_numpy().astype(np.float64)
-    v = cleaned["speed_mps"].to_numpy().astype(np.float64)
-    ok = (cleaned["gait"] == "run").to_numpy() & np.isfinite(cad) & np.isfinite(v) & (v > 0)
-    if not ok.any():
+    found = _drift(cleaned, min_s)
+    if found is None:
         return _no_drift()
+    return pl.DataFrame([found], schema={"cadence_drift_spm": pl.Float64,
+                                         "step_length_drift_m": pl.Float64}, orient="row")
+
+
+def _drift(cleaned: pl.DataFrame, min_s: float) -> tuple[float, float] | None:
+    """:func:`cadence_drift`'s two values; None when there is too little matched running."""
+    cols = columns(cleaned)
+    w, cad, v = cols.floats("sample_s", "cadence_spm", "speed_mps")
+    ok = cols.compare("gait", "run") & np.isfinite(cad) & np.isfinite(v) & (v > 0)
+    if not ok.any():
+        return None
     w, cad, v = w[ok], cad[ok], v[ok]
     clock = np.cumsum(w)
     total = clock[-1]
     first, last = clock <= total / 3, clock > 2 * total / 3
     if w[first].sum() < min_s or w[last].sum() < min_s:
-        return _no_drift()
+        return None
     (lo_first, hi_first), (lo_last, hi_last) = (np.quantile(v[first], (0.1, 0.9)),
                                                 np.quantile(v[last], (0.1, 0.9)))
     lo, hi = max(lo_first, lo_last), min(hi_first, hi_last)
     matched = (v >= lo) & (v <= hi)
     a, b = first & matched, last & matched
     if w[a].sum() < min_s or w[b].sum() < min_s:
-        return _no_drift()
+        return None
     v_ref = float(np.median(v[matched]))
     adj = cad - SPM_PER_MPS * (v - v_ref)
     step = v_ref / (adj / 60.0)
     w_a, w_b = w[a], w[b]  # np.average's arithmetic (weights summing to ≥ min_s > 0)
-    return pl.DataFrame([(float((adj[b] * w_b).sum() / w_b.sum()
-                                - (adj[a] * w_a).sum() / w_a.sum()),
-                          float((step[b] * w_b).sum() / w_b.sum()
-                                - (step[a] * w_a).sum() / w_a.sum()))],
-                        schema={"cadence_drift_spm": pl.Float64,
-                                "step_length_drift_m": pl.Float64}, orient="row")
+    return (float((adj[b] * w_b).sum() / w_b.sum() - (adj[a] * w_a).sum() / w_a.sum()),
+            float((step[b] * w_b).sum() / w_b.sum() - (step[a] * w_a).sum() / w_a.sum()))
 
 
 def find_mile_tests(cleaned: pl.DataFrame, *, distance_m: float = MILE_M,

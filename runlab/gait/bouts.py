@@ -14,8 +14,7 @@ import polars as pl
 
 from runlab import schema
 from runlab._series import (
-    epoch_us,
-    equals,
+    columns,
     label_runs,
     run_lengths,
     sorted_search,
@@ -46,8 +45,9 @@ def _need_cleaned(cleaned: pl.DataFrame, *columns: str) -> None:
 
 
 def _columns(cleaned: pl.DataFrame, *names: str) -> list[np.ndarray]:
-    """Float columns as float64 arrays (NaN for null)."""
-    return [cleaned[c].to_numpy().astype(np.float64) for c in names]
+    """Float columns as float64 arrays (NaN for null; read-only, shared within
+    :func:`runlab.summarize`)."""
+    return columns(cleaned).floats(*names)
 
 
 def _episode_frame(cleaned: pl.DataFrame, starts: np.ndarray, ends: np.ndarray,
@@ -72,7 +72,8 @@ def _episode_frame(cleaned: pl.DataFrame, starts: np.ndarray, ends: np.ndarray,
     idx = np.repeat(starts - first, lengths) + np.arange(int(lengths.sum()))
     if idx.size == cleaned.height and (idx[1:] > idx[:-1]).all():
         idx = slice(None)  # the whole session (segments): no copies
-    w, cad, speed, dist = (cleaned[c].to_numpy()[idx].astype(np.float64) for c in (
+    cols = columns(cleaned)
+    w, cad, speed, dist = (x[idx] for x in cols.floats(
         "sample_s", "cadence_spm", "speed_mps", "distance_m"))
 
     def total(x: np.ndarray) -> np.ndarray:  # sums over episodes (NaN-free x)
@@ -88,15 +89,16 @@ def _episode_frame(cleaned: pl.DataFrame, starts: np.ndarray, ends: np.ndarray,
             return np.fmax.reduceat(x, first) - np.fmin.reduceat(x, first)
 
     if "gait" in cleaned.columns:
-        gait = cleaned["gait"]  # compared whole: a string gather costs more
-        counts = np.stack([total(equals(gait, g)[idx].astype(np.float64)) for g in _GAITS])
+        # compared whole: a string gather costs more
+        counts = np.stack([total(cols.equals("gait", g)[idx].astype(np.float64))
+                           for g in _GAITS])
         majority = np.array(_GAITS, dtype=object)[np.argmax(counts, axis=0)]
     else:
         majority = np.full(starts.size, None, dtype=object)
     c, v = wmean(cad), wmean(speed)
     with np.errstate(invalid="ignore", divide="ignore"):
         step = v / (c / 60.0)
-    us = epoch_us(cleaned["timestamp"])
+    us = cols.epoch_us()
     how = {"span": span, "mean": wmean}
     return pl.DataFrame([
         timestamps("start", us[starts]), timestamps("end", us[ends]),
@@ -157,15 +159,26 @@ def walk_run_pattern(cleaned_or_segments: pl.DataFrame, *, tolerance: float = 0.
         ``run_interval_s``, ``walk_interval_s`` (medians [s]), ``run_intervals``,
         ``walk_intervals`` (counts), ``run_s``, ``walk_s`` [s].
     """
-    frame = cleaned_or_segments
+    return _pattern_row(*_pattern(cleaned_or_segments, tolerance=tolerance,
+                                  continuous_walk_fraction=continuous_walk_fraction,
+                                  min_interval_s=min_interval_s))
+
+
+def pattern_values(cleaned: pl.DataFrame) -> tuple:
+    """:func:`walk_run_pattern`'s row (its defaults) as a tuple, without building the frame
+    (:func:`runlab.summarize`): ``pattern``, ``run_walk_ratio``, ``run_interval_s``,
+    ``walk_interval_s``, ``run_intervals``, ``walk_intervals``, ``run_s``, ``walk_s``."""
+    return _pattern(cleaned, **walk_run_pattern.__kwdefaults__)
+
+
+def _pattern(frame: pl.DataFrame, *, tolerance: float, continuous_walk_fraction: float,
+             min_interval_s: float) -> tuple:
     if "duration_s" in frame.columns:  # a segments frame
         label = frame["gait"].to_numpy()
         dur = frame["duration_s"].to_numpy().astype(np.float64)
     else:
         _need_cleaned(frame, "gait")
-        runs = frame["gait"].rle().struct.unnest()  # bout lengths and labels, in polars
-        lengths, label = runs["len"].to_numpy(), runs["value"].to_numpy()
-        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+        starts, label = _bouts(frame)
         w = np.append(frame["sample_s"].to_numpy().astype(np.float64), 0.0)
         dur = np.add.reduceat(w, starts) if label.size else np.zeros(0)
     # bouts split only by a stop are one interval: drop stops, merge equal neighbours
@@ -178,7 +191,7 @@ def walk_run_pattern(cleaned_or_segments: pl.DataFrame, *, tolerance: float = 0.
     if runs_at.size == 0:
         runs_at = np.flatnonzero(label == "run")  # only drills: judge those
     if runs_at.size == 0:
-        return _pattern_row("none", None, None, None, 0, 0, 0.0, 0.0)
+        return "none", None, None, None, 0, 0, 0.0, 0.0
     block = slice(int(runs_at[0]), int(runs_at[-1]) + 1)
     lab, d = label[block], dur[block]
     interval = (lab == "run") & (d >= min(min_interval_s, d[lab == "run"].max()))
@@ -191,12 +204,28 @@ def walk_run_pattern(cleaned_or_segments: pl.DataFrame, *, tolerance: float = 0.
     run_med = _median(run)
     walk_med = _median(walk) if walk.size else None
     if walk_s <= continuous_walk_fraction * (run_s + walk_s):
-        return _pattern_row("continuous", None, run_med, walk_med, run.size, walk.size,
-                            run_s, walk_s)
+        return "continuous", None, run_med, walk_med, run.size, walk.size, run_s, walk_s
     ratio = float(np.float64(run_med) / walk_med)  # run_walk_ratio(run, walk), as above
     name, target = min(PATTERNS.items(), key=lambda kv: abs(np.log(ratio / kv[1])))
     pattern = name if abs(ratio / target - 1.0) <= tolerance else "other"
-    return _pattern_row(pattern, ratio, run_med, walk_med, run.size, walk.size, run_s, walk_s)
+    return pattern, ratio, run_med, walk_med, run.size, walk.size, run_s, walk_s
+
+
+def _bouts(cleaned: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """First sample and label (object array) of each run of equal ``gait`` labels: from
+    the run/walk/stop comparisons (shared within :func:`runlab.summarize`) when those are
+    the only labels, else by ``rle`` in polars."""
+    gait = cleaned["gait"]
+    if gait.dtype == pl.String:
+        cols = columns(cleaned)
+        code = sum((k + 1) * cols.equals("gait", g).view(np.int8)
+                   for k, g in enumerate(_GAITS))
+        if code.all():  # no null or other label
+            starts, _ = run_lengths(code)
+            return starts, np.array((None, *_GAITS), dtype=object)[code[starts]]
+    runs = gait.rle().struct.unnest()
+    lengths, label = runs["len"].to_numpy(), runs["value"].to_numpy()
+    return np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64), label
 
 
 def run_walk_ratio(run_intervals_s, walk_intervals_s) -> float | None:
@@ -255,8 +284,7 @@ def _episodes(mask: np.ndarray, t: np.ndarray, *, bridge_s: float, min_s: float,
 
 
 def _elapsed(cleaned: pl.DataFrame) -> np.ndarray:
-    us = epoch_us(cleaned["timestamp"]).astype(np.float64)
-    return (us - us[0]) / 1e6 if us.size else us
+    return columns(cleaned).elapsed_s()
 
 
 def _sets(start_s: np.ndarray, end_s: np.ndarray, linked: np.ndarray,
@@ -425,7 +453,7 @@ def strides(cleaned: pl.DataFrame, *, min_gain: float = 0.15, min_s: float = 10.
     """
     _need_cleaned(cleaned, "gait", "speed_mps")
     extra = {"speed_gain_pct": pl.Float64, "set_size": pl.Int64}
-    running = (cleaned["gait"] == "run").to_numpy()
+    running = columns(cleaned).compare("gait", "run")
     w, speed, dist, cad, alt = _columns(cleaned, "sample_s", "speed_mps", "distance_m",
                                         "cadence_spm", "altitude_m")
     t = _elapsed(cleaned)
@@ -671,14 +699,37 @@ def hills(cleaned: pl.DataFrame, *, min_grade_pct: float = 3.0, min_gain_m: floa
         (mean over the climb [%]), ``repeat`` (bool) and ``set_size`` (climbs of the same
         hill in its set, itself included).
     """
+    found = _climbs(cleaned, min_grade_pct=min_grade_pct, min_gain_m=min_gain_m, min_s=min_s,
+                    gain_ratio=gain_ratio, same_place_m=same_place_m,
+                    max_recovery_s=max_recovery_s, min_reps=min_reps)
+    if found is None:
+        return _empty_episodes({"gain_m": pl.Float64, "grade_pct": pl.Float64,
+                                "repeat": pl.Boolean, "set_size": pl.Int64})
+    starts, ends, alt, grade, repeat, set_size = found
+    return _episode_frame(cleaned, starts, ends, {"gain_m": ("span", alt),
+                                                  "grade_pct": ("mean", grade),
+                                                  "repeat": ("given", repeat),
+                                                  "set_size": ("given", set_size)})
+
+
+def hill_reps(cleaned: pl.DataFrame) -> int:
+    """How many climbs of :func:`hills` (its defaults) are hill reps, without building its
+    frame (:func:`runlab.summarize`)."""
+    found = _climbs(cleaned, **hills.__kwdefaults__)
+    return 0 if found is None else int(found[4].sum())
+
+
+def _climbs(cleaned: pl.DataFrame, *, min_grade_pct: float, min_gain_m: float, min_s: float,
+            gain_ratio: float, same_place_m: float, max_recovery_s: float, min_reps: int
+            ) -> tuple[np.ndarray, ...] | None:
+    """:func:`hills`' climbs as arrays: first and last sample, altitude, grade, repeat and
+    set size; None when there is none."""
     _need_cleaned(cleaned, "grade_pct", "moving")
-    extra = {"gain_m": pl.Float64, "grade_pct": pl.Float64, "repeat": pl.Boolean,
-             "set_size": pl.Int64}
     grade, alt = _columns(cleaned, "grade_pct", "altitude_m")
     if not np.isfinite(grade).any():
-        return _empty_episodes(extra)
+        return None
     with np.errstate(invalid="ignore"):
-        up = cleaned["moving"].to_numpy() & (grade >= min_grade_pct)
+        up = columns(cleaned).raw("moving") & (grade >= min_grade_pct)
     t = _elapsed(cleaned)
     starts, ends = _episodes(up, t, bridge_s=10.0, min_s=min_s, max_s=None)
     # foot and top from the samples either side too: sparse samples start a climb late
@@ -690,11 +741,11 @@ def hills(cleaned: pl.DataFrame, *, min_grade_pct: float = 3.0, min_gain_m: floa
         big = top - alt0 >= min_gain_m
     starts, ends, alt0, top = starts[big], ends[big], alt0[big], top[big]
     if starts.size == 0:
-        return _empty_episodes(extra)
+        return None
     gain = top - alt0
     w, cad = _columns(cleaned, "sample_s", "cadence_spm")
     # reps are run, not walked; speed alone cannot tell an uphill jog from a brisk walk
-    run_w = np.where(equals(cleaned["gait"], "run"), w, 0.0) \
+    run_w = np.where(columns(cleaned).equals("gait", "run"), w, 0.0) \
         if "gait" in cleaned.columns and np.isfinite(cad).any() else w
     ran = np.array([run_w[a:b + 1].sum() >= 0.5 * w[a:b + 1].sum()
                     for a, b in zip(starts, ends, strict=True)])
@@ -722,11 +773,7 @@ def hills(cleaned: pl.DataFrame, *, min_grade_pct: float = 3.0, min_gain_m: floa
                         same[i, j] = same[j, i] = False
     moving_s = np.cumsum(np.nan_to_num(w))  # pauses left out
     set_size = _set_sizes(_sets(moving_s[starts], moving_s[ends], same, max_recovery_s))
-    repeat = set_size >= min_reps
-    return _episode_frame(cleaned, starts, ends, {"gain_m": ("span", alt),
-                                                  "grade_pct": ("mean", grade),
-                                                  "repeat": ("given", repeat),
-                                                  "set_size": ("given", set_size)})
+    return starts, ends, alt, grade, set_size >= min_reps, set_size
 
 
 def _nanargmax(x: np.ndarray) -> int:
