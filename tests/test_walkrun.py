@@ -295,13 +295,17 @@ def test_same_speed_4_spm_apart_is_two_gaits_when_the_cadence_says_so(tmp_path):
     assert scored(out, rec, truth) >= 0.90
 
 
-def test_continuous_jog_drifting_over_4_spm_is_one_gait_cadence_only(tmp_path):
-    """Cadence only, a 20-min jog at 148 spm whose drift split it into clusters 4.3 spm
-    apart (a second state gains 0.016 per sample): one gait, all running (was 93 %)."""
-    rng = np.random.default_rng(6028)
+@pytest.mark.parametrize("seed, speed", [(6028, False), (8020, True)])
+def test_continuous_jog_drifting_over_4_spm_is_one_gait(tmp_path, seed, speed):
+    """A 20-min jog at 148 spm whose drift split it into clusters a gait's worth apart.
+    Cadence only (6028): 4.3 spm apart, a second state gains 0.016 per sample (was 93 %).
+    With speed (fresh seed 8020): 3.9 spm and 0.11 m/s apart (1.15 of a gait's worth, speed
+    drifting with cadence), a second state gains 0.014 per sample on the cadence and 0.069
+    on cadence and speed together (was 78 %). One gait, all running."""
+    rng = np.random.default_rng(seed)
     rec, _ = simulate.walk_run_session(
         run_s=1200, repeats=1, warmup_s=0, cooldown_s=0, jog_cadence_spm=148.0,
-        jog_speed_mps=rng.uniform(2.0, 2.3), speed=False, seed=6028)
+        jog_speed_mps=rng.uniform(2.0, 2.3), speed=speed, seed=seed)
     out = gait_of_file(tmp_path, rec)
     assert (out["gait"] == "run").mean() >= 0.99
 
