@@ -166,6 +166,8 @@ class Columns:
 
     def compare(self, name: str, value) -> np.ndarray:
         """``(frame[name] == value).to_numpy()`` (null stays null)."""
+        if self.frame[name].null_count() == 0:  # then the same as equals()
+            return self.equals(name, value)
         return self._get(("compare", name, value),
                          lambda: (self.frame[name] == value).to_numpy())
 

@@ -237,11 +237,12 @@ def run_walk_ratio(run_intervals_s, walk_intervals_s) -> float | None:
 
 
 def _median(x: np.ndarray) -> float:
-    """``np.median`` of a short array, by sorting: the mean of the middle value or two,
+    """``float(np.median(x))`` by one partition: the mean of the middle value or two,
     summed from 0 as ``np.mean`` sums them (so -0.0 gives 0.0)."""
     if x.size == 0 or not np.isfinite(x).all():
         return float(np.median(x))
-    s, h = np.sort(x), x.size // 2
+    h = x.size // 2
+    s = np.partition(x, h if x.size % 2 else (h - 1, h))
     return float(0.0 + s[h] if x.size % 2 else (0.0 + s[h - 1] + s[h]) / 2.0)
 
 
