@@ -259,3 +259,34 @@ def test_steady_running_trims_each_bout():
     short = np.r_[np.zeros(2), np.ones(4), np.zeros(2)].astype(bool)  # no steady part
     assert metrics.steady_running(short, t[:8]).tolist() == short.tolist()
     assert metrics.steady_running(running, t, edge_s=0).tolist() == running.tolist()
+
+
+def test_summary_agrees_with_the_gait_functions_it_shares_columns_with():
+    # summarize reads strides, hill reps, the walk-run pattern and drift without building
+    # their frames, from arrays it converts once: the same numbers as the public functions
+    plan = [("run", 900)] + [("run", 30, 182.0, 3.9), ("walk", 60), ("run", 30)] * 4
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataRepairWarning)
+        frames = [runlab.clean(hill_session()), runlab.clean(session(plan, seed=2)[0])]
+    for cleaned in frames:
+        row = summarize(cleaned).row(0, named=True)
+        pattern = runlab.gait.walk_run_pattern(cleaned).row(0, named=True)
+        drift = metrics.cadence_drift(cleaned).row(0, named=True)
+        assert row["strides"] == runlab.gait.strides(cleaned).height
+        assert row["hill_reps"] == runlab.gait.hills(cleaned)["repeat"].sum()
+        assert row["walk_run_pattern"] == pattern["pattern"]
+        for key in ("run_walk_ratio", "run_s", "walk_s"):
+            assert row[key] == pattern[key]
+        for key in ("cadence_drift_spm", "step_length_drift_m"):
+            assert row[key] == drift[key]
+    assert sum(summarize(c)["strides"][0] + summarize(c)["hill_reps"][0] for c in frames) >= 8
+
+
+def test_deciles_and_median_are_numpys():
+    rng = np.random.default_rng(5)
+    for n in (1, 2, 3, 10, 11, 257, 1000):
+        for x in (rng.normal(2.5, 0.4, n), np.round(rng.normal(2.5, 0.4, n), 1)):
+            kept = x.copy()
+            assert metrics._deciles(x).tobytes() == np.quantile(x, (0.1, 0.9)).tobytes()
+            assert metrics._median(x) == float(np.median(x))
+            assert np.array_equal(x, kept)  # partitioned copies, the input untouched
