@@ -626,7 +626,7 @@ def _local_xy(lat_deg: np.ndarray, lon_deg: np.ndarray) -> np.ndarray:
 
 def _to_path_m(point: np.ndarray, path: np.ndarray) -> float:
     """Distance from a point to a polyline (rows of east/north metres) [m]."""
-    path = path[np.isfinite(path).all(axis=1)]
+    path = path[np.isfinite(path[:, 0]) & np.isfinite(path[:, 1])]
     if path.shape[0] == 0 or not np.isfinite(point).all():
         return np.nan
     if path.shape[0] == 1:
@@ -766,7 +766,7 @@ def _climbs(cleaned: pl.DataFrame, *, min_grade_pct: float, min_gain_m: float, m
         xy = _local_xy(*_columns(cleaned, "lat_deg", "lon_deg"))
         top_at = np.array([a + _nanargmax(alt[a:b + 1])
                            for a, b in zip(starts, ends, strict=True)])
-        fix = np.isfinite(xy).all(axis=1)
+        fix = np.isfinite(xy[:, 0]) & np.isfinite(xy[:, 1])  # not .all(axis=1): slow
         # back down each climb before the next one starts (not on round a loop)
         back = [_came_back_down(xy, fix, starts[i], top_at[i], ends[i], nxt, same_place_m)
                 for i, nxt in enumerate(np.r_[starts[1:], alt.size])]
