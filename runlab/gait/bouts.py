@@ -164,8 +164,6 @@ def walk_run_pattern(cleaned_or_segments: pl.DataFrame, *, tolerance: float = 0.
                                   min_interval_s=min_interval_s))
 
 
-
-
 def _pattern(frame: pl.DataFrame, *, tolerance: float, continuous_walk_fraction: float,
              min_interval_s: float) -> tuple:
     if "duration_s" in frame.columns:  # a segments frame
@@ -200,7 +198,7 @@ def _pattern(frame: pl.DataFrame, *, tolerance: float, continuous_walk_fraction:
     walk_med = _median(walk) if walk.size else None
     if walk_s <= continuous_walk_fraction * (run_s + walk_s):
         return "continuous", None, run_med, walk_med, run.size, walk.size, run_s, walk_s
-    ratio = float(np.float64(run_med) / walk_med)  # run_walk_ratio(run, walk), as above
+    ratio = run_walk_ratio(run, walk)
     name, target = min(PATTERNS.items(), key=lambda kv: abs(np.log(ratio / kv[1])))
     pattern = name if abs(ratio / target - 1.0) <= tolerance else "other"
     return pattern, ratio, run_med, walk_med, run.size, walk.size, run_s, walk_s
@@ -458,8 +456,6 @@ def strides(cleaned: pl.DataFrame, *, min_gain: float = 0.15, min_s: float = 10.
     return _episode_frame(cleaned, starts, ends).hstack([
         pl.Series("speed_gain_pct", gain, dtype=pl.Float64),
         pl.Series("set_size", set_size, dtype=pl.Int64)])
-
-
 
 
 def _strides(cleaned: pl.DataFrame, *, min_gain: float, min_s: float, max_s: float,
@@ -723,8 +719,6 @@ def hills(cleaned: pl.DataFrame, *, min_grade_pct: float = 3.0, min_gain_m: floa
                                                   "grade_pct": ("mean", grade),
                                                   "repeat": ("given", repeat),
                                                   "set_size": ("given", set_size)})
-
-
 
 
 def _climbs(cleaned: pl.DataFrame, *, min_grade_pct: float, min_gain_m: float, min_s: float,
