@@ -99,10 +99,12 @@ def steady_running(running: np.ndarray, t_s: np.ndarray, *,
 
 def _wmean(x: np.ndarray, w: np.ndarray) -> float | None:
     ok = np.isfinite(x) & (w > 0)
-    if not ok.any():
-        return None
-    x, w = x[ok], w[ok]
-    return float((x * w).sum() / w.sum())  # np.average's arithmetic, without its checks
+    return float(_weighted_average(x[ok], w[ok])) if ok.any() else None
+
+
+def _weighted_average(x: np.ndarray, w: np.ndarray) -> np.float64:
+    """``np.average(x, weights=w)``'s arithmetic, without its checks (weights sum > 0)."""
+    return (x * w).sum() / w.sum()
 
 
 def summarize(activity_or_records, *, run_id: str | None = None,
@@ -288,11 +290,7 @@ def easy_flags(runs: pl.DataFrame, *, max_hr_bpm: float | None = None,
                         .otherwise(pl.coalesce(hr_rule, pace_rule)).alias("easy")).to_series()
 
 
-def _no_drift() -> pl.DataFrame:
-    """:func:`cadence_drift`'s row when there is too little matched running."""
-    return pl.DataFrame({"cadence_drift_spm": [None], "step_length_drift_m": [None]},
-                        schema={"cadence_drift_spm": pl.Float64,
-                                "step_length_drift_m": pl.Float64})
+_DRIFT_SCHEMA = {"cadence_drift_spm": pl.Float64, "step_length_drift_m": pl.Float64}
 
 
 def cadence_drift(cleaned: pl.DataFrame, *, min_s: float = 30.0) -> pl.DataFrame:
@@ -309,11 +307,8 @@ def cadence_drift(cleaned: pl.DataFrame, *, min_s: float = 30.0) -> pl.DataFrame
         One row: ``cadence_drift_spm`` [steps/min] and ``step_length_drift_m`` [m] (last
         third minus first third; null with less than ``min_s`` of matched running in either).
     """
-    found = _drift(cleaned, min_s)
-    if found is None:
-        return _no_drift()
-    return pl.DataFrame([found], schema={"cadence_drift_spm": pl.Float64,
-                                         "step_length_drift_m": pl.Float64}, orient="row")
+    return pl.DataFrame([_drift(cleaned, min_s) or (None, None)], schema=_DRIFT_SCHEMA,
+                        orient="row")
 
 
 def _drift(cleaned: pl.DataFrame, min_s: float) -> tuple[float, float] | None:
@@ -338,9 +333,9 @@ def _drift(cleaned: pl.DataFrame, min_s: float) -> tuple[float, float] | None:
     v_ref = _median(v[matched])
     adj = cad - SPM_PER_MPS * (v - v_ref)
     step = v_ref / (adj / 60.0)
-    w_a, w_b = w[a], w[b]  # np.average's arithmetic (weights summing to ≥ min_s > 0)
-    return (float((adj[b] * w_b).sum() / w_b.sum() - (adj[a] * w_a).sum() / w_a.sum()),
-            float((step[b] * w_b).sum() / w_b.sum() - (step[a] * w_a).sum() / w_a.sum()))
+    # weights summing to ≥ min_s > 0 in both thirds
+    return (float(_weighted_average(adj[b], w[b]) - _weighted_average(adj[a], w[a])),
+            float(_weighted_average(step[b], w[b]) - _weighted_average(step[a], w[a])))
 
 
 def _deciles(x: np.ndarray) -> np.ndarray:
