@@ -430,15 +430,8 @@ def _carrying(vec: np.ndarray, clicks: np.ndarray, in_gap: np.ndarray, rate_hz: 
                                  nfft)
         gap = np.stack([in_gap[s:s + win].mean() for s in chunk])
         for j in range(chunk.size):
-            lag, peak = _fundamental(r[j], lag_lo, lag_hi)
-            f_s = lag / rate_hz
-            move.append((lag, peak, f_s > _STEP_STRIDE_S[1] or (
-                f_s > _STEP_STRIDE_S[0]
-                and (sd[j] >= _RUNNING_SD_MPS2 or _half_peak(r[j], lag) > 0.2))))
-            lag, peak = _fundamental(rc[j], lag_lo, lag_hi)
-            f_s = lag / rate_hz
-            click.append((lag, peak, f_s > _STEP_STRIDE_S[1] or (
-                f_s > _STEP_STRIDE_S[0] and _half_peak(rc[j], lag) > 0.2)))
+            move.append(_rhythm(r[j], lag_lo, lag_hi, rate_hz, sd[j] >= _RUNNING_SD_MPS2))
+            click.append(_rhythm(rc[j], lag_lo, lag_hi, rate_hz, False))
             act_w.append(sd[j] >= min_activity_mps2 and gap[j] < 0.2)
     move, click, act_w = np.asarray(move), np.asarray(click), np.asarray(act_w)
     loose = act_w.any() and np.median(move[act_w, 1]) < min_periodicity
@@ -457,6 +450,18 @@ def _carrying(vec: np.ndarray, clicks: np.ndarray, in_gap: np.ndarray, rate_hz: 
     limb = limb_w[idx]
     periodicity = r_w[idx]
     return walking, period, limb, periodicity
+
+
+def _rhythm(r: np.ndarray, lag_lo: int, lag_hi: int, rate_hz: float, running: bool
+            ) -> tuple[int, float, bool]:
+    """A window's fundamental lag [samples] and autocorrelation there (``r``, by lag), and
+    whether that lag is a stride: longer than a step can last, or in the overlap of step
+    and stride periods when the movement is running-strong (``running``) or has a bump
+    at half the lag."""
+    lag, peak = _fundamental(r, lag_lo, lag_hi)
+    f_s = lag / rate_hz
+    return lag, peak, f_s > _STEP_STRIDE_S[1] or (
+        f_s > _STEP_STRIDE_S[0] and (running or _half_peak(r, lag) > 0.2))
 
 
 def _autocorrelation(seg: np.ndarray, nfft: int) -> tuple[np.ndarray, np.ndarray]:
