@@ -608,7 +608,8 @@ def _semi_markov(x: dict, parts: dict, run: np.ndarray, mean: dict, sd: dict,
     d_max = int(min(n, max(600, 2 * longest)))
     decoded = _hsmm.decoded_bouts(run, d_max)
     starts = [(False, [_free_start(decoded[j]) for j in range(2)])]
-    programme = _programme(parts, cut, n)
+    score, acf = _score_acf(parts, cut)
+    programme = _programme(score, acf)
     if programme is not None:
         starts.append((True, [(_PROGRAMME_SHARE, s, max(_PROGRAMME_SPREAD[0],
                                                         _PROGRAMME_SPREAD[1] * s))
@@ -632,7 +633,7 @@ def _semi_markov(x: dict, parts: dict, run: np.ndarray, mean: dict, sd: dict,
     _, labels, gamma = best
     # an interval programme's timer grid: switches locked to the beeps (_intervals),
     # its states' means re-estimated on its own labels (EM, as the bout-length fits)
-    periods = _periods(parts, cut) + _decoded_cycle(gamma > 0.5)
+    periods = _periods(acf) + _decoded_cycle(gamma > 0.5)
     m, s, grid = mean, sd, None
     for _ in range(rounds):
         g = gamma if grid is None else grid[1]
@@ -663,14 +664,11 @@ def _free_start(counts: np.ndarray) -> tuple[float, float, float]:
     return 0.5, centre, max(0.1 * centre, 3.0)
 
 
-def _programme(parts: dict, cut: np.ndarray, n: int) -> tuple[float, float] | None:
+def _programme(score: np.ndarray, acf: np.ndarray) -> tuple[float, float] | None:
     """(walk, run) interval lengths [s] of a repeating programme, or None: the period is
-    the running score's autocorrelation peak (40–900 s, correlation > 0.1), refined and
-    split into its two levels on the score folded over that period (Otsu's split of the
-    folded profile; the score averages ``parts``, the session's :func:`_standardised`
-    features). Warm-up and cool-down (before the fit's first and after its last switch)
-    are left out."""
-    score, acf = _score_acf(parts, cut)
+    the running score's autocorrelation (``acf``) peak (40–900 s, correlation > 0.1),
+    refined and split into its two levels on the score folded over that period (Otsu's
+    split of the folded profile). ``score``, ``acf``: :func:`_score_acf`."""
     m = score.size
     hi = min(m // 2, 900)
     below = np.flatnonzero(acf[:hi] < 0)
@@ -703,8 +701,9 @@ def _grid_preferred(grid_log_like: float, free_log_like: float, free_labels: np.
 
 
 def _score_acf(parts: dict, cut: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The running score (``parts`` averaged) between the fit's first and last switch, and
-    its autocorrelation by lag."""
+    """The running score (``parts``, the session's :func:`_standardised` features, averaged)
+    between the fit's first and last switch (warm-up and cool-down left out), and its
+    autocorrelation by lag."""
     stack = np.stack(list(parts.values()))
     score = np.where(np.isfinite(stack), stack, 0.0).mean(axis=0)
     score = score[cut[0]:cut[-1]] if cut.size > 1 else score
@@ -715,11 +714,10 @@ def _score_acf(parts: dict, cut: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return score, acf / max(acf[0], 1e-12)
 
 
-def _periods(parts: dict, cut: np.ndarray, count: int = 3) -> list[int]:
+def _periods(acf: np.ndarray, count: int = 3) -> list[int]:
     """The ``count`` highest local maxima (lags 40–900 s, correlation > 0) of the running
-    score's autocorrelation between the fit's first and last switch: candidate periods of
-    an interval programme."""
-    acf = _score_acf(parts, cut)[1]
+    score's autocorrelation (:func:`_score_acf`): candidate periods of an interval
+    programme."""
     hi = min(acf.size - 1, 901)
     if hi <= 41:
         return []

@@ -72,6 +72,6 @@ def test_programme_found_from_the_cadence_alone(run_s, walk_s):
                                            speed=False, seed=run_s + walk_s)
     run = truth == "run"
     cut = np.flatnonzero(run[1:] != run[:-1]) + 1
-    found = walkrun._programme(
-        walkrun._standardised({"cadence_spm": rec["cadence_spm"].to_numpy()}), cut, run.size)
+    parts = walkrun._standardised({"cadence_spm": rec["cadence_spm"].to_numpy()})
+    found = walkrun._programme(*walkrun._score_acf(parts, cut))
     assert found == pytest.approx((walk_s, run_s), abs=8.0)
