@@ -436,13 +436,13 @@ def hampel(values: np.ndarray, *, half_window: int = 3, n_sigma: float = 3.0,
     return out, spikes
 
 
-def _middle(columns: list[np.ndarray]) -> np.ndarray:
+def _middle(arrays: list[np.ndarray]) -> np.ndarray:
     """Elementwise median of an odd number of equal-length arrays (no NaN): the middle
     output of a sorting network (:func:`_median_network`), or a partition past 15."""
-    if len(columns) > 15:
-        return np.partition(np.stack(columns, axis=1), len(columns) // 2, axis=1)[
-            :, len(columns) // 2]
-    c: list = list(columns)
+    if len(arrays) > 15:
+        return np.partition(np.stack(arrays, axis=1), len(arrays) // 2, axis=1)[
+            :, len(arrays) // 2]
+    c: list = list(arrays)
     for i, j, low, high in _median_network(len(c)):
         c[i], c[j] = (np.minimum(c[i], c[j]) if low else None,
                       np.maximum(c[i], c[j]) if high else None)
