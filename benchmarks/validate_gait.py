@@ -263,7 +263,7 @@ def main() -> None:
                            else 100 if args.dev or args.dev_old else 12)
     seeds = range(first, first + count)
     if args.hmm_only:
-        walkrun._semi_markov = lambda x, parts, run, *a, **k: run
+        walkrun._semi_markov = lambda x, parts, run, *a, **k: (run, None)
     folder = Path(tempfile.mkdtemp(prefix="runlab-gait-"))
     print(f"seeds {seeds.start}–{seeds.stop - 1}"
           + (" (two-state HMM only)" if args.hmm_only else ""))

@@ -319,3 +319,45 @@ def test_jog_just_under_a_gaits_worth_is_decided_on_its_decoded_bouts(tmp_path):
     out = gait_of_file(tmp_path, rec)
     assert set(out["gait"]) >= {"walk", "run"}
     assert scored(out, rec, truth) >= 0.90
+
+
+@pytest.mark.parametrize("speed_gap_mps, least", [(None, 0.95), (0.0, 0.85)])
+def test_programme_under_a_gaits_worth_is_decided_on_its_timer_grid(tmp_path, speed_gap_mps,
+                                                                    least):
+    """A 60 s:60 s programme whose jog is 3.7 spm above the walk (spent held-out seed 7196),
+    cadence only and with speed at the same speed: its free-switch labels added 0.029 per
+    sample to the cadence's likelihood, under ``_MIN_GAIN``, so it was one gait (58.5 %
+    right both ways). On the timer grid found in its bouts (each switch's delay summed out)
+    the two states add 0.13 (cadence only) and 0.098 (with speed), over
+    ``_MIN_PROGRAMME_GAIN`` (continuous jogs: at most 0.061): 100 % and 89.5 %."""
+    rec, truth = session(7196, 4.0, speed_gap_mps, speed=speed_gap_mps is not None)
+    out = gait_of_file(tmp_path, rec)
+    assert set(out["gait"]) >= {"walk", "run"}
+    assert scored(out, rec, truth) >= least
+
+
+def test_continuous_jog_whose_grid_gains_little_stays_one_gait(tmp_path):
+    """A 20-min jog at 140 spm with speed (dev seed 8059) whose drift the timer grid fits as
+    a programme: the grid's two states add 0.061 per sample to the cadence, under
+    ``_MIN_PROGRAMME_GAIN`` (at 0.06 it read 31 % run). One gait, all running."""
+    rng = np.random.default_rng(8059)
+    rec, _ = simulate.walk_run_session(
+        run_s=1200, repeats=1, warmup_s=0, cooldown_s=0, jog_cadence_spm=140.0,
+        jog_speed_mps=rng.uniform(2.0, 2.3), speed=True, seed=8059)
+    assert (gait_of_file(tmp_path, rec)["gait"] == "run").mean() >= 0.99
+
+
+@pytest.mark.parametrize("seed", [6014, 8122])
+def test_two_walking_paces_reaching_140_spm_under_1_8_mps_are_walking(tmp_path, seed):
+    """Walks at ~130 spm and 1.4 m/s and at ~140 spm and 1.75 m/s, 5 min each, three times:
+    the faster pace's cadence passed for a jog's (≥ 140 spm) and the session was split into
+    walk and run (48 %). A faster state under 1.8 m/s and 150 spm is a walking pace."""
+    rng = np.random.default_rng(seed)
+    walk = rng.uniform(112.0, 130.0)
+    rec, _ = simulate.walk_run_session(
+        run_s=300, walk_s=300, repeats=3, walk_cadence_spm=walk,
+        jog_cadence_spm=walk + rng.uniform(4.0, 12.0), walk_speed_mps=1.4,
+        jog_speed_mps=1.75, speed=True, seed=seed)
+    out = gait_of_file(tmp_path, rec)
+    assert (out["gait"] == "walk").mean() >= 0.98
+    assert gait.walk_run_pattern(out)["pattern"][0] == "none"
