@@ -241,6 +241,35 @@ def continuous_jogs(folder: Path, seeds: range) -> None:
         print(f"{cadence:>5.0f} spm  " + "   ".join(line), flush=True)
 
 
+def walk_session(seed: int, two_paces: bool, speed: bool) -> pl.DataFrame:
+    """An all-walk session: a steady 30-min walk at 110–145 spm and 1.3–1.85 m/s, or two
+    walking paces 5 min each, three times (1.4 and 1.75 m/s; 112–130 spm and 4–12 spm
+    faster, so the faster reaches a slow jog's 140 spm)."""
+    rng = np.random.default_rng(seed)
+    if two_paces:
+        c = rng.uniform(112.0, 130.0)
+        return walk_run_session(run_s=300, walk_s=300, repeats=3, walk_cadence_spm=c,
+                                jog_cadence_spm=c + rng.uniform(4.0, 12.0),
+                                walk_speed_mps=1.4, jog_speed_mps=1.75, speed=speed,
+                                seed=seed)[0]
+    return walk_run_session(run_s=0, repeats=1, warmup_s=1800, cooldown_s=0,
+                            walk_cadence_spm=rng.uniform(110.0, 145.0),
+                            walk_speed_mps=rng.uniform(1.3, 1.85), speed=speed, seed=seed)[0]
+
+
+def walks(folder: Path, seeds: range) -> None:
+    """Share of seconds called "walk" in all-walk sessions (:func:`walk_session`)."""
+    print("\nall-walk sessions: share of seconds called walk, mean (min)")
+    for two in (False, True):
+        line = []
+        for speed in (True, False):
+            s = [float((gait_of_file(folder, walk_session(seed, two, speed))["gait"]
+                        == "walk").mean()) for seed in seeds]
+            line.append(f"{'speed' if speed else 'cadence only'} {np.mean(s):6.1%} "
+                        f"({np.min(s):5.1%})")
+        print(f"{'two paces' if two else 'steady':<10}" + "   ".join(line), flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", type=int, default=None, help="how many (12; 200 held out)")
@@ -269,6 +298,7 @@ def main() -> None:
           + (" (two-state HMM only)" if args.hmm_only else ""))
     cells(folder, seeds, args.cells, args.oracle)
     continuous_jogs(folder, seeds)
+    walks(folder, seeds)
     if args.sweep:
         for mode in MODES:
             table(folder, seeds, mode, SPEED_GAPS_MPS if MODES[mode].get("speed") else (None,))
