@@ -1,5 +1,5 @@
 """Time and array helpers shared by cleaning and gait analysis: timestamps ↔ µs, seconds
-since a start, centred moving means, runs of equal values."""
+since a start, centred moving means, runs of equal values, a row-wise log-sum-exp."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import polars as pl
 from runlab import schema
 
 __all__ = ["epoch_us", "timestamps", "seconds_since", "centred_mean", "run_lengths",
-           "equals", "label_runs", "Columns", "columns", "sharing_columns"]
+           "equals", "label_runs", "logsumexp_rows", "Columns", "columns", "sharing_columns"]
 
 
 def epoch_us(timestamp: pl.Series) -> np.ndarray:
@@ -119,6 +119,21 @@ def label_runs(column: pl.Series) -> tuple[np.ndarray, np.ndarray]:
     """:func:`run_lengths` of a (string) column, found in polars (``rle_id``) rather than
     on an array of Python objects."""
     return run_lengths(column.rle_id().to_numpy())
+
+
+def logsumexp_rows(a: np.ndarray, extra: np.ndarray | None = None) -> np.ndarray:
+    """Log of the sum of exp along the last axis of the 2-D ``a``, per row, and with
+    ``extra`` one more term per row. Without ``extra`` each row's maximum sets the scale
+    (a row needs a finite value); ``extra`` must be finite: then it sets the scale, no
+    infinite maximum needs guarding, and ``a`` may have no columns."""
+    if extra is None:
+        m = a.max(axis=-1)
+    else:
+        m = np.maximum(a.max(axis=-1), extra) if a.shape[-1] else extra
+    total = np.exp(a - m[:, None]).sum(axis=-1)
+    if extra is not None:
+        total += np.exp(extra - m)
+    return np.log(total) + m
 
 
 def otsu_index(hist: np.ndarray, edges: np.ndarray) -> int | None:

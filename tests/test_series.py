@@ -1,11 +1,13 @@
-"""runlab._series: the whole-second lookup gives numpy's searchsorted answers."""
+"""runlab._series: the whole-second lookup gives numpy's searchsorted answers; the row-wise
+log-sum-exp is scipy's."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy.special import logsumexp
 
-from runlab._series import sorted_search, whole_second_counts, window_bounds
+from runlab._series import logsumexp_rows, sorted_search, whole_second_counts, window_bounds
 
 
 @pytest.mark.parametrize("seed", range(20))
@@ -28,3 +30,18 @@ def test_other_times_take_searchsorted():
     assert whole_second_counts(np.array([1.0, 2.0])) is None  # not from 0
     assert whole_second_counts(np.array([0.0, 1e6])) is None  # too sparse for a table
     assert whole_second_counts(np.array([])) is None
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_logsumexp_rows_is_scipys(seed):
+    rng = np.random.default_rng(seed)
+    a = rng.normal(0, 300, (7, 13))
+    a[rng.random(a.shape) < 0.3] = -np.inf  # impossible terms (a row keeps a finite one)
+    a[:, 0] = rng.normal(0, 300, 7)
+    extra = rng.normal(0, 300, 7)
+    np.testing.assert_allclose(logsumexp_rows(a), logsumexp(a, axis=1), rtol=1e-12)
+    both = logsumexp(np.column_stack([a, extra]), axis=1)
+    np.testing.assert_allclose(logsumexp_rows(a, extra), both, rtol=1e-12)
+    # with the extra term, rows may be all -inf or have no columns: the term alone
+    assert np.array_equal(logsumexp_rows(np.full((7, 3), -np.inf), extra), extra)
+    assert np.array_equal(logsumexp_rows(np.zeros((7, 0)), extra), extra)
