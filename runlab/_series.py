@@ -1,5 +1,6 @@
 """Time and array helpers shared by cleaning and gait analysis: timestamps ↔ µs, seconds
-since a start, centred moving means, runs of equal values, a row-wise log-sum-exp."""
+since a start, centred moving means, runs of equal values, a row-wise log-sum-exp, and
+numpy's median and deciles computed with less overhead."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ import polars as pl
 from runlab import schema
 
 __all__ = ["epoch_us", "timestamps", "seconds_since", "centred_mean", "run_lengths",
-           "equals", "label_runs", "logsumexp_rows", "Columns", "columns", "sharing_columns"]
+           "equals", "label_runs", "logsumexp_rows", "median", "deciles",
+           "weighted_median", "nanargmax", "Columns", "columns",
+           "sharing_columns"]
 
 
 def epoch_us(timestamp: pl.Series) -> np.ndarray:
@@ -134,6 +137,55 @@ def logsumexp_rows(a: np.ndarray, extra: np.ndarray | None = None) -> np.ndarray
     if extra is not None:
         total += np.exp(extra - m)
     return np.log(total) + m
+
+
+def median(x: np.ndarray) -> float:
+    """``float(np.median(x))`` by one partition: the mean of the middle value or two,
+    summed from 0 as ``np.mean`` sums them (so -0.0 gives 0.0)."""
+    if x.size == 0 or not np.isfinite(x).all():
+        return float(np.median(x))
+    h = x.size // 2
+    s = np.partition(x, h if x.size % 2 else (h - 1, h))
+    return float(0.0 + s[h] if x.size % 2 else (0.0 + s[h - 1] + s[h]) / 2.0)
+
+
+def deciles(x: np.ndarray) -> np.ndarray:
+    """``np.quantile(x, (0.1, 0.9))`` of finite ``x`` by one partition, with its linear
+    interpolation's arithmetic (``np.quantile``'s own checks and copies cost more)."""
+    if x.size < 2:
+        return np.quantile(x, (0.1, 0.9))
+    at = (x.size - 1) * np.array((0.1, 0.9))
+    below = np.floor(at)
+    gamma = at - below
+    i = below.astype(np.intp)
+    s = np.partition(x, np.unique(np.concatenate([i, i + 1])))
+    a, b = s[i], s[i + 1]
+    diff = b - a
+    return np.where(gamma >= 0.5, b - diff * (1 - gamma), a + diff * gamma)
+
+
+def weighted_median(x: np.ndarray, w: np.ndarray) -> float:
+    """Median of ``x`` weighted by ``w`` (the plain median when the weights are all 0)."""
+    one = w == 1.0
+    if x.size and bool(np.isfinite(x).all()) and bool((one | (w == 0.0) | np.isnan(w)).all()):
+        # 1 Hz records (weights 1, or 0 for the first sample and pauses): the running
+        # weights count the weight-1 samples whatever the order of ties, so the first
+        # reaching m/2 is the ceil(m/2)-th smallest of those m (a selection, not a sort)
+        m = int(one.sum())
+        if m:
+            k = (m + 1) // 2 - 1
+            return float(np.partition(x[one], k)[k])
+    order = np.argsort(x)
+    cw = np.cumsum(np.nan_to_num(w[order]))
+    if cw[-1] <= 0:
+        return float(np.median(x))
+    return float(x[order[np.searchsorted(cw, 0.5 * cw[-1])]])
+
+
+def nanargmax(x: np.ndarray) -> int:
+    """``np.nanargmax`` of a short array without its copies and checks (NaN as -inf)."""
+    i = int(np.argmax(np.fmax(x, -np.inf)))
+    return i if not np.isnan(x[i]) else int(np.nanargmax(x))  # all NaN: its error
 
 
 def otsu_index(hist: np.ndarray, edges: np.ndarray) -> int | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import warnings
 
 import numpy as np
@@ -171,6 +172,24 @@ def test_hill_repeats_need_a_set():
     climbs = gait.hills(hill_session(reps=2, course="same"))  # two climbs: not yet a set
     assert climbs.height == 2 and not climbs["repeat"].any()
     assert gait.hills(hill_session(reps=2, course="same"), min_reps=2)["repeat"].all()
+
+
+def test_the_gait_functions_show_the_rules_of_their_values_functions():
+    # the rules and their defaults are written once, in the values functions summarize
+    # calls; the frame functions pass them on and show them as their own signature
+    from runlab.gait import bouts
+
+    def rules(fn):
+        return {n: p.default for n, p in inspect.signature(fn).parameters.items()
+                if p.kind is p.KEYWORD_ONLY}
+
+    for frame_fn, values_fn in ((gait.hills, bouts.climb_values),
+                                (gait.strides, bouts.stride_values),
+                                (gait.walk_run_pattern, bouts.pattern_values)):
+        assert rules(frame_fn) == rules(values_fn) and rules(values_fn)
+    assert rules(gait.hills)["min_reps"] == 3
+    with pytest.raises(TypeError, match="min_rep"):
+        gait.hills(hill_session(reps=2, course="same"), min_rep=2)  # a misspelt rule
 
 
 def without_cadence(out):

@@ -1,5 +1,5 @@
 """runlab._series: the whole-second lookup gives numpy's searchsorted answers; the row-wise
-log-sum-exp is scipy's."""
+log-sum-exp is scipy's; the quick median and deciles are numpy's to the bit."""
 
 from __future__ import annotations
 
@@ -7,7 +7,14 @@ import numpy as np
 import pytest
 from scipy.special import logsumexp
 
-from runlab._series import logsumexp_rows, sorted_search, whole_second_counts, window_bounds
+from runlab._series import (
+    deciles,
+    logsumexp_rows,
+    median,
+    sorted_search,
+    whole_second_counts,
+    window_bounds,
+)
 
 
 @pytest.mark.parametrize("seed", range(20))
@@ -45,3 +52,13 @@ def test_logsumexp_rows_is_scipys(seed):
     # with the extra term, rows may be all -inf or have no columns: the term alone
     assert np.array_equal(logsumexp_rows(np.full((7, 3), -np.inf), extra), extra)
     assert np.array_equal(logsumexp_rows(np.zeros((7, 0)), extra), extra)
+
+
+def test_deciles_and_median_are_numpys():
+    rng = np.random.default_rng(5)
+    for n in (1, 2, 3, 10, 11, 257, 1000):
+        for x in (rng.normal(2.5, 0.4, n), np.round(rng.normal(2.5, 0.4, n), 1)):
+            kept = x.copy()
+            assert deciles(x).tobytes() == np.quantile(x, (0.1, 0.9)).tobytes()
+            assert median(x) == float(np.median(x))
+            assert np.array_equal(x, kept)  # partitioned copies, the input untouched

@@ -3,11 +3,18 @@
 All functions take cleaned records (:func:`runlab.clean`) and return polars frames with
 units in the column names. Segment ``duration_s`` is the recorded time of its samples
 (``sample_s`` summed), so pauses and recording gaps do not count.
+
+The walk–run pattern, strides and hills are found as plain values first
+(:func:`pattern_values`, :func:`stride_values`, :func:`climb_values`: their rules and the
+rules' defaults are defined there, once); the public functions pass their keyword rules on
+and turn the values into frames, :func:`runlab.summarize` takes the values as they are.
 """
 
 from __future__ import annotations
 
 import functools
+import inspect
+from typing import NamedTuple
 
 import numpy as np
 import polars as pl
@@ -16,13 +23,16 @@ from runlab import schema
 from runlab._series import (
     columns,
     label_runs,
+    median,
+    nanargmax,
     run_lengths,
     sorted_search,
     timestamps,
+    weighted_median,
     whole_second_counts,
 )
 from runlab.errors import SchemaError
-from runlab.geo import EARTH_RADIUS_M
+from runlab.geo import distance_to_path_m, local_xy_m
 
 __all__ = ["segments", "walk_run_pattern", "run_walk_ratio", "strides", "hills", "PATTERNS"]
 
@@ -129,9 +139,7 @@ def segments(cleaned: pl.DataFrame) -> pl.DataFrame:
     return _episode_frame(cleaned, starts, starts + lengths - 1)
 
 
-def walk_run_pattern(cleaned_or_segments: pl.DataFrame, *, tolerance: float = 0.2,
-                     continuous_walk_fraction: float = 0.10,
-                     min_interval_s: float = 45.0) -> pl.DataFrame:
+def walk_run_pattern(cleaned_or_segments: pl.DataFrame, **rules: float) -> pl.DataFrame:
     """Measured run:walk ratio and interval lengths, matched to the clinic's progressions.
 
     Only the block from the first to the last run interval counts, so a warm-up and
@@ -148,6 +156,8 @@ def walk_run_pattern(cleaned_or_segments: pl.DataFrame, *, tolerance: float = 0.
     ----------
     cleaned_or_segments : polars.DataFrame
         Cleaned records or the frame of :func:`segments`.
+    tolerance, continuous_walk_fraction, min_interval_s : float
+        The rules above (defaults: :func:`pattern_values`).
 
     Returns
     -------
@@ -159,13 +169,28 @@ def walk_run_pattern(cleaned_or_segments: pl.DataFrame, *, tolerance: float = 0.
         ``run_interval_s``, ``walk_interval_s`` (medians [s]), ``run_intervals``,
         ``walk_intervals`` (counts), ``run_s``, ``walk_s`` [s].
     """
-    return _pattern_row(*_pattern(cleaned_or_segments, tolerance=tolerance,
-                                  continuous_walk_fraction=continuous_walk_fraction,
-                                  min_interval_s=min_interval_s))
+    return _pattern_row(*pattern_values(cleaned_or_segments, **rules))
 
 
-def _pattern(frame: pl.DataFrame, *, tolerance: float, continuous_walk_fraction: float,
-             min_interval_s: float) -> tuple:
+class PatternValues(NamedTuple):
+    """:func:`walk_run_pattern`'s row as values (``run_walk_time_ratio`` follows from
+    ``run_s`` and ``walk_s``)."""
+
+    pattern: str
+    run_walk_ratio: float | None
+    run_interval_s: float | None
+    walk_interval_s: float | None
+    run_intervals: int
+    walk_intervals: int
+    run_s: float
+    walk_s: float
+
+
+def pattern_values(frame: pl.DataFrame, *, tolerance: float = 0.2,
+                   continuous_walk_fraction: float = 0.10,
+                   min_interval_s: float = 45.0) -> PatternValues:
+    """:func:`walk_run_pattern` as values, without its frame; its rules and their
+    defaults."""
     if "duration_s" in frame.columns:  # a segments frame
         label = frame["gait"].to_numpy()
         dur = frame["duration_s"].to_numpy().astype(np.float64)
@@ -184,7 +209,7 @@ def _pattern(frame: pl.DataFrame, *, tolerance: float, continuous_walk_fraction:
     if runs_at.size == 0:
         runs_at = np.flatnonzero(label == "run")  # only drills: judge those
     if runs_at.size == 0:
-        return "none", None, None, None, 0, 0, 0.0, 0.0
+        return PatternValues("none", None, None, None, 0, 0, 0.0, 0.0)
     block = slice(int(runs_at[0]), int(runs_at[-1]) + 1)
     lab, d = label[block], dur[block]
     interval = (lab == "run") & (d >= min(min_interval_s, d[lab == "run"].max()))
@@ -194,14 +219,15 @@ def _pattern(frame: pl.DataFrame, *, tolerance: float, continuous_walk_fraction:
     run = d[interval]
     walk = d[(lab == "walk") & after_interval & before_interval]
     run_s, walk_s = float(run.sum()), float(walk.sum())
-    run_med = _median(run)
-    walk_med = _median(walk) if walk.size else None
+    run_med = median(run)
+    walk_med = median(walk) if walk.size else None
     if walk_s <= continuous_walk_fraction * (run_s + walk_s):
-        return "continuous", None, run_med, walk_med, run.size, walk.size, run_s, walk_s
+        return PatternValues("continuous", None, run_med, walk_med, run.size, walk.size,
+                             run_s, walk_s)
     ratio = run_walk_ratio(run, walk)
     name, target = min(PATTERNS.items(), key=lambda kv: abs(np.log(ratio / kv[1])))
     pattern = name if abs(ratio / target - 1.0) <= tolerance else "other"
-    return pattern, ratio, run_med, walk_med, run.size, walk.size, run_s, walk_s
+    return PatternValues(pattern, ratio, run_med, walk_med, run.size, walk.size, run_s, walk_s)
 
 
 def _bouts(cleaned: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -232,16 +258,6 @@ def run_walk_ratio(run_intervals_s, walk_intervals_s) -> float | None:
     if run.size == 0 or walk.size == 0:
         return None
     return float(np.median(run) / np.median(walk))
-
-
-def _median(x: np.ndarray) -> float:
-    """``float(np.median(x))`` by one partition: the mean of the middle value or two,
-    summed from 0 as ``np.mean`` sums them (so -0.0 gives 0.0)."""
-    if x.size == 0 or not np.isfinite(x).all():
-        return float(np.median(x))
-    h = x.size // 2
-    s = np.partition(x, h if x.size % 2 else (h - 1, h))
-    return float(0.0 + s[h] if x.size % 2 else (0.0 + s[h - 1] + s[h]) / 2.0)
 
 
 def _pattern_row(pattern, ratio, run_med, walk_med, n_run, n_walk, run_s, walk_s):
@@ -359,11 +375,7 @@ def _window_mean(t: np.ndarray, sums: tuple[np.ndarray, np.ndarray], lo_s: np.nd
         return (c_xw[b] - c_xw[a]) / (c_w[b] - c_w[a])
 
 
-def strides(cleaned: pl.DataFrame, *, min_gain: float = 0.15, min_s: float = 10.0,
-            max_s: float = 75.0, window_s: float = 10.0, settle_gain: float = 0.05,
-            context_s: float = 60.0, min_cadence_gain: float = 0.03,
-            min_set_cadence_gain: float = 0.01, min_set: int = 3,
-            max_recovery_s: float = 300.0, min_drop_m: float = 3.0) -> pl.DataFrame:
+def strides(cleaned: pl.DataFrame, **rules: float) -> pl.DataFrame:
     """Short fast efforts (the clinic's 30-second strides) with cadence and step length.
 
     Built for smart recording (a point every 1–7 s) and GPS error: no single sample's speed
@@ -440,6 +452,8 @@ def strides(cleaned: pl.DataFrame, *, min_gain: float = 0.15, min_s: float = 10.
       hill reps of ≤ 60 s, 5 of 7 fast 50–75-s repeats (uncertain); 2 invented (a restart
       after a walk, a push before a stop), 1 inside a 2-min interval, none on 400-m ones.
 
+    The rules' defaults are :func:`stride_values`'.
+
     Returns
     -------
     polars.DataFrame
@@ -448,25 +462,31 @@ def strides(cleaned: pl.DataFrame, *, min_gain: float = 0.15, min_s: float = 10.
         the effort's time over the session's median running speed [%]) and ``set_size``
         (similar efforts in its set, itself included).
     """
-    found = _strides(cleaned, min_gain=min_gain, min_s=min_s, max_s=max_s, window_s=window_s,
-                     settle_gain=settle_gain, context_s=context_s,
-                     min_cadence_gain=min_cadence_gain,
-                     min_set_cadence_gain=min_set_cadence_gain, min_set=min_set,
-                     max_recovery_s=max_recovery_s, min_drop_m=min_drop_m)
+    found = stride_values(cleaned, **rules)
     if found is None:
         return _empty_episodes({"speed_gain_pct": pl.Float64, "set_size": pl.Int64})
-    starts, ends, gain, set_size = found
-    return _episode_frame(cleaned, starts, ends).hstack([
-        pl.Series("speed_gain_pct", gain, dtype=pl.Float64),
-        pl.Series("set_size", set_size, dtype=pl.Int64)])
+    return _episode_frame(cleaned, found.starts, found.ends).hstack([
+        pl.Series("speed_gain_pct", found.speed_gain_pct, dtype=pl.Float64),
+        pl.Series("set_size", found.set_size, dtype=pl.Int64)])
 
 
-def _strides(cleaned: pl.DataFrame, *, min_gain: float, min_s: float, max_s: float,
-             window_s: float, settle_gain: float, context_s: float, min_cadence_gain: float,
-             min_set_cadence_gain: float, min_set: int, max_recovery_s: float,
-             min_drop_m: float) -> tuple[np.ndarray, ...] | None:
-    """:func:`strides` as arrays: first and last sample, speed gain [%] and set size of
-    each; None when there is none."""
+class StrideValues(NamedTuple):
+    """:func:`strides` as arrays, one value per stride."""
+
+    starts: np.ndarray  # first sample
+    ends: np.ndarray  # last sample
+    speed_gain_pct: np.ndarray
+    set_size: np.ndarray
+
+
+def stride_values(cleaned: pl.DataFrame, *, min_gain: float = 0.15, min_s: float = 10.0,
+                  max_s: float = 75.0, window_s: float = 10.0, settle_gain: float = 0.05,
+                  context_s: float = 60.0, min_cadence_gain: float = 0.03,
+                  min_set_cadence_gain: float = 0.01, min_set: int = 3,
+                  max_recovery_s: float = 300.0, min_drop_m: float = 3.0
+                  ) -> StrideValues | None:
+    """:func:`strides` as arrays, without its frame (None when there is none); its rules
+    and their defaults."""
     _need_cleaned(cleaned, "gait", "speed_mps")
     running = columns(cleaned).compare("gait", "run")
     w, speed, dist, cad, alt = _columns(cleaned, "sample_s", "speed_mps", "distance_m",
@@ -479,7 +499,7 @@ def _strides(cleaned: pl.DataFrame, *, min_gain: float, min_s: float, max_s: flo
     ok = running & np.isfinite(speed)
     if ok.sum() < 10:
         return None
-    base = _weighted_median(speed[ok], w[ok])
+    base = weighted_median(speed[ok], w[ok])
     half = window_s / 2.0
     grid = whole_second_counts(t)  # 1 Hz records: windows found by lookup
     run_speed = np.where(running, speed, np.nan)
@@ -519,7 +539,7 @@ def _strides(cleaned: pl.DataFrame, *, min_gain: float, min_s: float, max_s: flo
     before = _window_mean(t, around, t[starts] - context_s, t[starts] - 5.0, grid)
     after = _window_mean(t, around, t[ends] + 5.0, t[ends] + context_s, grid)
     c_out = c_ok & ~in_effort
-    session_cad = _weighted_median(cad[c_out], w[c_out]) if c_out.sum() >= 10 else np.nan
+    session_cad = weighted_median(cad[c_out], w[c_out]) if c_out.sum() >= 10 else np.nan
     context_cad = np.fmax(np.fmax(before, after), session_cad)
     has_cad = n_cad >= 0.5
     # recovery: distance over time from one effort's end to the other's start
@@ -556,7 +576,8 @@ def _strides(cleaned: pl.DataFrame, *, min_gain: float, min_s: float, max_s: flo
     stride = np.where(at_end, by_cadence & step_up, by_cadence | by_set)
     if not stride.any():
         return None
-    return starts[stride], ends[stride], 100.0 * (v[stride] / base - 1.0), set_size[stride]
+    return StrideValues(starts[stride], ends[stride], 100.0 * (v[stride] / base - 1.0),
+                        set_size[stride])
 
 
 def _around_peak(t: np.ndarray, speed: np.ndarray, smooth: np.ndarray, starts: np.ndarray,
@@ -593,51 +614,6 @@ def _cost_ratio(grade: np.ndarray) -> np.ndarray:
     return cost / 3.6
 
 
-def _weighted_median(x: np.ndarray, w: np.ndarray) -> float:
-    """Median of ``x`` weighted by ``w`` (the plain median when the weights are all 0)."""
-    one = w == 1.0
-    if x.size and bool(np.isfinite(x).all()) and bool((one | (w == 0.0) | np.isnan(w)).all()):
-        # 1 Hz records (weights 1, or 0 for the first sample and pauses): the running
-        # weights count the weight-1 samples whatever the order of ties, so the first
-        # reaching m/2 is the ceil(m/2)-th smallest of those m (a selection, not a sort)
-        m = int(one.sum())
-        if m:
-            k = (m + 1) // 2 - 1
-            return float(np.partition(x[one], k)[k])
-    order = np.argsort(x)
-    cw = np.cumsum(np.nan_to_num(w[order]))
-    if cw[-1] <= 0:
-        return float(np.median(x))
-    return float(x[order[np.searchsorted(cw, 0.5 * cw[-1])]])
-
-
-def _local_xy(lat_deg: np.ndarray, lon_deg: np.ndarray) -> np.ndarray:
-    """Positions as east/north metres from the first fix (equirectangular: exact enough
-    over a session's few kilometres); NaN rows without a fix."""
-    ok = np.isfinite(lat_deg) & np.isfinite(lon_deg)
-    if not ok.any():
-        return np.full((lat_deg.size, 2), np.nan)
-    lat0 = np.radians(lat_deg[ok][0])
-    k = np.pi / 180.0 * EARTH_RADIUS_M
-    return np.column_stack([(lon_deg - lon_deg[ok][0]) * k * np.cos(lat0),
-                            (lat_deg - lat_deg[ok][0]) * k])
-
-
-def _to_path_m(point: np.ndarray, path: np.ndarray) -> float:
-    """Distance from a point to a polyline (rows of east/north metres) [m]."""
-    path = path[np.isfinite(path[:, 0]) & np.isfinite(path[:, 1])]
-    if path.shape[0] == 0 or not np.isfinite(point).all():
-        return np.nan
-    if path.shape[0] == 1:
-        return float(np.hypot(*(point - path[0])))
-    a, b = path[:-1], path[1:]
-    ab = b - a
-    with np.errstate(invalid="ignore", divide="ignore"):
-        u = np.clip(((point - a) * ab).sum(axis=1) / (ab * ab).sum(axis=1), 0.0, 1.0)
-    near = a + np.nan_to_num(u)[:, None] * ab
-    return float(np.hypot(*(near - point).T).min())
-
-
 def _came_back_down(xy: np.ndarray, fix: np.ndarray, foot: int, top: int, end: int,
                     next_start: int, same_place_m: float) -> bool:
     """Whether the runner came back down a climb (``foot``..``top`` samples, ending at
@@ -660,9 +636,7 @@ def _came_back_down(xy: np.ndarray, fix: np.ndarray, foot: int, top: int, end: i
         return bool((np.hypot(off[:, 0], off[:, 1]) <= radius).any())
 
 
-def hills(cleaned: pl.DataFrame, *, min_grade_pct: float = 3.0, min_gain_m: float = 1.0,
-          min_s: float = 10.0, gain_ratio: float = 2.0, same_place_m: float = 30.0,
-          max_recovery_s: float = 300.0, min_reps: int = 3) -> pl.DataFrame:
+def hills(cleaned: pl.DataFrame, **rules: float) -> pl.DataFrame:
     """Climbs of a session, and which of them repeat a hill (the clinic's hill reps).
 
     A climb is a moving stretch with ``grade_pct`` ≥ ``min_grade_pct`` (dips up to 10 s,
@@ -704,6 +678,8 @@ def hills(cleaned: pl.DataFrame, *, min_grade_pct: float = 3.0, min_gain_m: floa
     third fresh set: 36 reps up four hills, 8–24 m, 25–110 s each): 36 of 36 found, none
     invented (as first labelled 2 "invented": rep 1 of two sets, taken for the approach).
 
+    The rules' defaults are :func:`climb_values`'.
+
     Returns
     -------
     polars.DataFrame
@@ -712,24 +688,35 @@ def hills(cleaned: pl.DataFrame, *, min_grade_pct: float = 3.0, min_gain_m: floa
         (mean over the climb [%]), ``repeat`` (bool) and ``set_size`` (climbs of the same
         hill in its set, itself included).
     """
-    found = _climbs(cleaned, min_grade_pct=min_grade_pct, min_gain_m=min_gain_m, min_s=min_s,
-                    gain_ratio=gain_ratio, same_place_m=same_place_m,
-                    max_recovery_s=max_recovery_s, min_reps=min_reps)
+    found = climb_values(cleaned, **rules)
     if found is None:
         return _empty_episodes({"gain_m": pl.Float64, "grade_pct": pl.Float64,
                                 "repeat": pl.Boolean, "set_size": pl.Int64})
-    starts, ends, alt, grade, repeat, set_size = found
-    return _episode_frame(cleaned, starts, ends, {"gain_m": ("span", alt),
-                                                  "grade_pct": ("mean", grade),
-                                                  "repeat": ("given", repeat),
-                                                  "set_size": ("given", set_size)})
+    return _episode_frame(cleaned, found.starts, found.ends,
+                          {"gain_m": ("span", found.altitude_m),
+                           "grade_pct": ("mean", found.grade_pct),
+                           "repeat": ("given", found.repeat),
+                           "set_size": ("given", found.set_size)})
 
 
-def _climbs(cleaned: pl.DataFrame, *, min_grade_pct: float, min_gain_m: float, min_s: float,
-            gain_ratio: float, same_place_m: float, max_recovery_s: float, min_reps: int
-            ) -> tuple[np.ndarray, ...] | None:
-    """:func:`hills`' climbs as arrays: first and last sample, altitude, grade, repeat and
-    set size; None when there is none."""
+class ClimbValues(NamedTuple):
+    """:func:`hills`' climbs as arrays: one value per climb, or per sample of the session
+    (``altitude_m``, ``grade_pct``)."""
+
+    starts: np.ndarray  # first sample
+    ends: np.ndarray  # last sample
+    altitude_m: np.ndarray
+    grade_pct: np.ndarray
+    repeat: np.ndarray
+    set_size: np.ndarray
+
+
+def climb_values(cleaned: pl.DataFrame, *, min_grade_pct: float = 3.0,
+                 min_gain_m: float = 1.0, min_s: float = 10.0, gain_ratio: float = 2.0,
+                 same_place_m: float = 30.0, max_recovery_s: float = 300.0,
+                 min_reps: int = 3) -> ClimbValues | None:
+    """:func:`hills`' climbs as arrays, without its frame (None when there is none); its
+    rules and their defaults."""
     _need_cleaned(cleaned, "grade_pct", "moving")
     grade, alt = _columns(cleaned, "grade_pct", "altitude_m")
     if not np.isfinite(grade).any():
@@ -761,8 +748,8 @@ def _climbs(cleaned: pl.DataFrame, *, min_grade_pct: float, min_gain_m: float, m
             & (np.maximum.outer(gain, gain) <= gain_ratio * np.minimum.outer(gain, gain))
             & np.outer(ran, ran))
     if {"lat_deg", "lon_deg"} <= set(cleaned.columns):
-        xy = _local_xy(*_columns(cleaned, "lat_deg", "lon_deg"))
-        top_at = np.array([a + _nanargmax(alt[a:b + 1])
+        xy = local_xy_m(*_columns(cleaned, "lat_deg", "lon_deg"))
+        top_at = np.array([a + nanargmax(alt[a:b + 1])
                            for a, b in zip(starts, ends, strict=True)])
         fix = np.isfinite(xy[:, 0]) & np.isfinite(xy[:, 1])  # not .all(axis=1): slow
         # back down each climb before the next one starts (not on round a loop)
@@ -773,19 +760,13 @@ def _climbs(cleaned: pl.DataFrame, *, min_grade_pct: float, min_gain_m: float, m
             for j in range(starts.size):
                 if i != j and same[i, j]:
                     # NaN (no fix) leaves the altitude's verdict standing
-                    far = [d > same_place_m for d in (_to_path_m(xy[starts[j]], track),
-                                                      _to_path_m(xy[top_at[j]], track))]
+                    far = [d > same_place_m for d in (distance_to_path_m(xy[starts[j]], track),
+                                                      distance_to_path_m(xy[top_at[j]], track))]
                     if any(far) or not back[min(i, j)]:
                         same[i, j] = same[j, i] = False
     moving_s = np.cumsum(np.nan_to_num(w))  # pauses left out
     set_size = _set_sizes(_sets(moving_s[starts], moving_s[ends], same, max_recovery_s))
-    return starts, ends, alt, grade, set_size >= min_reps, set_size
-
-
-def _nanargmax(x: np.ndarray) -> int:
-    """``np.nanargmax`` of a short array without its copies and checks (NaN as -inf)."""
-    i = int(np.argmax(np.fmax(x, -np.inf)))
-    return i if not np.isnan(x[i]) else int(np.nanargmax(x))  # all NaN: its error
+    return ClimbValues(starts, ends, alt, grade, set_size >= min_reps, set_size)
 
 
 def _empty_episodes(extra: dict) -> pl.DataFrame:
@@ -796,3 +777,20 @@ def _empty_episodes(extra: dict) -> pl.DataFrame:
 @functools.lru_cache(maxsize=16)
 def _empty_template(extra: tuple) -> pl.DataFrame:  # a frame from a schema costs ~20 µs
     return pl.DataFrame(schema={**_SEGMENT_SCHEMA, **dict(extra)})
+
+
+def _rules_of(frame_fn, values_fn) -> None:
+    """Show ``frame_fn`` (which passes ``**rules`` on to ``values_fn``) with the keyword
+    rules of ``values_fn`` and their defaults as its signature (``help``,
+    :func:`inspect.signature`)."""
+    own = inspect.signature(frame_fn)
+    rules = [p for p in inspect.signature(values_fn).parameters.values()
+             if p.kind is inspect.Parameter.KEYWORD_ONLY]
+    frame_fn.__signature__ = own.replace(parameters=[
+        *(p for p in own.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD),
+        *rules])
+
+
+_rules_of(walk_run_pattern, pattern_values)
+_rules_of(strides, stride_values)
+_rules_of(hills, climb_values)
