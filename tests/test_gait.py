@@ -364,6 +364,28 @@ def test_fartlek_surges_are_a_set_of_strides():
     assert (found["set_size"] >= 3).all()
 
 
+@pytest.mark.parametrize("dropout", [0.0, None])
+def test_sprint_with_cadence_dropout_joins_its_set(dropout):
+    # 6 × 15-s sprints (185 spm, 4.5 m/s), each followed by a 1-min walk and a 2-min jog;
+    # the pod drops out for all of the third sprint (zeros or no values, as real watches
+    # record it): a zero step rate while running is a missing value, and a set judged on
+    # the cadence of the members that have one takes the sprint without
+    plan = [("run", 600)] + [("run", 15, 185.0, 4.5), ("walk", 60), ("run", 120)] * 6
+    plan += [("run", 300)]
+    rec, _ = session(plan, seed=7)
+    third = 600 + 2 * 195
+    cad = rec["cadence_spm"].to_list()
+    cad[third - 2:third + 17] = [dropout] * 19
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataRepairWarning)
+        out = runlab.clean(rec.with_columns(pl.Series("cadence_spm", cad, dtype=pl.Float64)))
+    t0 = out["timestamp"][0]
+    starts = np.array([(s - t0).total_seconds() for s in gait.strides(out)["start"]])
+    planned = 600 + 195 * np.arange(6)
+    hit = np.abs(starts[:, None] - planned[None, :]) <= 20
+    assert hit.any(axis=0).all() and hit.any(axis=1).all()
+
+
 def test_fartlek_without_cadence_rise_is_not_strides():
     # the same speeds with the jog's cadence: speed alone (GPS) does not make a set of
     # strides when cadence is recorded and stays put
