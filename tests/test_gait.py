@@ -386,6 +386,33 @@ def test_sprint_with_cadence_dropout_joins_its_set(dropout):
     assert hit.any(axis=0).all() and hit.any(axis=1).all()
 
 
+def hill_sprints(seed):
+    """Easy running (2.0 m/s), a walk, a 35-s restart at 2.45 m/s, a walk, then 6 × 30-s
+    sprints up a 10 % hill (2.6 m/s, 170 spm) each walked back down in 90 s."""
+    plan = [("run", 600, 160.0, 2.0), ("walk", 60), ("run", 35, 162.0, 2.45), ("walk", 60)]
+    plan += [("run", 30, 170.0, 2.6), ("walk", 90, 110.0, 1.2)] * 6
+    plan += [("run", 300, 160.0, 2.0)]
+    rec, _ = session(plan, seed=seed)
+    t = rec["elapsed_s"].to_numpy()
+    drill = (t >= 755) & (t < 755 + 720)
+    up = drill & ((t - 755) % 120 < 30)
+    grade = np.where(up, 0.10, np.where(drill, -0.10 * 30 * 2.6 / (90 * 1.2), 0.0))
+    alt = 100 + np.cumsum(grade * np.diff(rec["distance_m"].to_numpy(), prepend=0.0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataRepairWarning)
+        return runlab.clean(rec.with_columns(altitude_m=pl.Series(alt)))
+
+
+@pytest.mark.parametrize("seed", [3, 6])
+def test_restart_after_a_walk_does_not_join_hill_sprints(seed):
+    # the restart's speed is within 25 % of the hill sprints' (2.45 vs 2.6 m/s), but on the
+    # flat the sprints would run ~4.5 m/s: alike by their speed on the flat, it is no stride
+    out = hill_sprints(seed)
+    t0 = out["timestamp"][0]
+    starts = np.array([(s - t0).total_seconds() for s in gait.strides(out)["start"]])
+    assert starts.size == 6 and np.abs(starts - (755 + 120 * np.arange(6))).max() <= 10
+
+
 def test_fartlek_without_cadence_rise_is_not_strides():
     # the same speeds with the jog's cadence: speed alone (GPS) does not make a set of
     # strides when cadence is recorded and stays put
