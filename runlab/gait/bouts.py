@@ -417,12 +417,9 @@ def strides(cleaned: pl.DataFrame, **rules: float) -> pl.DataFrame:
       last run): their stretch above the 10-s mean lasts 8–16 s, so some are under
       ``min_s``; of the others (narrowed to 6–10 s) only the last three form a set, and
       alone most rise under 3 % in cadence.
-    - 10 files of a third fresh set (a trail runner's sprint and hill sessions, two 400-m
-      interval sessions), run once: 15 of 19 sprints of 10–15 s found (missed: two first
-      sprints of a set, one with cadence dropouts, one last), 15 of 16 hill reps of ≤ 60 s,
-      5 of 7 fast 50–75-s repeats between walks (uncertain as short efforts); 2 invented (a
-      37-s restart after a walk, a 40-s push before a stop), 1 inside a 2-min interval,
-      none on the 400-m intervals.
+    - A third fresh set of 10 files, run once: 15 of 19 sprints of 10–15 s found, 15 of 16
+      hill reps of ≤ 60 s, 5 of 7 fast 50–75-s repeats (uncertain); 2 invented (a restart
+      after a walk, a push before a stop), 1 inside a 2-min interval, none on 400-m ones.
 
     The rules' defaults are :func:`stride_values`'.
 
@@ -646,11 +643,9 @@ def hills(cleaned: pl.DataFrame, **rules: float) -> pl.DataFrame:
     3 on a phone-recorded run round a track's oval — a 3-m rise of phone altitude at the
     same place every lap — which led to the came-back-down rule (none since); on 6 further
     fresh files of another runner (no run reps: six walked climbs of one hill, laps of a
-    hilly loop) none invented before or after it. On a third fresh set (10 files, labelled
-    before it ran), the first real run hill reps found — 36 reps up four hills (8–24 m,
-    25–110 s each, walked or jogged down; records 1–12 s apart): 36 of 36 found and none
-    invented (34 of 34 and 2 "invented" as first labelled: the first climb of two sets,
-    taken by the labels for the approach, is rep 1 — corrected after that run).
+    hilly loop) none invented before or after it. The first real run hill reps found (a
+    third fresh set: 36 reps up four hills, 8–24 m, 25–110 s each): 36 of 36 found, none
+    invented (as first labelled 2 "invented": rep 1 of two sets, taken for the approach).
 
     The rules' defaults are :func:`climb_values`'.
 
