@@ -15,7 +15,7 @@ from runlab import schema
 
 __all__ = ["epoch_us", "timestamps", "seconds_since", "centred_mean", "run_lengths",
            "equals", "label_runs", "logsumexp_rows", "median", "deciles",
-           "weighted_median", "nanargmax", "Columns", "columns",
+           "weighted_median", "nanargmax", "prefix_sums", "cumsum0", "window_mean", "Columns", "columns",
            "sharing_columns"]
 
 
@@ -99,6 +99,38 @@ def sorted_search(t: np.ndarray, q: np.ndarray, side: str, grid: np.ndarray | No
         return np.searchsorted(t, q, side=side)
     j = np.ceil(q) if side == "left" else np.floor(q) + 1.0
     return grid[np.clip(j, 0, grid.size - 1).astype(np.intp)]
+
+
+def prefix_sums(x: np.ndarray, w: np.ndarray | None = None
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Running sums of ``x`` × ``w`` and of ``w`` (weights 1 without ``w``) over the
+    samples where ``x`` is finite, from 0: found once for every window of
+    :func:`window_mean` on them."""
+    ok = np.isfinite(x)
+    if w is None:
+        if ok.all():  # the running count is 0, 1, 2, … (cumsum of ones, exactly)
+            return cumsum0(x), np.arange(x.size + 1, dtype=np.float64)
+        return cumsum0(np.where(ok, x, 0.0)), cumsum0(ok)
+    return cumsum0(np.where(ok, x * w, 0.0)), cumsum0(np.where(ok, w, 0.0))
+
+
+def cumsum0(x: np.ndarray) -> np.ndarray:
+    """``[0, x0, x0 + x1, …]`` as float64 (no concatenated copy)."""
+    out = np.empty(x.size + 1)
+    out[0] = 0.0
+    np.cumsum(x, out=out[1:], dtype=np.float64)
+    return out
+
+
+def window_mean(t: np.ndarray, sums: tuple[np.ndarray, np.ndarray], lo_s: np.ndarray,
+                hi_s: np.ndarray, grid: np.ndarray | None = None) -> np.ndarray:
+    """Mean of ``x`` (weights ``w``, NaN skipped; ``sums`` = :func:`prefix_sums` of them)
+    over samples with ``lo_s`` < t ≤ ``hi_s``; ``grid`` is :func:`whole_second_counts` of
+    ``t``."""
+    c_xw, c_w = sums
+    a, b = sorted_search(t, lo_s, "right", grid), sorted_search(t, hi_s, "right", grid)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (c_xw[b] - c_xw[a]) / (c_w[b] - c_w[a])
 
 
 def equals(column: pl.Series, value) -> np.ndarray:

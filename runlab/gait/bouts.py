@@ -25,11 +25,12 @@ from runlab._series import (
     label_runs,
     median,
     nanargmax,
+    prefix_sums,
     run_lengths,
-    sorted_search,
     timestamps,
     weighted_median,
     whole_second_counts,
+    window_mean,
 )
 from runlab.errors import SchemaError
 from runlab.geo import distance_to_path_m, local_xy_m
@@ -343,38 +344,6 @@ def _core_median(t: np.ndarray, x: np.ndarray, starts: np.ndarray, ends: np.ndar
     return out
 
 
-def _prefix_sums(x: np.ndarray, w: np.ndarray | None = None
-                 ) -> tuple[np.ndarray, np.ndarray]:
-    """Running sums of ``x`` × ``w`` and of ``w`` (weights 1 without ``w``) over the
-    samples where ``x`` is finite, from 0: found once for every window of
-    :func:`_window_mean` on them."""
-    ok = np.isfinite(x)
-    if w is None:
-        if ok.all():  # the running count is 0, 1, 2, … (cumsum of ones, exactly)
-            return _cumsum0(x), np.arange(x.size + 1, dtype=np.float64)
-        return _cumsum0(np.where(ok, x, 0.0)), _cumsum0(ok)
-    return _cumsum0(np.where(ok, x * w, 0.0)), _cumsum0(np.where(ok, w, 0.0))
-
-
-def _cumsum0(x: np.ndarray) -> np.ndarray:
-    """``[0, x0, x0 + x1, …]`` as float64 (no concatenated copy)."""
-    out = np.empty(x.size + 1)
-    out[0] = 0.0
-    np.cumsum(x, out=out[1:], dtype=np.float64)
-    return out
-
-
-def _window_mean(t: np.ndarray, sums: tuple[np.ndarray, np.ndarray], lo_s: np.ndarray,
-                 hi_s: np.ndarray, grid: np.ndarray | None = None) -> np.ndarray:
-    """Mean of ``x`` (weights ``w``, NaN skipped; ``sums`` = :func:`_prefix_sums` of them)
-    over samples with ``lo_s`` < t ≤ ``hi_s``; ``grid`` is
-    :func:`runlab._series.whole_second_counts` of ``t``."""
-    c_xw, c_w = sums
-    a, b = sorted_search(t, lo_s, "right", grid), sorted_search(t, hi_s, "right", grid)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return (c_xw[b] - c_xw[a]) / (c_w[b] - c_w[a])
-
-
 def strides(cleaned: pl.DataFrame, **rules: float) -> pl.DataFrame:
     """Short fast efforts (the clinic's 30-second strides) with cadence and step length.
 
@@ -499,7 +468,7 @@ def stride_values(cleaned: pl.DataFrame, *, min_gain: float = 0.15, min_s: float
     half = window_s / 2.0
     grid = whole_second_counts(t)  # 1 Hz records: windows found by lookup
     run_speed = np.where(running, speed, np.nan)
-    smooth = _window_mean(t, _prefix_sums(run_speed), t - half, t + half, grid)
+    smooth = window_mean(t, prefix_sums(run_speed), t - half, t + half, grid)
     with np.errstate(invalid="ignore"):
         quick = ok & (smooth >= base * (1.0 + settle_gain))
     starts, ends = _episodes(quick, t, bridge_s=5.0, min_s=min_s, max_s=max_s)
@@ -514,7 +483,7 @@ def stride_values(cleaned: pl.DataFrame, *, min_gain: float = 0.15, min_s: float
         drop_m = np.where(np.abs(drop_m) >= min_drop_m, drop_m, 0.0)
         drop_pct = 100.0 * drop_m / (dist[ends] - dist[starts])
         # the running before it: at the session's pace (a step up), not a progression's tail
-        lead = _window_mean(t, _prefix_sums(run_speed, w), t[starts] - context_s,
+        lead = window_mean(t, prefix_sums(run_speed, w), t[starts] - context_s,
                             t[starts] - 5.0, grid)
         step_up = ~(lead >= base * (1.0 + settle_gain))  # no running before: a step up
     keep = v >= base * (1.0 + settle_gain)  # each; a set's median or a lone effort: more
@@ -526,16 +495,16 @@ def stride_values(cleaned: pl.DataFrame, *, min_gain: float = 0.15, min_s: float
     with np.errstate(invalid="ignore"):  # an effort's zeros are a dropout, not a step rate
         stepping = c_ok & (cad > 0)
     effort_cad = _core_median(t, np.where(stepping, cad, np.nan), starts, ends, trim_s=3.0)
-    n_cad = _window_mean(t, _prefix_sums(stepping.astype(float)), t[starts] - 1e-9, t[ends],
+    n_cad = window_mean(t, prefix_sums(stepping.astype(float)), t[starts] - 1e-9, t[ends],
                          grid)
     # the running around it, other efforts left out (a fartlek's surges are a minute apart)
     in_effort = np.zeros(t.size, dtype=bool)
     for a, b in zip(starts, ends, strict=True):
         in_effort[a:b + 1] = True
     around_cad = np.where(in_effort, np.nan, run_cad)
-    around = _prefix_sums(around_cad, w)
-    before = _window_mean(t, around, t[starts] - context_s, t[starts] - 5.0, grid)
-    after = _window_mean(t, around, t[ends] + 5.0, t[ends] + context_s, grid)
+    around = prefix_sums(around_cad, w)
+    before = window_mean(t, around, t[starts] - context_s, t[starts] - 5.0, grid)
+    after = window_mean(t, around, t[ends] + 5.0, t[ends] + context_s, grid)
     c_out = c_ok & ~in_effort
     session_cad = weighted_median(cad[c_out], w[c_out]) if c_out.sum() >= 10 else np.nan
     context_cad = np.fmax(np.fmax(before, after), session_cad)
