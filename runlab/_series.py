@@ -1,6 +1,7 @@
-"""Time and array helpers shared by cleaning and gait analysis: timestamps ↔ µs, seconds
-since a start, centred moving means, runs of equal values, a row-wise log-sum-exp, and
-numpy's median and deciles computed with less overhead."""
+"""Time and array helpers shared by cleaning, walk/run and gait analysis: timestamps ↔ µs,
+seconds since a start, centred and time-window means, runs of equal values, a row-wise
+log-sum-exp, a weighted median, and numpy's median, deciles and nanargmax with less
+overhead (the same results)."""
 
 from __future__ import annotations
 

@@ -484,7 +484,7 @@ def stride_values(cleaned: pl.DataFrame, *, min_gain: float = 0.15, min_s: float
         drop_pct = 100.0 * drop_m / (dist[ends] - dist[starts])
         # the running before it: at the session's pace (a step up), not a progression's tail
         lead = window_mean(t, prefix_sums(run_speed, w), t[starts] - context_s,
-                            t[starts] - 5.0, grid)
+                           t[starts] - 5.0, grid)
         step_up = ~(lead >= base * (1.0 + settle_gain))  # no running before: a step up
     keep = v >= base * (1.0 + settle_gain)  # each; a set's median or a lone effort: more
     starts, ends, span_s, v, drop_pct, at_end, step_up = (
@@ -496,7 +496,7 @@ def stride_values(cleaned: pl.DataFrame, *, min_gain: float = 0.15, min_s: float
         stepping = c_ok & (cad > 0)
     effort_cad = _core_median(t, np.where(stepping, cad, np.nan), starts, ends, trim_s=3.0)
     n_cad = window_mean(t, prefix_sums(stepping.astype(float)), t[starts] - 1e-9, t[ends],
-                         grid)
+                        grid)
     # the running around it, other efforts left out (a fartlek's surges are a minute apart)
     in_effort = np.zeros(t.size, dtype=bool)
     for a, b in zip(starts, ends, strict=True):
