@@ -365,7 +365,7 @@ def strides(cleaned: pl.DataFrame, **rules: float) -> pl.DataFrame:
     ``context_s`` (60 s) either side, or the session's median running cadence where that
     is higher (where the runner walked); both leave the other candidates' samples out (a
     fartlek's surges are a minute apart and half its running is fast). An effort's
-    cadence is its median without its first and last 3 s.
+    cadence is its median without its first and last 3 s and its zeros (pod dropouts).
 
     - A lone effort needs cadence ``min_cadence_gain`` (3 %) above the cadence around it
       and a speed 1.5 × ``min_gain`` (22.5 %) above the median: faster running comes with
@@ -374,15 +374,15 @@ def strides(cleaned: pl.DataFrame, **rules: float) -> pl.DataFrame:
       take on the flat (below) it must still be no slower than the median — running down a
       steep descent is fast and quick-stepped without being an effort.
     - A set is ``min_set`` (3: a set of 4–8 with one missed) or more similar efforts
-      (durations within a factor 2, speeds within 25 %), each starting within
+      (durations within a factor 2, speeds on the flat within 25 %), each starting within
       ``max_recovery_s`` (5 min) of another's end after an easy recovery (distance over
       time ``settle_gain`` below the median: a walk or a slow jog, where a phone's speed
       noise runs on at the same pace) — or, with cadence recorded for both, a recovery
       ``min_gain`` slower than both efforts (a fartlek's jog, at about the median when
-      half the running is fast). With cadence, the set's median effort is
-      ``min_gain`` faster than the median and ``min_set_cadence_gain`` (1 %) above the
-      cadence around it, and none is below it; without cadence (GPS-only files) only the
-      speed decides. Either way the set's median effort is ``min_gain`` faster than the
+      half the running is fast). With cadence (of the members that have it: the others
+      go with their set), the set's median effort is ``min_gain`` faster than the median
+      and ``min_set_cadence_gain`` (1 %) above the cadence around it, and none is below
+      it; without cadence (GPS-only files) only the speed decides. Either way the set's median effort is ``min_gain`` faster than the
       median at the speed it would take on the flat: its speed times the energy cost of
       running at its grade over that on the flat (Minetti et al. 2002,
       doi:10.1152/japplphysiol.01177.2001), since speed rises by itself on a descent; an
@@ -404,22 +404,18 @@ def strides(cleaned: pl.DataFrame, **rules: float) -> pl.DataFrame:
       1 invented, a 7-s phone-GPS burst in a restart after a 14-s stop whose cadence rise
       (+5 %) and width at half height (7 s) match a labelled fast restart's and a labelled
       15-s sprint's, so neither tells them apart.
-    - 8 fresh files: first run 0 of 21 found, none invented; 20 are the surges of a
-      1-min on / 1-min off fartlek (marked uncertain as short efforts), which formed no
-      set — the jog ran at the session's median and the cadence around each surge held the
-      neighbouring surges. That led to the fartlek rules (recovery slower than the
-      efforts with cadence, other candidates left out of the cadence around an effort,
-      altitude changes under 3 m flat); then 17 of 21 and none invented (not unseen).
-    - 6 further fresh files of another runner, scored once before and once after those
-      rules: 4 → 5 of 10 found (a workout of 10 × 10-s sprints, the shortest efforts
-      labelled), none invented either time — nor in run–walk intervals, noisy GPS, walked
-      hill repeats or laps of a hilly loop. Why the sprints are missed (looked at after the
-      last run): their stretch above the 10-s mean lasts 8–16 s, so some are under
-      ``min_s``; of the others (narrowed to 6–10 s) only the last three form a set, and
-      alone most rise under 3 % in cadence.
-    - A third fresh set of 10 files, run once: 15 of 19 sprints of 10–15 s found, 15 of 16
-      hill reps of ≤ 60 s, 5 of 7 fast 50–75-s repeats (uncertain); 2 invented (a restart
-      after a walk, a push before a stop), 1 inside a 2-min interval, none on 400-m ones.
+    - 8 fresh files: first run 0 of 21 found (20 surges of a 1-min on/off fartlek, which
+      formed no set), none invented; the fartlek rules (a recovery slower than efforts
+      with cadence, other candidates out of the cadence around one, altitude changes under
+      3 m flat) then found 17 of 21, none invented (not unseen).
+    - 6 further fresh files of another runner, before and after those rules: 4 → 5 of 10
+      found (10 × 10-s sprints), none invented (nor in run–walk intervals, noisy GPS,
+      walked hill repeats, laps of a hilly loop). The sprints' stretch above the 10-s mean
+      lasts 8–16 s, some under ``min_s``; the rest (6–10 s) split into sets of 2, 2 and 3
+      (a 5-min rest, speeds 27 % apart), and alone most rise under 3 % in cadence.
+    - A third fresh set (10 files): first run 15 of 19 sprints of 10–15 s, 15 of 16 hill
+      reps ≤ 60 s, 5 of 7 fast 50–75-s repeats found, 2 invented; then (pod dropouts, sets
+      judged on the cadence they have and alike on the flat) 17 of 19, 15, 5 and 1 (seen).
 
     The rules' defaults are :func:`stride_values`'.
 
@@ -496,8 +492,10 @@ def stride_values(cleaned: pl.DataFrame, *, min_gain: float = 0.15, min_s: float
     # cadence: the effort's against the running around it (or the session's)
     c_ok = running & np.isfinite(cad)
     run_cad = np.where(c_ok, cad, np.nan)
-    effort_cad = _core_median(t, run_cad, starts, ends, trim_s=3.0)
-    n_cad = window_mean(t, prefix_sums(c_ok.astype(float)), t[starts] - 1e-9, t[ends],
+    with np.errstate(invalid="ignore"):  # an effort's zeros are a dropout, not a step rate
+        stepping = c_ok & (cad > 0)
+    effort_cad = _core_median(t, np.where(stepping, cad, np.nan), starts, ends, trim_s=3.0)
+    n_cad = window_mean(t, prefix_sums(stepping.astype(float)), t[starts] - 1e-9, t[ends],
                         grid)
     # the running around it, other efforts left out (a fartlek's surges are a minute apart)
     in_effort = np.zeros(t.size, dtype=bool)
@@ -519,13 +517,15 @@ def stride_values(cleaned: pl.DataFrame, *, min_gain: float = 0.15, min_s: float
     # median lies between jog and surge) need only a recovery min_gain slower than both
     slower = np.fmin(rest, rest.T) * (1.0 + min_gain) <= np.minimum.outer(v, v)
     easy |= slower & np.logical_and.outer(has_cad, has_cad)
+    # the speed the effort would take on the flat (no altitude: flat): efforts up a hill
+    # and on the flat are alike by it, not by their speeds
+    flat_v = v * _cost_ratio(-np.nan_to_num(drop_pct) / 100.0)
     similar = ((np.maximum.outer(span_s, span_s) <= 2.0 * np.minimum.outer(span_s, span_s))
-               & (np.maximum.outer(v, v) <= 1.25 * np.minimum.outer(v, v)) & easy)
+               & (np.maximum.outer(flat_v, flat_v) <= 1.25 * np.minimum.outer(flat_v, flat_v))
+               & easy)
     similar &= ~np.logical_or.outer(at_end, at_end)  # an effort at the end joins no set
     label = _sets(t[starts], t[ends], similar, max_recovery_s)
     set_size = _set_sizes(label)
-    # the speed the effort would take on the flat (no altitude: flat)
-    flat_v = v * _cost_ratio(-np.nan_to_num(drop_pct) / 100.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         cad_ratio = np.where(has_cad, effort_cad / context_cad, np.nan)
         by_cadence = ((cad_ratio >= 1.0 + min_cadence_gain)
@@ -535,11 +535,13 @@ def stride_values(cleaned: pl.DataFrame, *, min_gain: float = 0.15, min_s: float
         member = label == k
         if member.sum() < min_set:
             continue
-        if has_cad[member].all():  # the set's cadence, judged together
-            ratio = cad_ratio[member]
-            by_set[member] = ((np.median(ratio) >= 1.0 + min_set_cadence_gain) & (ratio >= 1.0)
-                              & (np.median(flat_v[member]) >= base * (1.0 + min_gain)))
-        elif not has_cad[member].any() and np.median(flat_v[member]) >= base * (1.0 + min_gain):
+        fast = np.median(flat_v[member]) >= base * (1.0 + min_gain)
+        timed = member & np.isfinite(cad_ratio)  # the set's cadence, where it was recorded
+        if timed.any():  # members without cadence go with the set; the others need a rise
+            ratio = np.where(timed, cad_ratio, np.inf)
+            by_set |= (member & (ratio >= 1.0) & fast
+                       & (np.median(cad_ratio[timed]) >= 1.0 + min_set_cadence_gain))
+        elif fast:
             by_set |= member
     # an effort running on to the end stands alone: a finishing sprint, not a fast finish
     stride = np.where(at_end, by_cadence & step_up, by_cadence | by_set)
