@@ -80,6 +80,15 @@ corpus files, the 17 held-out files, set 1 (17 of 21) and set 2 (5 of 10), and e
 of simulated seeds 1000–1004 and 2000–2004 (strides 96.7–99.7 %, hill reps 95.8–100 %,
 none invented).
 
+Fourth fresh set (session 7), ``tests/data/smart_recording_efforts_fresh4.tsv``: 9 files of
+the same trail runner never looked at while changing the detectors, labelled (45c7636)
+before the detectors ran — 3 real smart-recording 15-s sprint workouts, and 6 sessions of
+run hill reps recorded every second, which the benchmark thins to 1–7 s (real motion,
+simulated spacing). Run once on the detectors above: sprints 21 of 24 found, 0 invented;
+hill reps 7 of 29 found, 1 invented — on those files a long climb with a flatter middle
+falls apart into pieces that no longer match, and 15–22-s sprints up an 8-m rise form
+sets of 1–2, so most reps go unfound (looked at after that run).
+
 Target (issue 21): ≥ 95 % found and none invented, on simulated and real files.
 
 Run: ``python benchmarks/smart_recording_efforts.py [--corpus DIR] [--heldout DIR] [--seeds 5]
@@ -100,6 +109,7 @@ from test_smart_recording import (
     FRESH,
     FRESH2,
     FRESH3,
+    FRESH4,
     HELDOUT,
     TUNING_SEEDS,
     heldout_file,
@@ -168,14 +178,15 @@ def typed(folder: str | None, tsv: Path = FRESH3) -> None:
             print(f"{name:34} (not here)")
             continue
         r = score_typed(path, row)
-        for kind, (n, f) in r["per_type"].items():
+        for kind, (n, f) in (r["per_type"] or {}).items():
             kinds.setdefault(kind, [0, 0])
             kinds[kind] = [kinds[kind][0] + n, kinds[kind][1] + f]
         total = [a + b for a, b in zip(total, (1, r["invented"], r["on_hill_rep"],
                                                 r["on_interval"], r["hill_reps"],
                                                 r["reps_found"], r["reps_invented"]),
                                          strict=True)]
-        found = ", ".join(f"{k}: {f}/{n}" for k, (n, f) in r["per_type"].items()) or "-"
+        found = ("not labelled" if r["per_type"] is None
+                 else ", ".join(f"{k}: {f}/{n}" for k, (n, f) in r["per_type"].items()) or "-")
         print(f"{name:34} {'yes' if r['cadence'] else 'no':>3} {found:44} {r['invented']:>8} "
               f"{r['on_hill_rep']:>6} {r['on_interval']:>7} {r['hill_reps']:>9} "
               f"{r['reps_found']:>5} {r['reps_invented']:>8}", flush=True)
@@ -224,6 +235,7 @@ def main() -> None:
     heldout(args.heldout, FRESH)
     heldout(args.heldout, FRESH2)
     typed(args.heldout)
+    typed(args.heldout, FRESH4)
     simulated(list(TUNING_SEEDS)[:2] if args.tuning else list(range(1000, 1000 + args.seeds)))
 
 

@@ -33,13 +33,23 @@ def labels() -> pl.DataFrame:
                         orient="row")
 
 
-def detections(path: Path) -> dict:
-    """What gait.strides and gait.hills find in one file: effort starts and hill-rep
-    starts [s from the first record], and whether cadence was recorded."""
+def thin(rec: pl.DataFrame, spacing: tuple[int, int], seed: int) -> pl.DataFrame:
+    """Records kept ``spacing`` (e.g. 1–7) seconds apart, first and last kept: a watch's
+    smart recording, from records one second apart."""
+    rng = np.random.default_rng(seed)
+    at = np.cumsum(rng.integers(spacing[0], spacing[1] + 1, rec.height))
+    return rec[np.unique(np.r_[0, at[at < rec.height - 1], rec.height - 1])]
+
+
+def detections(path: Path, thin_seed: int | None = None) -> dict:
+    """What gait.strides and gait.hills find in one file (its records thinned to 1–7 s
+    apart when ``thin_seed`` is given): effort starts and hill-rep starts [s from the first
+    record], and whether cadence was recorded."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataRepairWarning)
         a = runlab.read_activity(path)
-        out = runlab.clean(a.records, a.events)
+        rec = a.records if thin_seed is None else thin(a.records, (1, 7), thin_seed)
+        out = runlab.clean(rec, a.events)
     t0 = out["timestamp"][0]
     climbs = gait.hills(out)
     reps = climbs.filter(pl.col("repeat")) if climbs.height else climbs
@@ -100,6 +110,9 @@ FRESH2 = Path(__file__).parent / "data" / "smart_recording_efforts_fresh2.tsv"
 #: A third fresh set (session 7): run hill reps and sprints, with each effort's type, the
 #: hill reps' starts and the starts of longer fast repeats labelled (see its header).
 FRESH3 = Path(__file__).parent / "data" / "smart_recording_efforts_fresh3.tsv"
+#: A fourth (session 7): the same runner's unseen files — real smart recording, and 1-s
+#: recordings of hill reps thinned to 1–7 s when scored.
+FRESH4 = Path(__file__).parent / "data" / "smart_recording_efforts_fresh4.tsv"
 STORED = Path(__file__).parent / "data" / "smart_recording"
 #: Where the held-out files that may not be redistributed are read from:
 #: ``$RUNLAB_EFFORT_FILES/<owner>+<name>/<path in the repository>`` (see the TSV's header).
@@ -126,9 +139,14 @@ def typed_labels(tsv: Path = FRESH3) -> pl.DataFrame:
 def score_typed(path: Path, row: dict) -> dict:
     """Per effort type, labelled and found; detections on no label split into those on a
     labelled hill rep or a longer fast repeat (neither found nor invented) and invented;
-    hill reps found (a repeat starting within 60 s of a labelled rep) and invented."""
-    d = detections(path)
-    want = minutes(row["efforts_min"])
+    hill reps found (a repeat starting within 60 s of a labelled rep) and invented. Rows
+    whose spacing says "thinned" are thinned to 1–7 s (seeded by the file's SHA-256); rows
+    with efforts "n/a" score hill reps only (``per_type`` None)."""
+    thinned = "thinned" in row["spacing"]
+    d = detections(path, int(row["sha256"][:8], 16) if thinned else None)
+    if row["efforts_min"].strip() == "n/a":
+        d["efforts_s"] = np.zeros(0)
+    want = minutes(row["efforts_min"].replace("n/a", "-"))
     types = row["effort_types"].split(",") if want.size else []
     hit = near(d["efforts_s"], want)
     reps_want = minutes(row["hill_reps_at_min"])
@@ -143,6 +161,8 @@ def score_typed(path: Path, row: dict) -> dict:
         per_type[kind][0] += 1
         per_type[kind][1] += int(hit[:, k].any())
     rep_hit = near(d["reps_s"], reps_want)
+    if row["efforts_min"].strip() == "n/a":
+        per_type = None
     return {"per_type": per_type, "invented": int((free & ~on_interval & ~on_rep).sum()),
             "on_interval": int((free & on_interval).sum()),
             "on_hill_rep": int((free & ~on_interval & on_rep).sum()),
@@ -192,10 +212,11 @@ def test_heldout_stored_file_is_there():
 def test_typed_labels_are_consistent():
     """Each labelled effort has one type, each counted hill rep a start, and the starts
     increase (a row that drifted out of step would score the wrong efforts)."""
-    rows = list(typed_labels().iter_rows(named=True))
+    rows = [r for tsv in (FRESH3, FRESH4) for r in typed_labels(tsv).iter_rows(named=True)]
     assert rows
     for r in rows:
-        efforts, reps = minutes(r["efforts_min"]), minutes(r["hill_reps_at_min"])
+        efforts = minutes(r["efforts_min"].replace("n/a", "-"))
+        reps = minutes(r["hill_reps_at_min"])
         types = r["effort_types"].split(",") if efforts.size else []
         assert len(types) == efforts.size, r["path"]
         assert set(types) <= {"sprint", "fastrep", "hillsprint"}, r["path"]
@@ -291,10 +312,7 @@ def simulated_file(c, run: dict, folder: Path, fmt: str, spacing, cadence: bool,
         drills = slice(int(at.min()), int(at.max()) + 120) if at.size else None
         rec = rough(rec, run["seed"] % 2**32, drills)
     if spacing is not None:  # keep records 1–7 s (or 4–7 s) apart, first and last kept
-        rng = np.random.default_rng(run["seed"] % 2**32)
-        at = np.cumsum(rng.integers(spacing[0], spacing[1] + 1, rec.height))
-        keep = np.r_[0, at[at < rec.height - 1], rec.height - 1]
-        rec = rec[np.unique(keep)]
+        rec = thin(rec, spacing, run["seed"] % 2**32)
     if not cadence:
         rec = rec.with_columns(pl.lit(None, pl.Float64).alias("cadence_spm"))
     path = folder / f"{run['run_id'].replace('/', '_')}.{fmt}"
