@@ -113,6 +113,9 @@ FRESH3 = Path(__file__).parent / "data" / "smart_recording_efforts_fresh3.tsv"
 #: A fourth (session 7): the same runner's unseen files — real smart recording, and 1-s
 #: recordings of hill reps thinned to 1–7 s when scored.
 FRESH4 = Path(__file__).parent / "data" / "smart_recording_efforts_fresh4.tsv"
+#: A fifth (session 8): two snapshots never used before; no efforts or run hill reps were
+#: found there, so it measures what is invented (track intervals, laps of a hilly loop).
+FRESH5 = Path(__file__).parent / "data" / "smart_recording_efforts_fresh5.tsv"
 STORED = Path(__file__).parent / "data" / "smart_recording"
 #: Where the held-out files that may not be redistributed are read from:
 #: ``$RUNLAB_EFFORT_FILES/<owner>+<name>/<path in the repository>`` (see the TSV's header).
@@ -212,7 +215,8 @@ def test_heldout_stored_file_is_there():
 def test_typed_labels_are_consistent():
     """Each labelled effort has one type, each counted hill rep a start, and the starts
     increase (a row that drifted out of step would score the wrong efforts)."""
-    rows = [r for tsv in (FRESH3, FRESH4) for r in typed_labels(tsv).iter_rows(named=True)]
+    rows = [r for tsv in (FRESH3, FRESH4, FRESH5)
+            for r in typed_labels(tsv).iter_rows(named=True)]
     assert rows
     for r in rows:
         efforts = minutes(r["efforts_min"].replace("n/a", "-"))

@@ -393,15 +393,16 @@ def strides(cleaned: pl.DataFrame, **rules: float) -> pl.DataFrame:
       altitude wanders that much on flat ground).
 
     Measured (``benchmarks/smart_recording_efforts.py``; history in its docstring): files
-    simulated, written and read back (seeds 1000–1004 and 2000–2004, not tuned on; FIT,
+    simulated, written, read back (seeds 1000–1004 and 2000–2004, not tuned on; FIT,
     TCX, GPX without cadence, records 1–7 s or 4–7 s apart, rough courses, GPS spikes):
     98.9–99.7 % of 963 and 96.7–99.7 % of 978 strides found, none invented in any cell.
     Real, hand-labelled (``tests/data/smart_recording_efforts_*.tsv``): the corpus's 8
     files 1 of 2 (the other, a last-lap push, has no cadence rise); 17 held-out 3 of 3, 1
-    invented (a 7-s phone-GPS burst in a restart, a labelled fast restart's like); fresh
-    set 1, 17 of 21 (a 1-min fartlek); set 2 (unseen) 5 of 10 (10-s sprints rising under
-    3 % in cadence); set 3, sprints 17 of 19, hill sprints 16 of 16, fast repeats 6 of 7,
-    1 invented; set 4, 22 of 24 sprints (21 on its first run); sets 1, 3, 4 are seen.
+    invented (a 7-s phone-GPS burst in a restart, like a labelled fast restart); set 1,
+    17 of 21 (a 1-min fartlek); set 2 (unseen) 5 of 10 (10-s sprints rising under 3 % in
+    cadence); set 3, sprints 17 of 19, hill sprints 16 of 16, fast repeats 6 of 7, 1
+    invented; set 4, sprints 22 of 24 (21 first); set 5 (unseen; track intervals, laps,
+    steady runs, no efforts) none invented; sets 1, 3, 4 are seen.
 
     The rules' defaults are :func:`stride_values`'.
 
@@ -591,7 +592,6 @@ def _came_back(xy: np.ndarray, fix: np.ndarray, first: tuple[int, int, int],
     between = np.arange(end + 1, then[0])
     if not fix[between].any():
         return True
-    # the way each sample in between heads (from the sample before it to the one after)
     heading = xy[np.minimum(between + 1, xy.shape[0] - 1)] - xy[between - 1]
     for a, b in ((foot, top), then):
         half = (a + b) // 2
@@ -641,8 +641,8 @@ def hills(cleaned: pl.DataFrame, **rules: float) -> pl.DataFrame:
     FIT, TCX, GPX, records 1–7 s or 4–7 s apart, rough courses, GPS spikes): 96.1–100 % of
     741 and 96.5–100 % of 711 reps found (95.8 and 96.2 % before), none invented anywhere. Real files labelled
     by hand before it ran on them: none invented on the corpus's 8 files, 17 held-out and
-    14 fresh ones (laps of a track's oval and a hilly loop, walked repeats, rolling
-    terrain); a third fresh set's run reps up four hills, 36 of 36, none invented; a
+    21 fresh ones (laps of a track's oval and of hilly loops — set 5 scored once on these
+    rules — walked repeats, rolling terrain); a third fresh set's run reps up four hills, 36 of 36, none invented; a
     fourth, six 1-s hill-rep sessions thinned to 1–7 s (29 reps): 7 found, 1 invented on
     its first run, 28 after the landing, lower-foot, walked-rep, either-way-down and
     sparse-distance rules (seen); of 3 unlabelled, two are first reps the labels took for
