@@ -179,10 +179,10 @@ def ipol_recordings(root: Path) -> list[dict]:
 
 def read_ipol(path: Path):
     """An IPOL lower-back file as an IMU frame: 100 Hz (``PacketCounter`` / 100 s),
-    acceleration in m/s² (columns 1–3)."""
-    a = np.loadtxt(path, skiprows=2, usecols=(0, 1, 2, 3), ndmin=2)
+    acceleration in m/s² (columns 1–3) and the gyroscope in rad/s (``Gyr_X/Y/Z``, 4–6)."""
+    a = np.loadtxt(path, skiprows=2, usecols=range(7), ndmin=2)
     return imu_from_arrays(a[:, 0] / 100.0, a[:, 1], a[:, 2], a[:, 3], time_unit="s",
-                           path=str(path))
+                           path=str(path), gyro=a[:, 4:7].T, gyro_unit="rad_s")
 
 
 def hugadb_segments(root: Path) -> list[dict]:
@@ -217,11 +217,12 @@ def hugadb_segments(root: Path) -> list[dict]:
 
 
 def read_hugadb(path: Path, side: str):
-    """A whole HuGaDB file's ``side`` thigh acceleration as an IMU frame."""
+    """A whole HuGaDB file's ``side`` thigh acceleration and gyroscope as an IMU frame."""
     import _hugadb
 
-    t, acc = _hugadb.thigh(_hugadb.load(path), side)
-    return imu_from_arrays(t, acc[:, 0], acc[:, 1], acc[:, 2], time_unit="s", path=str(path))
+    t, acc, gyro = _hugadb.thigh(_hugadb.load(path), side)
+    return imu_from_arrays(t, acc[:, 0], acc[:, 1], acc[:, 2], time_unit="s", path=str(path),
+                           gyro=gyro.T, gyro_unit="deg_s")
 
 
 def score_windows(recs: list[dict], method: str) -> pl.DataFrame:
@@ -256,11 +257,12 @@ _READERS = {"weallwalk": lambda r: read_weallwalk(r["path"]),
 
 
 def read_weallwalk(path: Path):
-    """A WeAllWalk ``iPhoneSensors`` file as an IMU frame: time [s] (column 0) and the
-    raw accelerometer [g] (columns 30–32; CoreMotion's gravity plus user acceleration)."""
-    a = np.loadtxt(path, delimiter=",", usecols=(0, 30, 31, 32), ndmin=2)
+    """A WeAllWalk ``iPhoneSensors`` file as an IMU frame: time [s] (column 0), the
+    raw accelerometer [g] (columns 30–32; CoreMotion's gravity plus user acceleration) and
+    the raw gyroscope [rad/s] (columns 33–35, next to it)."""
+    a = np.loadtxt(path, delimiter=",", usecols=(0, 30, 31, 32, 33, 34, 35), ndmin=2)
     return imu_from_arrays(a[:, 0], a[:, 1], a[:, 2], a[:, 3], time_unit="s",
-                           path=str(path))
+                           path=str(path), gyro=a[:, 4:7].T, gyro_unit="rad_s")
 
 
 def switch_steps(path: Path) -> int | None:

@@ -10,6 +10,7 @@ import polars as pl
 from runlab import schema
 from runlab._series import centred_mean, epoch_us, run_lengths, timestamps
 from runlab.errors import ReadError, SchemaError
+from runlab.gait._turns import turn_steps, turns, yaw_rate_dps
 
 __all__ = ["steps", "step_records", "STEP_BAND_HZ", "STEP_METHODS", "MIN_IMU_RATE_HZ",
            "HANDLING_TURN_DEG", "PAUSE_SHARE"]
@@ -203,6 +204,8 @@ def steps(imu: pl.DataFrame, *, method: str = "autocorrelation", rate_hz: float 
                               f"{MIN_IMU_RATE_HZ:g} Hz")
     acc = imu.select("acc_x_mps2", "acc_y_mps2", "acc_z_mps2").to_numpy().astype(np.float64)
     grid, vec, landing, clicks, in_gap, turn = _on_grid(t, acc, rate_hz, max_gap_s)
+    yaw = yaw_rate_dps(imu, t, acc, grid, in_gap, rate_hz)
+    walker_turns = turns(yaw, rate_hz) if yaw is not None else []
     walking, step_period, pattern, periodicity = _carrying(
         vec, clicks, in_gap, rate_hz, window_s, min_periodicity, min_activity_mps2)
     bouts = _split_at_handling(_bouts(walking, in_gap, rate_hz), turn, rate_hz)
@@ -231,6 +234,11 @@ def steps(imu: pl.DataFrame, *, method: str = "autocorrelation", rate_hz: float 
             a0, a1 = min(lo, lo + int(at[0])), max(hi, lo + int(at[-1]) + 1)
             keep = ~_paused(vec[a0:a1], landing[a0:a1], rate_hz)[lo + at - a0]
             at, s = at[keep], s[keep]
+        placement = _placement(pattern[lo:hi], rate_hz, window_s)
+        if walker_turns and method == "autocorrelation" and at.size and placement == "trunk":
+            at = _through_turns(lo + at, landing, walker_turns,
+                                float(np.nanmedian(step_period[lo:hi])) * rate_hz) - lo
+            s = landing[lo + at]
         if b and times[-1].size and at.size:
             # cut at a handling transient (or two bouts continued towards each other): the
             # step at the cut is one step, not one a side
@@ -241,10 +249,24 @@ def steps(imu: pl.DataFrame, *, method: str = "autocorrelation", rate_hz: float 
         times.append(grid[lo + at])
         strength.append(s)
         bout_of.append(np.full(at.size, b))
-        placements.append(_placement(pattern[lo:hi], rate_hz, window_s))
+        placements.append(placement)
         confidences.append(float(np.clip(np.median(periodicity[lo:hi]), 0.0, 1.0)))
     return _step_frame(_cat(times, np.float64), _cat(strength, np.float64),
                        _cat(bout_of, np.int64), method, placements, confidences, imu, t)
+
+
+def _through_turns(at: np.ndarray, landing: np.ndarray, walker_turns: list[tuple[int, int]],
+                   period: float) -> np.ndarray:
+    """A bout's steps ``at`` (grid indexes) with those in each turn that meets them, and
+    within a step ``period`` [samples] of it, replaced by the turn's landings
+    (:func:`runlab.gait._turns.turn_steps`)."""
+    for a, b in walker_turns:
+        if b > at[0] - period and a < at[-1] + period:
+            # the tracker's steps within a period of the turn keep its rhythm into the
+            # turn's slow steps: the landings decide them too
+            span = (max(a - int(period), 0), min(b + int(period), landing.size))
+            at = turn_steps(at, landing, span, period)
+    return at
 
 
 def _cat(parts: list[np.ndarray], dtype) -> np.ndarray:
