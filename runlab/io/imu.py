@@ -82,7 +82,7 @@ _AXIS_PATTERNS = {
 }
 _GYRO_PATTERNS = {
     axis: re.compile(rf"^(?:gyro(?:scope)?|gyr|g|rot(?:ation)?[ _-]?rate|angular[ _-]?velocity)"
-                     rf"[ _-]?{axis}\b.*$", re.IGNORECASE)
+                     rf"[ _-]?{axis}(?:[^a-z0-9].*)?$", re.IGNORECASE)
     for axis in "xyz"
 }
 _GYRO_UNITS = {"rad_s": 1.0, "deg_s": np.pi / 180.0}
