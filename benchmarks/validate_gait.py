@@ -96,9 +96,13 @@ speed drifts with its cadence). Continuous jogs with speed on fresh seeds 8000�
 jog 148 with speed 99.92 (91.7) → 100 %, every other session of the speed cells, the
 steady and two-pace walks unchanged (cadence only and dynamics: the same code path).
 
+The next round (the one-or-two-gaits decision from the programme grid's evidence, the
+two-walking-paces split) is developed on 6000–6099 and 8000–8399 (both seen); **9000–9199**
+(``--fresh``), fixed and committed before that work began, are run once on its final code.
+
 Targets (issue 21): ≥ 95 % with speed or running dynamics, ≥ 90 % with cadence only.
 
-Run: ``python benchmarks/validate_gait.py [--holdout | --dev] [--seeds N] [--hmm-only]
+Run: ``python benchmarks/validate_gait.py [--fresh | --holdout | --dev] [--seeds N] [--hmm-only]
 [--oracle] [--cells NAME ...] [--sweep]``.
 """
 
@@ -241,6 +245,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", type=int, default=None, help="how many (12; 200 held out)")
     ap.add_argument("--holdout", action="store_true", help="seeds 7000–7199, run once")
+    ap.add_argument("--fresh", action="store_true",
+                    help="seeds 9000–9199, fixed before the third round, run once on its final code")
     ap.add_argument("--dev", action="store_true", help="seeds 6000+, developed on")
     ap.add_argument("--holdout-old", action="store_true",
                     help="seeds 5000–5199 (the previous release's held-out set, now spent)")
@@ -251,9 +257,9 @@ def main() -> None:
     ap.add_argument("--cells", nargs="*", default=list(CELLS))
     ap.add_argument("--sweep", action="store_true", help="also every gap × speed × mode")
     args = ap.parse_args()
-    first = (7000 if args.holdout else 6000 if args.dev else 5000 if args.holdout_old
-             else 4000 if args.dev_old else 0)
-    count = args.seeds or (200 if args.holdout or args.holdout_old
+    first = (9000 if args.fresh else 7000 if args.holdout else 6000 if args.dev
+             else 5000 if args.holdout_old else 4000 if args.dev_old else 0)
+    count = args.seeds or (200 if args.fresh or args.holdout or args.holdout_old
                            else 100 if args.dev or args.dev_old else 12)
     seeds = range(first, first + count)
     if args.hmm_only:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import warnings
 
 import numpy as np
@@ -171,6 +172,24 @@ def test_hill_repeats_need_a_set():
     climbs = gait.hills(hill_session(reps=2, course="same"))  # two climbs: not yet a set
     assert climbs.height == 2 and not climbs["repeat"].any()
     assert gait.hills(hill_session(reps=2, course="same"), min_reps=2)["repeat"].all()
+
+
+def test_the_gait_functions_show_the_rules_of_their_values_functions():
+    # the rules and their defaults are written once, in the values functions summarize
+    # calls; the frame functions pass them on and show them as their own signature
+    from runlab.gait import bouts
+
+    def rules(fn):
+        return {n: p.default for n, p in inspect.signature(fn).parameters.items()
+                if p.kind is p.KEYWORD_ONLY}
+
+    for frame_fn, values_fn in ((gait.hills, bouts.climb_values),
+                                (gait.strides, bouts.stride_values),
+                                (gait.walk_run_pattern, bouts.pattern_values)):
+        assert rules(frame_fn) == rules(values_fn) and rules(values_fn)
+    assert rules(gait.hills)["min_reps"] == 3
+    with pytest.raises(TypeError, match="min_rep"):
+        gait.hills(hill_session(reps=2, course="same"), min_rep=2)  # a misspelt rule
 
 
 def without_cadence(out):
@@ -343,6 +362,55 @@ def test_fartlek_surges_are_a_set_of_strides():
     hit = np.abs(starts[:, None] - np.array(planned)[None, :]) <= 20
     assert hit.any(axis=0).sum() >= 9 and hit.any(axis=1).all()
     assert (found["set_size"] >= 3).all()
+
+
+@pytest.mark.parametrize("dropout", [0.0, None])
+def test_sprint_with_cadence_dropout_joins_its_set(dropout):
+    # 6 × 15-s sprints (185 spm, 4.5 m/s), each followed by a 1-min walk and a 2-min jog;
+    # the pod drops out for all of the third sprint (zeros or no values, as real watches
+    # record it): a zero step rate while running is a missing value, and a set judged on
+    # the cadence of the members that have one takes the sprint without
+    plan = [("run", 600)] + [("run", 15, 185.0, 4.5), ("walk", 60), ("run", 120)] * 6
+    plan += [("run", 300)]
+    rec, _ = session(plan, seed=7)
+    third = 600 + 2 * 195
+    cad = rec["cadence_spm"].to_list()
+    cad[third - 2:third + 17] = [dropout] * 19
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataRepairWarning)
+        out = runlab.clean(rec.with_columns(pl.Series("cadence_spm", cad, dtype=pl.Float64)))
+    t0 = out["timestamp"][0]
+    starts = np.array([(s - t0).total_seconds() for s in gait.strides(out)["start"]])
+    planned = 600 + 195 * np.arange(6)
+    hit = np.abs(starts[:, None] - planned[None, :]) <= 20
+    assert hit.any(axis=0).all() and hit.any(axis=1).all()
+
+
+def hill_sprints(seed):
+    """Easy running (2.0 m/s), a walk, a 35-s restart at 2.45 m/s, a walk, then 6 × 30-s
+    sprints up a 10 % hill (2.6 m/s, 170 spm) each walked back down in 90 s."""
+    plan = [("run", 600, 160.0, 2.0), ("walk", 60), ("run", 35, 162.0, 2.45), ("walk", 60)]
+    plan += [("run", 30, 170.0, 2.6), ("walk", 90, 110.0, 1.2)] * 6
+    plan += [("run", 300, 160.0, 2.0)]
+    rec, _ = session(plan, seed=seed)
+    t = rec["elapsed_s"].to_numpy()
+    drill = (t >= 755) & (t < 755 + 720)
+    up = drill & ((t - 755) % 120 < 30)
+    grade = np.where(up, 0.10, np.where(drill, -0.10 * 30 * 2.6 / (90 * 1.2), 0.0))
+    alt = 100 + np.cumsum(grade * np.diff(rec["distance_m"].to_numpy(), prepend=0.0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataRepairWarning)
+        return runlab.clean(rec.with_columns(altitude_m=pl.Series(alt)))
+
+
+@pytest.mark.parametrize("seed", [3, 6])
+def test_restart_after_a_walk_does_not_join_hill_sprints(seed):
+    # the restart's speed is within 25 % of the hill sprints' (2.45 vs 2.6 m/s), but on the
+    # flat the sprints would run ~4.5 m/s: alike by their speed on the flat, it is no stride
+    out = hill_sprints(seed)
+    t0 = out["timestamp"][0]
+    starts = np.array([(s - t0).total_seconds() for s in gait.strides(out)["start"]])
+    assert starts.size == 6 and np.abs(starts - (755 + 120 * np.arange(6))).max() <= 10
 
 
 def test_fartlek_without_cadence_rise_is_not_strides():
