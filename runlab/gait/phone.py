@@ -10,7 +10,7 @@ import polars as pl
 from runlab import schema
 from runlab._series import centred_mean, epoch_us, run_lengths, timestamps
 from runlab.errors import ReadError, SchemaError
-from runlab.gait._turns import turn_steps, turns, yaw_rate_dps
+from runlab.gait._turns import rotation_dps, steady, turn_steps, turns
 
 __all__ = ["steps", "step_records", "STEP_BAND_HZ", "STEP_METHODS", "MIN_IMU_RATE_HZ",
            "HANDLING_TURN_DEG", "PAUSE_SHARE"]
@@ -204,8 +204,8 @@ def steps(imu: pl.DataFrame, *, method: str = "autocorrelation", rate_hz: float 
                               f"{MIN_IMU_RATE_HZ:g} Hz")
     acc = imu.select("acc_x_mps2", "acc_y_mps2", "acc_z_mps2").to_numpy().astype(np.float64)
     grid, vec, landing, clicks, in_gap, turn = _on_grid(t, acc, rate_hz, max_gap_s)
-    yaw = yaw_rate_dps(imu, t, acc, grid, in_gap, rate_hz)
-    walker_turns = turns(yaw, rate_hz) if yaw is not None else []
+    rotation = rotation_dps(imu, t, acc, grid, in_gap, rate_hz)
+    walker_turns = turns(rotation[0], rate_hz) if rotation is not None else []
     walking, step_period, pattern, periodicity = _carrying(
         vec, clicks, in_gap, rate_hz, window_s, min_periodicity, min_activity_mps2)
     bouts = _split_at_handling(_bouts(walking, in_gap, rate_hz), turn, rate_hz)
@@ -235,7 +235,8 @@ def steps(imu: pl.DataFrame, *, method: str = "autocorrelation", rate_hz: float 
             keep = ~_paused(vec[a0:a1], landing[a0:a1], rate_hz)[lo + at - a0]
             at, s = at[keep], s[keep]
         placement = _placement(pattern[lo:hi], rate_hz, window_s)
-        if walker_turns and method == "autocorrelation" and at.size and placement == "trunk":
+        if (walker_turns and method == "autocorrelation" and at.size and placement == "trunk"
+                and steady(rotation[1][lo:hi])):
             at = _through_turns(lo + at, landing, walker_turns,
                                 float(np.nanmedian(step_period[lo:hi])) * rate_hz) - lo
             s = landing[lo + at]

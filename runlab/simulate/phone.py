@@ -85,12 +85,16 @@ def phone_walk(seconds: float = 60.0, cadence_spm: float = 170.0, *,
 
 def phone_turn(leg_s: float = 12.0, cadence_spm: float = 110.0, *, turn_s: float = 1.8,
                turn_steps: int = 2, turn_strength: float = 0.3, placement: str = "pocket",
-               rate_hz: float = 100.0, seed: int = 0) -> tuple[np.ndarray, ...]:
+               swing_dps: float = 0.0, rate_hz: float = 100.0, seed: int = 0
+               ) -> tuple[np.ndarray, ...]:
     """:func:`phone_walk` there and back: ``leg_s`` seconds of walking, a U-turn (180° in
     ``turn_s`` seconds, a raised-cosine turning rate) in ``turn_steps`` slow steps landing
     at ``turn_strength`` × a walking step (a belt's or a pocket's U-turn steps land softly
     and far apart), then ``leg_s`` back; with the phone's gyroscope: the turn about
     gravity, a trunk's sway of ±15 °/s a stride and noise (0.02 rad/s per axis).
+    ``swing_dps`` > 0 adds a limb's swing: a rotation perpendicular to gravity, once a
+    stride, of that amplitude (a thigh pocket swings at 100–300 °/s; the accelerometer
+    is left as ``placement`` makes it).
 
     Returns
     -------
@@ -120,6 +124,10 @@ def phone_turn(leg_s: float = 12.0, cadence_spm: float = 110.0, *, turn_s: float
     up = np.column_stack([x, y, z]).mean(axis=0)
     up /= np.linalg.norm(up)
     gyro = yaw[:, None] * up[None, :] + rng.normal(0, 0.02, (t.size, 3))
+    if swing_dps > 0:
+        across = np.cross(up, [1.0, 0.0, 0.0] if abs(up[0]) < 0.9 else [0.0, 1.0, 0.0])
+        across /= np.linalg.norm(across)
+        gyro += np.radians(swing_dps) * np.sin(np.pi * t / period)[:, None] * across[None, :]
     return t, x, y, z, gyro, steps, np.array([start, start + turn_s])
 
 
