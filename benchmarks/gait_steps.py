@@ -46,6 +46,12 @@ at 008f557: held out 21 of 50 within ±3 % (mean +0.2 %, mean |error| 4.5 %, wor
 out): +29/−6 in the U-turns (21 walks over), 55 of the last steps missed as the walker slows
 to a stop (18 walks lose ≥ 3), 12 first steps missed, 9 found while standing; the lower back
 is taken for a limb (stride-periodic) in 5 of 50 held-out and 27 of 60 dev walks.
+The lower-back gyroscope (``Gyr_X/Y/Z``, read since session 8) lets ``gait.steps`` see the
+U-turn (main at 9a07019 → walkrun 0f11c50): dev 23 → 28 of 60 within ±3 % (steps off in all
+106 → 94), held out 19 → 23 of 50 (steps off in all 89 → 89: 15 walks closer, 13 further).
+WeAllWalk (raw gyroscope, columns 33–35) and HuGaDB (thigh gyroscope) counts are unchanged
+but for one dev walk (ID4 2R, 117 → 119 of 131): their pockets ride as limbs, and thighs
+swing too much for the turn rule.
 
 ``--hugadb DIR`` scores real RUNNING: HuGaDB (Chereshnev & Kertész-Farkas 2018,
 doi:10.1007/978-3-319-73013-4_12; no licence, never stored), a thigh accelerometer as the
