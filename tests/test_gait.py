@@ -413,8 +413,123 @@ def test_restart_after_a_walk_does_not_join_hill_sprints(seed):
     assert starts.size == 6 and np.abs(starts - (755 + 120 * np.arange(6))).max() <= 10
 
 
+@pytest.mark.parametrize("seed", [1, 4])
+def test_sprints_walked_off_are_judged_against_the_running_around_them(seed):
+    # 6 × 12-s sprints (188 spm) whose 9-s run-out steps quicker still (212 spm: GPS speed
+    # falls first) before a 2-min walk: the run-out is all the running after each sprint,
+    # under 10 s of it — the session's running (165 spm) is the cadence around them
+    plan = [("run", 600, 165.0, 2.6)]
+    plan += [("run", 12, 188.0, 4.8), ("run", 9, 212.0, 2.4), ("walk", 120)] * 6
+    plan += [("run", 300, 165.0, 2.6)]
+    out, _ = cleaned(plan, seed=seed)
+    t0 = out["timestamp"][0]
+    starts = np.array([(s - t0).total_seconds() for s in gait.strides(out)["start"]])
+    assert starts.size == 6 and np.abs(starts - (600 + 141 * np.arange(6))).max() <= 5
+
+
 def test_fartlek_without_cadence_rise_is_not_strides():
     # the same speeds with the jog's cadence: speed alone (GPS) does not make a set of
     # strides when cadence is recorded and stays put
     out, _ = fartlek(surge=("run", 60, 165.0, 3.4))
     assert gait.strides(out).height == 0
+
+
+def reps_from_lower_down(seed, grade=0.2):
+    """4 reps up one 20 % hill to the same top (212 m), walked down in 90 s, alternately
+    from its foot (200 m) and from 5 m higher up (the walk down stopped short), up and
+    down one line; flat running before and after."""
+    feet = [200.0, 205.0, 200.0, 205.0]
+    plan = [("run", 600)]
+    for f in feet:
+        plan += [("run", round((212.0 - f) / (2.4 * grade)), 172.0, 2.4), ("walk", 90, 110.0, 1.2)]
+    plan += [("run", 300)]
+    rec, _ = session(plan, seed=seed, speed_sd=0.03)
+    t = rec["elapsed_s"].to_numpy()
+    alt, at = np.full(t.size, 200.0), 600
+    for f, nxt in zip(feet, feet[1:] + [200.0], strict=True):
+        up = round((212.0 - f) / (2.4 * grade))
+        climb, down = (t >= at) & (t < at + up), (t >= at + up) & (t < at + up + 90)
+        alt[climb] = f + (t[climb] - at) * 2.4 * grade
+        alt[down] = 212.0 - (t[down] - at - up) / 90 * (212.0 - nxt)
+        at += up + 90
+    east = np.where(t < 600, -(600 - t) * 2.6, np.where(t >= at, -(t - at) * 2.6,
+                                                         (alt - 200.0) / grade))
+    rec = rec.with_columns(altitude_m=pl.Series(alt), lat_deg=pl.Series(np.full(t.size, 52.0)),
+                           lon_deg=pl.Series(4.9 + east / (111_320.0 * np.cos(np.radians(52)))))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataRepairWarning)
+        return runlab.clean(rec)
+
+
+def hill_course(legs, seed=1, top_m=212.0, foot_m=200.0):
+    """Flat running, then ``legs`` — ``(kind, seconds, cadence, speed, route, up)`` — along
+    routes from a hill's foot (200 m, at the origin) to its top: ``"line"`` due east 120 m,
+    ``"bend"`` 170 m by way of a point 60 m north (another way up the same hill),
+    ``"landing"`` due east 300 m up to 224 m with a 100-m flat half-way. Each leg runs the
+    whole route, up or down; then flat running."""
+    plan = [("run", 600)] + [leg[:4] for leg in legs] + [("run", 300)]
+    rec, _ = session(plan, seed=seed, speed_sd=0.03)
+    t = rec["elapsed_s"].to_numpy()
+    east, north, alt, at = -(600 - t) * 2.6, np.zeros(t.size), np.full(t.size, foot_m), 600
+    for _, secs, _, _, route, up in legs:
+        leg = (t >= at) & (t < at + secs)
+        f = (t[leg] - at) / secs if up else 1.0 - (t[leg] - at) / secs  # foot 0 → top 1
+        if route == "line":
+            east[leg], alt[leg] = 120.0 * f, foot_m + (top_m - foot_m) * f
+        elif route == "bend":
+            east[leg], north[leg] = 120.0 * f, 60.0 * (1.0 - np.abs(2.0 * f - 1.0))
+            alt[leg] = foot_m + (top_m - foot_m) * f
+        else:  # 100 m up, 100 m flat, 100 m up
+            east[leg] = 300.0 * f
+            alt[leg] = foot_m + (top_m - foot_m) * (np.clip(300.0 * f, 0, 100)
+                                                    + np.clip(300.0 * f - 200, 0, 100)) / 200
+        at += secs
+    after = t >= at
+    east[after], alt[after] = -(t[after] - at) * 2.6, foot_m
+    rec = rec.with_columns(altitude_m=pl.Series(alt), lat_deg=pl.Series(52.0 + north / 111_320.0),
+                           lon_deg=pl.Series(4.9 + east / (111_320.0 * np.cos(np.radians(52)))))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataRepairWarning)
+        return runlab.clean(rec)
+
+
+@pytest.mark.parametrize("seed", [1, 3])
+def test_hill_reps_up_one_side_and_down_the_other_are_reps(seed):
+    # 4 reps, each up the way the last one came down (turning at the foot): the runner
+    # comes back down the hill between them, by the way of the next rep
+    up, down = ("run", 50, 172.0, 2.4), ("walk", 120, 110.0, 1.2)
+    legs = [(*up, "line", True), (*down, "bend", False), (*up, "bend", True),
+            (*down, "line", False)] * 2
+    climbs = gait.hills(hill_course(legs[:-1], seed=seed))
+    assert climbs.height == 4 and climbs["repeat"].all()
+
+
+@pytest.mark.parametrize("seed", [1, 3])
+def test_a_hill_with_a_flat_landing_is_climbed_once_per_rep(seed):
+    # 4 reps up 24 m with a 100-m flat half-way (40 s): one climb each, not 8 climbs of
+    # 12 m (the lower halves and the upper halves would each make a set of reps)
+    legs = [("run", 125, 172.0, 2.4, "landing", True), ("walk", 190, 110.0, 1.6, "landing",
+                                                        False)] * 4
+    climbs = gait.hills(hill_course(legs, seed=seed, top_m=224.0))
+    assert climbs.height == 4 and climbs["repeat"].all()
+    assert climbs["gain_m"].min() > 20
+
+
+@pytest.mark.parametrize("seed", [1, 3])
+def test_a_rep_walked_keeps_the_set_of_run_reps_going(seed):
+    # run, run, walked, run up one line: the last run rep comes 6 min after the second,
+    # with the walked climb of the same hill between; the walked one is no rep itself
+    up, walk_up, down = ("run", 50, 172.0, 2.4), ("walk", 100, 110.0, 1.2), ("walk", 130,
+                                                                            110.0, 0.92)
+    legs = [(*up, "line", True), (*down, "line", False), (*up, "line", True),
+            (*down, "line", False), (*walk_up, "line", True), (*down, "line", False),
+            (*up, "line", True), (*down, "line", False)]
+    climbs = gait.hills(hill_course(legs, seed=seed))
+    assert climbs["repeat"].to_list() == [True, True, False, True]
+
+
+@pytest.mark.parametrize("seed", [1, 5])
+def test_hill_reps_started_lower_down_are_reps(seed):
+    # the same top from feet 5 m apart on the same line (gains 12 and 7 m): one hill
+    climbs = gait.hills(reps_from_lower_down(seed))
+    assert int(climbs["repeat"].sum()) == 4
