@@ -24,12 +24,13 @@ import numpy as np
 import polars as pl
 
 from runlab._series import centred_mean, run_lengths
+from runlab.io.imu import GYRO
 
 __all__ = ["GYRO_COLUMNS", "TURN_RATE_DPS", "TURN_MIN_DEG", "STEADY_SWING_DPS", "rotation_dps",
            "steady", "turns", "turn_steps"]
 
 #: Gyroscope columns of an IMU frame (:func:`runlab.read_imu`), when the log has one.
-GYRO_COLUMNS = ("gyro_x_rad_s", "gyro_y_rad_s", "gyro_z_rad_s")
+GYRO_COLUMNS = tuple(GYRO)
 #: Turning rate [°/s] (averaged over 1 s) above which the walker is turning.
 TURN_RATE_DPS = 30.0
 #: Smallest turn [°]: a U-turn is 180°, a corner 90°.
