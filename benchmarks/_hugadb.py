@@ -22,7 +22,7 @@ from scipy.signal import butter, find_peaks, sosfiltfilt
 
 RATE_HZ = 58.8
 LSB_PER_G = 16384.0  # int16 over ±2 g
-LSB_PER_DPS = 16.4  # int16 over ±2000 °/s (the MPU-9250's widest range; assumed)
+LSB_PER_DPS = 16.4  # int16 over ±2000 °/s (the data set's ReadMe)
 SENSORS = ("rf", "rs", "rt", "lf", "ls", "lt")  # the files' column order, 6 columns each
 ACTIVITIES = {1: "walking", 2: "running"}
 MIN_SEGMENT_S = {1: 10.0, 2: 5.0}
