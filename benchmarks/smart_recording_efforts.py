@@ -108,7 +108,9 @@ not set the cadence around it. After: set 4 hill reps 28 of 29 found, 3 not labe
 two first reps the labels took for the approach (each after a stop at the foot, up the
 same hill at the set's rhythm: the labelling error of set 3) and the rep labelled at 57.73
 min, found at 58.95 (the runner walks a minute at the foot first; its label is the one
-miss); sprints 21 → 22 of 24, 0 invented. Set 3: hill sprints 15 → 16 of 16, fast repeats
+miss). Those three labels were then corrected (the rows' notes say why; 45c7636 has them
+as first committed): 31 of 31 found, none invented (the old rules: 8 of 31, none
+invented). Sprints 21 → 22 of 24, 0 invented. Set 3: hill sprints 15 → 16 of 16, fast repeats
 5 → 6 of 7, the rest unchanged; the corpus, the 17 held-out files, sets 1 and 2 unchanged.
 Simulated, every cell not worse: seeds 1000–1004 hill reps 739 → 740 (FIT, rough course)
 and 710 → 712 of 741 (GPX 4–7 s, rough course), 2000–2004 708 → 709 (FIT 4–7 s), 709 → 710
