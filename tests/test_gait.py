@@ -22,6 +22,12 @@ def cleaned(plan, **kwargs):
         return runlab.clean(rec), truth
 
 
+def stride_starts(out):
+    """Start of each of :func:`gait.strides`' efforts [s from the first record]."""
+    t0 = out["timestamp"][0]
+    return np.array([(s - t0).total_seconds() for s in gait.strides(out)["start"]])
+
+
 def test_segments_match_constructed_bouts():
     out, _ = cleaned([("walk", 120), ("run", 300), ("stop", 30), ("walk", 90)], seed=1)
     seg = gait.segments(out)
@@ -356,12 +362,10 @@ def test_fartlek_surges_are_a_set_of_strides():
     # running around each surge holds other surges: with cadence confirming each (+2.4 %),
     # the surges are found as one set, however the median sits
     out, planned = fartlek()
-    found = gait.strides(out)
-    t0 = out["timestamp"][0]
-    starts = np.array([(s - t0).total_seconds() for s in found["start"]])
+    starts = stride_starts(out)
     hit = np.abs(starts[:, None] - np.array(planned)[None, :]) <= 20
     assert hit.any(axis=0).sum() >= 9 and hit.any(axis=1).all()
-    assert (found["set_size"] >= 3).all()
+    assert (gait.strides(out)["set_size"] >= 3).all()
 
 
 @pytest.mark.parametrize("dropout", [0.0, None])
@@ -379,8 +383,7 @@ def test_sprint_with_cadence_dropout_joins_its_set(dropout):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataRepairWarning)
         out = runlab.clean(rec.with_columns(pl.Series("cadence_spm", cad, dtype=pl.Float64)))
-    t0 = out["timestamp"][0]
-    starts = np.array([(s - t0).total_seconds() for s in gait.strides(out)["start"]])
+    starts = stride_starts(out)
     planned = 600 + 195 * np.arange(6)
     hit = np.abs(starts[:, None] - planned[None, :]) <= 20
     assert hit.any(axis=0).all() and hit.any(axis=1).all()
@@ -408,8 +411,7 @@ def test_restart_after_a_walk_does_not_join_hill_sprints(seed):
     # the restart's speed is within 25 % of the hill sprints' (2.45 vs 2.6 m/s), but on the
     # flat the sprints would run ~4.5 m/s: alike by their speed on the flat, it is no stride
     out = hill_sprints(seed)
-    t0 = out["timestamp"][0]
-    starts = np.array([(s - t0).total_seconds() for s in gait.strides(out)["start"]])
+    starts = stride_starts(out)
     assert starts.size == 6 and np.abs(starts - (755 + 120 * np.arange(6))).max() <= 10
 
 
@@ -422,8 +424,7 @@ def test_sprints_walked_off_are_judged_against_the_running_around_them(seed):
     plan += [("run", 12, 188.0, 4.8), ("run", 9, 212.0, 2.4), ("walk", 120)] * 6
     plan += [("run", 300, 165.0, 2.6)]
     out, _ = cleaned(plan, seed=seed)
-    t0 = out["timestamp"][0]
-    starts = np.array([(s - t0).total_seconds() for s in gait.strides(out)["start"]])
+    starts = stride_starts(out)
     assert starts.size == 6 and np.abs(starts - (600 + 141 * np.arange(6))).max() <= 5
 
 
@@ -435,8 +436,7 @@ def test_a_sprint_ending_a_warm_up_quicker_than_the_session_is_found(seed):
     plan = [("run", 600, 168.0, 3.0)]
     plan += [("run", 15, 195.0, 4.8), ("walk", 60), ("run", 120, 160.0, 2.3)] * 6
     out, _ = cleaned(plan, seed=seed)
-    t0 = out["timestamp"][0]
-    starts = np.array([(s - t0).total_seconds() for s in gait.strides(out)["start"]])
+    starts = stride_starts(out)
     assert starts.size == 6 and np.abs(starts - (600 + 195 * np.arange(6))).max() <= 10
 
 
