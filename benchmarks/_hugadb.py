@@ -22,6 +22,7 @@ from scipy.signal import butter, find_peaks, sosfiltfilt
 
 RATE_HZ = 58.8
 LSB_PER_G = 16384.0  # int16 over ±2 g
+LSB_PER_DPS = 16.4  # int16 over ±2000 °/s (the data set's ReadMe)
 SENSORS = ("rf", "rs", "rt", "lf", "ls", "lt")  # the files' column order, 6 columns each
 ACTIVITIES = {1: "walking", 2: "running"}
 MIN_SEGMENT_S = {1: 10.0, 2: 5.0}
@@ -65,7 +66,9 @@ def reference(a: np.ndarray, start: int, end: int) -> dict:
             "foot_shin_diff": abs(n["rf"] - n["rs"]) + abs(n["lf"] - n["ls"])}
 
 
-def thigh(a: np.ndarray, side: str) -> tuple[np.ndarray, np.ndarray]:
-    """Time [s] and the ``side`` ("r"/"l") thigh acceleration [m/s²] of a whole file."""
+def thigh(a: np.ndarray, side: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Time [s], the ``side`` ("r"/"l") thigh acceleration [m/s²] and its gyroscope [°/s]
+    of a whole file."""
     i = SENSORS.index(f"{side}t")
-    return np.arange(len(a)) / RATE_HZ, a[:, 6 * i: 6 * i + 3] / LSB_PER_G * 9.80665
+    return (np.arange(len(a)) / RATE_HZ, a[:, 6 * i: 6 * i + 3] / LSB_PER_G * 9.80665,
+            a[:, 6 * i + 3: 6 * i + 6] / LSB_PER_DPS)

@@ -46,6 +46,12 @@ at 008f557: held out 21 of 50 within ±3 % (mean +0.2 %, mean |error| 4.5 %, wor
 out): +29/−6 in the U-turns (21 walks over), 55 of the last steps missed as the walker slows
 to a stop (18 walks lose ≥ 3), 12 first steps missed, 9 found while standing; the lower back
 is taken for a limb (stride-periodic) in 5 of 50 held-out and 27 of 60 dev walks.
+The lower-back gyroscope (``Gyr_X/Y/Z``, read since session 8) lets ``gait.steps`` see the
+U-turn (main at 9a07019 → walkrun 0f11c50): dev 23 → 28 of 60 within ±3 % (steps off in all
+106 → 94), held out 19 → 23 of 50 (steps off in all 89 → 89: 15 walks closer, 13 further).
+WeAllWalk (raw gyroscope, columns 33–35) and HuGaDB (thigh gyroscope) counts are unchanged
+but for one dev walk (ID4 2R, 117 → 119 of 131): their pockets ride as limbs, and thighs
+swing too much for the turn rule.
 
 ``--hugadb DIR`` scores real RUNNING: HuGaDB (Chereshnev & Kertész-Farkas 2018,
 doi:10.1007/978-3-319-73013-4_12; no licence, never stored), a thigh accelerometer as the
@@ -179,10 +185,10 @@ def ipol_recordings(root: Path) -> list[dict]:
 
 def read_ipol(path: Path):
     """An IPOL lower-back file as an IMU frame: 100 Hz (``PacketCounter`` / 100 s),
-    acceleration in m/s² (columns 1–3)."""
-    a = np.loadtxt(path, skiprows=2, usecols=(0, 1, 2, 3), ndmin=2)
+    acceleration in m/s² (columns 1–3) and the gyroscope in rad/s (``Gyr_X/Y/Z``, 4–6)."""
+    a = np.loadtxt(path, skiprows=2, usecols=range(7), ndmin=2)
     return imu_from_arrays(a[:, 0] / 100.0, a[:, 1], a[:, 2], a[:, 3], time_unit="s",
-                           path=str(path))
+                           path=str(path), gyro=a[:, 4:7].T, gyro_unit="rad_s")
 
 
 def hugadb_segments(root: Path) -> list[dict]:
@@ -217,11 +223,12 @@ def hugadb_segments(root: Path) -> list[dict]:
 
 
 def read_hugadb(path: Path, side: str):
-    """A whole HuGaDB file's ``side`` thigh acceleration as an IMU frame."""
+    """A whole HuGaDB file's ``side`` thigh acceleration and gyroscope as an IMU frame."""
     import _hugadb
 
-    t, acc = _hugadb.thigh(_hugadb.load(path), side)
-    return imu_from_arrays(t, acc[:, 0], acc[:, 1], acc[:, 2], time_unit="s", path=str(path))
+    t, acc, gyro = _hugadb.thigh(_hugadb.load(path), side)
+    return imu_from_arrays(t, acc[:, 0], acc[:, 1], acc[:, 2], time_unit="s", path=str(path),
+                           gyro=gyro.T, gyro_unit="deg_s")
 
 
 def score_windows(recs: list[dict], method: str) -> pl.DataFrame:
@@ -256,11 +263,12 @@ _READERS = {"weallwalk": lambda r: read_weallwalk(r["path"]),
 
 
 def read_weallwalk(path: Path):
-    """A WeAllWalk ``iPhoneSensors`` file as an IMU frame: time [s] (column 0) and the
-    raw accelerometer [g] (columns 30–32; CoreMotion's gravity plus user acceleration)."""
-    a = np.loadtxt(path, delimiter=",", usecols=(0, 30, 31, 32), ndmin=2)
+    """A WeAllWalk ``iPhoneSensors`` file as an IMU frame: time [s] (column 0), the
+    raw accelerometer [g] (columns 30–32; CoreMotion's gravity plus user acceleration) and
+    the raw gyroscope [rad/s] (columns 33–35, next to it)."""
+    a = np.loadtxt(path, delimiter=",", usecols=(0, 30, 31, 32, 33, 34, 35), ndmin=2)
     return imu_from_arrays(a[:, 0], a[:, 1], a[:, 2], a[:, 3], time_unit="s",
-                           path=str(path))
+                           path=str(path), gyro=a[:, 4:7].T, gyro_unit="rad_s")
 
 
 def switch_steps(path: Path) -> int | None:

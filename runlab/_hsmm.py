@@ -17,14 +17,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from runlab._series import logsumexp_rows
+
 __all__ = ["posterior", "decoded_bouts", "programme_lengths", "survivor"]
-
-
-def _logsumexp(a: np.ndarray, extra: np.ndarray) -> np.ndarray:
-    """Log of the sum of exp along the last axis of ``a`` and, per row, ``extra`` (finite:
-    it sets the scale, so no infinite maximum needs guarding)."""
-    m = np.maximum(a.max(axis=-1), extra) if a.shape[-1] else extra
-    return np.log(np.exp(a - m[:, None]).sum(axis=-1) + np.exp(extra - m)) + m
 
 
 def posterior(log_e: np.ndarray, log_len: np.ndarray, entry: np.ndarray | None = None,
@@ -65,7 +60,7 @@ def posterior(log_e: np.ndarray, log_len: np.ndarray, entry: np.ndarray | None =
             terms = a[1:n].T + edge[:, n - 1:0:-1]
         else:
             terms = a[lo:t + 1].T + rev[:, d_max - (t - lo + 1):]
-        log_f[t] = _logsumexp(terms, a[0] + edge[:, t + 1]) + c[t + 1]
+        log_f[t] = logsumexp_rows(terms, a[0] + edge[:, t + 1]) + c[t + 1]
     log_like = float(np.logaddexp(log_f[-1, 0], log_f[-1, 1]))
     # b[s, j]: log-probability of the samples from s on given a bout of j starts at s
     b = np.empty((n, 2))
@@ -78,7 +73,7 @@ def posterior(log_e: np.ndarray, log_len: np.ndarray, entry: np.ndarray | None =
             terms = r[1:n].T + edge[:, 1:n]
         else:
             terms = r[s + 1:hi + 1].T + log_len[:, 1:hi - s + 1]
-        b[s] = _logsumexp(terms, last) - c[s]
+        b[s] = logsumexp_rows(terms, last) - c[s]
         if s:
             r[s] = c[s] + sw[s, ::-1] + b[s, ::-1]
             if terms.shape[1]:  # (s = 0 is the first bout: not counted)

@@ -22,6 +22,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from runlab._series import logsumexp_rows
+
 __all__ = ["fit", "MAX_DELAY_S"]
 
 #: Longest reaction [s] between a beep and the gait change (a few seconds to hear it and
@@ -43,12 +45,7 @@ def _switch_scores(c: np.ndarray, up: np.ndarray, down: np.ndarray
     start = -c[idx] + up[idx]
     end = c[idx] + down[idx]
     log_p = -np.log(d.size)
-    return (_lse_rows(start) + log_p, _lse_rows(end) + log_p)
-
-
-def _lse_rows(a: np.ndarray) -> np.ndarray:
-    m = a.max(axis=1)
-    return np.log(np.exp(a - m[:, None]).sum(axis=1)) + m
+    return (logsumexp_rows(start) + log_p, logsumexp_rows(end) + log_p)
 
 
 def fit(llr: np.ndarray, periods: list[int], up: np.ndarray | None = None,

@@ -592,6 +592,12 @@ def _grade(a: dict[str, np.ndarray], window_s: float, distance_m: float
     smooth = np.where(np.isfinite(alt), centred_mean(alt, window_s / 2, a["t"]), np.nan)
     dist = np.fmax.accumulate(np.nan_to_num(a["distance_m"], nan=-np.inf))
     dist = np.where(np.isfinite(dist), dist, 0.0)  # forward-filled, never runs backwards
+    # a distance recorded only now and then (a watch writing it every few records) grew
+    # in between as time went on, not all at once at the next record
+    known = np.flatnonzero(np.isfinite(a["distance_m"]))
+    if known.size >= 2 and known.size < known[-1] - known[0] + 1:
+        inside = np.arange(known[0], known[-1])
+        dist[inside] = np.interp(a["t"][inside], a["t"][known], dist[known])
     # the samples just outside ±distance_m/2 (inside when none is): with smart recording
     # (samples up to ~20 m apart) a window cut at the nearest inner sample is one-sided
     # and under-reads a short climb

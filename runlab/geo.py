@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["EARTH_RADIUS_M", "haversine_m", "step_distances_m", "path_distance_m"]
+__all__ = ["EARTH_RADIUS_M", "haversine_m", "step_distances_m", "path_distance_m", "local_xy_m",
+           "distance_to_path_m"]
 
 #: Mean Earth radius R1 = (2a + b) / 3 of WGS-84 [m] (Moritz 2000, Geodetic Reference System 1980).
 EARTH_RADIUS_M = 6_371_008.8
@@ -104,3 +105,30 @@ def path_distance_m(lat_deg: ArrayLike, lon_deg: ArrayLike) -> np.ndarray:
     seen = last >= 0
     out[seen] = at_fix[np.searchsorted(fixed, last[seen])]
     return out
+
+
+def local_xy_m(lat_deg: np.ndarray, lon_deg: np.ndarray) -> np.ndarray:
+    """Positions as east/north metres from the first fix (equirectangular: exact enough
+    over a session's few kilometres); NaN rows without a fix."""
+    ok = np.isfinite(lat_deg) & np.isfinite(lon_deg)
+    if not ok.any():
+        return np.full((lat_deg.size, 2), np.nan)
+    lat0 = np.radians(lat_deg[ok][0])
+    k = np.pi / 180.0 * EARTH_RADIUS_M
+    return np.column_stack([(lon_deg - lon_deg[ok][0]) * k * np.cos(lat0),
+                            (lat_deg - lat_deg[ok][0]) * k])
+
+
+def distance_to_path_m(point: np.ndarray, path: np.ndarray) -> float:
+    """Distance from a point to a polyline (rows of east/north metres) [m]."""
+    path = path[np.isfinite(path[:, 0]) & np.isfinite(path[:, 1])]
+    if path.shape[0] == 0 or not np.isfinite(point).all():
+        return np.nan
+    if path.shape[0] == 1:
+        return float(np.hypot(*(point - path[0])))
+    a, b = path[:-1], path[1:]
+    ab = b - a
+    with np.errstate(invalid="ignore", divide="ignore"):
+        u = np.clip(((point - a) * ab).sum(axis=1) / (ab * ab).sum(axis=1), 0.0, 1.0)
+    near = a + np.nan_to_num(u)[:, None] * ab
+    return float(np.hypot(*(near - point).T).min())

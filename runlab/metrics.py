@@ -16,17 +16,17 @@ import numpy as np
 import polars as pl
 
 from runlab import schema
-from runlab._series import columns, equals, run_lengths, sharing_columns
+from runlab._series import columns, deciles, equals, median, run_lengths, sharing_columns
 from runlab.activity import Activity
 from runlab.clean import FLAGS, clean, repair_notes
 from runlab.errors import RunlabWarning, SchemaError
-from runlab.gait.bouts import _climbs, _median, _pattern, _strides, hills, strides, walk_run_pattern
+from runlab.gait.bouts import climb_values, pattern_values, stride_values
 from runlab.science import POPULATION_SLOPE_SPM_PER_MPS
 from runlab.sessions import MILE_M
 
 __all__ = ["summarize", "weekly", "find_mile_tests", "baseline_mile", "easy_flags", "cadence_drift",
            "steady_running", "QUALITY", "MILE_M", "EASY_HR_FRACTION", "SPM_PER_MPS",
-           "RUN_EDGE_S"]
+           "RUN_EDGE_S", "DRIFT_MIN_S"]
 
 #: Easy when mean heart rate is below this fraction of the runner's maximum (≈ the top of
 #: the "easy"/zone-1 band of 70–80 % HRmax used in endurance coaching).
@@ -165,9 +165,9 @@ def _summarize(cleaned: pl.DataFrame, run_id: str | None, runner_id: str | None,
     if run_cad:
         ok = np.isfinite(cad) & (run_w > 0)
         cv = float(np.sqrt(np.average((cad[ok] - run_cad) ** 2, weights=run_w[ok])) / run_cad)
-    pattern, ratio, _, _, _, _, run_s, walk_s = _pattern_values(cleaned)
-    drift = _drift(cleaned, cadence_drift.__kwdefaults__["min_s"]) or (None, None)
-    reps = _hill_reps(cleaned)
+    pattern = pattern_values(cleaned)  # the gait functions' values, without their frames
+    drift = _drift(cleaned) or (None, None)
+    climbs, found_strides = climb_values(cleaned), stride_values(cleaned)
     elapsed = float(us[-1] - us[0]) / 1e6 if us.size else 0.0
     gaps_s = (float(cleaned["recording_gap_s"].sum()) if "recording_gap_s" in cleaned.columns
               else 0.0)
@@ -184,19 +184,19 @@ def _summarize(cleaned: pl.DataFrame, run_id: str | None, runner_id: str | None,
         "cadence_spm": run_cad,
         "cadence_cv": cv,
         "step_length_m": run_speed / (run_cad / 60.0) if run_cad and run_speed else None,
-        "run_walk_ratio": ratio,
+        "run_walk_ratio": pattern.run_walk_ratio,
         "easy": None,
         "temperature_c": _wmean(temp, w + 1e-9),
-        "strides": _stride_count(cleaned),
-        "hill_reps": reps,
+        "strides": 0 if found_strides is None else int(found_strides.starts.size),
+        "hill_reps": 0 if climbs is None else int(climbs.repeat.sum()),
         "cadence_drift_spm": drift[0],
         "run_speed_mps": run_speed,
         "step_length_drift_m": drift[1],
-        "walk_run_pattern": pattern,
+        "walk_run_pattern": pattern.pattern,
         "heart_rate_bpm": _wmean(hr, np.where(moving, w, 0.0)),
         "max_heart_rate_bpm": float(np.nanmax(hr)) if np.isfinite(hr).any() else None,
-        "run_s": run_s,
-        "walk_s": walk_s,
+        "run_s": pattern.run_s,
+        "walk_s": pattern.walk_s,
         "elapsed_s": elapsed,
         # pauses: timer stops and stands the distance shows; recording gaps apart
         "paused_s": max(elapsed - float(w.sum()) - gaps_s, 0.0),
@@ -219,27 +219,6 @@ def _summarize(cleaned: pl.DataFrame, run_id: str | None, runner_id: str | None,
                            for f in frames]).with_columns(runner_id=pl.lit("runner"))
     easy = easy_flags(reference, max_hr_bpm=max_hr_bpm)[-1]
     return out.with_columns(easy=pl.lit(easy, pl.Boolean))
-
-
-def _hill_reps(cleaned: pl.DataFrame) -> int:
-    """How many climbs of :func:`runlab.gait.hills` (its defaults) are hill reps, without
-    building its frame."""
-    found = _climbs(cleaned, **hills.__kwdefaults__)
-    return 0 if found is None else int(found[4].sum())
-
-
-def _stride_count(cleaned: pl.DataFrame) -> int:
-    """How many :func:`runlab.gait.strides` (its defaults) a session holds, without building
-    their frame."""
-    found = _strides(cleaned, **strides.__kwdefaults__)
-    return 0 if found is None else int(found[0].size)
-
-
-def _pattern_values(cleaned: pl.DataFrame) -> tuple:
-    """:func:`runlab.gait.walk_run_pattern`'s row (its defaults) as a tuple, without building
-    the frame: ``pattern``, ``run_walk_ratio``, ``run_interval_s``, ``walk_interval_s``,
-    ``run_intervals``, ``walk_intervals``, ``run_s``, ``walk_s``."""
-    return _pattern(cleaned, **walk_run_pattern.__kwdefaults__)
 
 
 def easy_flags(runs: pl.DataFrame, *, max_hr_bpm: float | None = None,
@@ -291,9 +270,11 @@ def easy_flags(runs: pl.DataFrame, *, max_hr_bpm: float | None = None,
 
 
 _DRIFT_SCHEMA = {"cadence_drift_spm": pl.Float64, "step_length_drift_m": pl.Float64}
+#: :func:`cadence_drift` needs this much matched running in the first and the last third [s].
+DRIFT_MIN_S = 30.0
 
 
-def cadence_drift(cleaned: pl.DataFrame, *, min_s: float = 30.0) -> pl.DataFrame:
+def cadence_drift(cleaned: pl.DataFrame, *, min_s: float = DRIFT_MIN_S) -> pl.DataFrame:
     """Cadence and step-length change from the first to the last third of running.
 
     Running samples are split into thirds of running time. Only speeds inside both thirds'
@@ -311,7 +292,7 @@ def cadence_drift(cleaned: pl.DataFrame, *, min_s: float = 30.0) -> pl.DataFrame
                         orient="row")
 
 
-def _drift(cleaned: pl.DataFrame, min_s: float) -> tuple[float, float] | None:
+def _drift(cleaned: pl.DataFrame, min_s: float = DRIFT_MIN_S) -> tuple[float, float] | None:
     """:func:`cadence_drift`'s two values; None when there is too little matched running."""
     cols = columns(cleaned)
     w, cad, v = cols.floats("sample_s", "cadence_spm", "speed_mps")
@@ -324,33 +305,18 @@ def _drift(cleaned: pl.DataFrame, min_s: float) -> tuple[float, float] | None:
     first, last = clock <= total / 3, clock > 2 * total / 3
     if w[first].sum() < min_s or w[last].sum() < min_s:
         return None
-    (lo_first, hi_first), (lo_last, hi_last) = _deciles(v[first]), _deciles(v[last])
+    (lo_first, hi_first), (lo_last, hi_last) = deciles(v[first]), deciles(v[last])
     lo, hi = max(lo_first, lo_last), min(hi_first, hi_last)
     matched = (v >= lo) & (v <= hi)
     a, b = first & matched, last & matched
     if w[a].sum() < min_s or w[b].sum() < min_s:
         return None
-    v_ref = _median(v[matched])
+    v_ref = median(v[matched])
     adj = cad - SPM_PER_MPS * (v - v_ref)
     step = v_ref / (adj / 60.0)
     # weights summing to ≥ min_s > 0 in both thirds
     return (float(_weighted_average(adj[b], w[b]) - _weighted_average(adj[a], w[a])),
             float(_weighted_average(step[b], w[b]) - _weighted_average(step[a], w[a])))
-
-
-def _deciles(x: np.ndarray) -> np.ndarray:
-    """``np.quantile(x, (0.1, 0.9))`` of finite ``x`` by one partition, with its linear
-    interpolation's arithmetic (``np.quantile``'s own checks and copies cost more)."""
-    if x.size < 2:
-        return np.quantile(x, (0.1, 0.9))
-    at = (x.size - 1) * np.array((0.1, 0.9))
-    below = np.floor(at)
-    gamma = at - below
-    i = below.astype(np.intp)
-    s = np.partition(x, np.unique(np.concatenate([i, i + 1])))
-    a, b = s[i], s[i + 1]
-    diff = b - a
-    return np.where(gamma >= 0.5, b - diff * (1 - gamma), a + diff * gamma)
 
 
 def find_mile_tests(cleaned: pl.DataFrame, *, distance_m: float = MILE_M,

@@ -220,6 +220,19 @@ def test_altitude_smoothing_and_grade():
     assert np.std(np.diff(out["altitude_m"].to_numpy())) < noise_in / 2
 
 
+def test_grade_when_distance_is_recorded_only_now_and_then():
+    # a watch writing distance in one record of six (a 2015 Suunto's FIT): the runner
+    # still went on between those records, so a steady 5 % climb reads 5 % all along
+    # (forward-filled distance had the runner stand, then jump: grades of 0 and ±45 %)
+    rec, _ = session([("run", 600)], speed_sd=0.0, cadence_sd=0.0)
+    alt = 100 + 0.05 * rec["distance_m"].to_numpy()
+    sparse = np.where(np.arange(rec.height) % 6 == 0, rec["distance_m"].to_numpy(), np.nan)
+    out = quiet_clean(rec.with_columns(altitude_m=pl.Series(alt),
+                                       distance_m=pl.Series(sparse, nan_to_null=True)))
+    grade = out["grade_pct"].to_numpy()[30:-30]
+    assert np.isfinite(grade).all() and np.abs(grade - 5.0).max() < 0.5
+
+
 def test_gait_hysteresis_and_minimum_segment():
     plan = [("walk", 60), ("run", 60), ("run", 30, 136.0, 2.5),  # tired: between thresholds
             ("run", 4, 120.0, 2.0), ("run", 60), ("walk", 60)]  # a 4-s dip is not a walk

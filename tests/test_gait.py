@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import warnings
 
 import numpy as np
@@ -19,6 +20,12 @@ def cleaned(plan, **kwargs):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataRepairWarning)
         return runlab.clean(rec), truth
+
+
+def stride_starts(out):
+    """Start of each of :func:`gait.strides`' efforts [s from the first record]."""
+    t0 = out["timestamp"][0]
+    return np.array([(s - t0).total_seconds() for s in gait.strides(out)["start"]])
 
 
 def test_segments_match_constructed_bouts():
@@ -171,6 +178,24 @@ def test_hill_repeats_need_a_set():
     climbs = gait.hills(hill_session(reps=2, course="same"))  # two climbs: not yet a set
     assert climbs.height == 2 and not climbs["repeat"].any()
     assert gait.hills(hill_session(reps=2, course="same"), min_reps=2)["repeat"].all()
+
+
+def test_the_gait_functions_show_the_rules_of_their_values_functions():
+    # the rules and their defaults are written once, in the values functions summarize
+    # calls; the frame functions pass them on and show them as their own signature
+    from runlab.gait import bouts
+
+    def rules(fn):
+        return {n: p.default for n, p in inspect.signature(fn).parameters.items()
+                if p.kind is p.KEYWORD_ONLY}
+
+    for frame_fn, values_fn in ((gait.hills, bouts.climb_values),
+                                (gait.strides, bouts.stride_values),
+                                (gait.walk_run_pattern, bouts.pattern_values)):
+        assert rules(frame_fn) == rules(values_fn) and rules(values_fn)
+    assert rules(gait.hills)["min_reps"] == 3
+    with pytest.raises(TypeError, match="min_rep"):
+        gait.hills(hill_session(reps=2, course="same"), min_rep=2)  # a misspelt rule
 
 
 def without_cadence(out):
@@ -337,12 +362,82 @@ def test_fartlek_surges_are_a_set_of_strides():
     # running around each surge holds other surges: with cadence confirming each (+2.4 %),
     # the surges are found as one set, however the median sits
     out, planned = fartlek()
-    found = gait.strides(out)
-    t0 = out["timestamp"][0]
-    starts = np.array([(s - t0).total_seconds() for s in found["start"]])
+    starts = stride_starts(out)
     hit = np.abs(starts[:, None] - np.array(planned)[None, :]) <= 20
     assert hit.any(axis=0).sum() >= 9 and hit.any(axis=1).all()
-    assert (found["set_size"] >= 3).all()
+    assert (gait.strides(out)["set_size"] >= 3).all()
+
+
+@pytest.mark.parametrize("dropout", [0.0, None])
+def test_sprint_with_cadence_dropout_joins_its_set(dropout):
+    # 6 × 15-s sprints (185 spm, 4.5 m/s), each followed by a 1-min walk and a 2-min jog;
+    # the pod drops out for all of the third sprint (zeros or no values, as real watches
+    # record it): a zero step rate while running is a missing value, and a set judged on
+    # the cadence of the members that have one takes the sprint without
+    plan = [("run", 600)] + [("run", 15, 185.0, 4.5), ("walk", 60), ("run", 120)] * 6
+    plan += [("run", 300)]
+    rec, _ = session(plan, seed=7)
+    third = 600 + 2 * 195
+    cad = rec["cadence_spm"].to_list()
+    cad[third - 2:third + 17] = [dropout] * 19
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataRepairWarning)
+        out = runlab.clean(rec.with_columns(pl.Series("cadence_spm", cad, dtype=pl.Float64)))
+    starts = stride_starts(out)
+    planned = 600 + 195 * np.arange(6)
+    hit = np.abs(starts[:, None] - planned[None, :]) <= 20
+    assert hit.any(axis=0).all() and hit.any(axis=1).all()
+
+
+def hill_sprints(seed):
+    """Easy running (2.0 m/s), a walk, a 35-s restart at 2.45 m/s, a walk, then 6 × 30-s
+    sprints up a 10 % hill (2.6 m/s, 170 spm) each walked back down in 90 s."""
+    plan = [("run", 600, 160.0, 2.0), ("walk", 60), ("run", 35, 162.0, 2.45), ("walk", 60)]
+    plan += [("run", 30, 170.0, 2.6), ("walk", 90, 110.0, 1.2)] * 6
+    plan += [("run", 300, 160.0, 2.0)]
+    rec, _ = session(plan, seed=seed)
+    t = rec["elapsed_s"].to_numpy()
+    drill = (t >= 755) & (t < 755 + 720)
+    up = drill & ((t - 755) % 120 < 30)
+    grade = np.where(up, 0.10, np.where(drill, -0.10 * 30 * 2.6 / (90 * 1.2), 0.0))
+    alt = 100 + np.cumsum(grade * np.diff(rec["distance_m"].to_numpy(), prepend=0.0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataRepairWarning)
+        return runlab.clean(rec.with_columns(altitude_m=pl.Series(alt)))
+
+
+@pytest.mark.parametrize("seed", [3, 6])
+def test_restart_after_a_walk_does_not_join_hill_sprints(seed):
+    # the restart's speed is within 25 % of the hill sprints' (2.45 vs 2.6 m/s), but on the
+    # flat the sprints would run ~4.5 m/s: alike by their speed on the flat, it is no stride
+    out = hill_sprints(seed)
+    starts = stride_starts(out)
+    assert starts.size == 6 and np.abs(starts - (755 + 120 * np.arange(6))).max() <= 10
+
+
+@pytest.mark.parametrize("seed", [1, 4])
+def test_sprints_walked_off_are_judged_against_the_running_around_them(seed):
+    # 6 × 12-s sprints (188 spm) whose 9-s run-out steps quicker still (212 spm: GPS speed
+    # falls first) before a 2-min walk: the run-out is all the running after each sprint,
+    # under 10 s of it — the session's running (165 spm) is the cadence around them
+    plan = [("run", 600, 165.0, 2.6)]
+    plan += [("run", 12, 188.0, 4.8), ("run", 9, 212.0, 2.4), ("walk", 120)] * 6
+    plan += [("run", 300, 165.0, 2.6)]
+    out, _ = cleaned(plan, seed=seed)
+    starts = stride_starts(out)
+    assert starts.size == 6 and np.abs(starts - (600 + 141 * np.arange(6))).max() <= 5
+
+
+@pytest.mark.parametrize("seed", [1, 4])
+def test_a_sprint_ending_a_warm_up_quicker_than_the_session_is_found(seed):
+    # a 10-min warm-up at 3.0 m/s, then 6 × 15-s sprints, each walked off and followed by
+    # a 2-min jog at 2.3 m/s: the jogs set the session's median running speed, so the
+    # warm-up is quick too and the first sprint runs on from it (a 615-s stretch)
+    plan = [("run", 600, 168.0, 3.0)]
+    plan += [("run", 15, 195.0, 4.8), ("walk", 60), ("run", 120, 160.0, 2.3)] * 6
+    out, _ = cleaned(plan, seed=seed)
+    starts = stride_starts(out)
+    assert starts.size == 6 and np.abs(starts - (600 + 195 * np.arange(6))).max() <= 10
 
 
 def test_fartlek_without_cadence_rise_is_not_strides():
@@ -350,3 +445,104 @@ def test_fartlek_without_cadence_rise_is_not_strides():
     # strides when cadence is recorded and stays put
     out, _ = fartlek(surge=("run", 60, 165.0, 3.4))
     assert gait.strides(out).height == 0
+
+
+def reps_from_lower_down(seed, grade=0.2):
+    """4 reps up one 20 % hill to the same top (212 m), walked down in 90 s, alternately
+    from its foot (200 m) and from 5 m higher up (the walk down stopped short), up and
+    down one line; flat running before and after."""
+    feet = [200.0, 205.0, 200.0, 205.0]
+    plan = [("run", 600)]
+    for f in feet:
+        plan += [("run", round((212.0 - f) / (2.4 * grade)), 172.0, 2.4), ("walk", 90, 110.0, 1.2)]
+    plan += [("run", 300)]
+    rec, _ = session(plan, seed=seed, speed_sd=0.03)
+    t = rec["elapsed_s"].to_numpy()
+    alt, at = np.full(t.size, 200.0), 600
+    for f, nxt in zip(feet, feet[1:] + [200.0], strict=True):
+        up = round((212.0 - f) / (2.4 * grade))
+        climb, down = (t >= at) & (t < at + up), (t >= at + up) & (t < at + up + 90)
+        alt[climb] = f + (t[climb] - at) * 2.4 * grade
+        alt[down] = 212.0 - (t[down] - at - up) / 90 * (212.0 - nxt)
+        at += up + 90
+    east = np.where(t < 600, -(600 - t) * 2.6, np.where(t >= at, -(t - at) * 2.6,
+                                                         (alt - 200.0) / grade))
+    rec = rec.with_columns(altitude_m=pl.Series(alt), lat_deg=pl.Series(np.full(t.size, 52.0)),
+                           lon_deg=pl.Series(4.9 + east / (111_320.0 * np.cos(np.radians(52)))))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataRepairWarning)
+        return runlab.clean(rec)
+
+
+def hill_course(legs, seed=1, top_m=212.0, foot_m=200.0):
+    """Flat running, then ``legs`` — ``(kind, seconds, cadence, speed, route, up)`` — along
+    routes from a hill's foot (200 m, at the origin) to its top: ``"line"`` due east 120 m,
+    ``"bend"`` 170 m by way of a point 60 m north (another way up the same hill),
+    ``"landing"`` due east 300 m up to 224 m with a 100-m flat half-way. Each leg runs the
+    whole route, up or down; then flat running."""
+    plan = [("run", 600)] + [leg[:4] for leg in legs] + [("run", 300)]
+    rec, _ = session(plan, seed=seed, speed_sd=0.03)
+    t = rec["elapsed_s"].to_numpy()
+    east, north, alt, at = -(600 - t) * 2.6, np.zeros(t.size), np.full(t.size, foot_m), 600
+    for _, secs, _, _, route, up in legs:
+        leg = (t >= at) & (t < at + secs)
+        f = (t[leg] - at) / secs if up else 1.0 - (t[leg] - at) / secs  # foot 0 → top 1
+        if route == "line":
+            east[leg], alt[leg] = 120.0 * f, foot_m + (top_m - foot_m) * f
+        elif route == "bend":
+            east[leg], north[leg] = 120.0 * f, 60.0 * (1.0 - np.abs(2.0 * f - 1.0))
+            alt[leg] = foot_m + (top_m - foot_m) * f
+        else:  # 100 m up, 100 m flat, 100 m up
+            east[leg] = 300.0 * f
+            alt[leg] = foot_m + (top_m - foot_m) * (np.clip(300.0 * f, 0, 100)
+                                                    + np.clip(300.0 * f - 200, 0, 100)) / 200
+        at += secs
+    after = t >= at
+    east[after], alt[after] = -(t[after] - at) * 2.6, foot_m
+    rec = rec.with_columns(altitude_m=pl.Series(alt), lat_deg=pl.Series(52.0 + north / 111_320.0),
+                           lon_deg=pl.Series(4.9 + east / (111_320.0 * np.cos(np.radians(52)))))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataRepairWarning)
+        return runlab.clean(rec)
+
+
+@pytest.mark.parametrize("seed", [1, 3])
+def test_hill_reps_up_one_side_and_down_the_other_are_reps(seed):
+    # 4 reps, each up the way the last one came down (turning at the foot): the runner
+    # comes back down the hill between them, by the way of the next rep
+    up, down = ("run", 50, 172.0, 2.4), ("walk", 120, 110.0, 1.2)
+    legs = [(*up, "line", True), (*down, "bend", False), (*up, "bend", True),
+            (*down, "line", False)] * 2
+    climbs = gait.hills(hill_course(legs[:-1], seed=seed))
+    assert climbs.height == 4 and climbs["repeat"].all()
+
+
+@pytest.mark.parametrize("seed", [1, 3])
+def test_a_hill_with_a_flat_landing_is_climbed_once_per_rep(seed):
+    # 4 reps up 24 m with a 100-m flat half-way (40 s): one climb each, not 8 climbs of
+    # 12 m (the lower halves and the upper halves would each make a set of reps)
+    legs = [("run", 125, 172.0, 2.4, "landing", True), ("walk", 190, 110.0, 1.6, "landing",
+                                                        False)] * 4
+    climbs = gait.hills(hill_course(legs, seed=seed, top_m=224.0))
+    assert climbs.height == 4 and climbs["repeat"].all()
+    assert climbs["gain_m"].min() > 20
+
+
+@pytest.mark.parametrize("seed", [1, 3])
+def test_a_rep_walked_keeps_the_set_of_run_reps_going(seed):
+    # run, run, walked, run up one line: the last run rep comes 6 min after the second,
+    # with the walked climb of the same hill between; the walked one is no rep itself
+    up, walk_up, down = ("run", 50, 172.0, 2.4), ("walk", 100, 110.0, 1.2), ("walk", 130,
+                                                                            110.0, 0.92)
+    legs = [(*up, "line", True), (*down, "line", False), (*up, "line", True),
+            (*down, "line", False), (*walk_up, "line", True), (*down, "line", False),
+            (*up, "line", True), (*down, "line", False)]
+    climbs = gait.hills(hill_course(legs, seed=seed))
+    assert climbs["repeat"].to_list() == [True, True, False, True]
+
+
+@pytest.mark.parametrize("seed", [1, 5])
+def test_hill_reps_started_lower_down_are_reps(seed):
+    # the same top from feet 5 m apart on the same line (gains 12 and 7 m): one hill
+    climbs = gait.hills(reps_from_lower_down(seed))
+    assert int(climbs["repeat"].sum()) == 4

@@ -1,4 +1,5 @@
-"""runlab.geo: haversine distances against closed-form values on the sphere."""
+"""runlab.geo: haversine distances against closed-form values on the sphere; local east/north
+metres and the distance from a point to a path."""
 
 from __future__ import annotations
 
@@ -7,7 +8,13 @@ import math
 import numpy as np
 import pytest
 
-from runlab.geo import EARTH_RADIUS_M, haversine_m, step_distances_m
+from runlab.geo import (
+    EARTH_RADIUS_M,
+    distance_to_path_m,
+    haversine_m,
+    local_xy_m,
+    step_distances_m,
+)
 
 
 def test_one_degree_of_latitude_is_r_times_radian():
@@ -58,3 +65,23 @@ def test_step_distances_accepts_lists_none_and_short_input():
     assert d[0] == 0 and np.isnan(d[1]) and np.isnan(d[2])
     with pytest.raises(ValueError, match="lon_deg"):
         step_distances_m([1.0, 2.0], [1.0])
+
+
+def test_local_metres_match_haversine_over_a_few_kilometres():
+    lat = np.array([np.nan, 47.37, 47.38, 47.36])
+    lon = np.array([np.nan, 8.54, 8.55, 8.52])
+    xy = local_xy_m(lat, lon)
+    assert np.isnan(xy[0]).all() and (xy[1] == 0).all()  # from the first fix
+    d = np.hypot(*(xy[2:] - xy[1]).T)
+    np.testing.assert_allclose(d, haversine_m(lat[1], lon[1], lat[2:], lon[2:]), rtol=2e-3)
+    assert local_xy_m(np.full(2, np.nan), np.full(2, np.nan)).shape == (2, 2)
+
+
+def test_distance_to_path_is_to_the_nearest_segment():
+    path = np.array([[0.0, 0.0], [10.0, 0.0], [np.nan, np.nan], [10.0, 10.0]])
+    assert distance_to_path_m(np.array([5.0, 3.0]), path) == pytest.approx(3.0)  # beside
+    assert distance_to_path_m(np.array([-4.0, 3.0]), path) == pytest.approx(5.0)  # past an end
+    assert distance_to_path_m(np.array([12.0, 6.0]), path) == pytest.approx(2.0)  # 2nd segment
+    assert distance_to_path_m(np.array([1.0, 1.0]), path[:1]) == pytest.approx(math.sqrt(2))
+    assert np.isnan(distance_to_path_m(np.array([np.nan, 0.0]), path))
+    assert np.isnan(distance_to_path_m(np.array([0.0, 0.0]), path[2:3]))

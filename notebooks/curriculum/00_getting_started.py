@@ -138,8 +138,10 @@ found.select("bout", "method", "placement", "confidence").unique()
 # only). A snug pocket is still the safer place.
 #
 # On a belt (a sensor on the lower back; 10-m walks with a U-turn, about 30 steps each)
-# runlab was within ±3 % on 19 of 50 walks, 1.8 steps off on average: turning round and
-# stopping cost a step or two, so count long walks, not short ones.
+# runlab was within ±3 % on 23 of 50 walks (19 without the gyroscope), 1.8 steps off on
+# average: turning round and stopping cost a step or two, so count long walks, not short
+# ones. A log that holds the gyroscope too (Sensor Logger's JSON, or a CSV with gyroscope
+# columns) lets runlab see the turns.
 #
 # Those are walks (about 95–130 steps/min). For running, the only counted real runs found
 # had the sensor strapped to the thigh, like a snug front trouser pocket (HuGaDB, 8 people

@@ -79,8 +79,9 @@ def _ingest_one(task: _Task) -> dict[str, Any]:
     the batch goes on; the message never names the file (the store knows which it was,
     and a pseudonymised store must not leak the path).
     """
-    from runlab import clean, summarize
+    from runlab.clean import clean
     from runlab.errors import NotAnActivityError
+    from runlab.metrics import summarize
 
     try:
         with warnings.catch_warnings():  # repairs are in the runs notes, reader warnings in meta

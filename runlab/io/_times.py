@@ -14,7 +14,8 @@ import pyarrow as pa
 from runlab import schema
 from runlab.errors import CorruptFileError
 
-__all__ = ["parse_times", "utc_offset_s", "first_text", "device_times", "zulu_rows"]
+__all__ = ["parse_times", "utc_offset_s", "first_text", "device_times", "zulu_rows",
+           "offset_times"]
 
 _OFFSET = r"[+-]\d\d:?\d\d$"
 
@@ -167,3 +168,12 @@ def utc_offset_s(text: str | None) -> int | None:
     off = m.group(0).replace(":", "")
     sign = -1 if off[0] == "-" else 1
     return sign * (int(off[1:3]) * 3600 + int(off[3:5]) * 60)
+
+
+def offset_times(start: datetime, elapsed_s: np.ndarray) -> pl.Series:
+    """UTC times ``start + elapsed_s`` (µs; missing elapsed → null)."""
+    if start.tzinfo is None:
+        start = start.replace(tzinfo=UTC)
+    base = (start - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+    micros = pl.Series(base + np.round(elapsed_s * 1e6)).cast(pl.Int64, strict=False)
+    return micros.cast(pl.Datetime("us", "UTC")).alias("timestamp")

@@ -31,7 +31,7 @@ import csv as _csv
 import io
 import os
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 import numpy as np
 import polars as pl
@@ -226,7 +226,7 @@ def read_activity_bytes(data: bytes, path: str, *, strict: bool = True,
         times = None if times is None else times.head(bad[0])
     n = len(next(iter(cols.values()))) if cols else frame.height
     if times is None and start_time is not None and "elapsed_s" in cols:
-        times = _offset_times(start_time, cols["elapsed_s"])
+        times = _times.offset_times(start_time, cols["elapsed_s"])
     elif times is None:
         times = pl.Series("timestamp", [None] * n, dtype=pl.Datetime("us", "UTC"))
         if "elapsed_s" in cols:
@@ -397,15 +397,6 @@ def _timestamps(raw: pl.Series, target: str, path: str, fmt: str | None,
     times, w = _times.parse_times(iso, path)
     warnings += w
     return times
-
-
-def _offset_times(start: datetime, elapsed_s: np.ndarray) -> pl.Series:
-    """UTC times ``start + elapsed_s`` (µs; missing elapsed → null)."""
-    if start.tzinfo is None:
-        start = start.replace(tzinfo=UTC)
-    base = (start - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
-    micros = pl.Series(base + np.round(elapsed_s * 1e6)).cast(pl.Int64, strict=False)
-    return micros.cast(pl.Datetime("us", "UTC")).alias("timestamp")
 
 
 def _fit_csv(text: str, path: str, strict: bool, faults: list[str]) -> Activity:

@@ -22,7 +22,15 @@ intervals; sorted; repeated timestamps and all-zero start-up rows dropped); acce
 g (median magnitude ≈ 1) is converted to m/s².
 
 The result is an IMU frame (:data:`IMU`): ``time_s`` (from the first sample), ``timestamp``,
-``acc_x_mps2``, ``acc_y_mps2``, ``acc_z_mps2``. :func:`runlab.gait.steps` finds steps in it.
+``acc_x_mps2``, ``acc_y_mps2``, ``acc_z_mps2`` and, when the log has a gyroscope,
+``gyro_x_rad_s``, ``gyro_y_rad_s``, ``gyro_z_rad_s`` (:data:`GYRO`; the phone's own axes, as
+the accelerometer's). Gyroscope columns are recognised by name (``gyro_x``, ``gyr_x``,
+``gx``, ``rotation_rate_x``, ``"Gyroscope x (rad/s)"``…); a Sensor Logger JSON's
+``gyroscope`` samples are interpolated to the accelerometer's times (the two sensors
+sample apart). Their unit comes from the name (``rad``, ``deg``/``dps``/``°``) or, without
+one, from the values: a body turns at under 20 rad/s, so larger values are °/s. A log whose
+gyroscope is all missing reads as accelerometer-only. :func:`runlab.gait.steps` finds steps
+in the frame (and turns, from the gyroscope).
 """
 
 from __future__ import annotations
@@ -40,8 +48,8 @@ from runlab import schema
 from runlab.errors import CorruptFileError, FileTooLargeError, ReadError, UnsupportedFormatError
 from runlab.io.sniff import csv_separator, detect_bytes
 
-__all__ = ["read_imu", "is_imu_header", "is_phone_log", "imu_from_arrays", "IMU", "TIME_UNITS", "STANDARD_GRAVITY_MPS2",
-           "MAX_IMU_BYTES"]
+__all__ = ["read_imu", "is_imu_header", "is_phone_log", "imu_from_arrays", "IMU", "GYRO", "TIME_UNITS",
+           "STANDARD_GRAVITY_MPS2", "MAX_IMU_BYTES"]
 
 #: The IMU frame: one row per accelerometer sample.
 IMU: dict[str, pl.DataType] = {
@@ -51,6 +59,9 @@ IMU: dict[str, pl.DataType] = {
     "acc_y_mps2": pl.Float64,
     "acc_z_mps2": pl.Float64,
 }
+
+#: The gyroscope columns an IMU frame adds when the log has one [rad/s].
+GYRO: dict[str, pl.DataType] = {f"gyro_{a}_rad_s": pl.Float64 for a in "xyz"}
 
 #: Time unit → seconds per unit.
 TIME_UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}
@@ -69,6 +80,13 @@ _AXIS_PATTERNS = {
                      rf"|{axis}_?(?:acc|accel|mps2|g))$", re.IGNORECASE)
     for axis in "xyz"
 }
+_GYRO_PATTERNS = {
+    axis: re.compile(rf"^(?:gyro(?:scope)?|gyr|g|rot(?:ation)?[ _-]?rate|angular[ _-]?velocity)"
+                     rf"[ _-]?{axis}(?:[^a-z0-9].*)?$", re.IGNORECASE)
+    for axis in "xyz"
+}
+_GYRO_UNITS = {"rad_s": 1.0, "deg_s": np.pi / 180.0}
+_MAX_BODY_RAD_S = 20.0  # a body part turns slower; larger unlabelled values are °/s
 
 
 def is_imu_header(columns: list[str]) -> bool:
@@ -136,24 +154,28 @@ def read_imu_bytes(data: bytes, path: str = "<bytes>", *, time_unit: str | None 
     text = _decode(data, path)
     head = text.lstrip()[:1]
     if head in ("[", "{"):
-        t, xyz, unit = _from_json(text, path)
+        t, xyz, unit, gyro = _from_json(text, path)
     else:
-        t, xyz, unit = _from_csv(text, path, columns, sensor)
+        t, xyz, unit, gyro = _from_csv(text, path, columns, sensor)
     if t is None:
         if rate_hz is None:
             raise ReadError(path, "no time column: pass rate_hz= (samples per second)")
         t, unit = np.arange(xyz[0].size) / float(rate_hz), "s"
     return imu_from_arrays(t, *xyz, time_unit=time_unit or unit, start_time=start_time,
-                           path=path)
+                           path=path, gyro=gyro[0] if gyro else None,
+                           gyro_unit=gyro[1] if gyro else None)
 
 
 def imu_from_arrays(t, x, y, z, *, time_unit: str | None = None,
-                    start_time: datetime | None = None, path: str = "<arrays>"
-                    ) -> pl.DataFrame:
+                    start_time: datetime | None = None, path: str = "<arrays>",
+                    gyro=None, gyro_unit: str | None = None) -> pl.DataFrame:
     """An IMU frame from raw time and acceleration arrays (units found as in
-    :func:`read_imu`; acceleration in g is converted to m/s²)."""
+    :func:`read_imu`; acceleration in g is converted to m/s²). ``gyro``: the gyroscope's
+    x, y, z arrays at the same samples (NaN where missing), in ``gyro_unit`` ``"rad_s"``
+    or ``"deg_s"`` (default: found from the values, as in :func:`read_imu`)."""
     t = np.asarray(t, dtype=np.float64)
     acc = np.column_stack([np.asarray(a, dtype=np.float64) for a in (x, y, z)])
+    w = None if gyro is None else _gyro_array(gyro, t.size, gyro_unit, path)
     # all-zero rows are sensor start-up placeholders (a phone at rest reads 1 g, not 0)
     ok = np.isfinite(t) & np.isfinite(acc).all(axis=1) & (acc != 0).any(axis=1)
     t, acc = t[ok], acc[ok]
@@ -163,6 +185,8 @@ def imu_from_arrays(t, x, y, z, *, time_unit: str | None = None,
     t, acc = t[order], acc[order]
     keep = np.r_[True, np.diff(t) > 0]  # duplicated timestamps: keep the first sample
     t, acc = t[keep], acc[keep]
+    if w is not None:
+        w = w[ok][order][keep]
     unit = time_unit or _time_unit(t, path)
     seconds = (t - t[0]) * TIME_UNITS[unit]
     first_s = t[0] * TIME_UNITS[unit]
@@ -178,9 +202,29 @@ def imu_from_arrays(t, x, y, z, *, time_unit: str | None = None,
     stamps = (pl.Series("timestamp", np.round(seconds * 1e6).astype(np.int64) + start_us)
               .cast(schema.TIMESTAMP) if start_us is not None
               else pl.Series("timestamp", [None] * t.size, dtype=schema.TIMESTAMP))
+    gyro_cols = [] if w is None or not np.isfinite(w).any() else [
+        pl.Series(name, w[:, i], nan_to_null=True) for i, name in enumerate(GYRO)]
     return pl.DataFrame([pl.Series("time_s", seconds), stamps,
                          pl.Series("acc_x_mps2", acc[:, 0]), pl.Series("acc_y_mps2", acc[:, 1]),
-                         pl.Series("acc_z_mps2", acc[:, 2])])
+                         pl.Series("acc_z_mps2", acc[:, 2]), *gyro_cols])
+
+
+def _gyro_array(gyro, n: int, unit: str | None, path: str) -> np.ndarray:
+    """The gyroscope as an n × 3 array [rad/s]; its unit from ``unit`` or the values."""
+    if unit is not None and unit not in _GYRO_UNITS:
+        raise ValueError(f"gyro_unit={unit!r}; one of {sorted(_GYRO_UNITS)}")
+    try:
+        w = np.column_stack([np.asarray(a, dtype=np.float64) for a in gyro])
+    except (TypeError, ValueError) as exc:
+        raise ReadError(path, f"gyroscope is not three numeric columns: {exc}") from exc
+    if w.shape != (n, 3):
+        raise ReadError(path, f"gyroscope has {w.shape[0]} samples of {w.shape[1]} axes; the "
+                              f"accelerometer {n} of 3 (interpolate it to the same times)")
+    finite = np.abs(w[np.isfinite(w)])
+    if unit is None:
+        unit = ("deg_s" if finite.size and np.percentile(finite, 99) > _MAX_BODY_RAD_S
+                else "rad_s")
+    return w * _GYRO_UNITS[unit]
 
 
 def _time_unit(t: np.ndarray, path: str) -> str:
@@ -211,7 +255,7 @@ def _decode(data: bytes, path: str) -> str:
 # --- JSON ----------------------------------------------------------------------------------
 
 
-def _from_json(text: str, path: str) -> tuple[np.ndarray, list[np.ndarray], str | None]:
+def _from_json(text: str, path: str):
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -232,16 +276,33 @@ def _from_json(text: str, path: str) -> tuple[np.ndarray, list[np.ndarray], str 
         if want is None:
             raise UnsupportedFormatError(path, f"no accelerometer in the JSON; sensors "
                                                f"{sorted(sensors)}")
+        gyro = [r for r in doc if str(r.get("sensor", "")).lower() == "gyroscope"]
         doc = [r for r in doc if str(r.get("sensor", "")).lower() == want]
+        if gyro:
+            t, xyz, unit, _ = _pick(pl.DataFrame(doc, infer_schema_length=None), path, None)
+            return t, xyz, unit, _gyro_at(t, pl.DataFrame(gyro, infer_schema_length=None),
+                                          path)
     frame = pl.DataFrame(doc, infer_schema_length=None)
     return _pick(frame, path, None)
+
+
+def _gyro_at(t: np.ndarray | None, frame: pl.DataFrame, path: str):
+    """A separately sampled gyroscope (its own time and x/y/z columns) interpolated to
+    the accelerometer's times ``t`` (the same clock); NaN outside its span."""
+    tg, xyz, _, _ = _pick(frame, path, None)
+    if t is None or tg is None:
+        return None
+    order = np.argsort(tg, kind="stable")
+    tg = tg[order]
+    inside = (t >= tg[0]) & (t <= tg[-1])
+    w = [np.where(inside, np.interp(t, tg, a[order]), np.nan) for a in xyz]
+    return w, "rad_s"  # Sensor Logger's unit
 
 
 # --- CSV -----------------------------------------------------------------------------------
 
 
-def _from_csv(text: str, path: str, columns: dict[str, str] | None, sensor: str | None
-              ) -> tuple[np.ndarray | None, list[np.ndarray], str | None]:
+def _from_csv(text: str, path: str, columns: dict[str, str] | None, sensor: str | None):
     lines = [ln for ln in text.splitlines() if ln.strip()]
     if len(lines) < 2:
         raise ReadError(path, "fewer than two lines: no accelerometer samples")
@@ -297,9 +358,9 @@ def _unit_of(name: str) -> str | None:
     return unit
 
 
-def _pick(frame: pl.DataFrame, path: str, columns: dict[str, str] | None
-          ) -> tuple[np.ndarray, list[np.ndarray], str | None]:
-    """Time and x/y/z columns of a frame with named columns."""
+def _pick(frame: pl.DataFrame, path: str, columns: dict[str, str] | None):
+    """Time and x/y/z columns of a frame with named columns, its time unit (from the
+    name) and its gyroscope (x, y, z arrays and unit, or None)."""
     names = {c: c.strip().strip('"').lower() for c in frame.columns}
     chosen: dict[str, str] = {}
     if columns:
@@ -324,17 +385,30 @@ def _pick(frame: pl.DataFrame, path: str, columns: dict[str, str] | None
             if hit is not None:
                 chosen[axis] = hit
     lacking = [r for r in ("t", "x", "y", "z") if r not in chosen]
+    gyro = _pick_gyro(frame, names, path)
     if lacking == ["t"]:  # numbered samples: the caller supplies the rate
-        return None, [_floats(frame[chosen[r]], path) for r in ("x", "y", "z")], None
+        return None, [_floats(frame[chosen[r]], path) for r in ("x", "y", "z")], None, gyro
     if lacking:
         raise ReadError(path, f"no {'/'.join(lacking)} column recognised among "
                               f"{frame.columns} (pass columns={{source: 't'|'x'|'y'|'z'}})")
     out = [_floats(frame[chosen[r]], path) for r in ("t", "x", "y", "z")]
-    return out[0], out[1:], _unit_of(chosen["t"])
+    return out[0], out[1:], _unit_of(chosen["t"]), gyro
 
 
-def _pick_headerless(frame: pl.DataFrame, path: str
-                     ) -> tuple[np.ndarray, list[np.ndarray], str | None]:
+def _pick_gyro(frame: pl.DataFrame, names: dict[str, str], path: str):
+    """The gyroscope's x, y, z columns and their unit (from the names: ``rad``, or
+    ``deg``/``dps``/``°``; None: found from the values), or None without all three."""
+    hits = [next((c for c, n in names.items() if p.match(n)), None)
+            for p in _GYRO_PATTERNS.values()]
+    if None in hits:
+        return None
+    label = " ".join(names[c] for c in hits)
+    unit = ("deg_s" if re.search(r"deg|dps|°", label) else
+            "rad_s" if "rad" in label else None)
+    return [_floats(frame[c], path) for c in hits], unit
+
+
+def _pick_headerless(frame: pl.DataFrame, path: str):
     """First column time; x, y, z the first three non-integer columns after it."""
     cols = [_floats(frame[c], path) for c in frame.columns]
     if len(cols) < 4:
@@ -345,7 +419,7 @@ def _pick_headerless(frame: pl.DataFrame, path: str
     if run is None:
         raise ReadError(path, "no three adjacent acceleration columns (non-integer values) "
                               "after the time column")
-    return cols[0], cols[run:run + 3], None
+    return cols[0], cols[run:run + 3], None, None
 
 
 def _floats(series: pl.Series, path: str) -> np.ndarray:

@@ -26,8 +26,8 @@ import polars as pl
 
 from runlab.activity import Activity
 from runlab.errors import CorruptFileError, NotAnActivityError, UnsupportedFormatError
-from runlab.io import _records
-from runlab.io.csv import STRAVA, UNIT_TARGETS, _offset_times
+from runlab.io import _records, _times
+from runlab.io.csv import STRAVA, UNIT_TARGETS
 
 __all__ = ["read_activity_bytes", "strava_streams", "nike_run"]
 
@@ -149,7 +149,7 @@ def strava_streams(streams: dict[str, list], path: str, *,
         arr = np.array([np.nan if v is None else v for v in values], dtype=np.float64)
         cols[canonical] = arr * factor
     if start_time is not None:
-        times = _offset_times(start_time, cols["elapsed_s"])
+        times = _times.offset_times(start_time, cols["elapsed_s"])
     else:
         times = pl.Series("timestamp", [None] * n, dtype=pl.Datetime("us", "UTC"))
         warnings.append("Strava streams have no start time; pass start_time= for timestamps")

@@ -177,7 +177,7 @@ def _runner_cells(frame: pl.DataFrame) -> tuple[pl.DataFrame, float, float]:
 # stage 2: between-runner contrasts
 
 
-def _welch(parts: list[tuple[np.ndarray, float]]) -> tuple[float, float]:
+def welch_variance(parts: list[tuple[np.ndarray, float]]) -> tuple[float, float]:
     """Variance and Welch–Satterthwaite df of Σ sign · mean(x) over independent groups."""
     terms = [(float(np.var(x, ddof=1)) / x.size if x.size > 1 else np.nan, x.size)
              for x, _ in parts]
@@ -187,8 +187,8 @@ def _welch(parts: list[tuple[np.ndarray, float]]) -> tuple[float, float]:
     return var, df
 
 
-def _pct_var(pct: float, b: float, base_t: np.ndarray, d_t: np.ndarray,
-             d_c: np.ndarray | None) -> tuple[float, float]:
+def pct_variance(pct: float, b: float, base_t: np.ndarray, d_t: np.ndarray,
+                 d_c: np.ndarray | None) -> tuple[float, float]:
     """Variance and Welch–Satterthwaite df of a difference in differences as % of the
     treated group's mean baseline ``b`` (estimate ``pct``), by the delta method: the
     runner-level influence terms 100·d/b − pct·base/b (treated ``base_t``, ``d_t``) and
@@ -196,28 +196,28 @@ def _pct_var(pct: float, b: float, base_t: np.ndarray, d_t: np.ndarray,
     parts = [(100 / b * d_t - pct / b * base_t, 1.0)]
     if d_c is not None:
         parts.append((100 / b * d_c, -1.0))
-    return _welch(parts)
+    return welch_variance(parts)
 
 
-def _t_interval(estimate: float, var: float, df: float,
-                alpha: float) -> tuple[float, float, float]:
+def t_interval(estimate: float, var: float, df: float,
+               alpha: float) -> tuple[float, float, float]:
     """Standard error and two-sided 1 − ``alpha`` t interval (low, high) of ``estimate``."""
     se = float(np.sqrt(var))
     q = stats.t.ppf(1 - alpha / 2, df)
     return se, estimate - q * se, estimate + q * se
 
 
-def _row(phase, group, treated, control, alpha) -> dict:
+def effect_row(phase, group, treated, control, alpha) -> dict:
     """One (phase, group) effect from runner-level baselines and changes."""
     base_t, d_t = treated
     b = float(base_t.mean())
     eff = float(d_t.mean()) - (float(control[1].mean()) if control is not None else 0.0)
     pct = 100 * eff / b
     spm_parts = [(d_t, 1.0)] + ([(control[1], -1.0)] if control is not None else [])
-    var_spm, df = _welch(spm_parts)
-    var_pct, df_pct = _pct_var(pct, b, base_t, d_t, control[1] if control is not None else None)
-    se, low, high = _t_interval(eff, var_spm, df, alpha)
-    se_pct, low_pct, high_pct = _t_interval(pct, var_pct, df_pct, alpha)
+    var_spm, df = welch_variance(spm_parts)
+    var_pct, df_pct = pct_variance(pct, b, base_t, d_t, control[1] if control is not None else None)
+    se, low, high = t_interval(eff, var_spm, df, alpha)
+    se_pct, low_pct, high_pct = t_interval(pct, var_pct, df_pct, alpha)
     t = eff / se if se > 0 else np.inf
     return {"phase": phase, "group": group, "effect_spm": eff, "std_error_spm": se,
             "ci_low_spm": low, "ci_high_spm": high,
@@ -348,8 +348,8 @@ def clinic_effect(runs: pl.DataFrame, *, phases: Mapping[str, Sequence[float]] |
         ctrl = None if control is None else (by[control]["baseline_spm"].to_numpy(),
                                              by[control]["change_spm"].to_numpy())
         for g in treated:
-            rows.append(_row(name, g, (by[g]["baseline_spm"].to_numpy(),
-                                       by[g]["change_spm"].to_numpy()), ctrl, alpha))
+            rows.append(effect_row(name, g, (by[g]["baseline_spm"].to_numpy(),
+                                             by[g]["change_spm"].to_numpy()), ctrl, alpha))
     if not rows:
         raise ModelError(f"{WHAT}: phases name no phase besides 'baseline'")
     summary = pl.DataFrame(rows)

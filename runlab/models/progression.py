@@ -40,8 +40,14 @@ from runlab.models._tidy import (
     usable,
 )
 from runlab.models.cadence import running_rows, running_speed
-from runlab.models.clinic import _pct_var, _t_interval, _welch, clinic_effect, phases_from_plan
-from runlab.models.clinic import _row as _did_row
+from runlab.models.clinic import (
+    clinic_effect,
+    effect_row,
+    pct_variance,
+    phases_from_plan,
+    t_interval,
+    welch_variance,
+)
 from runlab.models.inference import require_runners_per_group
 
 __all__ = [
@@ -322,7 +328,7 @@ def retention(runs: pl.DataFrame, *, baseline_weeks: Sequence[float],
 
 
 def _t_row(estimate: float, var: float, df: float, alpha: float, n: int) -> dict:
-    se, low, high = _t_interval(estimate, var, df, alpha)
+    se, low, high = t_interval(estimate, var, df, alpha)
     return {"estimate": estimate, "std_error": se, "ci_low": low, "ci_high": high,
             "df": float(df), "n": n}
 
@@ -353,10 +359,10 @@ def _retention_terms(both: pl.DataFrame, g: str, control: str | None, end: dict,
     # the difference: runner-level influence terms of 100·(f − e)/b
     b = float(treated["baseline_spm"].mean())
     diff = float(fu["effect_pct"] - end["effect_pct"])
-    var_d, df_d = _pct_var(diff, b, treated["baseline_spm"].to_numpy(),
-                           (treated["follow_up"] - treated["end"]).to_numpy(),
-                           (ctrl["follow_up"] - ctrl["end"]).to_numpy()
-                           if ctrl is not None else None)
+    var_d, df_d = pct_variance(diff, b, treated["baseline_spm"].to_numpy(),
+                               (treated["follow_up"] - treated["end"]).to_numpy(),
+                               (ctrl["follow_up"] - ctrl["end"]).to_numpy()
+                               if ctrl is not None else None)
     rows = [{"term": "follow_up_minus_end_pct", **_t_row(diff, var_d, df_d, alpha, n)}]
     # the ratio: Var(e), Var(f), Cov(e, f) of the two difference-in-differences
     e, f = float(end["effect_spm"]), float(fu["effect_spm"])
@@ -367,7 +373,7 @@ def _retention_terms(both: pl.DataFrame, g: str, control: str | None, end: dict,
             ve, vf, cef = ve + c[0, 0], vf + c[1, 1], cef + c[0, 1]
     ratio = f / e
     lin = [((x["follow_up"] - ratio * x["end"]).to_numpy() / e, 1.0) for x in groups]
-    var_r, df_r = _welch(lin)
+    var_r, df_r = welch_variance(lin)
     q2 = stats.t.ppf(1 - alpha / 2, df_r) ** 2
     a_, b_, c_ = e * e - q2 * ve, -2 * (e * f - q2 * cef), f * f - q2 * vf
     disc = b_ * b_ - 4 * a_ * c_
@@ -732,7 +738,7 @@ def _mile_contrasts(paired: pl.DataFrame, per: pl.DataFrame, outcomes, control: 
             if by[g][1].size < 2 or by[control][1].size < 2:
                 raise ModelError(f"progression.baseline_mile: group {g!r} or {control!r} has "
                                  f"fewer than 2 runners with two tests ({col})")
-            r = _did_row(col, g, by[g], by[control], alpha)
+            r = effect_row(col, g, by[g], by[control], alpha)
             rows.append({"term": f"{col}:{g}", "estimate": r["effect_spm"],
                          "std_error": r["std_error_spm"], "statistic": r["statistic"],
                          "p_value": r["p_value"], "ci_low": r["ci_low_spm"],

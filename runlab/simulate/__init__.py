@@ -54,6 +54,7 @@ from runlab.simulate.phone import (
     footfall_clip,
     phone_log,
     phone_moved,
+    phone_turn,
     phone_walk,
 )
 from runlab.simulate.pose import running_pose
@@ -63,5 +64,5 @@ from runlab.simulate.study import Cohort, cohort
 from runlab.simulate.walkrun import walk_run_session
 
 __all__ = ["Cohort", "cohort", "RATES", "GROUP_PATTERN", "run_records", "phone_walk",
-           "phone_moved", "phone_log", "footfall_audio", "footfall_clip", "FOOTFALL_LEVELS", "DEFAULT_TZ",
+           "phone_moved", "phone_turn", "phone_log", "footfall_audio", "footfall_clip", "FOOTFALL_LEVELS", "DEFAULT_TZ",
            "HEIGHT_SPM_PER_M", "walk_run_session", "running_pose", "phone_soundtrack"]

@@ -18,7 +18,8 @@ _PHYPHOX_HEADER = ('"Time (s)","Acceleration x (m/s^2)","Acceleration y (m/s^2)"
 
 def phone_walk(seconds: float = 60.0, cadence_spm: float = 170.0, *,
                placement: str = "pocket", rate_hz: float = 100.0, jitter_s: float = 0.004,
-               wobble_mps2: float = 0.0, seed: int = 0) -> tuple[np.ndarray, ...]:
+               wobble_mps2: float = 0.0, seed: int = 0, step_times: np.ndarray | None = None,
+               step_strength: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
     """Synthetic phone accelerometer of a run: one impact per step, irregular sample times.
 
     Steps are ``cadence_spm`` apart with 2 % step-to-step variability; each is a sharp
@@ -32,6 +33,8 @@ def phone_walk(seconds: float = 60.0, cadence_spm: float = 170.0, *,
     and swings 4 × wider than walking, as it does (vertical peaks of 2–3 g).
     ``wobble_mps2`` > 0 makes the phone loose (a coat pocket, a bag on the hip): it
     wobbles on its own, 0.5–3 Hz noise with that RMS on each axis, unrelated to the steps.
+    ``step_times`` [s] replaces the regular steps (``cadence_spm`` then only sets walking
+    or running), ``step_strength`` scales each step's landing (default 1).
 
     Returns
     -------
@@ -44,8 +47,11 @@ def phone_walk(seconds: float = 60.0, cadence_spm: float = 170.0, *,
         raise ValueError(f"placement={placement!r}: expected one of {_PLACEMENTS}")
     rng = np.random.default_rng(seed)
     period = 60.0 / cadence_spm
-    true_steps = np.cumsum(period * (1 + rng.normal(0, 0.02, int(seconds / period))))
-    true_steps = true_steps[true_steps < seconds - 0.5]
+    if step_times is None:
+        true_steps = np.cumsum(period * (1 + rng.normal(0, 0.02, int(seconds / period))))
+        true_steps = true_steps[true_steps < seconds - 0.5]
+    else:
+        true_steps = np.asarray(step_times, dtype=np.float64)
     t = np.cumsum(rng.uniform(1 - 0.3, 1 + 0.3, int(seconds * rate_hz)) / rate_hz)
     t += rng.normal(0, jitter_s / 4, t.size)
     t.sort()
@@ -54,6 +60,8 @@ def phone_walk(seconds: float = 60.0, cadence_spm: float = 170.0, *,
     impact = vigour * {"pocket": 6.0, "armband": 3.5, "hand": 2.0, "thigh": 6.0}[placement]
     side = np.where(np.arange(true_steps.size) % 2 == 0, 1.0, 0.3) if placement == "thigh" \
         else 1.0  # own leg's landing, then the other's
+    if step_strength is not None:
+        side = side * np.asarray(step_strength, dtype=np.float64)
     width = 0.03 * np.sqrt(vigour)  # a running stance lasts longer than a heel strike
     vertical = ((impact * side) * np.exp(-0.5 * (d / width) ** 2)  # heel strike
                 - 0.4 * (impact * side) * np.exp(-0.5 * ((d - 0.12) / 0.05) ** 2)).sum(axis=1)
@@ -73,6 +81,54 @@ def phone_walk(seconds: float = 60.0, cadence_spm: float = 170.0, *,
         wobble *= wobble_mps2 / wobble.std(axis=0)
         x, y, z = x + wobble[:, 0], y + wobble[:, 1], z + wobble[:, 2]
     return t, x, y, z, true_steps
+
+
+def phone_turn(leg_s: float = 12.0, cadence_spm: float = 110.0, *, turn_s: float = 1.8,
+               turn_steps: int = 2, turn_strength: float = 0.3, placement: str = "pocket",
+               swing_dps: float = 0.0, rate_hz: float = 100.0, seed: int = 0
+               ) -> tuple[np.ndarray, ...]:
+    """:func:`phone_walk` there and back: ``leg_s`` seconds of walking, a U-turn (180° in
+    ``turn_s`` seconds, a raised-cosine turning rate) in ``turn_steps`` slow steps landing
+    at ``turn_strength`` × a walking step (a belt's or a pocket's U-turn steps land softly
+    and far apart), then ``leg_s`` back; with the phone's gyroscope: the turn about
+    gravity, a trunk's sway of ±15 °/s a stride and noise (0.02 rad/s per axis).
+    ``swing_dps`` > 0 adds a limb's swing: a rotation perpendicular to gravity, once a
+    stride, of that amplitude (a thigh pocket swings at 100–300 °/s; the accelerometer
+    is left as ``placement`` makes it).
+
+    Returns
+    -------
+    t, x, y, z : numpy.ndarray
+        As :func:`phone_walk`.
+    gyro : numpy.ndarray
+        Rotation rate [rad/s] about the phone's x, y, z axes (samples × 3).
+    steps, turn : numpy.ndarray
+        The true step times [s] and the turn's start and end [s].
+    """
+    rng = np.random.default_rng([seed, 3])
+    period = 60.0 / cadence_spm
+    first = np.cumsum(period * (1 + rng.normal(0, 0.02, int(leg_s / period))))
+    start = first[-1] + period
+    inside = start + turn_s * (np.arange(turn_steps) + 0.5) / turn_steps
+    back = start + turn_s + np.cumsum(period * (1 + rng.normal(0, 0.02, int(leg_s / period))))
+    steps = np.r_[first, inside, back]
+    strength = np.r_[np.ones(first.size), np.full(turn_steps, turn_strength),
+                     np.ones(back.size)]
+    t, x, y, z, steps = phone_walk(back[-1] + 0.5, cadence_spm, placement=placement,
+                                   rate_hz=rate_hz, seed=seed, step_times=steps,
+                                   step_strength=strength)
+    phase = np.clip((t - start) / turn_s, 0.0, 1.0)
+    yaw = np.where((phase > 0) & (phase < 1), np.pi / turn_s * (1 - np.cos(2 * np.pi * phase)),
+                   0.0)  # integrates to π over the turn
+    yaw += np.radians(15.0) * np.sin(np.pi * t / period)
+    up = np.column_stack([x, y, z]).mean(axis=0)
+    up /= np.linalg.norm(up)
+    gyro = yaw[:, None] * up[None, :] + rng.normal(0, 0.02, (t.size, 3))
+    if swing_dps > 0:
+        across = np.cross(up, [1.0, 0.0, 0.0] if abs(up[0]) < 0.9 else [0.0, 1.0, 0.0])
+        across /= np.linalg.norm(across)
+        gyro += np.radians(swing_dps) * np.sin(np.pi * t / period)[:, None] * across[None, :]
+    return t, x, y, z, gyro, steps, np.array([start, start + turn_s])
 
 
 def phone_moved(seconds: float = 120.0, cadence_spm: float = 112.0, *,
