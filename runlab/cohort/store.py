@@ -24,10 +24,13 @@ from runlab.cohort.report import IngestReport
 
 #: What ingest makes of a file (reading, cleaning, summarizing): raise it when a change
 #: alters stored runs or records, so that stores made before are ingested anew.
-PIPELINE = 5  # 2: summary counts n_records, n_spikes; 3: run cadence over steady running,
+PIPELINE = 6  # 2: summary counts n_records, n_spikes; 3: run cadence over steady running,
 # the file's local time offset kept; 4: strides (a finishing sprint counts, running down a
 # descent does not, an effort is its width at half height); 5: strides (a fartlek's surges
-# form a set), hill reps (laps of a loop are not reps)
+# form a set), hill reps (laps of a loop are not reps); 6: grade from a sparsely recorded
+# distance, strides (pod dropouts, efforts walked off, sprints in a fast warm-up), hill reps
+# (climbs joined across landings, reps started lower down), walk/run (interval programmes'
+# timer grid, two walking paces)
 
 #: Parts of a table above which an ingest compacts it into one file.
 COMPACT_PARTS = 32
