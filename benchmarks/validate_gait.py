@@ -139,7 +139,26 @@ spm, or a walk's faster pace, from a jog.
 The fourth round (programme sessions' period and grid; the oracle shows them method-limited)
 is developed on every seed above (6000–6099, 7000–7199, 8000–8399, 9000–9199, all seen);
 **10000–10199** (``--fresh2``), fixed and committed before that work began, are run once on
-its final code.
+its final code. Of the worst dev sessions, 9018 (180 s:60 s, same speed; 80.2 %) had its
+running score's autocorrelation peak at 487 s (twice the period) and 137 s, and the grid
+found at 138 s lost to the bout-length fit: half of each candidate is now tried
+(``_intervals.fit``; 99.5 %). 9126 and 9070 (85.7 %, 86.5 %) are a last run whose cadence
+fell to the walk's (126.8 vs 124.2 spm walking): the grid ends a cycle early, the oracle
+keeps it from the bout lengths alone. 9035 (56 %) is a fit whose faster state, 139.6 spm
+at 1.898 m/s, is neither a jog's speed (1.9) nor cadence (140): taking such a state on its
+cadence (56 → 86.6 %) also made walks at 134 spm and 1.85 m/s a jog (the two-brisk-paces
+test, 48 %), so it was withdrawn. Dev, old → new, mean (worst), sessions < 90 % (seeds
+6000–6099, 7000–7099, 8000–8199): same speed 98.67 (35.7) 15 → 98.93 (35.7) 10; cadence
+only 4 spm 99.53 (85.2) 2 → 99.62 (87.5) 1; 60 s:60 s cadence only 98.05 (56.6) 6 → 98.60
+(90.5) 0, with speed 96.65 (40.2) 13 → 96.93 (40.2) 11; +0.1 m/s 99.81 → 99.84 %; free
+breaks, 6 spm, jogs, walks, today, dynamics, smart recording unchanged; no session down
+more than 0.2 points. **Fresh 10000–10199, run once, old → new**, mean (worst), < 90 %:
+same speed 99.02 % (84.3 %) 6 → 99.22 % (84.7 %) 4 (5 sessions up, none down); +0.1 m/s
+99.91 % (95.2 %) 0 → 99.92 %; unchanged: same speed with free breaks 95.70 % (24.4 %) 11,
+cadence only 4 spm 99.71 % (94.0 %) 0, with free breaks 96.61 % (80.9 %) 6, 6 spm
+99.96 % (98.8 %) and 99.81 % (94.9 %) 0; dynamics, today (with speed and cadence only),
+smart recording, continuous jogs 130–148 spm (speed) and 140–148 (cadence only), steady and
+two-pace walks with speed 100 %; steady walks cadence only 82.5 % (0 %), two paces 62.2 %.
 
 Targets (issue 21): ≥ 95 % with speed or running dynamics, ≥ 90 % with cadence only.
 

@@ -14,7 +14,7 @@ run vs walk of each sample; each switch's delay is summed out (a discrete unifor
 over 0 … :data:`MAX_DELAY_S`), so the score is the session's log-likelihood under the
 programme (up to the all-walk term), comparable with the semi-Markov model's. A template
 fitted to free walk breaks explains them worse than the bout-length model does, which is
-how :func:`runlab.walkrun._semi_markov` chooses between them.
+how :func:`runlab.walkrun._semi_markov` chooses between them (:func:`preferred`).
 """
 
 from __future__ import annotations
@@ -24,13 +24,16 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from runlab._series import logsumexp_rows
 
-__all__ = ["fit", "MAX_DELAY_S"]
+__all__ = ["fit", "preferred", "MAX_DELAY_S"]
 
 #: Longest reaction [s] between a beep and the gait change (a few seconds to hear it and
 #: finish the stride; the delay of each switch is summed out over 0 … this, uniformly).
 MAX_DELAY_S = 12
 #: Shortest run or walk interval [s] of a programme.
 MIN_INTERVAL_S = 10
+#: Shortest programme period [s] tried as half a candidate (the running score's
+#: autocorrelation is searched from this lag, :func:`runlab.walkrun._periods`).
+SHORTEST_PERIOD_S = 40
 
 
 def _switch_scores(c: np.ndarray, up: np.ndarray, down: np.ndarray
@@ -77,7 +80,11 @@ def fit(llr: np.ndarray, periods: list[int], up: np.ndarray | None = None,
                 if grid[0] > best[0]:
                     best = (grid[0], p, *grid[1:])
 
-    search(int(p) for p in periods)  # each candidate, then ±3 around the best
+    # each candidate and its half (a running score whose cycles differ, one walk break
+    # hardly showing, peaks at twice the period; halves from SHORTEST_PERIOD_S, the
+    # shortest lag a period is sought at), then ±3 around the best
+    search(int(p) for p in periods)
+    search(int(p) // 2 for p in periods if int(p) // 2 >= SHORTEST_PERIOD_S)
     if np.isfinite(best[0]):
         search(range(best[1] - 3, best[1] + 4))
     score, p, phi, r, k0, k1 = best
@@ -135,3 +142,15 @@ def _labels(c: np.ndarray, up: np.ndarray, down: np.ndarray, p: int, phi: int, r
             out -= sign * have
     return np.clip(out, 0.0, 1.0)
 
+
+def preferred(grid_log_like: float, free_log_like: float, free_labels: np.ndarray,
+              n: int) -> bool:
+    """Whether the programme grid explains the session better than the bout-length fit, by
+    the Bayesian information criterion (Schwarz 1978, doi:10.1214/aos/1176344136): the
+    grid has five parameters (period, phase, run length, first and last cycle; each
+    switch's delay is summed out), the bout-length fit its six length parameters and a
+    position per switch (its length distribution is estimated from the bouts it decodes,
+    so their ends are fitted, not integrated over)."""
+    switches = int(np.count_nonzero(free_labels[1:] != free_labels[:-1]))
+    half_log_n = 0.5 * np.log(n)
+    return grid_log_like - 5 * half_log_n > free_log_like - (6 + switches) * half_log_n

@@ -36,8 +36,8 @@ seconds after each beep, and free walk breaks (any 20–300 s) lose nothing. A p
 beeps, though, are: a timer grid (:mod:`runlab._intervals`; period, phase, run length,
 first and last cycle, each switch within 12 s after its beep) is fitted too, and replaces
 the bout-length fit where it explains the session better by the Bayesian information
-criterion (:func:`_grid_preferred`) — bout lengths alone let the phase drift a few seconds
-a bout and can split the period wrongly.
+criterion (:func:`runlab._intervals.preferred`) — bout lengths alone let the phase drift
+a few seconds a bout and can split the period wrongly.
 
 Two states are kept only when they differ by a gait's worth in the features together,
 or when a second state adds to the cadence's likelihood what two gaits add and a single
@@ -80,15 +80,15 @@ cadence only                                0–2 spm                         76
 ==========================================  ==============================  ==================
 
 (The < 4 spm, smart-recording and 0–2 spm rows are from earlier held-out runs.) Continuous
-slow jogs at 140–148 spm: ≥ 99.9 % "run" with speed or cadence alone (one session of 200 at
-148 spm with speed 87 %, before the joint gain of :data:`_MIN_GAIN_ALL`; since then, fresh
-seeds 8000–8399 with speed: all 1,200 jogs at 140, 144 and 148 spm 100 %). A decoder
-that knows each session's true cadences, noise and bout lengths gets 99.4 % (worst 90 %)
-on the 4 spm programmes and 97.1 % (85 %) with free breaks (seeds 5000–5199): free breaks
-are near what the file allows. † 7196 (60 s:60 s, 3.7 spm apart) was one gait, 58.5 %;
-decided since on its timer grid (:data:`_MIN_PROGRAMME_GAIN`): 100 % and 89.5 %. Fresh
-seeds 9000–9199, run once after: unchanged but two walking paces (4 of 200 at 48 % → 100 %);
-worst 85.7 % cadence only, 56 % same speed (a 90 s:90 s programme; the oracle gets 98 %).
+slow jogs at 140–148 spm: ≥ 99.9 % "run" with speed or cadence alone (fresh seeds
+8000–8399 with speed: all 1,200 100 %). A decoder that knows each session's true cadences,
+noise and bout lengths gets 99.4 % (worst 90 %) on the 4 spm programmes and 97.1 % (85 %)
+with free breaks (seeds 5000–5199): free breaks are near what the file allows. † 7196
+(60 s:60 s, 3.7 spm apart), one gait, is decided on its timer grid since
+(:data:`_MIN_PROGRAMME_GAIN`): 100 % and 89.5 %. Fourth round (half of each candidate
+period tried, :func:`runlab._intervals.fit`), fresh seeds 10000–10199 run once: 4 spm at
+the same speed 99.02 % (84.3 %) → 99.22 % (84.7 %), +0.1 m/s 99.91 → 99.92 %, no session
+worse, the rest unchanged.
 
 Where nothing in the file differs (same cadence and speed, no running dynamics) the
 task is impossible in principle: the session then gets one label throughout.
@@ -694,7 +694,7 @@ def _semi_markov(x: dict, parts: dict, run: np.ndarray, mean: dict, sd: dict,
             break
         periods = [grid[2]]  # later rounds refine the period found
         grid = (grid[0] + log_e[:, 0].sum(), grid[1])
-    if grid is not None and _grid_preferred(grid[0], best[0], labels, n):
+    if grid is not None and _intervals.preferred(grid[0], best[0], labels, n):
         return grid[1] > 0.5, (grid[1], periods[0])
     return labels, None
 
@@ -732,19 +732,6 @@ def _programme(score: np.ndarray, acf: np.ndarray) -> tuple[float, float] | None
         return None
     run_share = float((profile > edges[k + 1]).mean())
     return (1.0 - run_share) * period, run_share * period
-
-
-def _grid_preferred(grid_log_like: float, free_log_like: float, free_labels: np.ndarray,
-                    n: int) -> bool:
-    """Whether the programme grid explains the session better than the bout-length fit, by
-    the Bayesian information criterion (Schwarz 1978, doi:10.1214/aos/1176344136): the
-    grid has five parameters (period, phase, run length, first and last cycle; each
-    switch's delay is summed out), the bout-length fit its six length parameters and a
-    position per switch (its length distribution is estimated from the bouts it decodes,
-    so their ends are fitted, not integrated over)."""
-    switches = int(np.count_nonzero(free_labels[1:] != free_labels[:-1]))
-    half_log_n = 0.5 * np.log(n)
-    return grid_log_like - 5 * half_log_n > free_log_like - (6 + switches) * half_log_n
 
 
 def _score_acf(parts: dict, cut: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

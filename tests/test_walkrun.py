@@ -361,3 +361,12 @@ def test_two_walking_paces_reaching_140_spm_under_1_8_mps_are_walking(tmp_path, 
     out = gait_of_file(tmp_path, rec)
     assert (out["gait"] == "walk").mean() >= 0.98
     assert gait.walk_run_pattern(out)["pattern"][0] == "none"
+
+
+def test_programme_whose_score_peaks_at_twice_its_period_is_found_on_its_grid(tmp_path):
+    """A 180 s:60 s programme at the same speed, 4 spm apart (dev seed 9018): its running
+    score's autocorrelation peaked at 487 s and 137 s, not 240; the grid at 138 s lost to
+    the bout-length fit (80.2 % right). Half of each candidate period is tried as well:
+    the 240-s grid is found and preferred (99.5 %)."""
+    rec, truth = session(9018, 4.0, 0.0, speed=True)
+    assert scored(gait_of_file(tmp_path, rec), rec, truth) >= 0.95
