@@ -16,7 +16,8 @@ from runlab import schema
 
 __all__ = ["epoch_us", "timestamps", "seconds_since", "centred_mean", "run_lengths",
            "equals", "label_runs", "logsumexp_rows", "median", "deciles",
-           "weighted_median", "nanargmax", "prefix_sums", "cumsum0", "window_mean", "Columns", "columns",
+           "weighted_median", "nanargmax", "prefix_sums", "cumsum0", "window_sums", "window_mean",
+           "Columns", "columns",
            "sharing_columns"]
 
 
@@ -123,15 +124,23 @@ def cumsum0(x: np.ndarray) -> np.ndarray:
     return out
 
 
-def window_mean(t: np.ndarray, sums: tuple[np.ndarray, np.ndarray], lo_s: np.ndarray,
-                hi_s: np.ndarray, grid: np.ndarray | None = None) -> np.ndarray:
-    """Mean of ``x`` (weights ``w``, NaN skipped; ``sums`` = :func:`prefix_sums` of them)
-    over samples with ``lo_s`` < t ≤ ``hi_s``; ``grid`` is :func:`whole_second_counts` of
-    ``t``."""
+def window_sums(t: np.ndarray, sums: tuple[np.ndarray, np.ndarray], lo_s: np.ndarray,
+                hi_s: np.ndarray, grid: np.ndarray | None = None
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Sums of ``x`` × ``w`` and of ``w`` (NaN ``x`` skipped; ``sums`` = :func:`prefix_sums`
+    of them) over samples with ``lo_s`` < t ≤ ``hi_s``; ``grid`` is
+    :func:`whole_second_counts` of ``t``."""
     c_xw, c_w = sums
     a, b = sorted_search(t, lo_s, "right", grid), sorted_search(t, hi_s, "right", grid)
+    return c_xw[b] - c_xw[a], c_w[b] - c_w[a]
+
+
+def window_mean(t: np.ndarray, sums: tuple[np.ndarray, np.ndarray], lo_s: np.ndarray,
+                hi_s: np.ndarray, grid: np.ndarray | None = None) -> np.ndarray:
+    """Mean of ``x`` (weights ``w``) over each window of :func:`window_sums`."""
+    xw, w = window_sums(t, sums, lo_s, hi_s, grid)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return (c_xw[b] - c_xw[a]) / (c_w[b] - c_w[a])
+        return xw / w
 
 
 def equals(column: pl.Series, value) -> np.ndarray:

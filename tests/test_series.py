@@ -19,6 +19,7 @@ from runlab._series import (
     whole_second_counts,
     window_bounds,
     window_mean,
+    window_sums,
 )
 
 
@@ -102,7 +103,7 @@ def test_weighted_median_shortcut_is_the_definition(seed):
     assert weighted_median(x, w2) == _weighted_median_sorted(x, w2)
 
 
-def test_window_mean_is_the_mean_over_each_window():
+def test_window_mean_is_the_mean_over_each_window_and_window_sums_its_weight():
     rng = np.random.default_rng(4)
     t = np.cumsum(rng.choice([1.0, 1.0, 2.0, 7.0], 300)) - 1.0
     x = rng.normal(0, 1, t.size)
@@ -111,7 +112,9 @@ def test_window_mean_is_the_mean_over_each_window():
     lo, hi = t - 9.5, t + 4.0
     for grid in (None, whole_second_counts(t)):
         got = window_mean(t, prefix_sums(x, w), lo, hi, grid)
+        _, weight = window_sums(t, prefix_sums(x, w), lo, hi, grid)
         for k in range(t.size):
             inside = (t > lo[k]) & (t <= hi[k]) & np.isfinite(x)
             want = (x[inside] * w[inside]).sum() / w[inside].sum() if inside.any() else np.nan
             np.testing.assert_allclose(got[k], want, rtol=1e-9, atol=1e-12)
+            np.testing.assert_allclose(weight[k], w[inside].sum(), rtol=1e-9, atol=1e-9)

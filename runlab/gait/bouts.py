@@ -22,7 +22,6 @@ import polars as pl
 from runlab import schema
 from runlab._series import (
     columns,
-    cumsum0,
     label_runs,
     median,
     nanargmax,
@@ -32,6 +31,7 @@ from runlab._series import (
     weighted_median,
     whole_second_counts,
     window_mean,
+    window_sums,
 )
 from runlab.errors import SchemaError
 from runlab.geo import distance_to_path_m, local_xy_m
@@ -386,12 +386,12 @@ def strides(cleaned: pl.DataFrame, **rules: float) -> pl.DataFrame:
       half the running is fast). With cadence (of the members that have it: the others
       go with their set), the set's median effort is ``min_gain`` faster than the median
       and ``min_set_cadence_gain`` (1 %) above the cadence around it, and none is below
-      it; without cadence (GPS-only files) only the speed decides. Either way the set's median effort is ``min_gain`` faster than the
-      median at the speed it would take on the flat: its speed times the energy cost of
-      running at its grade over that on the flat (Minetti et al. 2002,
-      doi:10.1152/japplphysiol.01177.2001), since speed rises by itself on a descent; an
-      altitude change under ``min_drop_m`` (3 m) over an effort counts as flat (GPS
-      altitude wanders that much on flat ground).
+      it; without cadence (GPS-only files) only the speed decides. Either way the set's
+      median effort is ``min_gain`` faster than the median at the speed it would take on
+      the flat: its speed times the energy cost of running at its grade over that on the
+      flat (Minetti et al. 2002, doi:10.1152/japplphysiol.01177.2001), since speed rises
+      by itself on a descent; an altitude change under ``min_drop_m`` (3 m) over an effort
+      counts as flat (GPS altitude wanders that much on flat ground).
 
     Measured (``benchmarks/smart_recording_efforts.py``, which holds the history): files
     simulated, written, read back (seeds 1000–1004, 2000–2004, not tuned on; FIT, TCX,
@@ -497,17 +497,16 @@ def stride_values(cleaned: pl.DataFrame, *, min_gain: float = 0.15, min_s: float
         in_effort[a:b + 1] = True
     around_cad = np.where(in_effort, np.nan, run_cad)
     around = prefix_sums(around_cad, w)
-    before = window_mean(t, around, t[starts] - context_s, t[starts] - 5.0, grid)
-    after = window_mean(t, around, t[ends] + 5.0, t[ends] + context_s, grid)
+    (cad_before, ran_before), (cad_after, ran_after) = (
+        window_sums(t, around, lo, hi, grid)
+        for lo, hi in ((t[starts] - context_s, t[starts] - 5.0),
+                       (t[ends] + 5.0, t[ends] + context_s)))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        before, after = cad_before / ran_before, cad_after / ran_after
     # a side walked all but a few seconds (an effort's own run-out) tells nothing of the
     # running around it: under 10 s of it there, the other side or the session's decides
-    ran_s = cumsum0(np.where(np.isfinite(around_cad), w, 0.0))
-
-    def seconds(lo_s: np.ndarray, hi_s: np.ndarray) -> np.ndarray:  # lo_s < t ≤ hi_s
-        return ran_s[np.searchsorted(t, hi_s, "right")] - ran_s[np.searchsorted(t, lo_s, "right")]
-
-    before[seconds(t[starts] - context_s, t[starts] - 5.0) < 10.0] = np.nan
-    after[seconds(t[ends] + 5.0, t[ends] + context_s) < 10.0] = np.nan
+    before[ran_before < 10.0] = np.nan
+    after[ran_after < 10.0] = np.nan
     c_out = c_ok & ~in_effort
     session_cad = weighted_median(cad[c_out], w[c_out]) if c_out.sum() >= 10 else np.nan
     context_cad = np.fmax(np.fmax(before, after), session_cad)
