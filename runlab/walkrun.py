@@ -580,13 +580,22 @@ def _programme_gain(cad: dict, grid: tuple[np.ndarray, int], observed: dict,
     programme 3.7 spm apart (seed 7196) gains 0.13, its free-switch labels 0.029."""
     p_run, period = grid
     mean, sd = _reestimate(cad, p_run, observed)
-    log_e = _log_emission(cad, mean, sd, observed)
-    switch = _switch_evidence({k: steps[k] for k in cad}, mean, sd)
-    fit = _intervals.fit(log_e[:, 1] - log_e[:, 0], [period], *(switch or (None, None)))
+    fit = _grid_fit(_log_emission(cad, mean, sd, observed), {k: steps[k] for k in cad},
+                    mean, sd, [period])
     if fit is None:
         return -np.inf, None
-    gain = fit[0] + float(log_e[:, 0].sum()) - _one_state_emission(cad)
-    return gain / p_run.size, fit[1]
+    return (fit[0] - _one_state_emission(cad)) / p_run.size, fit[1]
+
+
+def _grid_fit(log_e: np.ndarray, steps: dict, mean: dict, sd: dict, periods: list[int]
+              ) -> tuple[float, np.ndarray, int] | None:
+    """An interval programme's timer grid (:func:`runlab._intervals.fit`) on per-sample
+    walk/run log-emissions ``log_e``, with each switch's evidence from the states' means:
+    the session's log-likelihood under it (the all-walk term included), its P(run) per
+    sample and its period; None when no grid fits."""
+    switch = _switch_evidence(steps, mean, sd)
+    fit = _intervals.fit(log_e[:, 1] - log_e[:, 0], periods, *(switch or (None, None)))
+    return None if fit is None else (fit[0] + log_e[:, 0].sum(), fit[1], fit[2])
 
 
 def _one_state_emission(x: dict[str, np.ndarray]) -> float:
@@ -687,13 +696,10 @@ def _semi_markov(x: dict, parts: dict, run: np.ndarray, mean: dict, sd: dict,
         if grid is not None:
             m, s = _reestimate(x, g, observed)
         log_e = _log_emission(x, m, s, observed) + _log_presence(recorded, g)
-        switch = _switch_evidence(steps, m, s)
-        up, down = (None, None) if switch is None else switch
-        grid = _intervals.fit(log_e[:, 1] - log_e[:, 0], periods, up, down)
+        grid = _grid_fit(log_e, steps, m, s, periods)
         if grid is None:
             break
         periods = [grid[2]]  # later rounds refine the period found
-        grid = (grid[0] + log_e[:, 0].sum(), grid[1])
     if grid is not None and _intervals.preferred(grid[0], best[0], labels, n):
         return grid[1] > 0.5, (grid[1], periods[0])
     return labels, None
